@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run over every package (each package has its own vitest.config.ts).
+// Packages are resolved from their TypeScript sources through the `@mlstm/source`
+// export condition, so tests never depend on a stale `dist/`.
+// The JSON report feeds the `N passed, N failed` line that .ci/run prints.
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts'],
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+  },
+});
