@@ -1,0 +1,493 @@
+import { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from '../errors.js';
+import { packF16, unpackF16 } from './f16.js';
+import { BufferPool } from './pool.js';
+import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
+
+/** One subgroup-matrix configuration reported by the adapter (Dawn's experimental feature). */
+export interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+/** What the adapter/device offers, in a form that is easy to print and to branch on. */
+export interface GpuFeatures {
+  shaderF16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+  subgroupMatrix: boolean;
+  subgroupMatrixConfigs: SubgroupMatrixConfig[];
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+}
+
+export interface GpuAdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface GpuContextOptions {
+  /** Use this device instead of creating one (its features and limits are read from it). */
+  device?: GPUDevice;
+  /** Adapter to create the device from (default: `requestAdapter({ powerPreference })`). */
+  adapter?: GPUAdapter;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Node only: turn off Dawn's bounds-checking robustness pass (faster kernels). Every kernel
+   * of this package indexes in bounds either way; only enable it for trusted code.
+   */
+  disableRobustness?: boolean;
+  /** Bytes of released buffers the pool keeps for reuse (default 1 GiB). */
+  maxCachedBytes?: number;
+}
+
+const WANTED_FEATURES = [
+  'shader-f16',
+  'subgroups',
+  'timestamp-query',
+  'chromium-experimental-subgroup-matrix',
+] as const;
+
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+// dawn.node: the object returned by create() must stay reachable for the whole process,
+// otherwise the process crashes when it is collected while a device lives. Keep them here.
+const nodeGpus = new Map<string, GPU>();
+
+async function findGpu(disableRobustness: boolean): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) {
+    if (!nav?.gpu) {
+      throw new NoAdapterError(
+        'WebGPU is not available in this browser (navigator.gpu is missing). Use a browser with WebGPU enabled ' +
+          '(Chrome/Edge 113+, Safari 26+, Firefox 141+) on a secure context (https or localhost).',
+      );
+    }
+    return nav.gpu;
+  }
+  const toggles = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
+  if (disableRobustness) toggles.push('disable_robustness');
+  const key = toggles.join(',');
+  let gpu = nodeGpus.get(key);
+  if (!gpu) {
+    const name = 'webgpu';
+    let mod: { create(o: string[]): GPU; globals: object };
+    try {
+      mod = await import(/* @vite-ignore */ name);
+    } catch (e) {
+      throw new NoAdapterError(
+        `WebGPU under Node needs the 'webgpu' package (dawn.node): npm install webgpu@0.6.2 (${(e as Error).message})`,
+      );
+    }
+    Object.assign(globalThis, mod.globals);
+    gpu = mod.create([`enable-dawn-features=${key}`]);
+    nodeGpus.set(key, gpu);
+    const g = globalThis as { navigator?: { gpu?: GPU } };
+    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+    else if (!g.navigator.gpu) (g.navigator as { gpu?: GPU }).gpu = gpu;
+  }
+  return gpu;
+}
+
+function readFeatures(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined): GpuFeatures {
+  const info = (adapterInfo ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo) as
+    | (GPUAdapterInfo & { subgroupMatrixConfigs?: SubgroupMatrixConfig[] })
+    | undefined;
+  const has = (f: string) => device.features.has(f);
+  return {
+    shaderF16: has('shader-f16'),
+    subgroups: has('subgroups'),
+    timestampQuery: has('timestamp-query'),
+    subgroupMatrix: has('chromium-experimental-subgroup-matrix'),
+    subgroupMatrixConfigs: has('chromium-experimental-subgroup-matrix')
+      ? [...(info?.subgroupMatrixConfigs ?? [])].map((c) => ({
+          componentType: String(c.componentType),
+          resultComponentType: String(c.resultComponentType),
+          M: c.M,
+          N: c.N,
+          K: c.K,
+        }))
+      : [],
+    subgroupMinSize: (info as { subgroupMinSize?: number })?.subgroupMinSize ?? 0,
+    subgroupMaxSize: (info as { subgroupMaxSize?: number })?.subgroupMaxSize ?? 0,
+  };
+}
+
+/** One kernel dispatch waiting in a batch. */
+interface PendingDispatch {
+  pipeline: GPUComputePipeline;
+  buffers: GPUBuffer[];
+  params: ArrayBuffer | null;
+  workgroups: [number, number, number];
+}
+
+/**
+ * Collects dispatches and submits them together in one command buffer (one compute pass;
+ * WebGPU orders storage writes between dispatches of a pass). Binding convention of every
+ * kernel: `@group(0) @binding(0)` is the uniform parameter block (if the kernel has one),
+ * followed by its storage buffers at bindings 1, 2, … in the order given.
+ */
+export class DispatchBatch {
+  private readonly pending: PendingDispatch[] = [];
+  private readonly temporaries: GpuTensor[] = [];
+
+  /** @internal use `ctx.batch()` */
+  constructor(private readonly ctx: GpuContext) {}
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  dispatch(
+    pipeline: GPUComputePipeline,
+    buffers: readonly (GpuTensor | GPUBuffer)[],
+    params: ArrayBuffer | null,
+    workgroups: readonly [number, number?, number?],
+    label = 'kernel',
+  ): this {
+    const [x, y = 1, z = 1] = workgroups;
+    const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    for (const [n, v] of [
+      ['x', x],
+      ['y', y],
+      ['z', z],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > max) {
+        throw new KernelArgumentError(`workgroups.${n}`, `an integer in [0, ${max}]`, String(v), label);
+      }
+    }
+    this.pending.push({
+      pipeline,
+      buffers: buffers.map((b) => (b instanceof GpuTensor ? b.buffer : b)),
+      params,
+      workgroups: [x, y, z],
+    });
+    return this;
+  }
+
+  /** A scratch tensor released automatically after `submit()`. */
+  scratch(shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
+    const t = this.ctx.empty(shape, dtype);
+    this.temporaries.push(t);
+    return t;
+  }
+
+  /** Encodes and submits everything; optional timestamp writes at the pass begin/end. */
+  submit(timestampWrites?: GPUComputePassTimestampWrites): void {
+    const { device } = this.ctx;
+    this.ctx.throwIfLost();
+    const align = device.limits.minUniformBufferOffsetAlignment;
+    const slots = this.pending.map((d) => (d.params ? Math.ceil(d.params.byteLength / align) * align : 0));
+    const total = slots.reduce((a, b) => a + b, 0);
+    let uniforms: GPUBuffer | null = null;
+    if (total > 0) {
+      uniforms = this.ctx.pool.acquire(total, 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, 'params');
+      const staging = new Uint8Array(total);
+      let off = 0;
+      this.pending.forEach((d, x) => {
+        if (d.params) staging.set(new Uint8Array(d.params), off);
+        off += slots[x];
+      });
+      device.queue.writeBuffer(uniforms, 0, staging);
+    }
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    let off = 0;
+    this.pending.forEach((d, x) => {
+      const entries: GPUBindGroupEntry[] = [];
+      if (d.params && uniforms) entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
+      d.buffers.forEach((b, j) => entries.push({ binding: j + 1, resource: { buffer: b } }));
+      off += slots[x];
+      const bindGroup = device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, bindGroup);
+      const [wx, wy, wz] = d.workgroups;
+      if (wx > 0 && wy > 0 && wz > 0) pass.dispatchWorkgroups(wx, wy, wz);
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    // Later queue writes are ordered after this submit, so pooled buffers can be reused at once.
+    if (uniforms) this.ctx.pool.release(uniforms);
+    for (const t of this.temporaries) t.release();
+    this.pending.length = 0;
+    this.temporaries.length = 0;
+  }
+}
+
+/**
+ * A ready WebGPU device plus everything the kernels share: the buffer pool, the pipeline
+ * cache, the features and limits. Create it with {@link getGpuContext}.
+ */
+export class GpuContext {
+  device: GPUDevice;
+  adapterInfo: GpuAdapterSummary;
+  features: GpuFeatures;
+  limits: GPUSupportedLimits;
+  readonly pool: BufferPool;
+  /** number of compute pipelines compiled (a pipeline is compiled once per cache key) */
+  pipelinesCompiled = 0;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private errors: GpuValidationError[] = [];
+  private lostInfo: GPUDeviceLostInfo | null = null;
+
+  private constructor(
+    device: GPUDevice,
+    adapterInfo: GpuAdapterSummary,
+    features: GpuFeatures,
+    private readonly options: GpuContextOptions,
+  ) {
+    this.device = device;
+    this.adapterInfo = adapterInfo;
+    this.features = features;
+    this.limits = device.limits;
+    this.pool = new BufferPool(device, options.maxCachedBytes);
+    this.watch(device);
+  }
+
+  /** @internal */
+  static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
+    const { device, adapterInfo, features } = await GpuContext.openDevice(options);
+    return new GpuContext(device, adapterInfo, features, options);
+  }
+
+  private static async openDevice(options: GpuContextOptions) {
+    let device = options.device;
+    let info: GPUAdapterInfo | undefined;
+    if (!device) {
+      let adapter = options.adapter;
+      if (!adapter) {
+        const gpu = await findGpu(!!options.disableRobustness);
+        adapter = (await gpu.requestAdapter({ powerPreference: options.powerPreference })) ?? undefined;
+        if (!adapter) {
+          throw new NoAdapterError(
+            'requestAdapter() found no WebGPU adapter. In Node on a machine without a GPU install Mesa lavapipe ' +
+              '(Debian: mesa-vulkan-drivers from bookworm-backports); in Chromium pass --enable-unsafe-webgpu.',
+          );
+        }
+      }
+      info = adapter.info;
+      const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+      const requiredLimits: Record<string, number> = {};
+      for (const l of WANTED_LIMITS) {
+        const v = (adapter.limits as unknown as Record<string, number>)[l];
+        if (typeof v === 'number') requiredLimits[l] = v;
+      }
+      device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'mlstm' });
+    } else {
+      info = (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    }
+    const adapterInfo: GpuAdapterSummary = {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      device: info?.device ?? '',
+      description: info?.description ?? '',
+      isFallbackAdapter: !!(info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter,
+    };
+    return { device, adapterInfo, features: readFeatures(device, info) };
+  }
+
+  private watch(device: GPUDevice) {
+    device.lost.then((info) => {
+      if (this.device === device) this.lostInfo = info;
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      const kind =
+        err.constructor?.name === 'GPUOutOfMemoryError'
+          ? 'out-of-memory'
+          : err.constructor?.name === 'GPUInternalError'
+            ? 'internal'
+            : 'validation';
+      this.errors.push(new GpuValidationError(kind, err.message));
+    });
+  }
+
+  /** Throws a {@link GpuDeviceLostError} if the device is gone. */
+  throwIfLost(): void {
+    if (this.lostInfo) throw new GpuDeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+  }
+
+  /** Throws the first WebGPU error reported since the last check (and clears them). */
+  throwIfErrors(): void {
+    this.throwIfLost();
+    if (this.errors.length) {
+      const [first] = this.errors;
+      this.errors = [];
+      throw first;
+    }
+  }
+
+  get lost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  /** Replaces a lost (or any) device by a fresh one; caches and pool are reset. */
+  async recreate(): Promise<void> {
+    const { device, adapterInfo, features } = await GpuContext.openDevice({ ...this.options, device: undefined });
+    this.device = device;
+    this.adapterInfo = adapterInfo;
+    this.features = features;
+    this.limits = device.limits;
+    this.pipelines = new Map();
+    this.errors = [];
+    this.lostInfo = null;
+    this.pool.reset(device);
+    this.watch(device);
+  }
+
+  /** A printable summary of the adapter, features and key limits. */
+  describe(): string {
+    const a = this.adapterInfo;
+    const f = this.features;
+    const sm = f.subgroupMatrixConfigs.map((c) => `${c.componentType}→${c.resultComponentType} ${c.M}x${c.N}x${c.K}`);
+    return [
+      `adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.isFallbackAdapter ? ' (fallback)' : ''}`,
+      `features: shader-f16 ${f.shaderF16 ? 'yes' : 'no'}, subgroups ${f.subgroups ? `yes (${f.subgroupMinSize}–${f.subgroupMaxSize})` : 'no'}, timestamp-query ${f.timestampQuery ? 'yes' : 'no'}, subgroup-matrix ${f.subgroupMatrix ? `yes [${sm.join(', ')}]` : 'no'}`,
+      `limits: workgroup storage ${this.limits.maxComputeWorkgroupStorageSize} B, invocations ${this.limits.maxComputeInvocationsPerWorkgroup}, storage binding ${this.limits.maxStorageBufferBindingSize} B, buffer ${this.limits.maxBufferSize} B`,
+    ].join('\n');
+  }
+
+  /** A compute pipeline, compiled once per `key` (the key must encode every code parameter). */
+  pipeline(key: string, makeCode: () => string, entryPoint = 'main'): GPUComputePipeline {
+    this.throwIfLost();
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const code = makeCode();
+      const module = this.device.createShaderModule({ code, label: key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
+      this.pipelines.set(key, p);
+      this.pipelinesCompiled++;
+    }
+    return p;
+  }
+
+  /** Number of cached pipelines. */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Checks a tensor size against the binding limit (typed error naming the argument). */
+  checkBindingSize(name: string, bytes: number, context: string): void {
+    const max = this.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new KernelArgumentError(
+        name,
+        `at most maxStorageBufferBindingSize = ${max} bytes on this adapter`,
+        `${bytes} bytes`,
+        context,
+      );
+    }
+  }
+
+  /** An uninitialised tensor from the pool. */
+  empty(shape: readonly number[], dtype: GpuDtype = 'f32', label?: string): GpuTensor {
+    this.throwIfLost();
+    if (dtype === 'f16' && !this.features.shaderF16) {
+      throw new KernelArgumentError('dtype', "'f32' (this adapter has no shader-f16)", "'f16'");
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    const bytes = Math.max(4, Math.ceil((n * BYTES_PER_ELEMENT[dtype]) / 4) * 4);
+    if (bytes > this.limits.maxBufferSize) {
+      throw new KernelArgumentError(
+        'shape',
+        `a tensor of at most maxBufferSize = ${this.limits.maxBufferSize} bytes`,
+        `[${shape.join(', ')}] ${dtype} (${bytes} bytes)`,
+      );
+    }
+    return new GpuTensor(this.pool.acquire(bytes, TENSOR_USAGE, label), shape, dtype, this.pool);
+  }
+
+  /** A tensor of zeros. */
+  zeros(shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
+    const t = this.empty(shape, dtype);
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(t.buffer, 0, t.byteLength);
+    this.device.queue.submit([enc.finish()]);
+    return t;
+  }
+
+  /** Uploads values (any numeric array) as a tensor of `shape` and `dtype`. */
+  upload(data: ArrayLike<number>, shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== n) {
+      throw new KernelArgumentError('data', `${n} elements for shape [${shape.join(', ')}]`, `${data.length}`, 'upload');
+    }
+    const t = this.empty(shape, dtype);
+    const bytes =
+      dtype === 'f16' ? packF16(data) : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    this.device.queue.writeBuffer(t.buffer, 0, bytes.buffer as ArrayBuffer, bytes.byteOffset, t.byteLength);
+    return t;
+  }
+
+  /** Reads a tensor back as float32 values (f16 is unpacked). Throws pending WebGPU errors. */
+  async read(t: GpuTensor): Promise<Float32Array> {
+    this.throwIfErrors();
+    const size = t.byteLength;
+    const staging = this.pool.acquire(size, 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, 'readback');
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    const lost = this.device.lost.then((info) => {
+      throw new GpuDeviceLostError(info.reason, info.message);
+    });
+    try {
+      await Promise.race([staging.mapAsync(0x0001 /* READ */, 0, size), lost]);
+      const copy = staging.getMappedRange(0, size).slice(0);
+      staging.unmap();
+      this.throwIfErrors();
+      return t.dtype === 'f16' ? unpackF16(new Uint16Array(copy), t.numel) : new Float32Array(copy, 0, t.numel);
+    } finally {
+      if (!this.lostInfo) this.pool.release(staging);
+    }
+  }
+
+  /** A new batch of dispatches (see {@link DispatchBatch}). */
+  batch(): DispatchBatch {
+    return new DispatchBatch(this);
+  }
+
+  /** Waits until the GPU has finished all submitted work; throws pending WebGPU errors. */
+  async sync(): Promise<void> {
+    this.throwIfLost();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfErrors();
+  }
+
+  /** Destroys the device (the context is unusable afterwards). */
+  destroy(): void {
+    this.pool.trim();
+    this.device.destroy();
+  }
+}
+
+/**
+ * Returns a ready {@link GpuContext}: in Node through the `webgpu` package (dawn.node, with the
+ * Dawn toggles `allow_unsafe_apis` and `vulkan_enable_f16_on_nvidia`), in browsers through
+ * `navigator.gpu`; or wraps the `device` you pass. Requests every optional feature the adapter
+ * has among `shader-f16`, `subgroups`, `timestamp-query`, subgroup matrix, and the adapter's
+ * maximum buffer / workgroup limits.
+ *
+ * ```ts
+ * const ctx = await getGpuContext();
+ * console.log(ctx.describe());
+ * ```
+ */
+export function getGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
+  return GpuContext.create(options);
+}

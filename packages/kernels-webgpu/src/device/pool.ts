@@ -1,0 +1,109 @@
+/**
+ * A pool of GPUBuffers in size classes. Released buffers are kept for reuse (up to a
+ * cache limit) instead of being destroyed, which makes repeated kernel calls allocation-free.
+ * `liveBytes` counts buffers handed out and not yet released: the leak tests read it.
+ */
+export interface PoolStats {
+  /** bytes of buffers currently acquired (by size class) */
+  liveBytes: number;
+  /** highest `liveBytes` since creation or the last `resetPeak()` */
+  peakLiveBytes: number;
+  /** bytes of released buffers kept for reuse */
+  cachedBytes: number;
+  /** number of GPUBuffers created so far */
+  buffersCreated: number;
+  /** number of acquisitions served from the cache */
+  reuses: number;
+}
+
+/** Rounds a byte size up to its size class: multiples of 256 B up to 4 KiB, then 8 steps per power of two. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(4, Math.ceil(bytes));
+  if (b <= 4096) return Math.ceil(b / 256) * 256;
+  const p = 2 ** Math.floor(Math.log2(b));
+  const step = p / 8;
+  return Math.ceil(b / step) * step;
+}
+
+export class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private readonly owned = new Map<GPUBuffer, { key: string; size: number }>();
+  private live = 0;
+  private peak = 0;
+  private cached = 0;
+  private created = 0;
+  private reused = 0;
+
+  /**
+   * @param device the device that creates the buffers
+   * @param maxCachedBytes released buffers beyond this many bytes are destroyed (default 1 GiB)
+   */
+  constructor(
+    private device: GPUDevice,
+    readonly maxCachedBytes = 1 << 30,
+  ) {}
+
+  /** A buffer of at least `bytes` bytes with exactly `usage`. */
+  acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
+    const size = sizeClass(bytes);
+    const key = `${usage}:${size}`;
+    const list = this.free.get(key);
+    let buffer = list?.pop();
+    if (buffer) {
+      this.cached -= size;
+      this.reused++;
+    } else {
+      buffer = this.device.createBuffer({ size, usage, label });
+      this.created++;
+    }
+    this.owned.set(buffer, { key, size });
+    this.live += size;
+    if (this.live > this.peak) this.peak = this.live;
+    return buffer;
+  }
+
+  /** Gives a buffer back. Releasing a buffer twice, or one the pool did not make, throws. */
+  release(buffer: GPUBuffer): void {
+    const info = this.owned.get(buffer);
+    if (!info) throw new Error('BufferPool.release: buffer is not live in this pool (released twice?)');
+    this.owned.delete(buffer);
+    this.live -= info.size;
+    if (this.cached + info.size > this.maxCachedBytes) {
+      buffer.destroy();
+      return;
+    }
+    let list = this.free.get(info.key);
+    if (!list) this.free.set(info.key, (list = []));
+    list.push(buffer);
+    this.cached += info.size;
+  }
+
+  /** Destroys every cached (released) buffer. Live buffers are untouched. */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.cached = 0;
+  }
+
+  resetPeak(): void {
+    this.peak = this.live;
+  }
+
+  get stats(): PoolStats {
+    return {
+      liveBytes: this.live,
+      peakLiveBytes: this.peak,
+      cachedBytes: this.cached,
+      buffersCreated: this.created,
+      reuses: this.reused,
+    };
+  }
+
+  /** Forgets everything (after device loss: the old buffers are gone with the device). */
+  reset(device: GPUDevice): void {
+    this.device = device;
+    this.free.clear();
+    this.owned.clear();
+    this.live = this.peak = this.cached = 0;
+  }
+}

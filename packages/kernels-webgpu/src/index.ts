@@ -1,0 +1,18 @@
+/**
+ * @mlstm/kernels-webgpu — mLSTM kernels in WGSL for WebGPU (browsers and Node via dawn.node).
+ */
+export {
+  type GpuAdapterSummary,
+  GpuContext,
+  type GpuContextOptions,
+  type GpuFeatures,
+  DispatchBatch,
+  getGpuContext,
+  type SubgroupMatrixConfig,
+} from './device/context.js';
+export { f16BitsToF32, f32ToF16Bits, packF16, roundToF16, unpackF16 } from './device/f16.js';
+export { BufferPool, type PoolStats, sizeClass } from './device/pool.js';
+export { defineParams, type ParamBlock, type ParamType } from './device/params.js';
+export { type GpuDtype, GpuTensor } from './device/tensor.js';
+export { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from './errors.js';
+export type { CpuTensor, SequenceDims, TensorLike } from './validate.js';
