@@ -135,3 +135,52 @@ export function validateStates(
   if (states.m != null) expectShape(names.m, states.m, [d.B, d.NH, 1], ['B', 'NH', '1'], context);
   return true;
 }
+
+/** Validates an optional `eps` (default `fallback`): must be a finite number. */
+export function validateEps(eps: unknown, context: string, fallback: number): number {
+  return eps === undefined ? fallback : expectFinite('eps', eps, context);
+}
+
+/** Validates an optional boolean flag (e.g. `normalize`, `stableF`), returning its value or `fallback`. */
+export function validateFlag(name: string, x: unknown, context: string, fallback: boolean): boolean {
+  if (x === undefined) return fallback;
+  if (typeof x !== 'boolean') throw new MlstmArgumentError(name, 'a boolean', String(x), context);
+  return x;
+}
+
+/**
+ * Rejects initial states and `returnLastStates` for the parallel kernels (they have no state),
+ * like upstream's asserts.
+ */
+export function rejectStates(
+  args: { cInitial?: unknown; nInitial?: unknown; mInitial?: unknown; returnLastStates?: unknown },
+  context: string,
+): void {
+  for (const name of ['cInitial', 'nInitial', 'mInitial'] as const) {
+    if (args[name] != null) {
+      throw new MlstmArgumentError(name, 'no initial state (the parallel form has no state)', 'a value', context);
+    }
+  }
+  if (args.returnLastStates) {
+    throw new MlstmArgumentError(
+      'returnLastStates',
+      'false (the parallel form returns no state)',
+      String(args.returnLastStates),
+      context,
+    );
+  }
+}
+
+/**
+ * Checks that `t` is a tensor with one positive integer dim per entry of `dimNames` and returns its
+ * shape (used where the dims are read from the argument itself, e.g. `q` of the step kernel).
+ */
+export function expectRank(name: string, t: unknown, dimNames: readonly string[], context: string): number[] {
+  const want = `a tensor of shape (${dimNames.join(', ')}) with all dims >= 1`;
+  if (!isTensor(t)) throw new MlstmArgumentError(name, want, t === undefined ? 'undefined' : typeof t, context);
+  if (t.shape.length !== dimNames.length || t.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new MlstmArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
+  }
+  expectShape(name, t, t.shape, dimNames, context);
+  return [...t.shape];
+}
