@@ -16,3 +16,19 @@ export { defineParams, type ParamBlock, type ParamType } from './device/params.j
 export { type GpuDtype, GpuTensor } from './device/tensor.js';
 export { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from './errors.js';
 export type { CpuTensor, SequenceDims, TensorLike } from './validate.js';
+export {
+  encodeRecurrentStep,
+  type EncodeRecurrentStepArgs,
+  mlstmRecurrentStepWebgpu,
+  type RecurrentStepOut,
+  type RecurrentStepTiles,
+  type RecurrentStepWebgpuArgs,
+  type RecurrentStepWebgpuResult,
+  recurrentStepTiles,
+  type StepDims,
+} from './recurrent/step.js';
+export {
+  mlstmRecurrentSequenceWebgpu,
+  type RecurrentSequenceWebgpuArgs,
+  type RecurrentSequenceWebgpuResult,
+} from './recurrent/sequence.js';

@@ -18,7 +18,7 @@ export class CallScope {
   }
 
   /** The GPU tensor for an argument (uploaded in `dtype` if it was a CPU tensor). */
-  gpu(t: TensorLike, dtype: GpuDtype = 'f32'): GpuTensor;
+  gpu(t: TensorLike, dtype?: GpuDtype): GpuTensor;
   gpu(t: TensorLike | undefined | null, dtype?: GpuDtype): GpuTensor | undefined;
   gpu(t: TensorLike | undefined | null, dtype: GpuDtype = 'f32'): GpuTensor | undefined {
     if (t == null) return undefined;

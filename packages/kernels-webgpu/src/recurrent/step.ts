@@ -1,0 +1,528 @@
+/**
+ * The recurrent mLSTMexp step on the GPU (upstream `triton` step kernel, spec §1 and §6.1):
+ * one token, states in GPU buffers, optionally updated in place.
+ *
+ * One step is two dispatches of one compute pass (so WebGPU orders them):
+ *
+ * 1. `prep` — one workgroup per (batch, head): the gates `m' = max(logsigmoid(f̃) + m, ĩ)`,
+ *    `f' = exp(logsigmoid(f̃) + m − m')`, `i' = exp(ĩ − m')`, the new normaliser
+ *    `n' = f' n + i' k` (written) and the denominator `max(|n'ᵀ q̂|, exp(−m')) + eps`, which it
+ *    leaves, with `f'`, `i'`, `m'`, in a small per-head scratch.
+ * 2. `update` — one workgroup per (batch, head) × DHHV tile (the upstream grid): every
+ *    invocation owns one column of its tile and a strided subset of the DHQK rows; it updates its
+ *    `C` elements `C' = f' C + i' k vᵀ`, accumulates `C'ᵀ q̂` in f32, the partial sums are reduced
+ *    in workgroup memory, and `h = C'ᵀ q̂ / den` is written in the q/k/v dtype. The tile-0
+ *    workgroup writes `m'`.
+ *
+ * Why two dispatches instead of upstream's single fused program: a fused kernel needs 11 storage
+ * bindings (q, k, v, i, f, C, n, m in and out, h), and WebGPU guarantees only 8 per shader stage;
+ * splitting keeps both kernels at ≤ 8 on every adapter, and it makes the in-place update of `n`
+ * and `m` race-free (every workgroup of `update` needs the old `n·q̂` and `m`, which `prep` has
+ * consumed before anything overwrites them).
+ *
+ * In-place: each `C` (and `n`) element is read and written by the same invocation, so the same
+ * buffer may serve as old and new state; a kernel variant with one read_write binding is used
+ * then (WebGPU forbids binding one buffer as read-only and writable in one dispatch). `m` is read
+ * by `prep` and written by `update` (different dispatches), so it never needs a variant.
+ */
+import type { DispatchBatch, GpuContext } from '../device/context.js';
+import { defineParams } from '../device/params.js';
+import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor } from '../device/tensor.js';
+import { KernelArgumentError } from '../errors.js';
+import { CallScope } from '../io.js';
+import {
+  type CpuTensor,
+  checkSizes,
+  expectTensor,
+  resolveDtype,
+  type TensorLike,
+  validateEps,
+} from '../validate.js';
+import { cdiv, nextPow2, splitWorkgroups, wgslHeader } from '../wgsl/common.js';
+
+/** Default `eps` (upstream: 1e-6). */
+export const DEFAULT_EPS = 1e-6;
+
+/** Floats per head in the scratch buffer shared by the two kernels: f', i', den, m'. */
+export const STEP_SCRATCH_PER_HEAD = 4;
+
+/** Uniform parameters of both step kernels. */
+export const STEP_PARAMS = defineParams({
+  BH: 'u32',
+  S: 'u32',
+  t: 'u32',
+  DHQK: 'u32',
+  DHHV: 'u32',
+  has_state: 'u32',
+  kappa: 'f32',
+  eps: 'f32',
+});
+
+/** Tile parameters of the step kernels. */
+export interface RecurrentStepTiles {
+  /** invocations of the `prep` workgroup (power of two) */
+  prepWorkgroup: number;
+  /** DHHV columns per `update` workgroup (power of two) */
+  blockV: number;
+  /** invocations splitting the DHQK rows of one column (power of two) */
+  splitK: number;
+}
+
+/**
+ * Tile heuristic: `blockV = min(64, next_pow2(DHHV))` like upstream's `bV`; the remaining
+ * invocations (up to 256 per workgroup) split DHQK, so each invocation loops over
+ * `DHQK / splitK` rows; `prep` uses up to 256 invocations over DHQK.
+ */
+export function recurrentStepTiles(DHQK: number, DHHV: number, maxInvocations = 256): RecurrentStepTiles {
+  const cap = Math.max(1, Math.min(256, 2 ** Math.floor(Math.log2(Math.max(1, maxInvocations)))));
+  const blockV = Math.min(64, nextPow2(DHHV), cap);
+  const splitK = Math.max(1, Math.min(nextPow2(DHQK), Math.floor(cap / blockV)));
+  const prepWorkgroup = Math.min(cap, Math.max(32, nextPow2(DHQK)));
+  return { prepWorkgroup, blockV, splitK };
+}
+
+const prelude = (dtype: GpuDtype) => `${wgslHeader(dtype)}
+${STEP_PARAMS.wgsl()}
+@group(0) @binding(0) var<uniform> p: Params;`;
+
+/** WGSL of the `prep` kernel (gates, normaliser, denominator); one workgroup per head. */
+export function recurrentStepPrepWgsl(dtype: GpuDtype, workgroup: number, nInPlace: boolean): string {
+  const nDecl = nInPlace
+    ? `@group(0) @binding(6) var<storage, read_write> n_st: array<f32>;`
+    : `@group(0) @binding(6) var<storage, read> n_in: array<f32>;
+@group(0) @binding(7) var<storage, read_write> n_st: array<f32>;`;
+  const nRead = nInPlace ? 'n_st' : 'n_in';
+  const scBinding = nInPlace ? 7 : 8;
+  return /* wgsl */ `${prelude(dtype)}
+@group(0) @binding(1) var<storage, read> q: array<elem>;
+@group(0) @binding(2) var<storage, read> k: array<elem>;
+@group(0) @binding(3) var<storage, read> ig: array<f32>;
+@group(0) @binding(4) var<storage, read> fg: array<f32>;
+@group(0) @binding(5) var<storage, read> m_in: array<f32>;
+${nDecl}
+@group(0) @binding(${scBinding}) var<storage, read_write> sc: array<f32>;
+
+const WG: u32 = ${workgroup}u;
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let bh = wid.x + wid.y * nwg.x;
+  if (bh >= p.BH) { return; }
+  let row = bh * p.S + p.t;
+  var m_old = 0.0;
+  if (p.has_state != 0u) { m_old = m_in[bh]; }
+  let lam = logsigmoid(fg[row]);
+  let ipre = ig[row];
+  let m_new = max(lam + m_old, ipre);
+  let fgate = exp(lam + m_old - m_new);
+  let igate = exp(ipre - m_new);
+  var part = 0.0;
+  for (var a = lid; a < p.DHQK; a += WG) {
+    let s = bh * p.DHQK + a;
+    var n_old = 0.0;
+    if (p.has_state != 0u) { n_old = ${nRead}[s]; }
+    let nn = fgate * n_old + igate * f32(k[row * p.DHQK + a]);
+    n_st[s] = nn;
+    part += nn * f32(q[row * p.DHQK + a]);
+  }
+  red[lid] = part;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w = w / 2u) {
+    if (lid < w) { red[lid] += red[lid + w]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let nq = red[0] * p.kappa;
+    let den = max(abs(nq), exp(-m_new)) + p.eps;
+    let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
+    sc[o] = fgate;
+    sc[o + 1u] = igate;
+    sc[o + 2u] = den;
+    sc[o + 3u] = m_new;
+  }
+}
+`;
+}
+
+/** WGSL of the `update` kernel (C update and read-out); one workgroup per head × DHHV tile. */
+export function recurrentStepUpdateWgsl(
+  dtype: GpuDtype,
+  blockV: number,
+  splitK: number,
+  cInPlace: boolean,
+): string {
+  const cDecl = cInPlace
+    ? `@group(0) @binding(4) var<storage, read_write> c_st: array<f32>;`
+    : `@group(0) @binding(4) var<storage, read> c_in: array<f32>;
+@group(0) @binding(5) var<storage, read_write> c_st: array<f32>;`;
+  const cRead = cInPlace ? 'c_st' : 'c_in';
+  const b0 = cInPlace ? 5 : 6;
+  return /* wgsl */ `${prelude(dtype)}
+@group(0) @binding(1) var<storage, read> q: array<elem>;
+@group(0) @binding(2) var<storage, read> k: array<elem>;
+@group(0) @binding(3) var<storage, read> v: array<elem>;
+${cDecl}
+@group(0) @binding(${b0}) var<storage, read> sc: array<f32>;
+@group(0) @binding(${b0 + 1}) var<storage, read_write> h: array<elem>;
+@group(0) @binding(${b0 + 2}) var<storage, read_write> m_out: array<f32>;
+
+const BV: u32 = ${blockV}u;
+const KS: u32 = ${splitK}u;
+var<workgroup> red: array<f32, ${blockV * splitK}>;
+
+@compute @workgroup_size(BV, KS)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let bh = wid.y + wid.z * nwg.y;
+  if (bh >= p.BH) { return; }
+  let row = bh * p.S + p.t;
+  let col = wid.x * BV + lid.x;
+  let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
+  let fgate = sc[o];
+  let igate = sc[o + 1u];
+  var acc = 0.0;
+  if (col < p.DHHV) {
+    let iv = igate * f32(v[row * p.DHHV + col]);
+    for (var a = lid.y; a < p.DHQK; a += KS) {
+      let s = (bh * p.DHQK + a) * p.DHHV + col;
+      var c_old = 0.0;
+      if (p.has_state != 0u) { c_old = ${cRead}[s]; }
+      let cn = fgate * c_old + f32(k[row * p.DHQK + a]) * iv;
+      c_st[s] = cn;
+      acc += cn * f32(q[row * p.DHQK + a]);
+    }
+  }
+  red[lid.y * BV + lid.x] = acc;
+  workgroupBarrier();
+  if (lid.y == 0u && col < p.DHHV) {
+    var num = 0.0;
+    for (var j = 0u; j < KS; j++) { num += red[j * BV + lid.x]; }
+    h[row * p.DHHV + col] = elem(num * p.kappa / sc[o + 2u]);
+  }
+  if (wid.x == 0u && lid.x == 0u && lid.y == 0u) { m_out[bh] = sc[o + 3u]; }
+}
+`;
+}
+
+/** Shape of one step encoded into a batch. */
+export interface StepDims {
+  /** B · NH */
+  BH: number;
+  /** sequence length of the q/k/v/i/f/h tensors (1 for a single step) */
+  S: number;
+  DHQK: number;
+  DHHV: number;
+}
+
+/** Arguments of {@link encodeRecurrentStep}: everything is already validated GPU tensors. */
+export interface EncodeRecurrentStepArgs {
+  dims: StepDims;
+  /** token index in the `S` axis of q, k, v, i, f and h */
+  t: number;
+  dtype: GpuDtype;
+  eps: number;
+  /** (BH, S, DHQK) in `dtype` (any shape with that layout) */
+  q: GpuTensor;
+  k: GpuTensor;
+  /** (BH, S, DHHV) in `dtype` */
+  v: GpuTensor;
+  /** (BH, S) f32 */
+  i: GpuTensor;
+  f: GpuTensor;
+  /** old states (f32); `null` means zeros with `m = 0` (nothing is read) */
+  state: { c: GpuTensor; n: GpuTensor; m: GpuTensor } | null;
+  /**
+   * h (BH, S, DHHV) in `dtype`, written at `t`; new states (f32). `out.c` / `out.n` / `out.m` may
+   * be the same buffers as `state.c` / `state.n` / `state.m` (in-place update).
+   */
+  out: { h: GpuTensor; c: GpuTensor; n: GpuTensor; m: GpuTensor };
+  /** f32 scratch of at least `BH · 4` elements (may be shared by every step of a batch) */
+  scratch: GpuTensor;
+  tiles?: RecurrentStepTiles;
+}
+
+/**
+ * Encodes one recurrent step (two dispatches) into `batch`. Pipelines are compiled once per
+ * (kernel, tiles, dtype, in-place variant) through `ctx.pipeline`. No validation: callers
+ * validate their arguments (see {@link mlstmRecurrentStepWebgpu}).
+ */
+export function encodeRecurrentStep(ctx: GpuContext, batch: DispatchBatch, a: EncodeRecurrentStepArgs): void {
+  const { dims, dtype, state, out } = a;
+  const tiles =
+    a.tiles ?? recurrentStepTiles(dims.DHQK, dims.DHHV, ctx.limits.maxComputeInvocationsPerWorkgroup);
+  const nInPlace = !state || state.n.buffer === out.n.buffer;
+  const cInPlace = !state || state.c.buffer === out.c.buffer;
+  const prep = ctx.pipeline(
+    `recurrent.step.prep:${dtype}:wg${tiles.prepWorkgroup}:${nInPlace ? 'inplace' : 'copy'}`,
+    () => recurrentStepPrepWgsl(dtype, tiles.prepWorkgroup, nInPlace),
+  );
+  const update = ctx.pipeline(
+    `recurrent.step.update:${dtype}:bv${tiles.blockV}:ks${tiles.splitK}:${cInPlace ? 'inplace' : 'copy'}`,
+    () => recurrentStepUpdateWgsl(dtype, tiles.blockV, tiles.splitK, cInPlace),
+  );
+  const params = STEP_PARAMS.pack({
+    BH: dims.BH,
+    S: dims.S,
+    t: a.t,
+    DHQK: dims.DHQK,
+    DHHV: dims.DHHV,
+    has_state: state ? 1 : 0,
+    kappa: 1 / Math.sqrt(dims.DHQK),
+    eps: a.eps,
+  });
+  const mIn = state ? state.m : out.m;
+  const nBufs = nInPlace ? [out.n] : [state!.n, out.n];
+  const cBufs = cInPlace ? [out.c] : [state!.c, out.c];
+  const [px, py] = splitWorkgroups(dims.BH, ctx.limits.maxComputeWorkgroupsPerDimension);
+  batch.dispatch(
+    prep,
+    [a.q, a.k, a.i, a.f, mIn, ...nBufs, a.scratch],
+    params,
+    [px, py],
+    'recurrent step (prep)',
+  );
+  const [uy, uz] = splitWorkgroups(dims.BH, ctx.limits.maxComputeWorkgroupsPerDimension);
+  batch.dispatch(
+    update,
+    [a.q, a.k, a.v, ...cBufs, a.scratch, out.h, out.m],
+    params,
+    [cdiv(dims.DHHV, tiles.blockV), uy, uz],
+    'recurrent step (update)',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Public API
+
+/** Caller-provided output buffers of a step (GPU inputs only). */
+export interface RecurrentStepOut {
+  /** `(B, NH, DHHV)` in the q/k/v dtype */
+  h?: GpuTensor;
+  /** `(B, NH, DHQK, DHHV)` f32; may be the input `c` itself (in-place update) */
+  c?: GpuTensor;
+  /** `(B, NH, DHQK)` f32; may be the input `n` itself */
+  n?: GpuTensor;
+  /** `(B, NH, 1)` f32; may be the input `m` itself */
+  m?: GpuTensor;
+}
+
+/** Arguments of {@link mlstmRecurrentStepWebgpu}; `T` is the kind of `q` (it decides the result kind). */
+export interface RecurrentStepWebgpuArgs<T extends TensorLike = TensorLike> {
+  /** query `(B, NH, DHQK)` */
+  q: T;
+  /** key `(B, NH, DHQK)` */
+  k: TensorLike;
+  /** value `(B, NH, DHHV)` */
+  v: TensorLike;
+  /** input-gate pre-activation `(B, NH, 1)`, f32 */
+  i: TensorLike;
+  /** forget-gate pre-activation `(B, NH, 1)`, f32 */
+  f: TensorLike;
+  /** matrix memory `(B, NH, DHQK, DHHV)`, f32 */
+  c: TensorLike;
+  /** normaliser `(B, NH, DHQK)`, f32 */
+  n: TensorLike;
+  /** stabiliser `(B, NH, 1)`, f32 */
+  m: TensorLike;
+  /** added to the denominator after the max (default 1e-6) */
+  eps?: number;
+  /** q/k/v/h dtype for CPU inputs (default 'f32'); GPU inputs keep their own */
+  dtype?: GpuDtype;
+  /** where to write the outputs (GPU inputs only); states may alias the inputs (in-place update) */
+  out?: RecurrentStepOut;
+}
+
+/** `h (B, NH, DHHV)` and the new states `c, n, m` (f32). */
+export interface RecurrentStepWebgpuResult<T = GpuTensor> {
+  h: T;
+  c: T;
+  n: T;
+  m: T;
+}
+
+type ResultKind<T> = T extends GpuTensor ? GpuTensor : CpuTensor;
+
+const fmt = (s: readonly number[]) => `(${s.join(', ')})`;
+
+/**
+ * One recurrent mLSTMexp step on the GPU (step kernel `webgpu`, upstream `triton`; spec §1):
+ * `h = C'ᵀq̂ / (max(|n'ᵀq̂|, exp(−m')) + eps)` with `q̂ = DHQK^(−1/2) q` and the new states
+ * `(C', n', m')`. GPU tensors in → GPU tensors out (new ones, or the `out` buffers, which may be
+ * the input states for an in-place update); CPU tensors in → CPU tensors out. Gates and states
+ * are f32; q/k/v/h are f32 or f16 (f16 needs `shader-f16`); all arithmetic is f32.
+ */
+export async function mlstmRecurrentStepWebgpu<T extends TensorLike>(
+  ctx: GpuContext,
+  args: RecurrentStepWebgpuArgs<T>,
+): Promise<RecurrentStepWebgpuResult<ResultKind<T>>> {
+  const context = 'mlstmRecurrentStepWebgpu';
+  const { q, k, v, i, f, c, n, m } = args;
+  if (!isLive(q) || q.shape.length !== 3 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new KernelArgumentError(
+      'q',
+      'a tensor of shape (B, NH, DHQK) with all dims >= 1',
+      q instanceof GpuTensor && q.released ? 'a released GpuTensor' : describe(q),
+      context,
+    );
+  }
+  const [B, NH, DHQK] = q.shape;
+  expectTensor('k', k, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context);
+  if (!isLive(v) || v.shape.length !== 3 || !Number.isInteger(v.shape[2]) || v.shape[2] < 1) {
+    throw new KernelArgumentError(
+      'v',
+      `a tensor of shape (B, NH, DHHV) = (${B}, ${NH}, DHHV)`,
+      v instanceof GpuTensor && v.released ? 'a released GpuTensor' : describe(v),
+      context,
+    );
+  }
+  const DHHV = v.shape[2];
+  expectTensor('v', v, [B, NH, DHHV], ['B', 'NH', 'DHHV'], context);
+  expectTensor('i', i, [B, NH, 1], ['B', 'NH', '1'], context, ['f32']);
+  expectTensor('f', f, [B, NH, 1], ['B', 'NH', '1'], context, ['f32']);
+  expectTensor('c', c, [B, NH, DHQK, DHHV], ['B', 'NH', 'DHQK', 'DHHV'], context, ['f32']);
+  expectTensor('n', n, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context, ['f32']);
+  expectTensor('m', m, [B, NH, 1], ['B', 'NH', '1'], context, ['f32']);
+  const eps = validateEps(args.eps ?? DEFAULT_EPS, context);
+  const dtype = resolveDtype(ctx, q, args.dtype, context);
+  for (const [name, t] of [
+    ['k', k],
+    ['v', v],
+  ] as const) {
+    if (t instanceof GpuTensor && t.dtype !== dtype) {
+      throw new KernelArgumentError(name, `dtype '${dtype}' (the dtype of q)`, `'${t.dtype}'`, context);
+    }
+  }
+  const out = args.out ?? {};
+  const dims: StepDims = { BH: B * NH, S: 1, DHQK, DHHV };
+  validateOut(out, { q, k, v, i, f, c, n, m }, { B, NH, DHQK, DHHV }, dtype, context);
+  const E = BYTES_PER_ELEMENT[dtype];
+  checkSizes(
+    ctx,
+    {
+      q: B * NH * DHQK * E,
+      k: B * NH * DHQK * E,
+      v: B * NH * DHHV * E,
+      c: B * NH * DHQK * DHHV * 4,
+      n: B * NH * DHQK * 4,
+    },
+    context,
+  );
+
+  const scope = new CallScope(ctx, q);
+  const created: GpuTensor[] = [];
+  const fresh = (shape: number[], dt: GpuDtype) => {
+    const t = ctx.empty(shape, dt);
+    created.push(t);
+    return t;
+  };
+  try {
+    const g = {
+      q: scope.gpu(q, dtype),
+      k: scope.gpu(k, dtype),
+      v: scope.gpu(v, dtype),
+      i: scope.gpu(i),
+      f: scope.gpu(f),
+      c: scope.gpu(c),
+      n: scope.gpu(n),
+      m: scope.gpu(m),
+    };
+    const o = {
+      h: out.h ?? fresh([B, NH, DHHV], dtype),
+      c: out.c ?? fresh([B, NH, DHQK, DHHV], 'f32'),
+      n: out.n ?? fresh([B, NH, DHQK], 'f32'),
+      m: out.m ?? fresh([B, NH, 1], 'f32'),
+    };
+    const batch = ctx.batch();
+    const scratch = batch.scratch([dims.BH * STEP_SCRATCH_PER_HEAD]);
+    encodeRecurrentStep(ctx, batch, {
+      dims,
+      t: 0,
+      dtype,
+      eps,
+      q: g.q,
+      k: g.k,
+      v: g.v,
+      i: g.i,
+      f: g.f,
+      state: { c: g.c, n: g.n, m: g.m },
+      out: o,
+      scratch,
+    });
+    batch.submit();
+    return (await scope.finish(o)) as unknown as RecurrentStepWebgpuResult<ResultKind<T>>;
+  } catch (e) {
+    scope.abort();
+    for (const t of created) t.release();
+    throw e;
+  }
+}
+
+function isLive(t: unknown): t is TensorLike {
+  if (t instanceof GpuTensor) return !t.released;
+  return typeof t === 'object' && t !== null && Array.isArray((t as CpuTensor).shape) && 'data' in t;
+}
+
+function describe(t: unknown): string {
+  if (t === undefined || t === null) return String(t);
+  if (isLive(t)) return `shape ${fmt(t.shape)}`;
+  return 'something that is not a tensor';
+}
+
+/**
+ * Output buffers: GPU tensors of the right shape and dtype, only with GPU inputs, and never
+ * aliasing another input or output — except a state output that is its own input (in place).
+ */
+function validateOut(
+  out: RecurrentStepOut,
+  inputs: Record<'q' | 'k' | 'v' | 'i' | 'f' | 'c' | 'n' | 'm', TensorLike>,
+  d: { B: number; NH: number; DHQK: number; DHHV: number },
+  dtype: GpuDtype,
+  context: string,
+): void {
+  const given = (Object.keys(out) as (keyof RecurrentStepOut)[]).filter((key) => out[key] != null);
+  if (given.length === 0) return;
+  if (!(inputs.q instanceof GpuTensor)) {
+    throw new KernelArgumentError(
+      `out.${given[0]}`,
+      'no out buffers when the inputs are CPU tensors',
+      'a tensor',
+      context,
+    );
+  }
+  const specs: Record<keyof RecurrentStepOut, [number[], string[], GpuDtype]> = {
+    h: [[d.B, d.NH, d.DHHV], ['B', 'NH', 'DHHV'], dtype],
+    c: [[d.B, d.NH, d.DHQK, d.DHHV], ['B', 'NH', 'DHQK', 'DHHV'], 'f32'],
+    n: [[d.B, d.NH, d.DHQK], ['B', 'NH', 'DHQK'], 'f32'],
+    m: [[d.B, d.NH, 1], ['B', 'NH', '1'], 'f32'],
+  };
+  const seen = new Map<GPUBuffer, string>();
+  for (const key of given) {
+    const t = out[key];
+    if (!(t instanceof GpuTensor)) {
+      throw new KernelArgumentError(`out.${key}`, 'a GpuTensor', describe(t), context);
+    }
+    const [shape, names, dt] = specs[key];
+    expectTensor(`out.${key}`, t, shape, names, context, [dt]);
+    const other = seen.get(t.buffer);
+    if (other)
+      throw new KernelArgumentError(
+        `out.${key}`,
+        `a buffer distinct from out.${other}`,
+        'the same buffer',
+        context,
+      );
+    seen.set(t.buffer, key);
+    for (const [name, x] of Object.entries(inputs)) {
+      if (x instanceof GpuTensor && x.buffer === t.buffer && name !== key) {
+        throw new KernelArgumentError(
+          `out.${key}`,
+          `a buffer that is not the input ${name} (only a state may be updated in place)`,
+          `the buffer of ${name}`,
+          context,
+        );
+      }
+    }
+  }
+}
