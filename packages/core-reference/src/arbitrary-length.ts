@@ -28,7 +28,10 @@ export function arbitraryLengthChunkSizes(chunkSize: number): number[] {
  * `chunkSize` (default 64) need not divide S. Always returns the last states (zeros-initialised
  * when no initial states are given, `m₀ = 0`).
  */
-export function mlstmChunkwiseArbitraryLength(args: MlstmChunkwiseArgs): { h: Tensor; lastStates: MlstmStates } {
+export function mlstmChunkwiseArbitraryLength(args: MlstmChunkwiseArgs): {
+  h: Tensor;
+  lastStates: MlstmStates;
+} {
   const ctx = 'mlstmChunkwiseArbitraryLength';
   const d = validateSequenceInputs(args, ctx);
   const has = validateStates(

@@ -4,14 +4,7 @@
  * `dq, dk, dv`, and the gate gradients from the full `dq, dk`. The normaliser `n^out` and the
  * stabilisers are constants (spec §4.1).
  */
-import {
-  type GateKind,
-  dot,
-  gateGradientsHead,
-  headSlice,
-  qkScale,
-  setHeadSlice,
-} from './math.js';
+import { type GateKind, dot, gateGradientsHead, headSlice, qkScale, setHeadSlice } from './math.js';
 import {
   type ChunkHeadInputs,
   type ChunkHeadStates,
@@ -204,7 +197,8 @@ export function chunkwiseBackwardCore(
   };
   if (init) {
     const dc0 = new Float64Array(B * NH * CS);
-    for (let bh = 0; bh < B * NH; bh++) dc0.set(dcStates.subarray(bh * (NC + 1) * CS, (bh * (NC + 1) + 1) * CS), bh * CS);
+    for (let bh = 0; bh < B * NH; bh++)
+      dc0.set(dcStates.subarray(bh * (NC + 1) * CS, (bh * (NC + 1) + 1) * CS), bh * CS);
     out.dcInitial = { shape: [B, NH, DHQK, DHHV], data: dc0 };
     out.dnInitial = { shape: [B, NH, DHQK], data: new Float64Array(B * NH * DHQK) };
     if (o.kind === 'exp') out.dmInitial = { shape: [B, NH, 1], data: new Float64Array(B * NH) };
@@ -226,7 +220,11 @@ export interface MlstmChunkwiseBackwardArgs extends Omit<MlstmChunkwiseArgs, 're
 }
 
 /** Validates the chunkwise backward arguments. */
-export function validateChunkwiseBackwardArgs(args: MlstmChunkwiseBackwardArgs, ctx: string, requireM = true) {
+export function validateChunkwiseBackwardArgs(
+  args: MlstmChunkwiseBackwardArgs,
+  ctx: string,
+  requireM = true,
+) {
   const v = validateChunkwiseArgs(args, ctx, requireM);
   validateDh(args.dh, v.d, ctx);
   if (args.dcLast != null) {
@@ -271,7 +269,11 @@ export function mlstmChunkwiseBackwardInternals(
 ): MlstmChunkwiseGradients & { dcStates: Tensor } {
   const ctx = 'mlstmChunkwiseBackwardInternals';
   const kind = args.gate ?? 'exp';
-  const { d, init, eps, chunkSize, dcLast, correct } = validateChunkwiseBackwardArgs(args, ctx, kind === 'exp');
+  const { d, init, eps, chunkSize, dcLast, correct } = validateChunkwiseBackwardArgs(
+    args,
+    ctx,
+    kind === 'exp',
+  );
   const normalize = kind === 'exp' ? true : validateFlag('normalize', args.normalize, ctx, true);
   return chunkwiseBackwardCore(args, args.dh, dcLast, d, init, {
     kind,

@@ -70,7 +70,13 @@ export interface ChunkGates {
 }
 
 /** Computes {@link ChunkGates} of the chunk that starts at token `start`. */
-export function chunkGates(kind: GateKind, iPre: Float64Array, fPre: Float64Array, start: number, L: number): ChunkGates {
+export function chunkGates(
+  kind: GateKind,
+  iPre: Float64Array,
+  fPre: Float64Array,
+  start: number,
+  L: number,
+): ChunkGates {
   const lambda = new Float64Array(L);
   const logI = new Float64Array(L);
   for (let j = 0; j < L; j++) {
@@ -359,7 +365,12 @@ export function validateChunkwiseArgs(
   args: MlstmChunkwiseArgs,
   ctx: string,
   requireM = true,
-): { d: SequenceDims; init: { c: Tensor; n: Tensor; m?: Tensor } | undefined; eps: number; chunkSize: number } {
+): {
+  d: SequenceDims;
+  init: { c: Tensor; n: Tensor; m?: Tensor } | undefined;
+  eps: number;
+  chunkSize: number;
+} {
   const d = validateSequenceInputs(args, ctx);
   const has = validateStates(
     { c: args.cInitial, n: args.nInitial, m: args.mInitial },
@@ -370,7 +381,9 @@ export function validateChunkwiseArgs(
   );
   const chunkSize = expectChunkSize(args.chunkSize ?? DEFAULT_CHUNK_SIZE, ctx, d.S);
   const eps = validateEps(args.eps, ctx, DEFAULT_EPS);
-  const init = has ? { c: args.cInitial!, n: args.nInitial!, m: requireM ? args.mInitial : undefined } : undefined;
+  const init = has
+    ? { c: args.cInitial!, n: args.nInitial!, m: requireM ? args.mInitial : undefined }
+    : undefined;
   return { d, init, eps, chunkSize };
 }
 

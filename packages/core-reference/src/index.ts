@@ -20,7 +20,13 @@ export {
   validateStates,
   type SequenceDims,
 } from './validate.js';
-export type { MlstmGradients, MlstmInitialStates, MlstmSequenceInputs, MlstmSigStates, MlstmStates } from './types.js';
+export type {
+  MlstmGradients,
+  MlstmInitialStates,
+  MlstmSequenceInputs,
+  MlstmSigStates,
+  MlstmStates,
+} from './types.js';
 export {
   DEFAULT_EPS,
   type GateKind,

@@ -28,7 +28,13 @@ export function qkScale(DHQK: number): number {
 export const DEFAULT_EPS = 1e-6;
 
 /** Dot product of `a[aOff .. aOff+n)` and `b[bOff .. bOff+n)`. */
-export function dot(a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, n: number): number {
+export function dot(
+  a: ArrayLike<number>,
+  aOff: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  n: number,
+): number {
   let s = 0;
   for (let x = 0; x < n; x++) s += a[aOff + x] * b[bOff + x];
   return s;

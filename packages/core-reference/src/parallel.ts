@@ -15,7 +15,14 @@ import {
 } from './math.js';
 import type { Tensor } from './tensor.js';
 import type { MlstmGradients, MlstmSequenceInputs } from './types.js';
-import { expectShape, rejectStates, type SequenceDims, validateEps, validateFlag, validateSequenceInputs } from './validate.js';
+import {
+  expectShape,
+  rejectStates,
+  type SequenceDims,
+  validateEps,
+  validateFlag,
+  validateSequenceInputs,
+} from './validate.js';
 
 /** Options of the parallel core shared by the exp and sig variants. */
 export interface ParallelOptions {
@@ -76,7 +83,13 @@ function logForgetMatrix(fPre: Float64Array, S: number, stableF: boolean): Float
 }
 
 /** Forward of one head (spec §2 / §3). */
-function parallelForwardHead(x: HeadInputs, S: number, DHQK: number, DHHV: number, o: ParallelOptions): ParallelHeadForward {
+function parallelForwardHead(
+  x: HeadInputs,
+  S: number,
+  DHQK: number,
+  DHHV: number,
+  o: ParallelOptions,
+): ParallelHeadForward {
   const kappa = qkScale(DHQK);
   const L = logForgetMatrix(x.f, S, o.stableF);
   const logI = Float64Array.from(x.i, (ii) => logInputGate(o.kind, ii));
@@ -172,7 +185,11 @@ export interface MlstmParallelResult {
 }
 
 /** The parallel forward for validated inputs (shared by the exp and sig public functions). */
-export function parallelForwardCore(x: MlstmSequenceInputs, d: SequenceDims, o: ParallelOptions): MlstmParallelResult {
+export function parallelForwardCore(
+  x: MlstmSequenceInputs,
+  d: SequenceDims,
+  o: ParallelOptions,
+): MlstmParallelResult {
   const { B, NH, S, DHHV } = d;
   const h = new Float64Array(B * NH * S * DHHV);
   const n = new Float64Array(B * NH * S);

@@ -4,7 +4,14 @@
 import { type GateKind, logInputGate, logsigmoid, qkScale, DEFAULT_EPS } from './math.js';
 import type { Tensor } from './tensor.js';
 import type { MlstmInitialStates, MlstmSequenceInputs, MlstmStates } from './types.js';
-import { expectRank, expectShape, validateEps, validateFlag, validateSequenceInputs, validateStates } from './validate.js';
+import {
+  expectRank,
+  expectShape,
+  validateEps,
+  validateFlag,
+  validateSequenceInputs,
+  validateStates,
+} from './validate.js';
 
 /**
  * One head's recurrent state, updated in place: `c` is `DHQK × DHHV` row-major, `n` has `DHQK`
@@ -241,7 +248,9 @@ export function mlstmRecurrentSequence(args: MlstmRecurrentSequenceArgs): MlstmS
   );
   const eps = validateEps(args.eps, ctx, DEFAULT_EPS);
   const returnLast = validateFlag('returnLastStates', args.returnLastStates, ctx, false);
-  const init = hasStates ? { c: args.cInitial!.data, n: args.nInitial!.data, m: args.mInitial!.data } : undefined;
+  const init = hasStates
+    ? { c: args.cInitial!.data, n: args.nInitial!.data, m: args.mInitial!.data }
+    : undefined;
   const r = recurrentSequenceCore('exp', true, args, d, init, eps);
   const { B, NH, S, DHQK, DHHV } = d;
   const h: Tensor = { shape: [B, NH, S, DHHV], data: r.h };

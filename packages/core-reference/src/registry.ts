@@ -75,7 +75,8 @@ function parallelKernel(
     supportsStates: false,
     forward(args) {
       rejectStates(args, name);
-      if (gate === 'sig') return { h: mlstmSigParallel({ ...args, stableF: fixedStableF ?? args.stableF }).h };
+      if (gate === 'sig')
+        return { h: mlstmSigParallel({ ...args, stableF: fixedStableF ?? args.stableF }).h };
       return { h: mlstmParallel({ ...args, stableF: fixedStableF }).h };
     },
     backward(args) {
@@ -107,13 +108,19 @@ export const referenceStepKernels = {
 
 /** Sequence (loop) kernels by upstream name. */
 export const referenceSequenceLoopKernels = {
-  native_sequence__native: { name: 'native_sequence__native', forward: (args) => mlstmRecurrentSequence(args) },
+  native_sequence__native: {
+    name: 'native_sequence__native',
+    forward: (args) => mlstmRecurrentSequence(args),
+  },
 } as const satisfies Record<string, ReferenceSequenceLoopKernel>;
 
 export type ReferenceSequenceKernelName = keyof typeof referenceSequenceKernels;
 export type ReferenceStepKernelName = keyof typeof referenceStepKernels;
 export type ReferenceSequenceLoopKernelName = keyof typeof referenceSequenceLoopKernels;
-export type ReferenceKernelName = ReferenceSequenceKernelName | ReferenceStepKernelName | ReferenceSequenceLoopKernelName;
+export type ReferenceKernelName =
+  | ReferenceSequenceKernelName
+  | ReferenceStepKernelName
+  | ReferenceSequenceLoopKernelName;
 
 /** Every specifier of the three registries (training kernels, step kernels, sequence kernels). */
 export function getAvailableReferenceKernels(): ReferenceKernelName[] {

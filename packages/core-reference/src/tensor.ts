@@ -26,7 +26,9 @@ export function zeros(shape: readonly number[], kind: 'f32' | 'f64' = 'f64'): Te
 export function tensor(shape: readonly number[], data: FloatArray | readonly number[]): Tensor {
   const arr = data instanceof Float32Array || data instanceof Float64Array ? data : Float64Array.from(data);
   if (arr.length !== numel(shape)) {
-    throw new RangeError(`tensor: data has ${arr.length} elements, shape [${shape.join(', ')}] needs ${numel(shape)}`);
+    throw new RangeError(
+      `tensor: data has ${arr.length} elements, shape [${shape.join(', ')}] needs ${numel(shape)}`,
+    );
   }
   return { shape: [...shape], data: arr };
 }

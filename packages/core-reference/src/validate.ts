@@ -38,14 +38,24 @@ export function expectShape(
   let n = 1;
   for (const d of t.shape) n *= d;
   if (t.data.length !== n) {
-    throw new MlstmArgumentError(name, `${n} elements for shape ${fmt(t.shape)}`, `${t.data.length}`, context);
+    throw new MlstmArgumentError(
+      name,
+      `${n} elements for shape ${fmt(t.shape)}`,
+      `${t.data.length}`,
+      context,
+    );
   }
 }
 
 /** A finite number (eps and other scalars). */
 export function expectFinite(name: string, x: unknown, context: string, positive = false): number {
   if (typeof x !== 'number' || !Number.isFinite(x) || (positive && x <= 0)) {
-    throw new MlstmArgumentError(name, positive ? 'a finite number > 0' : 'a finite number', String(x), context);
+    throw new MlstmArgumentError(
+      name,
+      positive ? 'a finite number > 0' : 'a finite number',
+      String(x),
+      context,
+    );
   }
   return x;
 }
@@ -116,9 +126,12 @@ export function validateStates(
   context: string,
   requireM = true,
 ): boolean {
-  const given = [states.c, states.n, ...(requireM ? [states.m] : [])].map((x) => x !== undefined && x !== null);
+  const given = [states.c, states.n, ...(requireM ? [states.m] : [])].map(
+    (x) => x !== undefined && x !== null,
+  );
   if (!given.some(Boolean)) {
-    if (!requireM && states.m != null) expectShape(names.m, states.m, [d.B, d.NH, 1], ['B', 'NH', '1'], context);
+    if (!requireM && states.m != null)
+      expectShape(names.m, states.m, [d.B, d.NH, 1], ['B', 'NH', '1'], context);
     return false;
   }
   if (!given.every(Boolean)) {
@@ -158,7 +171,12 @@ export function rejectStates(
 ): void {
   for (const name of ['cInitial', 'nInitial', 'mInitial'] as const) {
     if (args[name] != null) {
-      throw new MlstmArgumentError(name, 'no initial state (the parallel form has no state)', 'a value', context);
+      throw new MlstmArgumentError(
+        name,
+        'no initial state (the parallel form has no state)',
+        'a value',
+        context,
+      );
     }
   }
   if (args.returnLastStates) {
@@ -177,7 +195,8 @@ export function rejectStates(
  */
 export function expectRank(name: string, t: unknown, dimNames: readonly string[], context: string): number[] {
   const want = `a tensor of shape (${dimNames.join(', ')}) with all dims >= 1`;
-  if (!isTensor(t)) throw new MlstmArgumentError(name, want, t === undefined ? 'undefined' : typeof t, context);
+  if (!isTensor(t))
+    throw new MlstmArgumentError(name, want, t === undefined ? 'undefined' : typeof t, context);
   if (t.shape.length !== dimNames.length || t.shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new MlstmArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
   }

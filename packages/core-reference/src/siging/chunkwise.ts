@@ -3,7 +3,12 @@
  * the math of upstream `chunkwise--triton_xl_chunk_siging`). States are `(c, n)`; `mInitial` is
  * accepted and ignored; with `normalize: false` the returned `n` is zeros.
  */
-import { type MlstmChunkwiseArgs, chunkwiseForwardCore, lastStatesOf, validateChunkwiseArgs } from '../chunkwise.js';
+import {
+  type MlstmChunkwiseArgs,
+  chunkwiseForwardCore,
+  lastStatesOf,
+  validateChunkwiseArgs,
+} from '../chunkwise.js';
 import {
   type MlstmChunkwiseBackwardArgs,
   type MlstmChunkwiseGradients,

@@ -92,7 +92,9 @@ export function assertClose(
 ): Comparison {
   const c = compare(actual, expected, tol);
   const { atol, rtol = 0 } = tol;
-  const bad = c.nonFinite > 0 || Math.abs(c.actualAtWorst - c.expectedAtWorst) > atol + rtol * Math.abs(c.expectedAtWorst);
+  const bad =
+    c.nonFinite > 0 ||
+    Math.abs(c.actualAtWorst - c.expectedAtWorst) > atol + rtol * Math.abs(c.expectedAtWorst);
   if (bad) {
     throw new Error(
       `${tol.name ?? 'tensor'} not close (atol ${atol}, rtol ${rtol}): max abs ${c.maxAbs.toExponential(3)}, ` +

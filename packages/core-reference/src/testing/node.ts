@@ -39,7 +39,10 @@ export interface MlstmFixture {
 
 interface Manifest {
   generator: string;
-  cases: Record<string, { params: MlstmFixtureParams; tensors: Record<string, number[]>; checks: MlstmFixtureChecks }>;
+  cases: Record<
+    string,
+    { params: MlstmFixtureParams; tensors: Record<string, number[]>; checks: MlstmFixtureChecks }
+  >;
 }
 
 const FIXTURE_DIR = join('fixtures', 'mlstm-kernels');
@@ -84,14 +87,17 @@ export function loadMlstmFixture(caseName: string): MlstmFixture {
   const m = manifest();
   const entry = m.cases[caseName];
   if (!entry) {
-    throw new Error(`unknown mLSTM fixture case "${caseName}"; available: ${Object.keys(m.cases).join(', ')}`);
+    throw new Error(
+      `unknown mLSTM fixture case "${caseName}"; available: ${Object.keys(m.cases).join(', ')}`,
+    );
   }
   const file = join(mlstmFixtureDir(), `${caseName}.safetensors`);
   if (!existsSync(file)) throw new Error(`mLSTM fixture file missing: ${file}`);
   const { tensors } = readSafetensors(readFileSync(file));
   for (const [name, shape] of Object.entries(entry.tensors)) {
     const t = tensors[name];
-    if (!t) throw new Error(`fixture ${caseName}: tensor ${name} listed in manifest.json is missing from ${file}`);
+    if (!t)
+      throw new Error(`fixture ${caseName}: tensor ${name} listed in manifest.json is missing from ${file}`);
     if (t.shape.length !== shape.length || t.shape.some((dim, x) => dim !== shape[x])) {
       throw new Error(`fixture ${caseName}: tensor ${name} has shape [${t.shape}], manifest says [${shape}]`);
     }

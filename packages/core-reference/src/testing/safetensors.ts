@@ -37,7 +37,8 @@ export function parseSafetensors(buffer: ArrayBuffer | Uint8Array): SafetensorsF
       continue;
     }
     const t = info as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] };
-    if (!(t.dtype in BYTES)) throw new TypeError(`safetensors: tensor ${name} has unsupported dtype ${t.dtype}`);
+    if (!(t.dtype in BYTES))
+      throw new TypeError(`safetensors: tensor ${name} has unsupported dtype ${t.dtype}`);
     const [start, end] = t.data_offsets;
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (end - start !== n * BYTES[t.dtype] || base + end > u8.byteLength) {
@@ -102,7 +103,10 @@ export function readSafetensors(buffer: ArrayBuffer | Uint8Array): {
 }
 
 /** Writes tensors as F32 (Float32Array) or F64 (Float64Array) into a `.safetensors` buffer. */
-export function writeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
