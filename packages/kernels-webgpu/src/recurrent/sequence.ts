@@ -145,7 +145,9 @@ export async function mlstmRecurrentSequenceWebgpu<T extends TensorLike>(
       st.m.release();
       result = { h };
     }
-    return (await scope.finish(result as unknown as Record<string, unknown>)) as unknown as RecurrentSequenceWebgpuResult<ResultKind<T>>;
+    return (await scope.finish(
+      result as unknown as Record<string, unknown>,
+    )) as unknown as RecurrentSequenceWebgpuResult<ResultKind<T>>;
   } catch (e) {
     scope.abort();
     for (const t of created) t.release();
