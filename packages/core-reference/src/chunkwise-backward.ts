@@ -20,7 +20,7 @@ import {
 import { validateDh } from './parallel.js';
 import type { Tensor } from './tensor.js';
 import type { MlstmGradients, MlstmSequenceInputs } from './types.js';
-import { expectShape, type SequenceDims, validateFlag } from './validate.js';
+import { expectShape, type SequenceDims, validateFlag, validateGate } from './validate.js';
 
 /** Options of the chunkwise backward core. */
 export interface ChunkwiseBackwardOptions extends ChunkwiseOptions {
@@ -268,7 +268,7 @@ export function mlstmChunkwiseBackwardInternals(
   args: MlstmChunkwiseBackwardInternalsArgs,
 ): MlstmChunkwiseGradients & { dcStates: Tensor } {
   const ctx = 'mlstmChunkwiseBackwardInternals';
-  const kind = args.gate ?? 'exp';
+  const kind = validateGate(args.gate, ctx);
   const { d, init, eps, chunkSize, dcLast, correct } = validateChunkwiseBackwardArgs(
     args,
     ctx,

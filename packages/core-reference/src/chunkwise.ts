@@ -20,6 +20,7 @@ import {
   type SequenceDims,
   validateEps,
   validateFlag,
+  validateGate,
   validateSequenceInputs,
   validateStates,
 } from './validate.js';
@@ -413,7 +414,7 @@ export interface MlstmChunkwiseInternalsArgs extends MlstmChunkwiseArgs {
  */
 export function mlstmChunkwiseForwardInternals(args: MlstmChunkwiseInternalsArgs): MlstmChunkwiseInternals {
   const ctx = 'mlstmChunkwiseForwardInternals';
-  const kind = args.gate ?? 'exp';
+  const kind = validateGate(args.gate, ctx);
   const { d, init, eps, chunkSize } = validateChunkwiseArgs(args, ctx, kind === 'exp');
   const normalize = kind === 'exp' ? true : validateFlag('normalize', args.normalize, ctx, true);
   return chunkwiseForwardCore(args, d, init, { kind, normalize, eps, chunkSize });

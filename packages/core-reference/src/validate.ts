@@ -203,3 +203,10 @@ export function expectRank(name: string, t: unknown, dimNames: readonly string[]
   expectShape(name, t, t.shape, dimNames, context);
   return [...t.shape];
 }
+
+/** Validates an optional gate variant `'exp' | 'sig'` (default `'exp'`). */
+export function validateGate(x: unknown, context: string): 'exp' | 'sig' {
+  if (x === undefined) return 'exp';
+  if (x !== 'exp' && x !== 'sig') throw new MlstmArgumentError('gate', "'exp' or 'sig'", String(x), context);
+  return x;
+}

@@ -6,6 +6,7 @@ import {
   mlstmChunkwise,
   mlstmChunkwiseArbitraryLength,
   mlstmChunkwiseBackward,
+  mlstmChunkwiseForwardInternals,
   mlstmParallel,
   mlstmParallelBackward,
   mlstmRecurrentSequence,
@@ -125,6 +126,10 @@ describe('backward-only arguments', () => {
   it('non-boolean flags', () => {
     expectArgError(() => mlstmParallel({ ...x, stableF: 'yes' as never }), 'stableF');
     expectArgError(() => mlstmSigParallel({ ...x, normalize: 1 as never }), 'normalize');
+    expectArgError(
+      () => mlstmChunkwiseForwardInternals({ ...x, chunkSize: 4, gate: 'tanh' as never }),
+      'gate',
+    );
   });
 });
 

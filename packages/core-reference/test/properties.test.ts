@@ -15,6 +15,7 @@ import {
   mlstmChunkwise,
   mlstmChunkwiseArbitraryLength,
   mlstmChunkwiseBackward,
+  mlstmChunkwiseBackwardInternals,
   mlstmChunkwiseForwardInternals,
   mlstmParallel,
   mlstmParallelBackward,
@@ -294,3 +295,81 @@ describe('arbitrary length = recurrent', () => {
 function reshape3(t: Tensor): Tensor {
   return { shape: [t.shape[0], t.shape[1], t.shape[3]], data: t.data };
 }
+
+describe('extreme gates stay finite and the forms agree', () => {
+  const settings: [number, number, number][] = [
+    // iOffset, fOffset, scale of both gates
+    [30, 3, 1],
+    [-30, 3, 1],
+    [0, -12, 4],
+    [0, 15, 1],
+    [20, -8, 10],
+  ];
+  for (const [iOffset, fOffset, scale] of settings) {
+    it(`i ≈ ${iOffset}, f ≈ ${fOffset}, spread ${scale}`, () => {
+      const rng = new Rng(iOffset * 7 + fOffset * 13 + scale);
+      const d = { B: 1, NH: 2, S: 24, DHQK: 5, DHHV: 3 };
+      const x = randomMlstmInputs(rng, d);
+      x.i = randn(rng, [1, 2, 24], { offset: iOffset, scale });
+      x.f = randn(rng, [1, 2, 24], { offset: fOffset, scale });
+      const st = {
+        cInitial: randn(rng, [1, 2, 5, 3]),
+        nInitial: randn(rng, [1, 2, 5]),
+        mInitial: randn(rng, [1, 2, 1]),
+      };
+      const rec = mlstmRecurrentSequence({ ...x, ...st, returnLastStates: true });
+      const cw = mlstmChunkwise({ ...x, ...st, chunkSize: 8, returnLastStates: true });
+      const arb = mlstmChunkwiseArbitraryLength({ ...x, ...st, chunkSize: 16 });
+      for (const t of [rec.h, cw.h, arb.h, rec.lastStates!.c, rec.lastStates!.n, rec.lastStates!.m]) {
+        expect(t.data.every(Number.isFinite)).toBe(true);
+      }
+      expectClose(cw.h, rec.h, SAME_MATH, 'h chunkwise');
+      expectClose(arb.h, rec.h, SAME_MATH, 'h arbitrary');
+      for (const s of ['c', 'n', 'm'] as const)
+        expectClose(cw.lastStates![s], rec.lastStates![s], SAME_MATH, s);
+      const rec0 = mlstmRecurrentSequence({ ...x, eps: 0 });
+      const par0 = mlstmParallel({ ...x, eps: 0 });
+      expectClose(par0.h, rec0.h, 1e-10, 'h parallel vs recurrent (eps 0)');
+      const dh = randn(rng, [1, 2, 24, 3]);
+      const g = mlstmChunkwiseBackward({ ...x, ...st, dh, chunkSize: 8 });
+      for (const k of GRADS) expect(g[k].data.every(Number.isFinite), k).toBe(true);
+      const sig = mlstmSigChunkwise({ ...x, chunkSize: 8 });
+      expectClose(sig.h, mlstmSigParallel(x).h, SAME_MATH, 'sig h');
+    });
+  }
+});
+
+describe('internals for sub-kernel tests', () => {
+  it('backward internals: dcStates[0] = dcInitial, dcStates[NC] = dcLast; sig forward internals = sig chunkwise', () => {
+    const rng = new Rng(77);
+    const d = { B: 2, NH: 1, S: 12, DHQK: 3, DHHV: 4 };
+    const x = randomMlstmInputs(rng, d, { fOffset: 1 });
+    const st = {
+      cInitial: randn(rng, [2, 1, 3, 4]),
+      nInitial: randn(rng, [2, 1, 3]),
+      mInitial: randn(rng, [2, 1, 1]),
+    };
+    const dh = randn(rng, [2, 1, 12, 4]);
+    const dcLast = randn(rng, [2, 1, 3, 4]);
+    const r = mlstmChunkwiseBackwardInternals({ ...x, ...st, dh, dcLast, chunkSize: 4 });
+    const g = mlstmChunkwiseBackward({ ...x, ...st, dh, dcLast, chunkSize: 4 });
+    expect(r.dcStates.shape).toEqual([2, 1, 4 * 3, 4]);
+    const CS = 12;
+    for (let b = 0; b < 2; b++) {
+      const base = b * 4 * CS;
+      expect(Array.from(r.dcStates.data.subarray(base, base + CS))).toEqual(
+        Array.from(g.dcInitial!.data.subarray(b * CS, (b + 1) * CS)),
+      );
+      expect(Array.from(r.dcStates.data.subarray(base + 3 * CS, base + 4 * CS))).toEqual(
+        Array.from(dcLast.data.subarray(b * CS, (b + 1) * CS)),
+      );
+    }
+    const sigInt = mlstmChunkwiseForwardInternals({ ...x, ...st, chunkSize: 4, gate: 'sig' });
+    const sig = mlstmSigChunkwise({ ...x, ...st, chunkSize: 4, returnLastStates: true });
+    expectClose(sigInt.h, sig.h, 0, 'sig h');
+    expect(sigInt.mStates.data.every((m) => m === 0)).toBe(true);
+    expect(Array.from(sigInt.cStates.data.subarray(3 * CS, 4 * CS))).toEqual(
+      Array.from(sig.lastStates!.c.data.subarray(0, CS)),
+    );
+  });
+});
