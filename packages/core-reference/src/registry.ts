@@ -114,9 +114,13 @@ export const referenceSequenceLoopKernels = {
   },
 } as const satisfies Record<string, ReferenceSequenceLoopKernel>;
 
+/** Specifiers of the training kernels (`chunkwise--native_custbw`, `parallel--…`). */
 export type ReferenceSequenceKernelName = keyof typeof referenceSequenceKernels;
+/** Specifiers of the step kernels (`native`). */
 export type ReferenceStepKernelName = keyof typeof referenceStepKernels;
+/** Specifiers of the sequence-loop kernels (`native_sequence__native`). */
 export type ReferenceSequenceLoopKernelName = keyof typeof referenceSequenceLoopKernels;
+/** Any specifier of the three registries. */
 export type ReferenceKernelName =
   | ReferenceSequenceKernelName
   | ReferenceStepKernelName

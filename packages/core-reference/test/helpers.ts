@@ -14,6 +14,7 @@ export function maxAbs(t: Tensor): number {
  * Elementwise `|a − e| ≤ scaleTol · max|e| + rtol · |e|`: an absolute tolerance relative to the
  * tensor's magnitude (errors that come from cancellations, e.g. in `h = num/den` or in the reverse
  * cumulative sum of `df`, scale with the largest terms, not with the element itself).
+ * Set `SHOW_TOL=1` to print the observed error of every comparison next to its tolerance.
  */
 export function expectClose(
   actual: Tensor,
