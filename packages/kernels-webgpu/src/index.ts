@@ -20,10 +20,12 @@ export {
   encodeRecurrentStep,
   type EncodeRecurrentStepArgs,
   mlstmRecurrentStepWebgpu,
+  RECURRENT_STEP_FUSED_BINDINGS,
   type RecurrentStepOut,
   type RecurrentStepTiles,
   type RecurrentStepWebgpuArgs,
   type RecurrentStepWebgpuResult,
+  recurrentStepKernel,
   recurrentStepTiles,
   type StepDims,
 } from './recurrent/step.js';

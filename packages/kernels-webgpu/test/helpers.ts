@@ -41,6 +41,17 @@ export function f16TestName(ctx: GpuContext, name: string): string {
   return ctx.features.shaderF16 ? name : `${name} [SKIPPED: this adapter has no shader-f16]`;
 }
 
+/**
+ * The same context seen with other limits (e.g. `maxStorageBuffersPerShaderStage: 8`, the WebGPU
+ * default many browser adapters stay at), to exercise the code paths of smaller adapters. It
+ * shares the device, pool and pipeline cache of `ctx`.
+ */
+export function withLimits(ctx: GpuContext, overrides: Record<string, number>): GpuContext {
+  const limits: Record<string, number> = {};
+  for (const key in ctx.limits) limits[key] = (ctx.limits as unknown as Record<string, number>)[key];
+  return Object.create(ctx, { limits: { value: { ...limits, ...overrides } } }) as GpuContext;
+}
+
 /** Reads a GPU tensor back into a core-reference tensor (float32 data; f16 is unpacked). */
 export async function readTensor(ctx: GpuContext, t: GpuTensor): Promise<Tensor> {
   return { shape: [...t.shape], data: await ctx.read(t) };
@@ -165,8 +176,8 @@ export function recurrentOracle(
 }
 
 /**
- * Throws unless `|actual − expected| ≤ rt · scale + extraRel · |expected|` element-wise (the
- * message names the worst element, its excess and the max errors).
+ * Throws unless `|actual − expected| ≤ rt · scale + extraRel · |expected| + extraAbs` element-wise
+ * (the message names the worst element, its excess and the max errors).
  */
 export function assertWithinScale(
   actual: Tensor,
@@ -175,6 +186,7 @@ export function assertWithinScale(
   rt: number,
   name: string,
   extraRel = 0,
+  extraAbs = 0,
 ): { worstRatio: number } {
   const a = actual.data;
   const e = expected.data;
@@ -186,7 +198,7 @@ export function assertWithinScale(
   let worst = 0;
   let worstAt = -1;
   for (let x = 0; x < e.length; x++) {
-    const allowed = rt * scale.data[x] + extraRel * Math.abs(e[x]) + 1e-30;
+    const allowed = rt * scale.data[x] + extraRel * Math.abs(e[x]) + extraAbs + 1e-30;
     const ratio = Number.isFinite(a[x]) ? Math.abs(a[x] - e[x]) / allowed : Number.POSITIVE_INFINITY;
     if (!(ratio <= worst)) {
       worst = ratio;

@@ -12,10 +12,14 @@ import {
   KernelArgumentError,
   mlstmRecurrentSequenceWebgpu,
   mlstmRecurrentStepWebgpu,
+  RECURRENT_STEP_FUSED_BINDINGS,
+  recurrentStepKernel,
 } from '../src/index.js';
-import { f16TestName, openGpuContext, readTensor, uploadTensor } from './helpers.js';
+import { f16TestName, openGpuContext, readTensor, uploadTensor, withLimits } from './helpers.js';
 
 const ctx = await openGpuContext();
+/** The same device seen as an adapter with the WebGPU default of 8 storage buffers: split kernels. */
+const splitCtx = withLimits(ctx, { maxStorageBuffersPerShaderStage: 8 });
 
 function stepInputs(seed: number, B: number, NH: number, DHQK: number, DHHV: number) {
   const rng = new Rng(seed);
@@ -62,12 +66,26 @@ describe('in-place state update', () => {
   it('gives bit-identical results to separate outputs, and leaves the inputs alone when not in place', async () => {
     const x = stepInputs(1, B, NH, DHQK, DHHV);
     const a = upload(x);
-    const sep = await mlstmRecurrentStepWebgpu(ctx, a);
+    // in-place n/m always take the split kernels; compare with separate outputs on the same kernels
+    const sep = await mlstmRecurrentStepWebgpu(splitCtx, a);
     const [h1, c1, n1, m1] = await Promise.all([sep.h, sep.c, sep.n, sep.m].map((t) => readTensor(ctx, t)));
     // the inputs were not modified
     expect(arr(await readTensor(ctx, a.c))).toEqual(Array.from(Float32Array.from(x.c.data)));
     expect(arr(await readTensor(ctx, a.n))).toEqual(Array.from(Float32Array.from(x.n.data)));
     expect(arr(await readTensor(ctx, a.m))).toEqual(Array.from(Float32Array.from(x.m.data)));
+    // the default path with separate outputs (fused where the adapter allows) agrees to f32 rounding
+    const dflt = await mlstmRecurrentStepWebgpu(ctx, a);
+    for (const [got, want] of [
+      [dflt.h, h1],
+      [dflt.c, c1],
+      [dflt.n, n1],
+      [dflt.m, m1],
+    ] as const) {
+      const g = await readTensor(ctx, got);
+      expect(maxDiff(g.data, want.data)).toBeLessThanOrEqual(
+        1e-6 * Math.max(...Array.from(want.data, Math.abs)),
+      );
+    }
 
     const inPlace = await mlstmRecurrentStepWebgpu(ctx, { ...a, out: { c: a.c, n: a.n, m: a.m } });
     expect(inPlace.c).toBe(a.c);
@@ -77,7 +95,25 @@ describe('in-place state update', () => {
     expect(arr(await readTensor(ctx, a.c))).toEqual(arr(c1));
     expect(arr(await readTensor(ctx, a.n))).toEqual(arr(n1));
     expect(arr(await readTensor(ctx, a.m))).toEqual(arr(m1));
-    releaseAll({ ...a, h0: sep.h, c0: sep.c, n0: sep.n, m0: sep.m, h: inPlace.h });
+    releaseAll([...Object.values(a), ...Object.values(sep), ...Object.values(dflt), inPlace.h]);
+  });
+
+  it('chooses the fused kernel only where it is race-free and the adapter has the bindings', () => {
+    const t = (shape: number[]) => ctx.empty(shape);
+    const st = { c: t([1, 1, 2, 2]), n: t([1, 1, 2]), m: t([1, 1, 1]) };
+    const other = { h: t([1, 1, 2]), c: t([1, 1, 2, 2]), n: t([1, 1, 2]), m: t([1, 1, 1]) };
+    const fusedOk = ctx.limits.maxStorageBuffersPerShaderStage >= RECURRENT_STEP_FUSED_BINDINGS.separate;
+    const want = fusedOk ? 'fused' : 'split';
+    expect(recurrentStepKernel(ctx, st, other)).toBe(want);
+    expect(recurrentStepKernel(ctx, st, { ...other, c: st.c })).toBe(want);
+    expect(recurrentStepKernel(ctx, null, other)).toBe(want);
+    expect(recurrentStepKernel(ctx, st, { ...other, n: st.n })).toBe('split');
+    expect(recurrentStepKernel(ctx, st, { ...other, m: st.m })).toBe('split');
+    expect(recurrentStepKernel(splitCtx, st, other)).toBe('split');
+    const eleven = withLimits(ctx, { maxStorageBuffersPerShaderStage: 11 });
+    expect(recurrentStepKernel(eleven, st, { ...other, c: st.c })).toBe('fused');
+    expect(recurrentStepKernel(eleven, st, other)).toBe('split');
+    releaseAll([...Object.values(st), ...Object.values(other)]);
   });
 
   it('mixed: C in place, n and m into new buffers, h into a given buffer', async () => {
@@ -102,7 +138,11 @@ describe('in-place state update', () => {
     const S = 12;
     const rng = new Rng(3);
     const s = randomMlstmInputs(rng, { B, NH, S, DHQK, DHHV: 70 }, { iOffset: 2 });
-    const seq = await mlstmRecurrentSequenceWebgpu(ctx, { ...s, returnLastStates: true });
+    // the split kernels, as the in-place steps below (n, m in place) take them
+    const seq = await mlstmRecurrentSequenceWebgpu(splitCtx, { ...s, returnLastStates: true });
+    const seqDefault = await mlstmRecurrentSequenceWebgpu(ctx, { ...s, returnLastStates: true });
+    const hScale = Math.max(...Array.from(seq.h.data, Math.abs));
+    expect(maxDiff(seqDefault.h.data, seq.h.data)).toBeLessThanOrEqual(1e-6 * hScale);
     const c = ctx.zeros([B, NH, DHQK, 70]);
     const n = ctx.zeros([B, NH, DHQK]);
     const m = ctx.zeros([B, NH, 1]);
@@ -169,28 +209,33 @@ describe('pipelines are compiled once per (kernel, tile parameters, dtype, in-pl
     const fresh = await getGpuContext(); // its own pipeline cache, so the counts are exact
     try {
       const x = stepInputs(5, 1, 2, 16, 32);
+      // a step is one fused kernel, or the two split kernels (prep, update) on adapters with
+      // fewer storage bindings
+      const lim = fresh.limits.maxStorageBuffersPerShaderStage;
+      const perStep = lim >= RECURRENT_STEP_FUSED_BINDINGS.separate ? 1 : 2;
+      const perSeq = lim >= RECURRENT_STEP_FUSED_BINDINGS.inPlace ? 1 : 2;
       expect(fresh.pipelinesCompiled).toBe(0);
       await mlstmRecurrentStepWebgpu(fresh, x);
-      // the step is two kernels (prep and update), here in their separate-output variants
-      expect(fresh.pipelinesCompiled).toBe(2);
+      expect(fresh.pipelinesCompiled).toBe(perStep);
       await mlstmRecurrentStepWebgpu(fresh, x);
-      await mlstmRecurrentStepWebgpu(fresh, stepInputs(6, 3, 1, 20, 32)); // same tiles: prep 32, blockV 32 × splitK 8
-      expect(fresh.pipelinesCompiled).toBe(2);
-      // a sequence updates its states in place: the in-place variants of both kernels
+      await mlstmRecurrentStepWebgpu(fresh, stepInputs(6, 3, 1, 20, 32)); // same tiles: blockV 32 × splitK 8
+      expect(fresh.pipelinesCompiled).toBe(perStep);
+      // a sequence updates C in place: the in-place-C variant(s)
       const s = randomMlstmInputs(new Rng(7), { B: 1, NH: 2, S: 4, DHQK: 16, DHHV: 32 });
       await mlstmRecurrentSequenceWebgpu(fresh, s);
-      expect(fresh.pipelinesCompiled).toBe(4);
-      // with initial states, token 0 reads them through the separate-output variants (compiled above)
+      const total = perStep + perSeq;
+      expect(fresh.pipelinesCompiled).toBe(total);
+      // with initial states, token 0 reads them through the separate-C variant(s) compiled above
       await mlstmRecurrentSequenceWebgpu(fresh, { ...s, cInitial: x.c, nInitial: x.n, mInitial: x.m });
       await mlstmRecurrentSequenceWebgpu(fresh, s);
-      expect(fresh.pipelinesCompiled).toBe(4);
-      expect(fresh.pipelineCount).toBe(4);
+      expect(fresh.pipelinesCompiled).toBe(total);
+      expect(fresh.pipelineCount).toBe(total);
       if (fresh.features.shaderF16) {
         await mlstmRecurrentStepWebgpu(fresh, { ...x, dtype: 'f16' });
-        // another dtype: one more pipeline per kernel of the step (prep and update)
-        expect(fresh.pipelinesCompiled).toBe(6);
+        // another dtype: one more pipeline per kernel of the step
+        expect(fresh.pipelinesCompiled).toBe(total + perStep);
         await mlstmRecurrentStepWebgpu(fresh, { ...x, dtype: 'f16' });
-        expect(fresh.pipelinesCompiled).toBe(6);
+        expect(fresh.pipelinesCompiled).toBe(total + perStep);
       }
     } finally {
       fresh.destroy();
@@ -384,20 +429,12 @@ describe('bad inputs: a KernelArgumentError naming the argument, before anything
   });
 
   it('a tensor over maxStorageBufferBindingSize', async () => {
-    const small = Object.create(ctx, {
-      limits: { value: { ...toPlain(ctx.limits), maxStorageBufferBindingSize: 256 } },
-    }) as GpuContext;
+    const small = withLimits(ctx, { maxStorageBufferBindingSize: 256 });
     const big = stepInputs(12, 1, 2, 16, 16); // c: 2·16·16·4 = 2048 bytes
     const e = await expectArgError('c', () => mlstmRecurrentStepWebgpu(small, big), small);
     expect(e.message).toMatch(/maxStorageBufferBindingSize = 256/);
   });
 });
-
-function toPlain(limits: GPUSupportedLimits): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key in limits) out[key] = (limits as unknown as Record<string, number>)[key];
-  return out;
-}
 
 it(f16TestName(ctx, 'f16 GPU tensors in, f16 h out, f32 states'), async () => {
   if (!ctx.features.shaderF16) return;

@@ -1,11 +1,12 @@
 /**
  * `native_sequence__webgpu` (spec §6.2): the recurrent loop over a whole sequence with the GPU
  * step kernel of `./step.ts`, every token encoded into ONE command buffer (one DispatchBatch,
- * one compute pass, two dispatches per token; WebGPU orders them). The step kernels read token
+ * one compute pass; WebGPU orders its dispatches). The step kernels read token
  * `t` straight out of the full `(B, NH, S, D)` tensors (a `t` uniform per dispatch) and write `h`
- * at `t`. The states live in one set of working buffers updated in place; token 0 reads the
- * caller's initial states (never modified) or, without them, starts from zeros with `m₀ = 0`
- * without reading anything.
+ * at `t`. C lives in one working buffer updated in place, n and m alternate between two small
+ * buffer sets; token 0 reads the caller's initial states (never modified) or, without them,
+ * starts from zeros with `m₀ = 0` without reading anything. One dispatch per token with the
+ * fused kernel, two with the split kernels (adapters with fewer than 11 storage bindings).
  */
 import type { GpuContext } from '../device/context.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor } from '../device/tensor.js';
@@ -114,7 +115,10 @@ export async function mlstmRecurrentSequenceWebgpu<T extends TensorLike>(
       ? { c: scope.gpu(args.cInitial!), n: scope.gpu(args.nInitial!), m: scope.gpu(args.mInitial!) }
       : null;
     const h = fresh([B, NH, S, DHHV], dtype);
-    const st = { c: fresh([B, NH, DHQK, DHHV]), n: fresh([B, NH, DHQK]), m: fresh([B, NH, 1]) };
+    // C is updated in place; n and m alternate between two buffer sets, so that the fused
+    // kernel (which needs the old n, m readable while it writes the new ones) can be used
+    const c = fresh([B, NH, DHQK, DHHV]);
+    const sets = [0, 1].map(() => ({ c, n: fresh([B, NH, DHQK]), m: fresh([B, NH, 1]) }));
     const batch = ctx.batch();
     const scratch = batch.scratch([BH * STEP_SCRATCH_PER_HEAD]);
     const dims = { BH, S, DHQK, DHHV };
@@ -129,20 +133,24 @@ export async function mlstmRecurrentSequenceWebgpu<T extends TensorLike>(
         v,
         i,
         f,
-        state: t === 0 ? init : st,
-        out: { h, ...st },
+        state: t === 0 ? init : sets[(t - 1) % 2],
+        out: { h, ...sets[t % 2] },
         scratch,
       });
     }
     batch.submit();
+    const last = sets[(S - 1) % 2];
+    const other = sets[S % 2];
+    // released after the submit: later uses of these pooled buffers are ordered after it
+    other.n.release();
+    other.m.release();
     let result: RecurrentSequenceWebgpuResult;
     if (returnLast) {
-      result = { h, lastStates: st };
+      result = { h, lastStates: last };
     } else {
-      // released after the submit: later uses of these pooled buffers are ordered after it
-      st.c.release();
-      st.n.release();
-      st.m.release();
+      c.release();
+      last.n.release();
+      last.m.release();
       result = { h };
     }
     return (await scope.finish(

@@ -2,28 +2,32 @@
  * The recurrent mLSTMexp step on the GPU (upstream `triton` step kernel, spec §1 and §6.1):
  * one token, states in GPU buffers, optionally updated in place.
  *
- * One step is two dispatches of one compute pass (so WebGPU orders them):
+ * Grid as upstream: one workgroup per (batch, head) × DHHV tile of `blockV` columns; each
+ * invocation owns one column of the tile and a strided subset (`splitK`) of the DHQK rows.
  *
- * 1. `prep` — one workgroup per (batch, head): the gates `m' = max(logsigmoid(f̃) + m, ĩ)`,
- *    `f' = exp(logsigmoid(f̃) + m − m')`, `i' = exp(ĩ − m')`, the new normaliser
- *    `n' = f' n + i' k` (written) and the denominator `max(|n'ᵀ q̂|, exp(−m')) + eps`, which it
- *    leaves, with `f'`, `i'`, `m'`, in a small per-head scratch.
- * 2. `update` — one workgroup per (batch, head) × DHHV tile (the upstream grid): every
- *    invocation owns one column of its tile and a strided subset of the DHQK rows; it updates its
- *    `C` elements `C' = f' C + i' k vᵀ`, accumulates `C'ᵀ q̂` in f32, the partial sums are reduced
- *    in workgroup memory, and `h = C'ᵀ q̂ / den` is written in the q/k/v dtype. The tile-0
- *    workgroup writes `m'`.
+ * - `fused` kernel (one dispatch per token, like upstream's fused Triton program): every
+ *   workgroup computes the gates `m' = max(logsigmoid(f̃) + m, ĩ)`, `f' = exp(logsigmoid(f̃) + m − m')`,
+ *   `i' = exp(ĩ − m')` and the denominator `max(|n'ᵀq̂|, exp(−m')) + eps` with
+ *   `n' = f' n + i' k` (cheap: DHQK terms, reduced over the whole workgroup), then updates its
+ *   `C` tile `C' = f' C + i' k vᵀ`, accumulates `C'ᵀq̂` in f32, reduces the `splitK` partial sums
+ *   in workgroup memory and writes `h = C'ᵀq̂ / den` in the q/k/v dtype. The tile-0 workgroup
+ *   writes `n'` and `m'`. It needs 11 storage bindings (12 when C is not updated in place), and
+ *   the old `n`, `m` must stay readable while other workgroups run: `n`/`m` outputs must be other
+ *   buffers than their inputs.
+ * - `split` kernels (two dispatches per token, ordered within the compute pass): `prep` (one
+ *   workgroup per head) computes the gates, writes `n'` and leaves `f'`, `i'`, `den`, `m'` in a
+ *   small per-head scratch; `update` does the C tile and h as above and writes `m'`. Each needs
+ *   at most 8 storage bindings — the WebGPU default `maxStorageBuffersPerShaderStage`, which many
+ *   browser adapters do not exceed — and `n`/`m` may be updated in place (prep consumes the old
+ *   values before any dispatch overwrites them).
  *
- * Why two dispatches instead of upstream's single fused program: a fused kernel needs 11 storage
- * bindings (q, k, v, i, f, C, n, m in and out, h), and WebGPU guarantees only 8 per shader stage;
- * splitting keeps both kernels at ≤ 8 on every adapter, and it makes the in-place update of `n`
- * and `m` race-free (every workgroup of `update` needs the old `n·q̂` and `m`, which `prep` has
- * consumed before anything overwrites them).
+ * {@link encodeRecurrentStep} takes the fused kernel when the adapter allows the bindings and the
+ * `n`/`m` outputs are separate buffers, the split kernels otherwise. Both use the same reduction
+ * trees and operation order, so they agree to the last bit on a given adapter.
  *
- * In-place: each `C` (and `n`) element is read and written by the same invocation, so the same
- * buffer may serve as old and new state; a kernel variant with one read_write binding is used
- * then (WebGPU forbids binding one buffer as read-only and writable in one dispatch). `m` is read
- * by `prep` and written by `update` (different dispatches), so it never needs a variant.
+ * In-place `C` (and `n` in `prep`): each element is read and written by the same invocation;
+ * kernel variants with one read_write binding are used (WebGPU forbids binding one buffer
+ * read-only and writable in one dispatch).
  */
 import type { DispatchBatch, GpuContext } from '../device/context.js';
 import { defineParams } from '../device/params.js';
@@ -43,10 +47,10 @@ import { cdiv, nextPow2, splitWorkgroups, wgslHeader } from '../wgsl/common.js';
 /** Default `eps` (upstream: 1e-6). */
 export const DEFAULT_EPS = 1e-6;
 
-/** Floats per head in the scratch buffer shared by the two kernels: f', i', den, m'. */
+/** Floats per head in the scratch buffer the split kernels share: f', i', den, m'. */
 export const STEP_SCRATCH_PER_HEAD = 4;
 
-/** Uniform parameters of both step kernels. */
+/** Uniform parameters of every step kernel. */
 export const STEP_PARAMS = defineParams({
   BH: 'u32',
   S: 'u32',
@@ -60,128 +64,85 @@ export const STEP_PARAMS = defineParams({
 
 /** Tile parameters of the step kernels. */
 export interface RecurrentStepTiles {
-  /** invocations of the `prep` workgroup (power of two) */
-  prepWorkgroup: number;
-  /** DHHV columns per `update` workgroup (power of two) */
+  /** DHHV columns per workgroup (power of two) */
   blockV: number;
-  /** invocations splitting the DHQK rows of one column (power of two) */
+  /** invocations splitting the DHQK rows of one column (power of two); workgroup = blockV × splitK */
   splitK: number;
 }
 
 /**
  * Tile heuristic: `blockV = min(64, next_pow2(DHHV))` like upstream's `bV`; the remaining
  * invocations (up to 256 per workgroup) split DHQK, so each invocation loops over
- * `DHQK / splitK` rows; `prep` uses up to 256 invocations over DHQK.
+ * `DHQK / splitK` rows.
  */
 export function recurrentStepTiles(DHQK: number, DHHV: number, maxInvocations = 256): RecurrentStepTiles {
   const cap = Math.max(1, Math.min(256, 2 ** Math.floor(Math.log2(Math.max(1, maxInvocations)))));
   const blockV = Math.min(64, nextPow2(DHHV), cap);
   const splitK = Math.max(1, Math.min(nextPow2(DHQK), Math.floor(cap / blockV)));
-  const prepWorkgroup = Math.min(cap, Math.max(32, nextPow2(DHQK)));
-  return { prepWorkgroup, blockV, splitK };
+  return { blockV, splitK };
 }
 
-const prelude = (dtype: GpuDtype) => `${wgslHeader(dtype)}
-${STEP_PARAMS.wgsl()}
-@group(0) @binding(0) var<uniform> p: Params;`;
+/** Storage bindings of the fused kernel (C in place / C in a separate output). */
+export const RECURRENT_STEP_FUSED_BINDINGS = { inPlace: 11, separate: 12 } as const;
 
-/** WGSL of the `prep` kernel (gates, normaliser, denominator); one workgroup per head. */
-export function recurrentStepPrepWgsl(dtype: GpuDtype, workgroup: number, nInPlace: boolean): string {
-  const nDecl = nInPlace
-    ? `@group(0) @binding(6) var<storage, read_write> n_st: array<f32>;`
-    : `@group(0) @binding(6) var<storage, read> n_in: array<f32>;
-@group(0) @binding(7) var<storage, read_write> n_st: array<f32>;`;
-  const nRead = nInPlace ? 'n_st' : 'n_in';
-  const scBinding = nInPlace ? 7 : 8;
-  return /* wgsl */ `${prelude(dtype)}
-@group(0) @binding(1) var<storage, read> q: array<elem>;
-@group(0) @binding(2) var<storage, read> k: array<elem>;
-@group(0) @binding(3) var<storage, read> ig: array<f32>;
-@group(0) @binding(4) var<storage, read> fg: array<f32>;
-@group(0) @binding(5) var<storage, read> m_in: array<f32>;
-${nDecl}
-@group(0) @binding(${scBinding}) var<storage, read_write> sc: array<f32>;
+interface Binding {
+  name: string;
+  type: 'elem' | 'f32';
+  access: 'read' | 'read_write';
+}
 
-const WG: u32 = ${workgroup}u;
-var<workgroup> red: array<f32, WG>;
+/** WGSL header + params + the storage bindings at 1, 2, … in the given order. */
+function declare(dtype: GpuDtype, bindings: readonly Binding[]): string {
+  return [
+    wgslHeader(dtype),
+    STEP_PARAMS.wgsl(),
+    '@group(0) @binding(0) var<uniform> p: Params;',
+    ...bindings.map(
+      (b, x) =>
+        `@group(0) @binding(${x + 1}) var<storage, ${b.access}> ${b.name}: array<${b.type === 'elem' ? 'elem' : 'f32'}>;`,
+    ),
+  ].join('\n');
+}
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let bh = wid.x + wid.y * nwg.x;
-  if (bh >= p.BH) { return; }
-  let row = bh * p.S + p.t;
+const r = (name: string, type: Binding['type'] = 'f32'): Binding => ({ name, type, access: 'read' });
+const w = (name: string, type: Binding['type'] = 'f32'): Binding => ({ name, type, access: 'read_write' });
+
+/** Gates of head `bh` at token `row` (every invocation computes them; they are a few flops). */
+const GATES = /* wgsl */ `
   var m_old = 0.0;
   if (p.has_state != 0u) { m_old = m_in[bh]; }
   let lam = logsigmoid(fg[row]);
   let ipre = ig[row];
   let m_new = max(lam + m_old, ipre);
   let fgate = exp(lam + m_old - m_new);
-  let igate = exp(ipre - m_new);
+  let igate = exp(ipre - m_new);`;
+
+/**
+ * `n' = f' n + i' k` (written by invocations where `write_n`) and the denominator, reduced over
+ * all `WG` invocations of the workgroup (tree in `red`). Leaves `den`.
+ */
+const normaliser = (nRead: string, writeN: string) => /* wgsl */ `
   var part = 0.0;
-  for (var a = lid; a < p.DHQK; a += WG) {
+  for (var a = tid; a < p.DHQK; a += WG) {
     let s = bh * p.DHQK + a;
     var n_old = 0.0;
     if (p.has_state != 0u) { n_old = ${nRead}[s]; }
     let nn = fgate * n_old + igate * f32(k[row * p.DHQK + a]);
-    n_st[s] = nn;
+    if (${writeN}) { n_st[s] = nn; }
     part += nn * f32(q[row * p.DHQK + a]);
   }
-  red[lid] = part;
+  red[tid] = part;
   workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w = w / 2u) {
-    if (lid < w) { red[lid] += red[lid + w]; }
+  for (var wd = WG / 2u; wd > 0u; wd = wd / 2u) {
+    if (tid < wd) { red[tid] += red[tid + wd]; }
     workgroupBarrier();
   }
-  if (lid == 0u) {
-    let nq = red[0] * p.kappa;
-    let den = max(abs(nq), exp(-m_new)) + p.eps;
-    let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
-    sc[o] = fgate;
-    sc[o + 1u] = igate;
-    sc[o + 2u] = den;
-    sc[o + 3u] = m_new;
-  }
-}
-`;
-}
+  let den = max(abs(red[0] * p.kappa), exp(-m_new)) + p.eps;
+  workgroupBarrier();`;
 
-/** WGSL of the `update` kernel (C update and read-out); one workgroup per head × DHHV tile. */
-export function recurrentStepUpdateWgsl(
-  dtype: GpuDtype,
-  blockV: number,
-  splitK: number,
-  cInPlace: boolean,
-): string {
-  const cDecl = cInPlace
-    ? `@group(0) @binding(4) var<storage, read_write> c_st: array<f32>;`
-    : `@group(0) @binding(4) var<storage, read> c_in: array<f32>;
-@group(0) @binding(5) var<storage, read_write> c_st: array<f32>;`;
-  const cRead = cInPlace ? 'c_st' : 'c_in';
-  const b0 = cInPlace ? 5 : 6;
-  return /* wgsl */ `${prelude(dtype)}
-@group(0) @binding(1) var<storage, read> q: array<elem>;
-@group(0) @binding(2) var<storage, read> k: array<elem>;
-@group(0) @binding(3) var<storage, read> v: array<elem>;
-${cDecl}
-@group(0) @binding(${b0}) var<storage, read> sc: array<f32>;
-@group(0) @binding(${b0 + 1}) var<storage, read_write> h: array<elem>;
-@group(0) @binding(${b0 + 2}) var<storage, read_write> m_out: array<f32>;
-
-const BV: u32 = ${blockV}u;
-const KS: u32 = ${splitK}u;
-var<workgroup> red: array<f32, ${blockV * splitK}>;
-
-@compute @workgroup_size(BV, KS)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
-  let bh = wid.y + wid.z * nwg.y;
-  if (bh >= p.BH) { return; }
-  let row = bh * p.S + p.t;
+/** The C tile update and read-out of column `col`; writes h (needs fgate, igate, den). */
+const update = (cRead: string) => /* wgsl */ `
   let col = wid.x * BV + lid.x;
-  let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
-  let fgate = sc[o];
-  let igate = sc[o + 1u];
   var acc = 0.0;
   if (col < p.DHHV) {
     let iv = igate * f32(v[row * p.DHHV + col]);
@@ -199,9 +160,108 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid.y == 0u && col < p.DHHV) {
     var num = 0.0;
     for (var j = 0u; j < KS; j++) { num += red[j * BV + lid.x]; }
-    h[row * p.DHHV + col] = elem(num * p.kappa / sc[o + 2u]);
+    h[row * p.DHHV + col] = elem(num * p.kappa / den);
+  }`;
+
+const entry = (blockV: number, splitK: number, twoD: boolean) => `
+const BV: u32 = ${blockV}u;
+const KS: u32 = ${splitK}u;
+const WG: u32 = ${blockV * splitK}u;
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(${twoD ? 'BV, KS' : 'WG'})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {`;
+
+const cBindings = (cInPlace: boolean) => (cInPlace ? [w('c_st')] : [r('c_in'), w('c_st')]);
+
+/** WGSL of the fused step kernel: one workgroup per head × DHHV tile, one dispatch per token. */
+export function recurrentStepFusedWgsl(
+  dtype: GpuDtype,
+  tiles: RecurrentStepTiles,
+  cInPlace: boolean,
+): string {
+  const bindings = [
+    r('q', 'elem'),
+    r('k', 'elem'),
+    r('v', 'elem'),
+    r('ig'),
+    r('fg'),
+    r('n_in'),
+    r('m_in'),
+    ...cBindings(cInPlace),
+    w('h', 'elem'),
+    w('n_st'),
+    w('m_out'),
+  ];
+  return /* wgsl */ `${declare(dtype, bindings)}
+${entry(tiles.blockV, tiles.splitK, true)}
+  let bh = wid.y + wid.z * nwg.y;
+  if (bh >= p.BH) { return; }
+  let row = bh * p.S + p.t;
+${GATES}
+${normaliser('n_in', 'wid.x == 0u')}
+${update(cInPlace ? 'c_st' : 'c_in')}
+  if (wid.x == 0u && tid == 0u) { m_out[bh] = m_new; }
+}
+`;
+}
+
+/** WGSL of the split `prep` kernel (gates, n', denominator → scratch); one workgroup per head. */
+export function recurrentStepPrepWgsl(dtype: GpuDtype, tiles: RecurrentStepTiles, nInPlace: boolean): string {
+  const bindings = [
+    r('q', 'elem'),
+    r('k', 'elem'),
+    r('ig'),
+    r('fg'),
+    r('m_in'),
+    ...(nInPlace ? [w('n_st')] : [r('n_in'), w('n_st')]),
+    w('sc'),
+  ];
+  return /* wgsl */ `${declare(dtype, bindings)}
+${entry(tiles.blockV, tiles.splitK, false)}
+  let bh = wid.x + wid.y * nwg.x;
+  if (bh >= p.BH) { return; }
+  let row = bh * p.S + p.t;
+${GATES}
+${normaliser(nInPlace ? 'n_st' : 'n_in', 'true')}
+  if (tid == 0u) {
+    let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
+    sc[o] = fgate;
+    sc[o + 1u] = igate;
+    sc[o + 2u] = den;
+    sc[o + 3u] = m_new;
   }
-  if (wid.x == 0u && lid.x == 0u && lid.y == 0u) { m_out[bh] = sc[o + 3u]; }
+}
+`;
+}
+
+/** WGSL of the split `update` kernel (C tile and h from the scratch); one workgroup per head × DHHV tile. */
+export function recurrentStepUpdateWgsl(
+  dtype: GpuDtype,
+  tiles: RecurrentStepTiles,
+  cInPlace: boolean,
+): string {
+  const bindings = [
+    r('q', 'elem'),
+    r('k', 'elem'),
+    r('v', 'elem'),
+    ...cBindings(cInPlace),
+    r('sc'),
+    w('h', 'elem'),
+    w('m_out'),
+  ];
+  return /* wgsl */ `${declare(dtype, bindings)}
+${entry(tiles.blockV, tiles.splitK, true)}
+  let bh = wid.y + wid.z * nwg.y;
+  if (bh >= p.BH) { return; }
+  let row = bh * p.S + p.t;
+  let o = bh * ${STEP_SCRATCH_PER_HEAD}u;
+  let fgate = sc[o];
+  let igate = sc[o + 1u];
+  let den = sc[o + 2u];
+${update(cInPlace ? 'c_st' : 'c_in')}
+  if (wid.x == 0u && tid == 0u) { m_out[bh] = sc[o + 3u]; }
 }
 `;
 }
@@ -235,7 +295,8 @@ export interface EncodeRecurrentStepArgs {
   state: { c: GpuTensor; n: GpuTensor; m: GpuTensor } | null;
   /**
    * h (BH, S, DHHV) in `dtype`, written at `t`; new states (f32). `out.c` / `out.n` / `out.m` may
-   * be the same buffers as `state.c` / `state.n` / `state.m` (in-place update).
+   * be the same buffers as `state.c` / `state.n` / `state.m` (in-place update; in-place `n`/`m`
+   * take the split kernels).
    */
   out: { h: GpuTensor; c: GpuTensor; n: GpuTensor; m: GpuTensor };
   /** f32 scratch of at least `BH · 4` elements (may be shared by every step of a batch) */
@@ -243,25 +304,32 @@ export interface EncodeRecurrentStepArgs {
   tiles?: RecurrentStepTiles;
 }
 
+/** Which kernels {@link encodeRecurrentStep} uses for a step with these buffers on this adapter. */
+export function recurrentStepKernel(
+  ctx: GpuContext,
+  state: EncodeRecurrentStepArgs['state'],
+  out: EncodeRecurrentStepArgs['out'],
+): 'fused' | 'split' {
+  const cInPlace = !state || state.c.buffer === out.c.buffer;
+  const need = cInPlace ? RECURRENT_STEP_FUSED_BINDINGS.inPlace : RECURRENT_STEP_FUSED_BINDINGS.separate;
+  if (ctx.limits.maxStorageBuffersPerShaderStage < need) return 'split';
+  if (state && (state.n.buffer === out.n.buffer || state.m.buffer === out.m.buffer)) return 'split';
+  return 'fused';
+}
+
 /**
- * Encodes one recurrent step (two dispatches) into `batch`. Pipelines are compiled once per
- * (kernel, tiles, dtype, in-place variant) through `ctx.pipeline`. No validation: callers
- * validate their arguments (see {@link mlstmRecurrentStepWebgpu}).
+ * Encodes one recurrent step into `batch` (one dispatch, or two for the split kernels).
+ * Pipelines are compiled once per (kernel, tiles, dtype, in-place variant) through
+ * `ctx.pipeline`. No validation: callers validate their arguments (see
+ * {@link mlstmRecurrentStepWebgpu}).
  */
 export function encodeRecurrentStep(ctx: GpuContext, batch: DispatchBatch, a: EncodeRecurrentStepArgs): void {
   const { dims, dtype, state, out } = a;
   const tiles =
     a.tiles ?? recurrentStepTiles(dims.DHQK, dims.DHHV, ctx.limits.maxComputeInvocationsPerWorkgroup);
-  const nInPlace = !state || state.n.buffer === out.n.buffer;
+  const tileKey = `bv${tiles.blockV}:ks${tiles.splitK}`;
   const cInPlace = !state || state.c.buffer === out.c.buffer;
-  const prep = ctx.pipeline(
-    `recurrent.step.prep:${dtype}:wg${tiles.prepWorkgroup}:${nInPlace ? 'inplace' : 'copy'}`,
-    () => recurrentStepPrepWgsl(dtype, tiles.prepWorkgroup, nInPlace),
-  );
-  const update = ctx.pipeline(
-    `recurrent.step.update:${dtype}:bv${tiles.blockV}:ks${tiles.splitK}:${cInPlace ? 'inplace' : 'copy'}`,
-    () => recurrentStepUpdateWgsl(dtype, tiles.blockV, tiles.splitK, cInPlace),
-  );
+  const cBufs = cInPlace ? [out.c] : [state!.c, out.c];
   const params = STEP_PARAMS.pack({
     BH: dims.BH,
     S: dims.S,
@@ -272,10 +340,36 @@ export function encodeRecurrentStep(ctx: GpuContext, batch: DispatchBatch, a: En
     kappa: 1 / Math.sqrt(dims.DHQK),
     eps: a.eps,
   });
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const [hy, hz] = splitWorkgroups(dims.BH, maxWg);
+  const tileGrid: [number, number, number] = [cdiv(dims.DHHV, tiles.blockV), hy, hz];
+  const cVariant = cInPlace ? 'inplace' : 'copy';
+  if (recurrentStepKernel(ctx, state, out) === 'fused') {
+    const fused = ctx.pipeline(`recurrent.step.fused:${dtype}:${tileKey}:${cVariant}`, () =>
+      recurrentStepFusedWgsl(dtype, tiles, cInPlace),
+    );
+    // without old states nothing is read from n_in / m_in: bind the (otherwise unused) scratch
+    const nIn = state ? state.n : a.scratch;
+    const mIn = state ? state.m : a.scratch;
+    batch.dispatch(
+      fused,
+      [a.q, a.k, a.v, a.i, a.f, nIn, mIn, ...cBufs, out.h, out.n, out.m],
+      params,
+      tileGrid,
+      'recurrent step (fused)',
+    );
+    return;
+  }
+  const nInPlace = !state || state.n.buffer === out.n.buffer;
+  const prep = ctx.pipeline(`recurrent.step.prep:${dtype}:${tileKey}:${nInPlace ? 'inplace' : 'copy'}`, () =>
+    recurrentStepPrepWgsl(dtype, tiles, nInPlace),
+  );
+  const update = ctx.pipeline(`recurrent.step.update:${dtype}:${tileKey}:${cVariant}`, () =>
+    recurrentStepUpdateWgsl(dtype, tiles, cInPlace),
+  );
   const mIn = state ? state.m : out.m;
   const nBufs = nInPlace ? [out.n] : [state!.n, out.n];
-  const cBufs = cInPlace ? [out.c] : [state!.c, out.c];
-  const [px, py] = splitWorkgroups(dims.BH, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const [px, py] = splitWorkgroups(dims.BH, maxWg);
   batch.dispatch(
     prep,
     [a.q, a.k, a.i, a.f, mIn, ...nBufs, a.scratch],
@@ -283,12 +377,11 @@ export function encodeRecurrentStep(ctx: GpuContext, batch: DispatchBatch, a: En
     [px, py],
     'recurrent step (prep)',
   );
-  const [uy, uz] = splitWorkgroups(dims.BH, ctx.limits.maxComputeWorkgroupsPerDimension);
   batch.dispatch(
     update,
     [a.q, a.k, a.v, ...cBufs, a.scratch, out.h, out.m],
     params,
-    [cdiv(dims.DHHV, tiles.blockV), uy, uz],
+    tileGrid,
     'recurrent step (update)',
   );
 }
