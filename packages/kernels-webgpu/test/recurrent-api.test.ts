@@ -204,6 +204,32 @@ describe('in-place state update', () => {
   });
 });
 
+describe('more heads than workgroups per grid dimension', () => {
+  // B·NH = 35 heads with a (simulated) limit of 8 workgroups per dimension: the heads are spread
+  // over the y and z grid axes and the kernels skip the padding workgroups
+  for (const storage of [16, 8]) {
+    it(`step and sequence, ${storage >= 12 ? 'fused kernel' : 'split kernels'}`, async () => {
+      const small = withLimits(ctx, {
+        maxComputeWorkgroupsPerDimension: 8,
+        maxStorageBuffersPerShaderStage: storage,
+      });
+      const x = stepInputs(14, 5, 7, 3, 5);
+      const ref = mlstmRecurrentStep(x);
+      const got = await mlstmRecurrentStepWebgpu(small, x);
+      for (const key of ['h', 'c', 'n', 'm'] as const) {
+        const scale = Math.max(...Array.from(ref[key].data, Math.abs));
+        expect(maxDiff(got[key].data, ref[key].data)).toBeLessThanOrEqual(1e-5 * scale);
+      }
+      const s = randomMlstmInputs(new Rng(15), { B: 5, NH: 7, S: 6, DHQK: 3, DHHV: 5 });
+      const rs = mlstmRecurrentSequence({ ...s, returnLastStates: true });
+      const gs = await mlstmRecurrentSequenceWebgpu(small, { ...s, returnLastStates: true });
+      const scale = Math.max(...Array.from(rs.h.data, Math.abs));
+      expect(maxDiff(gs.h.data, rs.h.data)).toBeLessThanOrEqual(1e-5 * scale);
+      expect(maxDiff(gs.lastStates!.m.data, rs.lastStates!.m.data)).toBeLessThanOrEqual(1e-5);
+    });
+  }
+});
+
 describe('pipelines are compiled once per (kernel, tile parameters, dtype, in-place variant)', () => {
   it('repeat calls compile nothing; another shape with the same tiles compiles nothing; f16 compiles its own', async () => {
     const fresh = await getGpuContext(); // its own pipeline cache, so the counts are exact
