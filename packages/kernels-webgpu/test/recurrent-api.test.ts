@@ -244,7 +244,7 @@ describe('pipelines are compiled once per (kernel, tile parameters, dtype, in-pl
       await mlstmRecurrentStepWebgpu(fresh, x);
       expect(fresh.pipelinesCompiled).toBe(perStep);
       await mlstmRecurrentStepWebgpu(fresh, x);
-      await mlstmRecurrentStepWebgpu(fresh, stepInputs(6, 3, 1, 20, 32)); // same tiles: blockV 32 × splitK 8
+      await mlstmRecurrentStepWebgpu(fresh, stepInputs(6, 3, 1, 13, 32)); // same tiles: blockV 16 × splitK 16
       expect(fresh.pipelinesCompiled).toBe(perStep);
       // a sequence updates C in place: the in-place-C variant(s)
       const s = randomMlstmInputs(new Rng(7), { B: 1, NH: 2, S: 4, DHQK: 16, DHHV: 32 });
