@@ -14,6 +14,7 @@ import {
   mlstmRecurrentStepWebgpu,
   RECURRENT_STEP_FUSED_BINDINGS,
   recurrentStepKernel,
+  recurrentStepTiles,
 } from '../src/index.js';
 import { f16TestName, openGpuContext, readTensor, uploadTensor, withLimits } from './helpers.js';
 
@@ -228,6 +229,29 @@ describe('more heads than workgroups per grid dimension', () => {
       expect(maxDiff(gs.lastStates!.m.data, rs.lastStates!.m.data)).toBeLessThanOrEqual(1e-5);
     });
   }
+});
+
+describe('tile heuristic', () => {
+  it('powers of two within the invocation limit; wide tiles with many workgroups, narrow ones when starved', () => {
+    const pow2 = (n: number) => Number.isInteger(Math.log2(n));
+    const np2 = (n: number) => 2 ** Math.ceil(Math.log2(n));
+    for (const maxInv of [64, 256, 1024]) {
+      for (const BH of [1, 8, 64, 4096]) {
+        for (const DHQK of [1, 3, 64, 256]) {
+          for (const DHHV of [1, 5, 64, 512]) {
+            const t = recurrentStepTiles(BH, DHQK, DHHV, maxInv);
+            expect(pow2(t.blockV) && pow2(t.splitK)).toBe(true);
+            expect(t.blockV * t.splitK).toBeLessThanOrEqual(maxInv);
+            expect(t.blockV).toBeLessThanOrEqual(np2(DHHV));
+            expect(t.splitK).toBeLessThanOrEqual(np2(DHQK));
+          }
+        }
+      }
+    }
+    expect(recurrentStepTiles(64, 256, 512, 1024)).toEqual({ blockV: 32, splitK: 8 });
+    expect(recurrentStepTiles(8, 256, 512, 1024)).toEqual({ blockV: 16, splitK: 32 });
+    expect(recurrentStepTiles(8, 256, 512, 256)).toEqual({ blockV: 16, splitK: 16 });
+  });
 });
 
 describe('pipelines are compiled once per (kernel, tile parameters, dtype, in-place variant)', () => {

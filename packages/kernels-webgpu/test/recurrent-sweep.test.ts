@@ -39,7 +39,7 @@ interface Case {
 
 const DIMS = [1, 2, 3, 5, 8, 16, 17, 32, 33, 48, 64, 65];
 
-/** 56 deterministic cases; the first ones pin the corner cases, the rest are random. */
+/** 56 deterministic cases; the first ones pin the corner cases, the rest are random (B·NH ≤ 6). */
 function makeCases(seed: number): Case[] {
   const rng = new Rng(seed);
   const fixed: Omit<Case, 'seed'>[] = [
@@ -49,6 +49,9 @@ function makeCases(seed: number): Case[] {
     { B: 3, NH: 2, S: 40, DHQK: 3, DHHV: 5, states: true, gates: 'weak' },
     { B: 1, NH: 2, S: 17, DHQK: 48, DHHV: 130, states: true, gates: 'large' },
     { B: 6, NH: 1, S: 9, DHQK: 17, DHHV: 33, states: false, gates: 'normal' },
+    // many heads: enough workgroups for the wide (32-column) tiles of the heuristic
+    { B: 16, NH: 16, S: 6, DHQK: 17, DHHV: 33, states: true, gates: 'normal' },
+    { B: 8, NH: 32, S: 3, DHQK: 5, DHHV: 64, states: false, gates: 'large' },
   ];
   const out: Case[] = fixed.map((c, x) => ({ ...c, seed: seed * 1000 + x }));
   while (out.length < 56) {
@@ -183,8 +186,8 @@ const paths: [string, GpuContext][] = [
     ctx,
   ],
   [
-    'split kernels (forced: adapter limits of 8 storage buffers per stage)',
-    withLimits(ctx, { maxStorageBuffersPerShaderStage: 8 }),
+    'split kernels (forced: WebGPU default limits, 8 storage buffers per stage, 256 invocations per workgroup)',
+    withLimits(ctx, { maxStorageBuffersPerShaderStage: 8, maxComputeInvocationsPerWorkgroup: 256 }),
   ],
 ];
 
