@@ -239,9 +239,10 @@ describe('tile heuristic', () => {
       for (const BH of [1, 8, 64, 4096]) {
         for (const DHQK of [1, 3, 64, 256]) {
           for (const DHHV of [1, 5, 64, 512]) {
-            const t = recurrentStepTiles(BH, DHQK, DHHV, maxInv);
+            const t = recurrentStepTiles(BH, DHQK, DHHV, maxInv, 16);
             expect(pow2(t.blockV) && pow2(t.splitK)).toBe(true);
             expect(t.blockV * t.splitK).toBeLessThanOrEqual(maxInv);
+            expect(t.splitK).toBeLessThanOrEqual(16);
             expect(t.blockV).toBeLessThanOrEqual(np2(DHHV));
             expect(t.splitK).toBeLessThanOrEqual(np2(DHQK));
           }

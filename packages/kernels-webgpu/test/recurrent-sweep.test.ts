@@ -186,8 +186,13 @@ const paths: [string, GpuContext][] = [
     ctx,
   ],
   [
-    'split kernels (forced: WebGPU default limits, 8 storage buffers per stage, 256 invocations per workgroup)',
-    withLimits(ctx, { maxStorageBuffersPerShaderStage: 8, maxComputeInvocationsPerWorkgroup: 256 }),
+    'split kernels (forced: WebGPU default limits, 8 storage buffers per stage, 256 invocations and 256×256 workgroup size)',
+    withLimits(ctx, {
+      maxStorageBuffersPerShaderStage: 8,
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupSizeX: 256,
+      maxComputeWorkgroupSizeY: 256,
+    }),
   ],
 ];
 

@@ -23,7 +23,13 @@
  *
  * {@link encodeRecurrentStep} takes the fused kernel when the adapter allows the bindings and the
  * `n`/`m` outputs are separate buffers, the split kernels otherwise. Both use the same reduction
- * trees and operation order, so they agree to the last bit on a given adapter.
+ * trees and operation order (bit-identical results on lavapipe; the tests require agreement to
+ * f32 rounding only).
+ *
+ * Dtypes: q, k, v (and h) are `elem` = f32 or f16; f16 values are widened on load, every
+ * operation and both states are f32, and h is rounded once on store. (Upstream's torch `native`
+ * step rounds C', n' to the q/k/v dtype before the read-out, spec §1.2; its Triton step, like
+ * this one, reads out in f32.)
  *
  * In-place `C` (and `n` in `prep`): each element is read and written by the same invocation;
  * kernel variants with one read_write binding are used (WebGPU forbids binding one buffer
@@ -76,21 +82,23 @@ export interface RecurrentStepTiles {
  * streams C at ~2.4 TB/s once there are a few hundred workgroups (B·NH = 64: 27 µs per step vs
  * 34–39 µs with upstream's 64-column tiles). With fewer than 256 workgroups the GPU is starved
  * and narrower, deeper tiles win: `blockV = 16` with up to 512 invocations (B·NH = 8: 6.7 µs vs
- * 10.5 µs with 32 × 8 and 17 µs with 64 × 4). Invocations are capped by the adapter's
- * `maxComputeInvocationsPerWorkgroup`.
+ * 10.5 µs with 32 × 8 and 17 µs with 64 × 4). `maxInvocations` caps `blockV · splitK` (pass
+ * the smaller of the adapter's `maxComputeInvocationsPerWorkgroup` and `maxComputeWorkgroupSizeX`:
+ * the split `prep` kernel is one-dimensional), `maxSizeY` caps `splitK`.
  */
 export function recurrentStepTiles(
   BH: number,
   DHQK: number,
   DHHV: number,
   maxInvocations = 256,
+  maxSizeY = maxInvocations,
 ): RecurrentStepTiles {
   const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
   const wide = Math.min(32, nextPow2(DHHV));
   const starved = BH * cdiv(DHHV, wide) < 256;
   const blockV = Math.min(starved ? 16 : 32, nextPow2(DHHV), pow2Floor(maxInvocations));
   const threads = pow2Floor(Math.min(maxInvocations, starved ? 512 : 256));
-  const splitK = Math.max(1, Math.min(nextPow2(DHQK), Math.floor(threads / blockV)));
+  const splitK = Math.max(1, Math.min(nextPow2(DHQK), Math.floor(threads / blockV), pow2Floor(maxSizeY)));
   return { blockV, splitK };
 }
 
@@ -337,9 +345,16 @@ export function recurrentStepKernel(
  */
 export function encodeRecurrentStep(ctx: GpuContext, batch: DispatchBatch, a: EncodeRecurrentStepArgs): void {
   const { dims, dtype, state, out } = a;
+  const lim = ctx.limits;
   const tiles =
     a.tiles ??
-    recurrentStepTiles(dims.BH, dims.DHQK, dims.DHHV, ctx.limits.maxComputeInvocationsPerWorkgroup);
+    recurrentStepTiles(
+      dims.BH,
+      dims.DHQK,
+      dims.DHHV,
+      Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX),
+      lim.maxComputeWorkgroupSizeY,
+    );
   const tileKey = `bv${tiles.blockV}:ks${tiles.splitK}`;
   const cInPlace = !state || state.c.buffer === out.c.buffer;
   const cBufs = cInPlace ? [out.c] : [state!.c, out.c];
