@@ -365,6 +365,10 @@ describe('bad inputs: a KernelArgumentError naming the argument, before anything
       mlstmRecurrentStepWebgpu(ctx, { ...x, c: randn(new Rng(1), [1, 2, 6, 4]) }),
     );
     await expectArgError('m', () => mlstmRecurrentStepWebgpu(ctx, { ...x, m: randn(new Rng(1), [1, 2]) }));
+    // a CPU tensor whose data does not match its shape
+    await expectArgError('q', () =>
+      mlstmRecurrentStepWebgpu(ctx, { ...x, q: { shape: [1, 2, 4], data: new Float32Array(7) } }),
+    );
     await expectArgError('v', () =>
       mlstmRecurrentSequenceWebgpu(ctx, { ...seq, v: randn(new Rng(1), [1, 2, 4, 6]) }),
     );

@@ -489,6 +489,7 @@ export async function mlstmRecurrentStepWebgpu<T extends TensorLike>(
     );
   }
   const [B, NH, DHQK] = q.shape;
+  expectTensor('q', q, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context); // also checks a CPU tensor's data length
   expectTensor('k', k, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context);
   if (!isLive(v) || v.shape.length !== 3 || !Number.isInteger(v.shape[2]) || v.shape[2] < 1) {
     throw new KernelArgumentError(
