@@ -21,7 +21,9 @@ export class KernelArgumentError extends Error {
 export class GpuDeviceLostError extends Error {
   readonly reason: string;
   constructor(reason: string, message: string) {
-    super(`GPU device lost (${reason})${message ? `: ${message}` : ''}. Call ctx.recreate() or getGpuContext() again.`);
+    super(
+      `GPU device lost (${reason})${message ? `: ${message}` : ''}. Call ctx.recreate() or getGpuContext() again.`,
+    );
     this.name = 'GpuDeviceLostError';
     this.reason = reason;
   }

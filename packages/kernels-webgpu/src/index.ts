@@ -2,6 +2,7 @@
  * @mlstm/kernels-webgpu — mLSTM kernels in WGSL for WebGPU (browsers and Node via dawn.node).
  */
 export {
+  type BindingKind,
   type GpuAdapterSummary,
   GpuContext,
   type GpuContextOptions,
@@ -34,3 +35,31 @@ export {
   type RecurrentSequenceWebgpuArgs,
   type RecurrentSequenceWebgpuResult,
 } from './recurrent/sequence.js';
+export type {
+  BackwardFn,
+  ChunkwiseArgs,
+  ChunkwiseBackwardArgs,
+  ChunkwiseGradients,
+  ChunkwiseResult,
+  ForwardFn,
+  KernelFamily,
+  LastStates,
+} from './chunkwise/run.js';
+export { releaseSaved, type TflaSaved } from './chunkwise/tfla.js';
+export {
+  LIMIT_CHUNK,
+  mlstmChunkwiseLimitChunk,
+  mlstmChunkwiseLimitChunkBackward,
+} from './chunkwise/limit_chunk.js';
+export { mlstmChunkwiseXlChunk, mlstmChunkwiseXlChunkBackward, XL_CHUNK } from './chunkwise/xl_chunk.js';
+export {
+  mlstmSigChunkwiseXlChunk,
+  mlstmSigChunkwiseXlChunkBackward,
+  XL_CHUNK_SIGING,
+} from './chunkwise/xl_chunk_siging.js';
+export {
+  LIMIT_HEADDIM,
+  mlstmParallelLimitHeaddim,
+  mlstmParallelLimitHeaddimBackward,
+} from './parallel/limit_headdim.js';
+export * as heuristics from './heuristics.js';

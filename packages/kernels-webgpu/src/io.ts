@@ -29,7 +29,7 @@ export class CallScope {
   }
 
   /** Releases the uploads and, for CPU callers, reads each output back and releases it. */
-  async finish<R extends Record<string, unknown>>(result: R): Promise<Outputs<R>> {
+  async finish<R extends object>(result: R): Promise<Outputs<R>> {
     for (const t of this.uploaded) t.release();
     if (!this.cpu) return result as Outputs<R>;
     return (await readAll(this.ctx, result)) as Outputs<R>;

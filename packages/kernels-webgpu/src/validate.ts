@@ -48,13 +48,22 @@ export function expectTensor(
   const want = `shape (${dimNames.join(', ')}) = ${fmt(expected)}`;
   if (!isTensorLike(t)) {
     const got =
-      t instanceof GpuTensor ? 'a released GpuTensor' : t === undefined ? 'undefined' : 'something that is not a tensor';
+      t instanceof GpuTensor
+        ? 'a released GpuTensor'
+        : t === undefined
+          ? 'undefined'
+          : 'something that is not a tensor';
     throw new KernelArgumentError(name, `a GpuTensor or CPU tensor of ${want}`, got, context);
   }
   const ok = t.shape.length === expected.length && t.shape.every((d, x) => d === expected[x]);
   if (!ok) throw new KernelArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
   if (t instanceof GpuTensor && !dtypes.includes(t.dtype)) {
-    throw new KernelArgumentError(name, `dtype ${dtypes.map((d) => `'${d}'`).join(' or ')}`, `'${t.dtype}'`, context);
+    throw new KernelArgumentError(
+      name,
+      `dtype ${dtypes.map((d) => `'${d}'`).join(' or ')}`,
+      `'${t.dtype}'`,
+      context,
+    );
   }
 }
 
@@ -103,15 +112,25 @@ export function validateStates(
   context: string,
   requireM = true,
 ): boolean {
-  const names = requireM ? (['cInitial', 'nInitial', 'mInitial'] as const) : (['cInitial', 'nInitial'] as const);
+  const names = requireM
+    ? (['cInitial', 'nInitial', 'mInitial'] as const)
+    : (['cInitial', 'nInitial'] as const);
   const given = names.map((n) => s[n] != null);
   if (!given.some(Boolean)) return false;
   if (!given.every(Boolean)) {
-    throw new KernelArgumentError(names[given.indexOf(false)], `all of ${names.join(', ')} or none`, 'undefined', context);
+    throw new KernelArgumentError(
+      names[given.indexOf(false)],
+      `all of ${names.join(', ')} or none`,
+      'undefined',
+      context,
+    );
   }
-  expectTensor('cInitial', s.cInitial, [d.B, d.NH, d.DHQK, d.DHHV], ['B', 'NH', 'DHQK', 'DHHV'], context, ['f32']);
+  expectTensor('cInitial', s.cInitial, [d.B, d.NH, d.DHQK, d.DHHV], ['B', 'NH', 'DHQK', 'DHHV'], context, [
+    'f32',
+  ]);
   expectTensor('nInitial', s.nInitial, [d.B, d.NH, d.DHQK], ['B', 'NH', 'DHQK'], context, ['f32']);
-  if (s.mInitial != null) expectTensor('mInitial', s.mInitial, [d.B, d.NH, 1], ['B', 'NH', '1'], context, ['f32']);
+  if (s.mInitial != null)
+    expectTensor('mInitial', s.mInitial, [d.B, d.NH, 1], ['B', 'NH', '1'], context, ['f32']);
   return true;
 }
 
@@ -123,10 +142,20 @@ export function validateEps(eps: unknown, context: string): number {
 }
 
 /** Resolves the dtype of q/k/v/h: a GPU input's dtype, else the `dtype` option (default f32). */
-export function resolveDtype(ctx: GpuContext, q: TensorLike, requested: GpuDtype | undefined, context: string): GpuDtype {
+export function resolveDtype(
+  ctx: GpuContext,
+  q: TensorLike,
+  requested: GpuDtype | undefined,
+  context: string,
+): GpuDtype {
   const dtype = q instanceof GpuTensor ? q.dtype : (requested ?? 'f32');
   if (q instanceof GpuTensor && requested && requested !== q.dtype) {
-    throw new KernelArgumentError('dtype', `'${q.dtype}' (the dtype of the GPU input q)`, `'${requested}'`, context);
+    throw new KernelArgumentError(
+      'dtype',
+      `'${q.dtype}' (the dtype of the GPU input q)`,
+      `'${requested}'`,
+      context,
+    );
   }
   if (dtype === 'f16' && !ctx.features.shaderF16) {
     throw new KernelArgumentError('dtype', "'f32' — this adapter has no shader-f16", "'f16'", context);

@@ -3,6 +3,9 @@ import { packF16, unpackF16 } from './f16.js';
 import { BufferPool } from './pool.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
 
+/** Kind of each binding of a kernel's group 0 (for explicit pipeline layouts). */
+export type BindingKind = 'uniform' | 'read' | 'rw';
+
 /** One subgroup-matrix configuration reported by the adapter (Dawn's experimental feature). */
 export interface SubgroupMatrixConfig {
   componentType: string;
@@ -211,8 +214,9 @@ export class DispatchBatch {
     let off = 0;
     this.pending.forEach((d, x) => {
       const entries: GPUBindGroupEntry[] = [];
-      if (d.params && uniforms) entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
-      d.buffers.forEach((b, j) => entries.push({ binding: j + 1, resource: { buffer: b } }));
+      if (d.params && uniforms)
+        entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
+      for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: { buffer: b } });
       off += slots[x];
       const bindGroup = device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
       pass.setPipeline(d.pipeline);
@@ -339,7 +343,10 @@ export class GpuContext {
 
   /** Replaces a lost (or any) device by a fresh one; caches and pool are reset. */
   async recreate(): Promise<void> {
-    const { device, adapterInfo, features } = await GpuContext.openDevice({ ...this.options, device: undefined });
+    const { device, adapterInfo, features } = await GpuContext.openDevice({
+      ...this.options,
+      device: undefined,
+    });
     this.device = device;
     this.adapterInfo = adapterInfo;
     this.features = features;
@@ -355,7 +362,9 @@ export class GpuContext {
   describe(): string {
     const a = this.adapterInfo;
     const f = this.features;
-    const sm = f.subgroupMatrixConfigs.map((c) => `${c.componentType}→${c.resultComponentType} ${c.M}x${c.N}x${c.K}`);
+    const sm = f.subgroupMatrixConfigs.map(
+      (c) => `${c.componentType}→${c.resultComponentType} ${c.M}x${c.N}x${c.K}`,
+    );
     return [
       `adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.isFallbackAdapter ? ' (fallback)' : ''}`,
       `features: shader-f16 ${f.shaderF16 ? 'yes' : 'no'}, subgroups ${f.subgroups ? `yes (${f.subgroupMinSize}–${f.subgroupMaxSize})` : 'no'}, timestamp-query ${f.timestampQuery ? 'yes' : 'no'}, subgroup-matrix ${f.subgroupMatrix ? `yes [${sm.join(', ')}]` : 'no'}`,
@@ -363,14 +372,31 @@ export class GpuContext {
     ].join('\n');
   }
 
-  /** A compute pipeline, compiled once per `key` (the key must encode every code parameter). */
-  pipeline(key: string, makeCode: () => string, entryPoint = 'main'): GPUComputePipeline {
+  /**
+   * A compute pipeline, compiled once per `key` (the key must encode every code parameter).
+   * With `bindings` (one entry per binding of group 0, starting at binding 0) the pipeline gets
+   * an explicit layout, so a binding the generated code does not use is still valid to bind;
+   * without it the layout is `'auto'`.
+   */
+  pipeline(key: string, makeCode: () => string, bindings?: readonly BindingKind[]): GPUComputePipeline {
     this.throwIfLost();
     let p = this.pipelines.get(key);
     if (!p) {
       const code = makeCode();
       const module = this.device.createShaderModule({ code, label: key });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
+      let layout: GPUPipelineLayout | 'auto' = 'auto';
+      if (bindings) {
+        const entries: GPUBindGroupLayoutEntry[] = bindings.map((kind, binding) => ({
+          binding,
+          visibility: 0x4 /* COMPUTE */,
+          buffer: {
+            type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage',
+          },
+        }));
+        const bgl = this.device.createBindGroupLayout({ entries, label: key });
+        layout = this.device.createPipelineLayout({ bindGroupLayouts: [bgl], label: key });
+      }
+      p = this.device.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label: key });
       this.pipelines.set(key, p);
       this.pipelinesCompiled++;
     }
@@ -426,11 +452,20 @@ export class GpuContext {
   upload(data: ArrayLike<number>, shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) {
-      throw new KernelArgumentError('data', `${n} elements for shape [${shape.join(', ')}]`, `${data.length}`, 'upload');
+      throw new KernelArgumentError(
+        'data',
+        `${n} elements for shape [${shape.join(', ')}]`,
+        `${data.length}`,
+        'upload',
+      );
     }
     const t = this.empty(shape, dtype);
     const bytes =
-      dtype === 'f16' ? packF16(data) : data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+      dtype === 'f16'
+        ? packF16(data)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data as ArrayLike<number>);
     this.device.queue.writeBuffer(t.buffer, 0, bytes.buffer as ArrayBuffer, bytes.byteOffset, t.byteLength);
     return t;
   }
@@ -451,7 +486,9 @@ export class GpuContext {
       const copy = staging.getMappedRange(0, size).slice(0);
       staging.unmap();
       this.throwIfErrors();
-      return t.dtype === 'f16' ? unpackF16(new Uint16Array(copy), t.numel) : new Float32Array(copy, 0, t.numel);
+      return t.dtype === 'f16'
+        ? unpackF16(new Uint16Array(copy), t.numel)
+        : new Float32Array(copy, 0, t.numel);
     } finally {
       if (!this.lostInfo) this.pool.release(staging);
     }

@@ -58,7 +58,12 @@ export class GpuTensor {
   view(shape: readonly number[]): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (n !== this.numel) {
-      throw new KernelArgumentError('shape', `${this.numel} elements`, `[${shape.join(', ')}] (${n})`, 'GpuTensor.view');
+      throw new KernelArgumentError(
+        'shape',
+        `${this.numel} elements`,
+        `[${shape.join(', ')}] (${n})`,
+        'GpuTensor.view',
+      );
     }
     return new GpuTensor(this.buffer, shape, this.dtype, null);
   }

@@ -1,0 +1,172 @@
+/**
+ * Gate kernels of the chunkwise algorithm (spec §5.1, §5.2, §4.2), all f32:
+ *
+ * - `gateVectors`: per token `b_j` (in-chunk inclusive cumsum of logsigmoid(f̃)),
+ *   `u_j = ĩ_j − b_j` (mLSTMsig: `logsigmoid(ĩ_j) − b_j`) and the prefix maximum
+ *   `pmax_j = max_{l≤j} u_l`; per chunk `g_k = b_L` and `pmax_L`. One invocation per (b·head, chunk).
+ * - `maxStates` (mLSTMexp only): the chunk-boundary stabiliser
+ *   `m_k = g_k + max(m_{k−1}, pmax_L)`, `m_0` = the initial m or 0. One invocation per b·head.
+ * - `gateGradsLocal` / `gateGradsFinish`: `dĩ = Σ k⊙dk` (sig: `· σ(−ĩ)`) and
+ *   `df̃_r = [Σ_{t≥r} (q_t·dq_t − k_t·dk_t) (+ ⟨dC_last, C_last⟩)] · σ(−f̃_r)` as a two-level
+ *   reverse scan (in-chunk, then across chunk totals).
+ * - `stateDot`: per b·head Frobenius product ⟨dC_last, C_last⟩ for the optional df correction (§4.5).
+ */
+import { defineParams } from '../../device/params.js';
+import type { GpuDtype } from '../../device/tensor.js';
+import { NEG_LARGE, wgslHeader } from '../../wgsl/common.js';
+import type { Variant } from './intra.js';
+
+export const GATE_WG = 64;
+
+export const gateParams = defineParams({
+  S: 'u32',
+  L: 'u32',
+  NC: 'u32',
+  D: 'u32', // DHQK (gate grads) / DHQK·DHHV (stateDot)
+  count: 'u32',
+  hasInit: 'u32',
+  useCorr: 'u32',
+});
+
+const flatIndex = `let idx = (wid.x + wid.y * nwg.x) * ${GATE_WG}u + lid;`;
+const entry = `@compute @workgroup_size(${GATE_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32)`;
+
+/** Bindings: i f | gB gU gP gG gPL */
+export function gateVectorsWgsl(variant: Variant): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gi: array<f32>;
+@group(0) @binding(2) var<storage, read> gf: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gB: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gU: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gP: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gG: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gPL: array<f32>;
+${entry} {
+  ${flatIndex}
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;
+  var b = 0.0;
+  var pm = ${NEG_LARGE};
+  for (var r = 0u; r < P.L; r++) {
+    let tok = bnh * P.S + chunk * P.L + r;
+    b += logsigmoid(gf[tok]);
+    let u = ${variant === 'exp' ? 'gi[tok]' : 'logsigmoid(gi[tok])'} - b;
+    pm = max(pm, u);
+    gB[tok] = b;
+    gU[tok] = u;
+    gP[tok] = pm;
+  }
+  gG[idx] = b;
+  gPL[idx] = pm;
+}`;
+}
+
+/** Bindings: gG gPL mInit | mStates (B·NH × (NC+1)) */
+export function maxStatesWgsl(): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gG: array<f32>;
+@group(0) @binding(2) var<storage, read> gPL: array<f32>;
+@group(0) @binding(3) var<storage, read> mInit: array<f32>;
+@group(0) @binding(4) var<storage, read_write> mStates: array<f32>;
+${entry} {
+  ${flatIndex}
+  if (idx >= P.count) { return; }
+  var m = select(0.0, mInit[idx], P.hasInit != 0u);
+  let base = idx * (P.NC + 1u);
+  mStates[base] = m;
+  for (var k = 0u; k < P.NC; k++) {
+    m = gG[idx * P.NC + k] + max(m, gPL[idx * P.NC + k]);
+    mStates[base + k + 1u] = m;
+  }
+}`;
+}
+
+/** Bindings: q k dq dk i | di dfTmp totals. One invocation per (b·head, chunk). */
+export function gateGradsLocalWgsl(variant: Variant, dtype: GpuDtype): string {
+  return `${wgslHeader(dtype)}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> q: array<elem>;
+@group(0) @binding(2) var<storage, read> k: array<elem>;
+@group(0) @binding(3) var<storage, read> dq: array<elem>;
+@group(0) @binding(4) var<storage, read> dk: array<elem>;
+@group(0) @binding(5) var<storage, read> gi: array<f32>;
+@group(0) @binding(6) var<storage, read_write> di: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dfTmp: array<f32>;
+@group(0) @binding(8) var<storage, read_write> totals: array<f32>;
+${entry} {
+  ${flatIndex}
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;
+  var s = 0.0;
+  for (var rr = 0u; rr < P.L; rr++) {
+    let tok = bnh * P.S + chunk * P.L + (P.L - 1u - rr);
+    var qdq = 0.0;
+    var kdk = 0.0;
+    for (var d = 0u; d < P.D; d++) {
+      let e = tok * P.D + d;
+      qdq = fma(f32(q[e]), f32(dq[e]), qdq);
+      kdk = fma(f32(k[e]), f32(dk[e]), kdk);
+    }
+    s += qdq - kdk;
+    dfTmp[tok] = s;
+    di[tok] = ${variant === 'exp' ? 'kdk' : 'kdk * sigmoid(-gi[tok])'};
+  }
+  totals[idx] = s;
+}`;
+}
+
+/** Bindings: f totals dfTmp corr | df. One invocation per (b·head, chunk). */
+export function gateGradsFinishWgsl(): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gf: array<f32>;
+@group(0) @binding(2) var<storage, read> totals: array<f32>;
+@group(0) @binding(3) var<storage, read> dfTmp: array<f32>;
+@group(0) @binding(4) var<storage, read> corr: array<f32>;
+@group(0) @binding(5) var<storage, read_write> df: array<f32>;
+${entry} {
+  ${flatIndex}
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;
+  var offset = select(0.0, corr[bnh], P.useCorr != 0u);
+  for (var c = chunk + 1u; c < P.NC; c++) { offset += totals[bnh * P.NC + c]; }
+  for (var r = 0u; r < P.L; r++) {
+    let tok = bnh * P.S + chunk * P.L + r;
+    df[tok] = (dfTmp[tok] + offset) * sigmoid(-gf[tok]);
+  }
+}`;
+}
+
+/** Bindings: a b | out (one value per b·head). One workgroup of 256 per b·head; `a`,`b` hold (NC+1) states, the last is used. */
+export function stateDotWgsl(): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> dcLast: array<f32>;
+@group(0) @binding(2) var<storage, read> cStates: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let bnh = wid.x;
+  let cBase = (bnh * (P.NC + 1u) + P.NC) * P.D;
+  var s = 0.0;
+  for (var e = lid; e < P.D; e += 256u) { s = fma(dcLast[bnh * P.D + e], cStates[cBase + e], s); }
+  part[lid] = s;
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    workgroupBarrier();
+    if (lid < w) { part[lid] += part[lid + w]; }
+  }
+  if (lid == 0u) { out[bnh] = part[0]; }
+}`;
+}

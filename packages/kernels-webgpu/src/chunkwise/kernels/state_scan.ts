@@ -1,0 +1,170 @@
+/**
+ * The inter-chunk recurrences of TFLA (spec §5.2 and §4.4), one generator for both:
+ *
+ * - forward (`fw`): `C_k = γ_k C_{k−1} + Σ_l ā_l k_l v_lᵀ`, `n_k = γ_k n_{k−1} + Σ_l ā_l k_l`
+ *   with `γ_k = exp(g_k + m_{k−1} − m_k)`, `ā_l = exp(g_k + u_l − m_k)`; stores every state
+ *   `C_0 … C_NC` (float32) for the intra kernels.
+ * - backward (`bw`): `dC_{k−1} = γ_k dC_k + Σ_j w_j q_j dh_jᵀ` with
+ *   `w_j = κ exp(m_{k−1} + rowLog_j) / (n_j + eps)`, walking the chunks in reverse from
+ *   `dC_NC = dC_last` (or 0); stores every `dC_k`.
+ *
+ * mLSTMsig uses the same code with m ≡ 0. A workgroup of 16×16 threads owns a `bS × bS`
+ * tile of the (DHQK × DHHV) state of one b·head and keeps it in registers while it walks the
+ * chunks; tokens are staged 16 at a time in workgroup memory.
+ */
+import { defineParams } from '../../device/params.js';
+import type { GpuDtype } from '../../device/tensor.js';
+import { wgslHeader } from '../../wgsl/common.js';
+import type { Variant } from './intra.js';
+
+export const scanParams = defineParams({
+  S: 'u32',
+  L: 'u32',
+  NC: 'u32',
+  DY: 'u32', // DHQK
+  DX: 'u32', // DHHV
+  nYTiles: 'u32',
+  nXTiles: 'u32',
+  hasInit: 'u32',
+  scale: 'f32', // κ (bw)
+  eps: 'f32',
+});
+
+export interface ScanConfig {
+  direction: 'fw' | 'bw';
+  variant: Variant;
+  normalize: boolean;
+  dtype: GpuDtype;
+  /** state tile edge (multiple of 16) */
+  bS: number;
+}
+
+const BTOK = 16;
+
+export function scanKey(c: ScanConfig): string {
+  return `scan:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.dtype}:${c.bS}`;
+}
+
+export function scanWorkgroupBytes(bS: number): number {
+  return 4 * 2 * BTOK * bS;
+}
+
+/**
+ * Bindings: fw: k v gU gG mStates cInit nInit | cStates nStates
+ *           bw: q dh gB gU gP gG mStates nOut dcLast | dcStates
+ */
+export function scanWgsl(c: ScanConfig): string {
+  const { bS } = c;
+  const r = bS / 16;
+  const fw = c.direction === 'fw';
+  const exp = c.variant === 'exp';
+  const decl = fw
+    ? `@group(0) @binding(1) var<storage, read> A: array<elem>;      // k
+@group(0) @binding(2) var<storage, read> Bm: array<elem>;     // v
+@group(0) @binding(3) var<storage, read> gU: array<f32>;
+@group(0) @binding(4) var<storage, read> gG: array<f32>;
+@group(0) @binding(5) var<storage, read> mStates: array<f32>;
+@group(0) @binding(6) var<storage, read> sInit: array<f32>;
+@group(0) @binding(7) var<storage, read> nInit: array<f32>;
+@group(0) @binding(8) var<storage, read_write> states: array<f32>;
+@group(0) @binding(9) var<storage, read_write> nStates: array<f32>;`
+    : `@group(0) @binding(1) var<storage, read> A: array<elem>;      // q
+@group(0) @binding(2) var<storage, read> Bm: array<elem>;     // dh
+@group(0) @binding(3) var<storage, read> gB: array<f32>;
+@group(0) @binding(4) var<storage, read> gU: array<f32>;
+@group(0) @binding(5) var<storage, read> gP: array<f32>;
+@group(0) @binding(6) var<storage, read> gG: array<f32>;
+@group(0) @binding(7) var<storage, read> mStates: array<f32>;
+@group(0) @binding(8) var<storage, read> nOut: array<f32>;
+@group(0) @binding(9) var<storage, read> sInit: array<f32>;
+@group(0) @binding(10) var<storage, read_write> states: array<f32>;`;
+  // per-token weight of the A row
+  const weight = fw
+    ? 'exp(g + gU[tok] - mNext)'
+    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gP[tok])' : 'gB[tok]'}) * ${
+        exp || c.normalize ? '(1.0 / (nOut[tok] + P.eps))' : '1.0'
+      }`;
+  return `${wgslHeader(c.dtype)}
+${scanParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+${decl}
+const bS = ${bS}u;
+var<workgroup> sA: array<f32, ${BTOK * bS}>;  // [t][y] weighted A rows
+var<workgroup> sB: array<f32, ${BTOK * bS}>;  // [t][x]
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let xTile = wid.x % P.nXTiles;
+  let yTile = (wid.x / P.nXTiles) % P.nYTiles;
+  let bnh = wid.x / (P.nXTiles * P.nYTiles);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let y0 = yTile * bS;
+  let x0 = xTile * bS;
+  let DYX = P.DY * P.DX;
+  let mBase = bnh * (P.NC + 1u);
+  var st: array<f32, ${r * r}>;
+  for (var i = 0u; i < ${r}u; i++) {
+    for (var j = 0u; j < ${r}u; j++) {
+      let y = y0 + ty + 16u * i; let x = x0 + tx + 16u * j;
+      var val = 0.0;
+      if (P.hasInit != 0u && y < P.DY && x < P.DX) { val = sInit[bnh * DYX + y * P.DX + x]; }
+      st[i * ${r}u + j] = val;
+    }
+  }
+  ${
+    fw
+      ? `let ownsN = xTile == 0u && lid < bS && y0 + lid < P.DY;
+  var nv = 0.0;
+  if (ownsN && P.hasInit != 0u) { nv = nInit[bnh * P.DY + y0 + lid]; }`
+      : ''
+  }
+  for (var step = 0u; step <= P.NC; step++) {
+    // boundary index of the state held now: fw walks 0..NC, bw walks NC..0
+    let kb = ${fw ? 'step' : 'P.NC - step'};
+    let sBase = (mBase + kb) * DYX;
+    for (var i = 0u; i < ${r}u; i++) {
+      for (var j = 0u; j < ${r}u; j++) {
+        let y = y0 + ty + 16u * i; let x = x0 + tx + 16u * j;
+        if (y < P.DY && x < P.DX) { states[sBase + y * P.DX + x] = st[i * ${r}u + j]; }
+      }
+    }
+    ${fw ? 'if (ownsN) { nStates[(mBase + kb) * P.DY + y0 + lid] = nv; }' : ''}
+    if (step == P.NC) { break; }
+    // the chunk between boundaries kPrev and kPrev + 1
+    let chunk = ${fw ? 'kb' : 'kb - 1u'};
+    let mPrev = ${exp ? 'mStates[mBase + chunk]' : '0.0'};
+    let mNext = ${exp ? 'mStates[mBase + chunk + 1u]' : '0.0'};
+    let g = gG[bnh * P.NC + chunk];
+    let gamma = exp(g + mPrev - mNext);
+    for (var e = 0u; e < ${r * r}u; e++) { st[e] *= gamma; }
+    ${fw ? 'nv *= gamma;' : ''}
+    for (var t0 = 0u; t0 < P.L; t0 += ${BTOK}u) {
+      workgroupBarrier();
+      for (var e = lid; e < ${BTOK * bS}u; e += 256u) {
+        let tt = e / bS; let yy = e % bS;
+        let t = t0 + tt;
+        let tok = bnh * P.S + chunk * P.L + t;
+        var a = 0.0;
+        var bv = 0.0;
+        if (t < P.L) {
+          if (y0 + yy < P.DY) { a = f32(A[tok * P.DY + y0 + yy]) * ${weight}; }
+          if (x0 + yy < P.DX) { bv = f32(Bm[tok * P.DX + x0 + yy]); }
+        }
+        sA[tt * bS + yy] = a;
+        sB[tt * bS + yy] = bv;
+      }
+      workgroupBarrier();
+      for (var tt = 0u; tt < ${BTOK}u; tt++) {
+        var av: array<f32, ${r}>;
+        for (var i = 0u; i < ${r}u; i++) { av[i] = sA[tt * bS + ty + 16u * i]; }
+        for (var j = 0u; j < ${r}u; j++) {
+          let bv = sB[tt * bS + tx + 16u * j];
+          for (var i = 0u; i < ${r}u; i++) { st[i * ${r}u + j] = fma(av[i], bv, st[i * ${r}u + j]); }
+        }
+      }
+      ${fw ? 'if (ownsN) { for (var tt = 0u; tt < ' + BTOK + 'u; tt++) { nv += sA[tt * bS + lid]; } }' : ''}
+    }
+  }
+}`;
+}

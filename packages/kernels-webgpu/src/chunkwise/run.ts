@@ -1,0 +1,363 @@
+/**
+ * The public call path shared by the chunkwise families and the parallel kernel: validate
+ * (typed errors before any GPU work), upload CPU inputs, encode the TFLA passes in one
+ * submission, hand back GPU tensors or read them back for CPU callers.
+ */
+import type { GpuContext } from '../device/context.js';
+import type { GpuDtype, GpuTensor } from '../device/tensor.js';
+import { KernelArgumentError } from '../errors.js';
+import { CallScope } from '../io.js';
+import {
+  type CpuTensor,
+  checkSizes,
+  expectTensor,
+  resolveDtype,
+  type SequenceDims,
+  type TensorLike,
+  validateEps,
+  validateSequence,
+  validateStates,
+} from '../validate.js';
+import {
+  encodeLastStates,
+  encodeTflaBackward,
+  encodeTflaForward,
+  releaseSaved,
+  type TflaOptions,
+  type TflaSaved,
+} from './tfla.js';
+import { intraWorkgroupBytes, type Variant } from './kernels/intra.js';
+
+/** How a kernel family configures the TFLA passes. */
+export interface KernelFamily {
+  /** specifier, e.g. `chunkwise--webgpu_xl_chunk` (used in error messages) */
+  name: string;
+  variant: Variant;
+  /** false for the fused parallel kernel (one chunk, no states) */
+  chunked: boolean;
+  defaultChunkSize: number;
+  maxChunkSize?: number;
+  wholeChunkTiles?: boolean;
+}
+
+export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
+  q: T;
+  k: T;
+  v: T;
+  i: T;
+  f: T;
+  cInitial?: T | null;
+  nInitial?: T | null;
+  /** mLSTMsig kernels accept and ignore it */
+  mInitial?: T | null;
+  chunkSize?: number;
+  eps?: number;
+  returnLastStates?: boolean;
+  /** mLSTMsig only: normalise by max(|n·q|, 1) (default true) */
+  normalize?: boolean;
+  /** storage type of q, k, v, h for CPU inputs (GPU inputs keep theirs); default 'f32' */
+  dtype?: GpuDtype;
+  /**
+   * GPU inputs only: also return the tensors the backward needs (`saved`), so that
+   * `…Backward({ …, saved })` skips recomputing the forward. Release them with `releaseSaved`.
+   */
+  keepSaved?: boolean;
+  /**
+   * Advanced: tile sizes instead of the heuristics' choice (benchmarks, tests). Intra tiles are
+   * multiples of 16 up to 64 (`bY` 16); the scan tile is 16, 32 or 64.
+   */
+  tiles?: TflaOptions['tiles'];
+}
+
+export interface LastStates<T> {
+  c: T;
+  n: T;
+  /** absent for mLSTMsig */
+  m?: T;
+}
+
+export interface ChunkwiseResult<T> {
+  h: T;
+  lastStates?: LastStates<T>;
+  saved?: TflaSaved;
+}
+
+export interface ChunkwiseBackwardArgs<T extends TensorLike = TensorLike> extends ChunkwiseArgs<T> {
+  dh: T;
+  /** gradient flowing into the returned last c state */
+  dcLast?: T | null;
+  /** add ⟨dC_last, C_last⟩ to every forget-gate gradient (spec §4.5); default false = upstream parity */
+  correctDfForDcLast?: boolean;
+  /** from a forward call with `keepSaved: true` (not released by the backward) */
+  saved?: TflaSaved;
+}
+
+export interface ChunkwiseGradients<T> {
+  dq: T;
+  dk: T;
+  dv: T;
+  di: T;
+  df: T;
+  /** when initial states were given */
+  dcInitial?: T;
+  /** zeros (the normaliser and stabiliser are constants of the backward, as upstream) */
+  dnInitial?: T;
+  dmInitial?: T;
+}
+
+interface Prepared {
+  d: SequenceDims;
+  hasStates: boolean;
+  opts: TflaOptions;
+}
+
+function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: boolean): Prepared {
+  const context = fam.name;
+  if (typeof a !== 'object' || a === null)
+    throw new KernelArgumentError('args', 'an object', String(a), context);
+  const d = validateSequence(a, context);
+  const dtype = resolveDtype(ctx, a.q, a.dtype, context);
+  const eps = validateEps(a.eps ?? 1e-6, context);
+  let hasStates = false;
+  if (fam.chunked) {
+    hasStates = validateStates(a, d, context, fam.variant === 'exp');
+    if (fam.variant === 'sig' && a.mInitial != null) {
+      expectTensor('mInitial', a.mInitial, [d.B, d.NH, 1], ['B', 'NH', '1'], context, ['f32']);
+    }
+  } else {
+    for (const n of ['cInitial', 'nInitial', 'mInitial'] as const) {
+      if (a[n] != null)
+        throw new KernelArgumentError(
+          n,
+          'no initial states (parallel kernels have none)',
+          'a tensor',
+          context,
+        );
+    }
+    if (a.returnLastStates) {
+      throw new KernelArgumentError(
+        'returnLastStates',
+        'false (parallel kernels return no states)',
+        'true',
+        context,
+      );
+    }
+  }
+  let chunkSize = d.S;
+  if (fam.chunked) {
+    chunkSize = a.chunkSize ?? Math.min(fam.defaultChunkSize, d.S);
+    const max = fam.maxChunkSize;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1 || (max !== undefined && chunkSize > max)) {
+      throw new KernelArgumentError(
+        'chunkSize',
+        `a positive integer${max !== undefined ? ` <= ${max}` : ''}`,
+        String(a.chunkSize),
+        context,
+      );
+    }
+    if (d.S % chunkSize !== 0) {
+      throw new KernelArgumentError(
+        'chunkSize',
+        `a divisor of the sequence length S = ${d.S} (pad the sequence, or use the backend's train_with_padding / inference modes)`,
+        String(chunkSize),
+        context,
+      );
+    }
+  }
+  if (fam.variant === 'exp' && a.normalize === false) {
+    throw new KernelArgumentError(
+      'normalize',
+      'true or undefined (only mLSTMsig kernels can skip the normaliser)',
+      'false',
+      context,
+    );
+  }
+  const NC = d.S / chunkSize;
+  const BNH = d.B * d.NH;
+  const eb = dtype === 'f16' ? 2 : 4;
+  checkSizes(
+    ctx,
+    {
+      q: BNH * d.S * d.DHQK * eb,
+      v: BNH * d.S * d.DHHV * eb,
+      ...(fam.chunked
+        ? { 'chunk states (B·NH·(S/chunkSize+1)·DHQK·DHHV·4 bytes)': BNH * (NC + 1) * d.DHQK * d.DHHV * 4 }
+        : {}),
+    },
+    context,
+  );
+  if (withDh) {
+    const b = a as ChunkwiseBackwardArgs;
+    expectTensor('dh', b.dh, [d.B, d.NH, d.S, d.DHHV], ['B', 'NH', 'S', 'DHHV'], context, [dtype]);
+    if (b.dcLast != null) {
+      if (!fam.chunked)
+        throw new KernelArgumentError(
+          'dcLast',
+          'undefined (parallel kernels return no states)',
+          'a tensor',
+          context,
+        );
+      expectTensor('dcLast', b.dcLast, [d.B, d.NH, d.DHQK, d.DHHV], ['B', 'NH', 'DHQK', 'DHHV'], context, [
+        'f32',
+      ]);
+    }
+  }
+  return {
+    d,
+    hasStates,
+    opts: {
+      variant: fam.variant,
+      normalize: fam.variant === 'exp' ? true : (a.normalize ?? true),
+      chunkSize,
+      eps,
+      dtype,
+      inter: fam.chunked,
+      wholeChunkTiles: fam.wholeChunkTiles,
+      tiles: validateTiles(ctx, a.tiles, context),
+    },
+  };
+}
+
+function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: string): TflaOptions['tiles'] {
+  if (t == null) return undefined;
+  const ok16 = (v: unknown) => typeof v === 'number' && [16, 32, 48, 64].includes(v);
+  if (t.intra) {
+    const { bR, bT, bX, bY } = t.intra;
+    if (!ok16(bR) || !ok16(bT) || !ok16(bX) || bY !== 16 || bR % bT !== 0) {
+      throw new KernelArgumentError(
+        'tiles.intra',
+        'bR, bT, bX in {16, 32, 48, 64}, bY = 16, bR a multiple of bT',
+        JSON.stringify(t.intra),
+        context,
+      );
+    }
+    const bytes = intraWorkgroupBytes(t.intra);
+    if (bytes > ctx.limits.maxComputeWorkgroupStorageSize) {
+      throw new KernelArgumentError(
+        'tiles.intra',
+        `tiles needing at most maxComputeWorkgroupStorageSize = ${ctx.limits.maxComputeWorkgroupStorageSize} bytes`,
+        `${bytes} bytes`,
+        context,
+      );
+    }
+  }
+  if (t.scan !== undefined && ![16, 32, 64].includes(t.scan)) {
+    throw new KernelArgumentError('tiles.scan', '16, 32 or 64', String(t.scan), context);
+  }
+  return t;
+}
+
+export async function runForward(
+  ctx: GpuContext,
+  fam: KernelFamily,
+  a: ChunkwiseArgs,
+): Promise<ChunkwiseResult<GpuTensor | CpuTensor>> {
+  const { d, hasStates, opts } = prepare(ctx, fam, a, false);
+  const scope = new CallScope(ctx, a.q);
+  if (a.keepSaved && scope.cpu) {
+    throw new KernelArgumentError(
+      'keepSaved',
+      'GPU tensor inputs (saved tensors stay on the GPU)',
+      'CPU tensors',
+      fam.name,
+    );
+  }
+  try {
+    const batch = ctx.batch();
+    const inputs = {
+      q: scope.gpu(a.q, opts.dtype),
+      k: scope.gpu(a.k, opts.dtype),
+      v: scope.gpu(a.v, opts.dtype),
+      i: scope.gpu(a.i),
+      f: scope.gpu(a.f),
+      cInitial: hasStates ? scope.gpu(a.cInitial) : undefined,
+      nInitial: hasStates ? scope.gpu(a.nInitial) : undefined,
+      mInitial: hasStates && fam.variant === 'exp' ? scope.gpu(a.mInitial) : undefined,
+    };
+    const { h, saved } = encodeTflaForward(ctx, batch, d, inputs, opts);
+    let lastStates: LastStates<GpuTensor> | undefined;
+    const unused: GpuTensor[] = [];
+    if (a.returnLastStates && fam.chunked) {
+      const s = encodeLastStates(ctx, batch, d, saved, opts);
+      if (fam.variant === 'sig') {
+        // mLSTMsig has no m; without the normaliser n is not part of the state (zeros, as core-reference)
+        unused.push(s.m);
+        if (!opts.normalize) unused.push(s.n);
+        lastStates = { c: s.c, n: opts.normalize ? s.n : ctx.zeros([d.B, d.NH, d.DHQK]) };
+      } else lastStates = s;
+    }
+    batch.submit();
+    for (const t of unused) t.release();
+    if (!a.keepSaved) releaseSaved(saved);
+    return await scope.finish({ h, lastStates, saved: a.keepSaved ? saved : undefined });
+  } catch (e) {
+    scope.abort();
+    throw e;
+  }
+}
+
+export async function runBackward(
+  ctx: GpuContext,
+  fam: KernelFamily,
+  a: ChunkwiseBackwardArgs,
+): Promise<ChunkwiseGradients<GpuTensor | CpuTensor>> {
+  const { d, hasStates, opts } = prepare(ctx, fam, a, true);
+  const scope = new CallScope(ctx, a.q);
+  try {
+    const batch = ctx.batch();
+    const inputs = {
+      q: scope.gpu(a.q, opts.dtype),
+      k: scope.gpu(a.k, opts.dtype),
+      v: scope.gpu(a.v, opts.dtype),
+      i: scope.gpu(a.i),
+      f: scope.gpu(a.f),
+      cInitial: hasStates ? scope.gpu(a.cInitial) : undefined,
+      nInitial: hasStates ? scope.gpu(a.nInitial) : undefined,
+      mInitial: hasStates && fam.variant === 'exp' ? scope.gpu(a.mInitial) : undefined,
+      dh: scope.gpu(a.dh, opts.dtype),
+      dcLast: scope.gpu(a.dcLast ?? undefined),
+    };
+    let saved = a.saved;
+    let recomputed: { h: GpuTensor; saved: TflaSaved } | undefined;
+    if (!saved) {
+      recomputed = encodeTflaForward(ctx, batch, d, inputs, opts);
+      saved = recomputed.saved;
+    }
+    const g = encodeTflaBackward(ctx, batch, d, inputs, saved, { ...opts, correctDf: a.correctDfForDcLast });
+    batch.submit();
+    if (recomputed) {
+      recomputed.h.release();
+      releaseSaved(recomputed.saved);
+    }
+    const out: ChunkwiseGradients<GpuTensor> = { ...g };
+    if (!g.dcInitial) delete out.dcInitial;
+    if (hasStates) {
+      out.dnInitial = ctx.zeros([d.B, d.NH, d.DHQK]);
+      if (fam.variant === 'exp') out.dmInitial = ctx.zeros([d.B, d.NH, 1]);
+    }
+    return (await scope.finish(out)) as ChunkwiseGradients<GpuTensor | CpuTensor>;
+  } catch (e) {
+    scope.abort();
+    throw e;
+  }
+}
+
+/** A forward function overloaded on the tensor kind: GPU in → GPU out, CPU in → CPU out. */
+export interface ForwardFn {
+  (ctx: GpuContext, args: ChunkwiseArgs<GpuTensor>): Promise<ChunkwiseResult<GpuTensor>>;
+  (ctx: GpuContext, args: ChunkwiseArgs<CpuTensor>): Promise<ChunkwiseResult<CpuTensor>>;
+}
+
+/** A backward function overloaded on the tensor kind. */
+export interface BackwardFn {
+  (ctx: GpuContext, args: ChunkwiseBackwardArgs<GpuTensor>): Promise<ChunkwiseGradients<GpuTensor>>;
+  (ctx: GpuContext, args: ChunkwiseBackwardArgs<CpuTensor>): Promise<ChunkwiseGradients<CpuTensor>>;
+}
+
+/** The public forward and backward of a family. */
+export function familyFunctions(fam: KernelFamily): { forward: ForwardFn; backward: BackwardFn } {
+  return {
+    forward: ((ctx: GpuContext, args: ChunkwiseArgs) => runForward(ctx, fam, args)) as ForwardFn,
+    backward: ((ctx: GpuContext, args: ChunkwiseBackwardArgs) => runBackward(ctx, fam, args)) as BackwardFn,
+  };
+}

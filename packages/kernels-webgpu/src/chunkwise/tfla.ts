@@ -1,0 +1,457 @@
+/**
+ * Encodes the TFLA forward and backward passes (spec §5) into a {@link DispatchBatch}. All
+ * chunkwise families and the fused parallel kernel are configurations of these two functions:
+ *
+ * - `xl_chunk` (mLSTMexp) and `xl_chunk_siging` (mLSTMsig): chunk size free (default 128),
+ *   sequence and head dimensions tiled inside each chunk;
+ * - `limit_chunk`: chunk ≤ 64 with one tile covering the whole chunk;
+ * - `parallel` (`limit_headdim`): a single chunk spanning the sequence and no state term.
+ *
+ * Forward: gate vectors → boundary stabilisers m_k → state recurrence (C_k, n_k) →
+ * intra/inter outputs (h, n_out, m_comb). Backward: gate vectors and m_k again (cheap), the dC
+ * recurrence, the dQ, dK, dV kernels and the gate gradients.
+ */
+import type { DispatchBatch, GpuContext } from '../device/context.js';
+import type { GpuDtype, GpuTensor } from '../device/tensor.js';
+import { chooseIntraTiles, chooseScanTile, isSoftwareAdapter } from '../heuristics.js';
+import { encodeCopyBlocks } from '../util/copy.js';
+import type { SequenceDims } from '../validate.js';
+import { cdiv, splitWorkgroups } from '../wgsl/common.js';
+import {
+  GATE_WG,
+  gateGradsFinishWgsl,
+  gateGradsLocalWgsl,
+  gateParams,
+  gateVectorsWgsl,
+  maxStatesWgsl,
+  stateDotWgsl,
+} from './kernels/gates.js';
+import {
+  type IntraRole,
+  type IntraTiles,
+  intraKey,
+  intraParams,
+  intraWgsl,
+  type Variant,
+} from './kernels/intra.js';
+import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
+
+export interface TflaOptions {
+  variant: Variant;
+  /** mLSTMsig: divide by max(|n·q|, 1) (mLSTMexp always normalises) */
+  normalize: boolean;
+  /** chunk length; with `inter: false` it must equal S */
+  chunkSize: number;
+  eps: number;
+  dtype: GpuDtype;
+  /** false: a single chunk without state term (the fused parallel kernel) */
+  inter: boolean;
+  /** limit_chunk: one row/token tile per chunk */
+  wholeChunkTiles?: boolean;
+  /** tile override (tests and benchmarks); default from the heuristics module */
+  tiles?: { intra?: IntraTiles; scan?: number };
+}
+
+export interface TflaGates {
+  gB: GpuTensor;
+  gU: GpuTensor;
+  gP: GpuTensor;
+  gG: GpuTensor;
+  gPL: GpuTensor;
+  /** (B·NH, NC+1) boundary stabilisers (zeros for mLSTMsig) */
+  mStates: GpuTensor;
+}
+
+/** What the forward leaves for the backward (release with {@link releaseSaved}). */
+export interface TflaSaved {
+  gates: TflaGates;
+  /** (B, NH, NC+1, DHQK, DHHV) boundary states, null for the parallel kernel */
+  cStates: GpuTensor | null;
+  nStates: GpuTensor | null;
+  /** (B, NH, S) n_out (without eps) and m_comb */
+  nOut: GpuTensor;
+  mComb: GpuTensor;
+}
+
+export function releaseSaved(s: TflaSaved): void {
+  for (const t of [...Object.values(s.gates), s.cStates, s.nStates, s.nOut, s.mComb]) t?.release();
+}
+
+const READ = 'read' as const;
+const RW = 'rw' as const;
+
+function kappa(d: SequenceDims) {
+  return 1 / Math.sqrt(d.DHQK);
+}
+
+/** Gate vectors and (mLSTMexp) boundary stabilisers. */
+export function encodeGates(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  d: SequenceDims,
+  i: GpuTensor,
+  f: GpuTensor,
+  mInitial: GpuTensor | undefined,
+  o: TflaOptions,
+): TflaGates {
+  const BNH = d.B * d.NH;
+  const L = o.chunkSize;
+  const NC = d.S / L;
+  const gB = ctx.empty([d.B, d.NH, d.S]);
+  const gU = ctx.empty([d.B, d.NH, d.S]);
+  const gP = ctx.empty([d.B, d.NH, d.S]);
+  const gG = ctx.empty([d.B, d.NH, NC]);
+  const gPL = ctx.empty([d.B, d.NH, NC]);
+  const mStates = o.variant === 'exp' ? ctx.empty([d.B, d.NH, NC + 1]) : ctx.zeros([d.B, d.NH, NC + 1]);
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const count = BNH * NC;
+  batch.dispatch(
+    ctx.pipeline(`gates:vectors:${o.variant}`, () => gateVectorsWgsl(o.variant), [
+      'uniform',
+      READ,
+      READ,
+      RW,
+      RW,
+      RW,
+      RW,
+      RW,
+    ]),
+    [i, f, gB, gU, gP, gG, gPL],
+    gateParams.pack({ S: d.S, L, NC, D: 0, count, hasInit: 0, useCorr: 0 }),
+    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    'gate vectors',
+  );
+  if (o.variant === 'exp') {
+    batch.dispatch(
+      ctx.pipeline('gates:maxStates', maxStatesWgsl, ['uniform', READ, READ, READ, RW]),
+      [gG, gPL, mInitial ?? batch.scratch([1]), mStates],
+      gateParams.pack({ S: d.S, L, NC, D: 0, count: BNH, hasInit: mInitial ? 1 : 0, useCorr: 0 }),
+      splitWorkgroups(cdiv(BNH, GATE_WG), maxWg),
+      'max states',
+    );
+  }
+  return { gB, gU, gP, gG, gPL, mStates };
+}
+
+interface RoleDims {
+  DY: number;
+  DX: number;
+  DI: number;
+}
+
+function roleDims(role: IntraRole, d: SequenceDims): RoleDims {
+  switch (role) {
+    case 'fw':
+      return { DY: d.DHQK, DX: d.DHHV, DI: d.DHQK };
+    case 'dq':
+      return { DY: d.DHHV, DX: d.DHQK, DI: d.DHHV };
+    case 'dk':
+      return { DY: d.DHHV, DX: d.DHQK, DI: d.DHHV };
+    case 'dv':
+      return { DY: d.DHQK, DX: d.DHHV, DI: d.DHQK };
+  }
+}
+
+function encodeIntra(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  role: IntraRole,
+  d: SequenceDims,
+  inputs: GpuTensor[],
+  outputs: GpuTensor[],
+  o: TflaOptions,
+): void {
+  const L = o.chunkSize;
+  const NC = d.S / L;
+  const rd = roleDims(role, d);
+  const tiles =
+    o.tiles?.intra ??
+    chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo));
+  const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
+  const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
+  const pipeline = ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
+  const nRowTiles = cdiv(L, tiles.bR);
+  const nXTiles = cdiv(rd.DX, tiles.bX);
+  const count = d.B * d.NH * NC * nRowTiles * nXTiles;
+  const k = kappa(d);
+  batch.dispatch(
+    pipeline,
+    [...inputs, ...outputs],
+    intraParams.pack({
+      S: d.S,
+      L,
+      NC,
+      ...rd,
+      nRowTiles,
+      nXTiles,
+      count,
+      gateScale: role === 'dq' ? 1 : k,
+      outScale: role === 'dq' ? k : 1,
+      eps: o.eps,
+    }),
+    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
+    `intra ${role}`,
+  );
+}
+
+function encodeScan(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  direction: 'fw' | 'bw',
+  d: SequenceDims,
+  buffers: GpuTensor[],
+  nOutputs: number,
+  hasInit: boolean,
+  o: TflaOptions,
+): void {
+  const bS = o.tiles?.scan ?? chooseScanTile(d.DHQK, d.DHHV, ctx.limits, isSoftwareAdapter(ctx.adapterInfo));
+  const cfg = { direction, variant: o.variant, normalize: o.normalize, dtype: o.dtype, bS };
+  const nIn = buffers.length - nOutputs;
+  const layout = ['uniform', ...Array(nIn).fill(READ), ...Array(nOutputs).fill(RW)];
+  const pipeline = ctx.pipeline(scanKey(cfg), () => scanWgsl(cfg), layout);
+  const nYTiles = cdiv(d.DHQK, bS);
+  const nXTiles = cdiv(d.DHHV, bS);
+  const L = o.chunkSize;
+  batch.dispatch(
+    pipeline,
+    buffers,
+    scanParams.pack({
+      S: d.S,
+      L,
+      NC: d.S / L,
+      DY: d.DHQK,
+      DX: d.DHHV,
+      nYTiles,
+      nXTiles,
+      hasInit: hasInit ? 1 : 0,
+      scale: kappa(d),
+      eps: o.eps,
+    }),
+    [d.B * d.NH * nYTiles * nXTiles],
+    `state scan ${direction}`,
+  );
+}
+
+export interface TflaForwardInputs {
+  q: GpuTensor;
+  k: GpuTensor;
+  v: GpuTensor;
+  i: GpuTensor;
+  f: GpuTensor;
+  cInitial?: GpuTensor;
+  nInitial?: GpuTensor;
+  mInitial?: GpuTensor;
+}
+
+export interface TflaForwardResult {
+  h: GpuTensor;
+  saved: TflaSaved;
+}
+
+/** Encodes the forward pass. The caller owns `h` and `saved` (see {@link releaseSaved}). */
+export function encodeTflaForward(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  d: SequenceDims,
+  t: TflaForwardInputs,
+  o: TflaOptions,
+): TflaForwardResult {
+  const L = o.chunkSize;
+  const NC = d.S / L;
+  const gates = encodeGates(ctx, batch, d, t.i, t.f, t.cInitial ? t.mInitial : undefined, o);
+  let cStates: GpuTensor | null = null;
+  let nStates: GpuTensor | null = null;
+  if (o.inter) {
+    cStates = ctx.empty([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
+    nStates = ctx.empty([d.B, d.NH, NC + 1, d.DHQK]);
+    const dummy = t.cInitial ? null : batch.scratch([1]);
+    encodeScan(
+      ctx,
+      batch,
+      'fw',
+      d,
+      [
+        t.k,
+        t.v,
+        gates.gU,
+        gates.gG,
+        gates.mStates,
+        t.cInitial ?? dummy!,
+        t.nInitial ?? dummy!,
+        cStates,
+        nStates,
+      ],
+      2,
+      !!t.cInitial,
+      o,
+    );
+  }
+  const h = ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
+  const nOut = ctx.empty([d.B, d.NH, d.S]);
+  const mComb = ctx.empty([d.B, d.NH, d.S]);
+  const inputs = [t.q, t.k, t.v, gates.gB, gates.gU, gates.gP, gates.mStates];
+  if (o.inter) inputs.push(cStates!, nStates!);
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nOut, mComb], o);
+  return { h, saved: { gates, cStates, nStates, nOut, mComb } };
+}
+
+/** Copies the last boundary states (c, n, m) out of the saved stacks. */
+export function encodeLastStates(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  d: SequenceDims,
+  saved: TflaSaved,
+  o: TflaOptions,
+): { c: GpuTensor; n: GpuTensor; m: GpuTensor } {
+  const NC = d.S / o.chunkSize;
+  const BNH = d.B * d.NH;
+  const c = ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
+  const n = ctx.empty([d.B, d.NH, d.DHQK]);
+  const m = ctx.empty([d.B, d.NH, 1]);
+  const cs = d.DHQK * d.DHHV;
+  encodeCopyBlocks(ctx, batch, saved.cStates!, c, BNH, cs, (NC + 1) * cs, NC * cs);
+  encodeCopyBlocks(ctx, batch, saved.nStates!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, NC * d.DHQK);
+  encodeCopyBlocks(ctx, batch, saved.gates.mStates, m, BNH, 1, NC + 1, NC);
+  return { c, n, m };
+}
+
+export interface TflaBackwardInputs extends TflaForwardInputs {
+  dh: GpuTensor;
+  /** gradient of the returned last c state (seeds the dC recurrence) */
+  dcLast?: GpuTensor;
+}
+
+export interface TflaGradients {
+  dq: GpuTensor;
+  dk: GpuTensor;
+  dv: GpuTensor;
+  di: GpuTensor;
+  df: GpuTensor;
+  /** gradient of c_initial (B, NH, DHQK, DHHV) when initial states were given */
+  dcInitial?: GpuTensor;
+}
+
+/**
+ * Encodes the backward pass from the forward's `saved` tensors. `correctDf` adds
+ * ⟨dC_last, C_last⟩ to every dλ (spec §4.5); false reproduces the upstream kernels.
+ */
+export function encodeTflaBackward(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  d: SequenceDims,
+  t: TflaBackwardInputs,
+  saved: TflaSaved,
+  o: TflaOptions & { correctDf?: boolean },
+): TflaGradients {
+  const L = o.chunkSize;
+  const NC = d.S / L;
+  const BNH = d.B * d.NH;
+  const { gates, nOut } = saved;
+  let dcStates: GpuTensor | null = null;
+  if (o.inter) {
+    dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
+    encodeScan(
+      ctx,
+      batch,
+      'bw',
+      d,
+      [
+        t.q,
+        t.dh,
+        gates.gB,
+        gates.gU,
+        gates.gP,
+        gates.gG,
+        gates.mStates,
+        nOut,
+        t.dcLast ?? batch.scratch([1]),
+        dcStates,
+      ],
+      1,
+      !!t.dcLast,
+      o,
+    );
+  }
+  const dq = ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
+  const dk = ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
+  const dv = ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
+  const gatesIn = [gates.gB, gates.gU, gates.gP, gates.mStates];
+  encodeIntra(
+    ctx,
+    batch,
+    'dq',
+    d,
+    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [saved.cStates!] : []), nOut],
+    [dq],
+    o,
+  );
+  encodeIntra(
+    ctx,
+    batch,
+    'dk',
+    d,
+    [t.v, t.dh, t.q, ...gatesIn, ...(o.inter ? [dcStates!] : []), gates.gG, nOut],
+    [dk],
+    o,
+  );
+  encodeIntra(
+    ctx,
+    batch,
+    'dv',
+    d,
+    [t.k, t.q, t.dh, ...gatesIn, ...(o.inter ? [dcStates!] : []), gates.gG, nOut],
+    [dv],
+    o,
+  );
+  // gate gradients
+  const di = ctx.empty([d.B, d.NH, d.S]);
+  const df = ctx.empty([d.B, d.NH, d.S]);
+  const dfTmp = batch.scratch([d.B, d.NH, d.S]);
+  const totals = batch.scratch([d.B, d.NH, NC]);
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const count = BNH * NC;
+  const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0 };
+  batch.dispatch(
+    ctx.pipeline(`gates:gradsLocal:${o.variant}:${o.dtype}`, () => gateGradsLocalWgsl(o.variant, o.dtype), [
+      'uniform',
+      READ,
+      READ,
+      READ,
+      READ,
+      READ,
+      RW,
+      RW,
+      RW,
+    ]),
+    [t.q, t.k, dq, dk, t.i, di, dfTmp, totals],
+    gateParams.pack(gp),
+    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    'gate grads (local)',
+  );
+  let corr: GpuTensor;
+  const useCorr = !!(o.correctDf && t.dcLast && o.inter);
+  if (useCorr) {
+    corr = batch.scratch([BNH]);
+    batch.dispatch(
+      ctx.pipeline('gates:stateDot', stateDotWgsl, ['uniform', READ, READ, RW]),
+      [t.dcLast!, saved.cStates!, corr],
+      gateParams.pack({ ...gp, D: d.DHQK * d.DHHV }),
+      [BNH],
+      'state dot',
+    );
+  } else corr = batch.scratch([1]);
+  batch.dispatch(
+    ctx.pipeline('gates:gradsFinish', gateGradsFinishWgsl, ['uniform', READ, READ, READ, READ, RW]),
+    [t.f, totals, dfTmp, corr, df],
+    gateParams.pack({ ...gp, useCorr: useCorr ? 1 : 0 }),
+    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    'gate grads (finish)',
+  );
+  let dcInitial: GpuTensor | undefined;
+  if (o.inter && t.cInitial) {
+    dcInitial = ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
+    const cs = d.DHQK * d.DHHV;
+    encodeCopyBlocks(ctx, batch, dcStates!, dcInitial, BNH, cs, (NC + 1) * cs, 0);
+  }
+  return { dq, dk, dv, di, df, dcInitial };
+}

@@ -1,0 +1,71 @@
+/**
+ * Tile sizes per adapter and shape, in one place (spec §5.7 for the upstream rules). WebGPU
+ * adapters differ mainly in workgroup memory (16 KiB guaranteed, 32 KiB on lavapipe, 48 KiB
+ * on NVIDIA under Vulkan) — the tiles shrink until they fit.
+ */
+import { type IntraTiles, intraWorkgroupBytes } from './chunkwise/kernels/intra.js';
+import { scanWorkgroupBytes } from './chunkwise/kernels/state_scan.js';
+import { nextPow2 } from './wgsl/common.js';
+
+/** Default chunk size of `chunkwise--webgpu_xl_chunk` (upstream: 128). */
+export const XL_CHUNK_DEFAULT_CHUNK_SIZE = 128;
+/** Default chunk size of `chunkwise--webgpu_limit_chunk` (upstream: 64). */
+export const LIMIT_CHUNK_DEFAULT_CHUNK_SIZE = 64;
+/** Largest chunk size of `chunkwise--webgpu_limit_chunk` (one tile covers the whole chunk). */
+export const LIMIT_CHUNK_MAX_CHUNK_SIZE = 64;
+
+export interface LimitsLike {
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+}
+
+/**
+ * CPU-emulated adapters (Mesa lavapipe, SwiftShader) compile WGSL through LLVM, and the time
+ * grows steeply with the unrolled register tiles (measured on lavapipe: the forward intra
+ * kernel takes 1.4 s to compile with 16×16 tiles, 9 s with 32×32, 19 s with 32×64). There,
+ * speed is not the point, so the kernels use the smallest tiles.
+ */
+export function isSoftwareAdapter(info: {
+  architecture?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}): boolean {
+  const text = `${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();
+  return !!info.isFallbackAdapter || /software|llvmpipe|lavapipe|swiftshader/.test(text);
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/**
+ * Tiles of the intra-chunk kernel for chunk length `L`, product depth `DY` and `DX` output
+ * columns. `wholeChunk` (limit_chunk) makes one row/token tile cover the chunk.
+ */
+export function chooseIntraTiles(
+  L: number,
+  DX: number,
+  limits: LimitsLike,
+  wholeChunk = false,
+  software = false,
+): IntraTiles {
+  if (software) return { bR: 16, bT: 16, bX: 16, bY: 16 };
+  const seq = clamp(nextPow2(L), 16, 64);
+  const tiles: IntraTiles = { bR: seq, bT: seq, bX: clamp(nextPow2(DX), 16, 64), bY: 16 };
+  if (wholeChunk && L > 64) throw new RangeError(`whole-chunk tiles need L <= 64, got ${L}`);
+  while (intraWorkgroupBytes(tiles) > limits.maxComputeWorkgroupStorageSize) {
+    if (tiles.bX > 32) tiles.bX /= 2;
+    else if (!wholeChunk && tiles.bT > 16) {
+      tiles.bT /= 2;
+      tiles.bR /= 2;
+    } else if (tiles.bX > 16) tiles.bX /= 2;
+    else break;
+  }
+  return tiles;
+}
+
+/** Edge of the square state tile of the inter-chunk recurrences. */
+export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, software = false): number {
+  if (software) return 16;
+  let bS = clamp(nextPow2(Math.max(DHQK, DHHV)), 16, 64);
+  while (bS > 16 && scanWorkgroupBytes(bS) > limits.maxComputeWorkgroupStorageSize) bS /= 2;
+  return bS;
+}
