@@ -37,10 +37,17 @@ describe('TFLA kernels vs the upstream fixtures', () => {
     const fwTol = name === 'large_igate' ? 2e-4 : 2e-5;
     const bwTol = 3e-4;
     const divisible = p.S % p.chunk_size === 0;
-    const why = divisible ? '' : ' [SKIPPED: S is not a multiple of the chunk size, the fixture has no chunkwise tensors]';
+    const why = divisible
+      ? ''
+      : ' [SKIPPED: S is not a multiple of the chunk size, the fixture has no chunkwise tensors]';
 
     it.skipIf(!divisible)(`${name}: xl_chunk h and last states (chunk ${p.chunk_size})${why}`, async () => {
-      const out = await mlstmChunkwiseXlChunk(ctx, { ...x, ...states, chunkSize: p.chunk_size, returnLastStates: true });
+      const out = await mlstmChunkwiseXlChunk(ctx, {
+        ...x,
+        ...states,
+        chunkSize: p.chunk_size,
+        returnLastStates: true,
+      });
       expectNear(out.h, T.h_chunkwise, fwTol, 'h');
       expectNear(out.h, T.h_recurrent, fwTol, 'h vs recurrent');
       expectNear(out.lastStates!.c, T.c_last_chunkwise, fwTol, 'c');

@@ -1,0 +1,219 @@
+/**
+ * TFLA kernels: API behaviour — GPU-tensor path with saved tensors, pipeline caching, no leaks,
+ * typed errors before any GPU work, the df correction option, and tile configurations other
+ * than the heuristics' choice (the large tiles used on real GPUs).
+ */
+import { mlstmChunkwise, mlstmChunkwiseBackward } from '@mlstm/core-reference';
+import { Rng } from '@mlstm/core-reference/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  type GpuTensor,
+  KernelArgumentError,
+  mlstmChunkwiseLimitChunk,
+  mlstmChunkwiseXlChunk,
+  mlstmChunkwiseXlChunkBackward,
+  mlstmParallelLimitHeaddim,
+  mlstmSigChunkwiseXlChunk,
+  releaseSaved,
+} from '../src/index.js';
+import { openGpuContext, readTensor } from './helpers.js';
+import { expectNear, randomProblem } from './tfla-helpers.js';
+
+const ctx = await openGpuContext();
+const rng = new Rng(77);
+const d = { B: 1, NH: 2, S: 32, DHQK: 8, DHHV: 16 };
+const p = randomProblem(rng, d, { states: true, dcLast: true });
+
+function upload(t: { shape: readonly number[]; data: Float32Array | Float64Array }): GpuTensor {
+  return ctx.upload(t.data, t.shape);
+}
+
+describe('TFLA API', () => {
+  it('GPU tensors in → GPU tensors out; saved tensors skip the recomputation and match', async () => {
+    const g = {
+      q: upload(p.x.q),
+      k: upload(p.x.k),
+      v: upload(p.x.v),
+      i: upload(p.x.i),
+      f: upload(p.x.f),
+      cInitial: upload(p.states!.cInitial),
+      nInitial: upload(p.states!.nInitial),
+      mInitial: upload(p.states!.mInitial),
+    };
+    const dh = upload(p.dh);
+    const fw = await mlstmChunkwiseXlChunk(ctx, {
+      ...g,
+      chunkSize: 8,
+      returnLastStates: true,
+      keepSaved: true,
+    });
+    const withSaved = await mlstmChunkwiseXlChunkBackward(ctx, { ...g, dh, chunkSize: 8, saved: fw.saved });
+    const recomputed = await mlstmChunkwiseXlChunkBackward(ctx, { ...g, dh, chunkSize: 8 });
+    for (const n of ['dq', 'dk', 'dv', 'di', 'df', 'dcInitial'] as const) {
+      const a = await readTensor(ctx, withSaved[n]!);
+      const b = await readTensor(ctx, recomputed[n]!);
+      expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    }
+    const ref = mlstmChunkwiseBackward({ ...p.x, ...p.states, dh: p.dh, chunkSize: 8 });
+    expectNear(await readTensor(ctx, withSaved.dq), ref.dq, 3e-4, 'dq');
+    releaseSaved(fw.saved!);
+    for (const t of [
+      fw.h,
+      fw.lastStates!.c,
+      fw.lastStates!.n,
+      fw.lastStates!.m!,
+      ...Object.values(withSaved),
+      ...Object.values(recomputed),
+    ]) {
+      (t as GpuTensor).release();
+    }
+    for (const t of [...Object.values(g), dh]) t.release();
+  });
+
+  it('compiles each pipeline once per (kernel, parameters, dtype)', async () => {
+    const args = { ...p.x, chunkSize: 8 };
+    await mlstmChunkwiseXlChunk(ctx, args);
+    const n = ctx.pipelinesCompiled;
+    await mlstmChunkwiseXlChunk(ctx, args);
+    await mlstmChunkwiseXlChunk(ctx, { ...args, chunkSize: 16 });
+    expect(ctx.pipelinesCompiled).toBe(n);
+    if (ctx.features.shaderF16) {
+      await mlstmChunkwiseXlChunk(ctx, { ...args, dtype: 'f16' });
+      expect(ctx.pipelinesCompiled).toBeGreaterThan(n);
+      const m = ctx.pipelinesCompiled;
+      await mlstmChunkwiseXlChunk(ctx, { ...args, dtype: 'f16' });
+      expect(ctx.pipelinesCompiled).toBe(m);
+    }
+  });
+
+  it('1000 forward+backward calls return the pool to its starting live bytes', async () => {
+    const g = { q: upload(p.x.q), k: upload(p.x.k), v: upload(p.x.v), i: upload(p.x.i), f: upload(p.x.f) };
+    const dh = upload(p.dh);
+    const start = ctx.pool.stats.liveBytes;
+    for (let r = 0; r < 1000; r++) {
+      const fw = await mlstmChunkwiseXlChunk(ctx, {
+        ...g,
+        chunkSize: 8,
+        returnLastStates: true,
+        keepSaved: r % 2 === 0,
+      });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...g, dh, chunkSize: 8, saved: fw.saved });
+      if (fw.saved) releaseSaved(fw.saved);
+      fw.h.release();
+      for (const t of Object.values(fw.lastStates!)) t.release();
+      for (const t of Object.values(bw)) t.release();
+    }
+    // CPU-tensor calls release their uploads and outputs themselves
+    for (let r = 0; r < 20; r++)
+      await mlstmSigChunkwiseXlChunk(ctx, { ...p.x, chunkSize: 8, returnLastStates: true });
+    await ctx.sync();
+    expect(ctx.pool.stats.liveBytes).toBe(start);
+    for (const t of [...Object.values(g), dh]) t.release();
+  });
+
+  it('df correction for a loss on c_last (spec §4.5) matches the reference in both modes', async () => {
+    for (const correctDfForDcLast of [false, true]) {
+      const args = { ...p.x, ...p.states, dh: p.dh, dcLast: p.dcLast, chunkSize: 8, correctDfForDcLast };
+      const out = await mlstmChunkwiseXlChunkBackward(ctx, args);
+      const ref = mlstmChunkwiseBackward(args);
+      expectNear(out.df, ref.df, 3e-4, `df (correct ${correctDfForDcLast})`);
+      expectNear(out.dcInitial!, ref.dcInitial!, 3e-4, 'dcInitial');
+    }
+  });
+
+  it('large tiles (32×32, bX 32, state tile 32) give the same results as the reference', async () => {
+    const q = randomProblem(rng, { B: 1, NH: 2, S: 128, DHQK: 40, DHHV: 72 }, { states: true });
+    const tiles = { intra: { bR: 32, bT: 32, bX: 32, bY: 16 }, scan: 32 };
+    const args = { ...q.x, ...q.states, chunkSize: 64, tiles };
+    const fw = await mlstmChunkwiseXlChunk(ctx, { ...args, returnLastStates: true });
+    const ref = mlstmChunkwise({ ...q.x, ...q.states, chunkSize: 64, returnLastStates: true });
+    expectNear(fw.h, ref.h, 2e-4, 'h');
+    expectNear(fw.lastStates!.c, ref.lastStates!.c, 2e-4, 'c');
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...args, dh: q.dh });
+    const rb = mlstmChunkwiseBackward({ ...q.x, ...q.states, chunkSize: 64, dh: q.dh });
+    for (const n of ['dq', 'dk', 'dv', 'di', 'df', 'dcInitial'] as const) expectNear(bw[n]!, rb[n]!, 5e-4, n);
+  }, 300_000);
+});
+
+describe('TFLA typed errors (raised before any GPU work)', () => {
+  const bad = async (fn: () => Promise<unknown>, argument: string) => {
+    const before = { live: ctx.pool.stats.liveBytes, compiled: ctx.pipelinesCompiled };
+    const err = await fn().then(
+      () => null,
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(KernelArgumentError);
+    expect((err as KernelArgumentError).argument).toBe(argument);
+    expect(ctx.pool.stats.liveBytes).toBe(before.live);
+    expect(ctx.pipelinesCompiled).toBe(before.compiled);
+    return err as KernelArgumentError;
+  };
+  it('q/k head dims differ', () =>
+    bad(
+      () => mlstmChunkwiseXlChunk(ctx, { ...p.x, k: { shape: [1, 2, 32, 7], data: new Float32Array(448) } }),
+      'k',
+    ));
+  it('v with another S', () =>
+    bad(
+      () => mlstmChunkwiseXlChunk(ctx, { ...p.x, v: { shape: [1, 2, 31, 16], data: new Float32Array(992) } }),
+      'v',
+    ));
+  it('gate shape', () =>
+    bad(
+      () => mlstmChunkwiseXlChunk(ctx, { ...p.x, f: { shape: [1, 2, 32, 1], data: new Float32Array(64) } }),
+      'f',
+    ));
+  it('chunk size not dividing S', async () => {
+    const e = await bad(() => mlstmChunkwiseXlChunk(ctx, { ...p.x, chunkSize: 12 }), 'chunkSize');
+    expect(e.message).toMatch(/divisor of the sequence length S = 32/);
+  });
+  it('limit_chunk chunk size over 64', () =>
+    bad(
+      () => mlstmChunkwiseLimitChunk(ctx, { ...randomProblem(rng, { ...d, S: 128 }).x, chunkSize: 128 }),
+      'chunkSize',
+    ));
+  it('partial initial states', () =>
+    bad(() => mlstmChunkwiseXlChunk(ctx, { ...p.x, cInitial: p.states!.cInitial }), 'nInitial'));
+  it('initial state shape', () =>
+    bad(
+      () =>
+        mlstmChunkwiseXlChunk(ctx, {
+          ...p.x,
+          ...p.states,
+          nInitial: { shape: [1, 2, 9], data: new Float32Array(18) },
+        }),
+      'nInitial',
+    ));
+  it('states given to the parallel kernel', () =>
+    bad(() => mlstmParallelLimitHeaddim(ctx, { ...p.x, ...p.states }), 'cInitial'));
+  it('non-finite eps', () => bad(() => mlstmChunkwiseXlChunk(ctx, { ...p.x, eps: Number.NaN }), 'eps'));
+  it('normalize: false on an mLSTMexp kernel', () =>
+    bad(() => mlstmChunkwiseXlChunk(ctx, { ...p.x, normalize: false }), 'normalize'));
+  it('dh shape in the backward', () =>
+    bad(() => mlstmChunkwiseXlChunkBackward(ctx, { ...p.x, chunkSize: 8, dh: p.x.q }), 'dh'));
+  it('a tensor over maxStorageBufferBindingSize', async () => {
+    const big = ctx.limits.maxStorageBufferBindingSize;
+    // states of (B·NH·(NC+1)·DHQK·DHHV·4) bytes exceed the binding limit: checked from the shapes alone
+    const S = 4096;
+    const DH = Math.ceil(Math.sqrt(big / (4 * (S + 1)))) + 1;
+    const shape = (dd: number) => ({ shape: [1, 1, S, dd], data: new Float32Array(S * dd) });
+    const gate = { shape: [1, 1, S], data: new Float32Array(S) };
+    const e = await bad(
+      () =>
+        mlstmChunkwiseXlChunk(ctx, {
+          q: shape(DH),
+          k: shape(DH),
+          v: shape(DH),
+          i: gate,
+          f: gate,
+          chunkSize: 1,
+        }),
+      'chunk states (B·NH·(S/chunkSize+1)·DHQK·DHHV·4 bytes)',
+    );
+    expect(e.message).toMatch(/maxStorageBufferBindingSize/);
+  });
+  it('f16 requested without shader-f16 (context whose adapter lacks it)', async () => {
+    const noF16 = Object.create(ctx, { features: { value: { ...ctx.features, shaderF16: false } } });
+    await bad(() => mlstmChunkwiseXlChunk(noF16, { ...p.x, dtype: 'f16' }), 'dtype');
+  });
+});
