@@ -1,0 +1,480 @@
+/**
+ * `MlstmBackend` (upstream `mLSTMBackend`, spec §8.2): one object that runs the configured kernels
+ * in the three modes — `train` (chunkwise kernel on the whole sequence, with a backward),
+ * `train_with_padding` (zero padding to a multiple of the chunk size, spec §6.4) and `inference`
+ * (any length, states carried; spec §6.3).
+ */
+import {
+  arbitraryLengthChunkSizes,
+  MlstmArgumentError,
+  type Tensor,
+  zeros as cpuZeros,
+} from '@mlstm/core-reference';
+import { type GpuContext, type GpuTensor, roundToF16 } from '@mlstm/kernels-webgpu';
+import {
+  checkInferenceKernel,
+  gpuDtypeOf,
+  type MlstmBackendConfig,
+  type MlstmBackendMode,
+  type MlstmDtypeName,
+  resolveMlstmBackendConfig,
+} from './config.js';
+import {
+  getDefaultGpuContext,
+  getMlstmKernel,
+  getMlstmSequenceKernel,
+  getMlstmStepKernel,
+  type MlstmKernel,
+  type MlstmKernelArgs,
+  type MlstmKernelGradients,
+  type MlstmKernelOptions,
+  type MlstmKernelSaved,
+  type MlstmKernelStates,
+  releaseKernelSaved,
+} from './registry.js';
+import { concatSeq, isGpu, padSeq, releaseAll, reshapeOwned, sliceSeq, type TensorLike } from './tensors.js';
+
+/** Arguments of {@link MlstmBackend.forward}. */
+export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> {
+  /** queries `(B, NH, S, DHQK)` */
+  q: T;
+  /** keys `(B, NH, S, DHQK)` */
+  k: T;
+  /** values `(B, NH, S, DHHV)` */
+  v: T;
+  /** input-gate pre-activations `(B, NH, S)` */
+  i: T;
+  /** forget-gate pre-activations `(B, NH, S)` */
+  f: T;
+  /** initial states (all three or none; zeros otherwise) */
+  cInitial?: T | null;
+  nInitial?: T | null;
+  mInitial?: T | null;
+  /** training modes: default `config.returnLastStates` (inference always returns them) */
+  returnLastStates?: boolean;
+  /** default `config.mode` */
+  mode?: MlstmBackendMode;
+}
+
+/** Options of a training backward. */
+export interface MlstmBackwardOptions<T> {
+  /** gradient of the returned last `c` (chunkwise kernels with `returnLastStates`) */
+  dcLast?: T | null;
+  /** exact `df` when the loss depends on the returned `c` (default false = upstream, spec §4.5) */
+  correctDfForDcLast?: boolean;
+}
+
+/** Result of a training forward. Call `backward` once, or `release()` if you will not. */
+export interface MlstmTrainResult<T> {
+  mode: 'train' | 'train_with_padding';
+  h: T;
+  lastStates?: MlstmKernelStates<T>;
+  /**
+   * Runs the kernel's backward: `{ dq, dk, dv, di, df }` (+ `dcInitial`, `dnInitial`, `dmInitial`
+   * where initial states were given to a chunkwise kernel). One call only: it frees what the
+   * forward kept (saved GPU tensors, padded copies). The forward's input tensors must still be alive.
+   */
+  backward(dh: T, options?: MlstmBackwardOptions<T>): Promise<MlstmKernelGradients<T>>;
+  /** Frees what the forward kept for the backward, without running it (idempotent). */
+  release(): void;
+}
+
+/** Result of an inference forward: `h` and the last states (always). */
+export interface MlstmInferenceResult<T> {
+  mode: 'inference';
+  h: T;
+  lastStates: { c: T; n: T; m: T };
+}
+
+export type MlstmBackendResult<T> = MlstmTrainResult<T> | MlstmInferenceResult<T>;
+
+/** Options of the backend. */
+export interface MlstmBackendOptions {
+  /** the GpuContext for WebGPU kernels and GPU tensors (default: created on first use) */
+  device?: GpuContext;
+}
+
+const BF16 = new Float32Array(1);
+const BF16_BITS = new Uint32Array(BF16.buffer);
+
+/** Rounds to bfloat16 (nearest even), as float32 values. */
+function roundToBf16(values: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let x = 0; x < values.length; x++) {
+    BF16[0] = values[x];
+    const b = BF16_BITS[0];
+    if ((b & 0x7f800000) === 0x7f800000) {
+      out[x] = BF16[0];
+      continue;
+    }
+    BF16_BITS[0] = (b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000;
+    out[x] = BF16[0];
+  }
+  return out;
+}
+
+/** A CPU state tensor in the inference state dtype (float32 storage; f16 / bf16 rounding). */
+function toStateDtype(t: Tensor, dtype: MlstmDtypeName): Tensor {
+  const data =
+    dtype === 'float16'
+      ? roundToF16(t.data)
+      : dtype === 'bfloat16'
+        ? roundToBf16(t.data)
+        : Float32Array.from(t.data);
+  return { shape: [...t.shape], data };
+}
+
+/**
+ * The configurable mLSTM backend.
+ *
+ * ```ts
+ * const backend = new MlstmBackend({ mode: 'inference', chunkwiseKernel: 'chunkwise--webgpu_xl_chunk',
+ *   sequenceKernel: 'native_sequence__webgpu', stepKernel: 'webgpu', chunkSize: 64 });
+ * const { h, lastStates } = await backend.forward({ q, k, v, i, f });
+ * ```
+ */
+export class MlstmBackend {
+  readonly config: Readonly<MlstmBackendConfig>;
+  private readonly kernel: MlstmKernel;
+  private device: GpuContext | undefined;
+
+  constructor(config: Partial<MlstmBackendConfig> = {}, options: MlstmBackendOptions = {}) {
+    this.config = Object.freeze(resolveMlstmBackendConfig(config));
+    this.kernel = getMlstmKernel(this.config.chunkwiseKernel);
+    this.device = options.device;
+  }
+
+  /** The GpuContext in use (creates the default one on first call if none was given). */
+  async getDevice(): Promise<GpuContext> {
+    this.device ??= await getDefaultGpuContext();
+    return this.device;
+  }
+
+  /** Upstream `extra_repr`. */
+  toString(): string {
+    return `MlstmBackend(${Object.entries(this.config)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ')})`;
+  }
+
+  /** Runs the mode of `args.mode ?? config.mode`. */
+  forward(args: MlstmBackendForwardArgs<GpuTensor>): Promise<MlstmBackendResult<GpuTensor>>;
+  forward(args: MlstmBackendForwardArgs<Tensor>): Promise<MlstmBackendResult<Tensor>>;
+  forward(args: MlstmBackendForwardArgs): Promise<MlstmBackendResult<TensorLike>>;
+  forward(args: MlstmBackendForwardArgs): Promise<MlstmBackendResult<TensorLike>> {
+    const mode = args.mode ?? this.config.mode;
+    if (mode === 'inference') return this.inference(args);
+    if (mode === 'train' || mode === 'train_with_padding') return this.train({ ...args, mode });
+    return Promise.reject(
+      new MlstmArgumentError(
+        'mode',
+        '"train", "train_with_padding" or "inference"',
+        String(mode),
+        'MlstmBackend.forward',
+      ),
+    );
+  }
+
+  /** The options of kernel calls: `device` when the tensors are on the GPU or a WebGPU kernel runs. */
+  private async context(q: TensorLike, needGpu: boolean): Promise<GpuContext | undefined> {
+    if (isGpu(q)) {
+      if (!this.device) {
+        throw new MlstmArgumentError(
+          'device',
+          'the GpuContext that owns the GpuTensor inputs (new MlstmBackend(config, { device: ctx }))',
+          'undefined',
+          'MlstmBackend.forward',
+        );
+      }
+      return this.device;
+    }
+    return needGpu ? this.getDevice() : undefined;
+  }
+
+  private static dims(args: MlstmBackendForwardArgs, context: string) {
+    const q = args.q as TensorLike | undefined;
+    if (!q || !Array.isArray(q.shape) || q.shape.length !== 4) {
+      throw new MlstmArgumentError(
+        'q',
+        'a tensor of shape (B, NH, S, DHQK)',
+        q?.shape ? `shape (${q.shape.join(', ')})` : String(q),
+        context,
+      );
+    }
+    const [B, NH, S, DHQK] = q.shape;
+    const DHHV = (args.v as TensorLike | undefined)?.shape?.[3] ?? 0;
+    return { B, NH, S, DHQK, DHHV };
+  }
+
+  /** Training modes (see {@link MlstmTrainResult}). */
+  train(args: MlstmBackendForwardArgs<GpuTensor>): Promise<MlstmTrainResult<GpuTensor>>;
+  train(args: MlstmBackendForwardArgs<Tensor>): Promise<MlstmTrainResult<Tensor>>;
+  train(args: MlstmBackendForwardArgs): Promise<MlstmTrainResult<TensorLike>>;
+  async train(args: MlstmBackendForwardArgs): Promise<MlstmTrainResult<TensorLike>> {
+    const context = 'MlstmBackend.train';
+    const mode = args.mode ?? this.config.mode;
+    if (mode !== 'train' && mode !== 'train_with_padding')
+      throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
+    const padding = mode === 'train_with_padding';
+    const { S } = MlstmBackend.dims(args, context);
+    const kernel = this.kernel;
+    const returnLastStates = args.returnLastStates ?? this.config.returnLastStates;
+    if (returnLastStates && (padding || kernel.family === 'parallel')) {
+      throw new MlstmArgumentError(
+        'returnLastStates',
+        padding
+          ? 'false in mode "train_with_padding" (padding would corrupt the last states)'
+          : `false with a parallel kernel (${kernel.specifier} has no states)`,
+        'true',
+        context,
+      );
+    }
+    const chunkSize = this.config.chunkSize;
+    const chunked = kernel.family === 'chunkwise';
+    if (chunked && !padding && S % chunkSize !== 0) {
+      throw new MlstmArgumentError(
+        'q',
+        `a sequence length S that is a multiple of chunkSize = ${chunkSize} in mode "train" (use mode "train_with_padding" for any S, or mode "inference")`,
+        `S = ${S}`,
+        context,
+      );
+    }
+    const ctx = await this.context(args.q, kernel.platform === 'webgpu');
+    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const gpuIn = isGpu(args.q);
+    const Sp = chunked && padding ? Math.ceil(S / chunkSize) * chunkSize : S;
+    const padded = Sp !== S;
+    const owned: TensorLike[] = [];
+    const inputs = { q: args.q, k: args.k, v: args.v, i: args.i, f: args.f };
+    if (padded) {
+      for (const key of ['q', 'k', 'v', 'i', 'f'] as const) {
+        inputs[key] = await padSeq(ctx, args[key], Sp);
+        owned.push(inputs[key]);
+      }
+    }
+    const kArgs: MlstmKernelArgs = {
+      ...inputs,
+      cInitial: args.cInitial ?? undefined,
+      nInitial: args.nInitial ?? undefined,
+      mInitial: args.mInitial ?? undefined,
+      returnLastStates,
+      eps: this.config.eps,
+      ...(chunked ? { chunkSize } : {}),
+      ...(kernel.gate === 'sig' ? { normalize: this.config.normalizeSiging } : {}),
+      ...(kernel.platform === 'webgpu' && !gpuIn && ctx
+        ? { dtype: gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16) }
+        : {}),
+      ...(kernel.platform === 'webgpu' && gpuIn ? { keepSaved: true } : {}),
+    };
+    let r: Awaited<ReturnType<MlstmKernel>>;
+    try {
+      r = await kernel(kArgs, opts);
+    } catch (e) {
+      releaseAll(...owned);
+      throw e;
+    }
+    let saved: MlstmKernelSaved | undefined = r.saved;
+    let h = r.h;
+    if (padded) {
+      h = await sliceSeq(ctx, r.h, 0, S);
+      releaseAll(r.h);
+    }
+    let done = false;
+    const release = () => {
+      releaseKernelSaved(saved);
+      saved = undefined;
+      releaseAll(...owned);
+      owned.length = 0;
+      done = true;
+    };
+    const backward = async (dh: TensorLike, options: MlstmBackwardOptions<TensorLike> = {}) => {
+      if (done) {
+        throw new MlstmArgumentError(
+          'backward',
+          'one call per forward (the forward’s saved tensors are freed by the first backward or release())',
+          'a second call',
+          context,
+        );
+      }
+      let dhp = dh;
+      if (padded) dhp = await padSeq(ctx, dh, Sp);
+      try {
+        const g = await kernel.backward(
+          {
+            ...kArgs,
+            keepSaved: undefined,
+            dh: dhp,
+            dcLast: options.dcLast ?? undefined,
+            correctDfForDcLast: options.correctDfForDcLast,
+            saved,
+          },
+          opts,
+        );
+        if (!padded) return g;
+        const out = { ...g };
+        for (const key of ['dq', 'dk', 'dv', 'di', 'df'] as const) {
+          out[key] = await sliceSeq(ctx, g[key], 0, S);
+          releaseAll(g[key]);
+        }
+        return out;
+      } finally {
+        if (padded) releaseAll(dhp);
+        release();
+      }
+    };
+    return {
+      mode,
+      h,
+      ...(r.lastStates ? { lastStates: r.lastStates } : {}),
+      backward,
+      release,
+    } as MlstmTrainResult<TensorLike>;
+  }
+
+  /** Inference (any S ≥ 1; always returns the last states), spec §6.3. */
+  inference(args: MlstmBackendForwardArgs<GpuTensor>): Promise<MlstmInferenceResult<GpuTensor>>;
+  inference(args: MlstmBackendForwardArgs<Tensor>): Promise<MlstmInferenceResult<Tensor>>;
+  inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>>;
+  async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
+    const context = 'MlstmBackend.inference';
+    checkInferenceKernel(this.config.chunkwiseKernel);
+    const { B, NH, S, DHQK } = MlstmBackend.dims(args, context);
+    const DHHV = (args.v as TensorLike).shape[3];
+    const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
+    const step = getMlstmStepKernel(stepKernel);
+    const loop = getMlstmSequenceKernel(sequenceKernel);
+    const kernel = this.kernel;
+    const needGpu =
+      kernel.platform === 'webgpu' || (S === 1 ? step.platform === 'webgpu' : loop.platform === 'webgpu');
+    const ctx = await this.context(args.q, needGpu);
+    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const gpuIn = isGpu(args.q);
+    const dtype =
+      !gpuIn && ctx ? gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16) : undefined;
+    const given = args.cInitial != null || args.nInitial != null || args.mInitial != null;
+    if (given && (args.cInitial == null || args.nInitial == null || args.mInitial == null)) {
+      const missing = args.cInitial == null ? 'cInitial' : args.nInitial == null ? 'nInitial' : 'mInitial';
+      throw new MlstmArgumentError(
+        missing,
+        'all of cInitial, nInitial, mInitial or none',
+        'undefined',
+        context,
+      );
+    }
+    // states we own (GPU: released when replaced); the caller's initial states are never released
+    let states: { c: TensorLike; n: TensorLike; m: TensorLike } | undefined = given
+      ? { c: args.cInitial!, n: args.nInitial!, m: args.mInitial! }
+      : undefined;
+    let ownStates = false;
+    const setStates = (
+      s: MlstmKernelStates<TensorLike> | { c: TensorLike; n: TensorLike; m: TensorLike },
+    ) => {
+      if (ownStates && states) releaseAll(states.c, states.n, states.m);
+      states = { c: s.c, n: s.n, m: s.m! };
+      ownStates = true;
+    };
+    const finish = (h: TensorLike): MlstmInferenceResult<TensorLike> => {
+      let s = states!;
+      if (!ownStates) s = { c: s.c, n: s.n, m: s.m }; // S ≥ 1 always replaces the states; defensive
+      if (!isGpu(s.c)) {
+        s = {
+          c: toStateDtype(s.c as Tensor, inferenceStateDtype),
+          n: toStateDtype(s.n as Tensor, inferenceStateDtype),
+          m: toStateDtype(s.m as Tensor, inferenceStateDtype),
+        };
+      }
+      return { mode: 'inference', h, lastStates: s };
+    };
+
+    if (S === 1) {
+      const squeeze = (t: TensorLike, d: number): TensorLike =>
+        isGpu(t) ? t.view([B, NH, d]) : { shape: [B, NH, d], data: (t as Tensor).data };
+      let zeroStates: TensorLike[] = [];
+      if (!states) {
+        const shapes = [
+          [B, NH, DHQK, DHHV],
+          [B, NH, DHQK],
+          [B, NH, 1],
+        ];
+        zeroStates = shapes.map((s) => (gpuIn ? ctx!.zeros(s) : cpuZeros(s)));
+        states = { c: zeroStates[0], n: zeroStates[1], m: zeroStates[2] };
+      }
+      try {
+        const r = await step(
+          {
+            q: squeeze(args.q, DHQK),
+            k: squeeze(args.k, DHQK),
+            v: squeeze(args.v, DHHV),
+            i: squeeze(args.i, 1),
+            f: squeeze(args.f, 1),
+            ...states,
+            eps,
+            ...(dtype ? { dtype } : {}),
+          },
+          opts,
+        );
+        setStates(r);
+        return finish(reshapeOwned(ctx, r.h, [B, NH, 1, DHHV]));
+      } finally {
+        releaseAll(...zeroStates);
+      }
+    }
+
+    const hs: TensorLike[] = [];
+    const piece = async (start: number, end: number) => {
+      const whole = start === 0 && end === S;
+      const take = (t: TensorLike) => (whole ? Promise.resolve(t) : sliceSeq(ctx, t, start, end));
+      return {
+        q: await take(args.q),
+        k: await take(args.k),
+        v: await take(args.v),
+        i: await take(args.i),
+        f: await take(args.f),
+        whole,
+      };
+    };
+    const run = async (
+      start: number,
+      end: number,
+      fn: (a: MlstmKernelArgs) => Promise<{ h: TensorLike; lastStates?: MlstmKernelStates<TensorLike> }>,
+    ) => {
+      const p = await piece(start, end);
+      try {
+        const r = await fn({
+          q: p.q,
+          k: p.k,
+          v: p.v,
+          i: p.i,
+          f: p.f,
+          ...(states ? { cInitial: states.c, nInitial: states.n, mInitial: states.m } : {}),
+          eps,
+          returnLastStates: true,
+          ...(dtype ? { dtype } : {}),
+        });
+        hs.push(r.h);
+        setStates(r.lastStates!);
+      } finally {
+        if (!p.whole) releaseAll(p.q, p.k, p.v, p.i, p.f);
+      }
+    };
+    try {
+      let start = 0;
+      for (const c of arbitraryLengthChunkSizes(chunkSize)) {
+        const remaining = S - start;
+        if (remaining < c) continue;
+        const end = start + Math.floor(remaining / c) * c;
+        await run(start, end, (a) => kernel({ ...a, chunkSize: c }, opts));
+        start = end;
+        if (remaining % c === 0) break;
+      }
+      if (start < S) await run(start, S, (a) => loop(a, opts));
+      const h = hs.length === 1 ? hs[0] : await concatSeq(ctx, hs);
+      if (hs.length > 1) releaseAll(...hs);
+      return finish(h);
+    } catch (e) {
+      releaseAll(...hs);
+      if (ownStates && states) releaseAll(states.c, states.n, states.m);
+      throw e;
+    }
+  }
+}

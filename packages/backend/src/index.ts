@@ -1,0 +1,55 @@
+/**
+ * @mlstm/backend — the kernel registry (CPU reference kernels and WebGPU kernels under the upstream
+ * specifiers) and the configurable mLSTM backend (train / train_with_padding / inference).
+ */
+export {
+  type MlstmBackendForwardArgs,
+  type MlstmBackendOptions,
+  type MlstmBackendResult,
+  type MlstmBackwardOptions,
+  type MlstmInferenceResult,
+  type MlstmTrainResult,
+  MlstmBackend,
+} from './backend.js';
+export {
+  checkInferenceKernel,
+  DEFAULT_MLSTM_BACKEND_CONFIG,
+  fromPythonConfig,
+  gpuDtypeOf,
+  mapPythonKernelName,
+  type MlstmBackendConfig,
+  type MlstmBackendMode,
+  type MlstmDtypeName,
+  resolveMlstmBackendConfig,
+} from './config.js';
+export { MlstmBackendConfigError, MlstmKernelNotFoundError } from './errors.js';
+export {
+  getAvailableMlstmKernels,
+  getAvailableMlstmSequenceKernels,
+  getAvailableMlstmStepKernels,
+  getDefaultGpuContext,
+  getMlstmKernel,
+  getMlstmSequenceKernel,
+  getMlstmStepKernel,
+  MLSTM_SEQUENCE_KERNELS,
+  MLSTM_SEQUENCE_LOOP_KERNELS,
+  MLSTM_STEP_KERNELS,
+  type MlstmKernel,
+  type MlstmKernelArgs,
+  type MlstmKernelBackwardArgs,
+  type MlstmKernelGradients,
+  type MlstmKernelOptions,
+  type MlstmKernelResult,
+  type MlstmKernelSaved,
+  type MlstmKernelSpecifier,
+  type MlstmKernelStates,
+  type MlstmPlatform,
+  type MlstmSequenceLoopKernel,
+  type MlstmSequenceLoopKernelName,
+  type MlstmStepKernel,
+  type MlstmStepKernelArgs,
+  type MlstmStepKernelName,
+  type MlstmStepKernelResult,
+  releaseKernelSaved,
+} from './registry.js';
+export { concatSeq, isGpu, padSeq, sliceSeq, type TensorLike } from './tensors.js';
