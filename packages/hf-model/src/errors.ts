@@ -1,0 +1,89 @@
+/**
+ * Typed errors of the hf-model package. Each names what was wrong (a config key, a tensor, a
+ * file) so that a bad checkpoint can be fixed without reading the source.
+ */
+
+/** A `config.json` value is missing, of the wrong type, or out of range. */
+export class XlstmConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`config.json: ${key}: ${message}`);
+    this.name = 'XlstmConfigError';
+    this.key = key;
+  }
+}
+
+/** A tensor the model needs is not in the checkpoint. */
+export class MissingTensorError extends Error {
+  readonly tensor: string;
+  constructor(tensor: string, alternatives: readonly string[] = []) {
+    super(
+      `checkpoint: missing tensor ${tensor}${alternatives.length ? ` (also looked for ${alternatives.join(', ')})` : ''}`,
+    );
+    this.name = 'MissingTensorError';
+    this.tensor = tensor;
+  }
+}
+
+/** A tensor of the checkpoint has another shape than the config implies. */
+export class TensorShapeError extends Error {
+  readonly tensor: string;
+  readonly expected: readonly number[];
+  readonly received: readonly number[];
+  constructor(tensor: string, expected: readonly number[], received: readonly number[]) {
+    super(
+      `checkpoint: tensor ${tensor} has shape [${received.join(', ')}], expected [${expected.join(', ')}]`,
+    );
+    this.name = 'TensorShapeError';
+    this.tensor = tensor;
+    this.expected = [...expected];
+    this.received = [...received];
+  }
+}
+
+/** A checkpoint file is malformed (safetensors header, index file, unsupported dtype). */
+export class CheckpointFormatError extends Error {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'CheckpointFormatError';
+    this.file = file;
+  }
+}
+
+/** A file could not be fetched / read from the model source. */
+export class ModelSourceError extends Error {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'ModelSourceError';
+    this.file = file;
+  }
+}
+
+/** The weights (or one tensor) do not fit the GPU adapter's limits. */
+export class ModelTooLargeError extends Error {
+  readonly tensor: string;
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(tensor: string, bytes: number, limit: number, limitName: string) {
+    super(
+      `${tensor} needs ${bytes} bytes on the GPU, more than the adapter's ${limitName} = ${limit} bytes ` +
+        '(use weightDtype "f16", a smaller model, or the CPU path)',
+    );
+    this.name = 'ModelTooLargeError';
+    this.tensor = tensor;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** A bad argument to forward / generate (token ids, options, cache). */
+export class ModelArgumentError extends Error {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super(`${argument}: ${message}`);
+    this.name = 'ModelArgumentError';
+    this.argument = argument;
+  }
+}

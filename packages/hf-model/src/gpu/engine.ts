@@ -1,0 +1,330 @@
+/**
+ * The WebGPU forward pass: weights uploaded once (f32 or f16), activations f32, the dense parts
+ * through ./kernels.ts, the mLSTM cell through the kernels package (TFLA `xl_chunk` for whole
+ * chunks of a prefill, the recurrent step kernel for the rest and for decoding). Everything of
+ * one forward is encoded into as few submissions as possible: one per forward when no chunkwise
+ * call is needed (decode), otherwise one more around each block's chunkwise call.
+ */
+import {
+  type DispatchBatch,
+  encodeRecurrentStep,
+  type GpuContext,
+  type GpuDtype,
+  type GpuTensor,
+  getGpuContext,
+  mlstmChunkwiseXlChunk,
+} from '@mlstm/kernels-webgpu';
+import type { XlstmConfig } from '../config.js';
+import { estimateMemory, checkGpuLimits } from '../memory.js';
+import type { Linear, NormParams, XlstmWeights } from '../weights.js';
+import {
+  encodeCellPost,
+  encodeCellPrep,
+  encodeEmbedding,
+  encodeMatmul,
+  encodeRmsNorm,
+  encodeSwiglu,
+} from './kernels.js';
+
+export interface GpuEngineOptions {
+  ctx?: GpuContext;
+  weightDtype: 'f32' | 'f16' | 'auto';
+}
+
+/** Per-block GPU states (f32). */
+export interface GpuStates {
+  blocks: { c: GpuTensor; n: GpuTensor; m: GpuTensor }[];
+}
+
+interface GLinear {
+  w: GpuTensor;
+  b: GpuTensor | null;
+  out: number;
+  in: number;
+}
+interface GNorm {
+  w: GpuTensor;
+  b: GpuTensor | null;
+}
+interface GBlock {
+  normMlstm: GNorm;
+  qkvo: GLinear;
+  ifGate: GLinear;
+  multiheadNorm: GNorm;
+  outProj: GLinear;
+  normFfn: GNorm;
+  upGateZ: GLinear;
+  down: GLinear;
+}
+
+/** Floats per head of the recurrent step kernels' scratch (f', i', den, m'). */
+const STEP_SCRATCH_PER_HEAD = 4;
+
+/** f32 weights above this size default to f16 on adapters with shader-f16 ('auto'). */
+const AUTO_F16_BYTES = 2 * 1024 ** 3;
+
+export class GpuEngine {
+  private readonly owned: GpuTensor[] = [];
+  private readonly blocks: GBlock[];
+  private readonly embedding: GpuTensor;
+  private readonly outNorm: GpuTensor;
+  private readonly lmHead: GpuTensor;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    private readonly cfg: XlstmConfig,
+    W: XlstmWeights,
+    readonly weightDtype: GpuDtype,
+  ) {
+    const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
+      const t = ctx.upload(data, shape, dtype);
+      this.owned.push(t);
+      return t;
+    };
+    const lin = (l: Linear): GLinear => ({
+      w: up(l.w, [l.out, l.in], weightDtype),
+      b: l.b ? up(l.b, [l.out]) : null,
+      out: l.out,
+      in: l.in,
+    });
+    const norm = (p: NormParams): GNorm => ({
+      w: up(p.w, [p.w.length]),
+      b: p.b ? up(p.b, [p.b.length]) : null,
+    });
+    const { H, V } = cfg.dims;
+    this.embedding = up(W.embedding, [V, H], weightDtype);
+    this.lmHead = W.lmHead === W.embedding ? this.embedding : up(W.lmHead, [V, H], weightDtype);
+    this.outNorm = up(W.outNorm, [H]);
+    this.blocks = W.blocks.map((b) => ({
+      normMlstm: norm(b.normMlstm),
+      qkvo: lin(b.qkvo),
+      ifGate: lin(b.ifGate),
+      multiheadNorm: norm(b.multiheadNorm),
+      outProj: lin(b.outProj),
+      normFfn: norm(b.normFfn),
+      upGateZ: lin(b.upGateZ),
+      down: lin(b.down),
+    }));
+  }
+
+  static async create(cfg: XlstmConfig, W: XlstmWeights, o: GpuEngineOptions): Promise<GpuEngine> {
+    const ctx = o.ctx ?? (await getGpuContext());
+    let dtype: GpuDtype;
+    if (o.weightDtype === 'auto') {
+      const big = estimateMemory(cfg, { weightDtype: 'f32' }).weightBytes > AUTO_F16_BYTES;
+      dtype = big && ctx.features.shaderF16 ? 'f16' : 'f32';
+    } else dtype = o.weightDtype;
+    if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
+    checkGpuLimits(estimateMemory(cfg, { weightDtype: dtype }), ctx.limits);
+    const e = new GpuEngine(ctx, cfg, W, dtype);
+    await ctx.sync();
+    return e;
+  }
+
+  private zeroStates(B: number): GpuStates {
+    const { NH, dqk, dv, blocks } = this.cfg.dims;
+    return {
+      blocks: Array.from({ length: blocks }, () => ({
+        c: this.ctx.zeros([B, NH, dqk, dv]),
+        n: this.ctx.zeros([B, NH, dqk]),
+        m: this.ctx.zeros([B, NH, 1]),
+      })),
+    };
+  }
+
+  /** One forward (see `XlstmForCausalLM.forward`); consumes `states` (released) and returns new ones. */
+  async forward(
+    ids: Int32Array,
+    B: number,
+    S: number,
+    prev: GpuStates | null,
+    opts: { lastOnly: boolean },
+  ): Promise<{ logits: Float32Array; states: GpuStates }> {
+    const { ctx, cfg } = this;
+    const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
+    const T = B * S;
+    const BH = B * NH;
+    const states = prev ?? this.zeroStates(B);
+    const temps: GpuTensor[] = [];
+    const tmp = (shape: number[]) => {
+      const t = ctx.empty(shape);
+      temps.push(t);
+      return t;
+    };
+    let deferred: GpuTensor[] = [];
+    let batch: DispatchBatch = ctx.batch();
+    const flush = () => {
+      batch.submit();
+      for (const t of deferred) t.release();
+      deferred = [];
+      batch = ctx.batch();
+    };
+    try {
+      const idsT = ctx.empty([T], 'f32');
+      temps.push(idsT);
+      ctx.device.queue.writeBuffer(idsT.buffer, 0, new Uint32Array(ids));
+      const x = tmp([T, H]);
+      encodeEmbedding(ctx, batch, idsT, this.embedding, x, T, H);
+      const a = tmp([T, H]);
+      const P = 2 * Dqk + 2 * Dv;
+      const proj = tmp([T, P]);
+      const gates = tmp([T, 2 * NH]);
+      const gated = tmp([T, Dv]);
+      const u = tmp([T, 2 * F]);
+      const g = tmp([T, F]);
+      const L = cfg.chunkSize;
+      const Sc = S > 1 ? Math.floor(S / L) * L : 0;
+      const St = S - Sc;
+      const eps = cfg.eps;
+      const scratch = St > 0 ? tmp([BH * STEP_SCRATCH_PER_HEAD]) : null;
+      for (const [bi, blk] of this.blocks.entries()) {
+        const st = states.blocks[bi];
+        encodeRmsNorm(ctx, batch, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: T, H, eps: cfg.normEps });
+        encodeMatmul(ctx, batch, a, blk.qkvo.w, blk.qkvo.b, proj, { M: T, N: P, K: H });
+        encodeMatmul(ctx, batch, a, blk.ifGate.w, blk.ifGate.b, gates, { M: T, N: 2 * NH, K: H });
+        const dimsO = { B, S, NH, dqk, dv, cap: cfg.gateSoftCap };
+        let cur = st;
+        if (Sc > 0) {
+          const qc = tmp([B, NH, Sc, dqk]);
+          const kc = tmp([B, NH, Sc, dqk]);
+          const vc = tmp([B, NH, Sc, dv]);
+          const ic = tmp([B, NH, Sc]);
+          const fc = tmp([B, NH, Sc]);
+          encodeCellPrep(
+            ctx,
+            batch,
+            proj,
+            gates,
+            { q: qc, k: kc, v: vc, i: ic, f: fc },
+            { ...dimsO, Sp: Sc, t0: 0 },
+          );
+          flush();
+          // the chunkwise prefill (its own submission)
+          const r = await mlstmChunkwiseXlChunk(ctx, {
+            q: qc,
+            k: kc,
+            v: vc,
+            i: ic,
+            f: fc,
+            cInitial: cur.c,
+            nInitial: cur.n,
+            mInitial: cur.m,
+            chunkSize: L,
+            eps,
+            returnLastStates: true,
+          });
+          deferred.push(cur.c, cur.n, cur.m);
+          const ls = r.lastStates!;
+          cur = { c: ls.c, n: ls.n, m: ls.m! };
+          temps.push(r.h);
+          encodeCellPost(ctx, batch, r.h, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
+            ...dimsO,
+            Sp: Sc,
+            t0: 0,
+            eps: cfg.normEps,
+          });
+        }
+        if (St > 0) {
+          const qt = tmp([B, NH, St, dqk]);
+          const kt = tmp([B, NH, St, dqk]);
+          const vt = tmp([B, NH, St, dv]);
+          const it = tmp([B, NH, St]);
+          const ft = tmp([B, NH, St]);
+          const ht = tmp([B, NH, St, dv]);
+          encodeCellPrep(
+            ctx,
+            batch,
+            proj,
+            gates,
+            { q: qt, k: kt, v: vt, i: it, f: ft },
+            { ...dimsO, Sp: St, t0: Sc },
+          );
+          // C in place, n/m alternate between two buffer sets (the fused step kernel reads the old ones)
+          const spare = { n: ctx.empty([B, NH, dqk]), m: ctx.empty([B, NH, 1]) };
+          let src = { n: cur.n, m: cur.m };
+          let dst = spare;
+          for (let t = 0; t < St; t++) {
+            encodeRecurrentStep(ctx, batch, {
+              dims: { BH, S: St, DHQK: dqk, DHHV: dv },
+              t,
+              dtype: 'f32',
+              eps,
+              q: qt,
+              k: kt,
+              v: vt,
+              i: it,
+              f: ft,
+              state: { c: cur.c, n: src.n, m: src.m },
+              out: { h: ht, c: cur.c, n: dst.n, m: dst.m },
+              scratch: scratch!,
+            });
+            [src, dst] = [dst, src];
+          }
+          // src now holds the newest n, m; dst the stale ones
+          deferred.push(dst.n, dst.m);
+          cur = { c: cur.c, n: src.n, m: src.m };
+          encodeCellPost(ctx, batch, ht, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
+            ...dimsO,
+            Sp: St,
+            t0: Sc,
+            eps: cfg.normEps,
+          });
+        }
+        states.blocks[bi] = cur;
+        encodeMatmul(ctx, batch, gated, blk.outProj.w, blk.outProj.b, x, {
+          M: T,
+          N: H,
+          K: Dv,
+          accumulate: true,
+        });
+        encodeRmsNorm(ctx, batch, x, blk.normFfn.w, blk.normFfn.b, a, { rows: T, H, eps: cfg.normEps });
+        encodeMatmul(ctx, batch, a, blk.upGateZ.w, blk.upGateZ.b, u, { M: T, N: 2 * F, K: H });
+        encodeSwiglu(ctx, batch, u, g, T, F);
+        encodeMatmul(ctx, batch, g, blk.down.w, blk.down.b, x, { M: T, N: H, K: F, accumulate: true });
+      }
+      const rows = opts.lastOnly ? B : T;
+      const z = tmp([rows, H]);
+      encodeRmsNorm(ctx, batch, x, this.outNorm, null, z, {
+        rows,
+        H,
+        eps: cfg.normEps,
+        inStride: opts.lastOnly ? S : 1,
+        inOffset: opts.lastOnly ? S - 1 : 0,
+      });
+      const logits = tmp([rows, V]);
+      encodeMatmul(ctx, batch, z, this.lmHead, null, logits, {
+        M: rows,
+        N: V,
+        K: H,
+        softcap: cfg.outputLogitSoftCap,
+      });
+      flush();
+      const out = await ctx.read(logits);
+      return { logits: Float32Array.from(out), states };
+    } finally {
+      for (const t of deferred) t.release();
+      for (const t of temps) t.release();
+    }
+  }
+
+  async readStates(s: GpuStates) {
+    const out = [];
+    for (const b of s.blocks) {
+      out.push({ c: await this.ctx.read(b.c), n: await this.ctx.read(b.n), m: await this.ctx.read(b.m) });
+    }
+    return out;
+  }
+
+  releaseStates(s: GpuStates): void {
+    for (const b of s.blocks) {
+      b.c.release();
+      b.n.release();
+      b.m.release();
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.owned) t.release();
+    this.owned.length = 0;
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * WGSL kernels of the dense parts of the xLSTM model (spec §3): embedding gather, RMSNorm,
+ * matmul `y (+)= x·Wᵀ + b` with optional logit soft cap, the split of the q/k/v/o/gate
+ * projections into the cell's head-first inputs, the multi-head LayerNorm + output gate, and
+ * the SwiGLU product. Activations are f32; weight matrices are `elem` (f32, or f16 with
+ * `shader-f16`); every sum and statistic is f32. Pipelines go through the kernels package's
+ * context (`ctx.pipeline`, binding 0 = uniform params, storage buffers at 1..n).
+ */
+import {
+  type DispatchBatch,
+  defineParams,
+  type GpuContext,
+  type GpuDtype,
+  type GpuTensor,
+} from '@mlstm/kernels-webgpu';
+
+const header = (dtype: GpuDtype) =>
+  [dtype === 'f16' ? 'enable f16;' : '', `alias elem = ${dtype};`].join('\n');
+
+/** Splits a flat workgroup count over (x, y); shaders use `wid.x + wid.y * nwg.x`. */
+function grid(count: number, max: number): [number, number] {
+  if (count <= max) return [Math.max(1, count), 1];
+  const y = Math.ceil(count / max);
+  return [Math.ceil(count / y), y];
+}
+
+const WG = 256;
+
+// ------------------------------------------------------------------------------------------------
+const embedParams = defineParams({ total: 'u32', H: 'u32' });
+
+/** `out[r, :] = table[ids[r], :]` */
+export function encodeEmbedding(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  ids: GpuTensor,
+  table: GpuTensor,
+  out: GpuTensor,
+  T: number,
+  H: number,
+): void {
+  const p = ctx.pipeline(
+    `hf.embed:${table.dtype}`,
+    () => `${header(table.dtype)}
+${embedParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read> table: array<elem>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+  if (idx >= P.total) { return; }
+  let r = idx / P.H;
+  let h = idx % P.H;
+  out[idx] = f32(table[ids[r] * P.H + h]);
+}`,
+    ['uniform', 'read', 'read', 'rw'],
+  );
+  const total = T * H;
+  batch.dispatch(
+    p,
+    [ids, table, out],
+    embedParams.pack({ total, H }),
+    grid(Math.ceil(total / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    'embedding',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+const normParams = defineParams({
+  rows: 'u32',
+  H: 'u32',
+  inStride: 'u32',
+  inOffset: 'u32',
+  hasBias: 'u32',
+  eps: 'f32',
+});
+const NORM_WG = 64;
+
+/**
+ * RMSNorm of `rows` rows: input row `r·inStride + inOffset` (row selection for last-position
+ * logits), `y = x / sqrt(mean(x²) + eps) · w (+ b)`.
+ */
+export function encodeRmsNorm(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  x: GpuTensor,
+  w: GpuTensor,
+  b: GpuTensor | null,
+  y: GpuTensor,
+  o: { rows: number; H: number; eps: number; inStride?: number; inOffset?: number },
+): void {
+  const p = ctx.pipeline(
+    'hf.rmsnorm',
+    () => `${normParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+var<workgroup> red: array<f32, ${NORM_WG}>;
+@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= P.rows) { return; }
+  let src = (r * P.inStride + P.inOffset) * P.H;
+  var s = 0.0;
+  for (var h = lid; h < P.H; h += ${NORM_WG}u) { let v = x[src + h]; s += v * v; }
+  red[lid] = s;
+  workgroupBarrier();
+  for (var st = ${NORM_WG / 2}u; st > 0u; st >>= 1u) {
+    if (lid < st) { red[lid] += red[lid + st]; }
+    workgroupBarrier();
+  }
+  let rs = inverseSqrt(red[0] / f32(P.H) + P.eps);
+  for (var h = lid; h < P.H; h += ${NORM_WG}u) {
+    var v = x[src + h] * rs * w[h];
+    if (P.hasBias != 0u) { v += bias[h]; }
+    y[r * P.H + h] = v;
+  }
+}`,
+    ['uniform', 'read', 'read', 'read', 'rw'],
+  );
+  batch.dispatch(
+    p,
+    [x, w, b ?? w, y],
+    normParams.pack({
+      rows: o.rows,
+      H: o.H,
+      inStride: o.inStride ?? 1,
+      inOffset: o.inOffset ?? 0,
+      hasBias: b ? 1 : 0,
+      eps: o.eps,
+    }),
+    grid(o.rows, ctx.limits.maxComputeWorkgroupsPerDimension),
+    'rmsnorm',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+const mmParams = defineParams({
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  hasBias: 'u32',
+  accumulate: 'u32',
+  softcap: 'f32',
+});
+/** rows of x per workgroup of the matmul */
+export const MM_ROWS = 8;
+const MM_WG = 64;
+
+/**
+ * `y[M, N] = x[M, K]·W[N, K]ᵀ (+ b)`, then `cap·tanh(y/cap)` when `softcap > 0`, added to `y`
+ * when `accumulate` (residual connections). One workgroup per output column and group of
+ * {@link MM_ROWS} rows: every weight row is read once per row group (decode: M = batch, so W is
+ * streamed exactly once — the bandwidth-bound case).
+ */
+export function encodeMatmul(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  x: GpuTensor,
+  w: GpuTensor,
+  b: GpuTensor | null,
+  y: GpuTensor,
+  o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null },
+): void {
+  const p = ctx.pipeline(
+    `hf.matmul:${w.dtype}`,
+    () => `${header(w.dtype)}
+${mmParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<elem>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+var<workgroup> red: array<array<f32, ${MM_ROWS}>, ${MM_WG}>;
+@compute @workgroup_size(${MM_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= P.N) { return; }
+  let m0 = wid.z * ${MM_ROWS}u;
+  let rows = min(${MM_ROWS}u, P.M - m0);
+  var acc: array<f32, ${MM_ROWS}>;
+  for (var r = 0u; r < ${MM_ROWS}u; r++) { acc[r] = 0.0; }
+  let wo = n * P.K;
+  for (var k = lid; k < P.K; k += ${MM_WG}u) {
+    let wv = f32(w[wo + k]);
+    for (var r = 0u; r < rows; r++) { acc[r] += wv * x[(m0 + r) * P.K + k]; }
+  }
+  red[lid] = acc;
+  workgroupBarrier();
+  for (var st = ${MM_WG / 2}u; st > 0u; st >>= 1u) {
+    if (lid < st) {
+      for (var r = 0u; r < ${MM_ROWS}u; r++) { red[lid][r] += red[lid + st][r]; }
+    }
+    workgroupBarrier();
+  }
+  if (lid < rows) {
+    let r = lid;
+    var v = red[0][r];
+    if (P.hasBias != 0u) { v += bias[n]; }
+    if (P.softcap > 0.0) { v = P.softcap * tanh(v / P.softcap); }
+    let o = (m0 + r) * P.N + n;
+    if (P.accumulate != 0u) { v += y[o]; }
+    y[o] = v;
+  }
+}`,
+    ['uniform', 'read', 'read', 'read', 'rw'],
+  );
+  const [gx, gy] = grid(o.N, ctx.limits.maxComputeWorkgroupsPerDimension);
+  batch.dispatch(
+    p,
+    [x, w, b ?? x, y],
+    mmParams.pack({
+      M: o.M,
+      N: o.N,
+      K: o.K,
+      hasBias: b ? 1 : 0,
+      accumulate: o.accumulate ? 1 : 0,
+      softcap: o.softcap ?? 0,
+    }),
+    [gx, gy, Math.ceil(o.M / MM_ROWS)],
+    'matmul',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+const prepParams = defineParams({
+  B: 'u32',
+  S: 'u32',
+  Sp: 'u32',
+  t0: 'u32',
+  NH: 'u32',
+  dqk: 'u32',
+  dv: 'u32',
+  P: 'u32',
+  total: 'u32',
+  cap: 'f32',
+});
+
+/**
+ * Cell inputs for tokens `[t0, t0 + Sp)` of every row: q, k `(B, NH, Sp, dqk)`, v `(B, NH, Sp, dv)`
+ * from the fused projection `proj [B·S, 2Dqk + 2Dv]`, and soft-capped gates i, f `(B, NH, Sp)`
+ * from `gates [B·S, 2NH]`.
+ */
+export function encodeCellPrep(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  proj: GpuTensor,
+  gates: GpuTensor,
+  out: { q: GpuTensor; k: GpuTensor; v: GpuTensor; i: GpuTensor; f: GpuTensor },
+  o: { B: number; S: number; Sp: number; t0: number; NH: number; dqk: number; dv: number; cap: number },
+): void {
+  const p = ctx.pipeline(
+    'hf.cellprep',
+    () => `${prepParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> proj: array<f32>;
+@group(0) @binding(2) var<storage, read> gates: array<f32>;
+@group(0) @binding(3) var<storage, read_write> q: array<f32>;
+@group(0) @binding(4) var<storage, read_write> k: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+@group(0) @binding(6) var<storage, read_write> ig: array<f32>;
+@group(0) @binding(7) var<storage, read_write> fg: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+  if (idx >= P.total) { return; }
+  let Dqk = P.NH * P.dqk;
+  let Dv = P.NH * P.dv;
+  let cols = 2u * Dqk + Dv + 2u * P.NH;
+  let c = idx % cols;
+  let rs = idx / cols;          // b * Sp + s
+  let b = rs / P.Sp;
+  let s = rs % P.Sp;
+  let row = b * P.S + P.t0 + s; // source row
+  if (c < 2u * Dqk) {
+    let cc = c % Dqk;
+    let h = cc / P.dqk;
+    let d = cc % P.dqk;
+    let dst = ((b * P.NH + h) * P.Sp + s) * P.dqk + d;
+    let val = proj[row * P.P + c];
+    if (c < Dqk) { q[dst] = val; } else { k[dst] = val; }
+  } else if (c < 2u * Dqk + Dv) {
+    let cc = c - 2u * Dqk;
+    let h = cc / P.dv;
+    let d = cc % P.dv;
+    v[((b * P.NH + h) * P.Sp + s) * P.dv + d] = proj[row * P.P + c];
+  } else {
+    let g = c - 2u * Dqk - Dv;
+    let h = g % P.NH;
+    let pre = gates[row * 2u * P.NH + g];
+    let capped = P.cap * tanh(pre / P.cap);
+    let dst = (b * P.NH + h) * P.Sp + s;
+    if (g < P.NH) { ig[dst] = capped; } else { fg[dst] = capped; }
+  }
+}`,
+    ['uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw'],
+  );
+  const Dqk = o.NH * o.dqk;
+  const Dv = o.NH * o.dv;
+  const total = o.B * o.Sp * (2 * Dqk + Dv + 2 * o.NH);
+  batch.dispatch(
+    p,
+    [proj, gates, out.q, out.k, out.v, out.i, out.f],
+    prepParams.pack({ ...o, P: 2 * Dqk + 2 * Dv, total }),
+    grid(Math.ceil(total / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    'cell prep',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+const postParams = defineParams({
+  B: 'u32',
+  S: 'u32',
+  Sp: 'u32',
+  t0: 'u32',
+  NH: 'u32',
+  dv: 'u32',
+  P: 'u32',
+  oOff: 'u32',
+  hasBias: 'u32',
+  eps: 'f32',
+});
+const POST_WG = 64;
+
+/**
+ * For tokens `[t0, t0 + Sp)`: per-head LayerNorm of the cell output `h (B, NH, Sp, dv)`
+ * (biased variance, f32 statistics), the flat multi-head norm affine, times `sigmoid(o)` with
+ * the output-gate pre-activation from `proj` → `out [B·S, Dv]`.
+ */
+export function encodeCellPost(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  h: GpuTensor,
+  proj: GpuTensor,
+  w: GpuTensor,
+  b: GpuTensor | null,
+  out: GpuTensor,
+  o: { B: number; S: number; Sp: number; t0: number; NH: number; dqk: number; dv: number; eps: number },
+): void {
+  const p = ctx.pipeline(
+    'hf.cellpost',
+    () => `${postParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> hin: array<f32>;
+@group(0) @binding(2) var<storage, read> proj: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+var<workgroup> red: array<f32, ${POST_WG}>;
+fn reduce(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var st = ${POST_WG / 2}u; st > 0u; st >>= 1u) {
+    if (lid < st) { red[lid] += red[lid + st]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+fn sigm(x: f32) -> f32 {
+  let e = exp(-abs(x));
+  return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
+}
+@compute @workgroup_size(${POST_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;   // ((b * Sp + s) * NH + h)
+  if (g >= P.B * P.Sp * P.NH) { return; }
+  let h = g % P.NH;
+  let rs = g / P.NH;
+  let b = rs / P.Sp;
+  let s = rs % P.Sp;
+  let src = ((b * P.NH + h) * P.Sp + s) * P.dv;
+  var sum = 0.0;
+  for (var d = lid; d < P.dv; d += ${POST_WG}u) { sum += hin[src + d]; }
+  let mean = reduce(lid, sum) / f32(P.dv);
+  var sq = 0.0;
+  for (var d = lid; d < P.dv; d += ${POST_WG}u) { let c = hin[src + d] - mean; sq += c * c; }
+  let rstd = inverseSqrt(reduce(lid, sq) / f32(P.dv) + P.eps);
+  let row = b * P.S + P.t0 + s;
+  let Dv = P.NH * P.dv;
+  for (var d = lid; d < P.dv; d += ${POST_WG}u) {
+    let c = h * P.dv + d;
+    var y = (hin[src + d] - mean) * rstd * w[c];
+    if (P.hasBias != 0u) { y += bias[c]; }
+    out[row * Dv + c] = y * sigm(proj[row * P.P + P.oOff + c]);
+  }
+}`,
+    ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+  );
+  const Dqk = o.NH * o.dqk;
+  const Dv = o.NH * o.dv;
+  batch.dispatch(
+    p,
+    [h, proj, w, b ?? w, out],
+    postParams.pack({
+      B: o.B,
+      S: o.S,
+      Sp: o.Sp,
+      t0: o.t0,
+      NH: o.NH,
+      dv: o.dv,
+      P: 2 * Dqk + 2 * Dv,
+      oOff: 2 * Dqk + Dv,
+      hasBias: b ? 1 : 0,
+      eps: o.eps,
+    }),
+    grid(o.B * o.Sp * o.NH, ctx.limits.maxComputeWorkgroupsPerDimension),
+    'cell post',
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+const swigluParams = defineParams({ total: 'u32', F: 'u32' });
+
+/** `g[r, c] = silu(u[r, c]) · u[r, F + c]` for `u [T, 2F]`. */
+export function encodeSwiglu(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  u: GpuTensor,
+  g: GpuTensor,
+  T: number,
+  F: number,
+): void {
+  const p = ctx.pipeline(
+    'hf.swiglu',
+    () => `${swigluParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> u: array<f32>;
+@group(0) @binding(2) var<storage, read_write> g: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${WG}u + lid;
+  if (idx >= P.total) { return; }
+  let r = idx / P.F;
+  let c = idx % P.F;
+  let z = u[r * 2u * P.F + c];
+  let e = exp(-abs(z));
+  let sg = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
+  g[idx] = z * sg * u[r * 2u * P.F + P.F + c];
+}`,
+    ['uniform', 'read', 'rw'],
+  );
+  const total = T * F;
+  batch.dispatch(
+    p,
+    [u, g],
+    swigluParams.pack({ total, F }),
+    grid(Math.ceil(total / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    'swiglu',
+  );
+}

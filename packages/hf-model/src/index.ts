@@ -1,0 +1,70 @@
+/**
+ * @mlstm/hf-model — xLSTM language models (the xLSTM-7B "xLSTMLarge" architecture) from
+ * Hugging Face transformers checkpoints, on the CPU (pure TypeScript) or WebGPU, with
+ * streaming generation.
+ */
+export {
+  mapKernelName,
+  parseXlstmConfig,
+  roundUp,
+  type WeightMode,
+  type XlstmConfig,
+  type XlstmDims,
+  type XlstmMode,
+} from './config.js';
+export {
+  CheckpointFormatError,
+  MissingTensorError,
+  ModelArgumentError,
+  ModelSourceError,
+  ModelTooLargeError,
+  TensorShapeError,
+  XlstmConfigError,
+} from './errors.js';
+export {
+  decodeEntry,
+  mergeStores,
+  parseSafetensorsFile,
+  shardFiles,
+  type StDtype,
+  type StEntry,
+  type TensorStore,
+  writeSafetensorsF32,
+} from './safetensors.js';
+export {
+  type BlockWeights,
+  countParameters,
+  EMBEDDING_NAMES,
+  type Linear,
+  loadWeights,
+  type NormParams,
+  type XlstmWeights,
+} from './weights.js';
+export { type ActivationSink, forwardCpu } from './cpu.js';
+export { type CellInputs, mlstmCellCpu } from './cell.js';
+export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+export {
+  cacheApiCache,
+  type FileCache,
+  type FileReader,
+  folderCache,
+  type InMemoryFiles,
+  type LoadProgress,
+  type ModelSource,
+  openSource,
+  type SourceOptions,
+} from './sources.js';
+export { XlstmTokenizer } from './tokenizer.js';
+export {
+  type BlockStateArrays,
+  type DeviceKind,
+  type ForwardOptions,
+  type ForwardResult,
+  type GenerateOptions,
+  type GenerateResult,
+  type LoadOptions,
+  type TokenEvent,
+  XlstmCache,
+  XlstmForCausalLM,
+} from './model.js';

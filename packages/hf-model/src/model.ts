@@ -1,0 +1,469 @@
+/**
+ * `XlstmForCausalLM`: load a transformers xLSTM checkpoint, run `forward` with a per-block
+ * state cache, `generate` / `stream` tokens. Runs on the CPU (pure TS) or on WebGPU.
+ */
+import type { GpuContext } from '@mlstm/kernels-webgpu';
+import { parseXlstmConfig, type XlstmConfig } from './config.js';
+import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
+import { ModelArgumentError } from './errors.js';
+import { GpuEngine, type GpuStates } from './gpu/engine.js';
+import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
+import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+import { type ModelSource, openSource, type SourceOptions } from './sources.js';
+import { XlstmTokenizer } from './tokenizer.js';
+import { loadWeights, type XlstmWeights } from './weights.js';
+
+export type DeviceKind = 'cpu' | 'webgpu';
+
+/** Per-block states of one block as float32 arrays: C `[B, NH, dqk, dv]`, n `[B, NH, dqk]`, m `[B, NH, 1]`. */
+export interface BlockStateArrays {
+  c: Float32Array;
+  n: Float32Array;
+  m: Float32Array;
+}
+
+/** The per-block recurrent states of a batch (spec §5.2); created zero, updated by every forward. */
+export class XlstmCache {
+  /** tokens processed so far */
+  seqlenOffset = 0;
+  /** @internal engine-specific states; null = zeros */
+  states: CpuStates | GpuStates | null = null;
+
+  /** @internal use `model.newCache(batch)` */
+  constructor(
+    private readonly model: XlstmForCausalLM,
+    readonly batch: number,
+  ) {}
+
+  /** Copies the states out (float32). */
+  async readStates(): Promise<BlockStateArrays[]> {
+    return this.model._readStates(this);
+  }
+
+  /** Back to zero states (frees GPU buffers). */
+  reset(): void {
+    this.model._releaseStates(this);
+    this.seqlenOffset = 0;
+  }
+
+  /** Frees GPU buffers (the cache can be used again: it restarts from zeros). */
+  release(): void {
+    this.reset();
+  }
+
+  /** @internal */
+  belongsTo(m: XlstmForCausalLM): boolean {
+    return m === this.model;
+  }
+}
+
+export interface LoadOptions extends SourceOptions {
+  /** 'cpu', 'webgpu', or 'auto' (default: WebGPU when an adapter is found, else CPU) */
+  device?: DeviceKind | 'auto';
+  /** a GPU context to share (default: `getGpuContext()`) */
+  gpu?: GpuContext;
+  /** weights on the GPU: 'f32', 'f16', or 'auto' (default: f16 when the adapter has shader-f16 and the checkpoint is not F32... see README) */
+  weightDtype?: 'f32' | 'f16' | 'auto';
+  /** load tokenizer.json when present (default true) */
+  tokenizer?: boolean;
+}
+
+export interface ForwardOptions {
+  /** states to start from, updated in place (default: a fresh zero cache, returned) */
+  cache?: XlstmCache;
+  /** only the logits of the last position of each row (`[B, 1, V]`) */
+  lastOnly?: boolean;
+  /** CPU only: receives intermediate activations of block 0 and the residual stream */
+  activations?: ActivationSink;
+}
+
+export interface ForwardResult {
+  /** soft-capped logits, row-major `[B, S, V]` (`S = 1` with `lastOnly`) */
+  logits: Float32Array;
+  shape: [number, number, number];
+  cache: XlstmCache;
+}
+
+/** One streamed step: the new token of every row (`-1` for rows that had already stopped). */
+export interface TokenEvent {
+  step: number;
+  tokens: number[];
+  /** decoded text added by this step per row (when a tokenizer is loaded) */
+  text?: string[];
+  /** rows that stopped at this step (stop token) */
+  finished: boolean[];
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens?: number;
+  /** seed of the sampler (default: random) */
+  seed?: number;
+  /** stop when a row produces one of these (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass []) */
+  stopTokens?: readonly number[];
+  /** prepend `bos_token_id` when the prompt does not start with it (default true) */
+  addBos?: boolean;
+  onToken?: (e: TokenEvent) => void;
+  signal?: AbortSignal;
+  /** reuse / continue a cache (the prompt is appended to its state) */
+  cache?: XlstmCache;
+}
+
+export interface GenerateResult {
+  /** generated ids per row (without the prompt; stop token included) */
+  tokens: number[][];
+  /** decoded generated text per row (when a tokenizer is loaded) */
+  text?: string[];
+  /** why each row stopped */
+  stopReason: ('stop' | 'length')[];
+  cache: XlstmCache;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
+export class XlstmForCausalLM {
+  readonly config: XlstmConfig;
+  readonly weights: XlstmWeights;
+  readonly tokenizer: XlstmTokenizer | null;
+  readonly device: DeviceKind;
+  /** stop ids from generation_config.json / config (informational; see `GenerateOptions.stopTokens`) */
+  readonly eosTokenIds: number[];
+  private readonly gpu: GpuEngine | null;
+
+  private constructor(
+    config: XlstmConfig,
+    weights: XlstmWeights,
+    tokenizer: XlstmTokenizer | null,
+    gpu: GpuEngine | null,
+    eos: number[],
+  ) {
+    this.config = config;
+    this.weights = weights;
+    this.tokenizer = tokenizer;
+    this.gpu = gpu;
+    this.device = gpu ? 'webgpu' : 'cpu';
+    this.eosTokenIds = eos;
+  }
+
+  /**
+   * Loads a model: `source` is a local folder (Node), an http(s) URL of a folder, a Hugging Face
+   * repo id (`owner/name`), or `{ files: { 'config.json': …, 'model.safetensors': … } }`.
+   */
+  static async fromPretrained(source: ModelSource, opts: LoadOptions = {}): Promise<XlstmForCausalLM> {
+    const reader = await openSource(source, opts);
+    const cfgText = await reader.text('config.json');
+    if (cfgText === null) throw new ModelArgumentError('source', `no config.json in ${reader.description}`);
+    const config = parseXlstmConfig(cfgText);
+    const indexText = await reader.text('model.safetensors.index.json');
+    const files = indexText ? shardFiles(indexText) : ['model.safetensors'];
+    const buffers = await reader.binaries(files);
+    const store = mergeStores(buffers.map((b, x) => parseSafetensorsFile(b, files[x])));
+    let tokenizer: XlstmTokenizer | null = null;
+    if (opts.tokenizer !== false) {
+      const tj = await reader.text('tokenizer.json');
+      if (tj) {
+        const tc = await reader.text('tokenizer_config.json');
+        tokenizer = new XlstmTokenizer(JSON.parse(tj), tc ? JSON.parse(tc) : {});
+      }
+    }
+    const gen = await reader.text('generation_config.json');
+    let eos = config.eosTokenId;
+    if (gen) {
+      const g = JSON.parse(gen) as { eos_token_id?: number | number[] };
+      if (typeof g.eos_token_id === 'number') eos = [g.eos_token_id];
+      else if (Array.isArray(g.eos_token_id)) eos = g.eos_token_id;
+    }
+    return XlstmForCausalLM.fromStore(config, store, { ...opts, tokenizer: undefined }, tokenizer, eos);
+  }
+
+  /** Builds a model from a parsed config and checkpoint tensors (no tokenizer unless given). */
+  static async fromStore(
+    config: XlstmConfig | Record<string, unknown>,
+    store: TensorStore,
+    opts: Omit<LoadOptions, 'tokenizer'> & { tokenizer?: unknown } = {},
+    tokenizer: XlstmTokenizer | null = null,
+    eos?: number[],
+  ): Promise<XlstmForCausalLM> {
+    const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
+    const weights = loadWeights(cfg, store);
+    let gpu: GpuEngine | null = null;
+    const want = opts.device ?? 'auto';
+    if (want !== 'cpu') {
+      try {
+        gpu = await GpuEngine.create(cfg, weights, {
+          ctx: opts.gpu,
+          weightDtype: opts.weightDtype ?? 'auto',
+        });
+      } catch (e) {
+        if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
+        gpu = null;
+      }
+    }
+    return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId);
+  }
+
+  /** Memory estimate for this model's config. */
+  static estimateMemory = estimateMemory;
+  static checkGpuLimits = checkGpuLimits;
+
+  /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
+  memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
+    return estimateMemory(this.config, { weightDtype: this.gpu?.weightDtype ?? 'f32', ...opts });
+  }
+
+  /** Dtype of the weights on the GPU (null on the CPU path). */
+  get weightDtype(): 'f32' | 'f16' | null {
+    return this.gpu?.weightDtype ?? null;
+  }
+
+  /** A fresh zero cache for `batch` sequences. */
+  newCache(batch = 1): XlstmCache {
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new ModelArgumentError('batch', `expected an integer >= 1, got ${batch}`);
+    return new XlstmCache(this, batch);
+  }
+
+  private normalizeIds(input: readonly number[] | readonly (readonly number[])[] | Int32Array): {
+    ids: Int32Array;
+    B: number;
+    S: number;
+  } {
+    let rows: (readonly number[] | Int32Array)[];
+    if (input instanceof Int32Array) rows = [input];
+    else if (Array.isArray(input) && input.length > 0 && Array.isArray(input[0])) rows = input as number[][];
+    else rows = [input as readonly number[]];
+    const B = rows.length;
+    const S = rows[0]?.length ?? 0;
+    if (B === 0 || S === 0) throw new ModelArgumentError('inputIds', 'expected at least one token');
+    const V = this.config.vocabSize;
+    const ids = new Int32Array(B * S);
+    rows.forEach((r, b) => {
+      if (r.length !== S) {
+        throw new ModelArgumentError(
+          'inputIds',
+          `rows must have equal lengths (row 0 has ${S}, row ${b} has ${r.length}); xLSTM ignores attention masks, so run ragged prompts separately`,
+        );
+      }
+      for (let t = 0; t < S; t++) {
+        const v = r[t];
+        if (!Number.isInteger(v) || v < 0 || v >= V) {
+          throw new ModelArgumentError('inputIds', `token ${v} at [${b}, ${t}] is not an id in [0, ${V})`);
+        }
+        ids[b * S + t] = v;
+      }
+    });
+    return { ids, B, S };
+  }
+
+  /**
+   * One forward over `inputIds` (`[S]` or `[B][S]`) from `cache` (default zeros). The cache is
+   * updated in place and returned; logits are soft-capped float32 `[B, S, V]`.
+   */
+  async forward(
+    inputIds: readonly number[] | readonly (readonly number[])[] | Int32Array,
+    opts: ForwardOptions = {},
+  ): Promise<ForwardResult> {
+    const { ids, B, S } = this.normalizeIds(inputIds);
+    const cache = opts.cache ?? this.newCache(B);
+    if (!cache.belongsTo(this)) throw new ModelArgumentError('cache', 'belongs to another model');
+    if (cache.batch !== B)
+      throw new ModelArgumentError('cache', `has batch ${cache.batch}, the input has ${B} rows`);
+    if (opts.activations && this.gpu) {
+      throw new ModelArgumentError('activations', 'are only available on the CPU path (device: "cpu")');
+    }
+    const V = this.config.vocabSize;
+    const seg = this.config.maxInferenceChunksize;
+    const outS = opts.lastOnly ? 1 : S;
+    const logits = new Float32Array(B * outS * V);
+    // prompts longer than max_inference_chunksize go through the blocks in segments (memory only)
+    for (let s0 = 0; s0 < S; s0 += seg) {
+      const len = Math.min(seg, S - s0);
+      const last = s0 + len === S;
+      const part = new Int32Array(B * len);
+      for (let b = 0; b < B; b++) part.set(ids.subarray(b * S + s0, b * S + s0 + len), b * len);
+      if (opts.lastOnly && !last) {
+        // only the states matter for the earlier segments
+      }
+      const r = await this.runEngine(part, B, len, cache, !!opts.lastOnly, opts.activations);
+      if (opts.lastOnly) {
+        if (last) logits.set(r);
+      } else {
+        for (let b = 0; b < B; b++) logits.set(r.subarray(b * len * V, (b + 1) * len * V), (b * S + s0) * V);
+      }
+    }
+    return { logits, shape: [B, outS, V], cache };
+  }
+
+  private async runEngine(
+    ids: Int32Array,
+    B: number,
+    S: number,
+    cache: XlstmCache,
+    lastOnly: boolean,
+    sink?: ActivationSink,
+  ): Promise<Float32Array> {
+    if (this.gpu) {
+      const r = await this.gpu.forward(ids, B, S, cache.states as GpuStates | null, { lastOnly });
+      cache.states = r.states;
+      cache.seqlenOffset += S;
+      return r.logits;
+    }
+    const r = forwardCpu(this.config, this.weights, ids, B, S, cache.states as CpuStates | null, {
+      lastOnly,
+      sink,
+    });
+    cache.states = r.states;
+    cache.seqlenOffset += S;
+    return r.logits;
+  }
+
+  /** @internal */
+  async _readStates(cache: XlstmCache): Promise<BlockStateArrays[]> {
+    const { NH, dqk, dv, blocks } = this.config.dims;
+    const B = cache.batch;
+    if (!cache.states) {
+      return Array.from({ length: blocks }, () => ({
+        c: new Float32Array(B * NH * dqk * dv),
+        n: new Float32Array(B * NH * dqk),
+        m: new Float32Array(B * NH),
+      }));
+    }
+    if (this.gpu) return this.gpu.readStates(cache.states as GpuStates);
+    return (cache.states as CpuStates).map((s) => ({
+      c: Float32Array.from(s.c.data),
+      n: Float32Array.from(s.n.data),
+      m: Float32Array.from(s.m.data),
+    }));
+  }
+
+  /** @internal */
+  _releaseStates(cache: XlstmCache): void {
+    if (cache.states && this.gpu) this.gpu.releaseStates(cache.states as GpuStates);
+    cache.states = null;
+  }
+
+  private prepareInput(input: string | readonly number[] | readonly (readonly number[])[], addBos: boolean) {
+    let rows: number[][];
+    if (typeof input === 'string') {
+      if (!this.tokenizer)
+        throw new ModelArgumentError('input', 'text needs a tokenizer (no tokenizer.json was loaded)');
+      rows = [this.tokenizer.encode(input)];
+    } else if (input.length > 0 && Array.isArray(input[0])) rows = (input as number[][]).map((r) => [...r]);
+    else rows = [[...(input as number[])]];
+    const bos = this.config.bosTokenId;
+    if (addBos && bos !== null) rows = rows.map((r) => (r[0] === bos ? r : [bos, ...r]));
+    return rows;
+  }
+
+  /** Default stop ids: the tokenizer's `<|endoftext|>`, else `bos_token_id` (spec §7). */
+  defaultStopTokens(): number[] {
+    const eot = this.tokenizer?.tokenToId('<|endoftext|>');
+    if (eot !== undefined) return [eot];
+    return this.config.bosTokenId !== null ? [this.config.bosTokenId] : [];
+  }
+
+  /**
+   * Streams generated tokens: prefill the prompt (one forward), then one cached single-token
+   * forward per new token. Yields one {@link TokenEvent} per step; abortable with `signal`.
+   */
+  async *stream(
+    input: string | readonly number[] | readonly (readonly number[])[],
+    opts: GenerateOptions = {},
+  ): AsyncGenerator<TokenEvent, GenerateResult> {
+    const maxNew = opts.maxNewTokens ?? 32;
+    if (!Number.isInteger(maxNew) || maxNew < 0) {
+      throw new ModelArgumentError('maxNewTokens', `expected an integer >= 0, got ${maxNew}`);
+    }
+    for (const [k, v, ok] of [
+      ['temperature', opts.temperature, (x: number) => x >= 0],
+      ['topK', opts.topK, (x: number) => Number.isInteger(x) && x >= 0],
+      ['topP', opts.topP, (x: number) => x > 0 && x <= 1],
+      ['repetitionPenalty', opts.repetitionPenalty, (x: number) => x > 0],
+    ] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !ok(v))) {
+        throw new ModelArgumentError(k, `invalid value ${v}`);
+      }
+    }
+    const signal = opts.signal;
+    const rows = this.prepareInput(input, opts.addBos ?? true);
+    const B = rows.length;
+    const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
+    const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const history = rows.map((r) => [...r]);
+    const generated: number[][] = rows.map(() => []);
+    const done = rows.map(() => false);
+    const reason: ('stop' | 'length')[] = rows.map(() => 'length');
+    const texts = rows.map(() => '');
+    const V = this.config.vocabSize;
+    const cache = opts.cache ?? this.newCache(B);
+    if (signal?.aborted) throw abortError(signal);
+    let { logits } = await this.forward(rows, { cache, lastOnly: true });
+    for (let step = 0; step < maxNew; step++) {
+      if (signal?.aborted) throw abortError(signal);
+      const tokens: number[] = [];
+      const finished: boolean[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          tokens.push(-1);
+          finished.push(false);
+          continue;
+        }
+        const t = chooseToken(logits, b * V, V, opts, history[b], rng);
+        tokens.push(t);
+        history[b].push(t);
+        generated[b].push(t);
+        const hit = stop.has(t);
+        if (hit) {
+          done[b] = true;
+          reason[b] = 'stop';
+        }
+        finished.push(hit);
+      }
+      let text: string[] | undefined;
+      if (this.tokenizer) {
+        text = rows.map((_, b) => {
+          if (tokens[b] < 0) return '';
+          const full = this.tokenizer!.decode(generated[b]);
+          // hold back an incomplete UTF-8 sequence (decoded as U+FFFD) until it completes
+          if (full.endsWith('\uFFFD') && !done[b] && step < maxNew - 1) return '';
+          const delta = full.slice(texts[b].length);
+          texts[b] = full;
+          return delta;
+        });
+      }
+      const ev: TokenEvent = { step, tokens, finished, ...(text ? { text } : {}) };
+      opts.onToken?.(ev);
+      yield ev;
+      if (done.every(Boolean) || step === maxNew - 1) break;
+      if (signal?.aborted) throw abortError(signal);
+      // finished rows keep a valid token flowing (their outputs are ignored)
+      const next = rows.map((_, b) => [done[b] ? history[b][history[b].length - 1] : tokens[b]]);
+      ({ logits } = await this.forward(next, { cache, lastOnly: true }));
+    }
+    return {
+      tokens: generated,
+      ...(this.tokenizer ? { text: generated.map((g) => this.tokenizer!.decode(g)) } : {}),
+      stopReason: reason,
+      cache,
+    };
+  }
+
+  /** Generates up to `maxNewTokens` per row (greedy by default); see {@link stream}. */
+  async generate(
+    input: string | readonly number[] | readonly (readonly number[])[],
+    opts: GenerateOptions = {},
+  ): Promise<GenerateResult> {
+    const it = this.stream(input, opts);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Frees GPU weights (the model is unusable afterwards on WebGPU). */
+  dispose(): void {
+    this.gpu?.dispose();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * A production safetensors reader (no copies until a tensor is decoded): the 8-byte
+ * little-endian header length, the JSON header, the raw data. Decodes F32, F16, BF16 and F64 to
+ * Float32Array. Several files (shards) merge into one {@link TensorStore}.
+ */
+import { CheckpointFormatError } from './errors.js';
+
+export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const BYTES: Record<StDtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+export interface StEntry {
+  name: string;
+  dtype: StDtype;
+  shape: number[];
+  /** raw little-endian bytes */
+  bytes: Uint8Array;
+  /** file it came from (error messages) */
+  file: string;
+}
+
+/** Every tensor of a checkpoint by name, plus the header metadata of each file. */
+export interface TensorStore {
+  tensors: Map<string, StEntry>;
+  metadata: Record<string, string>;
+}
+
+/** Parses one `.safetensors` buffer into entries (the bytes are views into `buffer`). */
+export function parseSafetensorsFile(
+  buffer: ArrayBuffer | Uint8Array,
+  file = 'model.safetensors',
+): TensorStore {
+  const u8 = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+  if (u8.byteLength < 8) throw new CheckpointFormatError(file, 'shorter than the 8-byte header length');
+  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (8 + headerLen > u8.byteLength) {
+    throw new CheckpointFormatError(
+      file,
+      `header length ${headerLen} exceeds the file size ${u8.byteLength}`,
+    );
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+  } catch (e) {
+    throw new CheckpointFormatError(file, `header is not valid JSON (${(e as Error).message})`);
+  }
+  const base = 8 + headerLen;
+  const tensors = new Map<string, StEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = (info ?? {}) as Record<string, string>;
+      continue;
+    }
+    const t = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
+    if (!t || !(t.dtype in BYTES)) {
+      throw new CheckpointFormatError(file, `tensor ${name} has unsupported dtype ${t?.dtype}`);
+    }
+    const [start, end] = t.data_offsets ?? [];
+    const n = (t.shape ?? []).reduce((a, b) => a * b, 1);
+    if (
+      !Number.isInteger(start) ||
+      !Number.isInteger(end) ||
+      end - start !== n * BYTES[t.dtype] ||
+      base + end > u8.byteLength
+    ) {
+      throw new CheckpointFormatError(file, `tensor ${name} has inconsistent data_offsets`);
+    }
+    tensors.set(name, {
+      name,
+      dtype: t.dtype,
+      shape: [...t.shape],
+      bytes: u8.subarray(base + start, base + end),
+      file,
+    });
+  }
+  return { tensors, metadata };
+}
+
+/** Merges several stores (shards); a tensor in two files is an error. */
+export function mergeStores(stores: readonly TensorStore[]): TensorStore {
+  const tensors = new Map<string, StEntry>();
+  const metadata: Record<string, string> = {};
+  for (const s of stores) {
+    Object.assign(metadata, s.metadata);
+    for (const [k, v] of s.tensors) {
+      const prev = tensors.get(k);
+      if (prev) throw new CheckpointFormatError(v.file, `tensor ${k} is also in ${prev.file}`);
+      tensors.set(k, v);
+    }
+  }
+  return { tensors, metadata };
+}
+
+const f16Table = (() => {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 0x1f;
+    const m = h & 0x3ff;
+    t[h] =
+      e === 0
+        ? s * m * 2 ** -24
+        : e === 31
+          ? m
+            ? Number.NaN
+            : s * Number.POSITIVE_INFINITY
+          : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return t;
+})();
+
+/** Decodes an entry to float32 values, written into `out` at `offset` (or a new array). */
+export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32Array {
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  const dst = out ?? new Float32Array(n);
+  const { bytes } = e;
+  const aligned = (size: number) => bytes.byteOffset % size === 0;
+  switch (e.dtype) {
+    case 'F32': {
+      if (aligned(4)) dst.set(new Float32Array(bytes.buffer, bytes.byteOffset, n), offset);
+      else dst.set(new Float32Array(bytes.slice().buffer), offset);
+      break;
+    }
+    case 'F16':
+    case 'BF16': {
+      const u16 = aligned(2)
+        ? new Uint16Array(bytes.buffer, bytes.byteOffset, n)
+        : new Uint16Array(bytes.slice().buffer);
+      if (e.dtype === 'F16') for (let x = 0; x < n; x++) dst[offset + x] = f16Table[u16[x]];
+      else {
+        const u32 = new Uint32Array(1);
+        const f32 = new Float32Array(u32.buffer);
+        for (let x = 0; x < n; x++) {
+          u32[0] = u16[x] << 16;
+          dst[offset + x] = f32[0];
+        }
+      }
+      break;
+    }
+    case 'F64': {
+      const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let x = 0; x < n; x++) dst[offset + x] = v.getFloat64(8 * x, true);
+      break;
+    }
+    default:
+      throw new CheckpointFormatError(e.file, `tensor ${e.name}: dtype ${e.dtype} is not a float type`);
+  }
+  return dst;
+}
+
+/** Sharded checkpoints: the `weight_map` of `model.safetensors.index.json` → the list of shard files. */
+export function shardFiles(
+  indexJson: string | Record<string, unknown>,
+  file = 'model.safetensors.index.json',
+): string[] {
+  let idx: Record<string, unknown>;
+  try {
+    idx = typeof indexJson === 'string' ? (JSON.parse(indexJson) as Record<string, unknown>) : indexJson;
+  } catch (e) {
+    throw new CheckpointFormatError(file, `not valid JSON (${(e as Error).message})`);
+  }
+  const map = idx.weight_map;
+  if (typeof map !== 'object' || map === null)
+    throw new CheckpointFormatError(file, 'has no weight_map object');
+  const files = [...new Set(Object.values(map as Record<string, unknown>))];
+  for (const f of files) {
+    if (typeof f !== 'string' || f.includes('..') || f.startsWith('/')) {
+      throw new CheckpointFormatError(file, `weight_map names an invalid file ${JSON.stringify(f)}`);
+    }
+  }
+  return (files as string[]).sort();
+}
+
+/** Writes float32 tensors as a safetensors buffer (tests, conversions). */
+export function writeSafetensorsF32(
+  tensors: Record<string, { shape: readonly number[]; data: Float32Array }>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  const names = Object.keys(tensors);
+  for (const name of names) {
+    const bytes = tensors[name].data.byteLength;
+    header[name] = { dtype: 'F32', shape: [...tensors[name].shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + json.length) % 8 !== 0) json += ' ';
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const name of names) {
+    const d = tensors[name].data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+    pos += d.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,245 @@
+/**
+ * From checkpoint tensors to the model's weights (spec §4). Both weight modes load into one
+ * layout, the fused one (fusing at load time: one projection per block for q/k/v/o, one for the
+ * two gates, one for the FFN gate and up projections — fewer, larger matmuls on every path).
+ * Missing tensors and wrong shapes throw typed errors naming the tensor.
+ */
+import type { XlstmConfig } from './config.js';
+import { MissingTensorError, TensorShapeError } from './errors.js';
+import { decodeEntry, type StEntry, type TensorStore } from './safetensors.js';
+
+/** A linear layer `y = x·Wᵀ + b`, W row-major `[out, in]`. */
+export interface Linear {
+  w: Float32Array;
+  b: Float32Array | null;
+  out: number;
+  in: number;
+}
+
+/** A norm's affine parameters (`b` only with use_bias). */
+export interface NormParams {
+  w: Float32Array;
+  b: Float32Array | null;
+}
+
+export interface BlockWeights {
+  normMlstm: NormParams;
+  /** rows: q (Dqk), k (Dqk), v (Dv), o-gate (Dv) */
+  qkvo: Linear;
+  /** rows: input gates (NH), forget gates (NH); always with a bias */
+  ifGate: Linear;
+  /** flat [Dv] */
+  multiheadNorm: NormParams;
+  outProj: Linear;
+  normFfn: NormParams;
+  /** rows: gate (F, through silu), up (F) */
+  upGateZ: Linear;
+  down: Linear;
+}
+
+export interface XlstmWeights {
+  /** [V, H] */
+  embedding: Float32Array;
+  blocks: BlockWeights[];
+  outNorm: Float32Array;
+  /** [V, H] */
+  lmHead: Float32Array;
+}
+
+/** Names the embedding may have (transformers, then NX-AI xLSTMLarge). */
+export const EMBEDDING_NAMES = ['backbone.embeddings.weight', 'embedding.weight'] as const;
+
+const shapeEq = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, x) => d === b[x]);
+
+class Loader {
+  constructor(private readonly store: TensorStore) {}
+
+  find(names: readonly string[]): StEntry | undefined {
+    for (const n of names) {
+      const e = this.store.tensors.get(n);
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  entry(
+    names: readonly string[],
+    shape: readonly number[],
+    alsoShapes: readonly (readonly number[])[] = [],
+  ): StEntry {
+    const e = this.find(names);
+    if (!e) throw new MissingTensorError(names[0], names.slice(1));
+    if (!shapeEq(e.shape, shape) && !alsoShapes.some((s) => shapeEq(e.shape, s))) {
+      throw new TensorShapeError(e.name, shape, e.shape);
+    }
+    return e;
+  }
+
+  get(
+    names: string | readonly string[],
+    shape: readonly number[],
+    alsoShapes: readonly (readonly number[])[] = [],
+  ) {
+    return decodeEntry(this.entry(typeof names === 'string' ? [names] : names, shape, alsoShapes));
+  }
+
+  /** Rows of several tensors stacked into one `[Σ rows, cols]` matrix. */
+  concat(parts: readonly { names: readonly string[]; rows: number }[], cols: number): Float32Array {
+    const total = parts.reduce((a, p) => a + p.rows, 0);
+    const out = new Float32Array(total * cols);
+    let off = 0;
+    for (const p of parts) {
+      const shape = cols === 1 ? [p.rows] : [p.rows, cols];
+      decodeEntry(this.entry(p.names, shape), out, off);
+      off += p.rows * cols;
+    }
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.store.tensors.has(name);
+  }
+}
+
+/** Loads and checks every tensor the config needs; fuses single-mode projections. */
+export function loadWeights(config: XlstmConfig, store: TensorStore): XlstmWeights {
+  const L = new Loader(store);
+  const { H, NH, Dqk, Dv, F, V, blocks: NB } = config.dims;
+  const bias = config.useBias;
+  const embedding = L.get(EMBEDDING_NAMES, [V, H]);
+  const blocks: BlockWeights[] = [];
+  for (let i = 0; i < NB; i++) {
+    const p = `backbone.blocks.${i}.`;
+    const m = `${p}mlstm_layer.`;
+    const norm = (name: string, n: number, withBias: boolean, also: number[][] = []): NormParams => ({
+      w: L.get(`${name}.weight`, [n], also),
+      b: withBias ? L.get(`${name}.bias`, [n], also) : null,
+    });
+    let qkvo: Linear;
+    let ifGate: Linear;
+    let upGateZ: Linear;
+    const qkvoRows = 2 * Dqk + 2 * Dv;
+    if (config.weightMode === 'fused') {
+      qkvo = {
+        w: L.get(`${m}qkv_opreact.weight`, [qkvoRows, H]),
+        b: bias ? L.get(`${m}qkv_opreact.bias`, [qkvoRows]) : null,
+        out: qkvoRows,
+        in: H,
+      };
+      ifGate = {
+        w: L.get(`${m}ifgate_preact.weight`, [2 * NH, H]),
+        b: L.get(`${m}ifgate_preact.bias`, [2 * NH]),
+        out: 2 * NH,
+        in: H,
+      };
+      upGateZ = {
+        w: L.get(`${p}ffn.proj_up_gate_z.weight`, [2 * F, H]),
+        b: bias ? L.get(`${p}ffn.proj_up_gate_z.bias`, [2 * F]) : null,
+        out: 2 * F,
+        in: H,
+      };
+    } else {
+      const qkv = (n: string, alt: string | null) => (alt ? [`${m}${n}`, `${m}${alt}`] : [`${m}${n}`]);
+      const names = [
+        { base: qkv('q', 'query'), rows: Dqk },
+        { base: qkv('k', 'key'), rows: Dqk },
+        { base: qkv('v', 'value'), rows: Dv },
+        { base: qkv('ogate_preact', null), rows: Dv },
+      ];
+      qkvo = {
+        w: L.concat(
+          names.map((n) => ({ names: n.base.map((b) => `${b}.weight`), rows: n.rows })),
+          H,
+        ),
+        b: bias
+          ? L.concat(
+              names.map((n) => ({ names: n.base.map((b) => `${b}.bias`), rows: n.rows })),
+              1,
+            )
+          : null,
+        out: qkvoRows,
+        in: H,
+      };
+      ifGate = {
+        w: L.concat(
+          [
+            { names: [`${m}igate_preact.weight`], rows: NH },
+            { names: [`${m}fgate_preact.weight`], rows: NH },
+          ],
+          H,
+        ),
+        b: L.concat(
+          [
+            { names: [`${m}igate_preact.bias`], rows: NH },
+            { names: [`${m}fgate_preact.bias`], rows: NH },
+          ],
+          1,
+        ),
+        out: 2 * NH,
+        in: H,
+      };
+      upGateZ = {
+        w: L.concat(
+          [
+            { names: [`${p}ffn.proj_up_gate.weight`], rows: F },
+            { names: [`${p}ffn.proj_up.weight`], rows: F },
+          ],
+          H,
+        ),
+        b: bias
+          ? L.concat(
+              [
+                { names: [`${p}ffn.proj_up_gate.bias`], rows: F },
+                { names: [`${p}ffn.proj_up.bias`], rows: F },
+              ],
+              1,
+            )
+          : null,
+        out: 2 * F,
+        in: H,
+      };
+    }
+    const lin = (name: string, out: number, inn: number): Linear => ({
+      w: L.get(`${name}.weight`, [out, inn]),
+      b: bias ? L.get(`${name}.bias`, [out]) : null,
+      out,
+      in: inn,
+    });
+    blocks.push({
+      normMlstm: norm(`${p}norm_mlstm`, H, bias),
+      qkvo,
+      ifGate,
+      // the multi-head norm weight may be stored as [NH, dv] (NX-AI): flattened
+      multiheadNorm: norm(`${m}multihead_norm`, Dv, bias, [[NH, Dv / NH]]),
+      outProj: lin(`${m}out_proj`, H, Dv),
+      normFfn: norm(`${p}norm_ffn`, H, bias),
+      upGateZ,
+      down: lin(`${p}ffn.proj_down`, H, F),
+    });
+  }
+  const outNorm = L.get('backbone.out_norm.weight', [H]);
+  const lmHead =
+    config.tieWordEmbeddings && !L.has('lm_head.weight') ? embedding : L.get('lm_head.weight', [V, H]);
+  return { embedding, blocks, outNorm, lmHead };
+}
+
+/** Number of parameters held (tied lm_head counted once). */
+export function countParameters(w: XlstmWeights): number {
+  let n = w.embedding.length + w.outNorm.length + (w.lmHead === w.embedding ? 0 : w.lmHead.length);
+  for (const b of w.blocks) {
+    for (const p of [
+      b.normMlstm,
+      b.qkvo,
+      b.ifGate,
+      b.multiheadNorm,
+      b.outProj,
+      b.normFfn,
+      b.upGateZ,
+      b.down,
+    ]) {
+      n += p.w.length + (p.b?.length ?? 0);
+    }
+  }
+  return n;
+}

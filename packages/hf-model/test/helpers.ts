@@ -1,0 +1,77 @@
+/**
+ * Test helpers: the tiny xLSTM fixtures of `<repo>/fixtures/xlstm-tiny/` (transformers 5.17.0
+ * outputs for random tiny models, see its README.txt) and small comparison utilities.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Tensor } from '@mlstm/core-reference';
+import { readSafetensors } from '@mlstm/core-reference/testing';
+
+export type Variant = 'single' | 'fused';
+
+export function fixtureRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const c = join(dir, 'fixtures', 'xlstm-tiny');
+    if (existsSync(join(c, 'single', 'fixtures.json'))) return c;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('fixtures/xlstm-tiny not found above the test folder');
+    dir = parent;
+  }
+}
+
+export const modelDir = (v: Variant) => join(fixtureRoot(), v, 'model');
+
+export interface TinyFixture {
+  tensors: Record<string, Tensor>;
+  json: {
+    checks: Record<string, unknown>;
+    tokenizer_cases: { index: number; text: string; ids: number[]; decoded: string }[];
+    chunk_size: number;
+    split_at: number;
+  };
+}
+
+const cache = new Map<Variant, TinyFixture>();
+
+export function loadFixture(v: Variant): TinyFixture {
+  let f = cache.get(v);
+  if (!f) {
+    const dir = join(fixtureRoot(), v);
+    f = {
+      tensors: readSafetensors(readFileSync(join(dir, 'fixtures.safetensors'))).tensors,
+      json: JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')),
+    };
+    cache.set(v, f);
+  }
+  return f;
+}
+
+/** Rows of an integer id tensor `[B, L]`. */
+export function idsOf(t: Tensor): number[][] {
+  const [B, L] = t.shape;
+  return Array.from({ length: B }, (_, b) =>
+    Array.from(t.data.subarray(b * L, (b + 1) * L), (x) => Math.round(x)),
+  );
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let x = 0; x < a.length; x++) {
+    const d = Math.abs(a[x] - b[x]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
+  }
+  return m;
+}
+
+/** max |a − b| / (max |b| + tiny): a relative error on the tensor's scale. */
+export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let x = 0; x < b.length; x++) s = Math.max(s, Math.abs(b[x]));
+  return maxAbsDiff(a, b) / (s + 1e-12);
+}
+
+export const CASES = ['len1', 'len7', 'len16', 'len37', 'len64', 'batch2_len21', 'text'] as const;
+export const GEN_PROMPTS = ['len7', 'len37', 'text'] as const;
