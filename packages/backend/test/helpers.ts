@@ -24,9 +24,10 @@ export function relErr(a: Tensor, e: Tensor): number {
 /** Asserts `|a − e| ≤ tol · max|e|` element-wise, with a readable message. */
 export function expectClose(a: Tensor, e: Tensor, tol: number, label: string): number {
   const r = relErr(a, e);
-  expect(r, `${label}: max|Δ|/max|expected| = ${r.toExponential(2)} > ${tol.toExponential(2)}`).toBeLessThanOrEqual(
-    tol,
-  );
+  expect(
+    r,
+    `${label}: max|Δ|/max|expected| = ${r.toExponential(2)} > ${tol.toExponential(2)}`,
+  ).toBeLessThanOrEqual(tol);
   return r;
 }
 

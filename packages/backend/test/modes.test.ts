@@ -56,7 +56,9 @@ describe.each(Object.entries(KINDS))('%s kernels', (kind, { config, tol }) => {
       const refG = mlstmChunkwiseBackward({ ...x, dh, chunkSize: S });
       expectClose(r.h, ref.h, tol, 'h');
       for (const key of GRADS) {
-        expect([...g[key].shape]).toEqual([...x[key === 'dq' ? 'q' : key === 'dk' ? 'k' : key === 'dv' ? 'v' : key === 'di' ? 'i' : 'f'].shape]);
+        expect([...g[key].shape]).toEqual([
+          ...x[key === 'dq' ? 'q' : key === 'dk' ? 'k' : key === 'dv' ? 'v' : key === 'di' ? 'i' : 'f'].shape,
+        ]);
         expectClose(g[key], refG[key], tol, key);
       }
       await expect(r.backward(dh)).rejects.toThrow(/one call per forward/);
@@ -98,7 +100,7 @@ describe.each(Object.entries(KINDS))('%s kernels', (kind, { config, tol }) => {
       let off = 0;
       for (const p of hs) {
         const len = p.shape[2] * 16;
-        joined.set(p.data.subarray(h * len, (h + 1) * len), (h * S) * 16 + off);
+        joined.set(p.data.subarray(h * len, (h + 1) * len), h * S * 16 + off);
         off += len;
       }
     }
@@ -126,7 +128,8 @@ describe.each(Object.entries(KINDS))('%s kernels', (kind, { config, tol }) => {
 
 describe('GpuTensor inputs', () => {
   const gpuConfig = KINDS.webgpu.config;
-  const up = (x: Record<string, Tensor>) => Object.fromEntries(Object.entries(x).map(([k, t]) => [k, upload(ctx, t)]));
+  const up = (x: Record<string, Tensor>) =>
+    Object.fromEntries(Object.entries(x).map(([k, t]) => [k, upload(ctx, t)]));
 
   it('no GPU memory leak: train_with_padding forward + backward, then inference with states (liveBytes back to start)', async () => {
     const S = 40;
@@ -136,7 +139,10 @@ describe('GpuTensor inputs', () => {
     const start = ctx.pool.stats.liveBytes;
     const g = up(x);
     const gdh = upload(ctx, dh);
-    const b = new MlstmBackend({ ...gpuConfig, mode: 'train_with_padding', chunkSize: 16, returnLastStates: false }, { device: ctx });
+    const b = new MlstmBackend(
+      { ...gpuConfig, mode: 'train_with_padding', chunkSize: 16, returnLastStates: false },
+      { device: ctx },
+    );
     const r = await b.train({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f });
     const grads = await r.backward(gdh);
     const ref = mlstmChunkwiseBackward({ ...x, dh, chunkSize: S });
@@ -150,7 +156,12 @@ describe('GpuTensor inputs', () => {
     const ri = await bi.inference({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f });
     const one = (t: TensorLike, d: number) => ctx.zeros(d ? [1, 2, 1, d] : [1, 2, 1]);
     const tok = { q: one(g.q, 16), k: one(g.k, 16), v: one(g.v, 16), i: one(g.i, 0), f: one(g.f, 0) };
-    const rs = await bi.inference({ ...tok, cInitial: ri.lastStates.c, nInitial: ri.lastStates.n, mInitial: ri.lastStates.m });
+    const rs = await bi.inference({
+      ...tok,
+      cInitial: ri.lastStates.c,
+      nInitial: ri.lastStates.n,
+      mInitial: ri.lastStates.m,
+    });
     for (const t of [
       r.h,
       ...Object.values(grads),
@@ -174,7 +185,9 @@ describe('GpuTensor inputs', () => {
   it('GpuTensor inputs without a device: typed error naming "device"', async () => {
     const g = up(inputs(1, 16));
     const b = new MlstmBackend({ ...gpuConfig, chunkSize: 16 });
-    await expect(b.forward({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f })).rejects.toMatchObject({ argument: 'device' });
+    await expect(b.forward({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f })).rejects.toMatchObject({
+      argument: 'device',
+    });
     for (const t of Object.values(g)) t.release();
   });
 });
