@@ -39,7 +39,7 @@ function inputs(seed: number, S: number, B = 1, NH = 2, DHQK = 16, DHHV = 16) {
   return { q: f32(x.q), k: f32(x.k), v: f32(x.v), i: f32(x.i), f: f32(x.f) };
 }
 
-describe.each(Object.entries(KINDS))('%s kernels', (kind, { config, tol }) => {
+describe.each(Object.entries(KINDS))('%s kernels', (_kind, { config, tol }) => {
   for (const S of [37, 100]) {
     it(`train_with_padding, S = ${S} (chunk 16): h and gradients vs core-reference, padding stripped`, async () => {
       const x = inputs(S, S);
@@ -154,7 +154,7 @@ describe('GpuTensor inputs', () => {
     // inference: 40 = 32 + 8 → chunkwise 32, then the sequence kernel for 8, plus one step
     const bi = new MlstmBackend({ ...gpuConfig, mode: 'inference', chunkSize: 32 }, { device: ctx });
     const ri = await bi.inference({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f });
-    const one = (t: TensorLike, d: number) => ctx.zeros(d ? [1, 2, 1, d] : [1, 2, 1]);
+    const one = (_t: TensorLike, d: number) => ctx.zeros(d ? [1, 2, 1, d] : [1, 2, 1]);
     const tok = { q: one(g.q, 16), k: one(g.k, 16), v: one(g.v, 16), i: one(g.i, 0), f: one(g.f, 0) };
     const rs = await bi.inference({
       ...tok,
