@@ -374,8 +374,7 @@ export class MlstmBackend {
       ownStates = true;
     };
     const finish = (h: TensorLike): MlstmInferenceResult<TensorLike> => {
-      let s = states!;
-      if (!ownStates) s = { c: s.c, n: s.n, m: s.m }; // S ≥ 1 always replaces the states; defensive
+      let s = states!; // S ≥ 1: always the states after the last piece (owned by the caller now)
       if (!isGpu(s.c)) {
         s = {
           c: toStateDtype(s.c as Tensor, inferenceStateDtype),
