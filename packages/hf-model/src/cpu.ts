@@ -87,6 +87,8 @@ export function forwardCpu(
     const gates = linear(a, T, blk.ifGate);
     const P = 2 * Dqk + 2 * Dv;
     if (s) {
+      s(`${pre}mlstm_layer.qkv_opreact`, proj, [B, S, P]);
+      s(`${pre}mlstm_layer.ifgate_preact`, gates, [B, S, 2 * NH]);
       const cols = (off: number, n: number) => {
         const o = new Float64Array(T * n);
         for (let r = 0; r < T; r++) for (let c = 0; c < n; c++) o[r * n + c] = proj[r * P + off + c];
@@ -192,6 +194,7 @@ export function forwardCpu(
       }
     }
     if (s) {
+      s(`${pre}ffn.proj_up_gate_z`, u, [B, S, 2 * F]);
       const half = (off: number) => {
         const o = new Float64Array(T * F);
         for (let r = 0; r < T; r++) for (let c = 0; c < F; c++) o[r * F + c] = u[r * 2 * F + off + c];

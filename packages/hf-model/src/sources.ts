@@ -21,7 +21,8 @@ export interface FileCache {
 
 /** Files handed over directly, by file name (`config.json`, `model.safetensors`, ...). */
 export interface InMemoryFiles {
-  files: Record<string, ArrayBuffer | Uint8Array | Blob>;
+  /** file contents; text files may be given as strings */
+  files: Record<string, ArrayBuffer | Uint8Array | Blob | string>;
 }
 
 /** A folder path (Node), an http(s) URL of a folder, a Hugging Face repo id, or in-memory files. */
@@ -55,7 +56,8 @@ export interface FileReader {
 
 const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
 
-async function toBytes(x: ArrayBuffer | Uint8Array | Blob): Promise<Uint8Array> {
+async function toBytes(x: ArrayBuffer | Uint8Array | Blob | string): Promise<Uint8Array> {
+  if (typeof x === 'string') return new TextEncoder().encode(x);
   if (x instanceof Uint8Array) return x;
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   return new Uint8Array(await x.arrayBuffer());
@@ -76,7 +78,7 @@ class MemoryReader implements FileReader {
     const sizes = names.map((n) => {
       const f = this.files[n];
       if (f === undefined) throw new ModelSourceError(n, 'not among the files given');
-      return f instanceof Blob ? f.size : f.byteLength;
+      return typeof f === 'string' ? f.length : f instanceof Blob ? f.size : f.byteLength;
     });
     const total = sizes.reduce((a, b) => a + b, 0);
     let loaded = 0;

@@ -75,3 +75,40 @@ export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export const CASES = ['len1', 'len7', 'len16', 'len37', 'len64', 'batch2_len21', 'text'] as const;
 export const GEN_PROMPTS = ['len7', 'len37', 'text'] as const;
+
+/** The tensors of a fixture checkpoint as float32 (for building modified checkpoints in memory). */
+export async function checkpointTensors(
+  v: Variant,
+): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+  const { decodeEntry, parseSafetensorsFile } = await import('../src/index.js');
+  const store = parseSafetensorsFile(readFileSync(join(modelDir(v), 'model.safetensors')));
+  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [k, e] of store.tensors) out[k] = { shape: e.shape, data: decodeEntry(e) };
+  return out;
+}
+
+export function configJson(v: Variant): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(modelDir(v), 'config.json'), 'utf8'));
+}
+
+/** Names of every bias a use_bias=True checkpoint has (spec §4) with their lengths. */
+export function biasNames(blocks: number, dims: { H: number; Dqk: number; Dv: number; F: number }) {
+  const out: [string, number][] = [];
+  for (let i = 0; i < blocks; i++) {
+    const p = `backbone.blocks.${i}.`;
+    out.push(
+      [`${p}mlstm_layer.q.bias`, dims.Dqk],
+      [`${p}mlstm_layer.k.bias`, dims.Dqk],
+      [`${p}mlstm_layer.v.bias`, dims.Dv],
+      [`${p}mlstm_layer.ogate_preact.bias`, dims.Dv],
+      [`${p}mlstm_layer.out_proj.bias`, dims.H],
+      [`${p}mlstm_layer.multihead_norm.bias`, dims.Dv],
+      [`${p}norm_mlstm.bias`, dims.H],
+      [`${p}norm_ffn.bias`, dims.H],
+      [`${p}ffn.proj_up_gate.bias`, dims.F],
+      [`${p}ffn.proj_up.bias`, dims.F],
+      [`${p}ffn.proj_down.bias`, dims.H],
+    );
+  }
+  return out;
+}
