@@ -36,3 +36,31 @@ describe('device', () => {
     expect(() => ctx.upload([1, 2, 3], [4])).toThrow(/data: expected 4 elements/);
   });
 });
+
+describe('GPU timing', () => {
+  it('measures every submitted pass with timestamp-query (a typed error without the feature)', async () => {
+    if (!ctx.features.timestampQuery) {
+      expect(() => ctx.beginGpuTiming()).toThrow(KernelArgumentError);
+      return;
+    }
+    const pipeline = ctx.pipeline(
+      'test:busy',
+      () => `@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) {
+  var a = x[g.x];
+  for (var r = 0u; r < 2000u; r++) { a = fma(a, 0.999, 0.001); }
+  x[g.x] = a;
+}`,
+      ['uniform', 'rw'],
+    );
+    const buf = ctx.zeros([64 * 64]);
+    ctx.beginGpuTiming(8);
+    for (let r = 0; r < 3; r++) ctx.batch().dispatch(pipeline, [buf], new ArrayBuffer(16), [64]).submit();
+    const times = await ctx.endGpuTiming();
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t).toBeGreaterThan(0);
+    const x = await ctx.read(buf);
+    expect(x[0]).toBeCloseTo(1 - 0.999 ** 6000, 4); // three passes of 2000 steps each
+    buf.release();
+  });
+});

@@ -191,10 +191,14 @@ export class DispatchBatch {
     return t;
   }
 
-  /** Encodes and submits everything; optional timestamp writes at the pass begin/end. */
+  /**
+   * Encodes and submits everything; optional timestamp writes at the pass begin/end (by default
+   * those of an active {@link GpuContext.beginGpuTiming} session).
+   */
   submit(timestampWrites?: GPUComputePassTimestampWrites): void {
     const { device } = this.ctx;
     this.ctx.throwIfLost();
+    timestampWrites ??= this.ctx.nextTimestampWrites();
     const align = device.limits.minUniformBufferOffsetAlignment;
     const slots = this.pending.map((d) => (d.params ? Math.ceil(d.params.byteLength / align) * align : 0));
     const total = slots.reduce((a, b) => a + b, 0);
@@ -492,6 +496,66 @@ export class GpuContext {
     } finally {
       if (!this.lostInfo) this.pool.release(staging);
     }
+  }
+
+  private timing: { querySet: GPUQuerySet; capacity: number; used: number } | null = null;
+
+  /**
+   * Starts measuring GPU time with `timestamp-query`: every batch submitted until
+   * {@link endGpuTiming} writes timestamps at the beginning and end of its compute pass.
+   * Throws if the device has no `timestamp-query` (fall back to wall-clock + `sync()`).
+   */
+  beginGpuTiming(maxPasses = 256): void {
+    if (!this.features.timestampQuery) {
+      throw new KernelArgumentError('timestamp-query', 'an adapter with the timestamp-query feature', 'none');
+    }
+    if (this.timing) this.timing.querySet.destroy();
+    const capacity = 2 * maxPasses;
+    this.timing = {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }),
+      capacity,
+      used: 0,
+    };
+  }
+
+  /** @internal the timestamp writes of the next pass while timing (undefined otherwise or when full). */
+  nextTimestampWrites(): GPUComputePassTimestampWrites | undefined {
+    const t = this.timing;
+    if (!t || t.used + 2 > t.capacity) return undefined;
+    const w = { querySet: t.querySet, beginningOfPassWriteIndex: t.used, endOfPassWriteIndex: t.used + 1 };
+    t.used += 2;
+    return w;
+  }
+
+  /**
+   * Ends a timing session: the GPU time in milliseconds of every measured compute pass (one per
+   * submitted batch), in submission order.
+   */
+  async endGpuTiming(): Promise<number[]> {
+    const t = this.timing;
+    if (!t) throw new Error('endGpuTiming: no timing session (call beginGpuTiming first)');
+    this.timing = null;
+    if (t.used === 0) {
+      t.querySet.destroy();
+      return [];
+    }
+    const bytes = t.used * 8;
+    const resolve = this.pool.acquire(bytes, 0x200 /* QUERY_RESOLVE */ | 0x04 /* COPY_SRC */, 'timestamps');
+    const staging = this.pool.acquire(bytes, 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, 'timestamps-read');
+    const enc = this.device.createCommandEncoder();
+    enc.resolveQuerySet(t.querySet, 0, t.used, resolve, 0);
+    enc.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(0x0001, 0, bytes);
+    const ts = new BigInt64Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    this.pool.release(resolve);
+    this.pool.release(staging);
+    t.querySet.destroy();
+    this.throwIfErrors();
+    const out: number[] = [];
+    for (let x = 0; x + 1 < t.used; x += 2) out.push(Number(ts[x + 1] - ts[x]) / 1e6);
+    return out;
   }
 
   /** A new batch of dispatches (see {@link DispatchBatch}). */
