@@ -191,18 +191,49 @@ export class MlstmBackend {
     return needGpu ? this.getDevice() : undefined;
   }
 
+  /**
+   * Checks the shapes of q, k, v, i, f and of the initial states (all or none) before anything is
+   * sliced or padded; throws {@link MlstmArgumentError} naming the argument.
+   */
   private static dims(args: MlstmBackendForwardArgs, context: string) {
-    const q = args.q as TensorLike | undefined;
-    if (!q || !Array.isArray(q.shape) || q.shape.length !== 4) {
+    const fmt = (s: readonly number[]) => `(${s.join(', ')})`;
+    const shapeOf = (name: string, t: unknown): readonly number[] => {
+      const shape = (t as TensorLike | undefined)?.shape;
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+        throw new MlstmArgumentError(name, 'a tensor (CPU tensor or GpuTensor)', String(t), context);
+      }
+      return shape;
+    };
+    const expectShape = (name: string, t: unknown, want: number[], dims: string) => {
+      const got = shapeOf(name, t);
+      if (got.length !== want.length || got.some((d, x) => d !== want[x]))
+        throw new MlstmArgumentError(name, `shape ${dims} = ${fmt(want)}`, `shape ${fmt(got)}`, context);
+    };
+    const qs = shapeOf('q', args.q);
+    if (qs.length !== 4)
+      throw new MlstmArgumentError('q', 'shape (B, NH, S, DHQK)', `shape ${fmt(qs)}`, context);
+    const [B, NH, S, DHQK] = qs;
+    expectShape('k', args.k, [B, NH, S, DHQK], '(B, NH, S, DHQK)');
+    const DHHV = shapeOf('v', args.v)[3];
+    expectShape('v', args.v, [B, NH, S, DHHV], '(B, NH, S, DHHV)');
+    expectShape('i', args.i, [B, NH, S], '(B, NH, S)');
+    expectShape('f', args.f, [B, NH, S], '(B, NH, S)');
+    const names = ['cInitial', 'nInitial', 'mInitial'] as const;
+    const given = names.filter((n) => args[n] != null);
+    if (given.length > 0 && given.length < 3) {
+      const missing = names.find((n) => args[n] == null)!;
       throw new MlstmArgumentError(
-        'q',
-        'a tensor of shape (B, NH, S, DHQK)',
-        q?.shape ? `shape (${q.shape.join(', ')})` : String(q),
+        missing,
+        'all of cInitial, nInitial, mInitial or none',
+        'undefined',
         context,
       );
     }
-    const [B, NH, S, DHQK] = q.shape;
-    const DHHV = (args.v as TensorLike | undefined)?.shape?.[3] ?? 0;
+    if (given.length === 3) {
+      expectShape('cInitial', args.cInitial, [B, NH, DHQK, DHHV], '(B, NH, DHQK, DHHV)');
+      expectShape('nInitial', args.nInitial, [B, NH, DHQK], '(B, NH, DHQK)');
+      expectShape('mInitial', args.mInitial, [B, NH, 1], '(B, NH, 1)');
+    }
     return { B, NH, S, DHQK, DHHV };
   }
 
@@ -338,8 +369,7 @@ export class MlstmBackend {
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
-    const { B, NH, S, DHQK } = MlstmBackend.dims(args, context);
-    const DHHV = (args.v as TensorLike).shape[3];
+    const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
     const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
     const step = getMlstmStepKernel(stepKernel);
     const loop = getMlstmSequenceKernel(sequenceKernel);
@@ -351,16 +381,7 @@ export class MlstmBackend {
     const gpuIn = isGpu(args.q);
     const dtype =
       !gpuIn && ctx ? gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16) : undefined;
-    const given = args.cInitial != null || args.nInitial != null || args.mInitial != null;
-    if (given && (args.cInitial == null || args.nInitial == null || args.mInitial == null)) {
-      const missing = args.cInitial == null ? 'cInitial' : args.nInitial == null ? 'nInitial' : 'mInitial';
-      throw new MlstmArgumentError(
-        missing,
-        'all of cInitial, nInitial, mInitial or none',
-        'undefined',
-        context,
-      );
-    }
+    const given = args.cInitial != null; // all or none (checked by dims)
     // states we own (GPU: released when replaced); the caller's initial states are never released
     let states: { c: TensorLike; n: TensorLike; m: TensorLike } | undefined = given
       ? { c: args.cInitial!, n: args.nInitial!, m: args.mInitial! }

@@ -182,6 +182,23 @@ describe('GpuTensor inputs', () => {
     expect(ctx.pool.stats.liveBytes).toBe(start);
   });
 
+  it('bad shapes and partial initial states: MlstmArgumentError naming the argument, before any GPU work', async () => {
+    const x = inputs(1, 16);
+    const b = new MlstmBackend({ ...gpuConfig, mode: 'inference', chunkSize: 16 }, { device: ctx });
+    const before = ctx.pool.stats.liveBytes;
+    const c0 = { shape: [1, 2, 16, 16], data: new Float32Array(512) };
+    const cBad = { shape: [1, 2, 16, 8], data: new Float32Array(256) };
+    const n0 = { shape: [1, 2, 16], data: new Float32Array(32) };
+    const m0 = { shape: [1, 2, 1], data: new Float32Array(2) };
+    await expect(b.forward({ ...x, k: inputs(1, 15).k })).rejects.toMatchObject({ argument: 'k' });
+    await expect(b.forward({ ...x, f: inputs(1, 15).f })).rejects.toMatchObject({ argument: 'f' });
+    await expect(b.forward({ ...x, cInitial: c0 })).rejects.toMatchObject({ argument: 'nInitial' });
+    await expect(
+      b.forward({ ...x, mode: 'train', cInitial: cBad, nInitial: n0, mInitial: m0 }),
+    ).rejects.toMatchObject({ argument: 'cInitial' });
+    expect(ctx.pool.stats.liveBytes).toBe(before);
+  });
+
   it('GpuTensor inputs without a device: typed error naming "device"', async () => {
     const g = up(inputs(1, 16));
     const b = new MlstmBackend({ ...gpuConfig, chunkSize: 16 });
