@@ -22,7 +22,10 @@ export {
   XlstmConfigError,
 } from './errors.js';
 export {
+  type ByteSource,
+  chunkedSource,
   decodeEntry,
+  memorySource,
   mergeStores,
   parseSafetensorsFile,
   shardFiles,
@@ -38,6 +41,7 @@ export {
   type Linear,
   loadWeights,
   type NormParams,
+  WeightLoader,
   type XlstmWeights,
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';
@@ -48,6 +52,7 @@ export {
   cacheApiCache,
   type FileCache,
   type FileReader,
+  fileSource,
   folderCache,
   type InMemoryFiles,
   type LoadProgress,

@@ -12,7 +12,7 @@ import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from 
 import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
 import { XlstmTokenizer } from './tokenizer.js';
-import { loadWeights, type XlstmWeights } from './weights.js';
+import { loadWeights, WeightLoader, type XlstmWeights } from './weights.js';
 
 export type DeviceKind = 'cpu' | 'webgpu';
 
@@ -125,7 +125,8 @@ function abortError(signal: AbortSignal): unknown {
 
 export class XlstmForCausalLM {
   readonly config: XlstmConfig;
-  readonly weights: XlstmWeights;
+  /** the decoded weights (CPU path only; on WebGPU they live on the GPU and this is null) */
+  readonly weights: XlstmWeights | null;
   readonly tokenizer: XlstmTokenizer | null;
   readonly device: DeviceKind;
   /** stop ids from generation_config.json / config (informational; see `GenerateOptions.stopTokens`) */
@@ -134,7 +135,7 @@ export class XlstmForCausalLM {
 
   private constructor(
     config: XlstmConfig,
-    weights: XlstmWeights,
+    weights: XlstmWeights | null,
     tokenizer: XlstmTokenizer | null,
     gpu: GpuEngine | null,
     eos: number[],
@@ -159,7 +160,20 @@ export class XlstmForCausalLM {
     const indexText = await reader.text('model.safetensors.index.json');
     const files = indexText ? shardFiles(indexText) : ['model.safetensors'];
     const buffers = await reader.binaries(files);
-    const store = mergeStores(buffers.map((b, x) => parseSafetensorsFile(b, files[x])));
+    try {
+      const store = mergeStores(buffers.map((b, x) => parseSafetensorsFile(b, files[x])));
+      return await XlstmForCausalLM.fromStoreAndFiles(config, store, opts, reader);
+    } finally {
+      for (const b of buffers) b.close?.();
+    }
+  }
+
+  private static async fromStoreAndFiles(
+    config: XlstmConfig,
+    store: TensorStore,
+    opts: LoadOptions,
+    reader: Awaited<ReturnType<typeof openSource>>,
+  ): Promise<XlstmForCausalLM> {
     let tokenizer: XlstmTokenizer | null = null;
     if (opts.tokenizer !== false) {
       const tj = await reader.text('tokenizer.json');
@@ -187,20 +201,19 @@ export class XlstmForCausalLM {
     eos?: number[],
   ): Promise<XlstmForCausalLM> {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
-    const weights = loadWeights(cfg, store);
+    const loader = new WeightLoader(cfg, store);
+    loader.validate(); // typed errors before anything is decoded or uploaded
     let gpu: GpuEngine | null = null;
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, weights, {
-          ctx: opts.gpu,
-          weightDtype: opts.weightDtype ?? 'auto',
-        });
+        gpu = await GpuEngine.create(cfg, loader, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
       }
     }
+    const weights = gpu ? null : loadWeights(cfg, store);
     return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId);
   }
 
@@ -310,7 +323,7 @@ export class XlstmForCausalLM {
       cache.seqlenOffset += S;
       return r.logits;
     }
-    const r = forwardCpu(this.config, this.weights, ids, B, S, cache.states as CpuStates | null, {
+    const r = forwardCpu(this.config, this.weights!, ids, B, S, cache.states as CpuStates | null, {
       lastOnly,
       sink,
     });

@@ -24,10 +24,76 @@ export interface StEntry {
   name: string;
   dtype: StDtype;
   shape: number[];
-  /** raw little-endian bytes */
-  bytes: Uint8Array;
+  /** raw little-endian bytes (read on demand: a file source reads them from disk now) */
+  bytes(): Uint8Array;
+  byteLength: number;
   /** file it came from (error messages) */
   file: string;
+}
+
+/**
+ * Random access to the bytes of one file without holding it in one buffer: a whole buffer, the
+ * chunks of a download, or a file on disk (Node; files over 2 GiB cannot be `readFile`d).
+ */
+export interface ByteSource {
+  readonly byteLength: number;
+  /** `length` bytes from `offset` (a view when possible, else a copy) */
+  read(offset: number, length: number): Uint8Array;
+  /** releases a file handle (sources over buffers need nothing) */
+  close?(): void;
+}
+
+/** A source over one buffer. */
+export function memorySource(buffer: ArrayBuffer | Uint8Array): ByteSource {
+  const u8 = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+  return {
+    byteLength: u8.byteLength,
+    read: (offset, length) => u8.subarray(offset, offset + length),
+  };
+}
+
+/** A source over the chunks of a download (no concatenation into one huge buffer). */
+export function chunkedSource(chunks: readonly Uint8Array[]): ByteSource {
+  if (chunks.length === 1) return memorySource(chunks[0]);
+  const starts: number[] = [];
+  let total = 0;
+  for (const c of chunks) {
+    starts.push(total);
+    total += c.byteLength;
+  }
+  const find = (offset: number) => {
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  return {
+    byteLength: total,
+    read(offset, length) {
+      let c = find(offset);
+      const inner = offset - starts[c];
+      if (inner + length <= chunks[c].byteLength) return chunks[c].subarray(inner, inner + length);
+      const out = new Uint8Array(length);
+      let done = 0;
+      let pos = inner;
+      while (done < length) {
+        const take = Math.min(length - done, chunks[c].byteLength - pos);
+        out.set(chunks[c].subarray(pos, pos + take), done);
+        done += take;
+        c++;
+        pos = 0;
+      }
+      return out;
+    },
+  };
+}
+
+function asSource(x: ArrayBuffer | Uint8Array | ByteSource): ByteSource {
+  return x instanceof Uint8Array || x instanceof ArrayBuffer ? memorySource(x) : x;
 }
 
 /** Every tensor of a checkpoint by name, plus the header metadata of each file. */
@@ -36,24 +102,25 @@ export interface TensorStore {
   metadata: Record<string, string>;
 }
 
-/** Parses one `.safetensors` buffer into entries (the bytes are views into `buffer`). */
+/**
+ * Parses one `.safetensors` file (a buffer or a {@link ByteSource}) into entries; only the
+ * header is read now, each tensor's bytes when it is decoded.
+ */
 export function parseSafetensorsFile(
-  buffer: ArrayBuffer | Uint8Array,
+  buffer: ArrayBuffer | Uint8Array | ByteSource,
   file = 'model.safetensors',
 ): TensorStore {
-  const u8 = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
-  if (u8.byteLength < 8) throw new CheckpointFormatError(file, 'shorter than the 8-byte header length');
-  const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (8 + headerLen > u8.byteLength) {
-    throw new CheckpointFormatError(
-      file,
-      `header length ${headerLen} exceeds the file size ${u8.byteLength}`,
-    );
+  const src = asSource(buffer);
+  const size = src.byteLength;
+  if (size < 8) throw new CheckpointFormatError(file, 'shorter than the 8-byte header length');
+  const lenBytes = src.read(0, 8);
+  const headerLen = Number(new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true));
+  if (8 + headerLen > size) {
+    throw new CheckpointFormatError(file, `header length ${headerLen} exceeds the file size ${size}`);
   }
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(src.read(8, headerLen))) as Record<string, unknown>;
   } catch (e) {
     throw new CheckpointFormatError(file, `header is not valid JSON (${(e as Error).message})`);
   }
@@ -75,7 +142,7 @@ export function parseSafetensorsFile(
       !Number.isInteger(start) ||
       !Number.isInteger(end) ||
       end - start !== n * BYTES[t.dtype] ||
-      base + end > u8.byteLength
+      base + end > size
     ) {
       throw new CheckpointFormatError(file, `tensor ${name} has inconsistent data_offsets`);
     }
@@ -83,7 +150,8 @@ export function parseSafetensorsFile(
       name,
       dtype: t.dtype,
       shape: [...t.shape],
-      bytes: u8.subarray(base + start, base + end),
+      byteLength: end - start,
+      bytes: () => src.read(base + start, end - start),
       file,
     });
   }
@@ -127,7 +195,7 @@ const f16Table = (() => {
 export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32Array {
   const n = e.shape.reduce((a, b) => a * b, 1);
   const dst = out ?? new Float32Array(n);
-  const { bytes } = e;
+  const bytes = e.bytes();
   const aligned = (size: number) => bytes.byteOffset % size === 0;
   switch (e.dtype) {
     case 'F32': {

@@ -4,6 +4,7 @@
  * holds (`ArrayBuffer`, `Uint8Array`, `Blob`/`File`).
  */
 import { ModelSourceError } from './errors.js';
+import { type ByteSource, chunkedSource, memorySource } from './safetensors.js';
 
 /** Progress of the weight download / read: bytes done and total across every file. */
 export interface LoadProgress {
@@ -15,8 +16,9 @@ export interface LoadProgress {
 
 /** A key/value store for downloaded files (keyed by URL). */
 export interface FileCache {
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, data: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | ByteSource | null>;
+  /** stores a file given as its chunks (in order) */
+  put(key: string, chunks: readonly Uint8Array[]): Promise<void>;
 }
 
 /** Files handed over directly, by file name (`config.json`, `model.safetensors`, ...). */
@@ -50,8 +52,8 @@ export interface FileReader {
   readonly description: string;
   /** the text of a small file, or null if it does not exist */
   text(name: string): Promise<string | null>;
-  /** several (large) files, with progress over all of them */
-  binaries(names: readonly string[]): Promise<Uint8Array[]>;
+  /** several (large) files, with progress over all of them (read lazily where the source allows) */
+  binaries(names: readonly string[]): Promise<ByteSource[]>;
 }
 
 const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
@@ -74,7 +76,7 @@ class MemoryReader implements FileReader {
     return f === undefined ? null : new TextDecoder().decode(await toBytes(f));
   }
   async binaries(names: readonly string[]) {
-    const out: Uint8Array[] = [];
+    const out: ByteSource[] = [];
     const sizes = names.map((n) => {
       const f = this.files[n];
       if (f === undefined) throw new ModelSourceError(n, 'not among the files given');
@@ -83,7 +85,7 @@ class MemoryReader implements FileReader {
     const total = sizes.reduce((a, b) => a + b, 0);
     let loaded = 0;
     for (const [x, n] of names.entries()) {
-      out.push(await toBytes(this.files[n]));
+      out.push(memorySource(await toBytes(this.files[n])));
       loaded += sizes[x];
       this.opts.onProgress?.({ file: n, loaded, total });
     }
@@ -113,28 +115,62 @@ class FolderReader implements FileReader {
     }
   }
   async binaries(names: readonly string[]) {
-    const fs = await import('node:fs/promises');
     const paths = await Promise.all(names.map((n) => this.path(n)));
-    const sizes: number[] = [];
-    for (const [x, p] of paths.entries()) {
-      try {
-        sizes.push((await fs.stat(p)).size);
-      } catch (e) {
-        throw new ModelSourceError(names[x], `cannot read ${p} (${(e as Error).message})`);
-      }
+    const out: ByteSource[] = [];
+    try {
+      for (const [x, p] of paths.entries()) out.push(await fileSource(p, names[x]));
+    } catch (e) {
+      for (const s of out) s.close?.();
+      throw e;
     }
-    const total = sizes.reduce((a, b) => a + b, 0);
+    // the bytes are read on demand while the weights are decoded: progress counts files opened
+    const total = out.reduce((a, s) => a + s.byteLength, 0);
     let loaded = 0;
-    const out: Uint8Array[] = [];
-    for (const [x, p] of paths.entries()) {
-      this.opts.signal?.throwIfAborted();
-      out.push(new Uint8Array(await fs.readFile(p)));
-      loaded += sizes[x];
+    for (const [x, s] of out.entries()) {
+      loaded += s.byteLength;
       this.opts.onProgress?.({ file: names[x], loaded, total });
     }
     return out;
   }
 }
+
+/**
+ * A file on disk read on demand with positioned reads (Node): no whole-file buffer, so shards of
+ * any size load (fs.readFile stops at 2 GiB) and only one tensor is in memory at a time.
+ */
+export async function fileSource(path: string, name = path): Promise<ByteSource> {
+  const fs = await import('node:fs');
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw new ModelSourceError(name, `cannot read ${path} (${(e as Error).message})`);
+  }
+  const size = fs.fstatSync(fd).size;
+  let open = true;
+  return {
+    byteLength: size,
+    read(offset, length) {
+      if (!open) throw new ModelSourceError(name, 'read after the file was closed');
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, out, done, length - done, offset + done);
+        if (n <= 0) throw new ModelSourceError(name, `unexpected end of file at byte ${offset + done}`);
+        done += n;
+      }
+      return out;
+    },
+    close() {
+      if (open) {
+        open = false;
+        fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+const bytesOf = (x: Uint8Array | ByteSource) => (x instanceof Uint8Array ? x : x.read(0, x.byteLength));
 
 function hashKey(s: string): string {
   // FNV-1a, two 32-bit lanes (collision-safe enough for cache file names)
@@ -162,18 +198,21 @@ export function folderCache(dir: string): FileCache {
   return {
     async get(key) {
       const fs = await import('node:fs/promises');
-      try {
-        return new Uint8Array(await fs.readFile(await file(key)));
-      } catch {
-        return null;
-      }
+      const f = await file(key);
+      if (!(await fs.stat(f).catch(() => null))) return null;
+      return fileSource(f, key);
     },
-    async put(key, data) {
+    async put(key, chunks) {
       const fs = await import('node:fs/promises');
       await fs.mkdir(dir, { recursive: true });
       const f = await file(key);
       const tmp = `${f}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, data);
+      const h = await fs.open(tmp, 'w');
+      try {
+        for (const c of chunks) await h.write(c);
+      } finally {
+        await h.close();
+      }
       await fs.rename(tmp, f);
     },
   };
@@ -187,8 +226,8 @@ export function cacheApiCache(name = 'mlstm-hf-model'): FileCache {
       const r = await (await open()).match(key);
       return r ? new Uint8Array(await r.arrayBuffer()) : null;
     },
-    async put(key, data) {
-      await (await open()).put(key, new Response(data as Uint8Array<ArrayBuffer>));
+    async put(key, chunks) {
+      await (await open()).put(key, new Response(new Blob(chunks as Uint8Array<ArrayBuffer>[])));
     },
   };
 }
@@ -229,7 +268,11 @@ class UrlReader implements FileReader {
     const url = this.url(name);
     const cache = await this.cachePromise;
     const hit = await cache?.get(url);
-    if (hit) return new TextDecoder().decode(hit);
+    if (hit) {
+      const text = new TextDecoder().decode(bytesOf(hit));
+      if (!(hit instanceof Uint8Array)) hit.close?.();
+      return text;
+    }
     let r: Response;
     try {
       r = await this.fetch(url);
@@ -240,7 +283,7 @@ class UrlReader implements FileReader {
     if (r.status === 404) return null;
     if (!r.ok) throw new ModelSourceError(name, `GET ${url}: HTTP ${r.status}`);
     const bytes = new Uint8Array(await r.arrayBuffer());
-    await cache?.put(url, bytes);
+    await cache?.put(url, [bytes]);
     return new TextDecoder().decode(bytes);
   }
   async binaries(names: readonly string[]) {
@@ -270,20 +313,20 @@ class UrlReader implements FileReader {
     const total = sizes.every((s) => s !== null) ? (sizes as number[]).reduce((a, b) => a + b, 0) : null;
     let loaded = 0;
     const report = (file: string) => this.opts.onProgress?.({ file, loaded, total });
-    const out: Uint8Array[] = [];
+    const out: ByteSource[] = [];
     for (const [x, n] of names.entries()) {
-      if (cached[x]) {
-        loaded += cached[x]!.byteLength;
+      const hit = cached[x];
+      if (hit) {
+        loaded += hit.byteLength;
         report(n);
-        out.push(cached[x]!);
+        out.push(hit instanceof Uint8Array ? memorySource(hit) : hit);
         continue;
       }
       const r = responses[x]!;
       const expected = sizes[x];
-      let bytes: Uint8Array;
+      const chunks: Uint8Array[] = [];
+      let got = 0;
       if (r.body) {
-        const chunks: Uint8Array[] = [];
-        let got = 0;
         const reader = r.body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
@@ -293,25 +336,19 @@ class UrlReader implements FileReader {
           loaded += value.byteLength;
           report(n);
         }
-        if (chunks.length === 1) bytes = chunks[0];
-        else {
-          bytes = new Uint8Array(got);
-          let o = 0;
-          for (const c of chunks) {
-            bytes.set(c, o);
-            o += c.byteLength;
-          }
-        }
       } else {
-        bytes = new Uint8Array(await r.arrayBuffer());
-        loaded += bytes.byteLength;
+        const bytes = new Uint8Array(await r.arrayBuffer());
+        chunks.push(bytes);
+        got = bytes.byteLength;
+        loaded += got;
         report(n);
       }
-      if (expected !== null && bytes.byteLength !== expected) {
-        throw new ModelSourceError(n, `download truncated: ${bytes.byteLength} of ${expected} bytes`);
+      if (expected !== null && got !== expected) {
+        throw new ModelSourceError(n, `download truncated: ${got} of ${expected} bytes`);
       }
-      await cache?.put(this.url(n), bytes);
-      out.push(bytes);
+      await cache?.put(this.url(n), chunks);
+      // the chunks stay as they are (no concatenation into one multi-GB buffer)
+      out.push(chunkedSource(chunks));
     }
     return out;
   }

@@ -52,8 +52,14 @@ export const EMBEDDING_NAMES = ['backbone.embeddings.weight', 'embedding.weight'
 const shapeEq = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, x) => d === b[x]);
 
+const EMPTY = new Float32Array(0);
+
 class Loader {
-  constructor(private readonly store: TensorStore) {}
+  /** `dry`: check names and shapes only, decode nothing */
+  constructor(
+    private readonly store: TensorStore,
+    private readonly dry = false,
+  ) {}
 
   find(names: readonly string[]): StEntry | undefined {
     for (const n of names) {
@@ -81,17 +87,19 @@ class Loader {
     shape: readonly number[],
     alsoShapes: readonly (readonly number[])[] = [],
   ) {
-    return decodeEntry(this.entry(typeof names === 'string' ? [names] : names, shape, alsoShapes));
+    const e = this.entry(typeof names === 'string' ? [names] : names, shape, alsoShapes);
+    return this.dry ? EMPTY : decodeEntry(e);
   }
 
   /** Rows of several tensors stacked into one `[Σ rows, cols]` matrix. */
   concat(parts: readonly { names: readonly string[]; rows: number }[], cols: number): Float32Array {
     const total = parts.reduce((a, p) => a + p.rows, 0);
-    const out = new Float32Array(total * cols);
+    const out = this.dry ? EMPTY : new Float32Array(total * cols);
     let off = 0;
     for (const p of parts) {
       const shape = cols === 1 ? [p.rows] : [p.rows, cols];
-      decodeEntry(this.entry(p.names, shape), out, off);
+      const e = this.entry(p.names, shape);
+      if (!this.dry) decodeEntry(e, out, off);
       off += p.rows * cols;
     }
     return out;
@@ -102,126 +110,176 @@ class Loader {
   }
 }
 
-/** Loads and checks every tensor the config needs; fuses single-mode projections. */
-export function loadWeights(config: XlstmConfig, store: TensorStore): XlstmWeights {
-  const L = new Loader(store);
-  const { H, NH, Dqk, Dv, F, V, blocks: NB } = config.dims;
-  const bias = config.useBias;
-  const embedding = L.get(EMBEDDING_NAMES, [V, H]);
-  const blocks: BlockWeights[] = [];
-  for (let i = 0; i < NB; i++) {
-    const p = `backbone.blocks.${i}.`;
-    const m = `${p}mlstm_layer.`;
-    const norm = (name: string, n: number, withBias: boolean, also: number[][] = []): NormParams => ({
-      w: L.get(`${name}.weight`, [n], also),
-      b: withBias ? L.get(`${name}.bias`, [n], also) : null,
-    });
-    let qkvo: Linear;
-    let ifGate: Linear;
-    let upGateZ: Linear;
-    const qkvoRows = 2 * Dqk + 2 * Dv;
-    if (config.weightMode === 'fused') {
-      qkvo = {
-        w: L.get(`${m}qkv_opreact.weight`, [qkvoRows, H]),
-        b: bias ? L.get(`${m}qkv_opreact.bias`, [qkvoRows]) : null,
-        out: qkvoRows,
-        in: H,
-      };
-      ifGate = {
-        w: L.get(`${m}ifgate_preact.weight`, [2 * NH, H]),
-        b: L.get(`${m}ifgate_preact.bias`, [2 * NH]),
-        out: 2 * NH,
-        in: H,
-      };
-      upGateZ = {
-        w: L.get(`${p}ffn.proj_up_gate_z.weight`, [2 * F, H]),
-        b: bias ? L.get(`${p}ffn.proj_up_gate_z.bias`, [2 * F]) : null,
-        out: 2 * F,
-        in: H,
-      };
-    } else {
-      const qkv = (n: string, alt: string | null) => (alt ? [`${m}${n}`, `${m}${alt}`] : [`${m}${n}`]);
-      const names = [
-        { base: qkv('q', 'query'), rows: Dqk },
-        { base: qkv('k', 'key'), rows: Dqk },
-        { base: qkv('v', 'value'), rows: Dv },
-        { base: qkv('ogate_preact', null), rows: Dv },
-      ];
-      qkvo = {
-        w: L.concat(
-          names.map((n) => ({ names: n.base.map((b) => `${b}.weight`), rows: n.rows })),
-          H,
-        ),
-        b: bias
-          ? L.concat(
-              names.map((n) => ({ names: n.base.map((b) => `${b}.bias`), rows: n.rows })),
-              1,
-            )
-          : null,
-        out: qkvoRows,
-        in: H,
-      };
-      ifGate = {
-        w: L.concat(
-          [
-            { names: [`${m}igate_preact.weight`], rows: NH },
-            { names: [`${m}fgate_preact.weight`], rows: NH },
-          ],
-          H,
-        ),
-        b: L.concat(
-          [
-            { names: [`${m}igate_preact.bias`], rows: NH },
-            { names: [`${m}fgate_preact.bias`], rows: NH },
-          ],
-          1,
-        ),
-        out: 2 * NH,
-        in: H,
-      };
-      upGateZ = {
-        w: L.concat(
-          [
-            { names: [`${p}ffn.proj_up_gate.weight`], rows: F },
-            { names: [`${p}ffn.proj_up.weight`], rows: F },
-          ],
-          H,
-        ),
-        b: bias
-          ? L.concat(
-              [
-                { names: [`${p}ffn.proj_up_gate.bias`], rows: F },
-                { names: [`${p}ffn.proj_up.bias`], rows: F },
-              ],
-              1,
-            )
-          : null,
-        out: 2 * F,
-        in: H,
-      };
-    }
-    const lin = (name: string, out: number, inn: number): Linear => ({
-      w: L.get(`${name}.weight`, [out, inn]),
-      b: bias ? L.get(`${name}.bias`, [out]) : null,
-      out,
-      in: inn,
-    });
-    blocks.push({
-      normMlstm: norm(`${p}norm_mlstm`, H, bias),
-      qkvo,
-      ifGate,
-      // the multi-head norm weight may be stored as [NH, dv] (NX-AI): flattened
-      multiheadNorm: norm(`${m}multihead_norm`, Dv, bias, [[NH, Dv / NH]]),
-      outProj: lin(`${m}out_proj`, H, Dv),
-      normFfn: norm(`${p}norm_ffn`, H, bias),
-      upGateZ,
-      down: lin(`${p}ffn.proj_down`, H, F),
-    });
+/**
+ * Reads the model's weights from checkpoint tensors, one piece at a time (so that a GPU upload
+ * never needs every weight decoded in memory at once). `validate()` checks every name and shape
+ * first without decoding anything.
+ */
+export class WeightLoader {
+  constructor(
+    readonly config: XlstmConfig,
+    private readonly store: TensorStore,
+  ) {}
+
+  /** Throws the first MissingTensorError / TensorShapeError, decoding nothing. */
+  validate(): void {
+    const L = new Loader(this.store, true);
+    readEmbedding(L, this.config);
+    for (let i = 0; i < this.config.dims.blocks; i++) readBlock(L, this.config, i);
+    readHead(L, this.config, EMPTY);
   }
+
+  embedding(): Float32Array {
+    return readEmbedding(new Loader(this.store), this.config);
+  }
+
+  block(i: number): BlockWeights {
+    return readBlock(new Loader(this.store), this.config, i);
+  }
+
+  /** `embedding` is returned as lm_head for tied checkpoints without lm_head.weight */
+  head(embedding: Float32Array | null): { outNorm: Float32Array; lmHead: Float32Array | null } {
+    return readHead(new Loader(this.store), this.config, embedding);
+  }
+}
+
+function readEmbedding(L: Loader, config: XlstmConfig): Float32Array {
+  const { H, V } = config.dims;
+  return L.get(EMBEDDING_NAMES, [V, H]);
+}
+
+function readHead(
+  L: Loader,
+  config: XlstmConfig,
+  embedding: Float32Array | null,
+): { outNorm: Float32Array; lmHead: Float32Array | null } {
+  const { H, V } = config.dims;
   const outNorm = L.get('backbone.out_norm.weight', [H]);
   const lmHead =
     config.tieWordEmbeddings && !L.has('lm_head.weight') ? embedding : L.get('lm_head.weight', [V, H]);
-  return { embedding, blocks, outNorm, lmHead };
+  return { outNorm, lmHead };
+}
+
+function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
+  const { H, NH, Dqk, Dv, F } = config.dims;
+  const bias = config.useBias;
+  const p = `backbone.blocks.${i}.`;
+  const m = `${p}mlstm_layer.`;
+  const norm = (name: string, n: number, withBias: boolean, also: number[][] = []): NormParams => ({
+    w: L.get(`${name}.weight`, [n], also),
+    b: withBias ? L.get(`${name}.bias`, [n], also) : null,
+  });
+  let qkvo: Linear;
+  let ifGate: Linear;
+  let upGateZ: Linear;
+  const qkvoRows = 2 * Dqk + 2 * Dv;
+  if (config.weightMode === 'fused') {
+    qkvo = {
+      w: L.get(`${m}qkv_opreact.weight`, [qkvoRows, H]),
+      b: bias ? L.get(`${m}qkv_opreact.bias`, [qkvoRows]) : null,
+      out: qkvoRows,
+      in: H,
+    };
+    ifGate = {
+      w: L.get(`${m}ifgate_preact.weight`, [2 * NH, H]),
+      b: L.get(`${m}ifgate_preact.bias`, [2 * NH]),
+      out: 2 * NH,
+      in: H,
+    };
+    upGateZ = {
+      w: L.get(`${p}ffn.proj_up_gate_z.weight`, [2 * F, H]),
+      b: bias ? L.get(`${p}ffn.proj_up_gate_z.bias`, [2 * F]) : null,
+      out: 2 * F,
+      in: H,
+    };
+  } else {
+    const qkv = (n: string, alt: string | null) => (alt ? [`${m}${n}`, `${m}${alt}`] : [`${m}${n}`]);
+    const names = [
+      { base: qkv('q', 'query'), rows: Dqk },
+      { base: qkv('k', 'key'), rows: Dqk },
+      { base: qkv('v', 'value'), rows: Dv },
+      { base: qkv('ogate_preact', null), rows: Dv },
+    ];
+    qkvo = {
+      w: L.concat(
+        names.map((n) => ({ names: n.base.map((b) => `${b}.weight`), rows: n.rows })),
+        H,
+      ),
+      b: bias
+        ? L.concat(
+            names.map((n) => ({ names: n.base.map((b) => `${b}.bias`), rows: n.rows })),
+            1,
+          )
+        : null,
+      out: qkvoRows,
+      in: H,
+    };
+    ifGate = {
+      w: L.concat(
+        [
+          { names: [`${m}igate_preact.weight`], rows: NH },
+          { names: [`${m}fgate_preact.weight`], rows: NH },
+        ],
+        H,
+      ),
+      b: L.concat(
+        [
+          { names: [`${m}igate_preact.bias`], rows: NH },
+          { names: [`${m}fgate_preact.bias`], rows: NH },
+        ],
+        1,
+      ),
+      out: 2 * NH,
+      in: H,
+    };
+    upGateZ = {
+      w: L.concat(
+        [
+          { names: [`${p}ffn.proj_up_gate.weight`], rows: F },
+          { names: [`${p}ffn.proj_up.weight`], rows: F },
+        ],
+        H,
+      ),
+      b: bias
+        ? L.concat(
+            [
+              { names: [`${p}ffn.proj_up_gate.bias`], rows: F },
+              { names: [`${p}ffn.proj_up.bias`], rows: F },
+            ],
+            1,
+          )
+        : null,
+      out: 2 * F,
+      in: H,
+    };
+  }
+  const lin = (name: string, out: number, inn: number): Linear => ({
+    w: L.get(`${name}.weight`, [out, inn]),
+    b: bias ? L.get(`${name}.bias`, [out]) : null,
+    out,
+    in: inn,
+  });
+  return {
+    normMlstm: norm(`${p}norm_mlstm`, H, bias),
+    qkvo,
+    ifGate,
+    // the multi-head norm weight may be stored as [NH, dv] (NX-AI): flattened
+    multiheadNorm: norm(`${m}multihead_norm`, Dv, bias, [[NH, Dv / NH]]),
+    outProj: lin(`${m}out_proj`, H, Dv),
+    normFfn: norm(`${p}norm_ffn`, H, bias),
+    upGateZ,
+    down: lin(`${p}ffn.proj_down`, H, F),
+  };
+}
+
+/** Loads and checks every tensor the config needs; fuses single-mode projections. */
+export function loadWeights(config: XlstmConfig, store: TensorStore): XlstmWeights {
+  const loader = new WeightLoader(config, store);
+  loader.validate();
+  const embedding = loader.embedding();
+  const blocks = Array.from({ length: config.dims.blocks }, (_, i) => loader.block(i));
+  const { outNorm, lmHead } = loader.head(embedding);
+  return { embedding, blocks, outNorm, lmHead: lmHead! };
 }
 
 /** Number of parameters held (tied lm_head counted once). */

@@ -16,7 +16,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import { estimateMemory, checkGpuLimits } from '../memory.js';
-import type { Linear, NormParams, XlstmWeights } from '../weights.js';
+import type { Linear, NormParams, WeightLoader } from '../weights.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -73,7 +73,7 @@ export class GpuEngine {
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
-    W: XlstmWeights,
+    W: WeightLoader,
     readonly weightDtype: GpuDtype,
   ) {
     const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
@@ -92,22 +92,30 @@ export class GpuEngine {
       b: p.b ? up(p.b, [p.b.length]) : null,
     });
     const { H, V } = cfg.dims;
-    this.embedding = up(W.embedding, [V, H], weightDtype);
-    this.lmHead = W.lmHead === W.embedding ? this.embedding : up(W.lmHead, [V, H], weightDtype);
-    this.outNorm = up(W.outNorm, [H]);
-    this.blocks = W.blocks.map((b) => ({
-      normMlstm: norm(b.normMlstm),
-      qkvo: lin(b.qkvo),
-      ifGate: lin(b.ifGate),
-      multiheadNorm: norm(b.multiheadNorm),
-      outProj: lin(b.outProj),
-      normFfn: norm(b.normFfn),
-      upGateZ: lin(b.upGateZ),
-      down: lin(b.down),
-    }));
+    // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
+    const emb = W.embedding();
+    this.embedding = up(emb, [V, H], weightDtype);
+    const head = W.head(emb);
+    this.lmHead = head.lmHead === emb ? this.embedding : up(head.lmHead!, [V, H], weightDtype);
+    this.outNorm = up(head.outNorm, [H]);
+    this.blocks = [];
+    for (let i = 0; i < cfg.dims.blocks; i++) {
+      const b = W.block(i);
+      this.blocks.push({
+        normMlstm: norm(b.normMlstm),
+        qkvo: lin(b.qkvo),
+        ifGate: lin(b.ifGate),
+        multiheadNorm: norm(b.multiheadNorm),
+        outProj: lin(b.outProj),
+        normFfn: norm(b.normFfn),
+        upGateZ: lin(b.upGateZ),
+        down: lin(b.down),
+      });
+    }
   }
 
-  static async create(cfg: XlstmConfig, W: XlstmWeights, o: GpuEngineOptions): Promise<GpuEngine> {
+  /** Uploads the weights (validated first by the caller) and returns the engine. */
+  static async create(cfg: XlstmConfig, W: WeightLoader, o: GpuEngineOptions): Promise<GpuEngine> {
     const ctx = o.ctx ?? (await getGpuContext());
     let dtype: GpuDtype;
     if (o.weightDtype === 'auto') {
@@ -116,8 +124,14 @@ export class GpuEngine {
     } else dtype = o.weightDtype;
     if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
     checkGpuLimits(estimateMemory(cfg, { weightDtype: dtype }), ctx.limits);
-    const e = new GpuEngine(ctx, cfg, W, dtype);
-    await ctx.sync();
+    let e: GpuEngine | undefined;
+    try {
+      e = new GpuEngine(ctx, cfg, W, dtype);
+      await ctx.sync();
+    } catch (err) {
+      e?.dispose();
+      throw err;
+    }
     return e;
   }
 
