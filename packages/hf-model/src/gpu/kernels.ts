@@ -151,30 +151,31 @@ const mmParams = defineParams({
 export const MM_ROWS = 8;
 const MM_WG = 64;
 
-/**
- * `y[M, N] = x[M, K]·W[N, K]ᵀ (+ b)`, then `cap·tanh(y/cap)` when `softcap > 0`, added to `y`
- * when `accumulate` (residual connections). One workgroup per output column and group of
- * {@link MM_ROWS} rows: every weight row is read once per row group (decode: M = batch, so W is
- * streamed exactly once — the bandwidth-bound case).
- */
-export function encodeMatmul(
-  ctx: GpuContext,
-  batch: DispatchBatch,
-  x: GpuTensor,
-  w: GpuTensor,
-  b: GpuTensor | null,
-  y: GpuTensor,
-  o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null },
-): void {
-  const p = ctx.pipeline(
-    `hf.matmul:${w.dtype}`,
-    () => `${header(w.dtype)}
+/** Rows at or above which {@link encodeMatmul} uses the tiled kernel (prefill) instead of the GEMV one. */
+export const MM_TILED_MIN_ROWS = 32;
+
+const EPILOGUE = /* wgsl */ `
+fn epilogue(m: u32, n: u32, acc: f32) {
+  var v = acc;
+  if (P.hasBias != 0u) { v += bias[n]; }
+  if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
+  let o = m * P.N + n;
+  if (P.accumulate != 0u) { v += y[o]; }
+  y[o] = v;
+}`;
+
+const MM_BINDINGS = (dtype: GpuDtype) => `${header(dtype)}
 ${mmParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<elem>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+${EPILOGUE}`;
+
+/** GEMV-shaped: one workgroup per output column and {@link MM_ROWS} rows (decode: W streamed once). */
+function gemvWgsl(dtype: GpuDtype): string {
+  return `${MM_BINDINGS(dtype)}
 var<workgroup> red: array<array<f32, ${MM_ROWS}>, ${MM_WG}>;
 @compute @workgroup_size(${MM_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -197,33 +198,94 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     workgroupBarrier();
   }
-  if (lid < rows) {
-    let r = lid;
-    var v = red[0][r];
-    if (P.hasBias != 0u) { v += bias[n]; }
-    if (P.softcap > 0.0) { v = P.softcap * tanh(v / P.softcap); }
-    let o = (m0 + r) * P.N + n;
-    if (P.accumulate != 0u) { v += y[o]; }
-    y[o] = v;
+  if (lid < rows) { epilogue(m0 + lid, n, red[0][lid]); }
+}`;
+}
+
+/** Tiled: 64×64 output tiles, 16×16 invocations × 4×4 outputs each, K in steps of 16 through workgroup memory. */
+function tiledWgsl(dtype: GpuDtype): string {
+  return `${MM_BINDINGS(dtype)}
+var<workgroup> xs: array<f32, 1024>; // [16 k][64 m]
+var<workgroup> ws: array<f32, 1024>; // [16 k][64 n]
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l3: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n0 = wid.x * 64u;
+  let m0 = wid.y * 64u;
+  let tm = l3.y * 4u;
+  let tn = l3.x * 4u;
+  var acc: array<f32, 16>;
+  for (var e = 0u; e < 16u; e++) { acc[e] = 0.0; }
+  for (var k0 = 0u; k0 < P.K; k0 += 16u) {
+    for (var e = lid; e < 1024u; e += 256u) {
+      let kk = e % 16u;
+      let r = e / 16u;
+      let gk = k0 + kk;
+      var xv = 0.0;
+      if (m0 + r < P.M && gk < P.K) { xv = x[(m0 + r) * P.K + gk]; }
+      xs[kk * 64u + r] = xv;
+      var wv = 0.0;
+      if (n0 + r < P.N && gk < P.K) { wv = f32(w[(n0 + r) * P.K + gk]); }
+      ws[kk * 64u + r] = wv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = xs[kk * 64u + tm + i];
+        b[i] = ws[kk * 64u + tn + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
   }
-}`,
-    ['uniform', 'read', 'read', 'read', 'rw'],
-  );
-  const [gx, gy] = grid(o.N, ctx.limits.maxComputeWorkgroupsPerDimension);
-  batch.dispatch(
-    p,
-    [x, w, b ?? x, y],
-    mmParams.pack({
-      M: o.M,
-      N: o.N,
-      K: o.K,
-      hasBias: b ? 1 : 0,
-      accumulate: o.accumulate ? 1 : 0,
-      softcap: o.softcap ?? 0,
-    }),
-    [gx, gy, Math.ceil(o.M / MM_ROWS)],
-    'matmul',
-  );
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let m = m0 + tm + i;
+      let n = n0 + tn + j;
+      if (m < P.M && n < P.N) { epilogue(m, n, acc[i * 4u + j]); }
+    }
+  }
+}`;
+}
+
+/**
+ * `y[M, N] = x[M, K]·W[N, K]ᵀ (+ b)`, then `cap·tanh(y/cap)` when `softcap > 0`, added to `y`
+ * when `accumulate` (residual connections). Below {@link MM_TILED_MIN_ROWS} rows (decoding, small
+ * batches) a GEMV-shaped kernel streams every weight row once per {@link MM_ROWS} rows; from there
+ * on (prefill) a tiled kernel reuses each loaded weight tile for 64 rows. `tiled` forces one.
+ */
+export function encodeMatmul(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  x: GpuTensor,
+  w: GpuTensor,
+  b: GpuTensor | null,
+  y: GpuTensor,
+  o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null; tiled?: boolean },
+): void {
+  const tiled = o.tiled ?? o.M >= MM_TILED_MIN_ROWS;
+  const params = mmParams.pack({
+    M: o.M,
+    N: o.N,
+    K: o.K,
+    hasBias: b ? 1 : 0,
+    accumulate: o.accumulate ? 1 : 0,
+    softcap: o.softcap ?? 0,
+  });
+  const bufs = [x, w, b ?? x, y];
+  const layout = ['uniform', 'read', 'read', 'read', 'rw'] as const;
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (tiled) {
+    const p = ctx.pipeline(`hf.matmul.tiled:${w.dtype}`, () => tiledWgsl(w.dtype), layout);
+    batch.dispatch(p, bufs, params, [Math.ceil(o.N / 64), Math.ceil(o.M / 64)], 'matmul (tiled)');
+    return;
+  }
+  const p = ctx.pipeline(`hf.matmul.gemv:${w.dtype}`, () => gemvWgsl(w.dtype), layout);
+  const [gx, gy] = grid(o.N, maxWg);
+  batch.dispatch(p, bufs, params, [gx, gy, Math.ceil(o.M / MM_ROWS)], 'matmul (gemv)');
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -292,7 +354,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let g = c - 2u * Dqk - Dv;
     let h = g % P.NH;
     let pre = gates[row * 2u * P.NH + g];
-    let capped = P.cap * tanh(pre / P.cap);
+    let capped = P.cap * tanh(clamp(pre / P.cap, -20.0, 20.0));
     let dst = (b * P.NH + h) * P.Sp + s;
     if (g < P.NH) { ig[dst] = capped; } else { fg[dst] = capped; }
   }
