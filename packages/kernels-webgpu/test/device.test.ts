@@ -59,8 +59,17 @@ describe('GPU timing', () => {
     const times = await ctx.endGpuTiming();
     expect(times).toHaveLength(3);
     for (const t of times) expect(t).toBeGreaterThan(0);
+    // per-dispatch timing: one labelled pass per dispatch
+    ctx.beginGpuTiming(8, { perDispatch: true });
+    ctx
+      .batch()
+      .dispatch(pipeline, [buf], new ArrayBuffer(16), [64], 'a')
+      .dispatch(pipeline, [buf], new ArrayBuffer(16), [64], 'b')
+      .submit();
+    const labelled = await ctx.endGpuTimingLabelled();
+    expect(labelled.map((e) => e.label)).toEqual(['a', 'b']);
     const x = await ctx.read(buf);
-    expect(x[0]).toBeCloseTo(1 - 0.999 ** 6000, 4); // three passes of 2000 steps each
+    expect(x[0]).toBeCloseTo(1 - 0.999 ** 10000, 4); // five dispatches of 2000 steps each
     buf.release();
   });
 });

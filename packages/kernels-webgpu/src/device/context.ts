@@ -99,7 +99,8 @@ async function findGpu(disableRobustness: boolean): Promise<GPU> {
       );
     }
     Object.assign(globalThis, mod.globals);
-    gpu = mod.create([`enable-dawn-features=${key}`]);
+    // timestamp_quantization rounds GPU timestamps (a browser timing-attack guard); off in Node
+    gpu = mod.create([`enable-dawn-features=${key}`, 'disable-dawn-features=timestamp_quantization']);
     nodeGpus.set(key, gpu);
     const g = globalThis as { navigator?: { gpu?: GPU } };
     if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
@@ -134,6 +135,7 @@ function readFeatures(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined
 
 /** One kernel dispatch waiting in a batch. */
 interface PendingDispatch {
+  label: string;
   pipeline: GPUComputePipeline;
   buffers: GPUBuffer[];
   params: ArrayBuffer | null;
@@ -176,6 +178,7 @@ export class DispatchBatch {
       }
     }
     this.pending.push({
+      label,
       pipeline,
       buffers: buffers.map((b) => (b instanceof GpuTensor ? b.buffer : b)),
       params,
@@ -198,7 +201,7 @@ export class DispatchBatch {
   submit(timestampWrites?: GPUComputePassTimestampWrites): void {
     const { device } = this.ctx;
     this.ctx.throwIfLost();
-    timestampWrites ??= this.ctx.nextTimestampWrites();
+    if (!this.ctx.timingPerDispatch) timestampWrites ??= this.ctx.nextTimestampWrites('batch');
     const align = device.limits.minUniformBufferOffsetAlignment;
     const slots = this.pending.map((d) => (d.params ? Math.ceil(d.params.byteLength / align) * align : 0));
     const total = slots.reduce((a, b) => a + b, 0);
@@ -214,7 +217,10 @@ export class DispatchBatch {
       device.queue.writeBuffer(uniforms, 0, staging);
     }
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    // one pass for the whole batch, or (per-dispatch timing sessions) one pass per dispatch
+    const perDispatch = !timestampWrites && this.ctx.timingPerDispatch;
+    let pass: GPUComputePassEncoder | null = null;
+    if (!perDispatch) pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     let off = 0;
     this.pending.forEach((d, x) => {
       const entries: GPUBindGroupEntry[] = [];
@@ -223,12 +229,14 @@ export class DispatchBatch {
       for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: { buffer: b } });
       off += slots[x];
       const bindGroup = device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, bindGroup);
+      const p = pass ?? encoder.beginComputePass({ timestampWrites: this.ctx.nextTimestampWrites(d.label) });
+      p.setPipeline(d.pipeline);
+      p.setBindGroup(0, bindGroup);
       const [wx, wy, wz] = d.workgroups;
-      if (wx > 0 && wy > 0 && wz > 0) pass.dispatchWorkgroups(wx, wy, wz);
+      if (wx > 0 && wy > 0 && wz > 0) p.dispatchWorkgroups(wx, wy, wz);
+      if (!pass) p.end();
     });
-    pass.end();
+    pass?.end();
     device.queue.submit([encoder.finish()]);
     // Later queue writes are ordered after this submit, so pooled buffers can be reused at once.
     if (uniforms) this.ctx.pool.release(uniforms);
@@ -498,14 +506,25 @@ export class GpuContext {
     }
   }
 
-  private timing: { querySet: GPUQuerySet; capacity: number; used: number } | null = null;
+  private timing: {
+    querySet: GPUQuerySet;
+    capacity: number;
+    used: number;
+    labels: string[];
+    perDispatch: boolean;
+  } | null = null;
+
+  /** @internal whether the active timing session measures every dispatch on its own */
+  get timingPerDispatch(): boolean {
+    return !!this.timing?.perDispatch;
+  }
 
   /**
    * Starts measuring GPU time with `timestamp-query`: every batch submitted until
    * {@link endGpuTiming} writes timestamps at the beginning and end of its compute pass.
    * Throws if the device has no `timestamp-query` (fall back to wall-clock + `sync()`).
    */
-  beginGpuTiming(maxPasses = 256): void {
+  beginGpuTiming(maxPasses = 256, options: { perDispatch?: boolean } = {}): void {
     if (!this.features.timestampQuery) {
       throw new KernelArgumentError('timestamp-query', 'an adapter with the timestamp-query feature', 'none');
     }
@@ -515,13 +534,16 @@ export class GpuContext {
       querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }),
       capacity,
       used: 0,
+      labels: [],
+      perDispatch: !!options.perDispatch,
     };
   }
 
   /** @internal the timestamp writes of the next pass while timing (undefined otherwise or when full). */
-  nextTimestampWrites(): GPUComputePassTimestampWrites | undefined {
+  nextTimestampWrites(label: string): GPUComputePassTimestampWrites | undefined {
     const t = this.timing;
     if (!t || t.used + 2 > t.capacity) return undefined;
+    t.labels.push(label);
     const w = { querySet: t.querySet, beginningOfPassWriteIndex: t.used, endOfPassWriteIndex: t.used + 1 };
     t.used += 2;
     return w;
@@ -529,9 +551,14 @@ export class GpuContext {
 
   /**
    * Ends a timing session: the GPU time in milliseconds of every measured compute pass (one per
-   * submitted batch), in submission order.
+   * submitted batch, or one per dispatch with `perDispatch`), in submission order.
    */
   async endGpuTiming(): Promise<number[]> {
+    return (await this.endGpuTimingLabelled()).map((e) => e.ms);
+  }
+
+  /** Like {@link endGpuTiming}, with the label of each pass (the dispatch label with `perDispatch`). */
+  async endGpuTimingLabelled(): Promise<{ label: string; ms: number }[]> {
     const t = this.timing;
     if (!t) throw new Error('endGpuTiming: no timing session (call beginGpuTiming first)');
     this.timing = null;
@@ -553,8 +580,9 @@ export class GpuContext {
     this.pool.release(staging);
     t.querySet.destroy();
     this.throwIfErrors();
-    const out: number[] = [];
-    for (let x = 0; x + 1 < t.used; x += 2) out.push(Number(ts[x + 1] - ts[x]) / 1e6);
+    const out: { label: string; ms: number }[] = [];
+    for (let x = 0; x + 1 < t.used; x += 2)
+      out.push({ label: t.labels[x / 2], ms: Number(ts[x + 1] - ts[x]) / 1e6 });
     return out;
   }
 

@@ -1,0 +1,321 @@
+/**
+ * Correctness + speed check of the kernels on a real GPU (run on the H100 machine, see
+ * ../../../shared/device/README.md): every kernel family against core-reference (float64) on
+ * shapes that use the adapter's default (large) tiles, then GPU time (timestamp-query, median of
+ * repetitions after warm-up) of the const-token setup of the TFLA paper.
+ *
+ *   node device-check.mjs [--quick] [--out results.json]
+ */
+import {
+  mlstmChunkwise,
+  mlstmChunkwiseBackward,
+  mlstmParallel,
+  mlstmParallelBackward,
+  mlstmRecurrentStep,
+  mlstmSigChunkwise,
+  mlstmSigChunkwiseBackward,
+  type Tensor,
+} from '@mlstm/core-reference';
+import { compare, Rng, randn, randomMlstmInputs } from '@mlstm/core-reference/testing';
+import { writeFileSync } from 'node:fs';
+import {
+  defineParams,
+  type GpuContext,
+  type GpuDtype,
+  type GpuTensor,
+  getGpuContext,
+  mlstmChunkwiseLimitChunk,
+  mlstmChunkwiseLimitChunkBackward,
+  mlstmChunkwiseXlChunk,
+  mlstmChunkwiseXlChunkBackward,
+  mlstmParallelLimitHeaddim,
+  mlstmParallelLimitHeaddimBackward,
+  mlstmRecurrentStepWebgpu,
+  mlstmSigChunkwiseXlChunk,
+  mlstmSigChunkwiseXlChunkBackward,
+  releaseSaved,
+  roundToF16,
+} from '../src/index.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const outPath = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
+const results: Record<string, unknown>[] = [];
+
+const relMax = (a: Tensor, e: Tensor) => {
+  let m = 0;
+  for (const v of e.data) m = Math.max(m, Math.abs(v));
+  return compare(a, e).maxAbs / m;
+};
+
+async function correctness(ctx: GpuContext) {
+  const rng = new Rng(5);
+  const shapes = [
+    { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },
+    { B: 2, NH: 1, S: 256, DHQK: 128, DHHV: 256, L: 64 },
+    { B: 1, NH: 1, S: 384, DHQK: 48, DHHV: 96, L: 128 },
+  ];
+  for (const s of shapes) {
+    const x = randomMlstmInputs(rng, s, { kind: 'f32' });
+    const dh = randn(rng, [s.B, s.NH, s.S, s.DHHV], { kind: 'f32' });
+    const st = {
+      cInitial: randn(rng, [s.B, s.NH, s.DHQK, s.DHHV], { kind: 'f32', scale: 0.3 }),
+      nInitial: randn(rng, [s.B, s.NH, s.DHQK], { kind: 'f32', scale: 0.3 }),
+      mInitial: randn(rng, [s.B, s.NH, 1], { kind: 'f32' }),
+    };
+    for (const dtype of ['f32', 'f16'] as GpuDtype[]) {
+      if (dtype === 'f16' && !ctx.features.shaderF16) continue;
+      const r = (t: Tensor): Tensor => (dtype === 'f16' ? { shape: t.shape, data: roundToF16(t.data) } : t);
+      const xr = { ...x, q: r(x.q), k: r(x.k), v: r(x.v) };
+      const dhr = r(dh);
+      const row: Record<string, unknown> = {
+        check: `B${s.B} NH${s.NH} S${s.S} QK${s.DHQK} V${s.DHHV} L${s.L}`,
+        dtype,
+      };
+      const ref = mlstmChunkwise({ ...xr, ...st, chunkSize: s.L, returnLastStates: true });
+      const refB = mlstmChunkwiseBackward({ ...xr, ...st, chunkSize: s.L, dh: dhr });
+      const fw = await mlstmChunkwiseXlChunk(ctx, {
+        ...xr,
+        ...st,
+        chunkSize: s.L,
+        returnLastStates: true,
+        dtype,
+      });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...xr, ...st, chunkSize: s.L, dh: dhr, dtype });
+      row.xl_h = relMax(fw.h, ref.h);
+      row.xl_c = relMax(fw.lastStates!.c, ref.lastStates!.c);
+      row.xl_grads = Math.max(
+        ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])),
+      );
+      const lim = await mlstmChunkwiseLimitChunk(ctx, { ...xr, ...st, chunkSize: 64, dtype });
+      const limB = await mlstmChunkwiseLimitChunkBackward(ctx, {
+        ...xr,
+        ...st,
+        chunkSize: 64,
+        dh: dhr,
+        dtype,
+      });
+      const refL = mlstmChunkwiseBackward({ ...xr, ...st, chunkSize: 64, dh: dhr });
+      row.limit_h = relMax(lim.h, ref.h);
+      row.limit_grads = Math.max(
+        ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(limB[n], refL[n])),
+      );
+      const sig = await mlstmSigChunkwiseXlChunk(ctx, { ...xr, chunkSize: s.L, normalize: false, dtype });
+      const sigB = await mlstmSigChunkwiseXlChunkBackward(ctx, {
+        ...xr,
+        chunkSize: s.L,
+        normalize: false,
+        dh: dhr,
+        dtype,
+      });
+      const refS = mlstmSigChunkwise({ ...xr, chunkSize: s.L, normalize: false });
+      const refSB = mlstmSigChunkwiseBackward({ ...xr, chunkSize: s.L, normalize: false, dh: dhr });
+      row.sig_h = relMax(sig.h, refS.h);
+      row.sig_grads = Math.max(
+        ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(sigB[n], refSB[n])),
+      );
+      const par = await mlstmParallelLimitHeaddim(ctx, { ...xr, dtype });
+      const parB = await mlstmParallelLimitHeaddimBackward(ctx, { ...xr, dh: dhr, dtype });
+      row.par_h = relMax(par.h, mlstmParallel(xr).h);
+      const refPB = mlstmParallelBackward({ ...xr, dh: dhr });
+      row.par_grads = Math.max(
+        ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(parB[n], refPB[n])),
+      );
+      // one recurrent step from the chunkwise last states
+      const tok = (t: Tensor, d: number): Tensor => ({
+        shape: [s.B, s.NH, d],
+        data: t.data.slice(0, s.B * s.NH * d),
+      });
+      const gate = (t: Tensor): Tensor => ({ shape: [s.B, s.NH, 1], data: t.data.slice(0, s.B * s.NH) });
+      const stepIn = {
+        q: tok(xr.q, s.DHQK),
+        k: tok(xr.k, s.DHQK),
+        v: tok(xr.v, s.DHHV),
+        i: gate(x.i),
+        f: gate(x.f),
+        c: ref.lastStates!.c,
+        n: ref.lastStates!.n,
+        m: ref.lastStates!.m,
+      };
+      const step = await mlstmRecurrentStepWebgpu(ctx, { ...stepIn, dtype });
+      row.step_h = relMax(step.h, mlstmRecurrentStep(stepIn).h);
+      results.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+}
+
+const fillParams = defineParams({ n: 'u32', seed: 'u32', scale: 'f32', offset: 'f32' });
+
+/** Fills a tensor with offset + scale·N(0,1) on the GPU (hash-based Box–Muller): no host data. */
+function fillRandom(ctx: GpuContext, t: GpuTensor, seed: number, scale = 1, offset = 0) {
+  const p = ctx.pipeline(
+    `devcheck:fill:${t.dtype}`,
+    () => `${t.dtype === 'f16' ? 'enable f16;' : ''}
+${fillParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<${t.dtype}>;
+fn hash(v: u32) -> u32 { var h = v * 747796405u + 2891336453u; h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u; return (h >> 22u) ^ h; }
+@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let idx = g.x + g.y * nw.x * 256u;
+  if (idx >= P.n) { return; }
+  let u1 = (f32(hash(idx * 2u + P.seed * 0x9e3779b9u) >> 8u) + 0.5) / 16777216.0;
+  let u2 = f32(hash(idx * 2u + 1u + P.seed * 0x9e3779b9u) >> 8u) / 16777216.0;
+  x[idx] = ${t.dtype}(P.offset + P.scale * sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2));
+}`,
+    ['uniform', 'rw'],
+  );
+  const wg = Math.ceil(t.numel / 256);
+  const y = Math.ceil(wg / 65535);
+  ctx
+    .batch()
+    .dispatch(p, [t], fillParams.pack({ n: t.numel, seed, scale, offset }), [Math.ceil(wg / y), y])
+    .submit();
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+type Fam = 'xl_chunk' | 'limit_chunk' | 'siging';
+const fams = {
+  xl_chunk: { fw: mlstmChunkwiseXlChunk, bw: mlstmChunkwiseXlChunkBackward, extra: {} },
+  limit_chunk: { fw: mlstmChunkwiseLimitChunk, bw: mlstmChunkwiseLimitChunkBackward, extra: {} },
+  siging: { fw: mlstmSigChunkwiseXlChunk, bw: mlstmSigChunkwiseXlChunkBackward, extra: { normalize: false } },
+};
+
+async function timeConstToken(
+  ctx: GpuContext,
+  fam: Fam,
+  S: number,
+  dtype: GpuDtype,
+  chunkSize: number,
+  reps: number,
+) {
+  const tokens = 65536;
+  const NH = 16;
+  const B = tokens / S;
+  const [DHQK, DHHV] = [128, 256];
+  const eb = dtype === 'f16' ? 2 : 4;
+  const biggest = Math.max(B * NH * S * DHHV * eb, B * NH * (S / chunkSize + 1) * DHQK * DHHV * 4);
+  if (biggest > ctx.limits.maxStorageBufferBindingSize) {
+    throw new Error(
+      `skipped: a tensor of ${biggest} bytes exceeds maxStorageBufferBindingSize ${ctx.limits.maxStorageBufferBindingSize}`,
+    );
+  }
+  const q = ctx.empty([B, NH, S, DHQK], dtype);
+  const k = ctx.empty([B, NH, S, DHQK], dtype);
+  const v = ctx.empty([B, NH, S, DHHV], dtype);
+  const i = ctx.empty([B, NH, S]);
+  const f = ctx.empty([B, NH, S]);
+  const dh = ctx.empty([B, NH, S, DHHV], dtype);
+  [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 1));
+  fillRandom(ctx, f, 9, 1, 3);
+  const F = fams[fam];
+  const args = { q, k, v, i, f, chunkSize, ...F.extra };
+  const fwT: number[] = [];
+  const fwbwT: number[] = [];
+  ctx.pool.resetPeak();
+  for (let r = 0; r < reps + 2; r++) {
+    ctx.beginGpuTiming(8);
+    const fw = await F.fw(ctx, args);
+    const tFw = await ctx.endGpuTiming();
+    fw.h.release();
+    ctx.beginGpuTiming(8);
+    const fw2 = await F.fw(ctx, { ...args, keepSaved: true });
+    const bw = await F.bw(ctx, { ...args, dh, saved: fw2.saved });
+    const tFwbw = await ctx.endGpuTiming();
+    fw2.h.release();
+    releaseSaved(fw2.saved!);
+    for (const t of Object.values(bw)) (t as GpuTensor).release();
+    if (r >= 2) {
+      fwT.push(tFw.reduce((a, b) => a + b, 0));
+      fwbwT.push(tFwbw.reduce((a, b) => a + b, 0));
+    }
+  }
+  const peak = ctx.pool.stats.peakLiveBytes;
+  for (const t of [q, k, v, i, f, dh]) t.release();
+  ctx.pool.trim();
+  return { fw: median(fwT), fwbw: median(fwbwT), peakBytes: peak };
+}
+
+async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: number) {
+  const [NH, DHQK, DHHV] = [8, 256, 512];
+  const q = ctx.empty([B, NH, DHQK], dtype);
+  const k = ctx.empty([B, NH, DHQK], dtype);
+  const v = ctx.empty([B, NH, DHHV], dtype);
+  const i = ctx.empty([B, NH, 1]);
+  const f = ctx.empty([B, NH, 1]);
+  const c = ctx.zeros([B, NH, DHQK, DHHV]);
+  const n = ctx.zeros([B, NH, DHQK]);
+  const m = ctx.zeros([B, NH, 1]);
+  [q, k, v, i].forEach((t, x) => fillRandom(ctx, t, x + 20));
+  fillRandom(ctx, f, 30, 1, 4.5);
+  const ts: number[] = [];
+  for (let r = 0; r < reps + 5; r++) {
+    ctx.beginGpuTiming(8);
+    const out = await mlstmRecurrentStepWebgpu(ctx, { q, k, v, i, f, c, n, m, dtype });
+    const t = await ctx.endGpuTiming();
+    for (const o of Object.values(out)) (o as GpuTensor).release();
+    if (r >= 5) ts.push(t.reduce((a, b) => a + b, 0));
+  }
+  for (const t of [q, k, v, i, f, c, n, m]) t.release();
+  return median(ts);
+}
+
+const ctx = await getGpuContext();
+console.log(ctx.describe());
+await correctness(ctx);
+const Ss = quick ? [512, 8192] : [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+const reps = quick ? 3 : 10;
+console.log('\nconst-token (B·S = 65536, NH 16, DHQK 128, DHHV 256), GPU ms (timestamp-query, median)');
+console.log('kernel        dtype chunk     S       fw     fw+bw   peak MB');
+for (const [fam, chunk] of [
+  ['xl_chunk', 128],
+  ['siging', 128],
+  ['limit_chunk', 64],
+] as [Fam, number][]) {
+  for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
+    if (dtype === 'f16' && !ctx.features.shaderF16) continue;
+    for (const S of fam === 'xl_chunk' ? Ss : [Ss[0], Ss[Ss.length - 1]]) {
+      try {
+        const r = await timeConstToken(ctx, fam, S, dtype, chunk, reps);
+        results.push({ kernel: fam, dtype, chunk, S, ...r });
+        console.log(
+          `${fam.padEnd(13)} ${dtype}   ${String(chunk).padStart(4)} ${String(S).padStart(6)} ${r.fw.toFixed(2).padStart(8)} ${r.fwbw.toFixed(2).padStart(9)} ${(r.peakBytes / 2 ** 20).toFixed(0).padStart(8)}`,
+        );
+      } catch (e) {
+        console.log(`${fam} ${dtype} S=${S}: ${(e as Error).message}`);
+        results.push({ kernel: fam, dtype, S, error: (e as Error).message });
+      }
+    }
+  }
+}
+if (!quick) {
+  for (const chunk of [64, 256, 512]) {
+    const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', chunk, reps);
+    results.push({ kernel: 'xl_chunk', dtype: 'f16', chunk, S: 8192, ...r });
+    console.log(
+      `xl_chunk      f16   ${String(chunk).padStart(4)}   8192 ${r.fw.toFixed(2).padStart(8)} ${r.fwbw.toFixed(2).padStart(9)} ${(r.peakBytes / 2 ** 20).toFixed(0).padStart(8)}`,
+    );
+  }
+}
+console.log('\nstep kernel, 7B layer (NH 8, DHQK 256, DHHV 512), GPU ms (median)');
+for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
+  for (const B of [1, 8, 64]) {
+    try {
+      const t = await timeStep(ctx, B, dtype, quick ? 20 : 100);
+      results.push({ kernel: 'step', dtype, B, ms: t });
+      console.log(`step ${dtype} B=${B}: ${t.toFixed(4)} ms`);
+    } catch (e) {
+      console.log(`step ${dtype} B=${B}: ${(e as Error).message}`);
+    }
+  }
+}
+if (outPath)
+  writeFileSync(
+    outPath,
+    JSON.stringify({ adapter: ctx.adapterInfo, features: ctx.features, results }, null, 1),
+  );
+ctx.destroy();
