@@ -301,6 +301,35 @@ if (!quick) {
     );
   }
 }
+// where the time goes: one pass per dispatch (xl_chunk, S = 8192, f16 and f32)
+for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
+  if (dtype === 'f16' && !ctx.features.shaderF16) continue;
+  const S = 8192;
+  const B = 65536 / S;
+  const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
+  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
+  const i = ctx.empty([B, 16, S]);
+  const f = ctx.empty([B, 16, S]);
+  [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 40));
+  fillRandom(ctx, f, 49, 1, 3);
+  const sums = new Map<string, number[]>();
+  for (let r = 0; r < 4; r++) {
+    ctx.beginGpuTiming(64, { perDispatch: true });
+    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, { q, k, v, i, f, dh, chunkSize: 128, saved: fw.saved });
+    const parts = await ctx.endGpuTimingLabelled();
+    fw.h.release();
+    releaseSaved(fw.saved!);
+    for (const t of Object.values(bw)) (t as GpuTensor).release();
+    if (r === 0) continue;
+    for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
+  }
+  console.log(`\nxl_chunk ${dtype} S=8192 per-kernel GPU ms (median of 3):`);
+  for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
+  results.push({ breakdown: dtype, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
+  for (const t of [q, k, v, i, f, dh]) t.release();
+}
+
 console.log('\nstep kernel, 7B layer (NH 8, DHQK 256, DHHV 512), GPU ms (median)');
 for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
   for (const B of [1, 8, 64]) {
