@@ -35,13 +35,16 @@ export {
   writeSafetensorsF32,
 } from './safetensors.js';
 export {
+  assembleWeights,
   type BlockWeights,
   countParameters,
   EMBEDDING_NAMES,
   type Linear,
   loadWeights,
   type NormParams,
+  RandomWeights,
   WeightLoader,
+  type WeightPieces,
   type XlstmWeights,
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';

@@ -12,7 +12,13 @@ import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from 
 import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
 import { XlstmTokenizer } from './tokenizer.js';
-import { loadWeights, WeightLoader, type XlstmWeights } from './weights.js';
+import {
+  assembleWeights,
+  RandomWeights,
+  WeightLoader,
+  type WeightPieces,
+  type XlstmWeights,
+} from './weights.js';
 
 export type DeviceKind = 'cpu' | 'webgpu';
 
@@ -203,17 +209,39 @@ export class XlstmForCausalLM {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
     const loader = new WeightLoader(cfg, store);
     loader.validate(); // typed errors before anything is decoded or uploaded
+    return XlstmForCausalLM.fromPieces(cfg, loader, opts, tokenizer, eos);
+  }
+
+  /**
+   * A model of `config`'s shapes with random weights (benchmarks without a download, e.g. the
+   * xLSTM-7B shape in f16 on the GPU); no tokenizer.
+   */
+  static async fromRandom(
+    config: XlstmConfig | Record<string, unknown>,
+    opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number } = {},
+  ): Promise<XlstmForCausalLM> {
+    const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
+    return XlstmForCausalLM.fromPieces(cfg, new RandomWeights(cfg, opts.seed ?? 1), opts, null);
+  }
+
+  private static async fromPieces(
+    cfg: XlstmConfig,
+    pieces: WeightPieces,
+    opts: Omit<LoadOptions, 'tokenizer'>,
+    tokenizer: XlstmTokenizer | null,
+    eos?: number[],
+  ): Promise<XlstmForCausalLM> {
     let gpu: GpuEngine | null = null;
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, loader, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
+        gpu = await GpuEngine.create(cfg, pieces, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
       }
     }
-    const weights = gpu ? null : loadWeights(cfg, store);
+    const weights = gpu ? null : assembleWeights(cfg, pieces);
     return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId);
   }
 

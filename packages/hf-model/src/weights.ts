@@ -115,7 +115,14 @@ class Loader {
  * never needs every weight decoded in memory at once). `validate()` checks every name and shape
  * first without decoding anything.
  */
-export class WeightLoader {
+/** The weights handed out one piece at a time (checkpoint reader or synthetic). */
+export interface WeightPieces {
+  embedding(): Float32Array;
+  block(i: number): BlockWeights;
+  head(embedding: Float32Array | null): { outNorm: Float32Array; lmHead: Float32Array | null };
+}
+
+export class WeightLoader implements WeightPieces {
   constructor(
     readonly config: XlstmConfig,
     private readonly store: TensorStore,
@@ -276,10 +283,100 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
 export function loadWeights(config: XlstmConfig, store: TensorStore): XlstmWeights {
   const loader = new WeightLoader(config, store);
   loader.validate();
-  const embedding = loader.embedding();
-  const blocks = Array.from({ length: config.dims.blocks }, (_, i) => loader.block(i));
-  const { outNorm, lmHead } = loader.head(embedding);
-  return { embedding, blocks, outNorm, lmHead: lmHead! };
+  return assembleWeights(config, loader);
+}
+
+/** All pieces at once (the CPU path keeps every weight decoded). */
+export function assembleWeights(config: XlstmConfig, pieces: WeightPieces): XlstmWeights {
+  const embedding = pieces.embedding();
+  const blocks = Array.from({ length: config.dims.blocks }, (_, i) => pieces.block(i));
+  const { outNorm, lmHead } = pieces.head(embedding);
+  return { embedding, blocks, outNorm, lmHead: lmHead ?? embedding };
+}
+
+/**
+ * Random weights of a config's shapes (benchmarks of large shapes without a download, e.g. the
+ * xLSTM-7B shape). Linear weights uniform in ±1/sqrt(in), norms 1, gate biases as transformers
+ * initialises them (input gate −10, forget gates 3…6), so the recurrence behaves as in a fresh model.
+ * Values repeat a 64 Ki table (cheap to generate for billions of weights; the content is irrelevant
+ * to timing).
+ */
+export class RandomWeights implements WeightPieces {
+  private readonly table: Float32Array;
+  private pos = 0;
+
+  constructor(
+    readonly config: XlstmConfig,
+    seed = 1,
+  ) {
+    let a = seed >>> 0;
+    this.table = Float32Array.from({ length: 65536 }, () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+    });
+  }
+
+  private fill(n: number, scale: number): Float32Array {
+    const out = new Float32Array(n);
+    const T = this.table.length;
+    for (let x = 0; x < n; x += T) {
+      const len = Math.min(T, n - x);
+      const start = (this.pos = (this.pos + 7919) % T);
+      const first = Math.min(len, T - start);
+      out.set(this.table.subarray(start, start + first), x);
+      if (first < len) out.set(this.table.subarray(0, len - first), x + first);
+    }
+    if (scale !== 1) for (let x = 0; x < n; x++) out[x] *= scale;
+    return out;
+  }
+
+  private lin(out: number, inn: number, bias: boolean): Linear {
+    return {
+      w: this.fill(out * inn, 1 / Math.sqrt(inn)),
+      b: bias ? this.fill(out, 0.01) : null,
+      out,
+      in: inn,
+    };
+  }
+
+  private norm(n: number, bias: boolean): NormParams {
+    return { w: new Float32Array(n).fill(1), b: bias ? new Float32Array(n) : null };
+  }
+
+  embedding(): Float32Array {
+    const { V, H } = this.config.dims;
+    return this.fill(V * H, 1);
+  }
+
+  head(embedding: Float32Array | null) {
+    const { V, H } = this.config.dims;
+    return {
+      outNorm: new Float32Array(H).fill(1),
+      lmHead: this.config.tieWordEmbeddings ? embedding : this.fill(V * H, 1 / Math.sqrt(H)),
+    };
+  }
+
+  block(_i: number): BlockWeights {
+    const { H, NH, Dqk, Dv, F } = this.config.dims;
+    const bias = this.config.useBias;
+    const ifGate = this.lin(2 * NH, H, true);
+    ifGate.b = Float32Array.from({ length: 2 * NH }, (_, x) =>
+      x < NH ? -10 : 3 + (3 * (x - NH)) / Math.max(1, NH - 1),
+    );
+    return {
+      normMlstm: this.norm(H, bias),
+      qkvo: this.lin(2 * Dqk + 2 * Dv, H, bias),
+      ifGate,
+      multiheadNorm: this.norm(Dv, bias),
+      outProj: this.lin(H, Dv, bias),
+      normFfn: this.norm(H, bias),
+      upGateZ: this.lin(2 * F, H, bias),
+      down: this.lin(H, F, bias),
+    };
+  }
 }
 
 /** Number of parameters held (tied lm_head counted once). */

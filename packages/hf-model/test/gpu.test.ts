@@ -170,6 +170,38 @@ describe('WebGPU: other weight layouts and dtypes', () => {
     m.dispose();
   });
 
+  test('random model of other shapes (NH 4, chunk 32, tied embeddings, batch 2 × 70 tokens): WebGPU = CPU', async () => {
+    const cfg = {
+      hidden_size: 256,
+      num_heads: 4,
+      num_blocks: 2,
+      num_hidden_layers: 2,
+      vocab_size: 300,
+      chunk_size: 32,
+      tie_word_embeddings: true,
+    };
+    const cpu = await XlstmForCausalLM.fromRandom(cfg, { device: 'cpu', seed: 5 });
+    const gpu = await XlstmForCausalLM.fromRandom(cfg, {
+      device: 'webgpu',
+      gpu: ctx,
+      weightDtype: 'f32',
+      seed: 5,
+    });
+    const ids = [0, 1].map((b) => Array.from({ length: 70 }, (_, t) => (t * 37 + b * 11 + 5) % 300));
+    const a = await cpu.forward(ids);
+    const g = await gpu.forward(ids);
+    expect(a.logits.every(Number.isFinite)).toBe(true);
+    expect(maxAbsDiff(g.logits, a.logits)).toBeLessThan(TOL);
+    const [sa, sg] = [await a.cache.readStates(), await g.cache.readStates()];
+    for (const [i, s] of sa.entries()) expect(relDiff(sg[i].c, s.c)).toBeLessThan(TOL);
+    // decode a few tokens on both
+    const ra = await cpu.generate(ids, { maxNewTokens: 4, stopTokens: [], addBos: false });
+    const rg = await gpu.generate(ids, { maxNewTokens: 4, stopTokens: [], addBos: false });
+    expect(rg.tokens).toEqual(ra.tokens);
+    for (const c of [g.cache, rg.cache]) c.release();
+    gpu.dispose();
+  });
+
   test("weightDtype 'auto' keeps f32 for small models", async () => {
     const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'auto', gpu: ctx });
     expect(m.device).toBe('webgpu');

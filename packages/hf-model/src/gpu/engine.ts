@@ -16,7 +16,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import { estimateMemory, checkGpuLimits } from '../memory.js';
-import type { Linear, NormParams, WeightLoader } from '../weights.js';
+import type { Linear, NormParams, WeightPieces } from '../weights.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -73,7 +73,7 @@ export class GpuEngine {
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
-    W: WeightLoader,
+    W: WeightPieces,
     readonly weightDtype: GpuDtype,
   ) {
     const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
@@ -115,7 +115,7 @@ export class GpuEngine {
   }
 
   /** Uploads the weights (validated first by the caller) and returns the engine. */
-  static async create(cfg: XlstmConfig, W: WeightLoader, o: GpuEngineOptions): Promise<GpuEngine> {
+  static async create(cfg: XlstmConfig, W: WeightPieces, o: GpuEngineOptions): Promise<GpuEngine> {
     const ctx = o.ctx ?? (await getGpuContext());
     let dtype: GpuDtype;
     if (o.weightDtype === 'auto') {

@@ -1,0 +1,86 @@
+// Model benchmark: time to first token (prefill of P tokens + the first logits read back) and
+// decode tokens/s at batch B, for the tiny fixture model or a model of the xLSTM-7B shape with random
+// weights built in memory (no download). Needs a build: `pnpm --filter @mlstm/hf-model build`.
+//
+//   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16]
+//                              [--prompts 128,512,2048] [--batches 1,8] [--decode 32] [--blocks N]
+import { getGpuContext } from '@mlstm/kernels-webgpu';
+import { XlstmForCausalLM } from '@mlstm/hf-model';
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .map((a, x, all) => (a.startsWith('--') ? [a.slice(2), all[x + 1]] : null))
+    .filter(Boolean),
+);
+const which = args.model ?? 'tiny';
+const device = args.device ?? 'webgpu';
+const dtype = args.dtype ?? 'f32';
+const prompts = (args.prompts ?? '128,512,2048').split(',').map(Number);
+const batches = (args.batches ?? '1,8').split(',').map(Number);
+const decodeSteps = Number(args.decode ?? 32);
+
+const ctx = device === 'webgpu' ? await getGpuContext() : undefined;
+if (ctx) console.log(ctx.describe());
+const t0 = performance.now();
+let model;
+if (which === '7b') {
+  const blocks = Number(args.blocks ?? 32);
+  model = await XlstmForCausalLM.fromRandom(
+    { num_blocks: blocks, num_hidden_layers: blocks },
+    { device, gpu: ctx, weightDtype: dtype },
+  );
+} else {
+  const folder =
+    which === 'tiny' ? new URL('../../../fixtures/xlstm-tiny/single/model', import.meta.url).pathname : which;
+  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, weightDtype: dtype });
+}
+const V = model.config.vocabSize;
+console.log(
+  `model ${which} (${model.config.dims.blocks} blocks, H ${model.config.hiddenSize}) on ${model.device}, weights ${model.weightDtype ?? 'f32 (CPU)'}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+const ids = (B, P) =>
+  Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
+
+// warm-up: compiles every pipeline (chunkwise + step + dense kernels)
+{
+  const c = model.newCache(1);
+  await model.forward(ids(1, model.config.chunkSize + 3), { cache: c, lastOnly: true });
+  await model.forward([[1]], { cache: c, lastOnly: true });
+  c.release();
+}
+
+const rows = [];
+for (const B of batches) {
+  for (const P of prompts) {
+    const cache = model.newCache(B);
+    const a = performance.now();
+    let { logits } = await model.forward(ids(B, P), { cache, lastOnly: true });
+    const ttft = performance.now() - a;
+    const b = performance.now();
+    for (let s = 0; s < decodeSteps; s++) {
+      const next = Array.from({ length: B }, (_, r) => {
+        let best = 0;
+        for (let v = 1; v < V; v++) if (logits[r * V + v] > logits[r * V + best]) best = v;
+        return [best];
+      });
+      ({ logits } = await model.forward(next, { cache, lastOnly: true }));
+    }
+    const dt = (performance.now() - b) / 1000;
+    cache.release();
+    rows.push({
+      B,
+      prompt: P,
+      'TTFT ms': ttft.toFixed(1),
+      'decode tok/s (all rows)': ((B * decodeSteps) / dt).toFixed(1),
+      'decode ms/step': ((dt * 1000) / decodeSteps).toFixed(2),
+    });
+  }
+}
+console.table(rows);
+const mem = process.memoryUsage();
+console.log(
+  `peak GPU pool ${ctx ? (ctx.pool.stats.peakLiveBytes / 2 ** 20).toFixed(1) : '-'} MiB, RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB`,
+);
+model.dispose();
+ctx?.destroy();
