@@ -192,6 +192,7 @@ async function timeConstToken(
   dtype: GpuDtype,
   chunkSize: number,
   reps: number,
+  tiles?: { intra?: { bR: number; bT: number; bX: number; bY: number }; scan?: number },
 ) {
   const tokens = 65536;
   const NH = 16;
@@ -213,7 +214,7 @@ async function timeConstToken(
   [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 1));
   fillRandom(ctx, f, 9, 1, 3);
   const F = fams[fam];
-  const args = { q, k, v, i, f, chunkSize, ...F.extra };
+  const args = { q, k, v, i, f, chunkSize, tiles, ...F.extra };
   const fwT: number[] = [];
   const fwbwT: number[] = [];
   ctx.pool.resetPeak();
@@ -267,6 +268,28 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
 const ctx = await getGpuContext();
 console.log(ctx.describe());
 await correctness(ctx);
+if (argv.includes('--tiles')) {
+  console.log('\ntile sweep: xl_chunk S=8192 (fw / fw+bw GPU ms)');
+  for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
+    for (const [bR, bX, scan] of [
+      [64, 64, 64],
+      [64, 128, 64],
+      [64, 256, 64],
+      [32, 64, 64],
+      [32, 128, 32],
+      [64, 128, 32],
+    ]) {
+      const tiles = { intra: { bR, bT: bR, bX, bY: 16 }, scan };
+      try {
+        const r = await timeConstToken(ctx, 'xl_chunk', 8192, dtype, 128, 3, tiles);
+        console.log(`  ${dtype} bR=bT=${bR} bX=${bX} scan=${scan}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
+        results.push({ tileSweep: true, dtype, bR, bX, scan, ...r });
+      } catch (e) {
+        console.log(`  ${dtype} bR=${bR} bX=${bX}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
 const Ss = quick ? [512, 8192] : [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
 const reps = quick ? 3 : 10;
 console.log('\nconst-token (B·S = 65536, NH 16, DHQK 128, DHHV 256), GPU ms (timestamp-query, median)');

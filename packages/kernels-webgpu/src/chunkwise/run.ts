@@ -63,8 +63,8 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
    */
   keepSaved?: boolean;
   /**
-   * Advanced: tile sizes instead of the heuristics' choice (benchmarks, tests). Intra tiles are
-   * multiples of 16 up to 64 (`bY` 16); the scan tile is 16, 32 or 64.
+   * Advanced: tile sizes instead of the heuristics' choice (benchmarks, tests). Intra tiles: bR,
+   * bT multiples of 16 up to 64, bX up to 256, bY 16; the scan tile is 16, 32 or 64.
    */
   tiles?: TflaOptions['tiles'];
 }
