@@ -267,17 +267,24 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
 
 const ctx = await getGpuContext();
 console.log(ctx.describe());
-await correctness(ctx);
+if (!argv.includes('--tiles-only')) await correctness(ctx);
 if (argv.includes('--tiles')) {
+  if (argv.includes('--tiles-only')) {
+    results.length = 0;
+  }
   console.log('\ntile sweep: xl_chunk S=8192 (fw / fw+bw GPU ms)');
-  for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
+  for (const dtype of ['f16'] as GpuDtype[]) {
     for (const [bR, bX, scan] of [
-      [64, 64, 64],
-      [64, 128, 64],
-      [64, 256, 64],
       [32, 64, 64],
-      [32, 128, 32],
-      [64, 128, 32],
+      [32, 64, 32],
+      [32, 128, 64],
+      [32, 256, 64],
+      [16, 64, 64],
+      [16, 128, 64],
+      [16, 256, 64],
+      [64, 128, 64],
+      [32, 32, 64],
+      [48, 64, 64],
     ]) {
       const tiles = { intra: { bR, bT: bR, bX, bY: 16 }, scan };
       try {
@@ -289,6 +296,10 @@ if (argv.includes('--tiles')) {
       }
     }
   }
+}
+if (argv.includes('--tiles-only')) {
+  if (outPath) writeFileSync(outPath, JSON.stringify({ adapter: ctx.adapterInfo, results }, null, 1));
+  process.exit(0);
 }
 const Ss = quick ? [512, 8192] : [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
 const reps = quick ? 3 : 10;

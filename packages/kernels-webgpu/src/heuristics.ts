@@ -48,11 +48,15 @@ export function chooseIntraTiles(
   software = false,
 ): IntraTiles {
   if (software) return { bR: 16, bT: 16, bX: 16, bY: 16 };
-  const seq = clamp(nextPow2(L), 16, 64);
-  const tiles: IntraTiles = { bR: seq, bT: seq, bX: clamp(nextPow2(DX), 16, 64), bY: 16 };
+  // H100 (Dawn/Vulkan), xl_chunk const-token S = 8192, f16, fw / fw+bw ms by (bR = bT, bX):
+  // (64, 64) 48.9 / 153; (32, 64) 34.8 / 115; (32, 128) 30.6 / 98; (32, 256) 38.5 / 150;
+  // (16, 128) 30.5 / 112; (64, 128) 35.8 / 111 — 32-token tiles with 128 output columns win.
+  const seq = clamp(nextPow2(L), 16, wholeChunk ? 64 : 32);
+  const tiles: IntraTiles = { bR: seq, bT: seq, bX: clamp(nextPow2(DX), 16, 128), bY: 16 };
   if (wholeChunk && L > 64) throw new RangeError(`whole-chunk tiles need L <= 64, got ${L}`);
   while (intraWorkgroupBytes(tiles) > limits.maxComputeWorkgroupStorageSize) {
-    if (tiles.bX > 32) tiles.bX /= 2;
+    if (tiles.bX > 64) tiles.bX /= 2;
+    else if (tiles.bX > 32) tiles.bX /= 2;
     else if (!wholeChunk && tiles.bT > 16) {
       tiles.bT /= 2;
       tiles.bR /= 2;

@@ -220,13 +220,14 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
 
 function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: string): TflaOptions['tiles'] {
   if (t == null) return undefined;
-  const ok16 = (v: unknown) => typeof v === 'number' && [16, 32, 48, 64].includes(v);
+  const ok = (v: unknown, max: number) =>
+    typeof v === 'number' && Number.isInteger(v) && v % 16 === 0 && v >= 16 && v <= max;
   if (t.intra) {
     const { bR, bT, bX, bY } = t.intra;
-    if (!ok16(bR) || !ok16(bT) || !ok16(bX) || bY !== 16 || bR % bT !== 0) {
+    if (!ok(bR, 64) || !ok(bT, 64) || !ok(bX, 256) || bY !== 16 || bR % bT !== 0) {
       throw new KernelArgumentError(
         'tiles.intra',
-        'bR, bT, bX in {16, 32, 48, 64}, bY = 16, bR a multiple of bT',
+        'bR, bT multiples of 16 up to 64 (bR a multiple of bT), bX a multiple of 16 up to 256, bY = 16',
         JSON.stringify(t.intra),
         context,
       );
