@@ -259,6 +259,19 @@ export class XlstmForCausalLM {
     return this.gpu?.weightDtype ?? null;
   }
 
+  /**
+   * WebGPU only (null on the CPU): how the weights were split to fit the adapter's
+   * maxStorageBufferBindingSize, and the most tokens per row one GPU forward call takes (longer
+   * prompts are pushed through in segments).
+   */
+  gpuLayout(batch = 1): {
+    weightParts: { embedding: number; lmHead: number; maxPerLinear: number };
+    maxTokensPerCall: number;
+  } | null {
+    if (!this.gpu) return null;
+    return { weightParts: this.gpu.weightParts(), maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false) };
+  }
+
   /** A fresh zero cache for `batch` sequences. */
   newCache(batch = 1): XlstmCache {
     if (!Number.isInteger(batch) || batch < 1)
@@ -315,18 +328,19 @@ export class XlstmForCausalLM {
       throw new ModelArgumentError('activations', 'are only available on the CPU path (device: "cpu")');
     }
     const V = this.config.vocabSize;
-    const seg = this.config.maxInferenceChunksize;
+    // prompts longer than max_inference_chunksize (or than what one GPU binding holds) go through
+    // the blocks in segments, carrying the state (spec §2.1: memory only, same results)
+    const seg = Math.min(
+      this.config.maxInferenceChunksize,
+      this.gpu?.maxTokensPerCall(B, !!opts.lastOnly) ?? S,
+    );
     const outS = opts.lastOnly ? 1 : S;
     const logits = new Float32Array(B * outS * V);
-    // prompts longer than max_inference_chunksize go through the blocks in segments (memory only)
     for (let s0 = 0; s0 < S; s0 += seg) {
       const len = Math.min(seg, S - s0);
       const last = s0 + len === S;
       const part = new Int32Array(B * len);
       for (let b = 0; b < B; b++) part.set(ids.subarray(b * S + s0, b * S + s0 + len), b * len);
-      if (opts.lastOnly && !last) {
-        // only the states matter for the earlier segments
-      }
       const r = await this.runEngine(part, B, len, cache, !!opts.lastOnly, opts.activations);
       if (opts.lastOnly) {
         if (last) logits.set(r);

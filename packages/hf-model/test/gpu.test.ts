@@ -202,6 +202,33 @@ describe('WebGPU: other weight layouts and dtypes', () => {
     gpu.dispose();
   });
 
+  test('small storage-binding limit: weights split into row parts, prompts into segments; same logits', async () => {
+    // maxStorageBufferBindingSize 64 KiB: embedding / lm_head in 4 parts, the FFN up projection in 6,
+    // at most 32 tokens per call with full logits (len37, len64, batch2_len21 are segmented)
+    const limits: Record<string, number> = {};
+    for (const key in ctx.limits) limits[key] = (ctx.limits as unknown as Record<string, number>)[key];
+    const small = Object.create(ctx, {
+      limits: { value: { ...limits, maxStorageBufferBindingSize: 65536 } },
+    }) as GpuContext;
+    const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: small,
+      weightDtype: 'f32',
+    });
+    for (const c of ['len37', 'len64', 'batch2_len21'] as const) {
+      const r = await m.forward(idsOf(fx.tensors[`input_ids.${c}`]));
+      expect(maxAbsDiff(r.logits, fx.tensors[`logits.${c}`].data), c).toBeLessThan(TOL);
+      r.cache.release();
+    }
+    const g = await m.generate(idsOf(fx.tensors['gen.len37.prompt'])[0], {
+      maxNewTokens: 16,
+      stopTokens: [],
+    });
+    expect(g.tokens[0]).toEqual(idsOf(fx.tensors['gen.len37.tokens'])[0]);
+    g.cache.release();
+    m.dispose();
+  });
+
   test("weightDtype 'auto' keeps f32 for small models", async () => {
     const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'auto', gpu: ctx });
     expect(m.device).toBe('webgpu');

@@ -15,7 +15,8 @@ import {
   mlstmChunkwiseXlChunk,
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
-import { estimateMemory, checkGpuLimits } from '../memory.js';
+import { ModelTooLargeError } from '../errors.js';
+import { estimateMemory } from '../memory.js';
 import type { Linear, NormParams, WeightPieces } from '../weights.js';
 import {
   encodeCellPost,
@@ -36,8 +37,14 @@ export interface GpuStates {
   blocks: { c: GpuTensor; n: GpuTensor; m: GpuTensor }[];
 }
 
+/** A weight matrix in row parts that each fit one storage binding (one part unless it is huge). */
+interface RowParts {
+  parts: { w: GpuTensor; row0: number; rows: number }[];
+  rows: number;
+  cols: number;
+}
 interface GLinear {
-  w: GpuTensor;
+  w: RowParts;
   b: GpuTensor | null;
   out: number;
   in: number;
@@ -66,9 +73,9 @@ const AUTO_F16_BYTES = 2 * 1024 ** 3;
 export class GpuEngine {
   private readonly owned: GpuTensor[] = [];
   private readonly blocks: GBlock[];
-  private readonly embedding: GpuTensor;
+  private readonly embedding: RowParts;
   private readonly outNorm: GpuTensor;
-  private readonly lmHead: GpuTensor;
+  private readonly lmHead: RowParts;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -81,8 +88,25 @@ export class GpuEngine {
       this.owned.push(t);
       return t;
     };
-    const lin = (l: Linear): GLinear => ({
-      w: up(l.w, [l.out, l.in], weightDtype),
+    const limit = ctx.limits.maxStorageBufferBindingSize;
+    const E = weightDtype === 'f16' ? 2 : 4;
+    const rowParts = (data: Float32Array, rows: number, cols: number, name: string): RowParts => {
+      const per = Math.floor(limit / (cols * E));
+      if (per < 1)
+        throw new ModelTooLargeError(`${name} (one row)`, cols * E, limit, 'maxStorageBufferBindingSize');
+      const parts = [];
+      for (let r0 = 0; r0 < rows; r0 += per) {
+        const n = Math.min(per, rows - r0);
+        parts.push({
+          w: up(data.subarray(r0 * cols, (r0 + n) * cols), [n, cols], weightDtype),
+          row0: r0,
+          rows: n,
+        });
+      }
+      return { parts, rows, cols };
+    };
+    const lin = (l: Linear, name = 'linear'): GLinear => ({
+      w: rowParts(l.w, l.out, l.in, name),
       b: l.b ? up(l.b, [l.out]) : null,
       out: l.out,
       in: l.in,
@@ -94,9 +118,9 @@ export class GpuEngine {
     const { H, V } = cfg.dims;
     // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
     const emb = W.embedding();
-    this.embedding = up(emb, [V, H], weightDtype);
+    this.embedding = rowParts(emb, V, H, 'embedding');
     const head = W.head(emb);
-    this.lmHead = head.lmHead === emb ? this.embedding : up(head.lmHead!, [V, H], weightDtype);
+    this.lmHead = head.lmHead === emb ? this.embedding : rowParts(head.lmHead!, V, H, 'lm_head');
     this.outNorm = up(head.outNorm, [H]);
     this.blocks = [];
     for (let i = 0; i < cfg.dims.blocks; i++) {
@@ -123,7 +147,6 @@ export class GpuEngine {
       dtype = big && ctx.features.shaderF16 ? 'f16' : 'f32';
     } else dtype = o.weightDtype;
     if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
-    checkGpuLimits(estimateMemory(cfg, { weightDtype: dtype }), ctx.limits);
     let e: GpuEngine | undefined;
     try {
       e = new GpuEngine(ctx, cfg, W, dtype);
@@ -173,12 +196,23 @@ export class GpuEngine {
       deferred = [];
       batch = ctx.batch();
     };
+    /** `y (+)= x·Wᵀ + b` over the row parts of W (output column ranges of y) */
+    const mm = (
+      xIn: GpuTensor,
+      l: GLinear,
+      y: GpuTensor,
+      o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null },
+    ) => {
+      for (const p of l.w.parts) {
+        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N: p.rows, nOff: p.row0, ldy: o.N });
+      }
+    };
     try {
       const idsT = ctx.empty([T], 'f32');
       temps.push(idsT);
       ctx.device.queue.writeBuffer(idsT.buffer, 0, new Uint32Array(ids));
       const x = tmp([T, H]);
-      encodeEmbedding(ctx, batch, idsT, this.embedding, x, T, H);
+      for (const p of this.embedding.parts) encodeEmbedding(ctx, batch, idsT, p.w, x, T, H, p.row0, p.rows);
       const a = tmp([T, H]);
       const P = 2 * Dqk + 2 * Dv;
       const proj = tmp([T, P]);
@@ -194,8 +228,8 @@ export class GpuEngine {
       for (const [bi, blk] of this.blocks.entries()) {
         const st = states.blocks[bi];
         encodeRmsNorm(ctx, batch, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: T, H, eps: cfg.normEps });
-        encodeMatmul(ctx, batch, a, blk.qkvo.w, blk.qkvo.b, proj, { M: T, N: P, K: H });
-        encodeMatmul(ctx, batch, a, blk.ifGate.w, blk.ifGate.b, gates, { M: T, N: 2 * NH, K: H });
+        mm(a, blk.qkvo, proj, { M: T, N: P, K: H });
+        mm(a, blk.ifGate, gates, { M: T, N: 2 * NH, K: H });
         const dimsO = { B, S, NH, dqk, dv, cap: cfg.gateSoftCap };
         let cur = st;
         if (Sc > 0) {
@@ -285,16 +319,16 @@ export class GpuEngine {
           });
         }
         states.blocks[bi] = cur;
-        encodeMatmul(ctx, batch, gated, blk.outProj.w, blk.outProj.b, x, {
+        mm(gated, blk.outProj, x, {
           M: T,
           N: H,
           K: Dv,
           accumulate: true,
         });
         encodeRmsNorm(ctx, batch, x, blk.normFfn.w, blk.normFfn.b, a, { rows: T, H, eps: cfg.normEps });
-        encodeMatmul(ctx, batch, a, blk.upGateZ.w, blk.upGateZ.b, u, { M: T, N: 2 * F, K: H });
+        mm(a, blk.upGateZ, u, { M: T, N: 2 * F, K: H });
         encodeSwiglu(ctx, batch, u, g, T, F);
-        encodeMatmul(ctx, batch, g, blk.down.w, blk.down.b, x, { M: T, N: H, K: F, accumulate: true });
+        mm(g, blk.down, x, { M: T, N: H, K: F, accumulate: true });
       }
       const rows = opts.lastOnly ? B : T;
       const z = tmp([rows, H]);
@@ -306,7 +340,7 @@ export class GpuEngine {
         inOffset: opts.lastOnly ? S - 1 : 0,
       });
       const logits = tmp([rows, V]);
-      encodeMatmul(ctx, batch, z, this.lmHead, null, logits, {
+      mm(z, { w: this.lmHead, b: null, out: V, in: H }, logits, {
         M: rows,
         N: V,
         K: H,
@@ -335,6 +369,41 @@ export class GpuEngine {
       b.n.release();
       b.m.release();
     }
+  }
+
+  /** Row parts per weight matrix (1 unless a matrix exceeds maxStorageBufferBindingSize). */
+  weightParts(): { embedding: number; lmHead: number; maxPerLinear: number } {
+    let maxPerLinear = 1;
+    for (const b of this.blocks) {
+      for (const l of [b.qkvo, b.ifGate, b.outProj, b.upGateZ, b.down]) {
+        maxPerLinear = Math.max(maxPerLinear, l.w.parts.length);
+      }
+    }
+    return { embedding: this.embedding.parts.length, lmHead: this.lmHead.parts.length, maxPerLinear };
+  }
+
+  /**
+   * The most tokens per row one forward call may take so that every activation and the chunkwise
+   * kernel's per-chunk states fit one storage binding (longer prompts are split into calls).
+   */
+  maxTokensPerCall(B: number, lastOnly: boolean): number {
+    const { NH, Dqk, Dv, dqk, dv, F, V, H } = this.cfg.dims;
+    const limit = this.ctx.limits.maxStorageBufferBindingSize;
+    const width = Math.max(2 * Dqk + 2 * Dv, 2 * F, H, lastOnly ? 0 : V);
+    const byActs = Math.floor(limit / (4 * B * width));
+    const L = this.cfg.chunkSize;
+    const byStates = (Math.floor(limit / (4 * B * NH * dqk * dv)) - 1) * L;
+    let n = Math.min(byActs, Math.max(byStates, L - 1));
+    if (n >= L) n -= n % L;
+    if (n < 1) {
+      throw new ModelTooLargeError(
+        `activations of a batch of ${B}`,
+        4 * B * width,
+        limit,
+        'maxStorageBufferBindingSize',
+      );
+    }
+    return n;
   }
 
   dispose(): void {

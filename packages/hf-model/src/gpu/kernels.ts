@@ -27,9 +27,12 @@ function grid(count: number, max: number): [number, number] {
 const WG = 256;
 
 // ------------------------------------------------------------------------------------------------
-const embedParams = defineParams({ total: 'u32', H: 'u32' });
+const embedParams = defineParams({ total: 'u32', H: 'u32', row0: 'u32', rows: 'u32' });
 
-/** `out[r, :] = table[ids[r], :]` */
+/**
+ * `out[r, :] = table[ids[r], :]` for the ids in `[row0, row0 + rows)` (a table split into row
+ * parts that each fit one storage binding is gathered by one dispatch per part).
+ */
 export function encodeEmbedding(
   ctx: GpuContext,
   batch: DispatchBatch,
@@ -38,6 +41,8 @@ export function encodeEmbedding(
   out: GpuTensor,
   T: number,
   H: number,
+  row0 = 0,
+  rows = table.shape[0],
 ): void {
   const p = ctx.pipeline(
     `hf.embed:${table.dtype}`,
@@ -53,7 +58,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (idx >= P.total) { return; }
   let r = idx / P.H;
   let h = idx % P.H;
-  out[idx] = f32(table[ids[r] * P.H + h]);
+  let id = ids[r];
+  if (id < P.row0 || id >= P.row0 + P.rows) { return; }
+  out[idx] = f32(table[(id - P.row0) * P.H + h]);
 }`,
     ['uniform', 'read', 'read', 'rw'],
   );
@@ -61,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   batch.dispatch(
     p,
     [ids, table, out],
-    embedParams.pack({ total, H }),
+    embedParams.pack({ total, H, row0, rows }),
     grid(Math.ceil(total / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
     'embedding',
   );
@@ -146,6 +153,8 @@ const mmParams = defineParams({
   hasBias: 'u32',
   accumulate: 'u32',
   softcap: 'f32',
+  nOff: 'u32',
+  ldy: 'u32',
 });
 /** rows of x per workgroup of the matmul */
 export const MM_ROWS = 8;
@@ -157,9 +166,9 @@ export const MM_TILED_MIN_ROWS = 32;
 const EPILOGUE = /* wgsl */ `
 fn epilogue(m: u32, n: u32, acc: f32) {
   var v = acc;
-  if (P.hasBias != 0u) { v += bias[n]; }
+  if (P.hasBias != 0u) { v += bias[P.nOff + n]; }
   if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
-  let o = m * P.N + n;
+  let o = m * P.ldy + P.nOff + n;
   if (P.accumulate != 0u) { v += y[o]; }
   y[o] = v;
 }`;
@@ -264,7 +273,17 @@ export function encodeMatmul(
   w: GpuTensor,
   b: GpuTensor | null,
   y: GpuTensor,
-  o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null; tiled?: boolean },
+  o: {
+    M: number;
+    N: number;
+    K: number;
+    accumulate?: boolean;
+    softcap?: number | null;
+    tiled?: boolean;
+    /** `w` holds output columns `[nOff, nOff + N)` of a `y` with `ldy` columns (row-split weights) */
+    nOff?: number;
+    ldy?: number;
+  },
 ): void {
   const tiled = o.tiled ?? o.M >= MM_TILED_MIN_ROWS;
   const params = mmParams.pack({
@@ -274,6 +293,8 @@ export function encodeMatmul(
     hasBias: b ? 1 : 0,
     accumulate: o.accumulate ? 1 : 0,
     softcap: o.softcap ?? 0,
+    nOff: o.nOff ?? 0,
+    ldy: o.ldy ?? o.N,
   });
   const bufs = [x, w, b ?? x, y];
   const layout = ['uniform', 'read', 'read', 'read', 'rw'] as const;
