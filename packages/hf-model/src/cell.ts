@@ -1,9 +1,15 @@
 /**
- * The mLSTM cell call, in one place for each device (spec §3.4–§3.5). Prefill: the chunkwise
- * form for the largest multiple of the chunk size, the recurrent step for the rest; one token:
- * one recurrent step. Every block of the model goes through these two functions, so switching
- * to `@mlstm/backend` (when it lands) is a change here only.
+ * The mLSTM cell call, in one place (spec §3.4–§3.5). Prefill: the chunkwise form for whole
+ * chunks, the recurrent step for the rest; one token: one recurrent step.
+ *
+ * - CPU: `@mlstm/backend`'s `MlstmBackend` in `inference` mode with the native (core-reference)
+ *   kernels — the upstream `mLSTMBackend` configuration of transformers' native path — or, with
+ *   `cpuCell: 'reference'`, `@mlstm/core-reference`'s arbitrary-length wrapper directly (float64
+ *   states).
+ * - WebGPU: the kernels package's TFLA `xl_chunk` and recurrent step kernels, encoded by
+ *   `gpu/engine.ts` into the model's own dispatch batches (one submission per decoded token).
  */
+import { MlstmBackend } from '@mlstm/backend';
 import { type MlstmStates, mlstmChunkwiseArbitraryLength, type Tensor } from '@mlstm/core-reference';
 
 /** Cell inputs, head-first: q, k `(B, NH, S, dqk)`, v `(B, NH, S, dv)`, i, f `(B, NH, S)` (soft-capped). */
@@ -15,21 +21,43 @@ export interface CellInputs<T> {
   f: T;
 }
 
-/**
- * CPU cell (float64, `@mlstm/core-reference`): the arbitrary-length inference wrapper —
- * chunkwise over whole chunks, recurrent steps for the remainder, one step for S = 1.
- * `state` null = zeros (`m₀ = 0`).
- */
-export function mlstmCellCpu(
+/** Which CPU implementation runs the cell. */
+export type CpuCellKind = 'backend' | 'reference';
+
+/** A CPU cell: inputs and the states to start from (null = zeros, `m₀ = 0`) → `h` and the new states. */
+export type CpuCell = (
   x: CellInputs<Tensor>,
   state: MlstmStates | null,
-  opts: { chunkSize: number; eps: number },
-): { h: Tensor; state: MlstmStates } {
-  const r = mlstmChunkwiseArbitraryLength({
-    ...x,
-    ...(state ? { cInitial: state.c, nInitial: state.n, mInitial: state.m } : {}),
+) => Promise<{ h: Tensor; state: MlstmStates }>;
+
+/** The CPU cell for a model's chunk size and eps. */
+export function makeCpuCell(kind: CpuCellKind, opts: { chunkSize: number; eps: number }): CpuCell {
+  if (kind === 'reference') {
+    return async (x, state) => {
+      const r = mlstmChunkwiseArbitraryLength({
+        ...x,
+        ...(state ? { cInitial: state.c, nInitial: state.n, mInitial: state.m } : {}),
+        chunkSize: opts.chunkSize,
+        eps: opts.eps,
+      });
+      return { h: r.h, state: r.lastStates };
+    };
+  }
+  const backend = new MlstmBackend({
+    mode: 'inference',
+    chunkwiseKernel: 'chunkwise--native_custbw',
+    sequenceKernel: 'native_sequence__native',
+    stepKernel: 'native',
     chunkSize: opts.chunkSize,
     eps: opts.eps,
+    autocastKernelDtype: 'float32',
+    inferenceStateDtype: 'float32',
   });
-  return { h: r.h, state: r.lastStates };
+  return async (x, state) => {
+    const r = await backend.inference({
+      ...x,
+      ...(state ? { cInitial: state.c, nInitial: state.n, mInitial: state.m } : {}),
+    });
+    return { h: r.h, state: { c: r.lastStates.c, n: r.lastStates.n, m: r.lastStates.m! } };
+  };
 }

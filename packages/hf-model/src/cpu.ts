@@ -3,7 +3,7 @@
  * cell from `@mlstm/core-reference`. Exact enough to be the oracle of the WebGPU path.
  */
 import type { MlstmStates } from '@mlstm/core-reference';
-import { mlstmCellCpu } from './cell.js';
+import type { CpuCell } from './cell.js';
 import type { XlstmConfig } from './config.js';
 import type { Linear, NormParams, XlstmWeights } from './weights.js';
 
@@ -55,15 +55,16 @@ export interface CpuForwardResult {
  * One forward call over `ids` (B rows of S tokens, row-major) starting from `states` (null =
  * zeros). Returns the logits and the new per-block states (inputs are not modified).
  */
-export function forwardCpu(
+export async function forwardCpu(
   cfg: XlstmConfig,
   W: XlstmWeights,
+  cell: CpuCell,
   ids: Int32Array,
   B: number,
   S: number,
   states: CpuStates | null,
   opts: { lastOnly?: boolean; sink?: ActivationSink } = {},
-): CpuForwardResult {
+): Promise<CpuForwardResult> {
   const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
   const T = B * S;
   // activations are handed out as copies (x is updated in place)
@@ -78,7 +79,7 @@ export function forwardCpu(
   }
   sink?.('embeddings', x, [B, S, H]);
   const newStates: CpuStates = [];
-  W.blocks.forEach((blk, bi) => {
+  for (const [bi, blk] of W.blocks.entries()) {
     const pre = `block${bi}.`;
     const s = bi === 0 ? sink : undefined;
     const a = rmsNorm(x, T, H, blk.normMlstm, cfg.normEps);
@@ -127,7 +128,7 @@ export function forwardCpu(
         }
       }
     }
-    const cell = mlstmCellCpu(
+    const out = await cell(
       {
         q: { shape: [B, NH, S, dqk], data: q },
         k: { shape: [B, NH, S, dqk], data: k },
@@ -136,10 +137,9 @@ export function forwardCpu(
         f: { shape: [B, NH, S], data: fg },
       },
       states ? states[bi] : null,
-      { chunkSize: cfg.chunkSize, eps: cfg.eps },
     );
-    newStates.push(cell.state);
-    const hd = cell.h.data;
+    newStates.push(out.state);
+    const hd = out.h.data;
     s?.(`${pre}mlstm_layer.mlstm_backend`, hd, [B, NH, S, dv]);
     // multi-head LayerNorm (per head over dv, biased variance), affine, output gate
     const normed = new Float64Array(T * Dv);
@@ -209,7 +209,7 @@ export function forwardCpu(
     s?.(`${pre}ffn`, d, [B, S, H]);
     for (let e = 0; e < T * H; e++) x[e] += d[e];
     sink?.(`${pre}out`, x, [B, S, H]);
-  });
+  }
   // head: only the rows asked for
   const rows = opts.lastOnly ? B : T;
   let z = x;

@@ -48,7 +48,7 @@ export {
   type XlstmWeights,
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';
-export { type CellInputs, mlstmCellCpu } from './cell.js';
+export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 export {

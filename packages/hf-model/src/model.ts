@@ -4,6 +4,7 @@
  */
 import type { GpuContext } from '@mlstm/kernels-webgpu';
 import { parseXlstmConfig, type XlstmConfig } from './config.js';
+import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
@@ -73,6 +74,8 @@ export interface LoadOptions extends SourceOptions {
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
   tokenizer?: boolean;
+  /** CPU path: the mLSTM cell through `@mlstm/backend` (default) or core-reference directly (float64 states) */
+  cpuCell?: CpuCellKind;
 }
 
 export interface ForwardOptions {
@@ -138,6 +141,7 @@ export class XlstmForCausalLM {
   /** stop ids from generation_config.json / config (informational; see `GenerateOptions.stopTokens`) */
   readonly eosTokenIds: number[];
   private readonly gpu: GpuEngine | null;
+  private readonly cpuCell: CpuCell | null;
 
   private constructor(
     config: XlstmConfig,
@@ -145,6 +149,7 @@ export class XlstmForCausalLM {
     tokenizer: XlstmTokenizer | null,
     gpu: GpuEngine | null,
     eos: number[],
+    cellKind: CpuCellKind = 'backend',
   ) {
     this.config = config;
     this.weights = weights;
@@ -152,6 +157,7 @@ export class XlstmForCausalLM {
     this.gpu = gpu;
     this.device = gpu ? 'webgpu' : 'cpu';
     this.eosTokenIds = eos;
+    this.cpuCell = gpu ? null : makeCpuCell(cellKind, { chunkSize: config.chunkSize, eps: config.eps });
   }
 
   /**
@@ -242,7 +248,7 @@ export class XlstmForCausalLM {
       }
     }
     const weights = gpu ? null : assembleWeights(cfg, pieces);
-    return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId);
+    return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId, opts.cpuCell);
   }
 
   /** Memory estimate for this model's config. */
@@ -365,10 +371,19 @@ export class XlstmForCausalLM {
       cache.seqlenOffset += S;
       return r.logits;
     }
-    const r = forwardCpu(this.config, this.weights!, ids, B, S, cache.states as CpuStates | null, {
-      lastOnly,
-      sink,
-    });
+    const r = await forwardCpu(
+      this.config,
+      this.weights!,
+      this.cpuCell!,
+      ids,
+      B,
+      S,
+      cache.states as CpuStates | null,
+      {
+        lastOnly,
+        sink,
+      },
+    );
     cache.states = r.states;
     cache.seqlenOffset += S;
     return r.logits;

@@ -95,3 +95,18 @@ test('max_inference_chunksize: a prompt pushed through in segments gives the sam
   const r = await model.forward(idsOf(fx.tensors['input_ids.len37']));
   expect(maxAbsDiff(r.logits, fx.tensors['logits.len37'].data)).toBeLessThan(LOGIT_TOL);
 });
+
+test("cpuCell 'reference' (core-reference directly, float64 states) gives the same logits and states", async () => {
+  const fx = loadFixture('single');
+  const ref = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', cpuCell: 'reference' });
+  const viaBackend = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
+  for (const c of ['len1', 'len37', 'batch2_len21'] as const) {
+    const ids = idsOf(fx.tensors[`input_ids.${c}`]);
+    const a = await ref.forward(ids);
+    const b = await viaBackend.forward(ids);
+    expect(maxAbsDiff(a.logits, fx.tensors[`logits.${c}`].data)).toBeLessThan(LOGIT_TOL);
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+    const [sa, sb] = [await a.cache.readStates(), await b.cache.readStates()];
+    for (const [i, s] of sa.entries()) expect(relDiff(s.c, sb[i].c)).toBeLessThan(1e-5);
+  }
+});
