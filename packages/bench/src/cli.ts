@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * `mlstm-bench`: runs benchmark suites and writes CSV + SVG into a timestamped folder.
+ *
+ *   mlstm-bench --suite consttoken --fwbw
+ *   mlstm-bench --suite consttoken,step --preset full --modes fw,fwbw --dtypes f32,f16 --out results
+ *   mlstm-bench --config my-benchmark.yaml
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { BenchmarkConfig } from './core/config.js';
+import type { Dtype } from './core/kernel-spec.js';
+import { runSuites } from './runner.js';
+import { listSuites, type Mode, type Peer, type Preset } from './suites/suites.js';
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const intList = (v: string) =>
+  list(v).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`'${s}' is not a positive integer`);
+    return n;
+  });
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
+  return n;
+};
+const dtypes = (v: string): Dtype[] =>
+  list(v).map((d) => {
+    if (d === 'f32' || d === 'float32') return 'float32';
+    if (d === 'f16' || d === 'float16') return 'float16';
+    throw new InvalidArgumentError(`unknown dtype '${d}' (f32, f16)`);
+  });
+
+export function buildProgram(): Command {
+  return new Command('mlstm-bench')
+    .description(
+      'Benchmarks of the WebGPU mLSTM kernels (const-token, head-dim, step) with ORT / CPU / Triton peers',
+    )
+    .option('-s, --suite <names>', 'suites, comma-separated (consttoken, headdim, step, model)', list, [
+      'consttoken',
+    ])
+    .addOption(
+      new Option('-p, --preset <preset>', 'sizes: tiny (software adapters), default (laptop), full (paper)')
+        .choices(['auto', 'tiny', 'default', 'full'])
+        .default('auto'),
+    )
+    .option('--fw', 'forward only (default)')
+    .option('--fwbw', 'forward + backward')
+    .option('--modes <modes>', 'fw,fwbw (overrides --fw/--fwbw)', list)
+    .option('--dtypes <dtypes>', 'f32,f16', dtypes)
+    .option('--seq-lens <list>', 'consttoken sequence lengths', intList)
+    .option('--tokens <n>', 'consttoken tokens per point (B·S)', int)
+    .option('--num-heads <n>', 'heads', int)
+    .option('--head-dim-qk <n>', 'DHQK', int)
+    .option('--head-dim-v <n>', 'DHHV', int)
+    .option('--batch-sizes <list>', 'step suite batch sizes', intList)
+    .option(
+      '--kernels <list>',
+      'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
+      list,
+    )
+    .option('--peers <list>', "peer baselines: triton, ort, ort-loop, cpu, or 'none'", list)
+    .option('--ort-max-seq-len <n>', 'longest S of the ORT parallel baseline', int)
+    .addOption(
+      new Option('--ort-ep <ep>', 'ORT execution provider of the parallel graph').choices(['webgpu', 'wasm']),
+    )
+    .option('--ort-wasm-dir <dir>', "folder with onnxruntime-web's ort-wasm-simd-threaded.asyncify.wasm")
+    .option('--warmup <n>', 'warm-up calls', int)
+    .option('--rep <n>', 'timed repetitions', int)
+    .addOption(
+      new Option('--timing <how>', 'GPU timing').choices(['auto', 'timestamp', 'wall']).default('auto'),
+    )
+    .option('-c, --config <files>', 'extra benchmark configs (YAML/JSON), comma-separated', list)
+    .option(
+      '-o, --out <dir>',
+      'output folder (a timestamped run folder is made inside)',
+      './outputs_kernel_benchmarks',
+    )
+    .option('--suffix <name>', 'suffix of the run folder name')
+    .option('--no-progress', 'no progress bar (one line per cell)')
+    .option('--list', 'list the suites and exit');
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.parse(argv);
+  const o = program.opts();
+  if (o.list) {
+    for (const s of listSuites()) console.log(`${s.name.padEnd(12)} ${s.description}`);
+    return 0;
+  }
+  const modes: Mode[] = o.modes ?? (o.fw && o.fwbw ? ['fw', 'fwbw'] : o.fwbw ? ['fwbw'] : ['fw']);
+  for (const m of modes)
+    if (m !== 'fw' && m !== 'fwbw') throw new InvalidArgumentError(`unknown mode '${m}'`);
+  const peers: Peer[] | undefined = o.peers ? (o.peers.includes('none') ? [] : o.peers) : undefined;
+  const tty = !!process.stderr.isTTY && o.progress !== false;
+  const bar = tty
+    ? new SingleBar({
+        format: ' {bar} {value}/{total} | {config} | {cell}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      })
+    : undefined;
+  let started = false;
+  const t0 = performance.now();
+  const suites = o.config && !argv.some((a) => a === '-s' || a.startsWith('--suite')) ? [] : o.suite;
+  const res = await runSuites({
+    suites,
+    preset: o.preset as Preset | 'auto',
+    modes,
+    dtypes: o.dtypes,
+    seqLens: o.seqLens,
+    tokens: o.tokens,
+    numHeads: o.numHeads,
+    headDimQk: o.headDimQk,
+    headDimV: o.headDimV,
+    batchSizes: o.batchSizes,
+    kernels: o.kernels,
+    peers,
+    ortMaxSeqLen: o.ortMaxSeqLen,
+    ortProvider: o.ortEp,
+    ortWasmDir: o.ortWasmDir,
+    warmup: o.warmup,
+    rep: o.rep,
+    timing: o.timing,
+    configs: (o.config ?? []).map((f: string) => BenchmarkConfig.fromFile(f)),
+    outputDir: o.out,
+    suffix: o.suffix,
+    log: (l) => {
+      if (bar && started) bar.stop();
+      started = false;
+      console.error(l);
+    },
+    onProgress: (e) => {
+      const cell = `${e.spec.displayName} ${Object.entries(e.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`;
+      if (bar) {
+        if (!started) {
+          bar.start(e.total, e.done, { config: e.config, cell });
+          started = true;
+        }
+        bar.setTotal(e.total);
+        bar.update(e.done, { config: e.config, cell });
+        if (e.result && e.done === e.total) {
+          bar.stop();
+          started = false;
+        }
+      } else if (e.result) {
+        const r = e.result;
+        const v = Number.isFinite(r.runtimeMs) ? `${r.runtimeMs.toPrecision(4)} ms` : (r.error ?? 'NaN');
+        console.error(`[${e.config} ${e.done}/${e.total}] ${cell}: ${v}`);
+      }
+    },
+  });
+  if (bar && started) bar.stop();
+  console.log(res.summary);
+  console.log(
+    `preset ${res.preset}; results in ${res.folder} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  return 0;
+}
+
+const isMain = (() => {
+  try {
+    const self = new URL(import.meta.url).pathname;
+    const arg = process.argv[1] ?? '';
+    return (
+      self === arg ||
+      self.endsWith(arg) ||
+      arg.endsWith('cli.js') ||
+      arg.endsWith('mlstm-bench.mjs') ||
+      arg.endsWith('mlstm-bench')
+    );
+  } catch {
+    return false;
+  }
+})();
+
+if (isMain) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * @mlstm/bench — benchmarks of the WebGPU mLSTM kernels: the benchmark library (upstream
+ * `mlstm_kernels/utils/benchmark` concepts), the suites, the peer baselines and the recording.
+ */
+export {
+  BenchmarkConfig,
+  BenchmarkConfigError,
+  type BenchmarkConfigInput,
+  benchmarkConfigSchema,
+  kernelSpecSchema,
+  type ParamDict,
+  type ParamValue,
+} from './core/config.js';
+export { gpuTimer, poolMemoryMeter, SyncWallTimer, TimestampTimer } from './core/gpu-timing.js';
+export {
+  type BenchmarkCreator,
+  BenchmarkInterface,
+  failedResult,
+  type MemoryMeter,
+  type RuntimeResult,
+  type Stats,
+  stats,
+  type Timer,
+  WallTimer,
+} from './core/interface.js';
+export {
+  type AdditionalParams,
+  type Dtype,
+  KernelSpec,
+  type KernelSpecInit,
+  shortParamName,
+} from './core/kernel-spec.js';
+export { type LinePlotOptions, type LinePoint, linePlotSpec, linePlotSvg, renderSvg } from './core/plot.js';
+export {
+  type BenchmarkRunResult,
+  type CellRecord,
+  formatTable,
+  MEMORY_PREFIX,
+  PARAM_PREFIX,
+  parseCsv,
+  type ProgressEvent,
+  type ResultRow,
+  RUNTIME_PREFIX,
+  runAndRecordBenchmarks,
+  runBenchmarks,
+  seriesPoints,
+  shortLabel,
+  setupOutputFolder,
+  TIMING_PREFIX,
+  toCsv,
+} from './core/run.js';
+export { adapterName, openGpuContext } from './gpu.js';
+export {
+  buildParallelStablefGraph,
+  buildRecurrentLoopGraph,
+  GraphBuilder,
+  type MlstmGraphDims,
+  type MlstmGraphOptions,
+} from './onnx/index.js';
+export {
+  CpuReferenceBenchmark,
+  OrtLoopBenchmark,
+  OrtParallelBenchmark,
+  ReferenceNumbersBenchmark,
+} from './peers/benchmarks.js';
+export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtProvider } from './peers/ort.js';
+export { type RunSuitesOptions, type RunSuitesResult, runSuites, summarize } from './runner.js';
+export { type BenchEnv, SkipBenchmark } from './suites/common.js';
+export { gpuRandn } from './suites/gpu-inputs.js';
+export { MlstmKernelBenchmark, MlstmStepBenchmark, SEQUENCE_KERNELS } from './suites/kernel-benchmarks.js';
+export {
+  consttokenConfigs,
+  createBenchmarkCreator,
+  getSuite,
+  headdimConfigs,
+  listSuites,
+  type Mode,
+  type Peer,
+  PRESETS,
+  type Preset,
+  registerSuite,
+  type SuiteDefinition,
+  type SuiteOptions,
+  stepConfigs,
+} from './suites/suites.js';
+export {
+  TRITON_CONSTTOKEN_FW,
+  TRITON_CONSTTOKEN_FWBW,
+  TRITON_LABEL,
+  TRITON_STEP,
+} from './suites/triton-reference.js';

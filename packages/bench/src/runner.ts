@@ -1,0 +1,138 @@
+/**
+ * Runs suites end to end: opens the GPU, picks the preset (tiny on software adapters), creates the
+ * run folder (`<out>/<timestamp>[__suffix]/`), records every config, writes `run.json` (adapter,
+ * features, options) and `summary.md` (the runtime tables).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type GpuContext, heuristics } from '@mlstm/kernels-webgpu';
+import type { BenchmarkConfig } from './core/config.js';
+import type { BenchmarkCreator } from './core/interface.js';
+import {
+  type BenchmarkRunResult,
+  formatTable,
+  MEMORY_PREFIX,
+  type ProgressEvent,
+  runAndRecordBenchmarks,
+  setupOutputFolder,
+} from './core/run.js';
+import { adapterName, openGpuContext } from './gpu.js';
+import { type BenchEnv, lazyGpu } from './suites/common.js';
+import { createBenchmarkCreator, getSuite, type Preset, type SuiteOptions } from './suites/suites.js';
+
+export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
+  suites: string[];
+  preset?: Preset | 'auto';
+  /** extra configs to run (e.g. from --config files), with the built-in creator */
+  configs?: BenchmarkConfig[];
+  outputDir?: string;
+  suffix?: string;
+  timing?: BenchEnv['timing'];
+  ortWasmDir?: string;
+  ortProvider?: 'webgpu' | 'wasm';
+  onProgress?: (e: ProgressEvent & { config: string }) => void;
+  log?: (line: string) => void;
+  /** use this context instead of opening one (tests) */
+  ctx?: GpuContext;
+}
+
+export interface RunSuitesResult {
+  folder: string;
+  adapter: string;
+  preset: Preset;
+  results: (BenchmarkRunResult & { folder: string })[];
+  summary: string;
+}
+
+export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
+  const log = o.log ?? ((l: string) => console.error(l));
+  let ctx: GpuContext | undefined = o.ctx;
+  let gpuError: Error | undefined;
+  if (!ctx) {
+    try {
+      ctx = await openGpuContext();
+    } catch (e) {
+      gpuError = e as Error;
+      log(`no WebGPU adapter: ${gpuError.message} (GPU cells will fail, peers still run)`);
+    }
+  }
+  const adapter = ctx ? adapterName(ctx) : 'no WebGPU adapter';
+  let preset: Preset = o.preset && o.preset !== 'auto' ? o.preset : 'default';
+  if ((!o.preset || o.preset === 'auto') && (!ctx || heuristics.isSoftwareAdapter(ctx.adapterInfo)))
+    preset = 'tiny';
+  const env: BenchEnv = {
+    gpu: lazyGpu(async () => {
+      if (!ctx) throw gpuError ?? new Error('no GPU');
+      return ctx;
+    }),
+    timing: o.timing ?? 'auto',
+    ortWasmDir: o.ortWasmDir,
+    ortProvider: o.ortProvider,
+  };
+  const folder = setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix);
+  writeFileSync(
+    join(folder, 'run.json'),
+    `${JSON.stringify(
+      {
+        adapter,
+        describe: ctx?.describe(),
+        adapterInfo: ctx?.adapterInfo,
+        features: ctx?.features,
+        preset,
+        options: {
+          ...o,
+          ctx: undefined,
+          onProgress: undefined,
+          log: undefined,
+          configs: o.configs?.map((c) => c.toJSON()),
+        },
+        node: process.version,
+        started: new Date().toISOString(),
+      },
+      null,
+      1,
+    )}\n`,
+  );
+  const sopts: SuiteOptions = { ...o, preset };
+  const builtin = createBenchmarkCreator(env);
+  const jobs: { config: BenchmarkConfig; creator: BenchmarkCreator }[] = [];
+  for (const name of o.suites) {
+    const suite = getSuite(name);
+    const creator = suite.creator ? suite.creator(env) : builtin;
+    for (const config of suite.configs(sopts)) jobs.push({ config, creator });
+  }
+  for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
+  const results: RunSuitesResult['results'] = [];
+  for (const { config, creator } of jobs) {
+    const r = await runAndRecordBenchmarks(config, creator, folder, {
+      adapter,
+      log,
+      onProgress: (e) => o.onProgress?.({ ...e, config: config.benchmarkName }),
+    });
+    results.push(r);
+  }
+  const summary = summarize(results, adapter);
+  writeFileSync(join(folder, 'summary.md'), summary);
+  return { folder, adapter, preset, results, summary };
+}
+
+/** Markdown-ish summary: runtime (ms) and peak memory (MiB) tables per config. */
+export function summarize(results: BenchmarkRunResult[], adapter: string): string {
+  const parts = [`# mlstm-bench results\n\nadapter: ${adapter}\n`];
+  for (const r of results) {
+    parts.push(`## ${r.config.getPlotTitle()} — runtime [ms]\n\n\`\`\`\n${formatTable(r)}\n\`\`\`\n`);
+    const mem = {
+      ...r,
+      rows: r.rows.map((row) => {
+        const o = { ...row };
+        for (const k of Object.keys(o))
+          if (k.startsWith(MEMORY_PREFIX) && Number(o[k]) >= 0) o[k] = Number(o[k]) / 2 ** 20;
+        return o;
+      }),
+    };
+    parts.push(
+      `## ${r.config.benchmarkName} — peak GPU pool memory [MiB]\n\n\`\`\`\n${formatTable(mem, MEMORY_PREFIX, 4)}\n\`\`\`\n`,
+    );
+  }
+  return parts.join('\n');
+}

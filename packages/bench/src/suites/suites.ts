@@ -1,0 +1,356 @@
+/**
+ * The suites (upstream `scripts/run_training_kernel_benchmarks.py`, `run_inference_kernel_benchmarks.py`):
+ * each one turns options into {@link BenchmarkConfig}s; {@link createBenchmarkCreator} maps a
+ * kernel spec to its benchmark class. A `model` suite can be registered by hf-model
+ * ({@link registerSuite}).
+ */
+import { BenchmarkConfig } from '../core/config.js';
+import type { BenchmarkCreator, BenchmarkInterface } from '../core/interface.js';
+import { type Dtype, KernelSpec, type KernelSpecInit } from '../core/kernel-spec.js';
+import {
+  CpuReferenceBenchmark,
+  OrtLoopBenchmark,
+  OrtParallelBenchmark,
+  ReferenceNumbersBenchmark,
+} from '../peers/benchmarks.js';
+import type { BenchEnv } from './common.js';
+import { MlstmKernelBenchmark, MlstmStepBenchmark, SEQUENCE_KERNELS } from './kernel-benchmarks.js';
+import {
+  TRITON_CONSTTOKEN_FW,
+  TRITON_CONSTTOKEN_FWBW,
+  TRITON_LABEL,
+  TRITON_STEP,
+} from './triton-reference.js';
+
+export type Preset = 'tiny' | 'default' | 'full';
+export type Mode = 'fw' | 'fwbw';
+export type Peer = 'ort' | 'ort-loop' | 'cpu' | 'triton';
+
+export interface SuiteOptions {
+  preset: Preset;
+  modes?: Mode[];
+  dtypes?: Dtype[];
+  /** override the sequence lengths of consttoken */
+  seqLens?: number[];
+  /** tokens per const-token point (B·S) */
+  tokens?: number;
+  numHeads?: number;
+  headDimQk?: number;
+  headDimV?: number;
+  /** kernel specifiers (default: the preset's) */
+  kernels?: string[];
+  peers?: Peer[];
+  /** longest S the ORT parallel baseline runs at */
+  ortMaxSeqLen?: number;
+  /** batch sizes of the step suite */
+  batchSizes?: number[];
+  warmup?: number;
+  rep?: number;
+}
+
+interface SizePreset {
+  tokens: number;
+  seqLens: number[];
+  NH: number;
+  DHQK: number;
+  DHHV: number;
+  warmup: number;
+  rep: number;
+  peers: Peer[];
+  ortMaxSeqLen: number;
+  stepBatch: number[];
+  step: { NH: number; DHQK: number; DHHV: number };
+  headdim: { S: number; B: number; dims: number[]; embedding: number };
+}
+
+export const PRESETS: Record<Preset, SizePreset> = {
+  // Mesa lavapipe / SwiftShader: tiny shapes, few repetitions (every pipeline compiles in ~1 s)
+  tiny: {
+    tokens: 256,
+    seqLens: [128, 256],
+    NH: 2,
+    DHQK: 16,
+    DHHV: 32,
+    warmup: 1,
+    rep: 3,
+    peers: ['cpu', 'ort'],
+    ortMaxSeqLen: 256,
+    stepBatch: [1, 4],
+    step: { NH: 2, DHQK: 16, DHHV: 32 },
+    headdim: { S: 256, B: 1, dims: [16, 32], embedding: 64 },
+  },
+  // a laptop GPU in well under a minute
+  default: {
+    tokens: 16384,
+    seqLens: [512, 1024, 2048, 4096],
+    NH: 16,
+    DHQK: 128,
+    DHHV: 256,
+    warmup: 3,
+    rep: 10,
+    peers: ['triton'],
+    ortMaxSeqLen: 512,
+    stepBatch: [1, 4, 16, 64],
+    step: { NH: 8, DHQK: 256, DHHV: 512 },
+    headdim: { S: 2048, B: 2, dims: [64, 128, 256, 512], embedding: 4096 },
+  },
+  // the paper's sweep (spec §10.3)
+  full: {
+    tokens: 65536,
+    seqLens: [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536],
+    NH: 16,
+    DHQK: 128,
+    DHHV: 256,
+    warmup: 3,
+    rep: 10,
+    peers: ['triton', 'ort', 'ort-loop'],
+    ortMaxSeqLen: 2048,
+    stepBatch: [1, 2, 4, 8, 16, 32, 64],
+    step: { NH: 8, DHQK: 256, DHHV: 512 },
+    headdim: { S: 8192, B: 4, dims: [32, 64, 128, 256, 512, 1024], embedding: 4096 },
+  },
+};
+
+/** Kernel + chunk size per preset (upstream paper figure: limit cs 64, xl cs 128, siging cs 128 n=false). */
+function defaultKernelSpecs(kernels: string[] | undefined, dtype: Dtype, fwbw: boolean): KernelSpecInit[] {
+  const all: KernelSpecInit[] = [
+    { kernelName: 'chunkwise--webgpu_xl_chunk', dtype, fwbw, additionalParams: { chunk_size: 128 } },
+    { kernelName: 'chunkwise--webgpu_limit_chunk', dtype, fwbw, additionalParams: { chunk_size: 64 } },
+    {
+      kernelName: 'chunkwise--webgpu_xl_chunk_siging',
+      dtype,
+      fwbw,
+      additionalParams: { chunk_size: 128, normalize: false },
+    },
+  ];
+  if (!kernels) return all;
+  return kernels.map((k) => {
+    const [name, cs] = k.split(':');
+    const base = all.find((s) => s.kernelName === name) ?? {
+      kernelName: name,
+      dtype,
+      fwbw,
+      additionalParams: {},
+    };
+    if (!SEQUENCE_KERNELS[name])
+      throw new Error(`unknown kernel '${name}' (known: ${Object.keys(SEQUENCE_KERNELS).join(', ')})`);
+    return {
+      ...base,
+      additionalParams: { ...base.additionalParams, ...(cs ? { chunk_size: Number(cs) } : {}) },
+    };
+  });
+}
+
+function peerSpecs(
+  peers: Peer[],
+  mode: Mode,
+  dtypes: Dtype[],
+  p: SizePreset,
+  o: SuiteOptions,
+): KernelSpecInit[] {
+  const fwbw = mode === 'fwbw';
+  const out: KernelSpecInit[] = [];
+  const ortMax = o.ortMaxSeqLen ?? p.ortMaxSeqLen;
+  if (peers.includes('triton')) {
+    out.push({
+      kernelName: 'reference--triton_xl_chunk',
+      dtype: 'float32',
+      fwbw,
+      label: TRITON_LABEL,
+      additionalParams: { cs: 128 },
+    });
+  }
+  if (peers.includes('ort') && !fwbw) {
+    for (const dtype of dtypes)
+      out.push({
+        kernelName: 'ort--parallel_stablef',
+        dtype,
+        fwbw,
+        label: `onnxruntime-web WebGPU EP, parallel stablef (${dtype})`,
+        additionalParams: { max_sequence_length: ortMax, warmup: 1, rep: 3 },
+      });
+  }
+  if (peers.includes('ort-loop') && !fwbw) {
+    out.push({
+      kernelName: 'ort--recurrent_loop',
+      dtype: 'float32',
+      fwbw,
+      label: 'onnxruntime-web wasm EP, recurrent Loop (B=1 scaled)',
+      additionalParams: { max_sequence_length: 512, measure_batch: 1, warmup: 0, rep: 1 },
+    });
+  }
+  if (peers.includes('cpu') && !fwbw) {
+    out.push({
+      kernelName: 'cpu--core_reference_chunkwise',
+      dtype: 'float32',
+      fwbw,
+      label: 'CPU core-reference chunkwise (float64)',
+      additionalParams: { chunk_size: 64, warmup: 0, rep: 1 },
+    });
+  }
+  return out;
+}
+
+/** The const-token suite: B·S fixed, S swept (one config per mode). */
+export function consttokenConfigs(o: SuiteOptions): BenchmarkConfig[] {
+  const p = PRESETS[o.preset];
+  const modes = o.modes ?? ['fw'];
+  const dtypes = o.dtypes ?? ['float32'];
+  const tokens = o.tokens ?? p.tokens;
+  const seqLens = (o.seqLens ?? p.seqLens).filter((s) => s <= tokens && tokens % s === 0);
+  if (seqLens.length === 0) throw new Error(`no sequence length divides tokens = ${tokens}`);
+  const peers = o.peers ?? p.peers;
+  return modes.map(
+    (mode) =>
+      new BenchmarkConfig({
+        benchmarkName: `consttoken_${mode}`,
+        varyType: 'sequence',
+        varyParams: { sequence_length: seqLens, batch_size: seqLens.map((s) => tokens / s) },
+        fixedParams: {
+          num_heads: o.numHeads ?? p.NH,
+          head_dim_qk: o.headDimQk ?? p.DHQK,
+          head_dim_v: o.headDimV ?? p.DHHV,
+        },
+        kernelSpecs: [
+          ...dtypes.flatMap((dt) => defaultKernelSpecs(o.kernels, dt, mode === 'fwbw')),
+          ...peerSpecs(peers, mode, dtypes, p, o),
+        ],
+        xAxisParam: 'sequence_length',
+        warmup: o.warmup ?? p.warmup,
+        rep: o.rep ?? p.rep,
+      }),
+  );
+}
+
+/** Head-dimension sweep: S and B fixed, DHHV swept, NH = embedding / DHHV, DHQK = DHHV / 2. */
+export function headdimConfigs(o: SuiteOptions): BenchmarkConfig[] {
+  const p = PRESETS[o.preset];
+  const h = p.headdim;
+  const modes = o.modes ?? ['fw'];
+  const dtypes = o.dtypes ?? ['float32'];
+  return modes.map(
+    (mode) =>
+      new BenchmarkConfig({
+        benchmarkName: `headdim_${mode}`,
+        varyType: 'sequence',
+        varyParams: {
+          head_dim_v: h.dims,
+          head_dim_qk: h.dims.map((d) => d / 2),
+          num_heads: h.dims.map((d) => Math.max(1, h.embedding / d)),
+        },
+        fixedParams: { sequence_length: h.S, batch_size: h.B },
+        kernelSpecs: dtypes.flatMap((dt) => defaultKernelSpecs(o.kernels, dt, mode === 'fwbw')),
+        xAxisParam: 'head_dim_v',
+        warmup: o.warmup ?? p.warmup,
+        rep: o.rep ?? p.rep,
+      }),
+  );
+}
+
+/** Generation step latency of a 7B layer (NH 8, DHQK 256, DHHV 512) over batch sizes. */
+export function stepConfigs(o: SuiteOptions): BenchmarkConfig[] {
+  const p = PRESETS[o.preset];
+  const dtypes = o.dtypes ?? ['float32'];
+  const peers = o.peers ?? p.peers;
+  const specs: KernelSpecInit[] = dtypes.map((dtype) => ({ kernelName: 'step--webgpu', dtype, fwbw: false }));
+  if (peers.includes('triton'))
+    specs.push({ kernelName: 'reference--triton_step', dtype: 'float32', label: TRITON_LABEL });
+  return [
+    new BenchmarkConfig({
+      benchmarkName: 'step',
+      varyType: 'grid',
+      varyParams: { batch_size: o.batchSizes ?? p.stepBatch },
+      fixedParams: {
+        num_heads: o.numHeads ?? p.step.NH,
+        head_dim_qk: o.headDimQk ?? p.step.DHQK,
+        head_dim_v: o.headDimV ?? p.step.DHHV,
+      },
+      kernelSpecs: specs,
+      xAxisParam: 'batch_size',
+      warmup: o.warmup ?? (o.preset === 'tiny' ? 1 : 10),
+      rep: o.rep ?? (o.preset === 'tiny' ? 3 : 30),
+    }),
+  ];
+}
+
+export interface SuiteDefinition {
+  description: string;
+  configs(o: SuiteOptions): BenchmarkConfig[];
+  /** a creator for kernel names this suite adds (falls back to the built-in one) */
+  creator?(env: BenchEnv): BenchmarkCreator;
+}
+
+const registry = new Map<string, SuiteDefinition>([
+  [
+    'consttoken',
+    {
+      description: 'const-token sweep (B·S fixed), every chunkwise kernel, fw / fwbw',
+      configs: consttokenConfigs,
+    },
+  ],
+  ['headdim', { description: 'head-dimension sweep at fixed S and B', configs: headdimConfigs }],
+  ['step', { description: 'generation step latency (7B layer) over batch sizes', configs: stepConfigs }],
+  [
+    'model',
+    {
+      description: 'model benchmarks (time to first token, tokens/s, memory) — registered by @mlstm/hf-model',
+      configs: () => {
+        throw new Error(
+          "the 'model' suite is not registered: @mlstm/hf-model registers it with registerSuite('model', { configs, creator })",
+        );
+      },
+    },
+  ],
+]);
+
+/** Adds or replaces a suite (the hook for hf-model's `model` suite). */
+export function registerSuite(name: string, def: SuiteDefinition): void {
+  registry.set(name, def);
+}
+
+export function getSuite(name: string): SuiteDefinition {
+  const s = registry.get(name);
+  if (!s) throw new Error(`unknown suite '${name}' (known: ${[...registry.keys()].join(', ')})`);
+  return s;
+}
+
+export function listSuites(): { name: string; description: string }[] {
+  return [...registry].map(([name, s]) => ({ name, description: s.description }));
+}
+
+/** Maps a kernel spec to its benchmark (upstream `create_training_kernel_benchmark`). */
+export function createBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
+  return (spec: KernelSpec, params) => {
+    let b: BenchmarkInterface;
+    const n = spec.kernelName;
+    if (SEQUENCE_KERNELS[n]) b = new MlstmKernelBenchmark(env, n, spec.dtype, spec.fwbw);
+    else if (n === 'step--webgpu') b = new MlstmStepBenchmark(env, spec.dtype);
+    else if (n === 'ort--parallel_stablef') b = new OrtParallelBenchmark(env, spec.dtype, spec.fwbw);
+    else if (n === 'ort--recurrent_loop') b = new OrtLoopBenchmark(env, spec.fwbw);
+    else if (n === 'cpu--core_reference_chunkwise') b = new CpuReferenceBenchmark('exp', spec.fwbw);
+    else if (n === 'reference--triton_xl_chunk')
+      b = new ReferenceNumbersBenchmark(
+        'sequence_length',
+        Number(params.batch_size) * Number(params.sequence_length) === 65536 &&
+          params.num_heads === 16 &&
+          params.head_dim_qk === 128 &&
+          params.head_dim_v === 256
+          ? spec.fwbw
+            ? TRITON_CONSTTOKEN_FWBW
+            : TRITON_CONSTTOKEN_FW
+          : {},
+        'reference (upstream Triton, bf16, H100)',
+      );
+    else if (n === 'reference--triton_step')
+      b = new ReferenceNumbersBenchmark(
+        'batch_size',
+        params.num_heads === 8 && params.head_dim_qk === 256 && params.head_dim_v === 512 ? TRITON_STEP : {},
+        'reference (upstream Triton, bf16, H100)',
+      );
+    else throw new Error(`no benchmark for kernel '${n}'`);
+    b.setParams(params);
+    return b;
+  };
+}
+
+export { KernelSpec };

@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@mlstm/source'] },
+  ssr: { resolve: { conditions: ['@mlstm/source'] } },
+  test: {
+    name: 'bench',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
