@@ -98,7 +98,10 @@ test('max_inference_chunksize: a prompt pushed through in segments gives the sam
 
 test("cpuCell 'reference' (core-reference directly, float64 states) gives the same logits and states", async () => {
   const fx = loadFixture('single');
-  const ref = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', cpuCell: 'reference' });
+  const ref = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+    device: 'cpu',
+    cpuCell: 'reference',
+  });
   const viaBackend = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
   for (const c of ['len1', 'len37', 'batch2_len21'] as const) {
     const ids = idsOf(fx.tensors[`input_ids.${c}`]);
