@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GpuContext, getGpuContext, KernelArgumentError, packF16, unpackF16 } from '../src/index.js';
+import {
+  type GpuContext,
+  GpuDeviceLostError,
+  getGpuContext,
+  KernelArgumentError,
+  packF16,
+  unpackF16,
+} from '../src/index.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -71,5 +78,23 @@ describe('GPU timing', () => {
     const x = await ctx.read(buf);
     expect(x[0]).toBeCloseTo(1 - 0.999 ** 10000, 4); // five dispatches of 2000 steps each
     buf.release();
+  });
+});
+
+describe('device loss', () => {
+  it('surfaces as GpuDeviceLostError (no hang) and the context can be recreated', async () => {
+    const own = await getGpuContext();
+    const t = own.upload([1, 2, 3, 4], [4]);
+    own.device.destroy();
+    await own.device.lost;
+    await expect(own.read(t)).rejects.toBeInstanceOf(GpuDeviceLostError);
+    expect(() => own.empty([4])).toThrow(GpuDeviceLostError);
+    expect(own.lost).toBe(true);
+    await own.recreate();
+    expect(own.lost).toBe(false);
+    expect(own.pool.stats.liveBytes).toBe(0);
+    const u = own.upload([5, 6], [2]);
+    expect(Array.from(await own.read(u))).toEqual([5, 6]);
+    own.destroy();
   });
 });
