@@ -165,14 +165,17 @@ export class XlstmForCausalLM {
    * repo id (`owner/name`), or `{ files: { 'config.json': …, 'model.safetensors': … } }`.
    */
   static async fromPretrained(source: ModelSource, opts: LoadOptions = {}): Promise<XlstmForCausalLM> {
+    opts.signal?.throwIfAborted();
     const reader = await openSource(source, opts);
     const cfgText = await reader.text('config.json');
     if (cfgText === null) throw new ModelArgumentError('source', `no config.json in ${reader.description}`);
     const config = parseXlstmConfig(cfgText);
     const indexText = await reader.text('model.safetensors.index.json');
     const files = indexText ? shardFiles(indexText) : ['model.safetensors'];
+    opts.signal?.throwIfAborted();
     const buffers = await reader.binaries(files);
     try {
+      opts.signal?.throwIfAborted();
       const store = mergeStores(buffers.map((b, x) => parseSafetensorsFile(b, files[x])));
       return await XlstmForCausalLM.fromStoreAndFiles(config, store, opts, reader);
     } finally {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CheckpointFormatError,
+  cacheApiCache,
   checkGpuLimits,
   chunkedSource,
   estimateMemory,
@@ -81,6 +82,80 @@ describe('sources', () => {
     expect(m.tokenizer).not.toBeNull();
     expect(events.at(-1)).toEqual({ file: 'model.safetensors', loaded: st.byteLength, total: st.byteLength });
     expect(maxAbsDiff(await logits37(m), ref37)).toBeLessThan(TOL);
+  });
+
+  test('an aborted signal stops loading', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(
+      XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', signal: ac.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    // aborted during the weight download (progress callback): the fetch body read fails
+    const bytes = readFileSync(join(modelDir('single'), 'model.safetensors'));
+    const ac2 = new AbortController();
+    const fakeFetch: typeof fetch = async (url, init) => {
+      const name = String(url).split('/').pop()!;
+      if (name === 'config.json') return new Response(JSON.stringify(configJson('single')));
+      if (name !== 'model.safetensors') return new Response('', { status: 404 });
+      const signal = init?.signal;
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctrl) {
+          if (signal?.aborted) return ctrl.error(signal.reason);
+          const n = Math.min(65536, bytes.byteLength - sent);
+          if (n <= 0) return ctrl.close();
+          ctrl.enqueue(new Uint8Array(bytes.subarray(sent, sent + n)));
+          sent += n;
+        },
+      });
+      return new Response(body, { headers: { 'content-length': String(bytes.byteLength) } });
+    };
+    await expect(
+      XlstmForCausalLM.fromPretrained('https://example.invalid/m', {
+        device: 'cpu',
+        cache: false,
+        fetch: fakeFetch,
+        signal: ac2.signal,
+        onProgress: (p) => {
+          if (p.loaded > 100_000) ac2.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  test('browser Cache API cache (with an in-memory CacheStorage)', async () => {
+    const store = new Map<string, Response>();
+    const fakeCaches = {
+      open: async () => ({
+        match: async (k: string) => store.get(k)?.clone(),
+        put: async (k: string, r: Response) => {
+          store.set(k, new Response(await r.arrayBuffer()));
+        },
+      }),
+    };
+    (globalThis as { caches?: unknown }).caches = fakeCaches;
+    try {
+      const dir = modelDir('single');
+      let fetches = 0;
+      const serve: typeof fetch = async (url) => {
+        fetches++;
+        try {
+          return new Response(readFileSync(join(dir, String(url).split('/').pop()!)));
+        } catch {
+          return new Response('', { status: 404 });
+        }
+      };
+      const opts = { device: 'cpu' as const, cache: cacheApiCache('test'), fetch: serve };
+      const m = await XlstmForCausalLM.fromPretrained('https://example.invalid/tiny', opts);
+      expect([...store.keys()]).toContain('https://example.invalid/tiny/model.safetensors');
+      const first = fetches;
+      const m2 = await XlstmForCausalLM.fromPretrained('https://example.invalid/tiny', opts);
+      // only files that were missing (404, not cached) are fetched again
+      expect(fetches - first).toBeLessThan(first);
+      expect(maxAbsDiff(await logits37(m2), await logits37(m))).toBe(0);
+    } finally {
+      delete (globalThis as { caches?: unknown }).caches;
+    }
   });
 
   test('a missing folder / file is a ModelSourceError', async () => {
