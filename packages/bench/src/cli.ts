@@ -82,12 +82,19 @@ export function buildProgram(): Command {
       './outputs_kernel_benchmarks',
     )
     .option('--suffix <name>', 'suffix of the run folder name')
+    .option(
+      '--time-budget <seconds>',
+      'skip the remaining cells after this many seconds (recorded as skipped)',
+      int,
+    )
     .option('--no-progress', 'no progress bar (one line per cell)')
     .option('--list', 'list the suites and exit');
 }
 
 export async function main(argv = process.argv): Promise<number> {
   const program = buildProgram();
+  // `pnpm bench -- --suite …` forwards the separators literally: drop bare `--`
+  argv = [...argv.slice(0, 2), ...argv.slice(2).filter((a) => a !== '--')];
   program.parse(argv);
   const o = program.opts();
   if (o.list) {
@@ -130,6 +137,7 @@ export async function main(argv = process.argv): Promise<number> {
     rep: o.rep,
     timing: o.timing,
     configs: (o.config ?? []).map((f: string) => BenchmarkConfig.fromFile(f)),
+    timeBudgetS: o.timeBudget,
     outputDir: o.out,
     suffix: o.suffix,
     log: (l) => {
@@ -172,11 +180,7 @@ const isMain = (() => {
     const self = new URL(import.meta.url).pathname;
     const arg = process.argv[1] ?? '';
     return (
-      self === arg ||
-      self.endsWith(arg) ||
-      arg.endsWith('cli.js') ||
-      arg.endsWith('mlstm-bench.mjs') ||
-      arg.endsWith('mlstm-bench')
+      self === arg || arg.endsWith('cli.js') || arg.endsWith('mlstm-bench.mjs') || arg.endsWith('mlstm-bench')
     );
   } catch {
     return false;

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GpuContext, heuristics } from '@mlstm/kernels-webgpu';
 import type { BenchmarkConfig } from './core/config.js';
-import type { BenchmarkCreator } from './core/interface.js';
+import { type BenchmarkCreator, BenchmarkInterface, type Timer, WallTimer } from './core/interface.js';
 import {
   type BenchmarkRunResult,
   formatTable,
@@ -17,7 +17,7 @@ import {
   setupOutputFolder,
 } from './core/run.js';
 import { adapterName, openGpuContext } from './gpu.js';
-import { type BenchEnv, lazyGpu } from './suites/common.js';
+import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
 import { createBenchmarkCreator, getSuite, type Preset, type SuiteOptions } from './suites/suites.js';
 
 export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
@@ -32,6 +32,8 @@ export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   ortProvider?: 'webgpu' | 'wasm';
   onProgress?: (e: ProgressEvent & { config: string }) => void;
   log?: (line: string) => void;
+  /** cells that would start after this many seconds are skipped (recorded as `skipped: time budget`) */
+  timeBudgetS?: number;
   /** use this context instead of opening one (tests) */
   ctx?: GpuContext;
 }
@@ -42,6 +44,18 @@ export interface RunSuitesResult {
   preset: Preset;
   results: (BenchmarkRunResult & { folder: string })[];
   summary: string;
+}
+
+/** Stands in for a cell that would start after the time budget. */
+class BudgetExhausted extends BenchmarkInterface {
+  override setParams(): void {}
+  async setup(): Promise<void> {
+    throw new SkipBenchmark('time budget exhausted');
+  }
+  async benchmarkFn(): Promise<void> {}
+  timer(): Timer {
+    return new WallTimer();
+  }
 }
 
 export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
@@ -103,8 +117,16 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   }
   for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
   const results: RunSuitesResult['results'] = [];
+  const deadline =
+    o.timeBudgetS !== undefined ? performance.now() + o.timeBudgetS * 1000 : Number.POSITIVE_INFINITY;
+  const withBudget =
+    (creator: BenchmarkCreator): BenchmarkCreator =>
+    (spec, params) => {
+      if (performance.now() > deadline) return new BudgetExhausted();
+      return creator(spec, params);
+    };
   for (const { config, creator } of jobs) {
-    const r = await runAndRecordBenchmarks(config, creator, folder, {
+    const r = await runAndRecordBenchmarks(config, withBudget(creator), folder, {
       adapter,
       log,
       onProgress: (e) => o.onProgress?.({ ...e, config: config.benchmarkName }),

@@ -116,7 +116,7 @@ export abstract class BenchmarkInterface {
       const timer = this.timer();
       timing = timer.method;
       const mem = this.memoryMeter();
-      await timer.time(() => this.benchmarkFn()); // first call: compiles pipelines
+      // warm-up (the first call compiles pipelines / creates sessions)
       for (let w = 0; w < this.warmup; w++) await timer.time(() => this.benchmarkFn());
       const runtimes: number[] = [];
       let peak = mem ? 0 : -1;

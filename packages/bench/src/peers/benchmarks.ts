@@ -37,10 +37,11 @@ async function cachedSession(
   key: string,
   make: () => Uint8Array,
   ep: 'webgpu' | 'wasm',
+  gpuOutputs = false,
 ): Promise<OrtSession> {
   let s = sessions.get(key);
   if (!s) {
-    s = await createSession(ort, make(), ep);
+    s = await createSession(ort, make(), ep, { gpuOutputs });
     sessions.set(key, s);
   }
   return s;
@@ -105,6 +106,7 @@ export class OrtParallelBenchmark extends SeqPeer {
       key,
       () => buildParallelStablefGraph(d, { dtype: this.dtype }),
       this.ep,
+      true,
     );
     const shapes: Record<string, number[]> = {
       q: [sub, NH, S, d.DHQK],
@@ -151,13 +153,8 @@ export class OrtParallelBenchmark extends SeqPeer {
 
   async benchmarkFn(): Promise<void> {
     for (let b = 0; b < this.nSub; b++) {
-      const out = await this.session.run(
-        this.feeds as never,
-        this.gpuIo ? ({ preferredOutputLocation: 'gpu-buffer' } as never) : undefined,
-      );
-      if (this.gpuIo) {
-        (out.h as unknown as { dispose(): void }).dispose();
-      }
+      const out = await this.session.run(this.feeds as never);
+      (out.h as unknown as { dispose?: () => void }).dispose?.();
     }
     if (this.device) await this.device.queue.onSubmittedWorkDone();
   }

@@ -127,11 +127,18 @@ function patchWriteBuffer(): void {
 export type OrtProvider = 'webgpu' | 'wasm';
 
 /** Creates a session from model bytes (trap 4) and keeps it alive for the process (trap 5). */
-export async function createSession(ort: Ort, model: Uint8Array, provider: OrtProvider): Promise<OrtSession> {
+export async function createSession(
+  ort: Ort,
+  model: Uint8Array,
+  provider: OrtProvider,
+  opts: { gpuOutputs?: boolean } = {},
+): Promise<OrtSession> {
   if (provider === 'webgpu') await installNavigatorGpu();
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
+    // outputs stay on ORT's device (no readback in the timed call)
+    ...(opts.gpuOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
   });
   keepSessions.push(session);
   return session;
