@@ -16,7 +16,7 @@ import {
   mlstmSigChunkwiseXlChunk,
   releaseSaved,
 } from '../src/index.js';
-import { openGpuContext, readTensor } from './helpers.js';
+import { openGpuContext, readTensor, withLimits } from './helpers.js';
 import { expectNear, randomProblem } from './tfla-helpers.js';
 
 const ctx = await openGpuContext();
@@ -135,6 +135,66 @@ describe('TFLA API', () => {
   }, 300_000);
 });
 
+describe('head groups: problems larger than one storage binding', () => {
+  it('splits B·NH into 256-byte-aligned groups that each fit maxStorageBufferBindingSize, same results', async () => {
+    const q = randomProblem(rng, { B: 2, NH: 64, S: 16, DHQK: 4, DHHV: 4 }, { states: true, dcLast: true });
+    // 256 bytes of q per head: 16 KiB bindings hold 64 heads, so the 128 heads run in 2 groups
+    const small = withLimits(ctx, { maxStorageBufferBindingSize: 16384 });
+    const args = { ...q.x, ...q.states, chunkSize: 8, returnLastStates: true };
+    const ref = mlstmChunkwise(args);
+    const fw = await mlstmChunkwiseXlChunk(small, args);
+    expectNear(fw.h, ref.h, 2e-4, 'h');
+    for (const n of ['c', 'n', 'm'] as const) expectNear(fw.lastStates![n]!, ref.lastStates![n], 2e-4, n);
+    const bargs = { ...q.x, ...q.states, chunkSize: 8, dh: q.dh, dcLast: q.dcLast };
+    const rb = mlstmChunkwiseBackward(bargs);
+    const bw = await mlstmChunkwiseXlChunkBackward(small, bargs);
+    for (const n of ['dq', 'dk', 'dv', 'di', 'df', 'dcInitial'] as const) expectNear(bw[n]!, rb[n]!, 5e-4, n);
+    // GPU tensors with saved groups
+    const g = Object.fromEntries(
+      Object.entries({ ...q.x, ...q.states }).map(([k, t]) => [k, upload(t)]),
+    ) as Record<string, GpuTensor>;
+    const start = ctx.pool.stats.liveBytes;
+    const kept = await mlstmChunkwiseXlChunk(small, {
+      ...g,
+      q: g.q,
+      k: g.k,
+      v: g.v,
+      i: g.i,
+      f: g.f,
+      chunkSize: 8,
+      keepSaved: true,
+    });
+    expect(kept.saved!.groups.map((x) => [x.start, x.count])).toEqual([
+      [0, 64],
+      [64, 64],
+    ]);
+    const dhG = upload(q.dh);
+    const bwG = await mlstmChunkwiseXlChunkBackward(small, {
+      ...g,
+      q: g.q,
+      k: g.k,
+      v: g.v,
+      i: g.i,
+      f: g.f,
+      dh: dhG,
+      chunkSize: 8,
+      saved: kept.saved,
+    });
+    expectNear(
+      await readTensor(ctx, bwG.dk),
+      mlstmChunkwiseBackward({ ...q.x, ...q.states, chunkSize: 8, dh: q.dh }).dk,
+      5e-4,
+      'dk (saved)',
+    );
+    releaseSaved(kept.saved!);
+    kept.h.release();
+    dhG.release();
+    for (const t of Object.values(bwG)) t?.release();
+    expect(ctx.pool.stats.liveBytes).toBe(start);
+    for (const t of Object.values(g)) t.release();
+  });
+});
+
 describe('TFLA typed errors (raised before any GPU work)', () => {
   const bad = async (fn: () => Promise<unknown>, argument: string) => {
     const before = { live: ctx.pool.stats.liveBytes, compiled: ctx.pipelinesCompiled };
@@ -208,7 +268,7 @@ describe('TFLA typed errors (raised before any GPU work)', () => {
           f: gate,
           chunkSize: 1,
         }),
-      'chunk states (B·NH·(S/chunkSize+1)·DHQK·DHHV·4 bytes)',
+      'chunk states ((S/chunkSize+1)·DHQK·DHHV·4 bytes per head)',
     );
     expect(e.message).toMatch(/maxStorageBufferBindingSize/);
   });

@@ -22,7 +22,9 @@ import {
   encodeLastStates,
   encodeTflaBackward,
   encodeTflaForward,
-  releaseSaved,
+  releaseGroupSaved,
+  type TflaGradients,
+  type TflaGroupSaved,
   type TflaOptions,
   type TflaSaved,
 } from './tfla.js';
@@ -109,6 +111,84 @@ interface Prepared {
   d: SequenceDims;
   hasStates: boolean;
   opts: TflaOptions;
+  groups: HeadGroup[];
+}
+
+/** A range of the flattened B·NH heads processed together. */
+interface HeadGroup {
+  start: number;
+  count: number;
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/**
+ * Splits the B·NH heads into groups whose tensors fit one storage binding
+ * (`maxStorageBufferBindingSize`, e.g. 2 GiB on an H100 under Vulkan). Every group starts at a
+ * head index whose byte offset is 256-aligned in every tensor. Throws a typed error naming the
+ * tensor when even one head does not fit.
+ */
+function planHeadGroups(
+  ctx: GpuContext,
+  d: SequenceDims,
+  chunkSize: number,
+  dtype: GpuDtype,
+  chunked: boolean,
+  context: string,
+): HeadGroup[] {
+  const eb = dtype === 'f16' ? 2 : 4;
+  const NC = d.S / chunkSize;
+  const perHead: Record<string, number> = {
+    q: d.S * d.DHQK * eb,
+    v: d.S * d.DHHV * eb,
+    i: d.S * 4,
+    ...(chunked
+      ? {
+          'chunk states ((S/chunkSize+1)·DHQK·DHHV·4 bytes per head)': (NC + 1) * d.DHQK * d.DHHV * 4,
+          mInitial: 4,
+          nInitial: d.DHQK * 4,
+          boundary: (NC + 1) * 4,
+        }
+      : {}),
+  };
+  const limit = ctx.limits.maxStorageBufferBindingSize;
+  let largest = 0;
+  let align = 1;
+  for (const [name, bytes] of Object.entries(perHead)) {
+    if (bytes > limit) {
+      throw new KernelArgumentError(
+        name,
+        `at most maxStorageBufferBindingSize = ${limit} bytes per head on this adapter`,
+        `${bytes} bytes`,
+        context,
+      );
+    }
+    largest = Math.max(largest, bytes);
+    const need = 256 / gcd(256, bytes);
+    align = (align * need) / gcd(align, need);
+  }
+  const BNH = d.B * d.NH;
+  if (largest * BNH <= limit) return [{ start: 0, count: BNH }];
+  const G = Math.floor(Math.floor(limit / largest) / align) * align;
+  if (G < 1) {
+    throw new KernelArgumentError(
+      'q',
+      `shapes whose ${align} heads (the 256-byte alignment unit) fit maxStorageBufferBindingSize = ${limit} bytes`,
+      `${largest} bytes per head`,
+      context,
+    );
+  }
+  const groups: HeadGroup[] = [];
+  for (let start = 0; start < BNH; start += G) groups.push({ start, count: Math.min(G, BNH - start) });
+  return groups;
+}
+
+/** A group's view of a (B, NH, ...) tensor as (1, count, ...). */
+function headView(t: GpuTensor, g: HeadGroup, whole: boolean): GpuTensor {
+  if (whole) return t;
+  const rest = t.shape.slice(2);
+  const perHead = rest.reduce((a, b) => a * b, 1);
+  return t.subview(g.start * perHead, [1, g.count, ...rest]);
 }
 
 function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: boolean): Prepared {
@@ -172,20 +252,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
       context,
     );
   }
-  const NC = d.S / chunkSize;
-  const BNH = d.B * d.NH;
-  const eb = dtype === 'f16' ? 2 : 4;
-  checkSizes(
-    ctx,
-    {
-      q: BNH * d.S * d.DHQK * eb,
-      v: BNH * d.S * d.DHHV * eb,
-      ...(fam.chunked
-        ? { 'chunk states (B·NH·(S/chunkSize+1)·DHQK·DHHV·4 bytes)': BNH * (NC + 1) * d.DHQK * d.DHHV * 4 }
-        : {}),
-    },
-    context,
-  );
+  const groups = planHeadGroups(ctx, d, chunkSize, dtype, fam.chunked, context);
   if (withDh) {
     const b = a as ChunkwiseBackwardArgs;
     expectTensor('dh', b.dh, [d.B, d.NH, d.S, d.DHHV], ['B', 'NH', 'S', 'DHHV'], context, [dtype]);
@@ -205,6 +272,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
   return {
     d,
     hasStates,
+    groups,
     opts: {
       variant: fam.variant,
       normalize: fam.variant === 'exp' ? true : (a.normalize ?? true),
@@ -253,7 +321,7 @@ export async function runForward(
   fam: KernelFamily,
   a: ChunkwiseArgs,
 ): Promise<ChunkwiseResult<GpuTensor | CpuTensor>> {
-  const { d, hasStates, opts } = prepare(ctx, fam, a, false);
+  const { d, hasStates, opts, groups } = prepare(ctx, fam, a, false);
   const scope = new CallScope(ctx, a.q);
   if (a.keepSaved && scope.cpu) {
     throw new KernelArgumentError(
@@ -264,32 +332,41 @@ export async function runForward(
     );
   }
   try {
-    const batch = ctx.batch();
-    const inputs = {
-      q: scope.gpu(a.q, opts.dtype),
-      k: scope.gpu(a.k, opts.dtype),
-      v: scope.gpu(a.v, opts.dtype),
-      i: scope.gpu(a.i),
-      f: scope.gpu(a.f),
-      cInitial: hasStates ? scope.gpu(a.cInitial) : undefined,
-      nInitial: hasStates ? scope.gpu(a.nInitial) : undefined,
-      mInitial: hasStates && fam.variant === 'exp' ? scope.gpu(a.mInitial) : undefined,
-    };
-    const { h, saved } = encodeTflaForward(ctx, batch, d, inputs, opts);
+    const inputs = gpuInputs(scope, a, opts.dtype, hasStates, fam);
+    const whole = groups.length === 1;
+    const h = ctx.empty([d.B, d.NH, d.S, d.DHHV], opts.dtype);
+    const wantStates = !!a.returnLastStates && fam.chunked;
+    const last = wantStates
+      ? {
+          c: ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]),
+          n: ctx.empty([d.B, d.NH, d.DHQK]),
+          m: ctx.empty([d.B, d.NH, 1]),
+        }
+      : undefined;
+    const saved: TflaSaved = { groups: [] };
+    for (const g of groups) {
+      const batch = ctx.batch();
+      const v = (t: GpuTensor | undefined) => (t ? headView(t, g, whole) : undefined);
+      const dg = whole ? d : { ...d, B: 1, NH: g.count };
+      const fw = encodeTflaForward(ctx, batch, dg, mapInputs(inputs, v), opts, { h: v(h) });
+      if (last)
+        encodeLastStates(ctx, batch, dg, fw.saved, opts, { c: v(last.c), n: v(last.n), m: v(last.m) });
+      batch.submit();
+      if (a.keepSaved) saved.groups.push({ start: g.start, count: g.count, data: fw.saved });
+      else releaseGroupSaved(fw.saved);
+    }
     let lastStates: LastStates<GpuTensor> | undefined;
-    const unused: GpuTensor[] = [];
-    if (a.returnLastStates && fam.chunked) {
-      const s = encodeLastStates(ctx, batch, d, saved, opts);
+    if (last) {
       if (fam.variant === 'sig') {
         // mLSTMsig has no m; without the normaliser n is not part of the state (zeros, as core-reference)
-        unused.push(s.m);
-        if (!opts.normalize) unused.push(s.n);
-        lastStates = { c: s.c, n: opts.normalize ? s.n : ctx.zeros([d.B, d.NH, d.DHQK]) };
-      } else lastStates = s;
+        last.m.release();
+        if (!opts.normalize) {
+          last.n.release();
+          last.n = ctx.zeros([d.B, d.NH, d.DHQK]);
+        }
+        lastStates = { c: last.c, n: last.n };
+      } else lastStates = last;
     }
-    batch.submit();
-    for (const t of unused) t.release();
-    if (!a.keepSaved) releaseSaved(saved);
     return await scope.finish({ h, lastStates, saved: a.keepSaved ? saved : undefined });
   } catch (e) {
     scope.abort();
@@ -297,46 +374,114 @@ export async function runForward(
   }
 }
 
+interface GpuInputs {
+  q: GpuTensor;
+  k: GpuTensor;
+  v: GpuTensor;
+  i: GpuTensor;
+  f: GpuTensor;
+  cInitial?: GpuTensor;
+  nInitial?: GpuTensor;
+  mInitial?: GpuTensor;
+  dh?: GpuTensor;
+  dcLast?: GpuTensor;
+}
+
+function gpuInputs(
+  scope: CallScope,
+  a: ChunkwiseBackwardArgs | ChunkwiseArgs,
+  dtype: GpuDtype,
+  hasStates: boolean,
+  fam: KernelFamily,
+): GpuInputs {
+  const b = a as ChunkwiseBackwardArgs;
+  return {
+    q: scope.gpu(a.q, dtype),
+    k: scope.gpu(a.k, dtype),
+    v: scope.gpu(a.v, dtype),
+    i: scope.gpu(a.i),
+    f: scope.gpu(a.f),
+    cInitial: hasStates ? scope.gpu(a.cInitial) : undefined,
+    nInitial: hasStates ? scope.gpu(a.nInitial) : undefined,
+    mInitial: hasStates && fam.variant === 'exp' ? scope.gpu(a.mInitial) : undefined,
+    dh: b.dh ? scope.gpu(b.dh, dtype) : undefined,
+    dcLast: scope.gpu(b.dcLast ?? undefined),
+  };
+}
+
+function mapInputs(
+  x: GpuInputs,
+  v: (t: GpuTensor | undefined) => GpuTensor | undefined,
+): GpuInputs & { dh: GpuTensor } {
+  const out: Record<string, GpuTensor | undefined> = {};
+  for (const [key, t] of Object.entries(x)) out[key] = v(t);
+  return out as unknown as GpuInputs & { dh: GpuTensor };
+}
+
 export async function runBackward(
   ctx: GpuContext,
   fam: KernelFamily,
   a: ChunkwiseBackwardArgs,
 ): Promise<ChunkwiseGradients<GpuTensor | CpuTensor>> {
-  const { d, hasStates, opts } = prepare(ctx, fam, a, true);
+  const { d, hasStates, opts, groups } = prepare(ctx, fam, a, true);
+  if (a.saved) {
+    const same =
+      a.saved.groups.length === groups.length &&
+      a.saved.groups.every((g, x) => g.start === groups[x].start && g.count === groups[x].count);
+    if (!same) {
+      throw new KernelArgumentError(
+        'saved',
+        'the saved tensors of a forward call with the same shapes and options',
+        'saved tensors of another call',
+        fam.name,
+      );
+    }
+  }
   const scope = new CallScope(ctx, a.q);
   try {
-    const batch = ctx.batch();
-    const inputs = {
-      q: scope.gpu(a.q, opts.dtype),
-      k: scope.gpu(a.k, opts.dtype),
-      v: scope.gpu(a.v, opts.dtype),
-      i: scope.gpu(a.i),
-      f: scope.gpu(a.f),
-      cInitial: hasStates ? scope.gpu(a.cInitial) : undefined,
-      nInitial: hasStates ? scope.gpu(a.nInitial) : undefined,
-      mInitial: hasStates && fam.variant === 'exp' ? scope.gpu(a.mInitial) : undefined,
-      dh: scope.gpu(a.dh, opts.dtype),
-      dcLast: scope.gpu(a.dcLast ?? undefined),
+    const inputs = gpuInputs(scope, a, opts.dtype, hasStates, fam);
+    const whole = groups.length === 1;
+    const out: TflaGradients = {
+      dq: ctx.empty([d.B, d.NH, d.S, d.DHQK], opts.dtype),
+      dk: ctx.empty([d.B, d.NH, d.S, d.DHQK], opts.dtype),
+      dv: ctx.empty([d.B, d.NH, d.S, d.DHHV], opts.dtype),
+      di: ctx.empty([d.B, d.NH, d.S]),
+      df: ctx.empty([d.B, d.NH, d.S]),
+      dcInitial: hasStates && fam.chunked ? ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]) : undefined,
     };
-    let saved = a.saved;
-    let recomputed: { h: GpuTensor; saved: TflaSaved } | undefined;
-    if (!saved) {
-      recomputed = encodeTflaForward(ctx, batch, d, inputs, opts);
-      saved = recomputed.saved;
+    for (const [x, g] of groups.entries()) {
+      const batch = ctx.batch();
+      const v = (t: GpuTensor | undefined) => (t ? headView(t, g, whole) : undefined);
+      const dg = whole ? d : { ...d, B: 1, NH: g.count };
+      const inp = mapInputs(inputs, v);
+      let saved = a.saved?.groups[x].data;
+      let recomputed: { h: GpuTensor; saved: TflaGroupSaved } | undefined;
+      if (!saved) {
+        recomputed = encodeTflaForward(ctx, batch, dg, inp, opts);
+        saved = recomputed.saved;
+      }
+      const gOut = {
+        dq: v(out.dq),
+        dk: v(out.dk),
+        dv: v(out.dv),
+        di: v(out.di),
+        df: v(out.df),
+        dcInitial: v(out.dcInitial),
+      } as Partial<TflaGradients>;
+      encodeTflaBackward(ctx, batch, dg, inp, saved, { ...opts, correctDf: a.correctDfForDcLast }, gOut);
+      batch.submit();
+      if (recomputed) {
+        recomputed.h.release();
+        releaseGroupSaved(recomputed.saved);
+      }
     }
-    const g = encodeTflaBackward(ctx, batch, d, inputs, saved, { ...opts, correctDf: a.correctDfForDcLast });
-    batch.submit();
-    if (recomputed) {
-      recomputed.h.release();
-      releaseSaved(recomputed.saved);
-    }
-    const out: ChunkwiseGradients<GpuTensor> = { ...g };
-    if (!g.dcInitial) delete out.dcInitial;
+    const res: ChunkwiseGradients<GpuTensor> = { ...out };
+    if (!out.dcInitial) delete res.dcInitial;
     if (hasStates) {
-      out.dnInitial = ctx.zeros([d.B, d.NH, d.DHQK]);
-      if (fam.variant === 'exp') out.dmInitial = ctx.zeros([d.B, d.NH, 1]);
+      res.dnInitial = ctx.zeros([d.B, d.NH, d.DHQK]);
+      if (fam.variant === 'exp') res.dmInitial = ctx.zeros([d.B, d.NH, 1]);
     }
-    return (await scope.finish(out)) as ChunkwiseGradients<GpuTensor | CpuTensor>;
+    return (await scope.finish(res)) as ChunkwiseGradients<GpuTensor | CpuTensor>;
   } catch (e) {
     scope.abort();
     throw e;

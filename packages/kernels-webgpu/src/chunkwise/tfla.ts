@@ -62,8 +62,8 @@ export interface TflaGates {
   mStates: GpuTensor;
 }
 
-/** What the forward leaves for the backward (release with {@link releaseSaved}). */
-export interface TflaSaved {
+/** What the forward leaves for the backward, for one group of heads. */
+export interface TflaGroupSaved {
   gates: TflaGates;
   /** (B, NH, NC+1, DHQK, DHHV) boundary states, null for the parallel kernel */
   cStates: GpuTensor | null;
@@ -73,8 +73,21 @@ export interface TflaSaved {
   mComb: GpuTensor;
 }
 
-export function releaseSaved(s: TflaSaved): void {
+/**
+ * What a forward call leaves for its backward (`keepSaved: true`), per group of heads (large
+ * problems run in head groups that fit `maxStorageBufferBindingSize`). Release with {@link releaseSaved}.
+ */
+export interface TflaSaved {
+  groups: { start: number; count: number; data: TflaGroupSaved }[];
+}
+
+export function releaseGroupSaved(s: TflaGroupSaved): void {
   for (const t of [...Object.values(s.gates), s.cStates, s.nStates, s.nOut, s.mComb]) t?.release();
+}
+
+/** Releases the tensors a forward kept for the backward. */
+export function releaseSaved(s: TflaSaved): void {
+  for (const g of s.groups) releaseGroupSaved(g.data);
 }
 
 const READ = 'read' as const;
@@ -245,7 +258,7 @@ export interface TflaForwardInputs {
 
 export interface TflaForwardResult {
   h: GpuTensor;
-  saved: TflaSaved;
+  saved: TflaGroupSaved;
 }
 
 /** Encodes the forward pass. The caller owns `h` and `saved` (see {@link releaseSaved}). */
@@ -255,6 +268,7 @@ export function encodeTflaForward(
   d: SequenceDims,
   t: TflaForwardInputs,
   o: TflaOptions,
+  out: { h?: GpuTensor } = {},
 ): TflaForwardResult {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -286,7 +300,7 @@ export function encodeTflaForward(
       o,
     );
   }
-  const h = ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
+  const h = out.h ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
   const nOut = ctx.empty([d.B, d.NH, d.S]);
   const mComb = ctx.empty([d.B, d.NH, d.S]);
   const inputs = [t.q, t.k, t.v, gates.gB, gates.gU, gates.gP, gates.mStates];
@@ -300,14 +314,15 @@ export function encodeLastStates(
   ctx: GpuContext,
   batch: DispatchBatch,
   d: SequenceDims,
-  saved: TflaSaved,
+  saved: TflaGroupSaved,
   o: TflaOptions,
+  out: { c?: GpuTensor; n?: GpuTensor; m?: GpuTensor } = {},
 ): { c: GpuTensor; n: GpuTensor; m: GpuTensor } {
   const NC = d.S / o.chunkSize;
   const BNH = d.B * d.NH;
-  const c = ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
-  const n = ctx.empty([d.B, d.NH, d.DHQK]);
-  const m = ctx.empty([d.B, d.NH, 1]);
+  const c = out.c ?? ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
+  const n = out.n ?? ctx.empty([d.B, d.NH, d.DHQK]);
+  const m = out.m ?? ctx.empty([d.B, d.NH, 1]);
   const cs = d.DHQK * d.DHHV;
   encodeCopyBlocks(ctx, batch, saved.cStates!, c, BNH, cs, (NC + 1) * cs, NC * cs);
   encodeCopyBlocks(ctx, batch, saved.nStates!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, NC * d.DHQK);
@@ -340,8 +355,9 @@ export function encodeTflaBackward(
   batch: DispatchBatch,
   d: SequenceDims,
   t: TflaBackwardInputs,
-  saved: TflaSaved,
+  saved: TflaGroupSaved,
   o: TflaOptions & { correctDf?: boolean },
+  out: Partial<TflaGradients> = {},
 ): TflaGradients {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -372,9 +388,9 @@ export function encodeTflaBackward(
       o,
     );
   }
-  const dq = ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
-  const dk = ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
-  const dv = ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
+  const dq = out.dq ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
+  const dk = out.dk ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
+  const dv = out.dv ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
   const gatesIn = [gates.gB, gates.gU, gates.gP, gates.mStates];
   encodeIntra(
     ctx,
@@ -404,8 +420,8 @@ export function encodeTflaBackward(
     o,
   );
   // gate gradients
-  const di = ctx.empty([d.B, d.NH, d.S]);
-  const df = ctx.empty([d.B, d.NH, d.S]);
+  const di = out.di ?? ctx.empty([d.B, d.NH, d.S]);
+  const df = out.df ?? ctx.empty([d.B, d.NH, d.S]);
   const dfTmp = batch.scratch([d.B, d.NH, d.S]);
   const totals = batch.scratch([d.B, d.NH, NC]);
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
@@ -449,7 +465,7 @@ export function encodeTflaBackward(
   );
   let dcInitial: GpuTensor | undefined;
   if (o.inter && t.cInitial) {
-    dcInitial = ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
+    dcInitial = out.dcInitial ?? ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
     const cs = d.DHQK * d.DHHV;
     encodeCopyBlocks(ctx, batch, dcStates!, dcInitial, BNH, cs, (NC + 1) * cs, 0);
   }

@@ -137,7 +137,7 @@ function readFeatures(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined
 interface PendingDispatch {
   label: string;
   pipeline: GPUComputePipeline;
-  buffers: GPUBuffer[];
+  buffers: GPUBufferBinding[];
   params: ArrayBuffer | null;
   workgroups: [number, number, number];
 }
@@ -180,7 +180,12 @@ export class DispatchBatch {
     this.pending.push({
       label,
       pipeline,
-      buffers: buffers.map((b) => (b instanceof GpuTensor ? b.buffer : b)),
+      // tensors bind exactly their bytes (pooled buffers are larger; views start at an offset)
+      buffers: buffers.map((b) =>
+        b instanceof GpuTensor
+          ? { buffer: b.buffer, offset: b.byteOffset, size: b.byteLength }
+          : { buffer: b },
+      ),
       params,
       workgroups: [x, y, z],
     });
@@ -226,7 +231,7 @@ export class DispatchBatch {
       const entries: GPUBindGroupEntry[] = [];
       if (d.params && uniforms)
         entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
-      for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: { buffer: b } });
+      for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: b });
       off += slots[x];
       const bindGroup = device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
       const p = pass ?? encoder.beginComputePass({ timestampWrites: this.ctx.nextTimestampWrites(d.label) });
@@ -455,7 +460,7 @@ export class GpuContext {
   zeros(shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
     const t = this.empty(shape, dtype);
     const enc = this.device.createCommandEncoder();
-    enc.clearBuffer(t.buffer, 0, t.byteLength);
+    enc.clearBuffer(t.buffer, t.byteOffset, t.byteLength);
     this.device.queue.submit([enc.finish()]);
     return t;
   }
@@ -488,7 +493,7 @@ export class GpuContext {
     const size = t.byteLength;
     const staging = this.pool.acquire(size, 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, 'readback');
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    enc.copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     const lost = this.device.lost.then((info) => {
       throw new GpuDeviceLostError(info.reason, info.message);

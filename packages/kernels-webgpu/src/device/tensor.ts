@@ -17,6 +17,8 @@ export class GpuTensor {
   readonly shape: readonly number[];
   readonly dtype: GpuDtype;
   readonly numel: number;
+  /** byte offset of the first element in `buffer` (non-zero only for sub-views) */
+  readonly byteOffset: number;
   private buf: GPUBuffer | null;
 
   /** @internal use `ctx.empty()` / `ctx.upload()` */
@@ -25,8 +27,10 @@ export class GpuTensor {
     shape: readonly number[],
     dtype: GpuDtype,
     private readonly pool: BufferPool | null,
+    byteOffset = 0,
   ) {
     this.buf = buffer;
+    this.byteOffset = byteOffset;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     this.numel = shape.reduce((a, b) => a * b, 1);
@@ -65,6 +69,25 @@ export class GpuTensor {
         'GpuTensor.view',
       );
     }
-    return new GpuTensor(this.buffer, shape, this.dtype, null);
+    return new GpuTensor(this.buffer, shape, this.dtype, null, this.byteOffset);
+  }
+
+  /**
+   * A view of `shape` starting `elementOffset` elements into this tensor (shares the buffer;
+   * releasing it does nothing). The byte offset must be a multiple of 256 (WebGPU's storage
+   * binding alignment).
+   */
+  subview(elementOffset: number, shape: readonly number[]): GpuTensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const offset = this.byteOffset + elementOffset * BYTES_PER_ELEMENT[this.dtype];
+    if (elementOffset < 0 || elementOffset + n > this.numel || offset % 256 !== 0) {
+      throw new KernelArgumentError(
+        'elementOffset',
+        `a range inside the tensor's ${this.numel} elements starting at a multiple of 256 bytes`,
+        `[${elementOffset}, ${elementOffset + n}) at byte ${offset}`,
+        'GpuTensor.subview',
+      );
+    }
+    return new GpuTensor(this.buffer, shape, this.dtype, null, offset);
   }
 }
