@@ -110,7 +110,7 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   /** stop when a row produces one of these (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass []) */
   stopTokens?: readonly number[];
-  /** prepend `bos_token_id` when the prompt does not start with it (default true) */
+  /** prepend `bos_token_id` when the prompt does not start with it (default: true for a fresh cache, false when continuing one) */
   addBos?: boolean;
   onToken?: (e: TokenEvent) => void;
   signal?: AbortSignal;
@@ -257,6 +257,17 @@ export class XlstmForCausalLM {
   /** Memory estimate for this model's config. */
   static estimateMemory = estimateMemory;
   static checkGpuLimits = checkGpuLimits;
+
+  /**
+   * Reads and parses only `config.json` of a source (e.g. to call {@link estimateMemory} before
+   * downloading the weights).
+   */
+  static async loadConfig(source: ModelSource, opts: SourceOptions = {}): Promise<XlstmConfig> {
+    const reader = await openSource(source, opts);
+    const text = await reader.text('config.json');
+    if (text === null) throw new ModelArgumentError('source', `no config.json in ${reader.description}`);
+    return parseXlstmConfig(text);
+  }
 
   /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
   memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
@@ -460,7 +471,7 @@ export class XlstmForCausalLM {
       }
     }
     const signal = opts.signal;
-    const rows = this.prepareInput(input, opts.addBos ?? true);
+    const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
     const B = rows.length;
     const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));

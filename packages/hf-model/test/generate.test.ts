@@ -83,6 +83,12 @@ describe('tokenizer (tokenizer.json through @huggingface/tokenizers)', () => {
     expect(noBos.cache.seqlenOffset).toBe(3);
     const withBos = await model.generate([5, 6, 7], { maxNewTokens: 1, stopTokens: [] });
     expect(withBos.cache.seqlenOffset).toBe(4);
+    // continuing a cache: no BOS in the middle of a sequence; same tokens as one long prompt (the last
+    // generated token is not in the cache yet: only tokens fed to the model are)
+    const cont = await model.generate([8, 9], { maxNewTokens: 3, stopTokens: [], cache: withBos.cache });
+    expect(cont.cache.seqlenOffset).toBe(4 + 2 + 2);
+    const whole = await model.generate([0, 5, 6, 7, 8, 9], { maxNewTokens: 3, stopTokens: [] });
+    expect(cont.tokens).toEqual(whole.tokens);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   cacheApiCache,
   checkGpuLimits,
   chunkedSource,
+  countParameters,
   estimateMemory,
   fileSource,
   type LoadProgress,
@@ -156,6 +157,20 @@ describe('sources', () => {
     } finally {
       delete (globalThis as { caches?: unknown }).caches;
     }
+  });
+
+  test('loadConfig reads only config.json (memory estimate before loading)', async () => {
+    const seen: string[] = [];
+    const cfg = await XlstmForCausalLM.loadConfig('https://example.invalid/m', {
+      cache: false,
+      fetch: async (url) => {
+        seen.push(String(url));
+        return new Response(JSON.stringify(configJson('single')));
+      },
+    });
+    expect(seen).toEqual(['https://example.invalid/m/config.json']);
+    const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
+    expect(estimateMemory(cfg).parameters).toBe(countParameters(m.weights!));
   });
 
   test('a missing folder / file is a ModelSourceError', async () => {
