@@ -198,13 +198,6 @@ async function timeConstToken(
   const NH = 16;
   const B = tokens / S;
   const [DHQK, DHHV] = [128, 256];
-  const eb = dtype === 'f16' ? 2 : 4;
-  const biggest = Math.max(B * NH * S * DHHV * eb, B * NH * (S / chunkSize + 1) * DHQK * DHHV * 4);
-  if (biggest > ctx.limits.maxStorageBufferBindingSize) {
-    throw new Error(
-      `skipped: a tensor of ${biggest} bytes exceeds maxStorageBufferBindingSize ${ctx.limits.maxStorageBufferBindingSize}`,
-    );
-  }
   const q = ctx.empty([B, NH, S, DHQK], dtype);
   const k = ctx.empty([B, NH, S, DHQK], dtype);
   const v = ctx.empty([B, NH, S, DHHV], dtype);
