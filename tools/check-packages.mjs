@@ -1,0 +1,344 @@
+#!/usr/bin/env node
+/**
+ * Packaging check of the publishable packages, as a user would meet them:
+ *
+ *  1. build (`tsc --build`, project references) and `pnpm pack` each package into a temp dir;
+ *  2. `publint` and `@arethetypeswrong/cli` (profile `esm-only`: the packages are ESM-only by
+ *     design, so the node10 / require() rows are not errors) on every tarball;
+ *  3. a scratch project installs the tarballs with `npm install --offline` (no registry: the
+ *     checked packages depend only on each other, and `webgpu` is an optional peer) and
+ *     - imports every export in Node ESM and runs a CPU kernel through the backend,
+ *     - type-checks a consumer file with `tsc` (moduleResolution nodenext, types from dist),
+ *     - bundles a browser entry that imports `@mlstm/kernels-webgpu` with esbuild
+ *       (platform browser), checks that no Node built-in is left in the bundle, and runs the
+ *       bundle in a page-like `node:vm` context (no `process`, `navigator.gpu` from dawn.node)
+ *       against core-reference (skip with --no-gpu).
+ *
+ *   node tools/check-packages.mjs [--keep] [--no-build] [--no-gpu] [packages…]
+ *
+ * Exits 1 on the first failing package check; prints one line per check. Run by
+ * tools/test/packages.test.ts in `pnpm test`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/**
+ * Packages installable offline from their tarballs alone (their dependencies are each other).
+ * @mlstm/bench and @mlstm/hf-model have third-party runtime deps (registry needed): publint/attw only.
+ */
+export const OFFLINE_PACKAGES = ['core-reference', 'kernels-webgpu', 'backend'];
+export const LINT_ONLY_PACKAGES = ['hf-model', 'bench'];
+
+function run(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false' },
+      ...opts,
+    });
+  } catch (e) {
+    const out = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${e.status}):\n${out}`);
+  }
+}
+
+function manifest(pkg) {
+  return JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
+}
+
+/** Static checks of the packaging fields (what publint does not insist on). */
+export function checkFields(pkg) {
+  const m = manifest(pkg);
+  const problems = [];
+  for (const f of [
+    'description',
+    'license',
+    'repository',
+    'engines',
+    'exports',
+    'types',
+    'files',
+    'keywords',
+  ]) {
+    if (m[f] === undefined) problems.push(`missing "${f}"`);
+  }
+  if (m.type !== 'module') problems.push('"type" must be "module"');
+  if (m.sideEffects !== false) problems.push('"sideEffects" must be false (tree-shaking)');
+  if (m.license !== 'MIT') problems.push('"license" must be MIT');
+  if (m.repository?.directory !== `packages/${pkg}`) problems.push('"repository.directory" is wrong');
+  if (!m.engines?.node) problems.push('"engines.node" missing');
+  for (const [sub, cond] of Object.entries(m.exports ?? {})) {
+    const keys = Object.keys(cond);
+    if (!keys.includes('types') || !keys.includes('default'))
+      problems.push(`exports["${sub}"] lacks types/default`);
+    if (keys.indexOf('types') > keys.indexOf('default'))
+      problems.push(`exports["${sub}"]: "types" must come first`);
+  }
+  if (m.types && m.types !== m.exports?.['.']?.types)
+    problems.push('"types" differs from exports["."].types');
+  return problems;
+}
+
+export function build(pkgs) {
+  const configs = pkgs.map((p) => join('packages', p, 'tsconfig.json'));
+  run(bin('tsc'), ['--build', ...configs], { cwd: root });
+}
+
+/** `pnpm pack` each package into `dir`; returns { pkg: tarballPath }. */
+export function pack(pkgs, dir) {
+  const out = {};
+  for (const p of pkgs) {
+    const before = new Set(readdirSync(dir));
+    run('pnpm', ['pack', '--pack-destination', dir], { cwd: join(root, 'packages', p) });
+    const added = readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.tgz'));
+    if (added.length !== 1) throw new Error(`pnpm pack of ${p} produced ${added.join(', ') || 'nothing'}`);
+    out[p] = join(dir, added[0]);
+  }
+  return out;
+}
+
+export function lint(tarball) {
+  const publint = run(bin('publint'), ['run', '--strict', tarball]);
+  const attw = run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii']);
+  return { publint, attw };
+}
+
+/** npm-install the tarballs into a fresh scratch project and exercise them. */
+export function scratchInstall(tarballs, dir, { runGpu = true } = {}) {
+  mkdirSync(dir, { recursive: true });
+  const deps = Object.fromEntries(Object.entries(tarballs).map(([p, t]) => [manifest(p).name, `file:${t}`]));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'scratch-consumer', private: true, type: 'module', dependencies: deps }, null, 2),
+  );
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=peer'], {
+    cwd: dir,
+  });
+
+  // Node ESM: every export resolves, and a kernel runs (CPU: no adapter needed here)
+  writeFileSync(
+    join(dir, 'consumer.mjs'),
+    `import * as ref from '@mlstm/core-reference';
+import * as testing from '@mlstm/core-reference/testing';
+import * as testingNode from '@mlstm/core-reference/testing/node';
+import * as kernels from '@mlstm/kernels-webgpu';
+import { MlstmBackend, getAvailableMlstmKernels, getMlstmKernel } from '@mlstm/backend';
+
+const rand = (...shape) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.random() - 0.5) });
+const [B, NH, S, D] = [1, 2, 32, 8];
+const args = { q: rand(B, NH, S, D), k: rand(B, NH, S, D), v: rand(B, NH, S, D), i: rand(B, NH, S), f: rand(B, NH, S), chunkSize: 16 };
+const viaRegistry = await getMlstmKernel('chunkwise--native_custbw')(args);
+const viaBackend = await new MlstmBackend({ mode: 'inference', chunkSize: 16 }).inference(args);
+const direct = ref.mlstmChunkwise({ ...args });
+let maxDiff = 0;
+for (let x = 0; x < direct.h.data.length; x++) maxDiff = Math.max(maxDiff, Math.abs(direct.h.data[x] - viaRegistry.h.data[x]), Math.abs(direct.h.data[x] - viaBackend.h.data[x]));
+console.log(JSON.stringify({
+  exports: { ref: Object.keys(ref).length, testing: Object.keys(testing).length, testingNode: Object.keys(testingNode).length, kernels: Object.keys(kernels).length },
+  hasGetGpuContext: typeof kernels.getGpuContext === 'function',
+  kernels: getAvailableMlstmKernels().sequence.length,
+  maxDiff,
+}));
+`,
+  );
+  const nodeResult = JSON.parse(
+    run(process.execPath, ['consumer.mjs'], { cwd: dir }).trim().split('\n').pop(),
+  );
+
+  // TypeScript consumer: the published .d.ts resolve under nodenext
+  writeFileSync(
+    join(dir, 'consumer-types.ts'),
+    `import { MlstmBackend, type MlstmBackendConfig } from '@mlstm/backend';
+import { type CpuTensor, getGpuContext, type GpuTensor, mlstmChunkwiseXlChunk } from '@mlstm/kernels-webgpu';
+import { mlstmChunkwise, type Tensor } from '@mlstm/core-reference';
+import { Rng, randomMlstmInputs } from '@mlstm/core-reference/testing';
+const config: Partial<MlstmBackendConfig> = { chunkwiseKernel: 'chunkwise--webgpu_xl_chunk', mode: 'inference' };
+export const backend = new MlstmBackend(config);
+export const x = randomMlstmInputs(new Rng(1), { B: 1, NH: 1, S: 16, DHQK: 4, DHHV: 4 });
+export const h: Tensor = mlstmChunkwise({ ...x, chunkSize: 16 }).h;
+export async function gpu(t: CpuTensor): Promise<GpuTensor> {
+  const ctx = await getGpuContext();
+  const { h } = await mlstmChunkwiseXlChunk(ctx, { q: ctx.upload(t.data, t.shape), k: ctx.upload(t.data, t.shape), v: ctx.upload(t.data, t.shape), i: ctx.upload(t.data, t.shape.slice(0, 3)), f: ctx.upload(t.data, t.shape.slice(0, 3)) });
+  return h;
+}
+`,
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['ES2023', 'DOM'],
+        types: [],
+      },
+      files: ['consumer-types.ts'],
+    }),
+  );
+  run(bin('tsc'), ['-p', 'tsconfig.json'], { cwd: dir });
+
+  // Browser: esbuild bundle of an entry importing @mlstm/kernels-webgpu
+  writeFileSync(
+    join(dir, 'browser-entry.js'),
+    `import { getGpuContext, mlstmChunkwiseXlChunk } from '@mlstm/kernels-webgpu';
+export async function run(q, k, v, i, f) {
+  const ctx = await getGpuContext();
+  const { h } = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 16 });
+  ctx.destroy();
+  return h;
+}
+`,
+  );
+  const esbuildOut = run(
+    bin('esbuild'),
+    [
+      'browser-entry.js',
+      '--bundle',
+      '--platform=browser',
+      '--format=esm',
+      '--target=es2022',
+      '--minify',
+      '--metafile=meta.json',
+      '--outfile=bundle.js',
+      '--log-level=warning',
+    ],
+    { cwd: dir },
+  );
+  const bundle = readFileSync(join(dir, 'bundle.js'), 'utf8');
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+  const inputs = Object.keys(meta.inputs);
+  const nodeBuiltins = inputs.filter((f) => f.startsWith('node:') || /(^|\/)(fs|path|url)$/.test(f));
+  const coreInBundle = inputs.some((f) => f.includes('core-reference'));
+  const browser = {
+    bytes: bundle.length,
+    inputs: inputs.length,
+    nodeBuiltins,
+    coreInBundle,
+    warnings: esbuildOut.trim(),
+  };
+  if (runGpu) browser.run = runBrowserBundle(dir);
+  return { node: nodeResult, browser };
+}
+
+/**
+ * Runs the browser bundle in a `node:vm` context that looks like a browser page (no `process`,
+ * `navigator.gpu` from dawn.node), so the kernels take their browser code path, and compares the
+ * result with core-reference. Runs in a child process (a GPU crash must not take the caller down).
+ */
+function runBrowserBundle(dir) {
+  const webgpu = createRequire(join(root, 'packages', 'kernels-webgpu', 'package.json')).resolve('webgpu');
+  writeFileSync(
+    join(dir, 'run-browser-bundle.mjs'),
+    `import vm from 'node:vm';
+import { readFileSync } from 'node:fs';
+import { mlstmChunkwise } from '@mlstm/core-reference';
+const { create, globals } = (await import(${JSON.stringify(pathToFileURL(webgpu).href)})).default ?? (await import(${JSON.stringify(pathToFileURL(webgpu).href)}));
+const gpu = create([]);
+globalThis.__keepGpuAlive = gpu; // dawn.node: keep create()'s object reachable
+// the ESM bundle's final export statement becomes an assignment readable from outside the context
+const code = readFileSync('bundle.js', 'utf8').replace(/export\\s*\\{([^}]*)\\};?\\s*$/, (_, names) =>
+  'globalThis.__exports = {' + names.split(',').map((n) => { const [a, b] = n.trim().split(/\\s+as\\s+/); return (b ?? a) + ':' + a; }).join(',') + '};');
+const page = vm.createContext({ navigator: { gpu }, ...globals, console, setTimeout, clearTimeout, queueMicrotask, performance,
+  Float32Array, Float64Array, Uint32Array, Uint16Array, Int32Array, Uint8Array, ArrayBuffer, DataView });
+vm.runInContext(code, page);
+const rand = (...shape) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.random() - 0.5) });
+const [B, NH, S, D] = [1, 2, 32, 8];
+const x = { q: rand(B, NH, S, D), k: rand(B, NH, S, D), v: rand(B, NH, S, D), i: rand(B, NH, S), f: rand(B, NH, S) };
+const h = await page.__exports.run(x.q, x.k, x.v, x.i, x.f);
+const ref = mlstmChunkwise({ ...x, chunkSize: 16 }).h;
+let maxDiff = 0, maxRef = 0;
+for (let j = 0; j < ref.data.length; j++) { maxDiff = Math.max(maxDiff, Math.abs(h.data[j] - ref.data[j])); maxRef = Math.max(maxRef, Math.abs(ref.data[j])); }
+console.log(JSON.stringify({ processInPage: typeof page.process, shape: [...h.shape], relMaxDiff: maxDiff / maxRef }));
+process.exit(0);
+`,
+  );
+  return JSON.parse(run(process.execPath, ['run-browser-bundle.mjs'], { cwd: dir }).trim().split('\n').pop());
+}
+
+export function checkAll({
+  packages = OFFLINE_PACKAGES,
+  keep = false,
+  doBuild = true,
+  runGpu = true,
+  log = console.log,
+} = {}) {
+  const tmp = mkdtempSync(join(tmpdir(), 'mlstm-pack-'));
+  const report = { tmp, packages: {}, scratch: undefined };
+  try {
+    const present = packages.filter((p) => {
+      try {
+        manifest(p);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    for (const p of present) {
+      const problems = checkFields(p);
+      if (problems.length) throw new Error(`@mlstm/${p} package.json: ${problems.join('; ')}`);
+      log(`fields     @mlstm/${p}: ok`);
+    }
+    if (doBuild) build(present);
+    log(`build      ${present.join(', ')}: ok`);
+    const packDir = join(tmp, 'tarballs');
+    mkdirSync(packDir);
+    const tarballs = pack(present, packDir);
+    for (const p of present) {
+      const { publint, attw } = lint(tarballs[p]);
+      report.packages[p] = { tarball: tarballs[p], publint: publint.trim(), attw: attw.trim() };
+      log(`publint    @mlstm/${p}: ok`);
+      log(`attw       @mlstm/${p} (esm-only): ok`);
+    }
+    const offline = Object.fromEntries(
+      OFFLINE_PACKAGES.filter((p) => tarballs[p]).map((p) => [p, tarballs[p]]),
+    );
+    if (Object.keys(offline).length === OFFLINE_PACKAGES.length) {
+      report.scratch = scratchInstall(offline, join(tmp, 'scratch'), { runGpu });
+      log(
+        `install    ${OFFLINE_PACKAGES.map((p) => `@mlstm/${p}`).join(' + ')} from tarballs, Node ESM import + run: ok`,
+      );
+      log(`tsc        consumer types from the tarballs: ok`);
+      log(`esbuild    browser bundle of @mlstm/kernels-webgpu: ${report.scratch.browser.bytes} bytes, ok`);
+      const r = report.scratch.browser.run;
+      if (r) {
+        if (r.processInPage !== 'undefined' || !(r.relMaxDiff < 1e-4))
+          throw new Error(`browser bundle run: ${JSON.stringify(r)}`);
+        log(
+          `browser    bundle run in a page-like context on navigator.gpu: rel. max |Δ| vs reference ${r.relMaxDiff.toExponential(1)}, ok`,
+        );
+      }
+    }
+    return report;
+  } finally {
+    if (!keep) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const pkgs = argv.filter((a) => !a.startsWith('--'));
+  try {
+    const r = checkAll({
+      packages: pkgs.length ? pkgs : undefined,
+      keep: argv.includes('--keep'),
+      doBuild: !argv.includes('--no-build'),
+      runGpu: !argv.includes('--no-gpu'),
+    });
+    if (r.scratch) console.log(JSON.stringify(r.scratch, null, 2));
+    if (argv.includes('--keep')) console.log(`kept ${r.tmp}`);
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Packaging: every publishable package builds, packs, passes publint and arethetypeswrong
+ * (esm-only profile), installs from its tarball in a scratch project (npm, offline), imports and
+ * runs in Node ESM, type-checks as a consumer, and bundles + runs for the browser (esbuild).
+ * The work is done by tools/check-packages.mjs (also `pnpm check:packages`).
+ */
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM script without type declarations
+import { checkAll, checkFields, OFFLINE_PACKAGES } from '../check-packages.mjs';
+
+describe('packaging', () => {
+  it('package.json fields of every publishable package', () => {
+    for (const p of OFFLINE_PACKAGES) expect(checkFields(p), p).toEqual([]);
+  });
+
+  it('build, pack, publint, attw, install from tarballs, Node ESM, types, browser bundle', () => {
+    const lines: string[] = [];
+    const report = checkAll({ log: (l: string) => lines.push(l) });
+    expect(Object.keys(report.packages).sort()).toEqual([...OFFLINE_PACKAGES].sort());
+    for (const p of OFFLINE_PACKAGES) {
+      expect(report.packages[p].publint).toMatch(/All good/);
+      // the rows that matter for an ESM-only package (node10 / require() rows are ignored by the profile)
+      expect(report.packages[p].attw).toMatch(/node16 \(from ESM\): 🟢/);
+      expect(report.packages[p].attw).toMatch(/bundler: 🟢/);
+      expect(report.packages[p].attw).not.toMatch(/^(node16 \(from ESM\)|bundler):.*(💀|❌|⚠️)/m);
+    }
+    const { node, browser } = report.scratch;
+    expect(node.hasGetGpuContext).toBe(true);
+    expect(node.kernels).toBeGreaterThanOrEqual(8);
+    expect(node.maxDiff).toBeLessThan(1e-12);
+    expect(browser.nodeBuiltins).toEqual([]);
+    // kernels-webgpu alone must not drag in the reference package
+    expect(browser.coreInBundle).toBe(false);
+    expect(browser.run.processInPage).toBe('undefined');
+    expect(browser.run.relMaxDiff).toBeLessThan(1e-4);
+    expect(lines.length).toBeGreaterThanOrEqual(13);
+  });
+});
