@@ -84,6 +84,7 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
 
   async setup(): Promise<void> {
     this.ctx = await this.env.gpu();
+    if (this.ctx.lost) await this.ctx.recreate(); // a lost device (e.g. out of memory) fails one cell, not the run
     const { batch_size: B, num_heads: NH, sequence_length: S, head_dim_qk: DQK, head_dim_v: DV } = this;
     const dt = gpuDtype(this.dtype);
     const seed = seedCounter++;
@@ -176,6 +177,7 @@ export class MlstmStepBenchmark extends BenchmarkInterface {
 
   async setup(): Promise<void> {
     const ctx = (this.ctx = await this.env.gpu());
+    if (ctx.lost) await ctx.recreate();
     const { batch_size: B, num_heads: NH, head_dim_qk: DQK, head_dim_v: DV } = this;
     const dt = gpuDtype(this.dtype);
     const seed = seedCounter++ * 7;
