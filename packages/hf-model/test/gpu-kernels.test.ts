@@ -56,6 +56,7 @@ describe('matmul kernels', () => {
           [1, 7, 5],
           [9, 33, 45],
           [70, 65, 130],
+          [3, 40, 132], // K % 4 == 0: the 4-wide GEMV kernel
         ]) {
           const x = rnd(M * K);
           const w = rnd(N * K);

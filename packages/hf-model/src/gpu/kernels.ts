@@ -173,11 +173,11 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   y[o] = v;
 }`;
 
-const MM_BINDINGS = (dtype: GpuDtype) => `${header(dtype)}
+const MM_BINDINGS = (dtype: GpuDtype, vec = false) => `${header(dtype)}
 ${mmParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<elem>;
+@group(0) @binding(1) var<storage, read> x: array<${vec ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> w: array<${vec ? 'vec4<elem>' : 'elem'}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 ${EPILOGUE}`;
@@ -204,6 +204,36 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var st = ${MM_WG / 2}u; st > 0u; st >>= 1u) {
     if (lid < st) {
       for (var r = 0u; r < ${MM_ROWS}u; r++) { red[lid][r] += red[lid + st][r]; }
+    }
+    workgroupBarrier();
+  }
+  if (lid < rows) { epilogue(m0 + lid, n, red[0][lid]); }
+}`;
+}
+
+/** The GEMV kernel with 4-wide loads of x and W (K a multiple of 4: every real model). */
+function gemvVec4Wgsl(dtype: GpuDtype): string {
+  return `${MM_BINDINGS(dtype, true)}
+var<workgroup> red: array<array<f32, ${MM_ROWS}>, ${MM_WG}>;
+@compute @workgroup_size(${MM_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= P.N) { return; }
+  let m0 = wid.z * ${MM_ROWS}u;
+  let rows = min(${MM_ROWS}u, P.M - m0);
+  let K4 = P.K / 4u;
+  var acc: array<f32, ${MM_ROWS}>;
+  for (var r = 0u; r < ${MM_ROWS}u; r++) { acc[r] = 0.0; }
+  let wo = n * K4;
+  for (var k = lid; k < K4; k += ${MM_WG}u) {
+    let wv = vec4<f32>(w[wo + k]);
+    for (var r = 0u; r < rows; r++) { acc[r] += dot(wv, x[(m0 + r) * K4 + k]); }
+  }
+  red[lid] = acc;
+  workgroupBarrier();
+  for (var st = ${MM_WG / 2}u; st > 0u; st >>= 1u) {
+    if (lid < st) {
+      for (var r = 0u; r < rows; r++) { red[lid][r] += red[lid + st][r]; }
     }
     workgroupBarrier();
   }
@@ -304,9 +334,18 @@ export function encodeMatmul(
     batch.dispatch(p, bufs, params, [Math.ceil(o.N / 64), Math.ceil(o.M / 64)], 'matmul (tiled)');
     return;
   }
-  const p = ctx.pipeline(`hf.matmul.gemv:${w.dtype}`, () => gemvWgsl(w.dtype), layout);
+  const vec = o.K % 4 === 0;
+  const p = vec
+    ? ctx.pipeline(`hf.matmul.gemv4:${w.dtype}`, () => gemvVec4Wgsl(w.dtype), layout)
+    : ctx.pipeline(`hf.matmul.gemv:${w.dtype}`, () => gemvWgsl(w.dtype), layout);
   const [gx, gy] = grid(o.N, maxWg);
-  batch.dispatch(p, bufs, params, [gx, gy, Math.ceil(o.M / MM_ROWS)], 'matmul (gemv)');
+  batch.dispatch(
+    p,
+    bufs,
+    params,
+    [gx, gy, Math.ceil(o.M / MM_ROWS)],
+    vec ? 'matmul (gemv, vec4)' : 'matmul (gemv)',
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
