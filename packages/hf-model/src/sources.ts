@@ -56,6 +56,14 @@ export interface FileReader {
   binaries(names: readonly string[]): Promise<ByteSource[]>;
 }
 
+// Node built-ins are imported by a computed name, so browser bundlers leave them alone (they are
+// only reached on the Node paths: folders, the cache folder).
+const nodeImport = <T>(name: string): Promise<T> => import(/* @vite-ignore */ name) as Promise<T>;
+const nodePath = () => nodeImport<typeof import('node:path')>('node:path');
+const nodeFs = () => nodeImport<typeof import('node:fs')>('node:fs');
+const nodeFsPromises = () => nodeImport<typeof import('node:fs/promises')>('node:fs/promises');
+const nodeOs = () => nodeImport<typeof import('node:os')>('node:os');
+
 const isNode = () => typeof process !== 'undefined' && !!process.versions?.node;
 
 async function toBytes(x: ArrayBuffer | Uint8Array | Blob | string): Promise<Uint8Array> {
@@ -102,11 +110,11 @@ class FolderReader implements FileReader {
     this.description = `folder ${dir}`;
   }
   private async path(name: string) {
-    const { join } = await import('node:path');
+    const { join } = await nodePath();
     return join(this.dir, name);
   }
   async text(name: string) {
-    const fs = await import('node:fs/promises');
+    const fs = await nodeFsPromises();
     try {
       return await fs.readFile(await this.path(name), 'utf8');
     } catch (e) {
@@ -139,7 +147,7 @@ class FolderReader implements FileReader {
  * any size load (fs.readFile stops at 2 GiB) and only one tensor is in memory at a time.
  */
 export async function fileSource(path: string, name = path): Promise<ByteSource> {
-  const fs = await import('node:fs');
+  const fs = await nodeFs();
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -187,7 +195,7 @@ function hashKey(s: string): string {
 /** A cache folder (Node): one file per URL, written atomically. */
 export function folderCache(dir: string): FileCache {
   const file = async (key: string) => {
-    const { join } = await import('node:path');
+    const { join } = await nodePath();
     const base =
       key
         .split('/')
@@ -197,13 +205,13 @@ export function folderCache(dir: string): FileCache {
   };
   return {
     async get(key) {
-      const fs = await import('node:fs/promises');
+      const fs = await nodeFsPromises();
       const f = await file(key);
       if (!(await fs.stat(f).catch(() => null))) return null;
       return fileSource(f, key);
     },
     async put(key, chunks) {
-      const fs = await import('node:fs/promises');
+      const fs = await nodeFsPromises();
       await fs.mkdir(dir, { recursive: true });
       const f = await file(key);
       const tmp = `${f}.${process.pid}.tmp`;
@@ -237,8 +245,8 @@ async function resolveCache(c: SourceOptions['cache']): Promise<FileCache | null
   if (typeof c === 'object' && c !== null) return c;
   if (typeof c === 'string') return folderCache(c);
   if (isNode()) {
-    const { join } = await import('node:path');
-    const { homedir } = await import('node:os');
+    const { join } = await nodePath();
+    const { homedir } = await nodeOs();
     const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
     return folderCache(join(base, 'mlstm-hf-model'));
   }
@@ -367,7 +375,7 @@ export async function openSource(source: ModelSource, opts: SourceOptions = {}):
   const s = String(source);
   if (/^https?:\/\//.test(s)) return new UrlReader(s, opts);
   if (isNode()) {
-    const fs = await import('node:fs/promises');
+    const fs = await nodeFsPromises();
     const st = await fs.stat(s).catch(() => null);
     if (st?.isDirectory()) return new FolderReader(s, opts);
     if (st) throw new ModelSourceError(s, 'is not a folder (give the folder that holds config.json)');
