@@ -1,0 +1,3 @@
+export function render(root: HTMLElement): void {
+  root.append('soon');
+}

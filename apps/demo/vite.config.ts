@@ -1,0 +1,113 @@
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+
+/**
+ * Files served with the app under `/<prefix>/…` (dev and preview from disk, build: copied into dist):
+ * the tiny fixture model and the committed benchmark results.
+ */
+const MOUNTS: { prefix: string; dir: string; filter: (file: string) => boolean }[] = [
+  { prefix: 'models/xlstm-tiny', dir: join(repo, 'fixtures/xlstm-tiny/single/model'), filter: () => true },
+  {
+    prefix: 'benchmarks',
+    dir: join(repo, 'docs/benchmarks'),
+    filter: (f) => f.endsWith('.csv'),
+  },
+];
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** `benchmarks/index.json`: the CSV files under docs/benchmarks (the benchmark page lists them). */
+function benchmarkIndex(): string {
+  const m = MOUNTS[1];
+  return JSON.stringify(listFiles(m.dir).filter(m.filter));
+}
+
+const TYPES: Record<string, string> = {
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  safetensors: 'application/octet-stream',
+  txt: 'text/plain; charset=utf-8',
+};
+
+function serveMounts(): Plugin {
+  const middleware = (req: { url?: string }, res: ServerResponse, next: () => void): void => {
+    const url = decodeURIComponent((req.url ?? '').split('?')[0]);
+    if (url === '/benchmarks/index.json') {
+      res.setHeader('Content-Type', TYPES.json);
+      res.end(benchmarkIndex());
+      return;
+    }
+    for (const m of MOUNTS) {
+      const pre = `/${m.prefix}/`;
+      if (!url.startsWith(pre)) continue;
+      const rel = url.slice(pre.length);
+      const file = resolve(m.dir, rel);
+      if (!file.startsWith(m.dir) || !m.filter(rel) || !existsSync(file) || !statSync(file).isFile()) break;
+      res.setHeader('Content-Type', TYPES[rel.split('.').pop() ?? ''] ?? 'application/octet-stream');
+      res.setHeader('Content-Length', String(statSync(file).size));
+      createReadStream(file).pipe(res);
+      return;
+    }
+    next();
+  };
+  return {
+    name: 'mlstm-demo-mounts',
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      // dist has the copies; serving from disk keeps the preview of a stale build honest too
+      server.middlewares.use(middleware);
+    },
+    generateBundle() {
+      for (const m of MOUNTS) {
+        for (const f of listFiles(m.dir).filter(m.filter)) {
+          this.emitFile({
+            type: 'asset',
+            fileName: `${m.prefix}/${f}`,
+            source: readFileSync(join(m.dir, f)),
+          });
+        }
+      }
+      this.emitFile({ type: 'asset', fileName: 'benchmarks/index.json', source: benchmarkIndex() });
+    },
+  };
+}
+
+const nodeShim = resolve(here, 'src/shims/node.ts');
+
+export default defineConfig({
+  root: here,
+  // the workspace packages are used from their TypeScript sources (no `pnpm build` needed first)
+  resolve: {
+    conditions: ['@mlstm/source'],
+    alias: [
+      // @mlstm/bench's Node-only helpers (writing result folders, onnxruntime in Node) import these;
+      // the browser never calls them
+      { find: /^node:(fs|fs\/promises|path|module|v8|url|os)$/, replacement: nodeShim },
+    ],
+  },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  server: { host: '127.0.0.1', fs: { allow: [repo] } },
+  preview: { host: '127.0.0.1' },
+  plugins: [serveMounts()],
+});
