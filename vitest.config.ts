@@ -6,7 +6,12 @@ import { defineConfig } from 'vitest/config';
 // The JSON report feeds the `N passed, N failed` line that .ci/run prints.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'tools/vitest.config.ts', 'apps/demo/vitest.config.ts'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'tools/vitest.config.ts',
+      'docs/vitest.config.ts',
+      'apps/demo/vitest.config.ts',
+    ],
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },
 });
