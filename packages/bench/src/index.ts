@@ -43,6 +43,7 @@ export {
   RUNTIME_PREFIX,
   runAndRecordBenchmarks,
   runBenchmarks,
+  plotLabel,
   seriesPoints,
   shortLabel,
   setupOutputFolder,

@@ -13,20 +13,22 @@ export interface LinePoint {
 
 export interface LinePlotOptions {
   title: string;
+  /** a second title line (e.g. the adapter) */
+  subtitle?: string;
   xTitle: string;
   yTitle: string;
-  /** log scales: 'auto' picks log when the values span more than a factor of 30 */
+  /** log scales: 'auto' picks log when the values span more than a factor of 10 */
   xLog?: boolean | 'auto';
   yLog?: boolean | 'auto';
   width?: number;
   height?: number;
 }
 
-function useLog(values: number[], opt: boolean | 'auto' | undefined): boolean {
+function useLog(values: number[], opt: boolean | 'auto' | undefined, factor = 10): boolean {
   if (opt !== undefined && opt !== 'auto') return opt;
   const pos = values.filter((v) => v > 0 && Number.isFinite(v));
   if (pos.length < 2 || pos.length !== values.length) return false;
-  return Math.max(...pos) / Math.min(...pos) > 30;
+  return Math.max(...pos) / Math.min(...pos) >= factor;
 }
 
 /** A vega-lite spec of one line per series (points with NaN/−1 values are left out). */
@@ -35,6 +37,7 @@ export function linePlotSpec(points: readonly LinePoint[], o: LinePlotOptions): 
   const xLog = useLog(
     data.map((p) => p.x),
     o.xLog,
+    4,
   );
   const yLog = useLog(
     data.map((p) => p.y),
@@ -42,7 +45,7 @@ export function linePlotSpec(points: readonly LinePoint[], o: LinePlotOptions): 
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: o.title,
+    title: { text: o.title, anchor: 'start', ...(o.subtitle ? { subtitle: o.subtitle } : {}) },
     width: o.width ?? 560,
     height: o.height ?? 340,
     background: 'white',
@@ -66,7 +69,7 @@ export function linePlotSpec(points: readonly LinePoint[], o: LinePlotOptions): 
         field: 'series',
         type: 'nominal',
         title: null,
-        legend: { orient: 'bottom', columns: 2, labelLimit: 420 },
+        legend: { orient: 'right', labelLimit: 600 },
       },
     },
   } as TopLevelSpec;

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchmarkConfig, ParamDict, ParamValue } from './config.js';
 import { type BenchmarkCreator, failedResult, type RuntimeResult } from './interface.js';
-import type { KernelSpec } from './kernel-spec.js';
+import { type KernelSpec, shortParamName } from './kernel-spec.js';
 import { type LinePoint, linePlotSvg } from './plot.js';
 
 export const PARAM_PREFIX = 'P--';
@@ -171,7 +171,7 @@ export function seriesPoints(res: BenchmarkRunResult, prefix: string): LinePoint
       const xv = Number(row[PARAM_PREFIX + x]);
       const yv = Number(row[col]);
       if (Number.isFinite(xv) && Number.isFinite(yv) && yv >= 0)
-        pts.push({ x: xv, y: yv, series: spec.displayName });
+        pts.push({ x: xv, y: yv, series: plotLabel(spec) });
     }
   }
   return pts;
@@ -204,10 +204,11 @@ export async function runAndRecordBenchmarks(
   );
   if ((opts.plots ?? true) && config.xAxisParam) {
     const base = { xTitle: config.xAxisParam };
-    const title = config.getPlotTitle() + (opts.adapter ? ` — ${opts.adapter}` : '');
+    const title = config.getPlotTitle();
+    const subtitle = opts.adapter ? `adapter: ${opts.adapter}` : undefined;
     writeFileSync(
       join(folder, `plot_${config.benchmarkName}_runtime.svg`),
-      await linePlotSvg(seriesPoints(res, RUNTIME_PREFIX), { ...base, title, yTitle: 'Time [ms]' }),
+      await linePlotSvg(seriesPoints(res, RUNTIME_PREFIX), { ...base, title, subtitle, yTitle: 'Time [ms]' }),
     );
     writeFileSync(
       join(folder, `plot_${config.benchmarkName}_memory.svg`),
@@ -242,6 +243,18 @@ export function shortLabel(spec: KernelSpec): string {
   if (k.startsWith('Triton') || k === 'CPU-ref' || k === 'ORT-loop') return k;
   const cs = spec.additionalParams.chunk_size;
   return `${k} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${cs !== undefined ? ` cs${cs}` : ''}`;
+}
+
+/** The legend label of a spec: its `label`, or `WebGPU xl_chunk f16 cs128` for this repo's kernels. */
+export function plotLabel(spec: KernelSpec): string {
+  if (spec.label) return spec.label;
+  const m = /^(?:chunkwise|parallel|step)--webgpu_?(.*)$/.exec(spec.kernelName);
+  if (!m) return spec.toString();
+  const extra = Object.entries(spec.additionalParams)
+    .map(([k, v]) => (k === 'chunk_size' ? `cs${v}` : `${shortParamName(k)}=${v}`))
+    .join(' ');
+  const name = m[1] || spec.kernelName.split('--')[0];
+  return `WebGPU ${name} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${spec.fwbw ? ' fw+bw' : ''}${extra ? ` ${extra}` : ''}`;
 }
 
 /** A plain-text table of a run (runtime columns), for logs and the CLI summary. */

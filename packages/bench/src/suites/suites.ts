@@ -166,7 +166,7 @@ function peerSpecs(
         kernelName: 'ort--parallel_stablef',
         dtype,
         fwbw,
-        label: `onnxruntime-web WebGPU EP, parallel stablef (${dtype})`,
+        label: `ORT-web WebGPU parallel ${dtype === 'float16' ? 'f16' : 'f32'}`,
         additionalParams: { max_sequence_length: ortMax, warmup: 1, rep: 3 },
       });
   }
@@ -175,7 +175,7 @@ function peerSpecs(
       kernelName: 'ort--recurrent_loop',
       dtype: 'float32',
       fwbw,
-      label: 'onnxruntime-web wasm EP, recurrent Loop (B=1 scaled)',
+      label: 'ORT-web wasm Loop (B=1, scaled)',
       additionalParams: { max_sequence_length: 512, measure_batch: 1, warmup: 0, rep: 1 },
     });
   }
@@ -184,7 +184,7 @@ function peerSpecs(
       kernelName: 'cpu--core_reference_chunkwise',
       dtype: 'float32',
       fwbw,
-      label: 'CPU core-reference chunkwise (float64)',
+      label: 'CPU core-reference (f64)',
       additionalParams: { chunk_size: 64, warmup: 0, rep: 1 },
     });
   }
