@@ -7,7 +7,13 @@
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ModelArgumentError, parseXlstmConfig, writeSafetensorsF32, XlstmForCausalLM } from '../src/index.js';
+import {
+  ModelArgumentError,
+  ModelTooLargeError,
+  parseXlstmConfig,
+  writeSafetensorsF32,
+  XlstmForCausalLM,
+} from '../src/index.js';
 import {
   biasNames,
   CASES,
@@ -227,6 +233,37 @@ describe('WebGPU: other weight layouts and dtypes', () => {
     expect(g.tokens[0]).toEqual(idsOf(fx.tensors['gen.len37.tokens'])[0]);
     g.cache.release();
     m.dispose();
+  });
+
+  test('a binding limit below one weight row is a ModelTooLargeError naming the tensor', async () => {
+    const limits: Record<string, number> = {};
+    for (const key in ctx.limits) limits[key] = (ctx.limits as unknown as Record<string, number>)[key];
+    const tiny = Object.create(ctx, {
+      limits: { value: { ...limits, maxStorageBufferBindingSize: 256 } },
+    }) as GpuContext;
+    const before = ctx.pool.stats.liveBytes;
+    const e = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: tiny,
+      weightDtype: 'f32',
+    }).catch((x) => x);
+    expect(e).toBeInstanceOf(ModelTooLargeError);
+    expect(e.tensor).toBe('embedding (one row)');
+    expect(e.limit).toBe(256);
+    expect(ctx.pool.stats.liveBytes).toBe(before); // nothing left uploaded
+    // between the widest embedding row (H = 128 floats) and the FFN down projection's (F = 384 floats):
+    // fails after other tensors were uploaded, which are released again
+    const mid = Object.create(ctx, {
+      limits: { value: { ...limits, maxStorageBufferBindingSize: 1024 } },
+    }) as GpuContext;
+    const e2 = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: mid,
+      weightDtype: 'f32',
+    }).catch((x) => x);
+    expect(e2).toBeInstanceOf(ModelTooLargeError);
+    expect(e2.tensor).toBe('backbone.blocks.0.ffn.proj_down (one row)');
+    expect(ctx.pool.stats.liveBytes).toBe(before);
   });
 
   test("weightDtype 'auto' keeps f32 for small models", async () => {

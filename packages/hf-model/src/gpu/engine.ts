@@ -116,25 +116,32 @@ export class GpuEngine {
       b: p.b ? up(p.b, [p.b.length]) : null,
     });
     const { H, V } = cfg.dims;
-    // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
-    const emb = W.embedding();
-    this.embedding = rowParts(emb, V, H, 'embedding');
-    const head = W.head(emb);
-    this.lmHead = head.lmHead === emb ? this.embedding : rowParts(head.lmHead!, V, H, 'lm_head');
-    this.outNorm = up(head.outNorm, [H]);
-    this.blocks = [];
-    for (let i = 0; i < cfg.dims.blocks; i++) {
-      const b = W.block(i);
-      this.blocks.push({
-        normMlstm: norm(b.normMlstm),
-        qkvo: lin(b.qkvo),
-        ifGate: lin(b.ifGate),
-        multiheadNorm: norm(b.multiheadNorm),
-        outProj: lin(b.outProj),
-        normFfn: norm(b.normFfn),
-        upGateZ: lin(b.upGateZ),
-        down: lin(b.down),
-      });
+    try {
+      // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
+      const emb = W.embedding();
+      this.embedding = rowParts(emb, V, H, 'embedding');
+      const head = W.head(emb);
+      this.lmHead = head.lmHead === emb ? this.embedding : rowParts(head.lmHead!, V, H, 'lm_head');
+      this.outNorm = up(head.outNorm, [H]);
+      this.blocks = [];
+      for (let i = 0; i < cfg.dims.blocks; i++) {
+        const b = W.block(i);
+        this.blocks.push({
+          normMlstm: norm(b.normMlstm),
+          qkvo: lin(b.qkvo, `backbone.blocks.${i}.mlstm_layer.qkv_opreact (q, k, v, o-gate)`),
+          ifGate: lin(b.ifGate, `backbone.blocks.${i}.mlstm_layer.ifgate_preact`),
+          multiheadNorm: norm(b.multiheadNorm),
+          outProj: lin(b.outProj, `backbone.blocks.${i}.mlstm_layer.out_proj`),
+          normFfn: norm(b.normFfn),
+          upGateZ: lin(b.upGateZ, `backbone.blocks.${i}.ffn.proj_up_gate_z (gate, up)`),
+          down: lin(b.down, `backbone.blocks.${i}.ffn.proj_down`),
+        });
+      }
+    } catch (e) {
+      // nothing stays uploaded when a later tensor does not fit
+      for (const t of this.owned) t.release();
+      this.owned.length = 0;
+      throw e;
     }
   }
 
