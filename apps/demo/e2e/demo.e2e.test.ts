@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type Harness, openPage, screenshot, startHarness, waitState } from './harness.js';
+import { artifactsDir, type Harness, openPage, screenshot, startHarness, waitState } from './harness.js';
 
 let hns: Harness;
 
@@ -70,6 +72,41 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
       expect(await page.innerText('#pg-hint')).toContain(`allows only ${limit}`);
     }
     await screenshot(page, 'playground-xl-chunk');
+    await page.close();
+  });
+
+  test('benchmark page: runs a const-token sweep with progress, plots it, and re-loads its CSV', async () => {
+    const { page, log } = await openPage(hns, 'bench?run=1');
+    await waitState(page, log, 90_000);
+    // every cell of the WebGPU kernel ran (no failures) and the progress bar is full
+    const bar = page.locator('#bn-progress');
+    expect(Number(await bar.getAttribute('value'))).toBe(Number(await bar.getAttribute('max')));
+    const runLog = await page.innerText('#bn-log');
+    expect(runLog).toMatch(/limit_headdim f32 fw\s+[0-9.e+-]+ ms/);
+    expect(runLog).not.toMatch(/Error/);
+    const svg = page.locator('#bn-run-out .plot-runtime svg');
+    await expect.poll(() => svg.count()).toBe(1);
+    expect(await page.locator('#bn-run-out .plot-runtime').innerHTML()).toContain('limit_headdim f32 fw');
+    // the CSV this run produced goes back in through the viewer's file input
+    const csv = await page.evaluate(async () => {
+      const a = document.querySelector<HTMLAnchorElement>('#bn-run-out a.bn-download')!;
+      return (await fetch(a.href)).text();
+    });
+    expect(csv.split('\n')[0]).toMatch(
+      /^P--.*P--sequence_length.*R--parallel--webgpu_limit_headdim__float32__fw/,
+    );
+    const file = join(artifactsDir, 'consttoken_fw.csv');
+    writeFileSync(file, csv);
+    await page.setInputFiles('#bn-file', file);
+    await page.waitForFunction(() => document.getElementById('app')!.dataset.view === 'done', undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.innerText('#bn-view-status')).toMatch(/consttoken_fw\.csv: 3 rows, 2 kernel columns/);
+    expect(await page.locator('#bn-view-out .plot-runtime svg').count()).toBe(1);
+    // committed results (docs/benchmarks/**/*.csv) are listed when there are any
+    const count = Number(await page.getAttribute('#bn-committed', 'data-count'));
+    expect(count).toBeGreaterThanOrEqual(0);
+    await screenshot(page, 'bench');
     await page.close();
   });
 });

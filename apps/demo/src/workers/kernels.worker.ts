@@ -214,7 +214,12 @@ async function runBench(a: BenchRunArgs, progress: (d: unknown) => void): Promis
 serve({
   info: async () => {
     const ctx = await gpu();
-    return { describe: ctx.describe(), features: ctx.features, adapter: ctx.adapterInfo };
+    return {
+      describe: ctx.describe(),
+      features: ctx.features,
+      adapter: ctx.adapterInfo,
+      maxStorageBuffersPerShaderStage: ctx.limits.maxStorageBuffersPerShaderStage,
+    };
   },
   kernel: runKernel,
   bench: runBench,
