@@ -68,7 +68,14 @@ export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtPro
 export { type RunSuitesOptions, type RunSuitesResult, runSuites, summarize } from './runner.js';
 export { type BenchEnv, SkipBenchmark } from './suites/common.js';
 export { gpuRandn } from './suites/gpu-inputs.js';
-export { MlstmKernelBenchmark, MlstmStepBenchmark, SEQUENCE_KERNELS } from './suites/kernel-benchmarks.js';
+export {
+  BACKEND_PREFIX,
+  isSequenceKernel,
+  MlstmKernelBenchmark,
+  MlstmStepBenchmark,
+  resolveSequenceKernel,
+  SEQUENCE_KERNELS,
+} from './suites/kernel-benchmarks.js';
 export {
   consttokenConfigs,
   createBenchmarkCreator,

@@ -38,7 +38,7 @@ describe('tiny real run', () => {
       headDimQk: 16,
       headDimV: 16,
       batchSizes: [2],
-      kernels: ['chunkwise--webgpu_xl_chunk:64'],
+      kernels: ['chunkwise--webgpu_xl_chunk:64', 'backend:chunkwise--webgpu_xl_chunk:64'],
       peers: ['triton', 'cpu'],
       warmup: 0,
       rep: 2,
@@ -73,6 +73,9 @@ describe('tiny real run', () => {
     const tri = res.results[0].cells.find((c) => c.spec.startsWith('reference--triton'));
     expect(tri?.result.error).toMatch(/^skipped/);
     expect(res.summary).toContain('xl f32 cs64');
+    // the same kernel through @mlstm/backend's registry ran too
+    const viaBackend = res.results[0].cells.find((c) => c.spec.startsWith('backend:'));
+    expect(viaBackend?.result.runtimeMs).toBeGreaterThan(0);
   });
 
   it('onnxruntime-web WebGPU EP runs the parallel graph and matches core-reference', async (t) => {

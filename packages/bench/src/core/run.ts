@@ -238,8 +238,10 @@ const SHORT_KERNEL: Record<string, string> = {
 
 /** A short column name for tables: `xl f16 cs128`, `ORT-par f32`, `Triton*` (* measured elsewhere). */
 export function shortLabel(spec: KernelSpec): string {
-  const k = SHORT_KERNEL[spec.kernelName];
-  if (!k) return spec.displayName;
+  const viaBackend = spec.kernelName.startsWith('backend:');
+  const base = SHORT_KERNEL[viaBackend ? spec.kernelName.slice('backend:'.length) : spec.kernelName];
+  if (!base) return spec.displayName;
+  const k = viaBackend ? `be:${base}` : base;
   if (k.startsWith('Triton') || k === 'CPU-ref' || k === 'ORT-loop') return k;
   const cs = spec.additionalParams.chunk_size;
   return `${k} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${cs !== undefined ? ` cs${cs}` : ''}`;
@@ -248,13 +250,14 @@ export function shortLabel(spec: KernelSpec): string {
 /** The legend label of a spec: its `label`, or `WebGPU xl_chunk f16 cs128` for this repo's kernels. */
 export function plotLabel(spec: KernelSpec): string {
   if (spec.label) return spec.label;
-  const m = /^(?:chunkwise|parallel|step)--webgpu_?(.*)$/.exec(spec.kernelName);
+  const m = /^(?:backend:)?(?:chunkwise|parallel|step)--webgpu_?(.*)$/.exec(spec.kernelName);
   if (!m) return spec.toString();
   const extra = Object.entries(spec.additionalParams)
     .map(([k, v]) => (k === 'chunk_size' ? `cs${v}` : `${shortParamName(k)}=${v}`))
     .join(' ');
   const name = m[1] || spec.kernelName.split('--')[0];
-  return `WebGPU ${name} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${spec.fwbw ? ' fw+bw' : ''}${extra ? ` ${extra}` : ''}`;
+  const via = spec.kernelName.startsWith('backend:') ? ' (backend)' : '';
+  return `WebGPU${via} ${name} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${spec.fwbw ? ' fw+bw' : ''}${extra ? ` ${extra}` : ''}`;
 }
 
 /** A plain-text table of a run (runtime columns), for logs and the CLI summary. */

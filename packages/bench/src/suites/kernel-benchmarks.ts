@@ -3,6 +3,7 @@
  * Inputs are random on the GPU; forward+backward is the backward of `sum(h)` (dh = ones) reusing
  * the tensors the forward saved (`keepSaved`), as autograd does upstream.
  */
+import { getMlstmKernel, releaseKernelSaved } from '@mlstm/backend';
 import {
   type ChunkwiseArgs,
   type ChunkwiseBackwardArgs,
@@ -54,6 +55,33 @@ export const SEQUENCE_KERNELS: Record<string, { fw: Fw; bw: Bw; chunked: boolean
   },
 };
 
+/** Prefix of kernel names resolved through @mlstm/backend's registry (`backend:chunkwise--webgpu_xl_chunk`). */
+export const BACKEND_PREFIX = 'backend:';
+
+/** A sequence kernel by name: this package's table, or `backend:<specifier>` through @mlstm/backend. */
+export function resolveSequenceKernel(name: string): { fw: Fw; bw: Bw; chunked: boolean } {
+  const direct = SEQUENCE_KERNELS[name];
+  if (direct) return direct;
+  if (name.startsWith(BACKEND_PREFIX)) {
+    const k = getMlstmKernel(name.slice(BACKEND_PREFIX.length));
+    if (k.platform !== 'webgpu')
+      throw new Error(`${name}: only WebGPU kernels are benchmarked here (got ${k.platform})`);
+    return {
+      fw: (ctx, a) => k(a, { device: ctx }) as Promise<ChunkwiseResult<GpuTensor>>,
+      bw: (ctx, a) => k.backward(a, { device: ctx }) as Promise<ChunkwiseGradients<GpuTensor>>,
+      chunked: k.family === 'chunkwise',
+    };
+  }
+  throw new Error(
+    `unknown kernel '${name}' (known: ${Object.keys(SEQUENCE_KERNELS).join(', ')}, or ${BACKEND_PREFIX}<specifier>)`,
+  );
+}
+
+/** Whether `name` is a sequence kernel this package can benchmark. */
+export function isSequenceKernel(name: string): boolean {
+  return !!SEQUENCE_KERNELS[name] || name.startsWith(BACKEND_PREFIX);
+}
+
 let seedCounter = 1;
 
 export class MlstmKernelBenchmark extends BenchmarkInterface {
@@ -79,8 +107,10 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
     readonly fwbw: boolean,
   ) {
     super();
-    if (!SEQUENCE_KERNELS[kernelName]) throw new Error(`unknown kernel '${kernelName}'`);
+    this.kernel = resolveSequenceKernel(kernelName);
   }
+
+  private readonly kernel: { fw: Fw; bw: Bw; chunked: boolean };
 
   async setup(): Promise<void> {
     this.ctx = await this.env.gpu();
@@ -102,14 +132,14 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
   private args(): ChunkwiseArgs<GpuTensor> {
     const [q, k, v, i, f] = this.inputs;
     const a: ChunkwiseArgs<GpuTensor> = { q, k, v, i, f };
-    if (SEQUENCE_KERNELS[this.kernelName].chunked && this.chunk_size > 0)
+    if (this.kernel.chunked && this.chunk_size > 0)
       a.chunkSize = Math.min(this.chunk_size, this.sequence_length);
     if (this.normalize !== undefined) a.normalize = this.normalize;
     return a;
   }
 
   async benchmarkFn(): Promise<void> {
-    const k = SEQUENCE_KERNELS[this.kernelName];
+    const k = this.kernel;
     const a = this.args();
     if (!this.fwbw) {
       const r = await k.fw(this.ctx, a);
@@ -119,7 +149,7 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
     const r = await k.fw(this.ctx, { ...a, keepSaved: true });
     const g = await k.bw(this.ctx, { ...a, dh: this.dh!, saved: r.saved });
     r.h.release();
-    if (r.saved) releaseSaved(r.saved);
+    if (r.saved) (this.kernelName.startsWith(BACKEND_PREFIX) ? releaseKernelSaved : releaseSaved)(r.saved);
     for (const t of Object.values(g)) (t as GpuTensor | undefined)?.release();
   }
 

@@ -14,7 +14,13 @@ import {
   ReferenceNumbersBenchmark,
 } from '../peers/benchmarks.js';
 import type { BenchEnv } from './common.js';
-import { MlstmKernelBenchmark, MlstmStepBenchmark, SEQUENCE_KERNELS } from './kernel-benchmarks.js';
+import {
+  BACKEND_PREFIX,
+  isSequenceKernel,
+  MlstmKernelBenchmark,
+  MlstmStepBenchmark,
+  SEQUENCE_KERNELS,
+} from './kernel-benchmarks.js';
 import {
   TRITON_CONSTTOKEN_FW,
   TRITON_CONSTTOKEN_FWBW,
@@ -125,17 +131,23 @@ function defaultKernelSpecs(kernels: string[] | undefined, dtype: Dtype, fwbw: b
   ];
   if (!kernels) return all;
   return kernels.map((k) => {
-    const [name, cs] = k.split(':');
-    const base = all.find((s) => s.kernelName === name) ?? {
+    // `<name>[:<chunk size>]`, name possibly `backend:<specifier>`
+    const m = /^(.*?)(?::(\d+))?$/.exec(k)!;
+    const [name, cs] = [m[1], m[2]];
+    const plain = name.startsWith(BACKEND_PREFIX) ? name.slice(BACKEND_PREFIX.length) : name;
+    const base = all.find((s) => s.kernelName === plain) ?? {
       kernelName: name,
       dtype,
       fwbw,
       additionalParams: {},
     };
-    if (!SEQUENCE_KERNELS[name])
-      throw new Error(`unknown kernel '${name}' (known: ${Object.keys(SEQUENCE_KERNELS).join(', ')})`);
+    if (!isSequenceKernel(name))
+      throw new Error(
+        `unknown kernel '${name}' (known: ${Object.keys(SEQUENCE_KERNELS).join(', ')}, or ${BACKEND_PREFIX}<specifier>)`,
+      );
     return {
       ...base,
+      kernelName: name,
       additionalParams: { ...base.additionalParams, ...(cs ? { chunk_size: Number(cs) } : {}) },
     };
   });
@@ -323,7 +335,7 @@ export function createBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
   return (spec: KernelSpec, params) => {
     let b: BenchmarkInterface;
     const n = spec.kernelName;
-    if (SEQUENCE_KERNELS[n]) b = new MlstmKernelBenchmark(env, n, spec.dtype, spec.fwbw);
+    if (isSequenceKernel(n)) b = new MlstmKernelBenchmark(env, n, spec.dtype, spec.fwbw);
     else if (n === 'step--webgpu') b = new MlstmStepBenchmark(env, spec.dtype);
     else if (n === 'ort--parallel_stablef') b = new OrtParallelBenchmark(env, spec.dtype, spec.fwbw);
     else if (n === 'ort--recurrent_loop') b = new OrtLoopBenchmark(env, spec.fwbw);
