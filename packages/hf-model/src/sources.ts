@@ -131,14 +131,34 @@ class FolderReader implements FileReader {
       for (const s of out) s.close?.();
       throw e;
     }
-    // the bytes are read on demand while the weights are decoded: progress counts files opened
+    // the bytes are read on demand while the weights are decoded / uploaded: progress counts the
+    // bytes read; closing a file counts what was never read (headers, unused tensors), so the last
+    // event says loaded = total
     const total = out.reduce((a, s) => a + s.byteLength, 0);
     let loaded = 0;
-    for (const [x, s] of out.entries()) {
-      loaded += s.byteLength;
-      this.opts.onProgress?.({ file: names[x], loaded, total });
-    }
-    return out;
+    const onProgress = this.opts.onProgress;
+    if (!onProgress) return out;
+    onProgress({ file: names[0], loaded, total });
+    return out.map((src, x): ByteSource => {
+      let counted = 0;
+      const add = (n: number) => {
+        counted += n;
+        loaded += n;
+        onProgress({ file: names[x], loaded, total });
+      };
+      return {
+        byteLength: src.byteLength,
+        read(offset, length) {
+          const r = src.read(offset, length);
+          if (counted + length <= src.byteLength) add(length);
+          return r;
+        },
+        close() {
+          src.close?.();
+          if (counted < src.byteLength) add(src.byteLength - counted);
+        },
+      };
+    });
   }
 }
 

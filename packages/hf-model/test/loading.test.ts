@@ -57,8 +57,17 @@ async function logits37(m: XlstmForCausalLM) {
 }
 
 describe('sources', () => {
-  test('local folder: config, weights, tokenizer, generation config', async () => {
-    const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
+  test('local folder: config, weights, tokenizer, generation config; progress while tensors are read', async () => {
+    const events: LoadProgress[] = [];
+    const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'cpu',
+      onProgress: (p) => events.push(p),
+    });
+    const size = readFileSync(join(modelDir('single'), 'model.safetensors')).byteLength;
+    expect(events.length).toBeGreaterThan(10); // one per tensor read
+    for (let x = 1; x < events.length; x++)
+      expect(events[x].loaded).toBeGreaterThanOrEqual(events[x - 1].loaded);
+    expect(events.at(-1)).toEqual({ file: 'model.safetensors', loaded: size, total: size });
     expect(m.config.dims.H).toBe(128);
     expect(m.tokenizer).not.toBeNull();
     expect(m.eosTokenIds).toEqual([2]);
