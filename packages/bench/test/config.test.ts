@@ -75,7 +75,7 @@ describe('BenchmarkConfig', () => {
     ['fixed and varied', { fixedParams: { a: 3 } }, /both fixed and varied/],
     ['bad vary type', { varyType: 'zip' }, /varyType/],
     ['unknown key', { extra: 1 }, /extra|Unrecognized/i],
-    ['bad dtype', { kernelSpecs: [{ kernelName: 'k', dtype: 'bfloat16' }] }, /dtype/],
+    ['bad dtype', { kernelSpecs: [{ kernelName: 'k', dtype: 'int8' }] }, /dtype/],
     ['folder-unsafe name', { benchmarkName: 'a/b' }, /benchmarkName/],
   ])('rejects %s', (_name, patch, msg) => {
     const base = {

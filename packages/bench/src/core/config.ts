@@ -13,7 +13,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 export const kernelSpecSchema = z
   .object({
     kernelName: z.string().min(1),
-    dtype: z.enum(['float32', 'float16']).default('float32'),
+    dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
     fwbw: z.boolean().default(false),
     additionalParams: z.record(z.string(), scalar).default({}),
     label: z.string().optional(),

@@ -4,7 +4,8 @@
  * `<kernel>__<dtype>__<fw|fwbw>[__<k>-<v>_...]` with short parameter names
  * (`chunk_size → cs`, `normalize → n`).
  */
-export type Dtype = 'float32' | 'float16';
+/** `bfloat16` only for reference numbers measured elsewhere (WebGPU has no bf16). */
+export type Dtype = 'float32' | 'float16' | 'bfloat16';
 export type AdditionalParams = Record<string, string | number | boolean>;
 
 export interface KernelSpecInit {

@@ -91,6 +91,8 @@ export class OrtParallelBenchmark extends SeqPeer {
 
   async setup(): Promise<void> {
     if (this.fwbw) throw new SkipBenchmark('ORT baseline is forward only (no training graph)');
+    if (this.dtype === 'bfloat16') throw new SkipBenchmark('ORT WebGPU EP: float32 or float16 only');
+    const dtype = this.dtype;
     const S = this.sequence_length;
     if (S > this.max_sequence_length)
       throw new SkipBenchmark(`S = ${S} > max_sequence_length ${this.max_sequence_length}`);
@@ -104,7 +106,7 @@ export class OrtParallelBenchmark extends SeqPeer {
     this.session = await cachedSession(
       this.ort,
       key,
-      () => buildParallelStablefGraph(d, { dtype: this.dtype }),
+      () => buildParallelStablefGraph(d, { dtype }),
       this.ep,
       true,
     );

@@ -23,6 +23,7 @@ export interface BenchEnv {
 }
 
 export function gpuDtype(d: Dtype): 'f32' | 'f16' {
+  if (d === 'bfloat16') throw new SkipBenchmark('WebGPU has no bfloat16 (use float16)');
   return d === 'float16' ? 'f16' : 'f32';
 }
 

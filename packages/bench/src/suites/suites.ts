@@ -166,7 +166,7 @@ function peerSpecs(
   if (peers.includes('triton')) {
     out.push({
       kernelName: 'reference--triton_xl_chunk',
-      dtype: 'float32',
+      dtype: 'bfloat16',
       fwbw,
       label: TRITON_LABEL,
       additionalParams: { cs: 128 },
@@ -266,7 +266,7 @@ export function stepConfigs(o: SuiteOptions): BenchmarkConfig[] {
   const peers = o.peers ?? p.peers;
   const specs: KernelSpecInit[] = dtypes.map((dtype) => ({ kernelName: 'step--webgpu', dtype, fwbw: false }));
   if (peers.includes('triton'))
-    specs.push({ kernelName: 'reference--triton_step', dtype: 'float32', label: TRITON_LABEL });
+    specs.push({ kernelName: 'reference--triton_step', dtype: 'bfloat16', label: TRITON_LABEL });
   return [
     new BenchmarkConfig({
       benchmarkName: 'step',
