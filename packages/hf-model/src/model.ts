@@ -68,7 +68,7 @@ export class XlstmCache {
 export interface LoadOptions extends SourceOptions {
   /** 'cpu', 'webgpu', or 'auto' (default: WebGPU when an adapter is found, else CPU) */
   device?: DeviceKind | 'auto';
-  /** a GPU context to share (default: `getGpuContext()`) */
+  /** the GPU context (default: the process-wide one of `@mlstm/backend`'s `getDefaultGpuContext()`) */
   gpu?: GpuContext;
   /** weights on the GPU: 'f32', 'f16', or 'auto' (default: f16 when the adapter has shader-f16 and the checkpoint is not F32... see README) */
   weightDtype?: 'f32' | 'f16' | 'auto';

@@ -11,9 +11,9 @@ import {
   type GpuContext,
   type GpuDtype,
   type GpuTensor,
-  getGpuContext,
   mlstmChunkwiseXlChunk,
 } from '@mlstm/kernels-webgpu';
+import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
 import { ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
@@ -147,7 +147,8 @@ export class GpuEngine {
 
   /** Uploads the weights (validated first by the caller) and returns the engine. */
   static async create(cfg: XlstmConfig, W: WeightPieces, o: GpuEngineOptions): Promise<GpuEngine> {
-    const ctx = o.ctx ?? (await getGpuContext());
+    // default: the process-wide context shared with @mlstm/backend (one device for kernels and models)
+    const ctx = o.ctx ?? (await getDefaultGpuContext());
     let dtype: GpuDtype;
     if (o.weightDtype === 'auto') {
       const big = estimateMemory(cfg, { weightDtype: 'f32' }).weightBytes > AUTO_F16_BYTES;
