@@ -193,6 +193,7 @@ async function timeConstToken(
   chunkSize: number,
   reps: number,
   tiles?: { intra?: { bR: number; bT: number; bX: number; bY: number }; scan?: number },
+  subgroupMatrix?: boolean,
 ) {
   const tokens = 65536;
   const NH = 16;
@@ -207,7 +208,7 @@ async function timeConstToken(
   [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 1));
   fillRandom(ctx, f, 9, 1, 3);
   const F = fams[fam];
-  const args = { q, k, v, i, f, chunkSize, tiles, ...F.extra };
+  const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, ...F.extra };
   const fwT: number[] = [];
   const fwbwT: number[] = [];
   ctx.pool.resetPeak();
@@ -261,6 +262,17 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
 const ctx = await getGpuContext();
 console.log(ctx.describe());
 if (!argv.includes('--tiles-only')) await correctness(ctx);
+if (argv.includes('--sgmat')) {
+  console.log('\nsubgroup-matrix forward vs register-tiled (xl_chunk f16, GPU ms fw / fw+bw)');
+  for (const S of [512, 8192, 65536]) {
+    for (const sgm of [false, true]) {
+      const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5, undefined, sgm);
+      console.log(`  S=${S} subgroupMatrix=${sgm}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
+      results.push({ sgmat: sgm, S, ...r });
+    }
+  }
+  if (argv.includes('--sgmat-only')) process.exit(0);
+}
 if (argv.includes('--tiles')) {
   if (argv.includes('--tiles-only')) {
     results.length = 0;
@@ -282,7 +294,9 @@ if (argv.includes('--tiles')) {
       const tiles = { intra: { bR, bT: bR, bX, bY: 16 }, scan };
       try {
         const r = await timeConstToken(ctx, 'xl_chunk', 8192, dtype, 128, 3, tiles);
-        console.log(`  ${dtype} bR=bT=${bR} bX=${bX} scan=${scan}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
+        console.log(
+          `  ${dtype} bR=bT=${bR} bX=${bX} scan=${scan}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`,
+        );
         results.push({ tileSweep: true, dtype, bR, bX, scan, ...r });
       } catch (e) {
         console.log(`  ${dtype} bR=${bR} bX=${bX}: ${(e as Error).message}`);
@@ -343,7 +357,16 @@ for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
   for (let r = 0; r < 4; r++) {
     ctx.beginGpuTiming(64, { perDispatch: true });
     const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
-    const bw = await mlstmChunkwiseXlChunkBackward(ctx, { q, k, v, i, f, dh, chunkSize: 128, saved: fw.saved });
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+      q,
+      k,
+      v,
+      i,
+      f,
+      dh,
+      chunkSize: 128,
+      saved: fw.saved,
+    });
     const parts = await ctx.endGpuTimingLabelled();
     fw.h.release();
     releaseSaved(fw.saved!);

@@ -69,6 +69,11 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
    * bT multiples of 16 up to 64, bX up to 256, bY 16; the scan tile is 16, 32 or 64.
    */
   tiles?: TflaOptions['tiles'];
+  /**
+   * Experimental: f16 forward on the adapter's matrix units (subgroup matrices) when available.
+   * Default false (the first version is correct but slower than the register-tiled kernel).
+   */
+  subgroupMatrix?: boolean;
 }
 
 export interface LastStates<T> {
@@ -282,6 +287,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
       inter: fam.chunked,
       wholeChunkTiles: fam.wholeChunkTiles,
       tiles: validateTiles(ctx, a.tiles, context),
+      subgroupMatrix: a.subgroupMatrix,
     },
   };
 }

@@ -34,6 +34,7 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
+import { SGMAT_TILES, sgmatKey, sgmatSupported, sgmatWgsl } from './kernels/intra_sgmat.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
 
 export interface TflaOptions {
@@ -50,6 +51,12 @@ export interface TflaOptions {
   wholeChunkTiles?: boolean;
   /** tile override (tests and benchmarks); default from the heuristics module */
   tiles?: { intra?: IntraTiles; scan?: number };
+  /**
+   * Experimental: f16 forward on the matrix units (subgroup matrices) when the adapter has them.
+   * Off by default: correct (H100: same error as the f16 register-tiled path) but, in this first
+   * version, slower (xl_chunk fw 65 ms vs 29 ms at const-token S = 512 on the H100).
+   */
+  subgroupMatrix?: boolean;
 }
 
 export interface TflaGates {
@@ -177,12 +184,21 @@ function encodeIntra(
   const L = o.chunkSize;
   const NC = d.S / L;
   const rd = roleDims(role, d);
-  const tiles =
-    o.tiles?.intra ??
-    chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo));
-  const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
-  const pipeline = ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
+  const useSgmat =
+    role === 'fw' &&
+    o.dtype === 'f16' &&
+    o.subgroupMatrix === true &&
+    !o.tiles?.intra &&
+    sgmatSupported(ctx.features, ctx.limits.maxComputeWorkgroupStorageSize);
+  const tiles = useSgmat
+    ? SGMAT_TILES
+    : (o.tiles?.intra ??
+      chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo)));
+  const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
+  const pipeline = useSgmat
+    ? ctx.pipeline(sgmatKey(cfg), () => sgmatWgsl(cfg), layout)
+    : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nRowTiles = cdiv(L, tiles.bR);
   const nXTiles = cdiv(rd.DX, tiles.bX);
   const count = d.B * d.NH * NC * nRowTiles * nXTiles;
