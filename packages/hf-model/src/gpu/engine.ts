@@ -55,13 +55,27 @@ interface GNorm {
 }
 interface GBlock {
   normMlstm: GNorm;
-  qkvo: GLinear;
-  ifGate: GLinear;
+  /** q, k, v, o-gate and the two gates in one matrix: rows 2Dqk + 2Dv + 2NH */
+  proj: GLinear;
   multiheadNorm: GNorm;
   outProj: GLinear;
   normFfn: GNorm;
   upGateZ: GLinear;
   down: GLinear;
+}
+
+/** Stacks the rows of two linear layers with the same input (one matmul instead of two). */
+function fuseRows(a: Linear, b: Linear): Linear {
+  const w = new Float32Array((a.out + b.out) * a.in);
+  w.set(a.w, 0);
+  w.set(b.w, a.out * a.in);
+  let bias: Float32Array | null = null;
+  if (a.b || b.b) {
+    bias = new Float32Array(a.out + b.out);
+    if (a.b) bias.set(a.b, 0);
+    if (b.b) bias.set(b.b, a.out);
+  }
+  return { w, b: bias, out: a.out + b.out, in: a.in };
 }
 
 /** Floats per head of the recurrent step kernels' scratch (f', i', den, m'). */
@@ -128,8 +142,7 @@ export class GpuEngine {
         const b = W.block(i);
         this.blocks.push({
           normMlstm: norm(b.normMlstm),
-          qkvo: lin(b.qkvo, `backbone.blocks.${i}.mlstm_layer.qkv_opreact (q, k, v, o-gate)`),
-          ifGate: lin(b.ifGate, `backbone.blocks.${i}.mlstm_layer.ifgate_preact`),
+          proj: lin(fuseRows(b.qkvo, b.ifGate), `backbone.blocks.${i}.mlstm_layer (q, k, v, o-gate, gates)`),
           multiheadNorm: norm(b.multiheadNorm),
           outProj: lin(b.outProj, `backbone.blocks.${i}.mlstm_layer.out_proj`),
           normFfn: norm(b.normFfn),
@@ -223,8 +236,8 @@ export class GpuEngine {
       for (const p of this.embedding.parts) encodeEmbedding(ctx, batch, idsT, p.w, x, T, H, p.row0, p.rows);
       const a = tmp([T, H]);
       const P = 2 * Dqk + 2 * Dv;
-      const proj = tmp([T, P]);
-      const gates = tmp([T, 2 * NH]);
+      const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
+      const proj = tmp([T, PS]);
       const gated = tmp([T, Dv]);
       const u = tmp([T, 2 * F]);
       const g = tmp([T, F]);
@@ -236,9 +249,8 @@ export class GpuEngine {
       for (const [bi, blk] of this.blocks.entries()) {
         const st = states.blocks[bi];
         encodeRmsNorm(ctx, batch, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: T, H, eps: cfg.normEps });
-        mm(a, blk.qkvo, proj, { M: T, N: P, K: H });
-        mm(a, blk.ifGate, gates, { M: T, N: 2 * NH, K: H });
-        const dimsO = { B, S, NH, dqk, dv, cap: cfg.gateSoftCap };
+        mm(a, blk.proj, proj, { M: T, N: PS, K: H });
+        const dimsO = { B, S, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
         let cur = st;
         if (Sc > 0) {
           const qc = tmp([B, NH, Sc, dqk]);
@@ -250,7 +262,7 @@ export class GpuEngine {
             ctx,
             batch,
             proj,
-            gates,
+            proj,
             { q: qc, k: kc, v: vc, i: ic, f: fc },
             { ...dimsO, Sp: Sc, t0: 0 },
           );
@@ -291,7 +303,7 @@ export class GpuEngine {
             ctx,
             batch,
             proj,
-            gates,
+            proj,
             { q: qt, k: kt, v: vt, i: it, f: ft },
             { ...dimsO, Sp: St, t0: Sc },
           );
@@ -383,7 +395,7 @@ export class GpuEngine {
   weightParts(): { embedding: number; lmHead: number; maxPerLinear: number } {
     let maxPerLinear = 1;
     for (const b of this.blocks) {
-      for (const l of [b.qkvo, b.ifGate, b.outProj, b.upGateZ, b.down]) {
+      for (const l of [b.proj, b.outProj, b.upGateZ, b.down]) {
         maxPerLinear = Math.max(maxPerLinear, l.w.parts.length);
       }
     }

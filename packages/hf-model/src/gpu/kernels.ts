@@ -360,12 +360,15 @@ const prepParams = defineParams({
   P: 'u32',
   total: 'u32',
   cap: 'f32',
+  gStride: 'u32',
+  gOff: 'u32',
 });
 
 /**
  * Cell inputs for tokens `[t0, t0 + Sp)` of every row: q, k `(B, NH, Sp, dqk)`, v `(B, NH, Sp, dv)`
- * from the fused projection `proj [B·S, 2Dqk + 2Dv]`, and soft-capped gates i, f `(B, NH, Sp)`
- * from `gates [B·S, 2NH]`.
+ * from the fused projection `proj [B·S, stride]` (columns q, k, v, o-gate, …), and soft-capped gates
+ * i, f `(B, NH, Sp)` from `gates` (row `r` at `r·gStride + gOff`: a `[B·S, 2NH]` tensor, or the
+ * last columns of `proj` when the gate projection is fused into it).
  */
 export function encodeCellPrep(
   ctx: GpuContext,
@@ -373,7 +376,19 @@ export function encodeCellPrep(
   proj: GpuTensor,
   gates: GpuTensor,
   out: { q: GpuTensor; k: GpuTensor; v: GpuTensor; i: GpuTensor; f: GpuTensor },
-  o: { B: number; S: number; Sp: number; t0: number; NH: number; dqk: number; dv: number; cap: number },
+  o: {
+    B: number;
+    S: number;
+    Sp: number;
+    t0: number;
+    NH: number;
+    dqk: number;
+    dv: number;
+    cap: number;
+    stride?: number;
+    gStride?: number;
+    gOff?: number;
+  },
 ): void {
   const p = ctx.pipeline(
     'hf.cellprep',
@@ -413,7 +428,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   } else {
     let g = c - 2u * Dqk - Dv;
     let h = g % P.NH;
-    let pre = gates[row * 2u * P.NH + g];
+    let pre = gates[row * P.gStride + P.gOff + g];
     let capped = P.cap * tanh(clamp(pre / P.cap, -20.0, 20.0));
     let dst = (b * P.NH + h) * P.Sp + s;
     if (g < P.NH) { ig[dst] = capped; } else { fg[dst] = capped; }
@@ -427,7 +442,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   batch.dispatch(
     p,
     [proj, gates, out.q, out.k, out.v, out.i, out.f],
-    prepParams.pack({ ...o, P: 2 * Dqk + 2 * Dv, total }),
+    prepParams.pack({
+      B: o.B,
+      S: o.S,
+      Sp: o.Sp,
+      t0: o.t0,
+      NH: o.NH,
+      dqk: o.dqk,
+      dv: o.dv,
+      cap: o.cap,
+      P: o.stride ?? 2 * Dqk + 2 * Dv,
+      total,
+      gStride: o.gStride ?? 2 * o.NH,
+      gOff: o.gOff ?? 0,
+    }),
     grid(Math.ceil(total / WG), ctx.limits.maxComputeWorkgroupsPerDimension),
     'cell prep',
   );
@@ -461,7 +489,18 @@ export function encodeCellPost(
   w: GpuTensor,
   b: GpuTensor | null,
   out: GpuTensor,
-  o: { B: number; S: number; Sp: number; t0: number; NH: number; dqk: number; dv: number; eps: number },
+  o: {
+    B: number;
+    S: number;
+    Sp: number;
+    t0: number;
+    NH: number;
+    dqk: number;
+    dv: number;
+    eps: number;
+    /** row stride of `proj` (default 2Dqk + 2Dv) */
+    stride?: number;
+  },
 ): void {
   const p = ctx.pipeline(
     'hf.cellpost',
@@ -526,7 +565,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       t0: o.t0,
       NH: o.NH,
       dv: o.dv,
-      P: 2 * Dqk + 2 * Dv,
+      P: o.stride ?? 2 * Dqk + 2 * Dv,
       oOff: 2 * Dqk + Dv,
       hasBias: b ? 1 : 0,
       eps: o.eps,
