@@ -60,7 +60,13 @@ function serveMounts(): Plugin {
       if (!url.startsWith(pre)) continue;
       const rel = url.slice(pre.length);
       const file = resolve(m.dir, rel);
-      if (!file.startsWith(m.dir) || !m.filter(rel) || !existsSync(file) || !statSync(file).isFile()) break;
+      if (!file.startsWith(m.dir) || !m.filter(rel) || !existsSync(file) || !statSync(file).isFile()) {
+        // a plain 404 (no SPA fallback to index.html): loaders probe optional files such as
+        // model.safetensors.index.json
+        res.statusCode = 404;
+        res.end('not found');
+        return;
+      }
       res.setHeader('Content-Type', TYPES[rel.split('.').pop() ?? ''] ?? 'application/octet-stream');
       res.setHeader('Content-Length', String(statSync(file).size));
       createReadStream(file).pipe(res);
@@ -96,6 +102,8 @@ const nodeShim = resolve(here, 'src/shims/node.ts');
 
 export default defineConfig({
   root: here,
+  // hash routing: one index.html; unknown paths are 404s, not index.html
+  appType: 'mpa',
   // the workspace packages are used from their TypeScript sources (no `pnpm build` needed first)
   resolve: {
     conditions: ['@mlstm/source'],

@@ -1,7 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readSafetensors } from '@mlstm/core-reference/testing';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { artifactsDir, type Harness, openPage, screenshot, startHarness, waitState } from './harness.js';
+import {
+  artifactsDir,
+  repoDir,
+  type Harness,
+  openPage,
+  screenshot,
+  startHarness,
+  waitState,
+} from './harness.js';
 
 let hns: Harness;
 
@@ -107,6 +116,48 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     const count = Number(await page.getAttribute('#bn-committed', 'data-count'));
     expect(count).toBeGreaterThanOrEqual(0);
     await screenshot(page, 'bench');
+    await page.close();
+  });
+
+  test('model page: the tiny fixture model streams its known greedy tokens, tokens/s, stop', async () => {
+    // the fixture's greedy continuation (transformers, float32): 16 tokens after the len7 prompt
+    const fx = readSafetensors(
+      readFileSync(join(repoDir, 'fixtures/xlstm-tiny/single/fixtures.safetensors')),
+    ).tensors;
+    const promptIds = Array.from(fx['gen.len7.prompt'].data);
+    const want = Array.from(fx['gen.len7.tokens'].data);
+    expect(want).toHaveLength(16);
+    const { page, log } = await openPage(
+      hns,
+      `model?source=tiny&ids=${promptIds.join(',')}&max=16&stopEot=0&run=1`,
+    );
+    await waitState(page, log, 90_000);
+    const got = (await page.getAttribute('#md-token-ids', 'data-tokens'))!.split(',').map(Number);
+    expect(got).toEqual(want);
+    expect(await page.innerText('#md-device-used')).toBe('webgpu');
+    expect(await page.innerText('#md-tps')).toMatch(/^[0-9.e+]+ tokens\/s$/);
+    // the memory estimate was shown before loading (tiny model: 2 blocks, H 128, V 512)
+    expect(await page.innerText('#md-estimate-card')).toMatch(/parameters · 2 blocks · hidden 128/);
+    await screenshot(page, 'model');
+
+    // text prompt through the tokenizer, long generation, stopped with the button
+    await page.selectOption('#md-prompt-kind', 'text');
+    await page.fill('#md-prompt', 'The matrix memory');
+    await page.fill('#md-max', '2000');
+    await page.click('#md-generate');
+    await page.waitForFunction(
+      () => (document.getElementById('md-generated')?.textContent ?? '').length > 8,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    await page.click('#md-stop');
+    await waitState(page, log, 30_000);
+    expect(await page.innerText('#md-stats')).toContain('Stopped.');
+    const n = (await page.getAttribute('#md-token-ids', 'data-tokens'))!.split(',').length;
+    expect(n).toBeLessThan(2000);
+    await screenshot(page, 'model-stopped');
     await page.close();
   });
 });

@@ -89,7 +89,8 @@ export function fmt(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
   const a = Math.abs(x);
-  return a >= 1e5 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(digits);
+  if (a >= 1e3 && a < 1e7) return Math.round(x).toString();
+  return a >= 1e7 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(digits);
 }
 
 export function bytes(n: number): string {

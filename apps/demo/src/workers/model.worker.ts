@@ -1,0 +1,141 @@
+/**
+ * The xLSTM model off the main thread: @mlstm/hf-model's loading (URL / Hub id / dropped files),
+ * memory estimate, streaming generation with stop, tokens per second.
+ */
+import {
+  estimateMemory,
+  type LoadProgress,
+  type ModelSource,
+  parseXlstmConfig,
+  type TokenEvent,
+  XlstmForCausalLM,
+} from '@mlstm/hf-model';
+import { serve } from '../rpc.js';
+import type { GenerateArgs, GenerateDone, LoadArgs, LoadDone, ModelProgress } from './model-protocol.js';
+
+let model: XlstmForCausalLM | null = null;
+let generation: AbortController | null = null;
+
+async function configText(a: LoadArgs): Promise<string> {
+  if (a.source.kind === 'files') {
+    const f = a.source.files.find((x) => x.name === 'config.json');
+    if (!f) throw new Error('config.json is missing among the chosen files');
+    return f.text();
+  }
+  const base = /^https?:\/\//.test(a.source.url)
+    ? a.source.url.replace(/\/$/, '')
+    : `https://huggingface.co/${a.source.url}/resolve/main`;
+  const r = await fetch(`${base}/config.json`);
+  if (!r.ok) throw new Error(`${base}/config.json: HTTP ${r.status}`);
+  return r.text();
+}
+
+async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<LoadDone> {
+  generation?.abort();
+  model?.dispose();
+  model = null;
+  const t0 = performance.now();
+  // the estimate first (config.json only), so that a too-large model is visible before the download
+  const cfg = parseXlstmConfig(await configText(a));
+  const est = (weightDtype: 'f32' | 'f16') =>
+    estimateMemory(cfg, { weightDtype, batch: 1, seqLen: a.estimateSeqLen });
+  progress({
+    kind: 'estimate',
+    f32: est('f32'),
+    f16: est('f16'),
+    dims: { ...cfg.dims },
+    seqLen: a.estimateSeqLen,
+  });
+  let source: ModelSource;
+  if (a.source.kind === 'files') {
+    const files: Record<string, Blob> = {};
+    for (const f of a.source.files) files[f.name] = f;
+    source = { files };
+  } else source = a.source.url;
+  model = await XlstmForCausalLM.fromPretrained(source, {
+    device: a.device,
+    weightDtype: a.weightDtype,
+    cache: a.cache,
+    onProgress: (p: LoadProgress) => progress({ kind: 'download', ...p }),
+  });
+  return {
+    device: model.device,
+    loadMs: performance.now() - t0,
+    tokenizer: !!model.tokenizer,
+    eosTokenIds: model.eosTokenIds,
+    vocabSize: model.config.vocabSize,
+    blocks: model.config.dims.blocks,
+    hidden: model.config.hiddenSize,
+  };
+}
+
+/** A macrotask break: lets the `stop` message in even when a CPU forward never yields. */
+const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+async function generate(a: GenerateArgs, progress: (d: ModelProgress) => void): Promise<GenerateDone> {
+  if (!model) throw new Error('no model loaded');
+  generation?.abort();
+  const ctrl = new AbortController();
+  generation = ctrl;
+  let prompt: string | number[];
+  if (a.promptIds) prompt = a.promptIds;
+  else {
+    if (!model.tokenizer)
+      throw new Error('this checkpoint has no tokenizer.json: give the prompt as token ids');
+    prompt = a.prompt;
+  }
+  const t0 = performance.now();
+  let tFirst = 0;
+  const tokens: number[] = [];
+  let text = '';
+  let stopped = false;
+  try {
+    const it = model.stream(prompt, {
+      maxNewTokens: a.maxNewTokens,
+      temperature: a.temperature,
+      topK: a.topK || undefined,
+      topP: a.topP < 1 ? a.topP : undefined,
+      seed: a.seed,
+      stopTokens: a.stopAtEndOfText ? undefined : [],
+      signal: ctrl.signal,
+    });
+    for await (const ev of it as AsyncGenerator<TokenEvent>) {
+      const now = performance.now();
+      if (ev.step === 0) tFirst = now;
+      tokens.push(ev.tokens[0]);
+      text += ev.text?.[0] ?? '';
+      const decodeS = (now - tFirst) / 1000;
+      progress({
+        kind: 'token',
+        step: ev.step,
+        token: ev.tokens[0],
+        text: ev.text?.[0] ?? '',
+        ttftMs: tFirst - t0,
+        tokPerS: ev.step > 0 ? ev.step / decodeS : null,
+      });
+      await tick();
+    }
+  } catch (e) {
+    if ((e as Error).name !== 'AbortError') throw e;
+    stopped = true;
+  } finally {
+    if (generation === ctrl) generation = null;
+  }
+  const end = performance.now();
+  return {
+    tokens,
+    text,
+    stopped,
+    ttftMs: tFirst ? tFirst - t0 : end - t0,
+    // decode rate: tokens after the first over the time after the first
+    tokPerS: tokens.length > 1 ? (tokens.length - 1) / ((end - tFirst) / 1000) : null,
+    totalMs: end - t0,
+    device: model.device,
+  };
+}
+
+serve({
+  load: load as never,
+  generate: generate as never,
+  stop: () => generation?.abort(),
+});
