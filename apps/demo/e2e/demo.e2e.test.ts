@@ -1,9 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readSafetensors } from '@mlstm/core-reference/testing';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   artifactsDir,
+  CHROMIUM,
+  CHROMIUM_ARGS,
   repoDir,
   type Harness,
   openPage,
@@ -159,5 +162,31 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     expect(n).toBeLessThan(2000);
     await screenshot(page, 'model-stopped');
     await page.close();
+  });
+
+  test('adapter page without WebGPU explains what to do', async () => {
+    // the same Chromium without --enable-unsafe-webgpu: navigator.gpu exists, requestAdapter() gives null
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`${hns.url}#/adapter`);
+      await page.waitForFunction(
+        () => document.getElementById('app')!.dataset.state === 'no-webgpu',
+        undefined,
+        {
+          timeout: 30_000,
+        },
+      );
+      const help = await page.innerText('#no-webgpu');
+      expect(help).toContain('WebGPU is not available');
+      expect(help).toContain('--enable-unsafe-webgpu');
+      await screenshot(page, 'adapter-no-webgpu');
+    } finally {
+      await browser.close();
+    }
   });
 });

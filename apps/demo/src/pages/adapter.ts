@@ -175,6 +175,13 @@ export async function render(root: HTMLElement): Promise<void> {
           ? 'f16 kernels are available.'
           : 'No shader-f16: every kernel runs in f32 (choose dtype f32 in the playground).',
       ),
+      ctx.limits.maxStorageBuffersPerShaderStage < 12
+        ? h(
+            'p',
+            { class: 'bad', id: 'binding-limit' },
+            `maxStorageBuffersPerShaderStage is ${ctx.limits.maxStorageBuffersPerShaderStage}: the chunkwise kernels (xl_chunk, limit_chunk, siging) bind 12 storage buffers in one stage and fail on this adapter; the parallel kernel, the recurrent step and sequence kernels (short prompts of the model page) run.`,
+          )
+        : '',
     );
     ctx.destroy();
     root.dataset.state = 'done';
