@@ -191,7 +191,8 @@ if (isMain) {
   main().then(
     (code) => process.exit(code),
     (e) => {
-      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+      const debug = !!process.env.MLSTM_BENCH_DEBUG;
+      console.error(e instanceof Error ? (debug ? (e.stack ?? e.message) : `mlstm-bench: ${e.message}`) : e);
       process.exit(1);
     },
   );

@@ -83,6 +83,15 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
     ortWasmDir: o.ortWasmDir,
     ortProvider: o.ortProvider,
   };
+  const sopts: SuiteOptions = { ...o, preset };
+  const builtin = createBenchmarkCreator(env);
+  const jobs: { config: BenchmarkConfig; creator: BenchmarkCreator }[] = [];
+  for (const name of o.suites) {
+    const suite = getSuite(name);
+    const creator = suite.creator ? suite.creator(env) : builtin;
+    for (const config of suite.configs(sopts)) jobs.push({ config, creator });
+  }
+  for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
   const folder = setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix);
   writeFileSync(
     join(folder, 'run.json'),
@@ -107,15 +116,6 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
       1,
     )}\n`,
   );
-  const sopts: SuiteOptions = { ...o, preset };
-  const builtin = createBenchmarkCreator(env);
-  const jobs: { config: BenchmarkConfig; creator: BenchmarkCreator }[] = [];
-  for (const name of o.suites) {
-    const suite = getSuite(name);
-    const creator = suite.creator ? suite.creator(env) : builtin;
-    for (const config of suite.configs(sopts)) jobs.push({ config, creator });
-  }
-  for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
   const results: RunSuitesResult['results'] = [];
   const deadline =
     o.timeBudgetS !== undefined ? performance.now() + o.timeBudgetS * 1000 : Number.POSITIVE_INFINITY;

@@ -78,6 +78,21 @@ describe('tiny real run', () => {
     expect(viaBackend?.result.runtimeMs).toBeGreaterThan(0);
   });
 
+  it('skips the cells after the time budget (recorded, not failed)', async (t) => {
+    if (!ctx) t.skip(`no WebGPU adapter: ${why}`);
+    const res = await runSuites({
+      ctx,
+      suites: ['step'],
+      preset: 'tiny',
+      timeBudgetS: 0,
+      outputDir: mkdtempSync(join(tmpdir(), 'mlstm-bench-budget-')),
+      log: () => {},
+    });
+    const cells = res.results[0].cells;
+    expect(cells.length).toBeGreaterThan(0);
+    for (const c of cells) expect(c.result.error).toBe('skipped: time budget exhausted');
+  });
+
   it('onnxruntime-web WebGPU EP runs the parallel graph and matches core-reference', async (t) => {
     if (!ctx) t.skip(`no WebGPU adapter: ${why}`);
     const d = { B: 1, NH: 2, S: 16, DHQK: 8, DHHV: 8 };
