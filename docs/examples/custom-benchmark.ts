@@ -49,11 +49,11 @@ class XlChunkForward extends BenchmarkInterface {
     return gpuTimer(this.ctx); // timestamp-query when the adapter has it, else wall time + sync
   }
 
-  memoryMeter() {
+  override memoryMeter() {
     return poolMemoryMeter(this.ctx); // peak bytes of the kernels' buffer pool
   }
 
-  async teardown() {
+  override async teardown() {
     for (const t of this.inputs) t.release();
   }
 }

@@ -79,13 +79,20 @@ export function mlstmCellFunc(
   return { after: applyNorm(before, norm, normEps), before };
 }
 
+/** Σ of an array (typed arrays of either kind) */
+const total = (a: ArrayLike<number>) => {
+  let t = 0;
+  for (let j = 0; j < a.length; j++) t += a[j];
+  return t;
+};
+
 function applyNorm(h: Tensor, norm: NormSpecifier, eps: number): Tensor {
   if (norm === 'none') return h;
   const D = h.shape[h.shape.length - 1];
   const out = new Float64Array(h.data.length);
   for (let r = 0; r < h.data.length / D; r++) {
     const row = h.data.subarray(r * D, (r + 1) * D);
-    const mean = norm === 'layer' ? row.reduce((a, b) => a + b, 0) / D : 0;
+    const mean = norm === 'layer' ? total(row) / D : 0;
     let sq = 0;
     for (const v of row) sq += (v - mean) ** 2;
     const inv = 1 / Math.sqrt(sq / D + eps);
@@ -103,17 +110,17 @@ export type GainMetric = string;
 function statistic(t: Tensor, kind: string): number {
   const D = t.shape[t.shape.length - 1];
   const rows = t.data.length / D;
-  let total = 0;
+  let sum = 0;
   for (let r = 0; r < rows; r++) {
     const row = t.data.subarray(r * D, (r + 1) * D);
-    if (kind === 'max_mean') total += Math.max(...row);
-    else if (kind === 'abs_max_mean') total += Math.max(...Array.from(row, Math.abs));
+    if (kind === 'max_mean') sum += Math.max(...row);
+    else if (kind === 'abs_max_mean') sum += Math.max(...Array.from(row, Math.abs));
     else if (kind === 'std_mean') {
-      const mean = row.reduce((a, b) => a + b, 0) / D;
-      total += Math.sqrt(row.reduce((a, b) => a + (b - mean) ** 2, 0) / D);
+      const mean = total(row) / D;
+      sum += Math.sqrt(total(Array.from(row, (b) => (b - mean) ** 2)) / D);
     } else throw new Error(`unknown gain metric '${kind}'`);
   }
-  return total / rows;
+  return sum / rows;
 }
 
 export function computeGainMetric(
