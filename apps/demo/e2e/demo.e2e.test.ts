@@ -189,4 +189,38 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
       await browser.close();
     }
   });
+
+  test('model page: local files on the CPU path give the fixture greedy tokens of a 37-token prompt', async () => {
+    const fx = readSafetensors(
+      readFileSync(join(repoDir, 'fixtures/xlstm-tiny/single/fixtures.safetensors')),
+    ).tensors;
+    const promptIds = Array.from(fx['gen.len37.prompt'].data);
+    const want = Array.from(fx['gen.len37.tokens'].data);
+    const { page, log } = await openPage(
+      hns,
+      `model?source=files&device=cpu&ids=${promptIds.join(',')}&max=16&stopEot=0`,
+    );
+    const dir = join(repoDir, 'fixtures/xlstm-tiny/single/model');
+    await page.setInputFiles(
+      '#md-files',
+      [
+        'config.json',
+        'model.safetensors',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'generation_config.json',
+      ].map((f) => join(dir, f)),
+    );
+    await page.click('#md-load');
+    await page.waitForFunction(() => document.getElementById('app')!.dataset.state === 'loaded', undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.innerText('#md-device-used')).toBe('cpu');
+    await page.click('#md-generate');
+    await waitState(page, log, 60_000);
+    const got = (await page.getAttribute('#md-token-ids', 'data-tokens'))!.split(',').map(Number);
+    expect(got).toEqual(want);
+    await screenshot(page, 'model-cpu-files');
+    await page.close();
+  });
 });

@@ -108,3 +108,16 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
 }
+
+/** An explanation for the WebGPU validation error of a kernel that binds more storage buffers than the adapter allows. */
+export function bindingLimitHint(e: unknown, alternatives: string): HTMLElement | null {
+  const m = /number of storage buffers \((\d+)\).*maximum per-stage limit \((\d+)\)/.exec(String(e));
+  if (!m) return null;
+  return h(
+    'p',
+    { class: 'binding-hint' },
+    `A kernel binds ${m[1]} storage buffers in one shader stage, but this adapter allows only ${m[2]} (maxStorageBuffersPerShaderStage). `,
+    `It needs an adapter that allows at least ${m[1]} (see the Adapter page for this one's limits). `,
+    alternatives,
+  );
+}

@@ -12,7 +12,7 @@ import type {
   LoadDone,
   ModelProgress,
 } from '../workers/model-protocol.js';
-import { bytes, errorText, field, fmt, h, numberInput, select, table } from '../ui.js';
+import { bindingLimitHint, bytes, errorText, field, fmt, h, numberInput, select, table } from '../ui.js';
 
 let client: WorkerClient | undefined;
 function worker(): WorkerClient {
@@ -203,6 +203,11 @@ export function render(root: HTMLElement): void {
       root.dataset.state = 'done';
     } catch (e) {
       stats.replaceChildren(h('span', { class: 'bad' }, errorText(e)));
+      const hint = bindingLimitHint(
+        e,
+        `Prompts shorter than the model's chunk size skip the chunkwise kernel; or load the model with device "cpu".`,
+      );
+      if (hint) stats.append(hint);
       root.dataset.state = 'error';
     } finally {
       gen.disabled = false;

@@ -2,7 +2,7 @@
 import { getAvailableMlstmKernels } from '@mlstm/backend';
 import { kernelWorker } from '../workers/kernel-client.js';
 import type { KernelRunArgs, KernelRunResult } from '../workers/protocol.js';
-import { errorText, field, fmt, h, numberInput, select, table } from '../ui.js';
+import { bindingLimitHint, errorText, field, fmt, h, numberInput, select, table } from '../ui.js';
 
 export function render(root: HTMLElement): void {
   const specs = getAvailableMlstmKernels().sequence;
@@ -80,17 +80,14 @@ export function render(root: HTMLElement): void {
       root.dataset.state = 'done';
     } catch (e) {
       status.replaceChildren(h('span', { class: 'bad', id: 'pg-error' }, errorText(e)));
-      const m = /number of storage buffers \((\d+)\).*maximum per-stage limit \((\d+)\)/.exec(String(e));
-      if (m)
-        status.append(
-          h(
-            'p',
-            { id: 'pg-hint' },
-            `This kernel binds ${m[1]} storage buffers in one shader stage, but this adapter allows only ${m[2]} (maxStorageBuffersPerShaderStage). `,
-            `It needs an adapter that allows at least ${m[1]} (see the Adapter page for this one's limits). `,
-            'parallel--webgpu_limit_headdim and the CPU kernels (native_*) run here.',
-          ),
-        );
+      const hint = bindingLimitHint(
+        e,
+        'parallel--webgpu_limit_headdim and the CPU kernels (native_*) run here.',
+      );
+      if (hint) {
+        hint.id = 'pg-hint';
+        status.append(hint);
+      }
       root.dataset.state = 'error';
     } finally {
       run.disabled = false;
