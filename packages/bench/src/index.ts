@@ -65,7 +65,13 @@ export {
   ReferenceNumbersBenchmark,
 } from './peers/benchmarks.js';
 export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtProvider } from './peers/ort.js';
-export { type RunSuitesOptions, type RunSuitesResult, runSuites, summarize } from './runner.js';
+export {
+  consttokenHeadline,
+  type RunSuitesOptions,
+  type RunSuitesResult,
+  runSuites,
+  summarize,
+} from './runner.js';
 export { type BenchEnv, SkipBenchmark } from './suites/common.js';
 export { gpuRandn } from './suites/gpu-inputs.js';
 export {

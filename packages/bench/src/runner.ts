@@ -14,7 +14,9 @@ import {
   MEMORY_PREFIX,
   type ProgressEvent,
   runAndRecordBenchmarks,
+  RUNTIME_PREFIX,
   setupOutputFolder,
+  shortLabel,
 } from './core/run.js';
 import { adapterName, openGpuContext } from './gpu.js';
 import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
@@ -138,9 +140,77 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   return { folder, adapter, preset, results, summary };
 }
 
-/** Markdown-ish summary: runtime (ms) and peak memory (MiB) tables per config. */
+/**
+ * The headline of a const-token run as a markdown table: per S, ours (xl_chunk / siging, f32 /
+ * f16) next to the Triton reference and the ORT baseline, fw and fw+bw, with ours/Triton ratios.
+ */
+export function consttokenHeadline(results: BenchmarkRunResult[]): string {
+  const byMode = new Map(
+    results
+      .filter((r) => r.config.benchmarkName.startsWith('consttoken_'))
+      .map((r) => [r.config.benchmarkName.slice('consttoken_'.length), r]),
+  );
+  if (byMode.size === 0) return '';
+  const wanted = [
+    'xl f32 cs128',
+    'xl f16 cs128',
+    'sig f16 cs128',
+    'Triton*',
+    'ORT-par f32',
+    'ORT-par f16',
+    'ORT-loop',
+  ];
+  const cols: { mode: string; label: string; col: string }[] = [];
+  for (const [mode, r] of byMode) {
+    for (const w of wanted) {
+      const spec = r.config.kernelSpecs.find((k) => shortLabel(k) === w);
+      if (spec && r.rows.some((row) => Number.isFinite(Number(row[RUNTIME_PREFIX + spec.toString()]))))
+        cols.push({
+          mode,
+          label: `${w} ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
+          col: RUNTIME_PREFIX + spec.toString(),
+        });
+    }
+  }
+  const seqs = [
+    ...new Set([...byMode.values()].flatMap((r) => r.rows.map((row) => Number(row['P--sequence_length'])))),
+  ].sort((a, b) => a - b);
+  const cell = (mode: string, S: number, col: string) => {
+    const row = byMode.get(mode)?.rows.find((x) => Number(x['P--sequence_length']) === S);
+    const v = Number(row?.[col]);
+    return Number.isFinite(v) && v >= 0 ? v : NaN;
+  };
+  const fmt = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '—');
+  const ratios: { label: string; mode: string; ours: string; ref: string }[] = [];
+  for (const mode of byMode.keys()) {
+    const ours = cols.find((c) => c.mode === mode && c.label.startsWith('xl f16'));
+    const tri = cols.find((c) => c.mode === mode && c.label.startsWith('Triton'));
+    if (ours && tri)
+      ratios.push({
+        label: `xl f16 / Triton ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
+        mode,
+        ours: ours.col,
+        ref: tri.col,
+      });
+  }
+  const header = ['S', ...cols.map((c) => c.label), ...ratios.map((r) => r.label)];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const S of seqs) {
+    const vals = cols.map((c) => fmt(cell(c.mode, S, c.col)));
+    const rs = ratios.map((r) => {
+      const q = cell(r.mode, S, r.ours) / cell(r.mode, S, r.ref);
+      return Number.isFinite(q) ? `${q.toFixed(1)}×` : '—';
+    });
+    lines.push(`| ${[String(S), ...vals, ...rs].join(' | ')} |`);
+  }
+  return `## Const-token headline [ms per pass] (Triton* = upstream, bf16, H100, measured elsewhere)\n\n${lines.join('\n')}\n`;
+}
+
+/** Markdown-ish summary: the const-token headline, runtime (ms) and peak memory (MiB) tables per config. */
 export function summarize(results: BenchmarkRunResult[], adapter: string): string {
   const parts = [`# mlstm-bench results\n\nadapter: ${adapter}\n`];
+  const headline = consttokenHeadline(results);
+  if (headline) parts.push(headline);
   for (const r of results) {
     parts.push(`## ${r.config.getPlotTitle()} — runtime [ms]\n\n\`\`\`\n${formatTable(r)}\n\`\`\`\n`);
     const mem = {

@@ -165,3 +165,25 @@ describe('runAndRecordBenchmarks', () => {
     await expect(runAndRecordBenchmarks(config(), creator, out)).rejects.toThrow(/exists/);
   });
 });
+
+describe('consttokenHeadline', () => {
+  it('puts ours next to Triton and ORT per S, with ratios', async () => {
+    const { consttokenConfigs, consttokenHeadline, RUNTIME_PREFIX } = await import('../src/index.js');
+    const [cfg] = consttokenConfigs({
+      preset: 'full',
+      modes: ['fw'],
+      dtypes: ['float16'],
+      seqLens: [512, 1024],
+    });
+    const xl = cfg.kernelSpecs.find((s) => s.kernelName === 'chunkwise--webgpu_xl_chunk')!;
+    const tri = cfg.kernelSpecs.find((s) => s.kernelName === 'reference--triton_xl_chunk')!;
+    const rows = [512, 1024].map((S) => ({
+      'P--sequence_length': S,
+      [RUNTIME_PREFIX + xl.toString()]: 37.8,
+      [RUNTIME_PREFIX + tri.toString()]: 3.78,
+    }));
+    const md = consttokenHeadline([{ config: cfg, rows, cells: [] }]);
+    expect(md).toContain('| S | xl f16 cs128 fw | Triton* fw | xl f16 / Triton fw |');
+    expect(md).toContain('| 512 | 37.8 | 3.78 | 10.0× |');
+  });
+});

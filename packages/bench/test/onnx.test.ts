@@ -91,3 +91,43 @@ describe('ONNX graphs (built in code)', () => {
     expect(maxAbsDiff(h, mlstmRecurrentSequence(x).h.data)).toBeLessThan(1e-4);
   });
 });
+
+describe('ORT peer benchmarks (wasm EP, no GPU needed)', () => {
+  it('OrtParallelBenchmark and OrtLoopBenchmark run and time', async () => {
+    const { OrtLoopBenchmark, OrtParallelBenchmark } = await import('../src/index.js');
+    const env = {
+      gpu: () => Promise.reject(new Error('no GPU here')),
+      timing: 'auto' as const,
+      ortProvider: 'wasm' as const,
+    };
+    const p = new OrtParallelBenchmark(env, 'float32', false);
+    p.setParams({
+      batch_size: 2,
+      sequence_length: 32,
+      num_heads: 2,
+      head_dim_qk: 8,
+      head_dim_v: 8,
+      warmup: 1,
+      rep: 2,
+    });
+    const r = await p.runBenchmark();
+    expect(r.error).toBeUndefined();
+    expect(r.runtimeMs).toBeGreaterThan(0);
+    expect(r.timing).toContain('ORT wasm EP');
+    const l = new OrtLoopBenchmark(env, false);
+    l.setParams({
+      batch_size: 4,
+      sequence_length: 16,
+      num_heads: 1,
+      head_dim_qk: 8,
+      head_dim_v: 8,
+      warmup: 0,
+      rep: 1,
+    });
+    const rl = await l.runBenchmark();
+    expect(rl.runtimeMs).toBeGreaterThan(0);
+    expect(rl.timing).toContain('× 4');
+    const fwbw = await new OrtParallelBenchmark(env, 'float32', true).runBenchmark();
+    expect(fwbw.error).toMatch(/^skipped: ORT baseline is forward only/);
+  });
+});
