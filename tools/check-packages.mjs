@@ -105,6 +105,27 @@ export function pack(pkgs, dir) {
   return out;
 }
 
+/** What a tarball holds: README, LICENSE, the built entry points; no tests, no bundles, small. */
+export function checkContents(pkg, tarball) {
+  const listing = run('tar', ['tzvf', tarball]).trim().split('\n');
+  const files = listing.map((l) => l.split(/\s+/).pop());
+  const bytes = listing.reduce((a, l) => a + Number(l.split(/\s+/)[2] || 0), 0);
+  const problems = [];
+  for (const f of [
+    'package/package.json',
+    'package/README.md',
+    'package/LICENSE',
+    'package/dist/index.js',
+    'package/dist/index.d.ts',
+  ])
+    if (!files.includes(f)) problems.push(`missing ${f}`);
+  const tests = files.filter((f) => /\.test\.[cm]?[jt]s$|^package\/test\//.test(f));
+  if (tests.length) problems.push(`test files packed: ${tests.slice(0, 3).join(', ')}`);
+  if (bytes > 4 * 2 ** 20) problems.push(`unpacked size ${(bytes / 2 ** 20).toFixed(1)} MiB > 4 MiB`);
+  if (problems.length) throw new Error(`@mlstm/${pkg} tarball: ${problems.join('; ')}`);
+  return { files: files.length, bytes };
+}
+
 export function lint(tarball) {
   const publint = run(bin('publint'), ['run', '--strict', tarball]);
   const attw = run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii']);
@@ -295,8 +316,12 @@ export function checkAll({
     mkdirSync(packDir);
     const tarballs = pack(present, packDir);
     for (const p of present) {
+      const contents = checkContents(p, tarballs[p]);
+      log(
+        `contents   @mlstm/${p}: ${contents.files} files, ${(contents.bytes / 1024).toFixed(0)} KiB unpacked, ok`,
+      );
       const { publint, attw } = lint(tarballs[p]);
-      report.packages[p] = { tarball: tarballs[p], publint: publint.trim(), attw: attw.trim() };
+      report.packages[p] = { tarball: tarballs[p], contents, publint: publint.trim(), attw: attw.trim() };
       log(`publint    @mlstm/${p}: ok`);
       log(`attw       @mlstm/${p} (esm-only): ok`);
     }
