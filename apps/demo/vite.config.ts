@@ -15,7 +15,8 @@ const MOUNTS: { prefix: string; dir: string; filter: (file: string) => boolean }
   { prefix: 'models/xlstm-tiny', dir: join(repo, 'fixtures/xlstm-tiny/single/model'), filter: () => true },
   {
     prefix: 'benchmarks',
-    dir: join(repo, 'docs/benchmarks'),
+    // DEMO_BENCHMARKS_DIR: another folder of results (e.g. a fresh `pnpm bench` output)
+    dir: process.env.DEMO_BENCHMARKS_DIR ? resolve(process.env.DEMO_BENCHMARKS_DIR) : join(repo, 'docs/benchmarks'),
     filter: (f) => f.endsWith('.csv'),
   },
 ];
