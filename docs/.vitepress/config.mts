@@ -6,7 +6,16 @@ import { defineConfig } from 'vitepress';
 // The API sidebar is written by TypeDoc (`pnpm docs:api`, typedoc-vitepress-theme).
 const here = dirname(fileURLToPath(import.meta.url));
 const apiSidebarFile = join(here, '..', 'api', 'typedoc-sidebar.json');
-const apiSidebar = existsSync(apiSidebarFile) ? JSON.parse(readFileSync(apiSidebarFile, 'utf8')) : [];
+// One entry per package (its index page lists every export): the full tree in every page's
+// sidebar would make each of the ~400 API pages carry the whole index (≈ 80 MB of HTML).
+const apiSidebar = existsSync(apiSidebarFile)
+  ? (JSON.parse(readFileSync(apiSidebarFile, 'utf8')) as { text: string; link: string }[]).map(
+      ({ text, link }) => ({
+        text,
+        link,
+      }),
+    )
+  : [];
 
 // MLSTM_DOCS_NO_API=1 builds the guide pages only (the CI test; the API pages take a minute)
 const noApi = process.env.MLSTM_DOCS_NO_API === '1';
