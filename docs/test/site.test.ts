@@ -120,6 +120,14 @@ describe('docs snippets', () => {
 });
 
 describe('docs site', () => {
+  it('the examples and their tests type-check (what the pages show compiles)', () => {
+    try {
+      execFileSync(bin('tsc'), ['-p', 'docs/tsconfig.json'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+    } catch (e) {
+      throw new Error(`tsc -p docs/tsconfig.json:\n${(e as { stdout?: string }).stdout ?? e}`);
+    }
+  });
+
   it('VitePress builds the guide (dead links fail the build)', () => {
     const out = mkdtempSync(join(tmpdir(), 'mlstm-docs-'));
     try {
