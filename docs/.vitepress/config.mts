@@ -18,11 +18,13 @@ const apiSidebar = existsSync(apiSidebarFile)
   : [];
 
 // MLSTM_DOCS_NO_API=1 builds the guide pages only (the CI test; the API pages take a minute)
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: set by docs/test/site.test.ts
 const noApi = process.env.MLSTM_DOCS_NO_API === '1';
 
 export default defineConfig({
   title: '@mlstm',
   srcExclude: ['examples/**', 'test/**', ...(noApi ? ['api/**'] : [])],
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by docs/test/site.test.ts
   outDir: process.env.MLSTM_DOCS_OUT_DIR || undefined,
   description: 'mLSTM / xLSTM kernels (Tiled Flash Linear Attention) for WebGPU, in TypeScript',
   cleanUrls: true,
