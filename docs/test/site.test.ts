@@ -163,6 +163,8 @@ describe('docs site', () => {
       for (const p of PACKAGES) expect(existsSync(join(out, '@mlstm', p, 'index.md')), p).toBe(true);
       expect(readFileSync(join(out, '@mlstm', 'backend', 'index.md'), 'utf8')).toContain('MlstmBackend');
       expect(existsSync(join(out, 'typedoc-sidebar.json'))).toBe(true);
+      // sub-path exports are documented too (@mlstm/core-reference/testing, /testing/node)
+      expect(existsSync(join(out, '@mlstm', 'core-reference', 'testing', 'node', 'index.md'))).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
