@@ -153,6 +153,7 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     expect(await page.innerText('#md-tps')).toMatch(/^[0-9.e+]+ tokens\/s$/);
     // the memory estimate was shown before loading (tiny model: 2 blocks, H 128, V 512)
     expect(await page.innerText('#md-estimate-card')).toMatch(/parameters · 2 blocks · hidden 128/);
+    expect(await page.innerText('#md-binding')).toContain('every weight matrix fits one binding');
     await screenshot(page, 'model');
 
     // text prompt through the tokenizer, long generation, stopped with the button

@@ -115,7 +115,10 @@ export function render(root: HTMLElement): void {
     try {
       loaded = await worker().call<LoadDone>('load', args, (d) => {
         const p = d as ModelProgress;
-        if (p.kind === 'estimate') estimate.replaceChildren(estimateCard(p.f32, p.f16, p.dims, p.seqLen));
+        if (p.kind === 'estimate')
+          estimate.replaceChildren(
+            estimateCard(p.f32, p.f16, p.dims, p.seqLen, p.maxStorageBufferBindingSize),
+          );
         else if (p.kind === 'download') {
           if (p.total) {
             bar.max = p.total;
@@ -276,6 +279,7 @@ function estimateCard(
   f16: MemoryEstimate,
   dims: Record<string, number>,
   seqLen: number,
+  maxBinding: number | null,
 ): HTMLElement {
   const row = (name: string, a: number, b: number) => [name, bytes(a), bytes(b)];
   return h(
@@ -302,5 +306,17 @@ function estimateCard(
       ],
       [false, true, true],
     ),
+    maxBinding === null
+      ? ''
+      : h(
+          'p',
+          { class: 'muted', id: 'md-binding' },
+          `Adapter binding limit (maxStorageBufferBindingSize) ${bytes(maxBinding)}: `,
+          f32.largestTensor.bytes <= maxBinding
+            ? 'every weight matrix fits one binding.'
+            : f16.largestTensor.bytes <= maxBinding
+              ? 'f16 weights fit one binding each; f32 weights larger than the limit are uploaded in row parts.'
+              : 'the largest weight matrices are uploaded in row parts (one dispatch per part).',
+        ),
   );
 }

@@ -49,6 +49,8 @@ export type ModelProgress =
       f16: MemoryEstimate;
       dims: Record<string, number>;
       seqLen: number;
+      /** the adapter's binding limit (null without WebGPU or on the CPU path) */
+      maxStorageBufferBindingSize: number | null;
     }
   | { kind: 'download'; file: string; loaded: number; total: number | null }
   | { kind: 'token'; step: number; token: number; text: string; ttftMs: number; tokPerS: number | null };

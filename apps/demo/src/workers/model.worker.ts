@@ -39,8 +39,15 @@ async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<
   const cfg = parseXlstmConfig(await configText(a));
   const est = (weightDtype: 'f32' | 'f16') =>
     estimateMemory(cfg, { weightDtype, batch: 1, seqLen: a.estimateSeqLen });
+  let maxBinding: number | null = null;
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (a.device !== 'cpu' && gpu) {
+    const adapter = await gpu.requestAdapter().catch(() => null);
+    maxBinding = adapter?.limits.maxStorageBufferBindingSize ?? null;
+  }
   progress({
     kind: 'estimate',
+    maxStorageBufferBindingSize: maxBinding,
     f32: est('f32'),
     f16: est('f16'),
     dims: { ...cfg.dims },
