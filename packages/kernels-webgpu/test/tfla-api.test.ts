@@ -8,12 +8,16 @@ import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type GpuTensor,
+  getGpuContext,
   KernelArgumentError,
   mlstmChunkwiseLimitChunk,
+  mlstmChunkwiseLimitChunkBackward,
   mlstmChunkwiseXlChunk,
   mlstmChunkwiseXlChunkBackward,
   mlstmParallelLimitHeaddim,
+  mlstmParallelLimitHeaddimBackward,
   mlstmSigChunkwiseXlChunk,
+  mlstmSigChunkwiseXlChunkBackward,
   releaseSaved,
 } from '../src/index.js';
 import { openGpuContext, readTensor, withLimits } from './helpers.js';
@@ -133,6 +137,34 @@ describe('TFLA API', () => {
     const rb = mlstmChunkwiseBackward({ ...q.x, ...q.states, chunkSize: 64, dh: q.dh });
     for (const n of ['dq', 'dk', 'dv', 'di', 'df', 'dcInitial'] as const) expectNear(bw[n]!, rb[n]!, 5e-4, n);
   }, 300_000);
+});
+
+describe('portability', () => {
+  it('every TFLA kernel runs on a device with WebGPU default limits (8 storage buffers per stage)', async () => {
+    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+    const adapter = (await gpu.requestAdapter())!;
+    const device = await adapter.requestDevice(); // no required limits: the WebGPU defaults
+    expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    const plain = await getGpuContext({ device });
+    try {
+      const q = randomProblem(rng, { B: 1, NH: 2, S: 32, DHQK: 8, DHHV: 16 }, { states: true });
+      const args = { ...q.x, ...q.states, chunkSize: 16, returnLastStates: true };
+      const ref = mlstmChunkwise(args);
+      const refB = mlstmChunkwiseBackward({ ...args, dh: q.dh });
+      for (const [fw, bw] of [
+        [mlstmChunkwiseXlChunk, mlstmChunkwiseXlChunkBackward],
+        [mlstmChunkwiseLimitChunk, mlstmChunkwiseLimitChunkBackward],
+      ] as const) {
+        expectNear((await fw(plain, args)).h, ref.h, 2e-4, 'h');
+        expectNear((await bw(plain, { ...args, dh: q.dh })).dq, refB.dq, 5e-4, 'dq');
+      }
+      await mlstmSigChunkwiseXlChunkBackward(plain, { ...q.x, chunkSize: 16, dh: q.dh });
+      await mlstmParallelLimitHeaddimBackward(plain, { ...q.x, dh: q.dh });
+      await plain.sync();
+    } finally {
+      plain.destroy();
+    }
+  });
 });
 
 describe('head groups: problems larger than one storage binding', () => {
@@ -268,7 +300,7 @@ describe('TFLA typed errors (raised before any GPU work)', () => {
           f: gate,
           chunkSize: 1,
         }),
-      'chunk states ((S/chunkSize+1)·DHQK·DHHV·4 bytes per head)',
+      'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)',
     );
     expect(e.message).toMatch(/maxStorageBufferBindingSize/);
   });

@@ -147,9 +147,10 @@ function planHeadGroups(
     q: d.S * d.DHQK * eb,
     v: d.S * d.DHHV * eb,
     i: d.S * 4,
+    'gate vectors (3·S·4 bytes per head)': 3 * d.S * 4,
     ...(chunked
       ? {
-          'chunk states ((S/chunkSize+1)·DHQK·DHHV·4 bytes per head)': (NC + 1) * d.DHQK * d.DHHV * 4,
+          'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)': (NC + 1) * d.DHQK * (d.DHHV + 1) * 4,
           mInitial: 4,
           nInitial: d.DHQK * 4,
           boundary: (NC + 1) * 4,

@@ -59,25 +59,24 @@ export interface TflaOptions {
   subgroupMatrix?: boolean;
 }
 
+/**
+ * Gate quantities, packed so that no kernel needs more than 8 storage buffers (WebGPU's default
+ * `maxStorageBuffersPerShaderStage`; SwiftShader allows 10):
+ * `gates` = b | u | pmax, each (B·NH·S); `chunkv` = g (B·NH·NC) | pmax_L (B·NH·NC) | m (B·NH·(NC+1)),
+ * the boundary stabilisers (unused for mLSTMsig).
+ */
 export interface TflaGates {
-  gB: GpuTensor;
-  gU: GpuTensor;
-  gP: GpuTensor;
-  gG: GpuTensor;
-  gPL: GpuTensor;
-  /** (B·NH, NC+1) boundary stabilisers (zeros for mLSTMsig) */
-  mStates: GpuTensor;
+  gates: GpuTensor;
+  chunkv: GpuTensor;
 }
 
 /** What the forward leaves for the backward, for one group of heads. */
 export interface TflaGroupSaved {
   gates: TflaGates;
-  /** (B, NH, NC+1, DHQK, DHHV) boundary states, null for the parallel kernel */
-  cStates: GpuTensor | null;
-  nStates: GpuTensor | null;
-  /** (B, NH, S) n_out (without eps) and m_comb */
-  nOut: GpuTensor;
-  mComb: GpuTensor;
+  /** boundary states: all C_k (B·NH·(NC+1)·DHQK·DHHV) then all n_k (B·NH·(NC+1)·DHQK); null for the parallel kernel */
+  states: GpuTensor | null;
+  /** n_out (without eps) then m_comb, (B·NH·S) each */
+  nm: GpuTensor;
 }
 
 /**
@@ -89,7 +88,7 @@ export interface TflaSaved {
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [...Object.values(s.gates), s.cStates, s.nStates, s.nOut, s.mComb]) t?.release();
+  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm]) t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */
@@ -117,14 +116,12 @@ export function encodeGates(
   const BNH = d.B * d.NH;
   const L = o.chunkSize;
   const NC = d.S / L;
-  const gB = ctx.empty([d.B, d.NH, d.S]);
-  const gU = ctx.empty([d.B, d.NH, d.S]);
-  const gP = ctx.empty([d.B, d.NH, d.S]);
-  const gG = ctx.empty([d.B, d.NH, NC]);
-  const gPL = ctx.empty([d.B, d.NH, NC]);
-  const mStates = o.variant === 'exp' ? ctx.empty([d.B, d.NH, NC + 1]) : ctx.zeros([d.B, d.NH, NC + 1]);
+  const T = BNH * d.S;
+  const gates = ctx.empty([3 * T]);
+  const chunkv = ctx.empty([2 * BNH * NC + BNH * (NC + 1)]);
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
+  const packed = { T, NB: BNH };
   batch.dispatch(
     ctx.pipeline(`gates:vectors:${o.variant}`, () => gateVectorsWgsl(o.variant), [
       'uniform',
@@ -132,25 +129,22 @@ export function encodeGates(
       READ,
       RW,
       RW,
-      RW,
-      RW,
-      RW,
     ]),
-    [i, f, gB, gU, gP, gG, gPL],
-    gateParams.pack({ S: d.S, L, NC, D: 0, count, hasInit: 0, useCorr: 0 }),
+    [i, f, gates, chunkv],
+    gateParams.pack({ S: d.S, L, NC, D: 0, count, hasInit: 0, useCorr: 0, ...packed }),
     splitWorkgroups(cdiv(count, GATE_WG), maxWg),
     'gate vectors',
   );
   if (o.variant === 'exp') {
     batch.dispatch(
-      ctx.pipeline('gates:maxStates', maxStatesWgsl, ['uniform', READ, READ, READ, RW]),
-      [gG, gPL, mInitial ?? batch.scratch([1]), mStates],
-      gateParams.pack({ S: d.S, L, NC, D: 0, count: BNH, hasInit: mInitial ? 1 : 0, useCorr: 0 }),
+      ctx.pipeline('gates:maxStates', maxStatesWgsl, ['uniform', READ, RW]),
+      [mInitial ?? batch.scratch([1]), chunkv],
+      gateParams.pack({ S: d.S, L, NC, D: 0, count: BNH, hasInit: mInitial ? 1 : 0, useCorr: 0, ...packed }),
       splitWorkgroups(cdiv(BNH, GATE_WG), maxWg),
       'max states',
     );
   }
-  return { gB, gU, gP, gG, gPL, mStates };
+  return { gates, chunkv };
 }
 
 interface RoleDims {
@@ -214,6 +208,8 @@ function encodeIntra(
       nRowTiles,
       nXTiles,
       count,
+      T: d.B * d.NH * d.S,
+      NB: d.B * d.NH,
       gateScale: role === 'dq' ? 1 : k,
       outScale: role === 'dq' ? k : 1,
       eps: o.eps,
@@ -253,6 +249,8 @@ function encodeScan(
       nYTiles,
       nXTiles,
       hasInit: hasInit ? 1 : 0,
+      T: d.B * d.NH * d.S,
+      NB: d.B * d.NH,
       scale: kappa(d),
       eps: o.eps,
     }),
@@ -289,40 +287,28 @@ export function encodeTflaForward(
   const L = o.chunkSize;
   const NC = d.S / L;
   const gates = encodeGates(ctx, batch, d, t.i, t.f, t.cInitial ? t.mInitial : undefined, o);
-  let cStates: GpuTensor | null = null;
-  let nStates: GpuTensor | null = null;
+  const BNH = d.B * d.NH;
+  let states: GpuTensor | null = null;
   if (o.inter) {
-    cStates = ctx.empty([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    nStates = ctx.empty([d.B, d.NH, NC + 1, d.DHQK]);
+    states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
     const dummy = t.cInitial ? null : batch.scratch([1]);
     encodeScan(
       ctx,
       batch,
       'fw',
       d,
-      [
-        t.k,
-        t.v,
-        gates.gU,
-        gates.gG,
-        gates.mStates,
-        t.cInitial ?? dummy!,
-        t.nInitial ?? dummy!,
-        cStates,
-        nStates,
-      ],
-      2,
+      [t.k, t.v, gates.gates, gates.chunkv, t.cInitial ?? dummy!, t.nInitial ?? dummy!, states],
+      1,
       !!t.cInitial,
       o,
     );
   }
   const h = out.h ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
-  const nOut = ctx.empty([d.B, d.NH, d.S]);
-  const mComb = ctx.empty([d.B, d.NH, d.S]);
-  const inputs = [t.q, t.k, t.v, gates.gB, gates.gU, gates.gP, gates.mStates];
-  if (o.inter) inputs.push(cStates!, nStates!);
-  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nOut, mComb], o);
-  return { h, saved: { gates, cStates, nStates, nOut, mComb } };
+  const nm = ctx.empty([2 * BNH * d.S]);
+  const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
+  if (o.inter) inputs.push(states!);
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o);
+  return { h, saved: { gates, states, nm } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -340,9 +326,11 @@ export function encodeLastStates(
   const n = out.n ?? ctx.empty([d.B, d.NH, d.DHQK]);
   const m = out.m ?? ctx.empty([d.B, d.NH, 1]);
   const cs = d.DHQK * d.DHHV;
-  encodeCopyBlocks(ctx, batch, saved.cStates!, c, BNH, cs, (NC + 1) * cs, NC * cs);
-  encodeCopyBlocks(ctx, batch, saved.nStates!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, NC * d.DHQK);
-  encodeCopyBlocks(ctx, batch, saved.gates.mStates, m, BNH, 1, NC + 1, NC);
+  const nBase = BNH * (NC + 1) * cs; // the n section of the packed states
+  const mBase = 2 * BNH * NC; // the m section of the packed chunk scalars
+  encodeCopyBlocks(ctx, batch, saved.states!, c, BNH, cs, (NC + 1) * cs, NC * cs);
+  encodeCopyBlocks(ctx, batch, saved.states!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, nBase + NC * d.DHQK);
+  encodeCopyBlocks(ctx, batch, saved.gates.chunkv, m, BNH, 1, NC + 1, mBase + NC);
   return { c, n, m };
 }
 
@@ -378,7 +366,7 @@ export function encodeTflaBackward(
   const L = o.chunkSize;
   const NC = d.S / L;
   const BNH = d.B * d.NH;
-  const { gates, nOut } = saved;
+  const { gates, nm } = saved;
   let dcStates: GpuTensor | null = null;
   if (o.inter) {
     dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
@@ -387,18 +375,7 @@ export function encodeTflaBackward(
       batch,
       'bw',
       d,
-      [
-        t.q,
-        t.dh,
-        gates.gB,
-        gates.gU,
-        gates.gP,
-        gates.gG,
-        gates.mStates,
-        nOut,
-        t.dcLast ?? batch.scratch([1]),
-        dcStates,
-      ],
+      [t.q, t.dh, gates.gates, gates.chunkv, nm, t.dcLast ?? batch.scratch([1]), dcStates],
       1,
       !!t.dcLast,
       o,
@@ -407,13 +384,13 @@ export function encodeTflaBackward(
   const dq = out.dq ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dk = out.dk ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dv = out.dv ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
-  const gatesIn = [gates.gB, gates.gU, gates.gP, gates.mStates];
+  const gatesIn = [gates.gates, gates.chunkv];
   encodeIntra(
     ctx,
     batch,
     'dq',
     d,
-    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [saved.cStates!] : []), nOut],
+    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [saved.states!] : []), nm],
     [dq],
     o,
   );
@@ -422,7 +399,7 @@ export function encodeTflaBackward(
     batch,
     'dk',
     d,
-    [t.v, t.dh, t.q, ...gatesIn, ...(o.inter ? [dcStates!] : []), gates.gG, nOut],
+    [t.v, t.dh, t.q, ...gatesIn, ...(o.inter ? [dcStates!] : []), nm],
     [dk],
     o,
   );
@@ -431,7 +408,7 @@ export function encodeTflaBackward(
     batch,
     'dv',
     d,
-    [t.k, t.q, t.dh, ...gatesIn, ...(o.inter ? [dcStates!] : []), gates.gG, nOut],
+    [t.k, t.q, t.dh, ...gatesIn, ...(o.inter ? [dcStates!] : []), nm],
     [dv],
     o,
   );
@@ -442,7 +419,7 @@ export function encodeTflaBackward(
   const totals = batch.scratch([d.B, d.NH, NC]);
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
-  const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0 };
+  const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0, T: BNH * d.S, NB: BNH };
   batch.dispatch(
     ctx.pipeline(`gates:gradsLocal:${o.variant}:${o.dtype}`, () => gateGradsLocalWgsl(o.variant, o.dtype), [
       'uniform',
@@ -466,7 +443,7 @@ export function encodeTflaBackward(
     corr = batch.scratch([BNH]);
     batch.dispatch(
       ctx.pipeline('gates:stateDot', stateDotWgsl, ['uniform', READ, READ, RW]),
-      [t.dcLast!, saved.cStates!, corr],
+      [t.dcLast!, saved.states!, corr],
       gateParams.pack({ ...gp, D: d.DHQK * d.DHHV }),
       [BNH],
       'state dot',

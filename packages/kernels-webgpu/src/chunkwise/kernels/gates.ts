@@ -24,6 +24,8 @@ export const gateParams = defineParams({
   NC: 'u32',
   D: 'u32', // DHQK (gate grads) / DHQK·DHHV (stateDot)
   count: 'u32',
+  T: 'u32', // tokens of all heads of the call (B·NH·S): section size of the packed gate vectors
+  NB: 'u32', // heads (B·NH): the packed chunk scalars hold g, pmax_L (NB·NC each) then m (NB·(NC+1))
   hasInit: 'u32',
   useCorr: 'u32',
 });
@@ -32,18 +34,15 @@ const flatIndex = `let idx = (wid.x + wid.y * nwg.x) * ${GATE_WG}u + lid;`;
 const entry = `@compute @workgroup_size(${GATE_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32)`;
 
-/** Bindings: i f | gB gU gP gG gPL */
+/** Bindings: i f | gates (b | u | pmax, T each) chunkv (g | pmax_L | m) */
 export function gateVectorsWgsl(variant: Variant): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> gi: array<f32>;
 @group(0) @binding(2) var<storage, read> gf: array<f32>;
-@group(0) @binding(3) var<storage, read_write> gB: array<f32>;
-@group(0) @binding(4) var<storage, read_write> gU: array<f32>;
-@group(0) @binding(5) var<storage, read_write> gP: array<f32>;
-@group(0) @binding(6) var<storage, read_write> gG: array<f32>;
-@group(0) @binding(7) var<storage, read_write> gPL: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;
 ${entry} {
   ${flatIndex}
   if (idx >= P.count) { return; }
@@ -56,33 +55,31 @@ ${entry} {
     b += logsigmoid(gf[tok]);
     let u = ${variant === 'exp' ? 'gi[tok]' : 'logsigmoid(gi[tok])'} - b;
     pm = max(pm, u);
-    gB[tok] = b;
-    gU[tok] = u;
-    gP[tok] = pm;
+    gates[tok] = b;
+    gates[P.T + tok] = u;
+    gates[2u * P.T + tok] = pm;
   }
-  gG[idx] = b;
-  gPL[idx] = pm;
+  chunkv[idx] = b;
+  chunkv[P.NB * P.NC + idx] = pm;
 }`;
 }
 
-/** Bindings: gG gPL mInit | mStates (B·NH × (NC+1)) */
+/** Bindings: mInit | chunkv (reads g, pmax_L; writes m: B·NH × (NC+1)) */
 export function maxStatesWgsl(): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> gG: array<f32>;
-@group(0) @binding(2) var<storage, read> gPL: array<f32>;
-@group(0) @binding(3) var<storage, read> mInit: array<f32>;
-@group(0) @binding(4) var<storage, read_write> mStates: array<f32>;
+@group(0) @binding(1) var<storage, read> mInit: array<f32>;
+@group(0) @binding(2) var<storage, read_write> chunkv: array<f32>;
 ${entry} {
   ${flatIndex}
   if (idx >= P.count) { return; }
   var m = select(0.0, mInit[idx], P.hasInit != 0u);
   let base = idx * (P.NC + 1u);
-  mStates[base] = m;
+  chunkv[2u * P.NB * P.NC + base] = m;
   for (var k = 0u; k < P.NC; k++) {
-    m = gG[idx * P.NC + k] + max(m, gPL[idx * P.NC + k]);
-    mStates[base + k + 1u] = m;
+    m = chunkv[idx * P.NC + k] + max(m, chunkv[P.NB * P.NC + idx * P.NC + k]);
+    chunkv[2u * P.NB * P.NC + base + k + 1u] = m;
   }
 }`;
 }

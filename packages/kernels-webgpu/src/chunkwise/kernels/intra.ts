@@ -58,6 +58,8 @@ export const intraParams = defineParams({
   nRowTiles: 'u32',
   nXTiles: 'u32',
   count: 'u32', // total workgroups = BNH · NC · nRowTiles · nXTiles
+  T: 'u32', // tokens of all heads (B·NH·S): section size of the packed gate vectors and n/m outputs
+  NB: 'u32', // heads (B·NH)
   gateScale: 'f32',
   outScale: 'f32',
   eps: 'f32',
@@ -78,10 +80,13 @@ export function intraKey(c: IntraConfig): string {
 
 /**
  * Bindings (after the params at 0), in order:
- * fw: q k v gB gU gP mStates cStates nStates | h nOut mComb
- * dq: dh v k gB gU gP mStates cStates nOut   | dq
- * dk: v dh q gB gU gP mStates dcStates gG nOut | dk
- * dv: k q dh gB gU gP mStates dcStates gG nOut | dv
+ * fw: q k v gates chunkv [states] | h nm
+ * dq: dh v k gates chunkv [states] nm | dq
+ * dk: v dh q gates chunkv [dcStates] nm | dk
+ * dv: k q dh gates chunkv [dcStates] nm | dv
+ * with the packed buffers of tfla.ts: `gates` = b | u | pmax (T each), `chunkv` = g | pmax_L |
+ * m, `states` = all C_k then all n_k, `nm` = n_out | m_comb (T each). At most 8 storage
+ * buffers: WebGPU's default `maxStorageBuffersPerShaderStage`.
  */
 export function intraWgsl(c: IntraConfig): string {
   const { bR, bT, bX, bY } = c.tiles;
@@ -109,26 +114,23 @@ export function intraWgsl(c: IntraConfig): string {
   ro(names[0], 'elem');
   ro(names[1], 'elem');
   ro(names[2], 'elem');
-  ro('gB', 'f32');
-  ro('gU', 'f32');
-  ro('gP', 'f32');
-  ro('mStates', 'f32');
+  ro('gates', 'f32');
+  ro('chunkv', 'f32');
   if (c.inter) ro(stateName, 'f32');
-  if (c.role === 'fw' && c.inter) ro('nStates', 'f32');
-  if (c.role === 'dk' || c.role === 'dv') ro('gG', 'f32');
-  if (bw) ro('nOut', 'f32');
+  if (bw) ro('nm', 'f32');
   if (c.role === 'fw') {
     rw('h', 'elem');
-    rw('nOutW', 'f32');
-    rw('mComb', 'f32');
+    rw('nm', 'f32');
   } else rw(`${c.role}Out`, 'elem');
   // State element (y, x) for the inter product: C[y][x] (DHQK × DHHV) or its transpose
   const stateIndex = stateTransposed ? '(x * P.DI + y)' : '(y * P.DX + x)';
   const outName = c.role === 'fw' ? 'h' : `${c.role}Out`;
   // gate from (query, key) positions within the tile staging arrays
   const queryIsRow = lower;
-  const rowLogExpr = exp ? 'select(-max(mPrev, gP[tok]), -gP[tok], noInterMax)' : 'gB[tok]';
-  const invNExpr = bw && (exp || c.normalize) ? '1.0 / (nOut[tok] + P.eps)' : '1.0';
+  const rowLogExpr = exp
+    ? 'select(-max(mPrev, gates[2u * P.T + tok]), -gates[2u * P.T + tok], noInterMax)'
+    : 'gates[tok]';
+  const invNExpr = bw && (exp || c.normalize) ? '1.0 / (nm[tok] + P.eps)' : '1.0';
 
   return /* wgsl */ `
 ${wgslHeader(c.dtype)}
@@ -168,16 +170,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let x0 = xTile * bX;
   let seq0 = bnh * P.S + chunk * P.L;          // first token of the chunk
   let noInterMax = ${c.inter ? 'false' : 'true'};
-  let mPrev = ${exp && c.inter ? 'mStates[bnh * (P.NC + 1u) + chunk]' : '0.0'};
-  let mNext = ${exp && c.inter ? 'mStates[bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
-  ${c.role === 'dk' || c.role === 'dv' ? 'let gChunk = gG[bnh * P.NC + chunk];' : ''}
+  let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
+  let mNext = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
+  ${c.role === 'dk' || c.role === 'dv' ? 'let gChunk = chunkv[bnh * P.NC + chunk];' : ''}
 
   // per-row vectors
   if (lid < bR) {
     let r = r0 + lid;
     if (r < P.L) {
       let tok = seq0 + r;
-      rU[lid] = gU[tok];
+      rU[lid] = gates[P.T + tok];
       rLog[lid] = ${rowLogExpr};
       rInv[lid] = ${invNExpr};
     } else {
@@ -198,7 +200,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let t = t0 + lid;
       if (t < P.L) {
         let tok = seq0 + t;
-        tU[lid] = gU[tok];
+        tU[lid] = gates[P.T + tok];
         tLog[lid] = ${rowLogExpr};
         tInv[lid] = ${invNExpr};
       } else {
@@ -350,7 +352,7 @@ function interBlock(
       if (r < P.L) {
         let nBase = (bnh * (P.NC + 1u) + chunk) * P.DI;
         var qn = 0.0;
-        for (var y = 0u; y < P.DI; y++) { qn = fma(f32(${iName}[(seq0 + r) * P.DI + y]), nStates[nBase + y], qn); }
+        for (var y = 0u; y < P.DI; y++) { qn = fma(f32(${iName}[(seq0 + r) * P.DI + y]), cStates[P.NB * (P.NC + 1u) * P.DI * P.DX + nBase + y], qn); }
         den += P.gateScale * exp(mPrev + rLog[lid]) * qn;
       }
     }`
@@ -380,12 +382,12 @@ function epilogue(c: IntraConfig, rR: number, rX: number, outName: string): stri
   workgroupBarrier();
   if (lid < bR) {
     let r = r0 + lid;
-    ${exp ? 'let mC = gB[seq0 + min(r, P.L - 1u)] - rLog[lid];' : 'let mC = 0.0;'}
+    ${exp ? 'let mC = gates[seq0 + min(r, P.L - 1u)] - rLog[lid];' : 'let mC = 0.0;'}
     let nO = ${normalised ? `max(abs(den), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
     rDen[lid] = nO;
     if (r < P.L && xTile == 0u) {
-      nOutW[seq0 + r] = nO;
-      mComb[seq0 + r] = mC;
+      nm[seq0 + r] = nO;
+      nm[P.T + seq0 + r] = mC;
     }
   }
   workgroupBarrier();

@@ -72,7 +72,7 @@ const R = 'subgroup_matrix_right<f16, 16, 16>';
 const ACC = 'subgroup_matrix_result<f32, 16, 16>';
 const J = [0, 1, 2, 3];
 
-/** Bindings as the `fw` role of intra.ts: q k v gB gU gP mStates [cStates nStates] | h nOut mComb. */
+/** Bindings as the `fw` role of intra.ts: q k v gates chunkv [states] | h nm. */
 export function sgmatWgsl(c: Pick<IntraConfig, 'variant' | 'normalize' | 'inter'>): string {
   const exp = c.variant === 'exp';
   const normalised = exp || c.normalize;
@@ -86,18 +86,14 @@ export function sgmatWgsl(c: Pick<IntraConfig, 'variant' | 'normalize' | 'inter'
   ro('q', 'elem');
   ro('k', 'elem');
   ro('v', 'elem');
-  ro('gB', 'f32');
-  ro('gU', 'f32');
-  ro('gP', 'f32');
-  ro('mStates', 'f32');
-  if (c.inter) {
-    ro('cStates', 'f32');
-    ro('nStates', 'f32');
-  }
+  ro('gates', 'f32');
+  ro('chunkv', 'f32');
+  if (c.inter) ro('cStates', 'f32');
   rw('h', 'elem');
-  rw('nOutW', 'f32');
-  rw('mComb', 'f32');
-  const rowLog = exp ? `select(-max(mPrev, gP[tok]), -gP[tok], ${c.inter ? 'false' : 'true'})` : 'gB[tok]';
+  rw('nm', 'f32');
+  const rowLog = exp
+    ? `select(-max(mPrev, gates[2u * P.T + tok]), -gates[2u * P.T + tok], ${c.inter ? 'false' : 'true'})`
+    : 'gates[tok]';
   return /* wgsl */ `enable subgroups;
 enable chromium_experimental_subgroup_matrix;
 diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);
@@ -130,7 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let r0 = rTile * 64u;
   let x0 = xTile * 64u;
   let seq0 = bnh * P.S + chunk * P.L;
-  let mPrev = ${exp && c.inter ? 'mStates[bnh * (P.NC + 1u) + chunk]' : '0.0'};
+  let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
   let row0 = sg * 16u;
 
   if (lid < 64u) {
@@ -152,7 +148,7 @@ ${J.map((j) => `  var acc${j} = ${ACC}();`).join('\n')}
     workgroupBarrier();
     if (lid < 64u) {
       let t = t0 + lid;
-      tU[lid] = select(0.0, gU[seq0 + min(t, P.L - 1u)], t < P.L);
+      tU[lid] = select(0.0, gates[P.T + seq0 + min(t, P.L - 1u)], t < P.L);
     }
 ${J.map((j) => `    var s${j} = ${ACC}();`).join('\n')}
     for (var k0 = 0u; k0 < P.DY; k0 += 32u) {
@@ -225,7 +221,7 @@ ${J.map((j) => `      acc${j} = subgroupMatrixMultiplyAccumulate(a, subgroupMatr
     if (r < P.L) {
       let nBase = (bnh * (P.NC + 1u) + chunk) * P.DI;
       var qn = 0.0;
-      for (var y = 0u; y < P.DI; y++) { qn = fma(f32(q[(seq0 + r) * P.DI + y]), nStates[nBase + y], qn); }
+      for (var y = 0u; y < P.DI; y++) { qn = fma(f32(q[(seq0 + r) * P.DI + y]), cStates[P.NB * (P.NC + 1u) * P.DI * P.DX + nBase + y], qn); }
       den += rScale[lid] * qn;
     }
   }`
@@ -235,12 +231,12 @@ ${J.map((j) => `      acc${j} = subgroupMatrixMultiplyAccumulate(a, subgroupMatr
 ${J.map((j) => `  subgroupMatrixStore(&sS, row0 * 64u + ${j * 16}u, acc${j}, false, 64u);`).join('\n')}
   if (lid < 64u) {
     let r = r0 + lid;
-    ${exp ? 'let mC = gB[seq0 + min(r, P.L - 1u)] - rLog[lid];' : 'let mC = 0.0;'}
+    ${exp ? 'let mC = gates[seq0 + min(r, P.L - 1u)] - rLog[lid];' : 'let mC = 0.0;'}
     let nO = ${normalised ? `max(abs(den), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
     rDen[lid] = nO;
     if (r < P.L && xTile == 0u) {
-      nOutW[seq0 + r] = nO;
-      mComb[seq0 + r] = mC;
+      nm[seq0 + r] = nO;
+      nm[P.T + seq0 + r] = mC;
     }
   }
   workgroupBarrier();

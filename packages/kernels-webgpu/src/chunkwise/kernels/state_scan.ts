@@ -26,6 +26,8 @@ export const scanParams = defineParams({
   nYTiles: 'u32',
   nXTiles: 'u32',
   hasInit: 'u32',
+  T: 'u32', // tokens of all heads (section size of the packed gate vectors)
+  NB: 'u32', // heads (B·NH)
   scale: 'f32', // κ (bw)
   eps: 'f32',
 });
@@ -50,8 +52,8 @@ export function scanWorkgroupBytes(bS: number): number {
 }
 
 /**
- * Bindings: fw: k v gU gG mStates cInit nInit | cStates nStates
- *           bw: q dh gB gU gP gG mStates nOut dcLast | dcStates
+ * Bindings: fw: k v gates chunkv cInit nInit | states (all C_k, then all n_k)
+ *           bw: q dh gates chunkv nm dcLast | dcStates
  */
 export function scanWgsl(c: ScanConfig): string {
   const { bS } = c;
@@ -61,28 +63,23 @@ export function scanWgsl(c: ScanConfig): string {
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<elem>;      // k
 @group(0) @binding(2) var<storage, read> Bm: array<elem>;     // v
-@group(0) @binding(3) var<storage, read> gU: array<f32>;
-@group(0) @binding(4) var<storage, read> gG: array<f32>;
-@group(0) @binding(5) var<storage, read> mStates: array<f32>;
-@group(0) @binding(6) var<storage, read> sInit: array<f32>;
-@group(0) @binding(7) var<storage, read> nInit: array<f32>;
-@group(0) @binding(8) var<storage, read_write> states: array<f32>;
-@group(0) @binding(9) var<storage, read_write> nStates: array<f32>;`
+@group(0) @binding(3) var<storage, read> gates: array<f32>;
+@group(0) @binding(4) var<storage, read> chunkv: array<f32>;
+@group(0) @binding(5) var<storage, read> sInit: array<f32>;
+@group(0) @binding(6) var<storage, read> nInit: array<f32>;
+@group(0) @binding(7) var<storage, read_write> states: array<f32>;`
     : `@group(0) @binding(1) var<storage, read> A: array<elem>;      // q
 @group(0) @binding(2) var<storage, read> Bm: array<elem>;     // dh
-@group(0) @binding(3) var<storage, read> gB: array<f32>;
-@group(0) @binding(4) var<storage, read> gU: array<f32>;
-@group(0) @binding(5) var<storage, read> gP: array<f32>;
-@group(0) @binding(6) var<storage, read> gG: array<f32>;
-@group(0) @binding(7) var<storage, read> mStates: array<f32>;
-@group(0) @binding(8) var<storage, read> nOut: array<f32>;
-@group(0) @binding(9) var<storage, read> sInit: array<f32>;
-@group(0) @binding(10) var<storage, read_write> states: array<f32>;`;
+@group(0) @binding(3) var<storage, read> gates: array<f32>;
+@group(0) @binding(4) var<storage, read> chunkv: array<f32>;
+@group(0) @binding(5) var<storage, read> nm: array<f32>;
+@group(0) @binding(6) var<storage, read> sInit: array<f32>;
+@group(0) @binding(7) var<storage, read_write> states: array<f32>;`;
   // per-token weight of the A row
   const weight = fw
-    ? 'exp(g + gU[tok] - mNext)'
-    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gP[tok])' : 'gB[tok]'}) * ${
-        exp || c.normalize ? '(1.0 / (nOut[tok] + P.eps))' : '1.0'
+    ? 'exp(g + gates[P.T + tok] - mNext)'
+    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gates[2u * P.T + tok])' : 'gates[tok]'}) * ${
+        exp || c.normalize ? '(1.0 / (nm[tok] + P.eps))' : '1.0'
       }`;
   return `${wgslHeader(c.dtype)}
 ${scanParams.wgsl()}
@@ -129,13 +126,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         if (y < P.DY && x < P.DX) { states[sBase + y * P.DX + x] = st[i * ${r}u + j]; }
       }
     }
-    ${fw ? 'if (ownsN) { nStates[(mBase + kb) * P.DY + y0 + lid] = nv; }' : ''}
+    ${fw ? 'if (ownsN) { states[P.NB * (P.NC + 1u) * P.DY * P.DX + (mBase + kb) * P.DY + y0 + lid] = nv; }' : ''}
     if (step == P.NC) { break; }
     // the chunk between boundaries kPrev and kPrev + 1
     let chunk = ${fw ? 'kb' : 'kb - 1u'};
-    let mPrev = ${exp ? 'mStates[mBase + chunk]' : '0.0'};
-    let mNext = ${exp ? 'mStates[mBase + chunk + 1u]' : '0.0'};
-    let g = gG[bnh * P.NC + chunk];
+    let mPrev = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk]' : '0.0'};
+    let mNext = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk + 1u]' : '0.0'};
+    let g = chunkv[bnh * P.NC + chunk];
     let gamma = exp(g + mPrev - mNext);
     for (var e = 0u; e < ${r * r}u; e++) { st[e] *= gamma; }
     ${fw ? 'nv *= gamma;' : ''}
