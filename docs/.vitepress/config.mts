@@ -31,11 +31,13 @@ export default defineConfig({
   lastUpdated: false,
   // no network at build time: no remote fonts or search index services
   head: [],
-  // the benchmark folder links raw result files (logs, JSON) that are not pages
+  // docs/benchmarks/README.md (results, written for browsing the repository) links raw result
+  // files (logs, JSON, CSV) and raw-data folders (`./h100-bench/`), which are not pages
   ignoreDeadLinks: [
-    /\.(log|json|csv|svg|yaml)$/,
+    /\.(log|json|csv|svg|yaml|txt)$/,
     /^\.\.\/shared\//,
     /^\.\.\/\.\.\//,
+    (url: string) => url.startsWith('./') && url.endsWith('/index'),
     ...(noApi ? [/^\/api\//] : []),
   ],
   themeConfig: {
