@@ -81,6 +81,15 @@ describe('TFLA API', () => {
     await mlstmChunkwiseXlChunk(ctx, args);
     await mlstmChunkwiseXlChunk(ctx, { ...args, chunkSize: 16 });
     expect(ctx.pipelinesCompiled).toBe(n);
+    // repeated calls on the same GPU tensors bind the same buffers: bind groups come from the cache
+    const g = { q: upload(p.x.q), k: upload(p.x.k), v: upload(p.x.v), i: upload(p.x.i), f: upload(p.x.f) };
+    (await mlstmChunkwiseXlChunk(ctx, { ...g, chunkSize: 8 })).h.release();
+    const created = ctx.bindGroupStats.created;
+    const reused = ctx.bindGroupStats.reused;
+    for (let r = 0; r < 3; r++) (await mlstmChunkwiseXlChunk(ctx, { ...g, chunkSize: 8 })).h.release();
+    expect(ctx.bindGroupStats.reused - reused).toBeGreaterThan(0);
+    expect(ctx.bindGroupStats.created - created).toBeLessThan(ctx.bindGroupStats.reused - reused);
+    for (const t of Object.values(g)) t.release();
     if (ctx.features.shaderF16) {
       await mlstmChunkwiseXlChunk(ctx, { ...args, dtype: 'f16' });
       expect(ctx.pipelinesCompiled).toBeGreaterThan(n);

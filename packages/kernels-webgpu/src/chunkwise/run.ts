@@ -150,7 +150,8 @@ function planHeadGroups(
     'gate vectors (3·S·4 bytes per head)': 3 * d.S * 4,
     ...(chunked
       ? {
-          'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)': (NC + 1) * d.DHQK * (d.DHHV + 1) * 4,
+          'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)':
+            (NC + 1) * d.DHQK * (d.DHHV + 1) * 4,
           mInitial: 4,
           nInitial: d.DHQK * 4,
           boundary: (NC + 1) * 4,

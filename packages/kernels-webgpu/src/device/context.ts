@@ -233,7 +233,7 @@ export class DispatchBatch {
         entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
       for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: b });
       off += slots[x];
-      const bindGroup = device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
+      const bindGroup = this.ctx.bindGroup(d.pipeline, entries);
       const p = pass ?? encoder.beginComputePass({ timestampWrites: this.ctx.nextTimestampWrites(d.label) });
       p.setPipeline(d.pipeline);
       p.setBindGroup(0, bindGroup);
@@ -369,6 +369,8 @@ export class GpuContext {
     this.features = features;
     this.limits = device.limits;
     this.pipelines = new Map();
+    this.bindGroupCache = new Map();
+    this.layouts = new WeakMap();
     this.errors = [];
     this.lostInfo = null;
     this.pool.reset(device);
@@ -418,6 +420,55 @@ export class GpuContext {
       this.pipelinesCompiled++;
     }
     return p;
+  }
+
+  // Bind groups are cached by (pipeline, buffers, offsets, sizes): creating one per dispatch costs
+  // tens of µs of CPU in dawn.node, and repeated calls (decode steps, benchmarks) bind the same
+  // pooled buffers again. A cache hit needs the very same GPUBuffer objects, so a destroyed buffer's
+  // entries are never used again; the cache is bounded (least recently used are dropped).
+  private bindGroupCache = new Map<string, GPUBindGroup>();
+  private layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private objectIds = new WeakMap<object, number>();
+  private nextObjectId = 1;
+  /** bind groups created / served from the cache (for tests and profiling) */
+  readonly bindGroupStats = { created: 0, reused: 0 };
+  static readonly BIND_GROUP_CACHE_SIZE = 4096;
+
+  private objectId(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = this.nextObjectId++;
+      this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
+  /** @internal a bind group of group 0 for these buffer bindings (cached). */
+  bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let key = String(this.objectId(pipeline));
+    for (const e of entries) {
+      const r = e.resource as GPUBufferBinding;
+      key += `|${e.binding}:${this.objectId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+    }
+    const hit = this.bindGroupCache.get(key);
+    if (hit) {
+      this.bindGroupCache.delete(key);
+      this.bindGroupCache.set(key, hit);
+      this.bindGroupStats.reused++;
+      return hit;
+    }
+    let layout = this.layouts.get(pipeline);
+    if (!layout) {
+      layout = pipeline.getBindGroupLayout(0);
+      this.layouts.set(pipeline, layout);
+    }
+    const group = this.device.createBindGroup({ layout, entries });
+    this.bindGroupStats.created++;
+    this.bindGroupCache.set(key, group);
+    if (this.bindGroupCache.size > GpuContext.BIND_GROUP_CACHE_SIZE) {
+      this.bindGroupCache.delete(this.bindGroupCache.keys().next().value as string);
+    }
+    return group;
   }
 
   /** Number of cached pipelines. */
