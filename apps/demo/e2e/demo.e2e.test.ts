@@ -59,13 +59,10 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     await page.close();
   });
 
-  test('kernel playground: chunkwise xl_chunk matches the reference, or explains the adapter limit', async () => {
+  test('kernel playground: chunkwise xl_chunk matches the CPU reference (f32)', async () => {
     const { page, log } = await openPage(
       hns,
       'playground?kernel=chunkwise--webgpu_xl_chunk&S=128&chunk=64&run=1',
-    );
-    const limit = await page.evaluate(
-      async () => (await navigator.gpu.requestAdapter())!.limits.maxStorageBuffersPerShaderStage,
     );
     await page.waitForFunction(
       () => ['done', 'error'].includes(document.getElementById('app')!.dataset.state!),
@@ -74,15 +71,10 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
         timeout: 90_000,
       },
     );
-    const state = await page.getAttribute('#app', 'data-state');
-    if (state === 'done') {
-      const verdict = page.locator('#pg-verdict');
-      expect(Number(await verdict.getAttribute('data-max-rel-error'))).toBeLessThan(1e-4);
-    } else {
-      // the chunkwise kernels bind 12 storage buffers; SwiftShader in Chromium allows 10
-      expect(limit, log.join('\n')).toBeLessThan(12);
-      expect(await page.innerText('#pg-hint')).toContain(`allows only ${limit}`);
-    }
+    // every chunkwise kernel binds at most 8 storage buffers, so it runs on SwiftShader (10) too
+    expect(await page.getAttribute('#app', 'data-state'), log.join('\n')).toBe('done');
+    const verdict = page.locator('#pg-verdict');
+    expect(Number(await verdict.getAttribute('data-max-rel-error'))).toBeLessThan(1e-4);
     await screenshot(page, 'playground-xl-chunk');
     await page.close();
   });
@@ -116,7 +108,9 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     expect(await page.innerText('#bn-view-status')).toMatch(/consttoken_fw\.csv: 3 rows, 2 kernel columns/);
     expect(await page.locator('#bn-view-out .plot-runtime svg').count()).toBe(1);
     // committed results: every docs/benchmarks/**/*.csv is listed, and an H100 one (else the first) is plotted on load
-    const committed = readdirSync(process.env.DEMO_BENCHMARKS_DIR ?? join(repoDir, 'docs/benchmarks'), { recursive: true })
+    const committed = readdirSync(process.env.DEMO_BENCHMARKS_DIR ?? join(repoDir, 'docs/benchmarks'), {
+      recursive: true,
+    })
       .map(String)
       .filter((f) => f.endsWith('.csv'));
     expect(Number(await page.getAttribute('#bn-committed', 'data-count'))).toBe(committed.length);
