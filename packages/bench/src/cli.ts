@@ -5,6 +5,7 @@
  *   mlstm-bench --suite consttoken --fwbw
  *   mlstm-bench --suite consttoken,step --preset full --modes fw,fwbw --dtypes f32,f16 --out results
  *   mlstm-bench --config my-benchmark.yaml
+ *   mlstm-bench --suite model --preset full --model 7b   # TTFT, decode tokens/s, memory of the 7B shape
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -39,7 +40,7 @@ const dtypes = (v: string): Dtype[] =>
 export function buildProgram(): Command {
   return new Command('mlstm-bench')
     .description(
-      'Benchmarks of the WebGPU mLSTM kernels (const-token, head-dim, step) with ORT / CPU / Triton peers',
+      'Benchmarks of the WebGPU mLSTM kernels (const-token, head-dim, step) with ORT / CPU / Triton peers, and of hf-model (model)',
     )
     .option('-s, --suite <names>', 'suites, comma-separated (consttoken, headdim, step, model)', list, [
       'consttoken',
@@ -59,6 +60,12 @@ export function buildProgram(): Command {
     .option('--head-dim-qk <n>', 'DHQK', int)
     .option('--head-dim-v <n>', 'DHHV', int)
     .option('--batch-sizes <list>', 'step suite batch sizes', intList)
+    .option('--model <list>', 'model suite: tiny, 7b (random weights, xLSTM-7B shape), or folders', list)
+    .option('--prompt-lens <list>', 'model suite: prompt lengths of the time to first token', intList)
+    .option('--model-batch-sizes <list>', 'model suite: batch sizes', intList)
+    .option('--decode-steps <n>', 'model suite: decode steps per repetition', int)
+    .option('--decode-prompt <n>', 'model suite: prompt length before the decode steps', int)
+    .option('--model-blocks <n>', 'model suite: blocks of the 7B-shaped model (32 = xLSTM-7B)', int)
     .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
@@ -128,6 +135,12 @@ export async function main(argv = process.argv): Promise<number> {
     headDimQk: o.headDimQk,
     headDimV: o.headDimV,
     batchSizes: o.batchSizes,
+    models: o.model,
+    promptLens: o.promptLens,
+    modelBatchSizes: o.modelBatchSizes,
+    decodeSteps: o.decodeSteps,
+    decodePrompt: o.decodePrompt,
+    modelBlocks: o.modelBlocks,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,

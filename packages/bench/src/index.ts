@@ -83,6 +83,21 @@ export {
   SEQUENCE_KERNELS,
 } from './suites/kernel-benchmarks.js';
 export {
+  closeModelSuite,
+  createModelBenchmarkCreator,
+  findTinyModel,
+  MODEL_DECODE,
+  MODEL_PRESETS,
+  MODEL_TTFT,
+  type ModelPreset,
+  ModelDecodeBenchmark,
+  ModelTtftBenchmark,
+  modelConfigs,
+  modelSlug,
+  recordModelResult,
+  TOKENS_PER_S_PREFIX,
+} from './suites/model.js';
+export {
   consttokenConfigs,
   createBenchmarkCreator,
   getSuite,

@@ -20,7 +20,13 @@ import {
 } from './core/run.js';
 import { adapterName, openGpuContext } from './gpu.js';
 import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
-import { createBenchmarkCreator, getSuite, type Preset, type SuiteOptions } from './suites/suites.js';
+import {
+  createBenchmarkCreator,
+  getSuite,
+  type Preset,
+  type SuiteDefinition,
+  type SuiteOptions,
+} from './suites/suites.js';
 
 export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   suites: string[];
@@ -87,11 +93,11 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   };
   const sopts: SuiteOptions = { ...o, preset };
   const builtin = createBenchmarkCreator(env);
-  const jobs: { config: BenchmarkConfig; creator: BenchmarkCreator }[] = [];
-  for (const name of o.suites) {
-    const suite = getSuite(name);
+  const jobs: { config: BenchmarkConfig; creator: BenchmarkCreator; suite?: SuiteDefinition }[] = [];
+  const suites = o.suites.map(getSuite);
+  for (const suite of suites) {
     const creator = suite.creator ? suite.creator(env) : builtin;
-    for (const config of suite.configs(sopts)) jobs.push({ config, creator });
+    for (const config of suite.configs(sopts)) jobs.push({ config, creator, suite });
   }
   for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
   const folder = setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix);
@@ -127,13 +133,18 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
       if (performance.now() > deadline) return new BudgetExhausted();
       return creator(spec, params);
     };
-  for (const { config, creator } of jobs) {
-    const r = await runAndRecordBenchmarks(config, withBudget(creator), folder, {
-      adapter,
-      log,
-      onProgress: (e) => o.onProgress?.({ ...e, config: config.benchmarkName }),
-    });
-    results.push(r);
+  try {
+    for (const { config, creator, suite } of jobs) {
+      const r = await runAndRecordBenchmarks(config, withBudget(creator), folder, {
+        adapter,
+        log,
+        onProgress: (e) => o.onProgress?.({ ...e, config: config.benchmarkName }),
+      });
+      await suite?.afterConfig?.(r, adapter);
+      results.push(r);
+    }
+  } finally {
+    for (const suite of new Set(suites)) await suite.close?.(env);
   }
   const summary = summarize(results, adapter);
   writeFileSync(join(folder, 'summary.md'), summary);

@@ -1,8 +1,8 @@
 /**
  * The suites (upstream `scripts/run_training_kernel_benchmarks.py`, `run_inference_kernel_benchmarks.py`):
  * each one turns options into {@link BenchmarkConfig}s; {@link createBenchmarkCreator} maps a
- * kernel spec to its benchmark class. A `model` suite can be registered by hf-model
- * ({@link registerSuite}).
+ * kernel spec to its benchmark class. The `model` suite (`./model.ts`) runs @mlstm/hf-model; more
+ * suites can be added with {@link registerSuite}.
  */
 import { BenchmarkConfig } from '../core/config.js';
 import type { BenchmarkCreator, BenchmarkInterface } from '../core/interface.js';
@@ -13,6 +13,7 @@ import {
   OrtParallelBenchmark,
   ReferenceNumbersBenchmark,
 } from '../peers/benchmarks.js';
+import type { BenchmarkRunResult } from '../core/run.js';
 import type { BenchEnv } from './common.js';
 import {
   BACKEND_PREFIX,
@@ -21,6 +22,7 @@ import {
   MlstmStepBenchmark,
   SEQUENCE_KERNELS,
 } from './kernel-benchmarks.js';
+import { closeModelSuite, createModelBenchmarkCreator, modelConfigs, recordModelResult } from './model.js';
 import {
   TRITON_CONSTTOKEN_FW,
   TRITON_CONSTTOKEN_FWBW,
@@ -52,6 +54,18 @@ export interface SuiteOptions {
   batchSizes?: number[];
   warmup?: number;
   rep?: number;
+  /** model suite: `tiny`, `7b` (random weights of the xLSTM-7B shape), or checkpoint folders */
+  models?: string[];
+  /** model suite: prompt lengths of the time-to-first-token sweep */
+  promptLens?: number[];
+  /** model suite: batch sizes */
+  modelBatchSizes?: number[];
+  /** model suite: decode steps per repetition */
+  decodeSteps?: number;
+  /** model suite: blocks of the 7B-shaped model (32 = xLSTM-7B) */
+  modelBlocks?: number;
+  /** model suite: prompt length before the decode steps */
+  decodePrompt?: number;
 }
 
 interface SizePreset {
@@ -290,6 +304,10 @@ export interface SuiteDefinition {
   configs(o: SuiteOptions): BenchmarkConfig[];
   /** a creator for kernel names this suite adds (falls back to the built-in one) */
   creator?(env: BenchEnv): BenchmarkCreator;
+  /** called after each of this suite's configs has been recorded (extra columns, plots) */
+  afterConfig?(res: BenchmarkRunResult & { folder: string }, adapter: string): Promise<void>;
+  /** called once after all configs of a run (frees what the creator kept) */
+  close?(env: BenchEnv): Promise<void>;
 }
 
 const registry = new Map<string, SuiteDefinition>([
@@ -305,12 +323,12 @@ const registry = new Map<string, SuiteDefinition>([
   [
     'model',
     {
-      description: 'model benchmarks (time to first token, tokens/s, memory) — registered by @mlstm/hf-model',
-      configs: () => {
-        throw new Error(
-          "the 'model' suite is not registered: @mlstm/hf-model registers it with registerSuite('model', { configs, creator })",
-        );
-      },
+      description:
+        'hf-model on WebGPU: time to first token, decode tokens/s, peak memory (tiny fixture, 7B-shaped random)',
+      configs: modelConfigs,
+      creator: createModelBenchmarkCreator,
+      afterConfig: recordModelResult,
+      close: closeModelSuite,
     },
   ],
 ]);

@@ -1,0 +1,418 @@
+/**
+ * The `model` suite: whole-model numbers of `@mlstm/hf-model` on WebGPU, measured as
+ * `packages/hf-model/bench/model-bench.mjs` does:
+ *
+ * - `model_<name>_ttft`: time to first token = the prefill of P tokens at batch B plus the read
+ *   back of the first logits (one fresh cache per repetition), over prompt lengths; one series
+ *   per (weight dtype, B);
+ * - `model_<name>_decode`: one decode step (greedy next token of every row, `forward` of `[B][1]`,
+ *   logits read back) after a prompt, over batch sizes; `R--` is ms per step and `TPS--` the
+ *   decode tokens/s of all rows (`B · 1000 / ms`), also plotted.
+ *
+ * `M--` is the peak of the kernels' buffer pool during a repetition (weights included). Models:
+ * `tiny` (the fixture `fixtures/xlstm-tiny/single/model`), `7b` (the xLSTM-7B shape with random
+ * weights built in memory; `blocks` of them), or a checkpoint folder. A model is loaded once per
+ * (model, weight dtype) and warmed up (every pipeline compiled) before its first cell.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XlstmForCausalLM } from '@mlstm/hf-model';
+import type { GpuContext } from '@mlstm/kernels-webgpu';
+import { BenchmarkConfig, type ParamDict } from '../core/config.js';
+import { poolMemoryMeter } from '../core/gpu-timing.js';
+import {
+  type BenchmarkCreator,
+  BenchmarkInterface,
+  type MemoryMeter,
+  type Timer,
+} from '../core/interface.js';
+import type { AdditionalParams, Dtype, KernelSpecInit } from '../core/kernel-spec.js';
+import { type BenchmarkRunResult, PARAM_PREFIX, RUNTIME_PREFIX, plotLabel, toCsv } from '../core/run.js';
+import { linePlotSvg } from '../core/plot.js';
+import { type BenchEnv, gpuDtype } from './common.js';
+import type { Preset, SuiteOptions } from './suites.js';
+
+/** Column prefix of the decode tokens/s (all rows) in `model_*_decode/results.csv`. */
+export const TOKENS_PER_S_PREFIX = 'TPS--';
+export const MODEL_TTFT = 'model--ttft';
+export const MODEL_DECODE = 'model--decode';
+
+export interface ModelPreset {
+  /** `tiny`, `7b`, or checkpoint folders */
+  models: string[];
+  promptLens: number[];
+  batchSizes: number[];
+  decodeSteps: number;
+  /** blocks of the 7B-shaped model (32 = xLSTM-7B) */
+  blocks: number;
+  /** prompt length before the decode steps */
+  decodePrompt: number;
+  dtypes: Dtype[];
+  warmup: number;
+  rep: number;
+  /** smaller sizes for the 7B-shaped model (where the options do not set them) */
+  sevenB?: Partial<
+    Pick<ModelPreset, 'promptLens' | 'batchSizes' | 'decodeSteps' | 'decodePrompt' | 'dtypes' | 'rep'>
+  >;
+}
+
+export const MODEL_PRESETS: Record<Preset, ModelPreset> = {
+  // lavapipe: seconds (the 7B shape with one block: embedding + lm head of 50 304 × 4096)
+  tiny: {
+    models: ['tiny', '7b'],
+    promptLens: [16, 64],
+    batchSizes: [1, 2],
+    decodeSteps: 4,
+    blocks: 1,
+    decodePrompt: 16,
+    dtypes: ['float32'],
+    warmup: 0,
+    rep: 2,
+    sevenB: {
+      promptLens: [8],
+      batchSizes: [1],
+      decodeSteps: 2,
+      decodePrompt: 8,
+      dtypes: ['float16'],
+      rep: 1,
+    },
+  },
+  default: {
+    models: ['tiny', '7b'],
+    promptLens: [128, 512],
+    batchSizes: [1, 8],
+    decodeSteps: 32,
+    blocks: 4,
+    decodePrompt: 128,
+    dtypes: ['float16'],
+    warmup: 1,
+    rep: 3,
+  },
+  // issue 7: the xLSTM-7B shape (32 blocks), prompts 128 / 512 / 2048, B 1 and 8
+  full: {
+    models: ['tiny', '7b'],
+    promptLens: [128, 512, 2048],
+    batchSizes: [1, 8],
+    decodeSteps: 64,
+    blocks: 32,
+    decodePrompt: 128,
+    dtypes: ['float16'],
+    warmup: 1,
+    rep: 3,
+  },
+};
+
+/** `tiny` / `7b` as they are, a folder → its last path parts as a folder-safe name. */
+export function modelSlug(model: string): string {
+  if (model === 'tiny' || model === '7b') return model;
+  const s = model
+    .replace(/[\\/]+$/, '')
+    .split(/[\\/]/)
+    .slice(-2)
+    .join('_')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_');
+  return s || 'folder';
+}
+
+/** The model suite's configs: a TTFT and a decode config per model. */
+export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
+  const base = MODEL_PRESETS[o.preset];
+  const models = o.models ?? base.models;
+  const blocks = o.modelBlocks ?? base.blocks;
+  const warmup = o.warmup ?? base.warmup;
+  const out: BenchmarkConfig[] = [];
+  const used = new Set<string>();
+  for (const model of models) {
+    const p = model === '7b' ? { ...base, ...base.sevenB } : base;
+    const promptLens = o.promptLens ?? p.promptLens;
+    const batchSizes = o.modelBatchSizes ?? p.batchSizes;
+    const dtypes = o.dtypes ?? p.dtypes;
+    const decodeSteps = o.decodeSteps ?? p.decodeSteps;
+    const decodePrompt = o.decodePrompt ?? Math.min(p.decodePrompt, ...promptLens);
+    const rep = o.rep ?? p.rep;
+    let slug = modelSlug(model);
+    while (used.has(slug)) slug += '_';
+    used.add(slug);
+    const modelParams: AdditionalParams = model === '7b' ? { model, blocks } : { model };
+    const dt = (d: Dtype) => (d === 'float16' ? 'f16' : 'f32');
+    const name = model === '7b' ? `7B-shaped (${blocks} blocks)` : model;
+    const ttftSpecs: KernelSpecInit[] = dtypes.flatMap((dtype) =>
+      batchSizes.map((B) => ({
+        kernelName: MODEL_TTFT,
+        dtype,
+        label: `${name} ${dt(dtype)} B=${B}`,
+        additionalParams: { ...modelParams, batch_size: B },
+      })),
+    );
+    out.push(
+      new BenchmarkConfig({
+        benchmarkName: `model_${slug}_ttft`,
+        varyType: 'grid',
+        varyParams: { prompt_length: promptLens },
+        fixedParams: {},
+        kernelSpecs: ttftSpecs,
+        xAxisParam: 'prompt_length',
+        warmup,
+        rep,
+      }),
+    );
+    out.push(
+      new BenchmarkConfig({
+        benchmarkName: `model_${slug}_decode`,
+        varyType: 'grid',
+        varyParams: { batch_size: batchSizes },
+        fixedParams: { prompt_length: decodePrompt, decode_steps: decodeSteps },
+        kernelSpecs: dtypes.map((dtype) => ({
+          kernelName: MODEL_DECODE,
+          dtype,
+          label: `${name} ${dt(dtype)}`,
+          additionalParams: modelParams,
+        })),
+        xAxisParam: 'batch_size',
+        warmup,
+        rep,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Finds `fixtures/xlstm-tiny/single/model` above the working directory or this file. */
+export function findTinyModel(): string {
+  const fromEnv = process.env.MLSTM_TINY_MODEL;
+  if (fromEnv) return fromEnv;
+  const rel = join('fixtures', 'xlstm-tiny', 'single', 'model');
+  const starts = [process.cwd()];
+  try {
+    starts.push(dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    // not a file URL (bundled elsewhere)
+  }
+  for (const start of starts) {
+    let dir = resolve(start);
+    for (;;) {
+      if (existsSync(join(dir, rel, 'config.json'))) return join(dir, rel);
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  throw new Error(`the tiny model (${rel}) was not found above ${starts.join(' or ')}; set MLSTM_TINY_MODEL`);
+}
+
+/** Deterministic prompt ids (as model-bench.mjs). */
+function promptIds(B: number, P: number, V: number): number[][] {
+  return Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
+}
+
+/** Per run: the loaded models (one model name at a time), keyed by model / blocks / dtype. */
+class ModelCache {
+  private readonly models = new Map<string, Promise<XlstmForCausalLM>>();
+  private current = '';
+  constructor(private readonly env: BenchEnv) {}
+
+  async get(model: string, blocks: number, weightDtype: 'f32' | 'f16'): Promise<XlstmForCausalLM> {
+    if (model !== this.current) {
+      await this.close();
+      this.current = model;
+    }
+    const key = `${model}|${blocks}|${weightDtype}`;
+    let m = this.models.get(key);
+    if (!m) {
+      m = this.load(model, blocks, weightDtype);
+      this.models.set(key, m);
+      m.catch(() => {}); // a failed load stays failed (recorded per cell, not retried)
+    }
+    return m;
+  }
+
+  private async load(model: string, blocks: number, weightDtype: 'f32' | 'f16'): Promise<XlstmForCausalLM> {
+    const gpu = await this.env.gpu();
+    const opts = { device: 'webgpu' as const, gpu, weightDtype };
+    const m =
+      model === '7b'
+        ? await XlstmForCausalLM.fromRandom({ num_blocks: blocks, num_hidden_layers: blocks }, opts)
+        : await XlstmForCausalLM.fromPretrained(model === 'tiny' ? findTinyModel() : model, {
+            ...opts,
+            tokenizer: false,
+          });
+    // warm-up: compiles every pipeline (chunkwise + step + dense kernels)
+    const V = m.config.vocabSize;
+    const c = m.newCache(1);
+    try {
+      await m.forward(promptIds(1, m.config.chunkSize + 3, V), { cache: c, lastOnly: true });
+      await m.forward([[1]], { cache: c, lastOnly: true });
+    } finally {
+      c.release();
+    }
+    return m;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.models.values()];
+    this.models.clear();
+    for (const p of all) {
+      try {
+        (await p).dispose();
+      } catch {
+        // a failed load has nothing to free
+      }
+    }
+  }
+}
+
+/** Returns the time the benchmark function measured itself (parts of a call are untimed). */
+class SelfTimer implements Timer {
+  constructor(
+    readonly method: string,
+    private readonly last: () => number,
+  ) {}
+  async time(fn: () => Promise<void>): Promise<number> {
+    await fn();
+    return this.last();
+  }
+}
+
+abstract class ModelBenchmark extends BenchmarkInterface {
+  model = 'tiny';
+  blocks = 32;
+  batch_size = 1;
+  prompt_length = 128;
+  decode_steps = 32;
+  protected lm?: XlstmForCausalLM;
+  protected ctx?: GpuContext;
+  protected lastMs = NaN;
+
+  constructor(
+    protected readonly env: BenchEnv,
+    protected readonly models: ModelCache,
+    protected readonly dtype: Dtype,
+  ) {
+    super();
+  }
+
+  async setup(): Promise<void> {
+    this.ctx = await this.env.gpu();
+    this.lm = await this.models.get(this.model, this.blocks, gpuDtype(this.dtype));
+  }
+
+  override memoryMeter(): MemoryMeter | null {
+    return this.ctx ? poolMemoryMeter(this.ctx) : null;
+  }
+
+  protected ids(): number[][] {
+    return promptIds(this.batch_size, this.prompt_length, this.lm!.config.vocabSize);
+  }
+}
+
+/** Time to first token: prefill of the prompt + the first logits read back. */
+export class ModelTtftBenchmark extends ModelBenchmark {
+  async benchmarkFn(): Promise<void> {
+    const m = this.lm!;
+    const ids = this.ids();
+    const cache = m.newCache(this.batch_size);
+    try {
+      const t0 = performance.now();
+      await m.forward(ids, { cache, lastOnly: true });
+      this.lastMs = performance.now() - t0;
+    } finally {
+      cache.release();
+    }
+  }
+  timer(): Timer {
+    return new SelfTimer('wall (prefill + first logits read back)', () => this.lastMs);
+  }
+}
+
+/** Decode: ms per greedy step of all B rows after an untimed prefill. */
+export class ModelDecodeBenchmark extends ModelBenchmark {
+  async benchmarkFn(): Promise<void> {
+    const m = this.lm!;
+    const V = m.config.vocabSize;
+    const B = this.batch_size;
+    const cache = m.newCache(B);
+    try {
+      let { logits } = await m.forward(this.ids(), { cache, lastOnly: true });
+      const t0 = performance.now();
+      for (let s = 0; s < this.decode_steps; s++) {
+        const next = Array.from({ length: B }, (_, r) => {
+          let best = 0;
+          for (let v = 1; v < V; v++) if (logits[r * V + v] > logits[r * V + best]) best = v;
+          return [best];
+        });
+        ({ logits } = await m.forward(next, { cache, lastOnly: true }));
+      }
+      this.lastMs = (performance.now() - t0) / this.decode_steps;
+    } finally {
+      cache.release();
+    }
+  }
+  timer(): Timer {
+    return new SelfTimer(
+      `wall (${this.decode_steps} decode steps, logits read back each)`,
+      () => this.lastMs,
+    );
+  }
+}
+
+const caches = new WeakMap<BenchEnv, ModelCache>();
+function modelCache(env: BenchEnv): ModelCache {
+  let c = caches.get(env);
+  if (!c) {
+    c = new ModelCache(env);
+    caches.set(env, c);
+  }
+  return c;
+}
+
+/** Creator of the model suite's cells (the models are shared by every cell of a run). */
+export function createModelBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
+  const models = modelCache(env);
+  return (spec, params: ParamDict) => {
+    let b: ModelBenchmark;
+    if (spec.kernelName === MODEL_TTFT) b = new ModelTtftBenchmark(env, models, spec.dtype);
+    else if (spec.kernelName === MODEL_DECODE) b = new ModelDecodeBenchmark(env, models, spec.dtype);
+    else throw new Error(`no model benchmark for '${spec.kernelName}'`);
+    b.setParams(params);
+    return b;
+  };
+}
+
+/**
+ * After a decode config: `TPS--<spec>` columns (tokens/s of all rows) in `results.csv` and a
+ * tokens/s plot `plot_<name>_tokens_per_s.svg`.
+ */
+export async function recordModelResult(
+  res: BenchmarkRunResult & { folder: string },
+  adapter: string,
+): Promise<void> {
+  if (!res.config.benchmarkName.endsWith('_decode')) return;
+  const pts = [];
+  for (const row of res.rows) {
+    const B = Number(row[`${PARAM_PREFIX}batch_size`]);
+    for (const spec of res.config.kernelSpecs) {
+      const ms = Number(row[RUNTIME_PREFIX + spec.toString()]);
+      const tps = Number.isFinite(ms) && ms > 0 ? (B * 1000) / ms : Number.NaN;
+      row[TOKENS_PER_S_PREFIX + spec.toString()] = tps;
+      if (Number.isFinite(tps)) pts.push({ x: B, y: tps, series: plotLabel(spec) });
+    }
+  }
+  writeFileSync(join(res.folder, 'results.csv'), toCsv(res.rows));
+  writeFileSync(
+    join(res.folder, `plot_${res.config.benchmarkName}_tokens_per_s.svg`),
+    await linePlotSvg(pts, {
+      xTitle: 'batch_size',
+      yTitle: 'Decode tokens/s (all rows)',
+      title: `${res.config.benchmarkName}: decode tokens/s`,
+      subtitle: `adapter: ${adapter}`,
+      yLog: false,
+    }),
+  );
+}
+
+/** Frees the run's models. */
+export async function closeModelSuite(env: BenchEnv): Promise<void> {
+  await caches.get(env)?.close();
+  caches.delete(env);
+}
