@@ -16,7 +16,9 @@ const MOUNTS: { prefix: string; dir: string; filter: (file: string) => boolean }
   {
     prefix: 'benchmarks',
     // DEMO_BENCHMARKS_DIR: another folder of results (e.g. a fresh `pnpm bench` output)
-    dir: process.env.DEMO_BENCHMARKS_DIR ? resolve(process.env.DEMO_BENCHMARKS_DIR) : join(repo, 'docs/benchmarks'),
+    dir: process.env.DEMO_BENCHMARKS_DIR
+      ? resolve(process.env.DEMO_BENCHMARKS_DIR)
+      : join(repo, 'docs/benchmarks'),
     filter: (f) => f.endsWith('.csv'),
   },
 ];

@@ -205,7 +205,7 @@ async function timeConstToken(
   const i = ctx.empty([B, NH, S]);
   const f = ctx.empty([B, NH, S]);
   const dh = ctx.empty([B, NH, S, DHHV], dtype);
-  [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 1));
+  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 1);
   fillRandom(ctx, f, 9, 1, 3);
   const F = fams[fam];
   const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, ...F.extra };
@@ -245,7 +245,7 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
   const c = ctx.zeros([B, NH, DHQK, DHHV]);
   const n = ctx.zeros([B, NH, DHQK]);
   const m = ctx.zeros([B, NH, 1]);
-  [q, k, v, i].forEach((t, x) => fillRandom(ctx, t, x + 20));
+  for (const [x, t] of [q, k, v, i].entries()) fillRandom(ctx, t, x + 20);
   fillRandom(ctx, f, 30, 1, 4.5);
   const ts: number[] = [];
   for (let r = 0; r < reps + 5; r++) {
@@ -351,7 +351,7 @@ for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
   const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
   const i = ctx.empty([B, 16, S]);
   const f = ctx.empty([B, 16, S]);
-  [q, k, v, i, dh].forEach((t, x) => fillRandom(ctx, t, x + 40));
+  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
   fillRandom(ctx, f, 49, 1, 3);
   const sums = new Map<string, number[]>();
   for (let r = 0; r < 4; r++) {

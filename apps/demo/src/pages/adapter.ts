@@ -175,11 +175,11 @@ export async function render(root: HTMLElement): Promise<void> {
           ? 'f16 kernels are available.'
           : 'No shader-f16: every kernel runs in f32 (choose dtype f32 in the playground).',
       ),
-      ctx.limits.maxStorageBuffersPerShaderStage < 12
+      ctx.limits.maxStorageBuffersPerShaderStage < 8
         ? h(
             'p',
             { class: 'bad', id: 'binding-limit' },
-            `maxStorageBuffersPerShaderStage is ${ctx.limits.maxStorageBuffersPerShaderStage}: the chunkwise kernels (xl_chunk, limit_chunk, siging) bind 12 storage buffers in one stage and fail on this adapter; the parallel kernel, the recurrent step and sequence kernels (short prompts of the model page) run.`,
+            `maxStorageBuffersPerShaderStage is ${ctx.limits.maxStorageBuffersPerShaderStage}, below WebGPU's default of 8 that the mLSTM kernels are built for: some kernels may fail on this adapter.`,
           )
         : '',
     );

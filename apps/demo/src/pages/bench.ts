@@ -15,7 +15,8 @@ const KERNELS: [string, string, number | null][] = [
   ['parallel--webgpu_limit_headdim', 'parallel limit_headdim', null],
 ];
 /** storage buffers the chunkwise kernels bind in one stage */
-const CHUNKWISE_BINDINGS = 12;
+/** storage buffers the chunkwise kernels bind in one stage (WebGPU's default limit is 8) */
+const CHUNKWISE_BINDINGS = 8;
 
 interface Info {
   features: { shaderF16: boolean };

@@ -19,5 +19,6 @@ export const setFlagsFromString = (): void => {};
 export const fileURLToPath = (u: string | URL): string => String(u);
 export const dirname = (p: string): string => p.replace(/\/[^/]*$/, '');
 export const join = (...parts: string[]): string => parts.join('/');
+export const resolve = (...parts: string[]): string => parts.join('/');
 export const homedir = (): string => '/';
 export default {};

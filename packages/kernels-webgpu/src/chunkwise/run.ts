@@ -9,7 +9,6 @@ import { KernelArgumentError } from '../errors.js';
 import { CallScope } from '../io.js';
 import {
   type CpuTensor,
-  checkSizes,
   expectTensor,
   resolveDtype,
   type SequenceDims,

@@ -362,7 +362,6 @@ function interBlock(
 }
 
 function epilogue(c: IntraConfig, rR: number, rX: number, outName: string): string {
-  const { bR, bX } = c.tiles;
   const exp = c.variant === 'exp';
   if (c.role !== 'fw') {
     return `
