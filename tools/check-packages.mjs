@@ -288,7 +288,7 @@ process.exit(0);
 }
 
 export function checkAll({
-  packages = OFFLINE_PACKAGES,
+  packages = [...OFFLINE_PACKAGES, ...LINT_ONLY_PACKAGES],
   keep = false,
   doBuild = true,
   runGpu = true,
