@@ -4,6 +4,7 @@
  * Float32Array. Several files (shards) merge into one {@link TensorStore}.
  */
 import { CheckpointFormatError } from './errors.js';
+import { writeSafetensors } from '@mlstm/core-reference/testing';
 
 export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -253,31 +254,10 @@ export function shardFiles(
   return (files as string[]).sort();
 }
 
-/** Writes float32 tensors as a safetensors buffer (tests, conversions). */
+/** Writes float32 tensors as a safetensors buffer (tests, conversions); the writer lives in core-reference. */
 export function writeSafetensorsF32(
   tensors: Record<string, { shape: readonly number[]; data: Float32Array }>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
-  const names = Object.keys(tensors);
-  for (const name of names) {
-    const bytes = tensors[name].data.byteLength;
-    header[name] = { dtype: 'F32', shape: [...tensors[name].shape], data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
-  for (const name of names) {
-    const d = tensors[name].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
-    pos += d.byteLength;
-  }
-  return out;
+  return writeSafetensors(tensors, metadata);
 }
