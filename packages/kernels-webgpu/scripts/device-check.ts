@@ -54,6 +54,7 @@ async function correctness(ctx: GpuContext) {
     { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },
     { B: 2, NH: 1, S: 256, DHQK: 128, DHHV: 256, L: 64 },
     { B: 1, NH: 1, S: 384, DHQK: 48, DHHV: 96, L: 128 },
+    { B: 1, NH: 2, S: 512, DHQK: 128, DHHV: 256, L: 128 },
   ];
   for (const s of shapes) {
     const x = randomMlstmInputs(rng, s, { kind: 'f32' });
@@ -259,8 +260,53 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
   return median(ts);
 }
 
+/** Where the time goes: one timestamp pair per dispatch (xl_chunk, S = 8192), f16 (both paths) and f32. */
+async function breakdown() {
+for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', false]] as [GpuDtype, boolean][]) {
+  if (dtype === 'f16' && !ctx.features.shaderF16) continue;
+  const S = 8192;
+  const B = 65536 / S;
+  const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
+  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
+  const i = ctx.empty([B, 16, S]);
+  const f = ctx.empty([B, 16, S]);
+  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
+  fillRandom(ctx, f, 49, 1, 3);
+  const sums = new Map<string, number[]>();
+  for (let r = 0; r < 4; r++) {
+    ctx.beginGpuTiming(64, { perDispatch: true });
+    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true, subgroupMatrix });
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+      q,
+      k,
+      v,
+      i,
+      f,
+      dh,
+      chunkSize: 128,
+      subgroupMatrix,
+      saved: fw.saved,
+    });
+    const parts = await ctx.endGpuTimingLabelled();
+    fw.h.release();
+    releaseSaved(fw.saved!);
+    for (const t of Object.values(bw)) (t as GpuTensor).release();
+    if (r === 0) continue;
+    for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
+  }
+  console.log(`\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''} S=8192 per-kernel GPU ms (median of 3):`);
+  for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
+  results.push({ breakdown: dtype, subgroupMatrix, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
+  for (const t of [q, k, v, i, f, dh]) t.release();
+}
+}
+
 const ctx = await getGpuContext();
 console.log(ctx.describe());
+if (argv.includes('--breakdown-only')) {
+  await breakdown();
+  process.exit(0);
+}
 if (!argv.includes('--tiles-only')) await correctness(ctx);
 if (argv.includes('--sgmat')) {
   console.log('\nsubgroup-matrix forward vs register-tiled (xl_chunk f16, GPU ms fw / fw+bw)');
@@ -342,44 +388,7 @@ if (!quick) {
     );
   }
 }
-// where the time goes: one pass per dispatch (xl_chunk, S = 8192, f16 and f32)
-for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
-  if (dtype === 'f16' && !ctx.features.shaderF16) continue;
-  const S = 8192;
-  const B = 65536 / S;
-  const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
-  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
-  const i = ctx.empty([B, 16, S]);
-  const f = ctx.empty([B, 16, S]);
-  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
-  fillRandom(ctx, f, 49, 1, 3);
-  const sums = new Map<string, number[]>();
-  for (let r = 0; r < 4; r++) {
-    ctx.beginGpuTiming(64, { perDispatch: true });
-    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
-    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
-      q,
-      k,
-      v,
-      i,
-      f,
-      dh,
-      chunkSize: 128,
-      saved: fw.saved,
-    });
-    const parts = await ctx.endGpuTimingLabelled();
-    fw.h.release();
-    releaseSaved(fw.saved!);
-    for (const t of Object.values(bw)) (t as GpuTensor).release();
-    if (r === 0) continue;
-    for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
-  }
-  console.log(`\nxl_chunk ${dtype} S=8192 per-kernel GPU ms (median of 3):`);
-  for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
-  results.push({ breakdown: dtype, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
-  for (const t of [q, k, v, i, f, dh]) t.release();
-}
-
+await breakdown();
 console.log('\nstep kernel, 7B layer (NH 8, DHQK 256, DHHV 512), GPU ms (median)');
 for (const dtype of ['f16', 'f32'] as GpuDtype[]) {
   for (const B of [1, 8, 64]) {

@@ -69,8 +69,10 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
    */
   tiles?: TflaOptions['tiles'];
   /**
-   * Experimental: f16 forward on the adapter's matrix units (subgroup matrices) when available.
-   * Default false (the first version is correct but slower than the register-tiled kernel).
+   * f16 only: run the intra-chunk kernels and the state scans on the adapter's matrix units
+   * (subgroup matrices, f16 operands, f32 accumulation) where the adapter has them (f16→f32
+   * 16×16×16, 32-lane subgroups) and the shape fits (chunk a multiple of 64, head dims multiples
+   * of 32; 64 for DHQK in the scans). Default: on. `false` forces the register-tiled kernels.
    */
   subgroupMatrix?: boolean;
 }

@@ -34,7 +34,16 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
-import { SGMAT_TILES, sgmatKey, sgmatSupported, sgmatWgsl } from './kernels/intra_sgmat.js';
+import { chunkProductKey, chunkProductParams, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
+import {
+  SGMAT_ROWS,
+  sgmatIntraFits,
+  sgmatKey,
+  sgmatSupported,
+  sgmatTileX,
+  sgmatWgsl,
+} from './kernels/intra_sgmat.js';
+import { CARRY_WG, carryKey, carryParams, carryWgsl } from './kernels/state_carry.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
 
 export interface TflaOptions {
@@ -52,9 +61,10 @@ export interface TflaOptions {
   /** tile override (tests and benchmarks); default from the heuristics module */
   tiles?: { intra?: IntraTiles; scan?: number };
   /**
-   * Experimental: f16 forward on the matrix units (subgroup matrices) when the adapter has them.
-   * Off by default: correct (H100: same error as the f16 register-tiled path) but, in this first
-   * version, slower (xl_chunk fw 65 ms vs 29 ms at const-token S = 512 on the H100).
+   * f16 only: run the intra-chunk kernels and the state scans on the adapter's matrix units
+   * (subgroup matrices, f16 operands, f32 accumulation) where the adapter has them (f16→f32
+   * 16×16×16, 32-lane subgroups) and the shape fits (chunk a multiple of 64, head dims multiples
+   * of 32; 64 for DHQK in the scans). Default: on. `false` forces the register-tiled kernels.
    */
   subgroupMatrix?: boolean;
 }
@@ -179,19 +189,18 @@ function encodeIntra(
   const NC = d.S / L;
   const rd = roleDims(role, d);
   const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
+  const bX = sgmatTileX(rd.DX);
   const useSgmat =
-    role === 'fw' &&
-    o.dtype === 'f16' &&
-    o.subgroupMatrix === true &&
+    matrixUnits(ctx, o) &&
     !o.tiles?.intra &&
-    sgmatSupported(ctx.features, ctx.limits.maxComputeWorkgroupStorageSize);
-  const tiles = useSgmat
-    ? SGMAT_TILES
+    sgmatIntraFits(L, rd, o.inter, ctx.limits.maxComputeWorkgroupStorageSize);
+  const tiles: IntraTiles = useSgmat
+    ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
     : (o.tiles?.intra ??
       chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo)));
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const pipeline = useSgmat
-    ? ctx.pipeline(sgmatKey(cfg), () => sgmatWgsl(cfg), layout)
+    ? ctx.pipeline(sgmatKey({ ...cfg, bX }), () => sgmatWgsl({ ...cfg, bX }), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nRowTiles = cdiv(L, tiles.bR);
   const nXTiles = cdiv(rd.DX, tiles.bX);
@@ -219,42 +228,117 @@ function encodeIntra(
   );
 }
 
+interface ScanBuffers {
+  /** k (fw) or q (bw) */
+  a: GpuTensor;
+  /** v (fw) or dh (bw) */
+  b: GpuTensor;
+  gates: TflaGates;
+  /** bw: n_out | m_comb of the forward */
+  nm?: GpuTensor;
+  /** fw: C_0 and n_0; bw: dC_last */
+  init?: GpuTensor;
+  nInit?: GpuTensor;
+  /** the state stack written: (B·NH·(NC+1)) states (fw: then the n section) */
+  out: GpuTensor;
+}
+
+/** Whether the f16 kernels run on the matrix units (subgroup matrices) on this adapter. */
+function matrixUnits(ctx: GpuContext, o: TflaOptions): boolean {
+  return o.dtype === 'f16' && o.subgroupMatrix !== false && sgmatSupported(ctx.features);
+}
+
 function encodeScan(
   ctx: GpuContext,
   batch: DispatchBatch,
   direction: 'fw' | 'bw',
   d: SequenceDims,
-  buffers: GpuTensor[],
-  nOutputs: number,
-  hasInit: boolean,
+  s: ScanBuffers,
   o: TflaOptions,
 ): void {
+  const L = o.chunkSize;
+  const NC = d.S / L;
+  const BNH = d.B * d.NH;
+  const dummy = s.init && s.nInit ? null : batch.scratch([1]);
+  const init = s.init ?? dummy!;
+  const nInit = s.nInit ?? dummy!;
+  if (matrixUnits(ctx, o) && !o.tiles?.scan && chunkProductsFit(L, d.DHQK, d.DHHV, ctx.limits.maxComputeWorkgroupStorageSize)) {
+    // matrix units: every chunk's product in parallel, then the element-wise carry
+    const bX = sgmatTileX(d.DHHV);
+    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
+    const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
+    const nYTiles = d.DHQK / 64;
+    const nXTiles = d.DHHV / bX;
+    const count = BNH * NC * nYTiles * nXTiles;
+    batch.dispatch(
+      ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
+        'uniform',
+        ...inputs.map(() => READ),
+        RW,
+      ]),
+      [...inputs, s.out],
+      chunkProductParams.pack({
+        S: d.S,
+        L,
+        NC,
+        DY: d.DHQK,
+        DX: d.DHHV,
+        nYTiles,
+        nXTiles,
+        count,
+        T: BNH * d.S,
+        NB: BNH,
+        scale: kappa(d),
+        eps: o.eps,
+      }),
+      splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
+      `chunk products ${direction}`,
+    );
+    const DYX = d.DHQK * d.DHHV;
+    const E = DYX + (direction === 'fw' ? d.DHQK : 0);
+    batch.dispatch(
+      ctx.pipeline(carryKey(direction, o.variant), () => carryWgsl(direction, o.variant), [
+        'uniform',
+        READ,
+        READ,
+        READ,
+        RW,
+      ]),
+      [s.gates.chunkv, init, nInit, s.out],
+      carryParams.pack({ NC, DYX, DY: d.DHQK, E, count: BNH * E, NB: BNH, hasInit: s.init ? 1 : 0 }),
+      splitWorkgroups(cdiv(BNH * E, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+      `state carry ${direction}`,
+    );
+    return;
+  }
   const bS = o.tiles?.scan ?? chooseScanTile(d.DHQK, d.DHHV, ctx.limits, isSoftwareAdapter(ctx.adapterInfo));
   const cfg = { direction, variant: o.variant, normalize: o.normalize, dtype: o.dtype, bS };
-  const nIn = buffers.length - nOutputs;
-  const layout = ['uniform', ...Array(nIn).fill(READ), ...Array(nOutputs).fill(RW)];
+  const buffers =
+    direction === 'fw'
+      ? [s.a, s.b, s.gates.gates, s.gates.chunkv, init, nInit, s.out]
+      : [s.a, s.b, s.gates.gates, s.gates.chunkv, s.nm!, init, s.out];
+  const layout = ['uniform', ...Array(buffers.length - 1).fill(READ), RW];
   const pipeline = ctx.pipeline(scanKey(cfg), () => scanWgsl(cfg), layout);
   const nYTiles = cdiv(d.DHQK, bS);
   const nXTiles = cdiv(d.DHHV, bS);
-  const L = o.chunkSize;
   batch.dispatch(
     pipeline,
     buffers,
     scanParams.pack({
       S: d.S,
       L,
-      NC: d.S / L,
+      NC,
       DY: d.DHQK,
       DX: d.DHHV,
       nYTiles,
       nXTiles,
-      hasInit: hasInit ? 1 : 0,
-      T: d.B * d.NH * d.S,
-      NB: d.B * d.NH,
+      hasInit: s.init ? 1 : 0,
+      T: BNH * d.S,
+      NB: BNH,
       scale: kappa(d),
       eps: o.eps,
     }),
-    [d.B * d.NH * nYTiles * nXTiles],
+    [BNH * nYTiles * nXTiles],
     `state scan ${direction}`,
   );
 }
@@ -291,15 +375,12 @@ export function encodeTflaForward(
   let states: GpuTensor | null = null;
   if (o.inter) {
     states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
-    const dummy = t.cInitial ? null : batch.scratch([1]);
     encodeScan(
       ctx,
       batch,
       'fw',
       d,
-      [t.k, t.v, gates.gates, gates.chunkv, t.cInitial ?? dummy!, t.nInitial ?? dummy!, states],
-      1,
-      !!t.cInitial,
+      { a: t.k, b: t.v, gates, init: t.cInitial, nInit: t.nInitial, out: states },
       o,
     );
   }
@@ -370,16 +451,7 @@ export function encodeTflaBackward(
   let dcStates: GpuTensor | null = null;
   if (o.inter) {
     dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    encodeScan(
-      ctx,
-      batch,
-      'bw',
-      d,
-      [t.q, t.dh, gates.gates, gates.chunkv, nm, t.dcLast ?? batch.scratch([1]), dcStates],
-      1,
-      !!t.dcLast,
-      o,
-    );
+    encodeScan(ctx, batch, 'bw', d, { a: t.q, b: t.dh, gates, nm, init: t.dcLast, out: dcStates }, o);
   }
   const dq = out.dq ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dk = out.dk ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);

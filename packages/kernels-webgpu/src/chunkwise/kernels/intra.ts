@@ -88,11 +88,39 @@ export function intraKey(c: IntraConfig): string {
  * m, `states` = all C_k then all n_k, `nm` = n_out | m_comb (T each). At most 8 storage
  * buffers: WebGPU's default `maxStorageBuffersPerShaderStage`.
  */
-export function intraWgsl(c: IntraConfig): string {
-  const { bR, bT, bX, bY } = c.tiles;
-  const rR = bR / TR;
-  const rT = bT / TC;
-  const rX = bX / TC;
+/**
+ * What distinguishes the four roles, as WGSL fragments shared by the register-tiled kernel and
+ * the matrix-unit kernel of {@link ./intra_sgmat.ts} (the math is written once, here).
+ */
+export interface IntraRoleSpec {
+  /** the tensors playing P (rows × Y), Q (loop tokens × Y), B (loop tokens × X); I = P */
+  names: [string, string, string];
+  /** loop tokens t ≤ row r (fw, dq) rather than t ≥ r (dk, dv) */
+  lower: boolean;
+  /** storage declarations of bindings 1… */
+  decl: string;
+  outName: string;
+  stateName: string;
+  /** state element (y, x) of the inter product, as an index relative to the chunk's state */
+  stateIndex: string;
+  /** the inter product reads the state transposed (dq, dk) */
+  stateTransposed: boolean;
+  /** boundary slot of the state relative to `chunk` (dk, dv read dC_k of the chunk's end) */
+  stateSlot: string;
+  /** per-token vectors (needs `tok`, `mPrev`, `noInterMax`) */
+  rowLogExpr: string;
+  invNExpr: string;
+  /** gate of (row rr, loop token tt) from the row vectors rU/rLog/rInv and token vectors tU/tLog/tInv */
+  gateExpr: (rr: string, tt: string) => string;
+  /** per-row factor of the inter term (needs `mPrev`, `mNext`, `gChunk`) */
+  interScaleExpr: (rr: string) => string;
+}
+
+export function intraRoleSpec(
+  c: Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'>,
+  /** storage types of the q/k/v/h-like tensors and of the state stack (vectorised views) */
+  types: { elem: string; state: string } = { elem: 'elem', state: 'f32' },
+): IntraRoleSpec {
   const lower = c.role === 'fw' || c.role === 'dq';
   const exp = c.variant === 'exp';
   const bw = c.role !== 'fw';
@@ -102,7 +130,7 @@ export function intraWgsl(c: IntraConfig): string {
     dq: ['dh', 'v', 'k'],
     dk: ['v', 'dh', 'q'],
     dv: ['k', 'q', 'dh'],
-  }[c.role];
+  }[c.role] as [string, string, string];
   const stateName = c.role === 'fw' || c.role === 'dq' ? 'cStates' : 'dcStates';
   const stateTransposed = c.role === 'dq' || c.role === 'dk';
   let binding = 1;
@@ -111,32 +139,59 @@ export function intraWgsl(c: IntraConfig): string {
     decl.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<${type}>;`);
   const rw = (name: string, type: string) =>
     decl.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${name}: array<${type}>;`);
-  ro(names[0], 'elem');
-  ro(names[1], 'elem');
-  ro(names[2], 'elem');
+  ro(names[0], types.elem);
+  ro(names[1], types.elem);
+  ro(names[2], types.elem);
   ro('gates', 'f32');
   ro('chunkv', 'f32');
-  if (c.inter) ro(stateName, 'f32');
+  if (c.inter) ro(stateName, types.state);
   if (bw) ro('nm', 'f32');
   if (c.role === 'fw') {
-    rw('h', 'elem');
+    rw('h', types.elem);
     rw('nm', 'f32');
-  } else rw(`${c.role}Out`, 'elem');
-  // State element (y, x) for the inter product: C[y][x] (DHQK × DHHV) or its transpose
-  const stateIndex = stateTransposed ? '(x * P.DI + y)' : '(y * P.DX + x)';
-  const outName = c.role === 'fw' ? 'h' : `${c.role}Out`;
-  // gate from (query, key) positions within the tile staging arrays
-  const queryIsRow = lower;
-  const rowLogExpr = exp
-    ? 'select(-max(mPrev, gates[2u * P.T + tok]), -gates[2u * P.T + tok], noInterMax)'
-    : 'gates[tok]';
-  const invNExpr = bw && (exp || c.normalize) ? '1.0 / (nm[tok] + P.eps)' : '1.0';
+  } else rw(`${c.role}Out`, types.elem);
+  return {
+    names,
+    lower,
+    decl: decl.join('\n'),
+    outName: c.role === 'fw' ? 'h' : `${c.role}Out`,
+    stateName,
+    // State element (y, x) for the inter product: C[y][x] (DHQK × DHHV) or its transpose
+    stateIndex: stateTransposed ? '(x * P.DI + y)' : '(y * P.DX + x)',
+    stateTransposed,
+    stateSlot: c.role === 'dk' || c.role === 'dv' ? '1u' : '0u',
+    rowLogExpr: exp
+      ? 'select(-max(mPrev, gates[2u * P.T + tok]), -gates[2u * P.T + tok], noInterMax)'
+      : 'gates[tok]',
+    invNExpr: bw && (exp || c.normalize) ? '1.0 / (nm[tok] + P.eps)' : '1.0',
+    gateExpr: (rr, tt) =>
+      lower
+        ? `P.gateScale * exp(tU[${tt}] + rLog[${rr}]) * rInv[${rr}]`
+        : `P.gateScale * exp(rU[${rr}] + tLog[${tt}]) * tInv[${tt}]`,
+    interScaleExpr: (rr) =>
+      c.role === 'fw'
+        ? `P.gateScale * exp(mPrev + rLog[${rr}])`
+        : c.role === 'dq'
+          ? `exp(mPrev + rLog[${rr}]) * rInv[${rr}]`
+          : `exp(gChunk + rU[${rr}] - mNext)`,
+  };
+}
 
+export function intraWgsl(c: IntraConfig): string {
+  const { bR, bT, bX, bY } = c.tiles;
+  const rR = bR / TR;
+  const rT = bT / TC;
+  const rX = bX / TC;
+  const spec = intraRoleSpec(c);
+  const { lower, names, stateName, stateIndex, outName } = spec;
+  const exp = c.variant === 'exp';
+  const rowLogExpr = spec.rowLogExpr;
+  const invNExpr = spec.invNExpr;
   return /* wgsl */ `
 ${wgslHeader(c.dtype)}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-${decl.join('\n')}
+${spec.decl}
 
 const bR = ${bR}u; const bT = ${bT}u; const bX = ${bX}u; const bY = ${bY}u;
 var<workgroup> sP: array<f32, ${bR * bY}>;   // [y][r]
@@ -245,11 +300,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let t = t0 + tt;
         var g = 0.0;
         if (r < P.L && t < P.L && ${lower ? 't <= r' : 't >= r'}) {
-          ${
-            queryIsRow
-              ? 'g = P.gateScale * exp(tU[tt] + rLog[rr]) * rInv[rr];'
-              : 'g = P.gateScale * exp(rU[rr] + tLog[tt]) * tInv[tt];'
-          }
+          g = ${spec.gateExpr('rr', 'tt')};
         }
         sS[rr * bT + tt] = a[i * ${rT}u + j] * g;
       }
@@ -283,34 +334,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
   }
-${c.inter ? interBlock(c, rR, rX, stateName, stateIndex, names) : ''}
+${c.inter ? interBlock(c, spec, rR, rX) : ''}
 ${epilogue(c, rR, rX, outName)}
 }
 `;
 }
 
-function interBlock(
-  c: IntraConfig,
-  rR: number,
-  rX: number,
-  stateName: string,
-  stateIndex: string,
-  names: string[],
-): string {
+function interBlock(c: IntraConfig, spec: IntraRoleSpec, rR: number, rX: number): string {
   const { bR, bX, bY } = c.tiles;
+  const { stateName, stateIndex } = spec;
   // I operand: fw → q (depth DHQK = DY), dq → dh (DHHV = DY), dk → v (DHHV), dv → k (DHQK)
-  const iName = names[0];
-  // per-row scale of the inter term
-  const scale =
-    c.role === 'fw'
-      ? `P.gateScale * exp(mPrev + rLog[rr])`
-      : c.role === 'dq'
-        ? `exp(mPrev + rLog[rr]) * rInv[rr]`
-        : `exp(gChunk + rU[rr] - mNext)`;
+  const iName = spec.names[0];
+  const scale = spec.interScaleExpr('rr');
   return `
   // inter-chunk term: rowScale_r · Σ_y I[r, y] · State[y, x]
   {
-    let sBase = (bnh * (P.NC + 1u) + chunk + ${c.role === 'dk' || c.role === 'dv' ? '1u' : '0u'}) * P.DI * P.DX;
+    let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
     var inter: array<f32, ${rR * rX}>;
     for (var e = 0u; e < ${rR * rX}u; e++) { inter[e] = 0.0; }
     for (var y0 = 0u; y0 < P.DI; y0 += bY) {

@@ -1,57 +1,49 @@
 /**
- * The forward intra-chunk kernel of TFLA (role `fw` of {@link ./intra.ts}) on subgroup matrices
- * (Dawn's `chromium-experimental-subgroup-matrix`, f16 operands → f32 accumulators, 16×16×16):
- * the matrix-unit path for f16 storage. Same math, same bindings and parameters as the
- * register-tiled kernel, which stays the fallback for adapters without subgroup matrices.
+ * The intra-chunk kernel of TFLA in all four roles of {@link ./intra.ts} (fw, dQ, dK, dV) on the
+ * adapter's matrix units: Dawn's `chromium-experimental-subgroup-matrix`, f16 operands with f32
+ * accumulators, 16×16×16. Same math, bindings and parameters as the register-tiled kernel
+ * (which stays the path for f32, for adapters without subgroup matrices and for shapes this one
+ * does not take); the role-specific WGSL comes from {@link intraRoleSpec}.
  *
- * A workgroup of 4 subgroups owns 64 query rows × 64 output columns of one chunk; subgroup s
- * owns rows 16s…16s+15. Per 64-token key tile: S = Q·Kᵀ on the matrix units (Q and K staged
- * as f16 in 32-deep slices), the gate D' applied element-wise in f32 through workgroup memory,
- * then Out += f16(S ⊙ D')·V. The state term q̄·C_{k−1} accumulates into the same matrices
- * (q̄ rows pre-scaled, C staged as f16). The epilogue normalises in f32.
+ * A workgroup of 8 subgroups (32 lanes each) owns 64 rows × `bX` output columns of one chunk:
+ * subgroup s owns rows 16·(s mod 4)… and column half ⌊s/4⌋, i.e. `bX/32` accumulator matrices.
+ * - inter term first: rows of I pre-scaled by their factor and a 32-deep state slice are staged
+ *   as f16 in workgroup memory, then accumulated on the matrix units;
+ * - per 64-token tile of the causal side: the 64×64 score tile A = P·Qᵀ (each subgroup two
+ *   16×16 blocks, operands loaded straight from storage), stored f32 to workgroup memory; the
+ *   gate and causal mask applied element-wise in f32 (fw: row sums for the normaliser), stored
+ *   f16; then Out += f16(A ⊙ G)·B with B loaded straight from storage. Blocks that the causal
+ *   mask zeroes entirely are skipped;
+ * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch so that the
+ *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
  *
- * Status (H100, Dawn/Vulkan, 2026-11-26): correct (max error 5e-4 of max|h| with f16 storage,
- * like the register-tiled path) but slower — xl_chunk fw 65.5 ms vs 29.2 ms at const-token
- * S = 512 — so it is opt-in (`subgroupMatrix: true`). Suspects: the element-wise gate pass and
- * row sums through workgroup memory, 2-byte global loads, 4 output-column tiles each recomputing
- * Q·Kᵀ, and only 4 subgroups per workgroup. Dawn warns that these builtins are deprecated
- * (renamed upstream); this file is the only place that spells them.
+ * Shapes it takes: f16, chunk length a multiple of 64, every head dimension a multiple of 32,
+ * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
+ * deprecated (renamed upstream); this file and chunk_products.ts are the only places that spell them.
  */
-import type { GpuDtype } from '../../device/tensor.js';
 import { wgslHeader } from '../../wgsl/common.js';
-import { type IntraConfig, type IntraTiles, intraParams } from './intra.js';
+import { type IntraConfig, intraParams, intraRoleSpec } from './intra.js';
 
-/** Fixed tiles of the subgroup-matrix kernel. */
-export const SGMAT_TILES: IntraTiles = { bR: 64, bT: 64, bX: 64, bY: 32 };
-export const SGMAT_THREADS = 128;
+export const SGMAT_ROWS = 64;
+export const SGMAT_THREADS = 256;
+const SG_SIZE = 32;
 
-export function sgmatWorkgroupBytes(): number {
-  return 2 * (64 * 32 * 2) + 4 * 64 * 64 + 2 * 64 * 64 + 2 * 64 * 64 + 4 * 64 * 5;
+
+export interface SgmatFeatures {
+  subgroupMatrix: boolean;
+  subgroupMatrixConfigs: { componentType: string; resultComponentType: string; M: number; N: number; K: number }[];
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  shaderF16: boolean;
 }
 
-/** Whether the adapter can run this kernel (f16→f32 16×16×16 config, subgroups dividing 128). */
-export function sgmatSupported(
-  f: {
-    subgroupMatrix: boolean;
-    subgroupMatrixConfigs: {
-      componentType: string;
-      resultComponentType: string;
-      M: number;
-      N: number;
-      K: number;
-    }[];
-    subgroupMaxSize: number;
-    shaderF16: boolean;
-  },
-  maxWorkgroupBytes: number,
-): boolean {
+/** Whether the adapter has what the matrix-unit kernels need: f16→f32 16×16×16 and 32-lane subgroups. */
+export function sgmatSupported(f: SgmatFeatures): boolean {
   return (
     f.subgroupMatrix &&
     f.shaderF16 &&
-    f.subgroupMaxSize > 0 &&
-    SGMAT_THREADS % f.subgroupMaxSize === 0 &&
-    SGMAT_THREADS / f.subgroupMaxSize === 4 &&
-    sgmatWorkgroupBytes() <= maxWorkgroupBytes &&
+    f.subgroupMinSize === SG_SIZE &&
+    f.subgroupMaxSize === SG_SIZE &&
     f.subgroupMatrixConfigs.some(
       (c) =>
         c.componentType === 'f16' &&
@@ -63,58 +55,131 @@ export function sgmatSupported(
   );
 }
 
-export function sgmatKey(c: Pick<IntraConfig, 'variant' | 'normalize' | 'inter'>): string {
-  return `intra-sgmat:fw:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}`;
+/** Output columns per workgroup for `DX` columns: the largest of 256, 192, 128, 64 dividing DX (0: none). */
+export function sgmatTileX(DX: number): number {
+  return [256, 192, 128, 64].find((c) => c <= DX && DX % c === 0) ?? 0;
 }
 
-const L = 'subgroup_matrix_left<f16, 16, 16>';
-const R = 'subgroup_matrix_right<f16, 16, 16>';
-const ACC = 'subgroup_matrix_result<f32, 16, 16>';
-const J = [0, 1, 2, 3];
+/** Row strides (in elements) of the workgroup arrays, padded so that matrix loads of 8 rows hit 8 different bank groups. */
+const SLICE_STRIDE = 40; // 32-deep f16 slices
+const SP_STRIDE = 72; // 64-token f16 rows
+const SS_STRIDE = 68; // 64-token f32 rows
+const bStride = (bX: number) => bX + 8;
+const sBSize = (bX: number) => Math.max(32 * bStride(bX), 2 * 64 * SLICE_STRIDE);
 
-/** Bindings as the `fw` role of intra.ts: q k v gates chunkv [states] | h nm. */
-export function sgmatWgsl(c: Pick<IntraConfig, 'variant' | 'normalize' | 'inter'>): string {
-  const exp = c.variant === 'exp';
-  const normalised = exp || c.normalize;
-  const dtype: GpuDtype = 'f16';
-  let b = 1;
-  const decl: string[] = [];
-  const ro = (n: string, t: string) =>
-    decl.push(`@group(0) @binding(${b++}) var<storage, read> ${n}: array<${t}>;`);
-  const rw = (n: string, t: string) =>
-    decl.push(`@group(0) @binding(${b++}) var<storage, read_write> ${n}: array<${t}>;`);
-  ro('q', 'elem');
-  ro('k', 'elem');
-  ro('v', 'elem');
-  ro('gates', 'f32');
-  ro('chunkv', 'f32');
-  if (c.inter) ro('cStates', 'f32');
-  rw('h', 'elem');
-  rw('nm', 'f32');
-  const rowLog = exp
-    ? `select(-max(mPrev, gates[2u * P.T + tok]), -gates[2u * P.T + tok], ${c.inter ? 'false' : 'true'})`
-    : 'gates[tok]';
-  return /* wgsl */ `enable subgroups;
+export function sgmatWorkgroupBytes(bX: number): number {
+  return 4 * 64 * SS_STRIDE + 2 * 64 * SP_STRIDE + 2 * sBSize(bX) + 4 * (7 * 64 + 256);
+}
+
+/** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
+export function sgmatIntraFits(
+  L: number,
+  dims: { DY: number; DX: number; DI: number },
+  inter: boolean,
+  maxWorkgroupBytes: number,
+): boolean {
+  const bX = sgmatTileX(dims.DX);
+  return (
+    L % SGMAT_ROWS === 0 &&
+    dims.DY % 32 === 0 &&
+    bX > 0 &&
+    (!inter || dims.DI % 32 === 0) &&
+    sgmatWorkgroupBytes(bX) <= maxWorkgroupBytes
+  );
+}
+
+export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
+  /** output columns per workgroup ({@link sgmatTileX}) */
+  bX: number;
+};
+
+export function sgmatKey(c: SgmatIntraConfig): string {
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}`;
+}
+
+export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
+export const RIGHT = 'subgroup_matrix_right<f16, 16, 16>';
+export const RESULT = 'subgroup_matrix_result<f32, 16, 16>';
+
+/** WGSL preamble of every matrix-unit kernel. */
+export const SGMAT_ENABLE = `enable subgroups;
 enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);
-${wgslHeader(dtype)}
+diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
+
+export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * WGSL statements storing the 8 f16 of `w` (a `vec4<u32>` read from a vectorised f16 view) to
+ * `dst[at … at+7]`, each multiplied by `scale` (f32) when given.
+ */
+export function storeF16x8(dst: string, at: string, w: string, scale?: string): string {
+  return range(4)
+    .map((i) => {
+      const pair = `bitcast<vec2<f16>>(${w}.${'xyzw'[i]})`;
+      if (!scale) return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
+      return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${at} + ${2 * i}u] = f16(f2.x); ${dst}[${at} + ${2 * i + 1}u] = f16(f2.y); }`;
+    })
+    .join('\n        ');
+}
+
+/** Bindings as the same role of intra.ts, with q/k/v/h-like tensors seen as `vec4<u32>` (8 f16) and states as `vec4<f32>`. */
+export function sgmatWgsl(c: SgmatIntraConfig): string {
+  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<f32>' });
+  const { bX } = c;
+  const SB = bStride(bX);
+  const colsPerSg = bX / 4;
+  const J = range(colsPerSg / 16);
+  const I2 = [0, 1];
+  const exp = c.variant === 'exp';
+  const fw = c.role === 'fw';
+  const normalised = exp || c.normalize;
+  const [pName, qName, bName] = spec.names;
+  const st = spec.stateName;
+  // row block `rbk` and token block `tb` of the diagonal tile: all masked
+  const masked = (tb: string, rbk: string) => (spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`);
+  const stageState = spec.stateTransposed
+    ? `for (var e = lid; e < ${(32 * bX) / 4}u; e += ${SGMAT_THREADS}u) {
+      let xx = e / 8u; let y4 = (e % 8u) * 4u;
+      let w = ${st}[(sBase + (xw + xx) * P.DI + y0 + y4) / 4u];
+      sB[y4 * ${SB}u + xx] = f16(w.x); sB[(y4 + 1u) * ${SB}u + xx] = f16(w.y);
+      sB[(y4 + 2u) * ${SB}u + xx] = f16(w.z); sB[(y4 + 3u) * ${SB}u + xx] = f16(w.w);
+    }`
+    : `for (var e = lid; e < ${(32 * bX) / 4}u; e += ${SGMAT_THREADS}u) {
+      let yy = e / ${bX / 4}u; let x4 = (e % ${bX / 4}u) * 4u;
+      let w = ${st}[(sBase + (y0 + yy) * P.DX + xw + x4) / 4u];
+      let at = yy * ${SB}u + x4;
+      sB[at] = f16(w.x); sB[at + 1u] = f16(w.y); sB[at + 2u] = f16(w.z); sB[at + 3u] = f16(w.w);
+    }`;
+  const mmaRows = (left: (i: number) => string, right: (j: number) => string, skip?: (i: number) => string) =>
+    [
+      ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
+      ...J.map(
+        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${right(j)});
+${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
+      ),
+    ].join('\n');
+  return /* wgsl */ `${SGMAT_ENABLE}
+${wgslHeader('f16')}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-${decl.join('\n')}
+${spec.decl}
 
-var<workgroup> sQ: array<f16, ${64 * 32}>;  // [r][kk], stride 32
-var<workgroup> sK: array<f16, ${64 * 32}>;  // [t][kk], stride 32
-var<workgroup> sS: array<f32, ${64 * 64}>;  // scores [r][t]; epilogue [r][x]
-var<workgroup> sP: array<f16, ${64 * 64}>;  // gated scores [r][t]
-var<workgroup> sV: array<f16, ${64 * 64}>;  // V [t][x] or a state slice [kk][x], stride 64
+var<workgroup> sS: array<f32, ${64 * SS_STRIDE}>;  // scores [r][t]; epilogue: 16×16 scratch per subgroup
+var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]
+var<workgroup> sB: array<f16, ${sBSize(bX)}>;  // 32 B rows [t][x] | state slice [y][x] | P and Q slices [r][y]
+var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
-var<workgroup> rScale: array<f32, 64>;
-var<workgroup> rDen: array<f32, 64>;
+var<workgroup> rInv: array<f32, 64>;
+var<workgroup> rFac: array<f32, 64>;
 var<workgroup> tU: array<f32, 64>;
+var<workgroup> tLog: array<f32, 64>;
+var<workgroup> tInv: array<f32, 64>;
+var<workgroup> rDen: array<f32, 256>;
 
 @compute @workgroup_size(${SGMAT_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
   let flat = wid.x + wid.y * nwg.x;
   if (flat >= P.count) { return; }
   let xTile = flat % P.nXTiles;
@@ -124,129 +189,183 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let chunk = rest2 % P.NC;
   let bnh = rest2 / P.NC;
   let r0 = rTile * 64u;
-  let x0 = xTile * 64u;
-  let seq0 = bnh * P.S + chunk * P.L;
+  let seq0 = bnh * P.S + chunk * P.L;          // first token of the chunk
+  let rg = sg / 4u;                            // row blocks 2rg, 2rg + 1 (32 rows)
+  let cg = sg % 4u;                            // column group (QK: token block)
+  let rb0 = 2u * rg;
+  let rb1 = rb0 + 1u;
+  let xw = xTile * ${bX}u;                     // the workgroup's first output column
+  let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
+  let noInterMax = ${c.inter ? 'false' : 'true'};
   let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
-  let row0 = sg * 16u;
+  let mNext = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
+  let gChunk = chunkv[bnh * P.NC + chunk];
+  // the 64×32 slice loader: invocation lid moves 8 f16 of row lid / 4
+  let slRow = lid / 4u;
+  let slCol = (lid % 4u) * 8u;
 
   if (lid < 64u) {
-    let r = r0 + lid;
-    if (r < P.L) {
-      let tok = seq0 + r;
-      let rl = ${rowLog};
-      rLog[lid] = rl;
-      rScale[lid] = P.gateScale * exp(mPrev + rl);
-    } else {
-      rLog[lid] = 0.0;
-      rScale[lid] = 0.0;
-    }
+    let tok = seq0 + r0 + lid;
+    rU[lid] = gates[P.T + tok];
+    rLog[lid] = ${spec.rowLogExpr};
+    rInv[lid] = ${spec.invNExpr};
   }
-  var den = 0.0;
-${J.map((j) => `  var acc${j} = ${ACC}();`).join('\n')}
-  let rEnd = min(r0 + 64u, P.L);
-  for (var t0 = 0u; t0 < rEnd; t0 += 64u) {
+  workgroupBarrier();
+${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
+  var den = 0.0; // fw: partial row sum of row lid / 4
+${
+  c.inter
+    ? `
+  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]
+  if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
+  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+  for (var y0 = 0u; y0 < P.DI; y0 += 32u) {
     workgroupBarrier();
-    if (lid < 64u) {
-      let t = t0 + lid;
-      tU[lid] = select(0.0, gates[P.T + seq0 + min(t, P.L - 1u)], t < P.L);
+    {
+      let w = ${pName}[((seq0 + r0 + slRow) * P.DI + y0 + slCol) / 8u];
+      let sc = rFac[slRow];
+      let at = slRow * ${SLICE_STRIDE}u + slCol;
+      ${storeF16x8('sP', 'at', 'w', 'sc')}
     }
-${J.map((j) => `    var s${j} = ${ACC}();`).join('\n')}
-    for (var k0 = 0u; k0 < P.DY; k0 += 32u) {
-      workgroupBarrier();
-      for (var e = lid; e < ${64 * 32}u; e += ${SGMAT_THREADS}u) {
-        let rr = e / 32u; let kk = e % 32u;
-        let r = r0 + rr; let t = t0 + rr; let y = k0 + kk;
-        sQ[e] = select(f16(0.0), q[(seq0 + min(r, P.L - 1u)) * P.DY + min(y, P.DY - 1u)], r < P.L && y < P.DY);
-        sK[e] = select(f16(0.0), k[(seq0 + min(t, P.L - 1u)) * P.DY + min(y, P.DY - 1u)], t < P.L && y < P.DY);
-      }
-      workgroupBarrier();
-      for (var kk = 0u; kk < 32u; kk += 16u) {
-        let a = subgroupMatrixLoad<${L}>(&sQ, row0 * 32u + kk, false, 32u);
-${J.map((j) => `        s${j} = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<${R}>(&sK, ${j * 16}u * 32u + kk, true, 32u), s${j});`).join('\n')}
-      }
-    }
-${J.map((j) => `    subgroupMatrixStore(&sS, row0 * 64u + ${j * 16}u, s${j}, false, 64u);`).join('\n')}
+    ${stageState}
     workgroupBarrier();
-    // gate D' (causal), f32 → row sums (denominator) and f16 copy for the matrix units
-    for (var e = lid; e < ${64 * 64}u; e += ${SGMAT_THREADS}u) {
-      let rr = e / 64u; let tt = e % 64u;
-      let r = r0 + rr; let t = t0 + tt;
-      var val = 0.0;
-      if (r < P.L && t < P.L && t <= r) { val = sS[e] * P.gateScale * exp(tU[tt] + rLog[rr]); }
-      sS[e] = val;
-      sP[e] = f16(val);
-    }
-    for (var e = lid; e < ${64 * 64}u; e += ${SGMAT_THREADS}u) {
-      let tt = e / 64u; let xx = e % 64u;
-      let t = t0 + tt; let x = x0 + xx;
-      sV[e] = select(f16(0.0), v[(seq0 + min(t, P.L - 1u)) * P.DX + min(x, P.DX - 1u)], t < P.L && x < P.DX);
-    }
-    workgroupBarrier();
-    if (lid < 64u) {
-      for (var tt = 0u; tt < 64u; tt++) { den += sS[lid * 64u + tt]; }
-    }
-    for (var tt = 0u; tt < 64u; tt += 16u) {
-      let a = subgroupMatrixLoad<${L}>(&sP, row0 * 64u + tt, false, 64u);
-${J.map((j) => `      acc${j} = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<${R}>(&sV, tt * 64u + ${j * 16}u, false, 64u), acc${j});`).join('\n')}
+    for (var kk = 0u; kk < 32u; kk += 16u) {
+${mmaRows(
+  (i) => `&sP, (rb${i} * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u`,
+  (j) => `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`,
+)}
     }
   }
 ${
-  c.inter
-    ? `  // state term: q̄ · C_{k-1} (q̄ = scale_r · q_r, C staged as f16), same accumulators
-  let sBase = (bnh * (P.NC + 1u) + chunk) * P.DI * P.DX;
-  for (var k0 = 0u; k0 < P.DI; k0 += 32u) {
-    workgroupBarrier();
-    for (var e = lid; e < ${64 * 32}u; e += ${SGMAT_THREADS}u) {
-      let rr = e / 32u; let kk = e % 32u;
-      let r = r0 + rr; let y = k0 + kk;
-      var val = 0.0;
-      if (r < P.L && y < P.DI) { val = rScale[rr] * f32(q[(seq0 + r) * P.DI + y]); }
-      sQ[e] = f16(val);
+  fw
+    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1}; 4 invocations per row, a quarter of the depth each
+  {
+    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + (bnh * (P.NC + 1u) + chunk) * P.DI;
+    let quarter = P.DI / 4u;
+    var qn = 0.0;
+    for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
+      let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
+      let n0 = ${st}[(nBase + y) / 4u];
+      let n1 = ${st}[(nBase + y + 4u) / 4u];
+      qn += dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y))), n0)
+          + dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w))), n1);
     }
-    for (var e = lid; e < ${32 * 64}u; e += ${SGMAT_THREADS}u) {
-      let kk = e / 64u; let xx = e % 64u;
-      let y = k0 + kk; let x = x0 + xx;
-      var val = 0.0;
-      if (y < P.DI && x < P.DX) { val = cStates[sBase + y * P.DX + x]; }
-      sV[e] = f16(val);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < 32u; kk += 16u) {
-      let a = subgroupMatrixLoad<${L}>(&sQ, row0 * 32u + kk, false, 32u);
-${J.map((j) => `      acc${j} = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<${R}>(&sV, kk * 64u + ${j * 16}u, false, 64u), acc${j});`).join('\n')}
-    }
-  }
-  if (lid < 64u) {
-    let r = r0 + lid;
-    if (r < P.L) {
-      let nBase = (bnh * (P.NC + 1u) + chunk) * P.DI;
-      var qn = 0.0;
-      for (var y = 0u; y < P.DI; y++) { qn = fma(f32(q[(seq0 + r) * P.DI + y]), cStates[P.NB * (P.NC + 1u) * P.DI * P.DX + nBase + y], qn); }
-      den += rScale[lid] * qn;
-    }
+    den += rFac[slRow] * qn;
   }`
     : ''
+}`
+    : ''
 }
+  // intra-chunk term over the causal side's 64-token tiles
+  ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
+    workgroupBarrier();
+    if (lid < 64u) {
+      let tok = seq0 + t0 + lid;
+      tU[lid] = gates[P.T + tok];
+      tLog[lid] = ${spec.rowLogExpr};
+      tInv[lid] = ${spec.invNExpr};
+    }
+    let diag = t0 == r0;
+    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 32-deep staged slices
+    let skip0 = ${masked('cg', 'rb0')};
+    let skip1 = ${masked('cg', 'rb1')};
+    var s0 = ${RESULT}();
+    var s1 = ${RESULT}();
+    for (var y0 = 0u; y0 < P.DY; y0 += 32u) {
+      workgroupBarrier();
+      {
+        let wp = ${pName}[((seq0 + r0 + slRow) * P.DY + y0 + slCol) / 8u];
+        let wq = ${qName}[((seq0 + t0 + slRow) * P.DY + y0 + slCol) / 8u];
+        let at = slRow * ${SLICE_STRIDE}u + slCol;
+        ${storeF16x8('sB', 'at', 'wp')}
+        ${storeF16x8('sB', `${64 * SLICE_STRIDE}u + at`, 'wq')}
+      }
+      workgroupBarrier();
+      for (var kk = 0u; kk < 32u; kk += 16u) {
+        // right (y, t) = Q[t][y]: column-major
+        let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SLICE_STRIDE}u + (cg * 16u) * ${SLICE_STRIDE}u + kk, true, ${SLICE_STRIDE}u);
+        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb0 * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u), r, s0); }
+        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u), r, s1); }
+      }
+    }
+    subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
+    subgroupMatrixStore(&sS, (rb1 * 16u) * ${SS_STRIDE}u + cg * 16u, s1, false, ${SS_STRIDE}u);
+    workgroupBarrier();
+    // gate and causal mask, f32; 4 invocations per row, 16 tokens each
+    {
+      let rr = lid / 4u;
+      let r = r0 + rr;
+      for (var c = 0u; c < 16u; c++) {
+        let tt = (lid % 4u) * 16u + c;
+        let t = t0 + tt;
+        var val = 0.0;
+        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt] * ${spec.gateExpr('rr', 'tt')}; }
+        ${fw ? 'den += val;' : ''}
+        sP[rr * ${SP_STRIDE}u + tt] = f16(val);
+      }
+    }
+    // Out += (A ⊙ G) · B, B staged 32 tokens at a time
+    for (var h = 0u; h < 2u; h++) {
+      workgroupBarrier();
+      for (var e = lid; e < ${(32 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
+        let tt = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
+        let w = ${bName}[((seq0 + t0 + 32u * h + tt) * P.DX + xw + x8) / 8u];
+        let at = tt * ${SB}u + x8;
+        ${storeF16x8('sB', 'at', 'w')}
+      }
+      workgroupBarrier();
+      for (var kt = 0u; kt < 2u; kt++) {
+        let tb = 2u * h + kt;
+        let skipA = ${masked('tb', 'rb0')};
+        let skipB = ${masked('tb', 'rb1')};
+        if (skipA && skipB) { continue; }
+${mmaRows(
+  (i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  (j) => `&sB, (kt * 16u) * ${SB}u + xc + ${16 * j}u, false, ${SB}u`,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+      }
+    }
+  }
+  // per-row output factor
+${
+  fw
+    ? `  rDen[lid] = den;
   workgroupBarrier();
-${J.map((j) => `  subgroupMatrixStore(&sS, row0 * 64u + ${j * 16}u, acc${j}, false, 64u);`).join('\n')}
   if (lid < 64u) {
     let r = r0 + lid;
-    ${exp ? 'let mC = gates[seq0 + min(r, P.L - 1u)] - rLog[lid];' : 'let mC = 0.0;'}
-    let nO = ${normalised ? `max(abs(den), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
-    rDen[lid] = nO;
-    if (r < P.L && xTile == 0u) {
+    let d = rDen[4u * lid] + rDen[4u * lid + 1u] + rDen[4u * lid + 2u] + rDen[4u * lid + 3u];
+    ${exp ? 'let mC = gates[seq0 + r] - rLog[lid];' : 'let mC = 0.0;'}
+    let nO = ${normalised ? `max(abs(d), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
+    rFac[lid] = ${normalised ? '1.0 / (nO + P.eps)' : '1.0'};
+    if (xTile == 0u) {
       nm[seq0 + r] = nO;
       nm[P.T + seq0 + r] = mC;
     }
-  }
+  }`
+    : `  workgroupBarrier();
+  if (lid < 64u) { rFac[lid] = P.outScale; }`
+}
+  // epilogue: accumulator → per-subgroup f32 scratch → scaled f16, 8 per 16-byte store (2 lanes per row)
+  let eRow = lane / 2u;
+  let eCol = (lane % 2u) * 8u;
+${I2.flatMap((i) =>
+  J.map(
+    (j) => `  workgroupBarrier();
+  subgroupMatrixStore(&sS, sg * 256u, a${i}_${j}, false, 16u);
   workgroupBarrier();
-  for (var e = lid; e < ${64 * 64}u; e += ${SGMAT_THREADS}u) {
-    let rr = e / 64u; let xx = e % 64u;
-    let r = r0 + rr; let x = x0 + xx;
-    if (r < P.L && x < P.DX) {
-      h[(seq0 + r) * P.DX + x] = elem(sS[e] * ${normalised ? '(1.0 / (rDen[rr] + P.eps))' : '1.0'});
-    }
-  }
+  {
+    let fac = rFac[rb${i} * 16u + eRow];
+    let e0 = sg * 256u + eRow * 16u + eCol;
+    let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
+    ${spec.outName}[o / 8u] = vec4<u32>(
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0]), f16(fac * sS[e0 + 1u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 2u]), f16(fac * sS[e0 + 3u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 4u]), f16(fac * sS[e0 + 5u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));
+  }`,
+  ),
+).join('\n')}
 }
 `;
 }

@@ -52,6 +52,20 @@ export function scanWorkgroupBytes(bS: number): number {
 }
 
 /**
+ * Per-token weight of the A row of a chunk's product (needs `tok`, `g`, `mPrev`, `mNext`):
+ * fw `ā_l = exp(g_k + u_l − m_k)`, bw `w_j = κ exp(m_{k−1} + rowLog_j) / (n_j + eps)`. Shared with
+ * the matrix-unit chunk products of chunk_products.ts.
+ */
+export function scanTokenWeight(c: Pick<ScanConfig, 'direction' | 'variant' | 'normalize'>): string {
+  const exp = c.variant === 'exp';
+  return c.direction === 'fw'
+    ? 'exp(g + gates[P.T + tok] - mNext)'
+    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gates[2u * P.T + tok])' : 'gates[tok]'}) * ${
+        exp || c.normalize ? '(1.0 / (nm[tok] + P.eps))' : '1.0'
+      }`;
+}
+
+/**
  * Bindings: fw: k v gates chunkv cInit nInit | states (all C_k, then all n_k)
  *           bw: q dh gates chunkv nm dcLast | dcStates
  */
@@ -75,12 +89,7 @@ export function scanWgsl(c: ScanConfig): string {
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
 @group(0) @binding(6) var<storage, read> sInit: array<f32>;
 @group(0) @binding(7) var<storage, read_write> states: array<f32>;`;
-  // per-token weight of the A row
-  const weight = fw
-    ? 'exp(g + gates[P.T + tok] - mNext)'
-    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gates[2u * P.T + tok])' : 'gates[tok]'}) * ${
-        exp || c.normalize ? '(1.0 / (nm[tok] + P.eps))' : '1.0'
-      }`;
+  const weight = scanTokenWeight(c);
   return `${wgslHeader(c.dtype)}
 ${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;

@@ -1,0 +1,81 @@
+/**
+ * The carry of the matrix-unit state scan (second half after {@link ./chunk_products.ts}):
+ * element-wise over the state, sequential over chunks, in place on the state stack.
+ *
+ * - forward: slot 0 = C_0 (the initial state or 0); `slot_{k+1} ← γ_k slot_k + slot_{k+1}`
+ *   (slot k+1 held ΔC_k), the n section alike;
+ * - backward: slot NC = dC_last (or 0); `slot_k ← γ_k slot_{k+1} + slot_k` for k = NC−1 … 0,
+ *
+ * with `γ_k = exp(g_k + m_k − m_{k+1})` (m ≡ 0 for mLSTMsig). One invocation per state element
+ * of one b·head: memory-bound, coalesced.
+ *
+ * Bindings: chunkv cInit nInit | states (fw); chunkv dcLast (unused) | states (bw).
+ */
+import { defineParams } from '../../device/params.js';
+import type { Variant } from './intra.js';
+
+export const carryParams = defineParams({
+  NC: 'u32',
+  DYX: 'u32', // DHQK · DHHV
+  DY: 'u32', // DHQK
+  E: 'u32', // elements per head: DYX (+ DY for the forward's n)
+  count: 'u32', // NB · E
+  NB: 'u32',
+  hasInit: 'u32',
+});
+
+export const CARRY_WG = 256;
+
+export function carryKey(direction: 'fw' | 'bw', variant: Variant): string {
+  return `state-carry:${direction}:${variant}`;
+}
+
+export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
+  const fw = direction === 'fw';
+  const exp = variant === 'exp';
+  const gamma = (k: string) =>
+    exp
+      ? `exp(chunkv[bnh * P.NC + ${k}] + chunkv[2u * P.NB * P.NC + mBase + ${k}] - chunkv[2u * P.NB * P.NC + mBase + ${k} + 1u])`
+      : `exp(chunkv[bnh * P.NC + ${k}])`;
+  return /* wgsl */ `${carryParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> chunkv: array<f32>;
+@group(0) @binding(2) var<storage, read> init: array<f32>;
+@group(0) @binding(3) var<storage, read> nInit: array<f32>;
+@group(0) @binding(4) var<storage, read_write> states: array<f32>;
+
+@compute @workgroup_size(${CARRY_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.E;
+  let e = idx % P.E;
+  let mBase = bnh * (P.NC + 1u);
+  // state e of slot s: C elements (DYX per slot), then (fw) the n section (DY per slot)
+  let isN = e >= P.DYX;
+  let base = select(mBase * P.DYX + e, P.NB * (P.NC + 1u) * P.DYX + mBase * P.DY + (e - P.DYX), isN);
+  let stride = select(P.DYX, P.DY, isN);
+  var cur = 0.0;
+  if (P.hasInit != 0u) {
+    if (isN) { cur = nInit[bnh * P.DY + (e - P.DYX)]; } else { cur = init[bnh * P.DYX + e]; }
+  }
+${
+  fw
+    ? `  states[base] = cur;
+  for (var k = 0u; k < P.NC; k++) {
+    let at = base + (k + 1u) * stride;
+    cur = fma(${gamma('k')}, cur, states[at]);
+    states[at] = cur;
+  }`
+    : `  states[base + P.NC * stride] = cur;
+  for (var j = 0u; j < P.NC; j++) {
+    let k = P.NC - 1u - j;
+    let at = base + k * stride;
+    cur = fma(${gamma('k')}, cur, states[at]);
+    states[at] = cur;
+  }`
+}
+}
+`;
+}

@@ -1,0 +1,254 @@
+/**
+ * The matrix-unit (subgroup-matrix) path. CI's lavapipe has no subgroup matrices, so here:
+ * - the generated WGSL of every matrix-unit kernel configuration is compiled by the adapter's
+ *   WGSL compiler with the four subgroup-matrix builtins replaced by plain stand-in functions
+ *   (catches every type, name and binding error outside the builtins themselves);
+ * - the element-wise state carry (no matrix units) runs for real against a float64 twin;
+ * - the selection rules (adapter features, shapes).
+ * Numerical correctness of the matrix-unit kernels is checked on the H100 by
+ * `scripts/device-check.ts`, in the same device call as the timing (see docs/benchmarks).
+ */
+import { Rng } from '@mlstm/core-reference/testing';
+import { describe, expect, it } from 'vitest';
+import { chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
+import type { IntraRole, Variant } from '../src/chunkwise/kernels/intra.js';
+import {
+  sgmatIntraFits,
+  sgmatSupported,
+  sgmatTileX,
+  sgmatWgsl,
+} from '../src/chunkwise/kernels/intra_sgmat.js';
+import { CARRY_WG, carryKey, carryParams, carryWgsl } from '../src/chunkwise/kernels/state_carry.js';
+import { cdiv } from '../src/wgsl/common.js';
+import { openGpuContext } from './helpers.js';
+
+const ctx = await openGpuContext();
+
+/** Splits the top-level comma-separated arguments of the call whose '(' is at `open`; returns them and the index after ')'. */
+function callArgs(code: string, open: number): { args: string[]; end: number } {
+  const args: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open; i < code.length; i++) {
+    const ch = code[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') {
+      depth--;
+      if (depth === 0) {
+        args.push(code.slice(start, i).trim());
+        return { args, end: i + 1 };
+      }
+    } else if (ch === ',' && depth === 1) {
+      args.push(code.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  throw new Error('unbalanced call');
+}
+
+function replaceCalls(code: string, name: string, make: (args: string[]) => string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const i = code.indexOf(name, at);
+    if (i < 0) return out + code.slice(at);
+    const open = code.indexOf('(', i);
+    const { args, end } = callArgs(code, open);
+    out += code.slice(at, i) + make(args);
+    at = end;
+  }
+}
+
+/** The WGSL with the subgroup-matrix extension replaced by stand-ins any WGSL compiler takes. */
+export function stubSubgroupMatrix(code: string): string {
+  let s = code
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/diagnostic\(off, chromium_experimental\.subgroup_matrix_uniformity\);/, '')
+    .replace(/subgroup_matrix_(left|right|result)<[^>]*>/g, 'SgMat');
+  s = replaceCalls(s, 'subgroupMatrixLoad<SgMat>', ([p, off, cm, stride]) => {
+    return `sgLoad(f32(${p.replace(/^&/, '')}[${off}]), ${cm}, ${stride})`;
+  });
+  s = replaceCalls(s, 'subgroupMatrixMultiplyAccumulate', (a) => `sgMma(${a.join(', ')})`);
+  s = replaceCalls(
+    s,
+    'subgroupMatrixStore',
+    ([p, off, m, cm, stride]) => `${p.replace(/^&/, '')}[${off}] = sgStore(${m}, ${cm}, ${stride})`,
+  );
+  const stubs = `alias SgMat = vec4<f32>;
+fn sgLoad(x: f32, cm: bool, stride: u32) -> SgMat { return vec4<f32>(x, select(0.0, 1.0, cm), f32(stride), 0.0); }
+fn sgMma(a: SgMat, b: SgMat, c: SgMat) -> SgMat { return a * b + c; }
+fn sgStore(m: SgMat, cm: bool, stride: u32) -> f32 { return m.x + select(0.0, 1.0, cm) + f32(stride); }
+`;
+  const at = s.indexOf('alias elem');
+  return s.slice(0, at) + stubs + s.slice(at);
+}
+
+async function compileErrors(code: string): Promise<string[]> {
+  // in an error scope: a broken module must not surface later as the context's uncaptured error
+  ctx.device.pushErrorScope('validation');
+  const module = ctx.device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  await ctx.device.popErrorScope();
+  return info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+}
+
+const canCompile = ctx.features.shaderF16 && ctx.features.subgroups;
+const roles: IntraRole[] = ['fw', 'dq', 'dk', 'dv'];
+const variants: [Variant, boolean][] = [
+  ['exp', true],
+  ['sig', true],
+  ['sig', false],
+];
+
+describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in builtins', () => {
+  it('the stand-in rewrite leaves no subgroup-matrix builtin behind', () => {
+    const code = stubSubgroupMatrix(sgmatWgsl({ role: 'fw', variant: 'exp', normalize: true, inter: true, bX: 256 }));
+    expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
+    expect(code).toContain('sgMma(');
+  });
+  for (const role of roles) {
+    for (const [variant, normalize] of variants) {
+      for (const inter of [true, false]) {
+        for (const bX of [256, 192, 128, 64]) {
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}`;
+          it(name, async () => {
+            const code = sgmatWgsl({ role, variant, normalize, inter, bX });
+            expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
+          });
+        }
+      }
+    }
+  }
+  for (const direction of ['fw', 'bw'] as const) {
+    for (const [variant, normalize] of variants) {
+      it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'}`, async () => {
+        const code = chunkProductWgsl({ direction, variant, normalize, bX: 256 });
+        expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
+      });
+    }
+  }
+  it('a broken kernel is reported (the check can fail)', async () => {
+    const code = sgmatWgsl({ role: 'dk', variant: 'exp', normalize: true, inter: true, bX: 128 });
+    expect(code).toContain('let rg = sg / 4u;');
+    const broken = stubSubgroupMatrix(code).replace('let rg = sg / 4u;', 'let rg = sg / 4.0;');
+    expect((await compileErrors(broken)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('matrix-unit path: selection rules', () => {
+  const h100 = {
+    subgroupMatrix: true,
+    subgroupMatrixConfigs: [{ componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 }],
+    subgroupMinSize: 32,
+    subgroupMaxSize: 32,
+    shaderF16: true,
+  };
+  it('needs f16→f32 16×16×16 matrices, shader-f16 and 32-lane subgroups', () => {
+    expect(sgmatSupported(h100)).toBe(true);
+    expect(sgmatSupported({ ...h100, subgroupMatrix: false })).toBe(false);
+    expect(sgmatSupported({ ...h100, shaderF16: false })).toBe(false);
+    expect(sgmatSupported({ ...h100, subgroupMinSize: 16 })).toBe(false);
+    expect(sgmatSupported({ ...h100, subgroupMaxSize: 64, subgroupMinSize: 64 })).toBe(false);
+    expect(
+      sgmatSupported({
+        ...h100,
+        subgroupMatrixConfigs: [{ componentType: 'f16', resultComponentType: 'f16', M: 16, N: 16, K: 16 }],
+      }),
+    ).toBe(false);
+    expect(sgmatSupported(ctx.features)).toBe(ctx.features.subgroupMatrix && sgmatSupported(ctx.features));
+  });
+  it('takes chunks of multiples of 64 and head dimensions of multiples of 32', () => {
+    expect(sgmatTileX(256)).toBe(256);
+    expect(sgmatTileX(512)).toBe(256);
+    expect(sgmatTileX(96)).toBe(0);
+    expect(sgmatTileX(192)).toBe(192);
+    expect(sgmatTileX(320)).toBe(64);
+    expect(sgmatTileX(48)).toBe(0);
+    const dims = { DY: 128, DX: 256, DI: 128 };
+    expect(sgmatIntraFits(128, dims, true, 49152)).toBe(true);
+    expect(sgmatIntraFits(96, dims, true, 49152)).toBe(false);
+    expect(sgmatIntraFits(128, { ...dims, DX: 48 }, true, 49152)).toBe(false);
+    expect(sgmatIntraFits(128, { ...dims, DI: 48 }, true, 49152)).toBe(false);
+    expect(sgmatIntraFits(128, { ...dims, DI: 48 }, false, 49152)).toBe(true);
+    expect(sgmatIntraFits(128, { ...dims, DY: 48 }, true, 49152)).toBe(false);
+    expect(sgmatIntraFits(128, dims, true, 16384)).toBe(false);
+  });
+});
+
+describe('state carry (element-wise half of the matrix-unit scan)', () => {
+  for (const direction of ['fw', 'bw'] as const) {
+    for (const variant of ['exp', 'sig'] as Variant[]) {
+      for (const hasInit of [false, true]) {
+        it(`${direction} ${variant}${hasInit ? ' with initial state' : ''} matches the float64 recurrence`, async () => {
+          const rng = new Rng(11);
+          const [NB, NC, DY, DX] = [3, 5, 4, 6];
+          const DYX = DY * DX;
+          const E = DYX + (direction === 'fw' ? DY : 0);
+          const u = () => rng.uniform() * 2 - 1;
+          // chunkv = g (NB·NC) | pmax_L (NB·NC, unused) | m (NB·(NC+1))
+          const chunkv = Float32Array.from({ length: 2 * NB * NC + NB * (NC + 1) }, u);
+          const stack = Float32Array.from({ length: NB * (NC + 1) * (DYX + (direction === 'fw' ? DY : 0)) }, u);
+          const init = Float32Array.from({ length: NB * DYX }, u);
+          const nInit = Float32Array.from({ length: NB * DY }, u);
+          const expected = Float64Array.from(stack);
+          const gamma = (b: number, k: number) => {
+            const g = chunkv[b * NC + k];
+            if (variant === 'sig') return Math.exp(g);
+            const m = (j: number) => chunkv[2 * NB * NC + b * (NC + 1) + j];
+            return Math.exp(g + m(k) - m(k + 1));
+          };
+          for (let b = 0; b < NB; b++) {
+            for (let e = 0; e < E; e++) {
+              const isN = e >= DYX;
+              const at = (slot: number) =>
+                isN ? NB * (NC + 1) * DYX + (b * (NC + 1) + slot) * DY + (e - DYX) : (b * (NC + 1) + slot) * DYX + e;
+              let cur = hasInit ? (isN ? nInit[b * DY + e - DYX] : init[b * DYX + e]) : 0;
+              if (direction === 'fw') {
+                expected[at(0)] = cur;
+                for (let k = 0; k < NC; k++) {
+                  cur = gamma(b, k) * cur + stack[at(k + 1)];
+                  expected[at(k + 1)] = cur;
+                }
+              } else {
+                expected[at(NC)] = cur;
+                for (let k = NC - 1; k >= 0; k--) {
+                  cur = gamma(b, k) * cur + stack[at(k)];
+                  expected[at(k)] = cur;
+                }
+              }
+            }
+          }
+          const tChunkv = ctx.upload(chunkv, [chunkv.length]);
+          const tStack = ctx.upload(stack, [stack.length]);
+          const tInit = ctx.upload(init, [init.length]);
+          const tNInit = ctx.upload(nInit, [nInit.length]);
+          ctx
+            .batch()
+            .dispatch(
+              ctx.pipeline(carryKey(direction, variant), () => carryWgsl(direction, variant), [
+                'uniform',
+                'read',
+                'read',
+                'read',
+                'rw',
+              ]),
+              [tChunkv, tInit, tNInit, tStack],
+              carryParams.pack({ NC, DYX, DY, E, count: NB * E, NB, hasInit: hasInit ? 1 : 0 }),
+              [cdiv(NB * E, CARRY_WG), 1],
+            )
+            .submit();
+          const got = await ctx.read(tStack);
+          for (const t of [tChunkv, tStack, tInit, tNInit]) t.release();
+          let worst = 0;
+          let scale = 0;
+          for (let x = 0; x < got.length; x++) {
+            worst = Math.max(worst, Math.abs(got[x] - expected[x]));
+            scale = Math.max(scale, Math.abs(expected[x]));
+          }
+          // f32 fma chain of NC = 5 steps with |γ| ≤ e²: a few ulps of the largest value
+          expect(worst / scale).toBeLessThan(1e-6);
+        });
+      }
+    }
+  }
+});
