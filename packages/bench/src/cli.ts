@@ -95,6 +95,10 @@ export function buildProgram(): Command {
       int,
     )
     .option('--no-progress', 'no progress bar (one line per cell)')
+    .option(
+      '--unsafe-no-robustness',
+      "Node: turn off Dawn's bounds-checking robustness pass (faster kernels; browsers always keep it on)",
+    )
     .option('--list', 'list the suites and exit');
 }
 
@@ -125,6 +129,7 @@ export async function main(argv = process.argv): Promise<number> {
   const t0 = performance.now();
   const suites = o.config && !argv.some((a) => a === '-s' || a.startsWith('--suite')) ? [] : o.suite;
   const res = await runSuites({
+    gpu: { disableRobustness: !!o.unsafeNoRobustness },
     suites,
     preset: o.preset as Preset | 'auto',
     modes,

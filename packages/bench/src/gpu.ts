@@ -5,8 +5,8 @@
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 
-export function openGpuContext(): Promise<GpuContext> {
-  return getGpuContext({ powerPreference: 'high-performance' });
+export function openGpuContext(options: { disableRobustness?: boolean } = {}): Promise<GpuContext> {
+  return getGpuContext({ powerPreference: 'high-performance', ...options });
 }
 
 /** One line naming the adapter (recorded with every result). */

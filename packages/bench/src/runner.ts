@@ -30,6 +30,8 @@ import {
 
 export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   suites: string[];
+  /** options of the GPU context opened when `ctx` is not given */
+  gpu?: { disableRobustness?: boolean };
   preset?: Preset | 'auto';
   /** extra configs to run (e.g. from --config files), with the built-in creator */
   configs?: BenchmarkConfig[];
@@ -72,7 +74,7 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   let gpuError: Error | undefined;
   if (!ctx) {
     try {
-      ctx = await openGpuContext();
+      ctx = await openGpuContext(o.gpu);
     } catch (e) {
       gpuError = e as Error;
       log(`no WebGPU adapter: ${gpuError.message} (GPU cells will fail, peers still run)`);

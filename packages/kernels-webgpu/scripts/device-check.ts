@@ -193,7 +193,7 @@ async function timeConstToken(
   dtype: GpuDtype,
   chunkSize: number,
   reps: number,
-  tiles?: { intra?: { bR: number; bT: number; bX: number; bY: number }; scan?: number },
+  tiles?: { intra?: { bR: number; bT: number; bX: number; bY: number }; scan?: number; matrixX?: number },
   subgroupMatrix?: boolean,
 ) {
   const tokens = 65536;
@@ -301,8 +301,22 @@ for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', fa
 }
 }
 
-const ctx = await getGpuContext();
+// the pool keeps released buffers for reuse: with the default 1 GiB, the 1+ GB state stacks of
+// these shapes would be destroyed and re-created on every repetition
+const cacheGiB = argv.includes('--cache-gib') ? Number(argv[argv.indexOf('--cache-gib') + 1]) : 16;
+const ctx = await getGpuContext({
+  maxCachedBytes: cacheGiB * 2 ** 30,
+  disableRobustness: argv.includes('--no-robustness'),
+});
 console.log(ctx.describe());
+console.log(`pool cache ${cacheGiB} GiB, robustness ${argv.includes('--no-robustness') ? 'off' : 'on'}`);
+if (argv.includes('--matrix-only')) {
+  for (const S of [512, 2048, 8192, 65536]) {
+    const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
+    console.log(`  matrix S=${S}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)} (buffers created so far ${ctx.pool.stats.buffersCreated})`);
+  }
+  process.exit(0);
+}
 if (argv.includes('--breakdown-only')) {
   await breakdown();
   process.exit(0);
@@ -317,6 +331,12 @@ if (argv.includes('--sgmat')) {
       results.push({ sgmat: sgm, S, ...r });
     }
   }
+  for (const matrixX of [128, 64]) {
+    const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 5, { matrixX }, true);
+    console.log(`  S=8192 matrix units, ${matrixX} columns per workgroup: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
+    results.push({ sgmat: true, matrixX, S: 8192, ...r });
+  }
+  await breakdown();
   if (argv.includes('--sgmat-only')) process.exit(0);
 }
 if (argv.includes('--tiles')) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BufferPool,
   type GpuContext,
   GpuDeviceLostError,
   getGpuContext,
@@ -34,6 +35,27 @@ describe('device', () => {
       h.release();
     }
     expect(ctx.pool.stats.liveBytes).toBe(before);
+  });
+
+  it('pool: by default keeps released buffers up to the peak working set; a fixed bound destroys beyond it', () => {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+    const run = (pool: BufferPool) => {
+      // a "call" with a working set larger than the fixed bound below, done twice
+      for (let rep = 0; rep < 2; rep++) {
+        const bufs = [pool.acquire(4096, usage), pool.acquire(8192, usage), pool.acquire(16384, usage)];
+        for (const b of bufs) pool.release(b);
+      }
+      return pool.stats;
+    };
+    const adaptive = run(new BufferPool(ctx.device));
+    expect(adaptive.buffersCreated).toBe(3); // the second call reuses all three
+    expect(adaptive.reuses).toBe(3);
+    const bounded = new BufferPool(ctx.device, 12288);
+    const stats = run(bounded);
+    expect(stats.buffersCreated).toBeGreaterThan(3); // re-created: the bound is below the working set
+    expect(stats.cachedBytes).toBeLessThanOrEqual(12288);
+    expect(bounded.cacheLimit).toBe(12288);
+    bounded.trim();
   });
 
   it('rejects a released tensor and a wrong data length', () => {

@@ -65,7 +65,9 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
   keepSaved?: boolean;
   /**
    * Advanced: tile sizes instead of the heuristics' choice (benchmarks, tests). Intra tiles: bR,
-   * bT multiples of 16 up to 64, bX up to 256, bY 16; the scan tile is 16, 32 or 64.
+   * bT multiples of 16 up to 64, bX up to 256, bY 16; the scan tile is 16, 32 or 64 (giving
+   * either selects the register-tiled kernel for it). `matrixX`: output columns per workgroup of
+   * the matrix-unit kernels, 64…256, used where it divides the head dimension.
    */
   tiles?: TflaOptions['tiles'];
   /**
@@ -321,6 +323,9 @@ function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: stri
   }
   if (t.scan !== undefined && ![16, 32, 64].includes(t.scan)) {
     throw new KernelArgumentError('tiles.scan', '16, 32 or 64', String(t.scan), context);
+  }
+  if (t.matrixX !== undefined && ![64, 128, 192, 256].includes(t.matrixX)) {
+    throw new KernelArgumentError('tiles.matrixX', '64, 128, 192 or 256', String(t.matrixX), context);
   }
   return t;
 }

@@ -18,7 +18,9 @@ import { encodeCopyBlocks } from '../util/copy.js';
 import type { SequenceDims } from '../validate.js';
 import { cdiv, splitWorkgroups } from '../wgsl/common.js';
 import {
+  GATE_TOKENS_PER_WG,
   GATE_WG,
+  gateGradsChunkSumsWgsl,
   gateGradsFinishWgsl,
   gateGradsLocalWgsl,
   gateParams,
@@ -59,7 +61,12 @@ export interface TflaOptions {
   /** limit_chunk: one row/token tile per chunk */
   wholeChunkTiles?: boolean;
   /** tile override (tests and benchmarks); default from the heuristics module */
-  tiles?: { intra?: IntraTiles; scan?: number };
+  tiles?: {
+    intra?: IntraTiles;
+    scan?: number;
+    /** matrix-unit kernels: output columns per workgroup (a multiple of 64 dividing the head dim) */
+    matrixX?: number;
+  };
   /**
    * f16 only: run the intra-chunk kernels and the state scans on the adapter's matrix units
    * (subgroup matrices, f16 operands, f32 accumulation) where the adapter has them (f16→f32
@@ -189,7 +196,7 @@ function encodeIntra(
   const NC = d.S / L;
   const rd = roleDims(role, d);
   const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
-  const bX = sgmatTileX(rd.DX);
+  const bX = matrixTileX(rd.DX, o);
   const useSgmat =
     matrixUnits(ctx, o) &&
     !o.tiles?.intra &&
@@ -243,6 +250,11 @@ interface ScanBuffers {
   out: GpuTensor;
 }
 
+function matrixTileX(DX: number, o: TflaOptions): number {
+  const x = o.tiles?.matrixX;
+  return x && x % 64 === 0 && DX % x === 0 ? x : sgmatTileX(DX);
+}
+
 /** Whether the f16 kernels run on the matrix units (subgroup matrices) on this adapter. */
 function matrixUnits(ctx: GpuContext, o: TflaOptions): boolean {
   return o.dtype === 'f16' && o.subgroupMatrix !== false && sgmatSupported(ctx.features);
@@ -264,7 +276,7 @@ function encodeScan(
   const nInit = s.nInit ?? dummy!;
   if (matrixUnits(ctx, o) && !o.tiles?.scan && chunkProductsFit(L, d.DHQK, d.DHHV, ctx.limits.maxComputeWorkgroupStorageSize)) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
-    const bX = sgmatTileX(d.DHHV);
+    const bX = matrixTileX(d.DHHV, o);
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
@@ -502,12 +514,18 @@ export function encodeTflaBackward(
       READ,
       RW,
       RW,
-      RW,
     ]),
-    [t.q, t.k, dq, dk, t.i, di, dfTmp, totals],
+    [t.q, t.k, dq, dk, t.i, di, dfTmp],
+    gateParams.pack({ ...gp, count: BNH * d.S }),
+    splitWorkgroups(cdiv(BNH * d.S, GATE_TOKENS_PER_WG), maxWg),
+    'gate grads (tokens)',
+  );
+  batch.dispatch(
+    ctx.pipeline('gates:gradsChunkSums', gateGradsChunkSumsWgsl, ['uniform', RW, RW]),
+    [dfTmp, totals],
     gateParams.pack(gp),
     splitWorkgroups(cdiv(count, GATE_WG), maxWg),
-    'gate grads (local)',
+    'gate grads (chunk sums)',
   );
   let corr: GpuTensor;
   const useCorr = !!(o.correctDf && t.dcLast && o.inter);

@@ -45,7 +45,7 @@ export interface GpuContextOptions {
    * of this package indexes in bounds either way; only enable it for trusted code.
    */
   disableRobustness?: boolean;
-  /** Bytes of released buffers the pool keeps for reuse (default 1 GiB). */
+  /** Bytes of released buffers the pool keeps for reuse (default: the peak live bytes so far, at least 1 GiB). */
   maxCachedBytes?: number;
 }
 

@@ -6,9 +6,10 @@
  *   `pmax_j = max_{l≤j} u_l`; per chunk `g_k = b_L` and `pmax_L`. One invocation per (b·head, chunk).
  * - `maxStates` (mLSTMexp only): the chunk-boundary stabiliser
  *   `m_k = g_k + max(m_{k−1}, pmax_L)`, `m_0` = the initial m or 0. One invocation per b·head.
- * - `gateGradsLocal` / `gateGradsFinish`: `dĩ = Σ k⊙dk` (sig: `· σ(−ĩ)`) and
- *   `df̃_r = [Σ_{t≥r} (q_t·dq_t − k_t·dk_t) (+ ⟨dC_last, C_last⟩)] · σ(−f̃_r)` as a two-level
- *   reverse scan (in-chunk, then across chunk totals).
+ * - `gateGradsLocal` / `gateGradsChunkSums` / `gateGradsFinish`: `dĩ = Σ k⊙dk` (sig: `· σ(−ĩ)`) and
+ *   `df̃_r = [Σ_{t≥r} (q_t·dq_t − k_t·dk_t) (+ ⟨dC_last, C_last⟩)] · σ(−f̃_r)`: per-token dot
+ *   products (16 invocations per token), then a two-level reverse scan (in-chunk, then across
+ *   chunk totals).
  * - `stateDot`: per b·head Frobenius product ⟨dC_last, C_last⟩ for the optional df correction (§4.5).
  */
 import { defineParams } from '../../device/params.js';
@@ -84,7 +85,15 @@ ${entry} {
 }`;
 }
 
-/** Bindings: q k dq dk i | di dfTmp totals. One invocation per (b·head, chunk). */
+/** Tokens per workgroup of {@link gateGradsLocalWgsl} (16 invocations per token). */
+export const GATE_TOKENS_PER_WG = 16;
+
+/**
+ * Bindings: q k dq dk i | di dfTmp. `dĩ = k·dk` (sig: `· σ(−ĩ)`) and the token's term
+ * `q·dq − k·dk` of dλ (into dfTmp; {@link gateGradsChunkSumsWgsl} turns it into in-chunk suffix
+ * sums). A workgroup of 256 handles 16 tokens, 16 invocations per token reading consecutive
+ * elements (coalesced), reduced through workgroup memory.
+ */
 export function gateGradsLocalWgsl(variant: Variant, dtype: GpuDtype): string {
   return `${wgslHeader(dtype)}
 ${gateParams.wgsl()}
@@ -96,7 +105,42 @@ ${gateParams.wgsl()}
 @group(0) @binding(5) var<storage, read> gi: array<f32>;
 @group(0) @binding(6) var<storage, read_write> di: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dfTmp: array<f32>;
-@group(0) @binding(8) var<storage, read_write> totals: array<f32>;
+var<workgroup> pq: array<f32, 256>;
+var<workgroup> pk: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let first = (wid.x + wid.y * nwg.x) * ${GATE_TOKENS_PER_WG}u;
+  let tok = first + lid / 16u;
+  var qdq = 0.0;
+  var kdk = 0.0;
+  if (tok < P.count) {
+    for (var d = lid % 16u; d < P.D; d += 16u) {
+      let e = tok * P.D + d;
+      qdq = fma(f32(q[e]), f32(dq[e]), qdq);
+      kdk = fma(f32(k[e]), f32(dk[e]), kdk);
+    }
+  }
+  pq[lid] = qdq;
+  pk[lid] = kdk;
+  workgroupBarrier();
+  let t = first + lid;
+  if (lid < ${GATE_TOKENS_PER_WG}u && t < P.count) {
+    var sq = 0.0;
+    var sk = 0.0;
+    for (var j = 0u; j < 16u; j++) { sq += pq[lid * 16u + j]; sk += pk[lid * 16u + j]; }
+    dfTmp[t] = sq - sk;
+    di[t] = ${variant === 'exp' ? 'sk' : 'sk * sigmoid(-gi[t])'};
+  }
+}`;
+}
+
+/** Bindings: | dfTmp (in place: in-chunk suffix sums) totals. One invocation per (b·head, chunk). */
+export function gateGradsChunkSumsWgsl(): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> dfTmp: array<f32>;
+@group(0) @binding(2) var<storage, read_write> totals: array<f32>;
 ${entry} {
   ${flatIndex}
   if (idx >= P.count) { return; }
@@ -105,16 +149,8 @@ ${entry} {
   var s = 0.0;
   for (var rr = 0u; rr < P.L; rr++) {
     let tok = bnh * P.S + chunk * P.L + (P.L - 1u - rr);
-    var qdq = 0.0;
-    var kdk = 0.0;
-    for (var d = 0u; d < P.D; d++) {
-      let e = tok * P.D + d;
-      qdq = fma(f32(q[e]), f32(dq[e]), qdq);
-      kdk = fma(f32(k[e]), f32(dk[e]), kdk);
-    }
-    s += qdq - kdk;
+    s += dfTmp[tok];
     dfTmp[tok] = s;
-    di[tok] = ${variant === 'exp' ? 'kdk' : 'kdk * sigmoid(-gi[tok])'};
   }
   totals[idx] = s;
 }`;
