@@ -36,6 +36,7 @@ import {
   releaseSaved,
   roundToF16,
 } from '../src/index.js';
+import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -310,6 +311,35 @@ const ctx = await getGpuContext({
 });
 console.log(ctx.describe());
 console.log(`pool cache ${cacheGiB} GiB, robustness ${argv.includes('--no-robustness') ? 'off' : 'on'}`);
+if (argv.includes('--ablate')) {
+  // which part of the matrix-unit intra kernel costs what: each switch removes one part
+  const S = 8192;
+  const B = 65536 / S;
+  const mk = (d: number) => ctx.empty([B, 16, S, d], 'f16');
+  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
+  const i = ctx.empty([B, 16, S]);
+  const f = ctx.empty([B, 16, S]);
+  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
+  fillRandom(ctx, f, 49, 1, 3);
+  const switches = [undefined, ...Object.keys(sgmatAblation)] as (keyof typeof sgmatAblation | undefined)[];
+  for (const sw of switches) {
+    for (const key of Object.keys(sgmatAblation) as (keyof typeof sgmatAblation)[]) sgmatAblation[key] = key === sw;
+    const ms = new Map<string, number[]>();
+    for (let r = 0; r < 4; r++) {
+      ctx.beginGpuTiming(64, { perDispatch: true });
+      const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { q, k, v, i, f, dh, chunkSize: 128, saved: fw.saved });
+      const parts = await ctx.endGpuTimingLabelled();
+      fw.h.release();
+      releaseSaved(fw.saved!);
+      for (const t of Object.values(bw)) (t as GpuTensor).release();
+      if (r > 0) for (const p of parts) ms.set(p.label, [...(ms.get(p.label) ?? []), p.ms]);
+    }
+    const show = ['intra fw', 'intra dq', 'intra dk', 'intra dv'].map((l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`);
+    console.log(`ablation ${sw ?? 'none'}: ${show.join(', ')}`);
+  }
+  process.exit(0);
+}
 if (argv.includes('--matrix-only')) {
   for (const S of [512, 2048, 8192, 65536]) {
     const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);

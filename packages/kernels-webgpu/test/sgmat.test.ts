@@ -18,7 +18,14 @@ import {
   sgmatTileX,
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
-import { CARRY_WG, carryKey, carryParams, carryWgsl } from '../src/chunkwise/kernels/state_carry.js';
+import {
+  CARRY_WG,
+  carryKey,
+  carryParams,
+  carryWgsl,
+  states16Size,
+} from '../src/chunkwise/kernels/state_carry.js';
+import { packF16, unpackF16 } from '../src/index.js';
 import { cdiv } from '../src/wgsl/common.js';
 import { openGpuContext } from './helpers.js';
 
@@ -222,6 +229,7 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
           const tStack = ctx.upload(stack, [stack.length]);
           const tInit = ctx.upload(init, [init.length]);
           const tNInit = ctx.upload(nInit, [nInit.length]);
+          const t16 = ctx.zeros([states16Size(NB, NC, DY, DX, direction)], 'f16');
           ctx
             .batch()
             .dispatch(
@@ -231,14 +239,30 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
                 'read',
                 'read',
                 'rw',
+                'rw',
               ]),
-              [tChunkv, tInit, tNInit, tStack],
+              [tChunkv, tInit, tNInit, tStack, t16],
               carryParams.pack({ NC, DYX, DY, E, count: NB * E, NB, hasInit: hasInit ? 1 : 0 }),
               [cdiv(NB * E, CARRY_WG), 1],
             )
             .submit();
           const got = await ctx.read(tStack);
-          for (const t of [tChunkv, tStack, tInit, tNInit]) t.release();
+          // the f16 copy: C rounded to f16; n (fw) as the f32 bits in two f16 halves
+          const raw = ctx.empty([t16.numel / 2]); // the f16 bits, read back without unpacking
+          const enc = ctx.device.createCommandEncoder();
+          enc.copyBufferToBuffer(t16.buffer, t16.byteOffset, raw.buffer, raw.byteOffset, t16.numel * 2);
+          ctx.device.queue.submit([enc.finish()]);
+          const got16 = new Uint16Array((await ctx.read(raw)).buffer);
+          raw.release();
+          for (const t of [tChunkv, tStack, tInit, tNInit, t16]) t.release();
+          const nSlots = NB * (NC + 1);
+          for (let x = 0; x < nSlots * DYX; x++) {
+            expect(unpackF16(packF16([got[x]]), 1)[0]).toBe(unpackF16(got16.subarray(x, x + 1), 1)[0]);
+          }
+          if (direction === 'fw') {
+            const bits = new Float32Array(new Uint16Array(got16.subarray(nSlots * DYX)).buffer);
+            expect(Array.from(bits)).toEqual(Array.from(got.subarray(nSlots * DYX)));
+          }
           let worst = 0;
           let scale = 0;
           for (let x = 0; x < got.length; x++) {

@@ -45,7 +45,7 @@ import {
   sgmatTileX,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
-import { CARRY_WG, carryKey, carryParams, carryWgsl } from './kernels/state_carry.js';
+import { CARRY_WG, carryKey, carryParams, carryWgsl, states16Size } from './kernels/state_carry.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
 
 export interface TflaOptions {
@@ -94,6 +94,8 @@ export interface TflaGroupSaved {
   states: GpuTensor | null;
   /** n_out (without eps) then m_comb, (B·NH·S) each */
   nm: GpuTensor;
+  /** matrix-unit path: the f16 copy of `states` the intra kernels read (see state_carry.ts) */
+  states16?: GpuTensor | null;
 }
 
 /**
@@ -105,7 +107,7 @@ export interface TflaSaved {
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm]) t?.release();
+  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16]) t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */
@@ -191,16 +193,13 @@ function encodeIntra(
   inputs: GpuTensor[],
   outputs: GpuTensor[],
   o: TflaOptions,
+  useSgmat: boolean,
 ): void {
   const L = o.chunkSize;
   const NC = d.S / L;
   const rd = roleDims(role, d);
   const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
   const bX = matrixTileX(rd.DX, o);
-  const useSgmat =
-    matrixUnits(ctx, o) &&
-    !o.tiles?.intra &&
-    sgmatIntraFits(L, rd, o.inter, ctx.limits.maxComputeWorkgroupStorageSize);
   const tiles: IntraTiles = useSgmat
     ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
     : (o.tiles?.intra ??
@@ -248,6 +247,8 @@ interface ScanBuffers {
   nInit?: GpuTensor;
   /** the state stack written: (B·NH·(NC+1)) states (fw: then the n section) */
   out: GpuTensor;
+  /** matrix-unit path: its f16 copy ({@link states16Size}) */
+  out16?: GpuTensor;
 }
 
 function matrixTileX(DX: number, o: TflaOptions): number {
@@ -255,9 +256,24 @@ function matrixTileX(DX: number, o: TflaOptions): number {
   return x && x % 64 === 0 && DX % x === 0 ? x : sgmatTileX(DX);
 }
 
-/** Whether the f16 kernels run on the matrix units (subgroup matrices) on this adapter. */
-function matrixUnits(ctx: GpuContext, o: TflaOptions): boolean {
-  return o.dtype === 'f16' && o.subgroupMatrix !== false && sgmatSupported(ctx.features);
+/**
+ * Whether a call runs on the matrix units (subgroup matrices): f16, the adapter has them, no
+ * register-tile override, and every kernel of the call takes the shape — all or nothing, since
+ * the matrix-unit intra kernels read the f16 state copy that only the matrix-unit scan writes.
+ */
+export function useMatrixPath(ctx: GpuContext, d: SequenceDims, o: TflaOptions): boolean {
+  const ws = ctx.limits.maxComputeWorkgroupStorageSize;
+  return (
+    o.dtype === 'f16' &&
+    o.subgroupMatrix !== false &&
+    !o.tiles?.intra &&
+    !o.tiles?.scan &&
+    sgmatSupported(ctx.features) &&
+    (!o.inter || chunkProductsFit(o.chunkSize, d.DHQK, d.DHHV, ws)) &&
+    (['fw', 'dq', 'dk', 'dv'] as IntraRole[]).every((r) =>
+      sgmatIntraFits(o.chunkSize, roleDims(r, d), o.inter, ws),
+    )
+  );
 }
 
 function encodeScan(
@@ -274,7 +290,7 @@ function encodeScan(
   const dummy = s.init && s.nInit ? null : batch.scratch([1]);
   const init = s.init ?? dummy!;
   const nInit = s.nInit ?? dummy!;
-  if (matrixUnits(ctx, o) && !o.tiles?.scan && chunkProductsFit(L, d.DHQK, d.DHHV, ctx.limits.maxComputeWorkgroupStorageSize)) {
+  if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
@@ -315,8 +331,9 @@ function encodeScan(
         READ,
         READ,
         RW,
+        RW,
       ]),
-      [s.gates.chunkv, init, nInit, s.out],
+      [s.gates.chunkv, init, nInit, s.out, s.out16],
       carryParams.pack({ NC, DYX, DY: d.DHQK, E, count: BNH * E, NB: BNH, hasInit: s.init ? 1 : 0 }),
       splitWorkgroups(cdiv(BNH * E, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       `state carry ${direction}`,
@@ -384,24 +401,27 @@ export function encodeTflaForward(
   const NC = d.S / L;
   const gates = encodeGates(ctx, batch, d, t.i, t.f, t.cInitial ? t.mInitial : undefined, o);
   const BNH = d.B * d.NH;
+  const matrix = useMatrixPath(ctx, d, o);
   let states: GpuTensor | null = null;
+  let states16: GpuTensor | null = null;
   if (o.inter) {
     states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
+    if (matrix) states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
     encodeScan(
       ctx,
       batch,
       'fw',
       d,
-      { a: t.k, b: t.v, gates, init: t.cInitial, nInit: t.nInitial, out: states },
+      { a: t.k, b: t.v, gates, init: t.cInitial, nInit: t.nInitial, out: states, out16: states16 ?? undefined },
       o,
     );
   }
   const h = out.h ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
   const nm = ctx.empty([2 * BNH * d.S]);
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
-  if (o.inter) inputs.push(states!);
-  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o);
-  return { h, saved: { gates, states, nm } };
+  if (o.inter) inputs.push(matrix ? states16! : states!);
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix);
+  return { h, saved: { gates, states, nm, states16 } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -460,11 +480,24 @@ export function encodeTflaBackward(
   const NC = d.S / L;
   const BNH = d.B * d.NH;
   const { gates, nm } = saved;
+  // the matrix-unit path needs the forward's f16 state copy (a forward run with the same options keeps it)
+  const matrix = useMatrixPath(ctx, d, o) && (!o.inter || !!saved.states16);
   let dcStates: GpuTensor | null = null;
+  let dcStates16: GpuTensor | null = null;
   if (o.inter) {
     dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    encodeScan(ctx, batch, 'bw', d, { a: t.q, b: t.dh, gates, nm, init: t.dcLast, out: dcStates }, o);
+    if (matrix) dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
+    encodeScan(
+      ctx,
+      batch,
+      'bw',
+      d,
+      { a: t.q, b: t.dh, gates, nm, init: t.dcLast, out: dcStates, out16: dcStates16 ?? undefined },
+      o,
+    );
   }
+  const cIn = matrix ? saved.states16! : saved.states!;
+  const dcIn = matrix ? dcStates16! : dcStates!;
   const dq = out.dq ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dk = out.dk ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dv = out.dv ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
@@ -474,27 +507,30 @@ export function encodeTflaBackward(
     batch,
     'dq',
     d,
-    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [saved.states!] : []), nm],
+    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [cIn] : []), nm],
     [dq],
     o,
+    matrix,
   );
   encodeIntra(
     ctx,
     batch,
     'dk',
     d,
-    [t.v, t.dh, t.q, ...gatesIn, ...(o.inter ? [dcStates!] : []), nm],
+    [t.v, t.dh, t.q, ...gatesIn, ...(o.inter ? [dcIn] : []), nm],
     [dk],
     o,
+    matrix,
   );
   encodeIntra(
     ctx,
     batch,
     'dv',
     d,
-    [t.k, t.q, t.dh, ...gatesIn, ...(o.inter ? [dcStates!] : []), nm],
+    [t.k, t.q, t.dh, ...gatesIn, ...(o.inter ? [dcIn] : []), nm],
     [dv],
     o,
+    matrix,
   );
   // gate gradients
   const di = out.di ?? ctx.empty([d.B, d.NH, d.S]);

@@ -7,8 +7,9 @@
  *
  * A workgroup of 8 subgroups (32 lanes each) owns 64 rows × `bX` output columns of one chunk:
  * subgroup s owns rows 16·(s mod 4)… and column half ⌊s/4⌋, i.e. `bX/32` accumulator matrices.
- * - inter term first: rows of I pre-scaled by their factor and a 32-deep state slice are staged
- *   as f16 in workgroup memory, then accumulated on the matrix units;
+ * - inter term first: rows of I pre-scaled by their factor are staged as f16 in workgroup memory
+ *   (64 deep at a time); the state operand is read straight from the f16 copy of the state stack
+ *   that the carry kernel writes (state_carry.ts), so the f32 stack is never converted here;
  * - per 64-token tile of the causal side: the 64×64 score tile A = P·Qᵀ (each subgroup two
  *   16×16 blocks, operands loaded straight from storage), stored f32 to workgroup memory; the
  *   gate and causal mask applied element-wise in f32 (fw: row sums for the normaliser), stored
@@ -17,7 +18,7 @@
  * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch so that the
  *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
  *
- * Shapes it takes: f16, chunk length a multiple of 64, every head dimension a multiple of 32,
+ * Shapes it takes: f16, chunk length a multiple of 64, head dimensions multiples of 64,
  * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
  * deprecated (renamed upstream); this file and chunk_products.ts are the only places that spell them.
  */
@@ -83,9 +84,28 @@ export function sgmatIntraFits(
     L % SGMAT_ROWS === 0 &&
     dims.DY % 32 === 0 &&
     bX > 0 &&
-    (!inter || dims.DI % 32 === 0) &&
+    (!inter || dims.DI % 64 === 0) &&
     sgmatWorkgroupBytes(bX) <= maxWorkgroupBytes
   );
+}
+
+/**
+ * Ablation switches for performance investigations (scripts/device-check.ts --ablate): each
+ * removes one part of the kernel, making its results wrong. Not exported from the package.
+ */
+export const sgmatAblation = {
+  noInter: false,
+  noGateExp: false,
+  noQkStaging: false,
+  noBStaging: false,
+  noStore: false,
+};
+
+function ablationKey(): string {
+  return Object.entries(sgmatAblation)
+    .filter(([, v]) => v)
+    .map(([k]) => `:${k}`)
+    .join('');
 }
 
 export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
@@ -94,7 +114,7 @@ export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -124,7 +144,7 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 
 /** Bindings as the same role of intra.ts, with q/k/v/h-like tensors seen as `vec4<u32>` (8 f16) and states as `vec4<f32>`. */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
-  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<f32>' });
+  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'f16' });
   const { bX } = c;
   const SB = bStride(bX);
   const colsPerSg = bX / 4;
@@ -137,19 +157,12 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const st = spec.stateName;
   // row block `rbk` and token block `tb` of the diagonal tile: all masked
   const masked = (tb: string, rbk: string) => (spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`);
-  const stageState = spec.stateTransposed
-    ? `for (var e = lid; e < ${(32 * bX) / 4}u; e += ${SGMAT_THREADS}u) {
-      let xx = e / 8u; let y4 = (e % 8u) * 4u;
-      let w = ${st}[(sBase + (xw + xx) * P.DI + y0 + y4) / 4u];
-      sB[y4 * ${SB}u + xx] = f16(w.x); sB[(y4 + 1u) * ${SB}u + xx] = f16(w.y);
-      sB[(y4 + 2u) * ${SB}u + xx] = f16(w.z); sB[(y4 + 3u) * ${SB}u + xx] = f16(w.w);
-    }`
-    : `for (var e = lid; e < ${(32 * bX) / 4}u; e += ${SGMAT_THREADS}u) {
-      let yy = e / ${bX / 4}u; let x4 = (e % ${bX / 4}u) * 4u;
-      let w = ${st}[(sBase + (y0 + yy) * P.DX + xw + x4) / 4u];
-      let at = yy * ${SB}u + x4;
-      sB[at] = f16(w.x); sB[at + 1u] = f16(w.y); sB[at + 2u] = f16(w.z); sB[at + 3u] = f16(w.w);
-    }`;
+  const ab = sgmatAblation;
+  // right operand of the inter product, straight from the f16 state copy: State[y][x] (row-major) or C[x][y] (transposed)
+  const stateRight = (j: number) =>
+    spec.stateTransposed
+      ? `&${st}, sBase + (xw + xc + ${16 * j}u) * P.DI + y0 + kk, true, P.DI`
+      : `&${st}, sBase + (y0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX`;
   const mmaRows = (left: (i: number) => string, right: (j: number) => string, skip?: (i: number) => string) =>
     [
       ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
@@ -214,41 +227,42 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
 ${
-  c.inter
+  c.inter && !ab.noInter
     ? `
-  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]
+  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep,
+  // the state read straight from its f16 copy
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-  for (var y0 = 0u; y0 < P.DI; y0 += 32u) {
+  for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
     workgroupBarrier();
-    {
-      let w = ${pName}[((seq0 + r0 + slRow) * P.DI + y0 + slCol) / 8u];
-      let sc = rFac[slRow];
-      let at = slRow * ${SLICE_STRIDE}u + slCol;
+    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+      let row = e / 8u; let y8 = (e % 8u) * 8u;
+      let w = ${pName}[((seq0 + r0 + row) * P.DI + y0 + y8) / 8u];
+      let sc = rFac[row];
+      let at = row * ${SP_STRIDE}u + y8;
       ${storeF16x8('sP', 'at', 'w', 'sc')}
     }
-    ${stageState}
     workgroupBarrier();
-    for (var kk = 0u; kk < 32u; kk += 16u) {
-${mmaRows(
-  (i) => `&sP, (rb${i} * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u`,
-  (j) => `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`,
-)}
+    for (var kk = 0u; kk < 64u; kk += 16u) {
+${mmaRows((i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)}
     }
   }
 ${
   fw
-    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1}; 4 invocations per row, a quarter of the depth each
+    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 in f16 pairs); 4 invocations
+  // per row, a quarter of the depth each
   {
-    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + (bnh * (P.NC + 1u) + chunk) * P.DI;
+    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
     let quarter = P.DI / 4u;
     var qn = 0.0;
     for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
       let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
-      let n0 = ${st}[(nBase + y) / 4u];
-      let n1 = ${st}[(nBase + y + 4u) / 4u];
-      qn += dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y))), n0)
-          + dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w))), n1);
+      let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
+                                   vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
+      for (var u = 0u; u < 8u; u++) {
+        let at = nBase + 2u * (y + u);
+        qn = fma(qv[u / 2u][u % 2u], bitcast<f32>(vec2<f16>(${st}[at], ${st}[at + 1u])), qn);
+      }
     }
     den += rFac[slRow] * qn;
   }`
@@ -273,13 +287,13 @@ ${
     var s1 = ${RESULT}();
     for (var y0 = 0u; y0 < P.DY; y0 += 32u) {
       workgroupBarrier();
-      {
+      ${ab.noQkStaging ? '/*' : ''}{
         let wp = ${pName}[((seq0 + r0 + slRow) * P.DY + y0 + slCol) / 8u];
         let wq = ${qName}[((seq0 + t0 + slRow) * P.DY + y0 + slCol) / 8u];
         let at = slRow * ${SLICE_STRIDE}u + slCol;
         ${storeF16x8('sB', 'at', 'wp')}
         ${storeF16x8('sB', `${64 * SLICE_STRIDE}u + at`, 'wq')}
-      }
+      }${ab.noQkStaging ? '*/' : ''}
       workgroupBarrier();
       for (var kk = 0u; kk < 32u; kk += 16u) {
         // right (y, t) = Q[t][y]: column-major
@@ -299,7 +313,7 @@ ${
         let tt = (lid % 4u) * 16u + c;
         let t = t0 + tt;
         var val = 0.0;
-        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt] * ${spec.gateExpr('rr', 'tt')}; }
+        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt]${ab.noGateExp ? '' : ` * ${spec.gateExpr('rr', 'tt')}`}; }
         ${fw ? 'den += val;' : ''}
         sP[rr * ${SP_STRIDE}u + tt] = f16(val);
       }
@@ -307,12 +321,12 @@ ${
     // Out += (A ⊙ G) · B, B staged 32 tokens at a time
     for (var h = 0u; h < 2u; h++) {
       workgroupBarrier();
-      for (var e = lid; e < ${(32 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
+      ${ab.noBStaging ? '/*' : ''}for (var e = lid; e < ${(32 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
         let tt = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
         let w = ${bName}[((seq0 + t0 + 32u * h + tt) * P.DX + xw + x8) / 8u];
         let at = tt * ${SB}u + x8;
         ${storeF16x8('sB', 'at', 'w')}
-      }
+      }${ab.noBStaging ? '*/' : ''}
       workgroupBarrier();
       for (var kt = 0u; kt < 2u; kt++) {
         let tb = 2u * h + kt;
@@ -358,11 +372,11 @@ ${I2.flatMap((i) =>
     let fac = rFac[rb${i} * 16u + eRow];
     let e0 = sg * 256u + eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
-    ${spec.outName}[o / 8u] = vec4<u32>(
+    ${ab.noStore ? 'if (fac == 12345.0) { ' : ''}${spec.outName}[o / 8u] = vec4<u32>(
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0]), f16(fac * sS[e0 + 1u]))),
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 2u]), f16(fac * sS[e0 + 3u]))),
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 4u]), f16(fac * sS[e0 + 5u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));${ab.noStore ? ' }' : ''}
   }`,
   ),
 ).join('\n')}
