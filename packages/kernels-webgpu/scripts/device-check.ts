@@ -194,7 +194,12 @@ async function timeConstToken(
   dtype: GpuDtype,
   chunkSize: number,
   reps: number,
-  tiles?: { intra?: { bR: number; bT: number; bX: number; bY: number }; scan?: number; matrixX?: number },
+  tiles?: {
+    intra?: { bR: number; bT: number; bX: number; bY: number };
+    scan?: number;
+    matrixX?: number;
+    matrixDirectB?: boolean;
+  },
   subgroupMatrix?: boolean,
 ) {
   const tokens = 65536;
@@ -263,7 +268,11 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
 
 /** Where the time goes: one timestamp pair per dispatch (xl_chunk, S = 8192), f16 (both paths) and f32. */
 async function breakdown() {
-for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', false]] as [GpuDtype, boolean][]) {
+for (const [dtype, subgroupMatrix, tiles] of [
+  ['f16', true, undefined],
+  ['f16', false, undefined],
+  ['f32', false, undefined],
+] as [GpuDtype, boolean, { matrixDirectB: boolean } | undefined][]) {
   if (dtype === 'f16' && !ctx.features.shaderF16) continue;
   const S = 8192;
   const B = 65536 / S;
@@ -276,7 +285,7 @@ for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', fa
   const sums = new Map<string, number[]>();
   for (let r = 0; r < 4; r++) {
     ctx.beginGpuTiming(64, { perDispatch: true });
-    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true, subgroupMatrix });
+    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true, subgroupMatrix, tiles });
     const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
       q,
       k,
@@ -286,6 +295,7 @@ for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', fa
       dh,
       chunkSize: 128,
       subgroupMatrix,
+      tiles,
       saved: fw.saved,
     });
     const parts = await ctx.endGpuTimingLabelled();
@@ -295,9 +305,9 @@ for (const [dtype, subgroupMatrix] of [['f16', true], ['f16', false], ['f32', fa
     if (r === 0) continue;
     for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
   }
-  console.log(`\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''} S=8192 per-kernel GPU ms (median of 3):`);
+  console.log(`\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''}${tiles ? ` ${JSON.stringify(tiles)}` : ''} S=8192 per-kernel GPU ms (median of 3):`);
   for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
-  results.push({ breakdown: dtype, subgroupMatrix, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
+  results.push({ breakdown: dtype, subgroupMatrix, tiles, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
   for (const t of [q, k, v, i, f, dh]) t.release();
 }
 }
@@ -361,10 +371,10 @@ if (argv.includes('--sgmat')) {
       results.push({ sgmat: sgm, S, ...r });
     }
   }
-  for (const matrixX of [128, 64]) {
-    const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 5, { matrixX }, true);
-    console.log(`  S=8192 matrix units, ${matrixX} columns per workgroup: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
-    results.push({ sgmat: true, matrixX, S: 8192, ...r });
+  for (const tiles of [{ matrixX: 128 }, { matrixDirectB: false }]) {
+    const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 5, tiles, true);
+    console.log(`  S=8192 matrix units ${JSON.stringify(tiles)}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
+    results.push({ sgmat: true, ...tiles, S: 8192, ...r });
   }
   await breakdown();
   if (argv.includes('--sgmat-only')) process.exit(0);

@@ -116,10 +116,15 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const bX of [256, 192, 128, 64]) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}`;
+        for (const [bX, directB] of [
+          [256, true],
+          [192, false],
+          [128, true],
+          [64, false],
+        ] as const) {
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${directB ? ' direct B' : ' staged B'}`;
           it(name, async () => {
-            const code = sgmatWgsl({ role, variant, normalize, inter, bX });
+            const code = sgmatWgsl({ role, variant, normalize, inter, bX, directB });
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -128,10 +133,12 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'}`, async () => {
-        const code = chunkProductWgsl({ direction, variant, normalize, bX: 256 });
-        expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
-      });
+      for (const directB of [false, true]) {
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'}${directB ? ' direct B' : ''}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX: 256, directB });
+          expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
+        });
+      }
     }
   }
   it('a broken kernel is reported (the check can fail)', async () => {

@@ -327,6 +327,9 @@ function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: stri
   if (t.matrixX !== undefined && ![64, 128, 192, 256].includes(t.matrixX)) {
     throw new KernelArgumentError('tiles.matrixX', '64, 128, 192 or 256', String(t.matrixX), context);
   }
+  if (t.matrixDirectB !== undefined && typeof t.matrixDirectB !== 'boolean') {
+    throw new KernelArgumentError('tiles.matrixDirectB', 'a boolean', String(t.matrixDirectB), context);
+  }
   return t;
 }
 

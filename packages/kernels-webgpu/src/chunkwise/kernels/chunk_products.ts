@@ -51,10 +51,12 @@ export interface ChunkProductConfig {
   normalize: boolean;
   /** state columns per workgroup ({@link sgmatTileX} of DHHV) */
   bX: number;
+  /** read B (v or dh) straight from storage instead of staging it */
+  directB?: boolean;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}${c.directB ? ':directB' : ''}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -78,14 +80,15 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
+  const bType = c.directB ? 'f16' : 'vec4<u32>';
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
-@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // v
+@group(0) @binding(2) var<storage, read> Bm: array<${bType}>; // v
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read_write> states: array<f32>;`
     : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
-@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // dh
+@group(0) @binding(2) var<storage, read> Bm: array<${bType}>; // dh
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
@@ -137,20 +140,24 @@ ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
       let at = ll * ${A_STRIDE}u + y8;
       ${storeF16x8('sA', 'at', 'w', 'sc')}
     }
-    for (var e = lid; e < ${(64 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
+    ${
+      c.directB
+        ? ''
+        : `for (var e = lid; e < ${(64 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
       let ll = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
       let w = Bm[((seq0 + l0 + ll) * P.DX + xw + x8) / 8u];
       let at = ll * ${SB}u + x8;
       ${storeF16x8('sB', 'at', 'w')}
+    }`
     }
     workgroupBarrier();
     ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < 64u; ll++) { np += f32(sA[ll * ${A_STRIDE}u + lid]); } }` : ''}
     for (var kk = 0u; kk < 64u; kk += 16u) {
       // left (state row y, token l) = sA[l][y]: column-major
-${I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
+${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
 ${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u);
-${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});`).join('\n')} }`,
+  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${c.directB ? `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX` : `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`});
+${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
 ).join('\n')}
     }
   }

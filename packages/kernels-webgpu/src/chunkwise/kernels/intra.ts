@@ -119,7 +119,7 @@ export interface IntraRoleSpec {
 export function intraRoleSpec(
   c: Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'>,
   /** storage types of the q/k/v/h-like tensors and of the state stack (vectorised views) */
-  types: { elem: string; state: string } = { elem: 'elem', state: 'f32' },
+  types: { elem: string; state: string; b?: string } = { elem: 'elem', state: 'f32' },
 ): IntraRoleSpec {
   const lower = c.role === 'fw' || c.role === 'dq';
   const exp = c.variant === 'exp';
@@ -141,7 +141,7 @@ export function intraRoleSpec(
     decl.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${name}: array<${type}>;`);
   ro(names[0], types.elem);
   ro(names[1], types.elem);
-  ro(names[2], types.elem);
+  ro(names[2], types.b ?? types.elem);
   ro('gates', 'f32');
   ro('chunkv', 'f32');
   if (c.inter) ro(stateName, types.state);

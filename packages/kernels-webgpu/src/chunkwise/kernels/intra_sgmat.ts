@@ -11,10 +11,10 @@
  *   (64 deep at a time); the state operand is read straight from the f16 copy of the state stack
  *   that the carry kernel writes (state_carry.ts), so the f32 stack is never converted here;
  * - per 64-token tile of the causal side: the 64×64 score tile A = P·Qᵀ (each subgroup two
- *   16×16 blocks, operands loaded straight from storage), stored f32 to workgroup memory; the
- *   gate and causal mask applied element-wise in f32 (fw: row sums for the normaliser), stored
- *   f16; then Out += f16(A ⊙ G)·B with B loaded straight from storage. Blocks that the causal
- *   mask zeroes entirely are skipped;
+ *   16×16 blocks; P and Q staged 32 deep through workgroup memory with 16-byte loads), stored
+ *   f32 to workgroup memory; the gate and causal mask applied element-wise in f32 (fw: row sums
+ *   for the normaliser), stored f16; then Out += f16(A ⊙ G)·B with B read straight from storage
+ *   (or staged: `directB: false`). Blocks that the causal mask zeroes entirely are skipped;
  * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch so that the
  *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
  *
@@ -111,10 +111,12 @@ function ablationKey(): string {
 export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
   /** output columns per workgroup ({@link sgmatTileX}) */
   bX: number;
+  /** read the B operand of Out += (A ⊙ G)·B straight from storage instead of staging it */
+  directB?: boolean;
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.directB ? ':directB' : ''}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -142,9 +144,12 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
     .join('\n        ');
 }
 
-/** Bindings as the same role of intra.ts, with q/k/v/h-like tensors seen as `vec4<u32>` (8 f16) and states as `vec4<f32>`. */
+/**
+ * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors seen as `vec4<u32>` (8 f16;
+ * the B operand as `f16` when read directly) and the state as its f16 copy (state_carry.ts).
+ */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
-  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'f16' });
+  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'f16', b: c.directB ? 'f16' : undefined });
   const { bX } = c;
   const SB = bStride(bX);
   const colsPerSg = bX / 4;
@@ -171,6 +176,43 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
 ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
       ),
     ].join('\n');
+  const pv = c.directB
+    ? `    // Out += (A ⊙ G) · B, B read straight from storage
+    workgroupBarrier();
+    for (var tb = 0u; tb < 4u; tb++) {
+      let skipA = ${masked('tb', 'rb0')};
+      let skipB = ${masked('tb', 'rb1')};
+      if (skipA && skipB) { continue; }
+      let bRow = (seq0 + t0 + tb * 16u) * P.DX + xw + xc;
+${mmaRows(
+  (i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  (j) => `&${bName}, bRow + ${16 * j}u, false, P.DX`,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+    }`
+    : `    // Out += (A ⊙ G) · B, B staged 32 tokens at a time
+    for (var h = 0u; h < 2u; h++) {
+      workgroupBarrier();
+      ${ab.noBStaging ? '/*' : ''}for (var e = lid; e < ${(32 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
+        let tt = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
+        let w = ${bName}[((seq0 + t0 + 32u * h + tt) * P.DX + xw + x8) / 8u];
+        let at = tt * ${SB}u + x8;
+        ${storeF16x8('sB', 'at', 'w')}
+      }${ab.noBStaging ? '*/' : ''}
+      workgroupBarrier();
+      for (var kt = 0u; kt < 2u; kt++) {
+        let tb = 2u * h + kt;
+        let skipA = ${masked('tb', 'rb0')};
+        let skipB = ${masked('tb', 'rb1')};
+        if (skipA && skipB) { continue; }
+${mmaRows(
+  (i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  (j) => `&sB, (kt * 16u) * ${SB}u + xc + ${16 * j}u, false, ${SB}u`,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+      }
+    }
+`;
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
@@ -318,28 +360,7 @@ ${
         sP[rr * ${SP_STRIDE}u + tt] = f16(val);
       }
     }
-    // Out += (A ⊙ G) · B, B staged 32 tokens at a time
-    for (var h = 0u; h < 2u; h++) {
-      workgroupBarrier();
-      ${ab.noBStaging ? '/*' : ''}for (var e = lid; e < ${(32 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
-        let tt = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
-        let w = ${bName}[((seq0 + t0 + 32u * h + tt) * P.DX + xw + x8) / 8u];
-        let at = tt * ${SB}u + x8;
-        ${storeF16x8('sB', 'at', 'w')}
-      }${ab.noBStaging ? '*/' : ''}
-      workgroupBarrier();
-      for (var kt = 0u; kt < 2u; kt++) {
-        let tb = 2u * h + kt;
-        let skipA = ${masked('tb', 'rb0')};
-        let skipB = ${masked('tb', 'rb1')};
-        if (skipA && skipB) { continue; }
-${mmaRows(
-  (i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
-  (j) => `&sB, (kt * 16u) * ${SB}u + xc + ${16 * j}u, false, ${SB}u`,
-  (i) => (i === 0 ? 'skipA' : 'skipB'),
-)}
-      }
-    }
+${pv}
   }
   // per-row output factor
 ${
