@@ -96,7 +96,11 @@ export interface TflaGates {
 /** What the forward leaves for the backward, for one group of heads. */
 export interface TflaGroupSaved {
   gates: TflaGates;
-  /** boundary states: all C_k (B·NH·(NC+1)·DHQK·DHHV) then all n_k (B·NH·(NC+1)·DHQK); null for the parallel kernel */
+  /**
+   * boundary states: all C_k (B·NH·(NC+1)·DHQK·DHHV) then all n_k (B·NH·(NC+1)·DHQK); null for
+   * the parallel kernel. On the matrix-unit path only the last slot holds a state (the others
+   * hold the per-chunk products); the states are in `states16`.
+   */
   states: GpuTensor | null;
   /** n_out (without eps) then m_comb, (B·NH·S) each */
   nm: GpuTensor;
@@ -497,8 +501,9 @@ export function encodeTflaBackward(
   const NC = d.S / L;
   const BNH = d.B * d.NH;
   const { gates, nm } = saved;
-  // the matrix-unit path needs the forward's f16 state copy (a forward run with the same options keeps it)
-  const matrix = useMatrixPath(ctx, d, o) && (!o.inter || !!saved.states16);
+  // with states, the forward decided: its matrix-unit path leaves the f16 state copy (and an f32
+  // stack that holds only the last state), which only the matrix-unit kernels read
+  const matrix = o.inter ? !!saved.states16 : useMatrixPath(ctx, d, o);
   let dcStates: GpuTensor | null = null;
   let dcStates16: GpuTensor | null = null;
   if (o.inter) {

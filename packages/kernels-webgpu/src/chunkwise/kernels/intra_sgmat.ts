@@ -6,7 +6,8 @@
  * does not take); the role-specific WGSL comes from {@link intraRoleSpec}.
  *
  * A workgroup of 8 subgroups (32 lanes each) owns 64 rows × `bX` output columns of one chunk:
- * subgroup s owns rows 16·(s mod 4)… and column half ⌊s/4⌋, i.e. `bX/32` accumulator matrices.
+ * subgroup s owns 32 rows (row blocks 2⌊s/4⌋, 2⌊s/4⌋+1) × bX/4 columns (group s mod 4), i.e.
+ * `bX/32` accumulator matrices; for the scores it owns token block s mod 4 of both row blocks.
  * - inter term first: rows of I pre-scaled by their factor are staged as f16 in workgroup memory
  *   (64 deep at a time); the state operand is read straight from the f16 copy of the state stack
  *   that the carry kernel writes (state_carry.ts), so the f32 stack is never converted here;

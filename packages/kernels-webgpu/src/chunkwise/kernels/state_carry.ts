@@ -1,10 +1,13 @@
 /**
  * The carry of the matrix-unit state scan (second half after {@link ./chunk_products.ts}):
- * element-wise over the state, sequential over chunks, in place on the state stack.
+ * element-wise over the state, sequential over chunks. It reads the per-chunk products from the
+ * f32 stack and writes the states to their f16 copy (below); in the f32 stack it overwrites only
+ * the final slot (the last state, fw; dC_0, bw), which is all that is read from it afterwards —
+ * the other slots keep the products.
  *
- * - forward: slot 0 = C_0 (the initial state or 0); `slot_{k+1} ← γ_k slot_k + slot_{k+1}`
- *   (slot k+1 held ΔC_k), the n section alike;
- * - backward: slot NC = dC_last (or 0); `slot_k ← γ_k slot_{k+1} + slot_k` for k = NC−1 … 0,
+ * - forward: C_0 = the initial state or 0; `C_{k+1} = γ_k C_k + ΔC_k` (ΔC_k in slot k+1), the n
+ *   section alike;
+ * - backward: dC_NC = dC_last (or 0); `dC_k = γ_k dC_{k+1} + ΔdC_k` (ΔdC_k in slot k) for k = NC−1 … 0,
  *
  * with `γ_k = exp(g_k + m_k − m_{k+1})` (m ≡ 0 for mLSTMsig). One invocation per state element
  * of one b·head: memory-bound, coalesced.
@@ -85,23 +88,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 ${
   fw
-    ? `  states[base] = cur;
-  put16(mBase, e, cur);
+    ? `  put16(mBase, e, cur);
   for (var k = 0u; k < P.NC; k++) {
     let at = base + (k + 1u) * stride;
     cur = fma(${gamma('k')}, cur, states[at]);
-    states[at] = cur;
     put16(mBase + k + 1u, e, cur);
-  }`
-    : `  states[base + P.NC * stride] = cur;
-  put16(mBase + P.NC, e, cur);
+  }
+  states[base + P.NC * stride] = cur;`
+    : `  put16(mBase + P.NC, e, cur);
   for (var j = 0u; j < P.NC; j++) {
     let k = P.NC - 1u - j;
     let at = base + k * stride;
     cur = fma(${gamma('k')}, cur, states[at]);
-    states[at] = cur;
     put16(mBase + k, e, cur);
-  }`
+  }
+  states[base] = cur;`
 }
 }
 `;
