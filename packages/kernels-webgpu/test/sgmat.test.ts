@@ -184,7 +184,7 @@ describe('matrix-unit path: selection rules', () => {
     expect(sgmatIntraFits(128, { ...dims, DX: 48 }, true, 49152)).toBe(false);
     expect(sgmatIntraFits(128, { ...dims, DI: 48 }, true, 49152)).toBe(false);
     expect(sgmatIntraFits(128, { ...dims, DI: 48 }, false, 49152)).toBe(true);
-    expect(sgmatIntraFits(128, { ...dims, DY: 48 }, true, 49152)).toBe(false);
+    expect(sgmatIntraFits(128, { ...dims, DY: 96 }, true, 49152)).toBe(false);
     expect(sgmatIntraFits(128, dims, true, 16384)).toBe(false);
   });
 });

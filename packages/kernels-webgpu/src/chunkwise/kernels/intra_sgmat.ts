@@ -63,11 +63,10 @@ export function sgmatTileX(DX: number): number {
 }
 
 /** Row strides (in elements) of the workgroup arrays, padded so that matrix loads of 8 rows hit 8 different bank groups. */
-const SLICE_STRIDE = 40; // 32-deep f16 slices
 const SP_STRIDE = 72; // 64-token f16 rows
 const SS_STRIDE = 68; // 64-token f32 rows
 const bStride = (bX: number) => bX + 8;
-const sBSize = (bX: number) => Math.max(32 * bStride(bX), 2 * 64 * SLICE_STRIDE);
+const sBSize = (bX: number) => Math.max(32 * bStride(bX), 2 * 64 * SP_STRIDE);
 
 export function sgmatWorkgroupBytes(bX: number): number {
   return 4 * 64 * SS_STRIDE + 2 * 64 * SP_STRIDE + 2 * sBSize(bX) + 4 * (7 * 64 + 256);
@@ -83,7 +82,7 @@ export function sgmatIntraFits(
   const bX = sgmatTileX(dims.DX);
   return (
     L % SGMAT_ROWS === 0 &&
-    dims.DY % 32 === 0 &&
+    dims.DY % 64 === 0 &&
     bX > 0 &&
     (!inter || dims.DI % 64 === 0) &&
     sgmatWorkgroupBytes(bX) <= maxWorkgroupBytes
@@ -177,6 +176,9 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
 ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
       ),
     ].join('\n');
+  // accumulators in pairs for the epilogue
+  const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
+  const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const pv = c.directB
     ? `    // Out += (A ⊙ G) · B, B read straight from storage
     workgroupBarrier();
@@ -222,7 +224,7 @@ ${spec.decl}
 
 var<workgroup> sS: array<f32, ${64 * SS_STRIDE}>;  // scores [r][t]; epilogue: 16×16 scratch per subgroup
 var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]
-var<workgroup> sB: array<f16, ${sBSize(bX)}>;  // 32 B rows [t][x] | state slice [y][x] | P and Q slices [r][y]
+var<workgroup> sB: array<f16, ${sBSize(bX)}>;  // P and Q slices [r][y] (64 deep) | staged B rows [t][x]
 var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
 var<workgroup> rInv: array<f32, 64>;
@@ -256,9 +258,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
   let mNext = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
   let gChunk = chunkv[bnh * P.NC + chunk];
-  // the 64×32 slice loader: invocation lid moves 8 f16 of row lid / 4
+  // the fw normaliser's inter part: 4 invocations per row
   let slRow = lid / 4u;
-  let slCol = (lid % 4u) * 8u;
 
   if (lid < 64u) {
     let tok = seq0 + r0 + lid;
@@ -323,26 +324,27 @@ ${
       tInv[lid] = ${spec.invNExpr};
     }
     let diag = t0 == r0;
-    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 32-deep staged slices
+    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep staged slices
     let skip0 = ${masked('cg', 'rb0')};
     let skip1 = ${masked('cg', 'rb1')};
     var s0 = ${RESULT}();
     var s1 = ${RESULT}();
-    for (var y0 = 0u; y0 < P.DY; y0 += 32u) {
+    for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
       workgroupBarrier();
-      ${ab.noQkStaging ? '/*' : ''}{
-        let wp = ${pName}[((seq0 + r0 + slRow) * P.DY + y0 + slCol) / 8u];
-        let wq = ${qName}[((seq0 + t0 + slRow) * P.DY + y0 + slCol) / 8u];
-        let at = slRow * ${SLICE_STRIDE}u + slCol;
+      ${ab.noQkStaging ? '/*' : ''}for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+        let row = e / 8u; let y8 = (e % 8u) * 8u;
+        let wp = ${pName}[((seq0 + r0 + row) * P.DY + y0 + y8) / 8u];
+        let wq = ${qName}[((seq0 + t0 + row) * P.DY + y0 + y8) / 8u];
+        let at = row * ${SP_STRIDE}u + y8;
         ${storeF16x8('sB', 'at', 'wp')}
-        ${storeF16x8('sB', `${64 * SLICE_STRIDE}u + at`, 'wq')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at`, 'wq')}
       }${ab.noQkStaging ? '*/' : ''}
       workgroupBarrier();
-      for (var kk = 0u; kk < 32u; kk += 16u) {
+      for (var kk = 0u; kk < 64u; kk += 16u) {
         // right (y, t) = Q[t][y]: column-major
-        let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SLICE_STRIDE}u + (cg * 16u) * ${SLICE_STRIDE}u + kk, true, ${SLICE_STRIDE}u);
-        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb0 * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u), r, s0); }
-        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SLICE_STRIDE}u + kk, false, ${SLICE_STRIDE}u), r, s1); }
+        let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SP_STRIDE}u + (cg * 16u) * ${SP_STRIDE}u + kk, true, ${SP_STRIDE}u);
+        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb0 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s0); }
+        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s1); }
       }
     }
     subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
@@ -382,17 +384,21 @@ ${
     : `  workgroupBarrier();
   if (lid < 64u) { rFac[lid] = P.outScale; }`
 }
-  // epilogue: accumulator → per-subgroup f32 scratch → scaled f16, 8 per 16-byte store (2 lanes per row)
+  // epilogue: two accumulators at a time → per-subgroup f32 scratch (2 × 16×16) → scaled f16,
+  // 8 per 16-byte store (2 lanes per row)
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
-${I2.flatMap((i) =>
-  J.map(
-    (j) => `  workgroupBarrier();
-  subgroupMatrixStore(&sS, sg * 256u, a${i}_${j}, false, 16u);
+${pairs
+  .map(
+    (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+      .map(([i, j], h) => `  subgroupMatrixStore(&sS, sg * 512u + ${256 * h}u, a${i}_${j}, false, 16u);`)
+      .join('\n')}
   workgroupBarrier();
-  {
+${pair
+  .map(
+    ([i, j], h) => `  {
     let fac = rFac[rb${i} * 16u + eRow];
-    let e0 = sg * 256u + eRow * 16u + eCol;
+    let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
     ${ab.noStore ? 'if (fac == 12345.0) { ' : ''}${spec.outName}[o / 8u] = vec4<u32>(
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0]), f16(fac * sS[e0 + 1u]))),
@@ -400,8 +406,10 @@ ${I2.flatMap((i) =>
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 4u]), f16(fac * sS[e0 + 5u]))),
       bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));${ab.noStore ? ' }' : ''}
   }`,
-  ),
-).join('\n')}
+  )
+  .join('\n')}`,
+  )
+  .join('\n')}
 }
 `;
 }
