@@ -384,18 +384,16 @@ if (argv.includes('--tiles')) {
     results.length = 0;
   }
   console.log('\ntile sweep: xl_chunk S=8192 (fw / fw+bw GPU ms)');
-  for (const dtype of ['f16'] as GpuDtype[]) {
+  for (const dtype of ['f32', 'f16'] as GpuDtype[]) {
     for (const [bR, bX, scan] of [
-      [32, 64, 64],
-      [32, 64, 32],
       [32, 128, 64],
+      [32, 64, 64],
       [32, 256, 64],
-      [16, 64, 64],
-      [16, 128, 64],
-      [16, 256, 64],
+      [64, 64, 64],
       [64, 128, 64],
-      [32, 32, 64],
-      [48, 64, 64],
+      [64, 256, 64],
+      [16, 128, 64],
+      [32, 128, 32],
     ]) {
       const tiles = { intra: { bR, bT: bR, bX, bY: 16 }, scan };
       try {
