@@ -58,6 +58,24 @@ describe('device', () => {
     bounded.trim();
   });
 
+  it('pool: over the limit, the least recently released buffers are evicted, not the current working set', () => {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+    const pool = new BufferPool(ctx.device, 12288);
+    pool.release(pool.acquire(8192, usage)); // an earlier call's size stays cached…
+    const call = () => {
+      const bufs = [pool.acquire(4096, usage), pool.acquire(4096, usage)];
+      for (const b of bufs) pool.release(b);
+    };
+    call(); // …until this call's buffers need the room
+    const before = pool.stats;
+    call();
+    call();
+    expect(pool.stats.buffersCreated).toBe(before.buffersCreated); // both calls fully reused
+    expect(pool.stats.reuses).toBe(before.reuses + 4);
+    expect(pool.stats.cachedBytes).toBe(8192);
+    pool.trim();
+  });
+
   it('rejects a released tensor and a wrong data length', () => {
     const t = ctx.zeros([4]);
     t.release();

@@ -1,6 +1,8 @@
 /**
  * A pool of GPUBuffers in size classes. Released buffers are kept for reuse (up to a
  * cache limit) instead of being destroyed, which makes repeated kernel calls allocation-free.
+ * Over the limit, the least recently released buffers go first, so that the working set of the
+ * current calls stays cached when earlier calls used other sizes.
  * `liveBytes` counts buffers handed out and not yet released: the leak tests read it.
  */
 export interface PoolStats {
@@ -27,6 +29,8 @@ export function sizeClass(bytes: number): number {
 
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
+  /** cached buffers in release order (oldest first), for eviction */
+  private readonly lru = new Map<GPUBuffer, { key: string; size: number }>();
   private readonly owned = new Map<GPUBuffer, { key: string; size: number }>();
   private live = 0;
   private peak = 0;
@@ -62,6 +66,7 @@ export class BufferPool {
     const list = this.free.get(key);
     let buffer = list?.pop();
     if (buffer) {
+      this.lru.delete(buffer);
       this.cached -= size;
       this.reused++;
     } else {
@@ -81,13 +86,23 @@ export class BufferPool {
     if (!info) throw new Error('BufferPool.release: buffer is not live in this pool (released twice?)');
     this.owned.delete(buffer);
     this.live -= info.size;
-    if (this.cached + info.size > this.cacheLimit) {
+    if (info.size > this.cacheLimit) {
       buffer.destroy();
       return;
+    }
+    // evict the least recently released buffers until this one fits
+    for (const [old, o] of this.lru) {
+      if (this.cached + info.size <= this.cacheLimit) break;
+      this.lru.delete(old);
+      const list = this.free.get(o.key)!;
+      list.splice(list.indexOf(old), 1);
+      this.cached -= o.size;
+      old.destroy();
     }
     let list = this.free.get(info.key);
     if (!list) this.free.set(info.key, (list = []));
     list.push(buffer);
+    this.lru.set(buffer, info);
     this.cached += info.size;
   }
 
@@ -95,6 +110,7 @@ export class BufferPool {
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.lru.clear();
     this.cached = 0;
   }
 
