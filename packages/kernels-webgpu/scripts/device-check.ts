@@ -268,48 +268,65 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
 
 /** Where the time goes: one timestamp pair per dispatch (xl_chunk, S = 8192), f16 (both paths) and f32. */
 async function breakdown() {
-for (const [dtype, subgroupMatrix, tiles] of [
-  ['f16', true, undefined],
-  ['f16', false, undefined],
-  ['f32', false, undefined],
-] as [GpuDtype, boolean, { matrixDirectB: boolean } | undefined][]) {
-  if (dtype === 'f16' && !ctx.features.shaderF16) continue;
-  const S = 8192;
-  const B = 65536 / S;
-  const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
-  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
-  const i = ctx.empty([B, 16, S]);
-  const f = ctx.empty([B, 16, S]);
-  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
-  fillRandom(ctx, f, 49, 1, 3);
-  const sums = new Map<string, number[]>();
-  for (let r = 0; r < 4; r++) {
-    ctx.beginGpuTiming(64, { perDispatch: true });
-    const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true, subgroupMatrix, tiles });
-    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
-      q,
-      k,
-      v,
-      i,
-      f,
-      dh,
-      chunkSize: 128,
+  for (const [dtype, subgroupMatrix, tiles] of [
+    ['f16', true, undefined],
+    ['f16', false, undefined],
+    ['f32', false, undefined],
+  ] as [GpuDtype, boolean, { matrixDirectB: boolean } | undefined][]) {
+    if (dtype === 'f16' && !ctx.features.shaderF16) continue;
+    const S = 8192;
+    const B = 65536 / S;
+    const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
+    const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
+    const i = ctx.empty([B, 16, S]);
+    const f = ctx.empty([B, 16, S]);
+    for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
+    fillRandom(ctx, f, 49, 1, 3);
+    const sums = new Map<string, number[]>();
+    for (let r = 0; r < 4; r++) {
+      ctx.beginGpuTiming(64, { perDispatch: true });
+      const fw = await mlstmChunkwiseXlChunk(ctx, {
+        q,
+        k,
+        v,
+        i,
+        f,
+        chunkSize: 128,
+        keepSaved: true,
+        subgroupMatrix,
+        tiles,
+      });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+        q,
+        k,
+        v,
+        i,
+        f,
+        dh,
+        chunkSize: 128,
+        subgroupMatrix,
+        tiles,
+        saved: fw.saved,
+      });
+      const parts = await ctx.endGpuTimingLabelled();
+      fw.h.release();
+      releaseSaved(fw.saved!);
+      for (const t of Object.values(bw)) (t as GpuTensor).release();
+      if (r === 0) continue;
+      for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
+    }
+    console.log(
+      `\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''}${tiles ? ` ${JSON.stringify(tiles)}` : ''} S=8192 per-kernel GPU ms (median of 3):`,
+    );
+    for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
+    results.push({
+      breakdown: dtype,
       subgroupMatrix,
       tiles,
-      saved: fw.saved,
+      parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])),
     });
-    const parts = await ctx.endGpuTimingLabelled();
-    fw.h.release();
-    releaseSaved(fw.saved!);
-    for (const t of Object.values(bw)) (t as GpuTensor).release();
-    if (r === 0) continue;
-    for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
+    for (const t of [q, k, v, i, f, dh]) t.release();
   }
-  console.log(`\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''}${tiles ? ` ${JSON.stringify(tiles)}` : ''} S=8192 per-kernel GPU ms (median of 3):`);
-  for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
-  results.push({ breakdown: dtype, subgroupMatrix, tiles, parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])) });
-  for (const t of [q, k, v, i, f, dh]) t.release();
-}
 }
 
 // the pool keeps released buffers for reuse: with the default 1 GiB, the 1+ GB state stacks of
@@ -333,19 +350,31 @@ if (argv.includes('--ablate')) {
   fillRandom(ctx, f, 49, 1, 3);
   const switches = [undefined, ...Object.keys(sgmatAblation)] as (keyof typeof sgmatAblation | undefined)[];
   for (const sw of switches) {
-    for (const key of Object.keys(sgmatAblation) as (keyof typeof sgmatAblation)[]) sgmatAblation[key] = key === sw;
+    for (const key of Object.keys(sgmatAblation) as (keyof typeof sgmatAblation)[])
+      sgmatAblation[key] = key === sw;
     const ms = new Map<string, number[]>();
     for (let r = 0; r < 4; r++) {
       ctx.beginGpuTiming(64, { perDispatch: true });
       const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
-      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { q, k, v, i, f, dh, chunkSize: 128, saved: fw.saved });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+        q,
+        k,
+        v,
+        i,
+        f,
+        dh,
+        chunkSize: 128,
+        saved: fw.saved,
+      });
       const parts = await ctx.endGpuTimingLabelled();
       fw.h.release();
       releaseSaved(fw.saved!);
       for (const t of Object.values(bw)) (t as GpuTensor).release();
       if (r > 0) for (const p of parts) ms.set(p.label, [...(ms.get(p.label) ?? []), p.ms]);
     }
-    const show = ['intra fw', 'intra dq', 'intra dk', 'intra dv'].map((l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`);
+    const show = ['intra fw', 'intra dq', 'intra dk', 'intra dv'].map(
+      (l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`,
+    );
     console.log(`ablation ${sw ?? 'none'}: ${show.join(', ')}`);
   }
   process.exit(0);
@@ -353,7 +382,9 @@ if (argv.includes('--ablate')) {
 if (argv.includes('--matrix-only')) {
   for (const S of [512, 2048, 8192, 65536]) {
     const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
-    console.log(`  matrix S=${S}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)} (buffers created so far ${ctx.pool.stats.buffersCreated})`);
+    console.log(
+      `  matrix S=${S}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)} (buffers created so far ${ctx.pool.stats.buffersCreated})`,
+    );
   }
   process.exit(0);
 }

@@ -25,7 +25,7 @@ import {
   carryWgsl,
   states16Size,
 } from '../src/chunkwise/kernels/state_carry.js';
-import { packF16, unpackF16 } from '../src/index.js';
+import { unpackF16 } from '../src/index.js';
 import { cdiv } from '../src/wgsl/common.js';
 import { openGpuContext } from './helpers.js';
 
@@ -109,7 +109,9 @@ const variants: [Variant, boolean][] = [
 
 describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in builtins', () => {
   it('the stand-in rewrite leaves no subgroup-matrix builtin behind', () => {
-    const code = stubSubgroupMatrix(sgmatWgsl({ role: 'fw', variant: 'exp', normalize: true, inter: true, bX: 256 }));
+    const code = stubSubgroupMatrix(
+      sgmatWgsl({ role: 'fw', variant: 'exp', normalize: true, inter: true, bX: 256 }),
+    );
     expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
     expect(code).toContain('sgMma(');
   });
@@ -201,7 +203,10 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
           const u = () => rng.uniform() * 2 - 1;
           // chunkv = g (NB·NC) | pmax_L (NB·NC, unused) | m (NB·(NC+1))
           const chunkv = Float32Array.from({ length: 2 * NB * NC + NB * (NC + 1) }, u);
-          const stack = Float32Array.from({ length: NB * (NC + 1) * (DYX + (direction === 'fw' ? DY : 0)) }, u);
+          const stack = Float32Array.from(
+            { length: NB * (NC + 1) * (DYX + (direction === 'fw' ? DY : 0)) },
+            u,
+          );
           const init = Float32Array.from({ length: NB * DYX }, u);
           const nInit = Float32Array.from({ length: NB * DY }, u);
           const expected = Float64Array.from(stack);
@@ -215,7 +220,9 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
             for (let e = 0; e < E; e++) {
               const isN = e >= DYX;
               const at = (slot: number) =>
-                isN ? NB * (NC + 1) * DYX + (b * (NC + 1) + slot) * DY + (e - DYX) : (b * (NC + 1) + slot) * DYX + e;
+                isN
+                  ? NB * (NC + 1) * DYX + (b * (NC + 1) + slot) * DY + (e - DYX)
+                  : (b * (NC + 1) + slot) * DYX + e;
               let cur = hasInit ? (isN ? nInit[b * DY + e - DYX] : init[b * DYX + e]) : 0;
               if (direction === 'fw') {
                 expected[at(0)] = cur;
@@ -266,7 +273,8 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
           const nSlots = NB * (NC + 1);
           const copy = new Float64Array(expected.length);
           copy.set(unpackF16(got16.subarray(0, nSlots * DYX)));
-          if (direction === 'fw') copy.set(new Float32Array(new Uint16Array(got16.subarray(nSlots * DYX)).buffer), nSlots * DYX);
+          if (direction === 'fw')
+            copy.set(new Float32Array(new Uint16Array(got16.subarray(nSlots * DYX)).buffer), nSlots * DYX);
           let scale = 0;
           for (const x of expected) scale = Math.max(scale, Math.abs(x));
           let worst16 = 0;
@@ -276,7 +284,9 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
             for (let e = 0; e < E; e++) {
               const isN = e >= DYX;
               const at = (slot: number) =>
-                isN ? NB * (NC + 1) * DYX + (b * (NC + 1) + slot) * DY + (e - DYX) : (b * (NC + 1) + slot) * DYX + e;
+                isN
+                  ? NB * (NC + 1) * DYX + (b * (NC + 1) + slot) * DY + (e - DYX)
+                  : (b * (NC + 1) + slot) * DYX + e;
               const last = direction === 'fw' ? NC : 0;
               for (let slot = 0; slot <= NC; slot++) {
                 const x = at(slot);

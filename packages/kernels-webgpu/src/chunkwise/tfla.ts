@@ -36,7 +36,12 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
-import { chunkProductKey, chunkProductParams, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
+import {
+  chunkProductKey,
+  chunkProductParams,
+  chunkProductsFit,
+  chunkProductWgsl,
+} from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
@@ -433,7 +438,15 @@ export function encodeTflaForward(
       batch,
       'fw',
       d,
-      { a: t.k, b: t.v, gates, init: t.cInitial, nInit: t.nInitial, out: states, out16: states16 ?? undefined },
+      {
+        a: t.k,
+        b: t.v,
+        gates,
+        init: t.cInitial,
+        nInit: t.nInitial,
+        out: states,
+        out16: states16 ?? undefined,
+      },
       o,
     );
   }

@@ -156,7 +156,9 @@ ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
       // left (state row y, token l) = sA[l][y]: column-major
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
 ${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${c.directB ? `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX` : `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`});
+  (
+    j,
+  ) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${c.directB ? `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX` : `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`});
 ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
 ).join('\n')}
     }

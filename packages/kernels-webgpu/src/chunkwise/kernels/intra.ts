@@ -183,7 +183,7 @@ export function intraWgsl(c: IntraConfig): string {
   const rT = bT / TC;
   const rX = bX / TC;
   const spec = intraRoleSpec(c);
-  const { lower, names, stateName, stateIndex, outName } = spec;
+  const { lower, names, outName } = spec;
   const exp = c.variant === 'exp';
   const rowLogExpr = spec.rowLogExpr;
   const invNExpr = spec.invNExpr;

@@ -30,10 +30,15 @@ export const SGMAT_ROWS = 64;
 export const SGMAT_THREADS = 256;
 const SG_SIZE = 32;
 
-
 export interface SgmatFeatures {
   subgroupMatrix: boolean;
-  subgroupMatrixConfigs: { componentType: string; resultComponentType: string; M: number; N: number; K: number }[];
+  subgroupMatrixConfigs: {
+    componentType: string;
+    resultComponentType: string;
+    M: number;
+    N: number;
+    K: number;
+  }[];
   subgroupMinSize: number;
   subgroupMaxSize: number;
   shaderF16: boolean;
@@ -138,7 +143,8 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
   return range(4)
     .map((i) => {
       const pair = `bitcast<vec2<f16>>(${w}.${'xyzw'[i]})`;
-      if (!scale) return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
+      if (!scale)
+        return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
       return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${at} + ${2 * i}u] = f16(f2.x); ${dst}[${at} + ${2 * i + 1}u] = f16(f2.y); }`;
     })
     .join('\n        ');
@@ -161,7 +167,8 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const [pName, qName, bName] = spec.names;
   const st = spec.stateName;
   // row block `rbk` and token block `tb` of the diagonal tile: all masked
-  const masked = (tb: string, rbk: string) => (spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`);
+  const masked = (tb: string, rbk: string) =>
+    spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`;
   const ab = sgmatAblation;
   // right operand of the inter product, straight from the f16 state copy: State[y][x] (row-major) or C[x][y] (transposed)
   const stateRight = (j: number) =>

@@ -35,7 +35,13 @@ export const carryParams = defineParams({
 export const CARRY_WG = 256;
 
 /** f16 elements of the `states16` copy: all C slots, then (fw) the n slots as f16 pairs. */
-export function states16Size(NB: number, NC: number, DHQK: number, DHHV: number, direction: 'fw' | 'bw'): number {
+export function states16Size(
+  NB: number,
+  NC: number,
+  DHQK: number,
+  DHHV: number,
+  direction: 'fw' | 'bw',
+): number {
   return NB * (NC + 1) * (DHQK * DHHV + (direction === 'fw' ? 2 * DHQK : 0));
 }
 
