@@ -46,8 +46,16 @@ export function chooseIntraTiles(
   limits: LimitsLike,
   wholeChunk = false,
   software = false,
+  role: 'fw' | 'dq' | 'dk' | 'dv' = 'fw',
 ): IntraTiles {
   if (software) return { bR: 16, bT: 16, bX: 16, bY: 16 };
+  // H100, register-tiled f32 (second sweep, scripts/device-check.ts --tiles): the forward is
+  // fastest with 64-token tiles and 256 columns (fw 27.4 ms vs 30.2 with 32 × 128), the backward
+  // roles are not (fw+bw 110 vs 97 ms when they use them too)
+  if (role === 'fw' && !wholeChunk && L >= 64) {
+    const big: IntraTiles = { bR: 64, bT: 64, bX: clamp(nextPow2(DX), 16, 256), bY: 16 };
+    if (intraWorkgroupBytes(big) <= limits.maxComputeWorkgroupStorageSize) return big;
+  }
   // H100 (Dawn/Vulkan), xl_chunk const-token S = 8192, f16, fw / fw+bw ms by (bR = bT, bX):
   // (64, 64) 48.9 / 153; (32, 64) 34.8 / 115; (32, 128) 30.6 / 98; (32, 256) 38.5 / 150;
   // (16, 128) 30.5 / 112; (64, 128) 35.8 / 111 — 32-token tiles with 128 output columns win.

@@ -218,7 +218,7 @@ function encodeIntra(
   const tiles: IntraTiles = useSgmat
     ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
     : (o.tiles?.intra ??
-      chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo)));
+      chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo), role));
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const mcfg = {
     ...cfg,
