@@ -146,25 +146,29 @@ function planHeadGroups(
 ): HeadGroup[] {
   const eb = dtype === 'f16' ? 2 : 4;
   const NC = d.S / chunkSize;
-  const perHead: Record<string, number> = {
-    q: d.S * d.DHQK * eb,
-    v: d.S * d.DHHV * eb,
-    i: d.S * 4,
-    'gate vectors (3·S·4 bytes per head)': 3 * d.S * 4,
+  // per-head bytes of what one group binds; `viewed`: the caller's tensors, bound as subviews
+  // when their offset is 256-byte aligned (else copied: see GroupSlices)
+  const perHead: Record<string, { bytes: number; viewed: boolean }> = {
+    q: { bytes: d.S * d.DHQK * eb, viewed: true },
+    v: { bytes: d.S * d.DHHV * eb, viewed: true },
+    i: { bytes: d.S * 4, viewed: true },
+    'gate vectors (3·S·4 bytes per head)': { bytes: 3 * d.S * 4, viewed: false },
     ...(chunked
       ? {
-          'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)':
-            (NC + 1) * d.DHQK * (d.DHHV + 1) * 4,
-          mInitial: 4,
-          nInitial: d.DHQK * 4,
-          boundary: (NC + 1) * 4,
+          'chunk states ((S/chunkSize+1)·DHQK·(DHHV+1)·4 bytes per head)': {
+            bytes: (NC + 1) * d.DHQK * (d.DHHV + 1) * 4,
+            viewed: false,
+          },
+          cInitial: { bytes: d.DHQK * d.DHHV * 4, viewed: true },
+          nInitial: { bytes: d.DHQK * 4, viewed: true },
+          mInitial: { bytes: 4, viewed: true },
         }
       : {}),
   };
   const limit = ctx.limits.maxStorageBufferBindingSize;
   let largest = 0;
   let align = 1;
-  for (const [name, bytes] of Object.entries(perHead)) {
+  for (const [name, { bytes, viewed }] of Object.entries(perHead)) {
     if (bytes > limit) {
       throw new KernelArgumentError(
         name,
@@ -174,16 +178,22 @@ function planHeadGroups(
       );
     }
     largest = Math.max(largest, bytes);
-    const need = 256 / gcd(256, bytes);
-    align = (align * need) / gcd(align, need);
+    // groups start where the large tensors stay 256-byte aligned (subviews, no copies); the
+    // small ones (n, m: a few bytes per head) are copied when they are not
+    if (viewed && bytes >= 4096) {
+      const need = 256 / gcd(256, bytes);
+      align = (align * need) / gcd(align, need);
+    }
   }
   const BNH = d.B * d.NH;
   if (largest * BNH <= limit) return [{ start: 0, count: BNH }];
-  const G = Math.floor(Math.floor(limit / largest) / align) * align;
+  const fit = Math.floor(limit / largest);
+  // when not even `align` heads fit, groups of `fit` heads copy their unaligned slices
+  const G = fit >= align ? Math.floor(fit / align) * align : fit;
   if (G < 1) {
     throw new KernelArgumentError(
       'q',
-      `shapes whose ${align} heads (the 256-byte alignment unit) fit maxStorageBufferBindingSize = ${limit} bytes`,
+      `shapes whose one head fits maxStorageBufferBindingSize = ${limit} bytes`,
       `${largest} bytes per head`,
       context,
     );
@@ -193,12 +203,65 @@ function planHeadGroups(
   return groups;
 }
 
-/** A group's view of a (B, NH, ...) tensor as (1, count, ...). */
-function headView(t: GpuTensor, g: HeadGroup, whole: boolean): GpuTensor {
-  if (whole) return t;
-  const rest = t.shape.slice(2);
-  const perHead = rest.reduce((a, b) => a * b, 1);
-  return t.subview(g.start * perHead, [1, g.count, ...rest]);
+/**
+ * A head group's (1, count, …) slices of (B, NH, …) tensors: subviews where the byte offset is
+ * 256-aligned (WebGPU's binding offset alignment), else copies — inputs copied in before the
+ * group's batch, outputs copied back after it. Only small per-head tensors (n, m, …) and shapes
+ * without an aligned group size take copies (see planHeadGroups).
+ */
+class GroupSlices {
+  private readonly back: { tmp: GpuTensor; dst: GpuTensor; at: number; size: number }[] = [];
+  private readonly temps: GpuTensor[] = [];
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly g: HeadGroup,
+    private readonly whole: boolean,
+    private readonly context: string,
+  ) {}
+
+  private slice(t: GpuTensor, output: boolean): GpuTensor {
+    if (this.whole) return t;
+    const rest = t.shape.slice(2);
+    const perHead = rest.reduce((a, b) => a * b, 1);
+    const eb = t.dtype === 'f16' ? 2 : 4;
+    const at = t.byteOffset + this.g.start * perHead * eb;
+    if (at % 256 === 0) return t.subview(this.g.start * perHead, [1, this.g.count, ...rest]);
+    const size = this.g.count * perHead * eb;
+    if (at % 4 !== 0 || size % 4 !== 0) {
+      throw new KernelArgumentError(
+        'q',
+        'head groups whose slices start at 4-byte offsets (an even number of f16 elements per head)',
+        `${perHead} elements per head`,
+        this.context,
+      );
+    }
+    const tmp = this.ctx.empty([1, this.g.count, ...rest], t.dtype);
+    this.temps.push(tmp);
+    if (output) this.back.push({ tmp, dst: t, at, size });
+    else {
+      const enc = this.ctx.device.createCommandEncoder();
+      enc.copyBufferToBuffer(t.buffer, at, tmp.buffer, tmp.byteOffset, size);
+      this.ctx.device.queue.submit([enc.finish()]);
+    }
+    return tmp;
+  }
+
+  /** An input's slice (copied now, ahead of the group's batch, when it cannot be a view). */
+  readonly input = (t: GpuTensor | undefined) => (t ? this.slice(t, false) : undefined);
+  /** An output's slice (copied back by {@link finish} when it cannot be a view). */
+  readonly output = (t: GpuTensor | undefined) => (t ? this.slice(t, true) : undefined);
+
+  /** After the group's batch is submitted: copies outputs back and releases the copies. */
+  finish(): void {
+    if (this.back.length) {
+      const enc = this.ctx.device.createCommandEncoder();
+      for (const b of this.back)
+        enc.copyBufferToBuffer(b.tmp.buffer, b.tmp.byteOffset, b.dst.buffer, b.at, b.size);
+      this.ctx.device.queue.submit([enc.finish()]);
+    }
+    for (const t of this.temps) t.release();
+  }
 }
 
 function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: boolean): Prepared {
@@ -362,13 +425,18 @@ export async function runForward(
       : undefined;
     const saved: TflaSaved = { groups: [] };
     for (const g of groups) {
+      const slices = new GroupSlices(ctx, g, whole, fam.name);
       const batch = ctx.batch();
-      const v = (t: GpuTensor | undefined) => (t ? headView(t, g, whole) : undefined);
       const dg = whole ? d : { ...d, B: 1, NH: g.count };
-      const fw = encodeTflaForward(ctx, batch, dg, mapInputs(inputs, v), opts, { h: v(h) });
-      if (last)
-        encodeLastStates(ctx, batch, dg, fw.saved, opts, { c: v(last.c), n: v(last.n), m: v(last.m) });
+      const fw = encodeTflaForward(ctx, batch, dg, mapInputs(inputs, slices.input), opts, {
+        h: slices.output(h),
+      });
+      if (last) {
+        const out = { c: slices.output(last.c), n: slices.output(last.n), m: slices.output(last.m) };
+        encodeLastStates(ctx, batch, dg, fw.saved, opts, out);
+      }
       batch.submit();
+      slices.finish();
       if (a.keepSaved) saved.groups.push({ start: g.start, count: g.count, data: fw.saved });
       else releaseGroupSaved(fw.saved);
     }
@@ -467,10 +535,11 @@ export async function runBackward(
       dcInitial: hasStates && fam.chunked ? ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]) : undefined,
     };
     for (const [x, g] of groups.entries()) {
+      const slices = new GroupSlices(ctx, g, whole, fam.name);
       const batch = ctx.batch();
-      const v = (t: GpuTensor | undefined) => (t ? headView(t, g, whole) : undefined);
+      const v = slices.output;
       const dg = whole ? d : { ...d, B: 1, NH: g.count };
-      const inp = mapInputs(inputs, v);
+      const inp = mapInputs(inputs, slices.input);
       let saved = a.saved?.groups[x].data;
       let recomputed: { h: GpuTensor; saved: TflaGroupSaved } | undefined;
       if (!saved) {
@@ -487,6 +556,7 @@ export async function runBackward(
       } as Partial<TflaGradients>;
       encodeTflaBackward(ctx, batch, dg, inp, saved, { ...opts, correctDf: a.correctDfForDcLast }, gOut);
       batch.submit();
+      slices.finish();
       if (recomputed) {
         recomputed.h.release();
         releaseGroupSaved(recomputed.saved);
