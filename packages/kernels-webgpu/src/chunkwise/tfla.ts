@@ -102,15 +102,16 @@ export interface TflaGates {
 export interface TflaGroupSaved {
   gates: TflaGates;
   /**
-   * boundary states: all C_k (B·NH·(NC+1)·DHQK·DHHV) then all n_k (B·NH·(NC+1)·DHQK); null for
-   * the parallel kernel. On the matrix-unit path only the last slot holds a state (the others
-   * hold the per-chunk products); the states are in `states16`.
+   * register-tiled path: the boundary states, all C_k (B·NH·(NC+1)·DHQK·DHHV) then all n_k
+   * (B·NH·(NC+1)·DHQK); null for the parallel kernel and on the matrix-unit path.
    */
   states: GpuTensor | null;
   /** n_out (without eps) then m_comb, (B·NH·S) each */
   nm: GpuTensor;
-  /** matrix-unit path: the f16 copy of `states` the intra kernels read (see state_carry.ts) */
+  /** matrix-unit path: the boundary states as the f16 stack the intra kernels read (state_carry.ts) */
   states16?: GpuTensor | null;
+  /** matrix-unit path: the last state in f32, C_NC (B·NH·DHQK·DHHV) then n_NC (B·NH·DHQK) */
+  last?: GpuTensor | null;
 }
 
 /**
@@ -122,7 +123,7 @@ export interface TflaSaved {
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16]) t?.release();
+  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last]) t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */
@@ -265,10 +266,11 @@ interface ScanBuffers {
   /** fw: C_0 and n_0; bw: dC_last */
   init?: GpuTensor;
   nInit?: GpuTensor;
-  /** the state stack written: (B·NH·(NC+1)) states (fw: then the n section) */
-  out: GpuTensor;
-  /** matrix-unit path: its f16 copy ({@link states16Size}) */
+  /** register-tiled path: the f32 state stack written, (B·NH·(NC+1)) states (fw: then the n section) */
+  out?: GpuTensor;
+  /** matrix-unit path: the f16 state stack ({@link states16Size}) and the f32 final state */
   out16?: GpuTensor;
+  last?: GpuTensor;
 }
 
 function matrixTileX(DX: number, o: TflaOptions): number {
@@ -313,13 +315,7 @@ function encodeScan(
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
-    const cfg = {
-      direction,
-      variant: o.variant,
-      normalize: o.normalize,
-      bX,
-      directB: o.tiles?.matrixDirectB ?? true,
-    };
+    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;
@@ -330,7 +326,7 @@ function encodeScan(
         ...inputs.map(() => READ),
         RW,
       ]),
-      [...inputs, s.out],
+      [...inputs, s.out16],
       chunkProductParams.pack({
         S: d.S,
         L,
@@ -349,7 +345,7 @@ function encodeScan(
       `chunk products ${direction}`,
     );
     const DYX = d.DHQK * d.DHHV;
-    const E = DYX + (direction === 'fw' ? d.DHQK : 0);
+    const E = DYX / 2 + (direction === 'fw' ? d.DHQK : 0); // 32-bit words per head
     batch.dispatch(
       ctx.pipeline(carryKey(direction, o.variant), () => carryWgsl(direction, o.variant), [
         'uniform',
@@ -359,7 +355,7 @@ function encodeScan(
         RW,
         RW,
       ]),
-      [s.gates.chunkv, init, nInit, s.out, s.out16],
+      [s.gates.chunkv, init, nInit, s.last!, s.out16],
       carryParams.pack({ NC, DYX, DY: d.DHQK, E, count: BNH * E, NB: BNH, hasInit: s.init ? 1 : 0 }),
       splitWorkgroups(cdiv(BNH * E, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       `state carry ${direction}`,
@@ -370,8 +366,8 @@ function encodeScan(
   const cfg = { direction, variant: o.variant, normalize: o.normalize, dtype: o.dtype, bS };
   const buffers =
     direction === 'fw'
-      ? [s.a, s.b, s.gates.gates, s.gates.chunkv, init, nInit, s.out]
-      : [s.a, s.b, s.gates.gates, s.gates.chunkv, s.nm!, init, s.out];
+      ? [s.a, s.b, s.gates.gates, s.gates.chunkv, init, nInit, s.out!]
+      : [s.a, s.b, s.gates.gates, s.gates.chunkv, s.nm!, init, s.out!];
   const layout = ['uniform', ...Array(buffers.length - 1).fill(READ), RW];
   const pipeline = ctx.pipeline(scanKey(cfg), () => scanWgsl(cfg), layout);
   const nYTiles = cdiv(d.DHQK, bS);
@@ -430,9 +426,12 @@ export function encodeTflaForward(
   const matrix = useMatrixPath(ctx, d, o);
   let states: GpuTensor | null = null;
   let states16: GpuTensor | null = null;
+  let last: GpuTensor | null = null;
   if (o.inter) {
-    states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
-    if (matrix) states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
+    if (matrix) {
+      states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
+      last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
+    } else states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
     encodeScan(
       ctx,
       batch,
@@ -444,8 +443,9 @@ export function encodeTflaForward(
         gates,
         init: t.cInitial,
         nInit: t.nInitial,
-        out: states,
+        out: states ?? undefined,
         out16: states16 ?? undefined,
+        last: last ?? undefined,
       },
       o,
     );
@@ -455,7 +455,7 @@ export function encodeTflaForward(
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
   if (o.inter) inputs.push(matrix ? states16! : states!);
   encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix);
-  return { h, saved: { gates, states, nm, states16 } };
+  return { h, saved: { gates, states, nm, states16, last } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -475,8 +475,14 @@ export function encodeLastStates(
   const cs = d.DHQK * d.DHHV;
   const nBase = BNH * (NC + 1) * cs; // the n section of the packed states
   const mBase = 2 * BNH * NC; // the m section of the packed chunk scalars
-  encodeCopyBlocks(ctx, batch, saved.states!, c, BNH, cs, (NC + 1) * cs, NC * cs);
-  encodeCopyBlocks(ctx, batch, saved.states!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, nBase + NC * d.DHQK);
+  if (saved.last) {
+    // matrix-unit path: C_NC of every head, then n_NC of every head
+    encodeCopyBlocks(ctx, batch, saved.last, c, 1, BNH * cs, 0, 0);
+    encodeCopyBlocks(ctx, batch, saved.last, n, 1, BNH * d.DHQK, 0, BNH * cs);
+  } else {
+    encodeCopyBlocks(ctx, batch, saved.states!, c, BNH, cs, (NC + 1) * cs, NC * cs);
+    encodeCopyBlocks(ctx, batch, saved.states!, n, BNH, d.DHQK, (NC + 1) * d.DHQK, nBase + NC * d.DHQK);
+  }
   encodeCopyBlocks(ctx, batch, saved.gates.chunkv, m, BNH, 1, NC + 1, mBase + NC);
   return { c, n, m };
 }
@@ -514,20 +520,32 @@ export function encodeTflaBackward(
   const NC = d.S / L;
   const BNH = d.B * d.NH;
   const { gates, nm } = saved;
-  // with states, the forward decided: its matrix-unit path leaves the f16 state copy (and an f32
-  // stack that holds only the last state), which only the matrix-unit kernels read
+  // with states, the forward decided: its matrix-unit path leaves the f16 state stack, which only
+  // the matrix-unit kernels read
   const matrix = o.inter ? !!saved.states16 : useMatrixPath(ctx, d, o);
   let dcStates: GpuTensor | null = null;
   let dcStates16: GpuTensor | null = null;
+  let dcFirst: GpuTensor | null = null; // matrix-unit path: dC_0 in f32
   if (o.inter) {
-    dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    if (matrix) dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
+    if (matrix) {
+      dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
+      dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
+    } else dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
     encodeScan(
       ctx,
       batch,
       'bw',
       d,
-      { a: t.q, b: t.dh, gates, nm, init: t.dcLast, out: dcStates, out16: dcStates16 ?? undefined },
+      {
+        a: t.q,
+        b: t.dh,
+        gates,
+        nm,
+        init: t.dcLast,
+        out: dcStates ?? undefined,
+        out16: dcStates16 ?? undefined,
+        last: dcFirst ?? undefined,
+      },
       o,
     );
   }
@@ -604,8 +622,9 @@ export function encodeTflaBackward(
     corr = batch.scratch([BNH]);
     batch.dispatch(
       ctx.pipeline('gates:stateDot', stateDotWgsl, ['uniform', READ, READ, RW]),
-      [t.dcLast!, saved.states!, corr],
-      gateParams.pack({ ...gp, D: d.DHQK * d.DHHV }),
+      [t.dcLast!, saved.last ?? saved.states!, corr],
+      // the matrix-unit path keeps only the last state (slot 0 of a one-slot stack)
+      gateParams.pack({ ...gp, D: d.DHQK * d.DHHV, NC: saved.last ? 0 : NC }),
       [BNH],
       'state dot',
     );
@@ -621,7 +640,8 @@ export function encodeTflaBackward(
   if (o.inter && t.cInitial) {
     dcInitial = out.dcInitial ?? ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]);
     const cs = d.DHQK * d.DHHV;
-    encodeCopyBlocks(ctx, batch, dcStates!, dcInitial, BNH, cs, (NC + 1) * cs, 0);
+    if (dcFirst) encodeCopyBlocks(ctx, batch, dcFirst, dcInitial, 1, BNH * cs, 0, 0);
+    else encodeCopyBlocks(ctx, batch, dcStates!, dcInitial, BNH, cs, (NC + 1) * cs, 0);
   }
   return { dq, dk, dv, di, df, dcInitial };
 }

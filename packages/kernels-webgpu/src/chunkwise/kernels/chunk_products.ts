@@ -7,13 +7,18 @@
  *   slot k + 1 (which the carry turns into `C_{k+1} = γ_k C_k + ΔC_k`);
  * - backward: `ΔdC_k = Σ_j w_j q_j dh_jᵀ`, stored in slot k (`dC_k = γ_k dC_{k+1} + ΔdC_k`).
  *
+ * The products go to the f16 state stack (`states16`, see state_carry.ts), which the carry then
+ * turns into the states in place: ΔC rounded to f16 (clamped to ±65504), as the states
+ * themselves are; Δn as f32 bits in an f16 pair.
+ *
  * The weights are those of the register-tiled scan ({@link scanTokenWeight}). A workgroup of
  * 8 subgroups owns 64 state rows × `bX` columns of one chunk (each subgroup 32 rows × bX/4
- * columns): per 64 tokens, the weighted A rows and the B rows are staged as f16 in workgroup
- * memory (16-byte global loads), multiplied on the matrix units, and the f32 accumulators are
- * stored straight into the state stack. Δn sums the same f16-rounded weighted rows.
+ * columns): per 64 tokens, the weighted A rows are staged as f16 in workgroup memory (16-byte
+ * global loads) and B is read straight from storage; the f32 accumulators leave through a
+ * per-subgroup workgroup scratch, 8 f16 per 16-byte store. Δn sums the same f16-rounded
+ * weighted rows, in f32.
  *
- * Bindings: fw: k v gates chunkv | states;  bw: q dh gates chunkv nm | states.
+ * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16.
  */
 import { defineParams } from '../../device/params.js';
 import { wgslHeader } from '../../wgsl/common.js';
@@ -51,48 +56,47 @@ export interface ChunkProductConfig {
   normalize: boolean;
   /** state columns per workgroup ({@link sgmatTileX} of DHHV) */
   bX: number;
-  /** read B (v or dh) straight from storage instead of staging it */
-  directB?: boolean;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}${c.directB ? ':directB' : ''}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
 export function chunkProductsFit(L: number, DHQK: number, DHHV: number, maxWorkgroupBytes: number): boolean {
   const bX = sgmatTileX(DHHV);
-  return L % 64 === 0 && DHQK % 64 === 0 && bX > 0 && chunkProductWorkgroupBytes(bX) <= maxWorkgroupBytes;
+  return L % 64 === 0 && DHQK % 64 === 0 && bX > 0 && chunkProductWorkgroupBytes() <= maxWorkgroupBytes;
 }
 
 const A_STRIDE = 72; // [token][row] f16, padded
-const bStride = (bX: number) => bX + 8;
 
-export function chunkProductWorkgroupBytes(bX: number): number {
-  return 2 * 64 * A_STRIDE + 2 * 64 * bStride(bX) + 4 * 64;
+export function chunkProductWorkgroupBytes(): number {
+  return 2 * 64 * A_STRIDE + 4 * 8 * 512 + 4 * 64;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
   const fw = c.direction === 'fw';
   const exp = c.variant === 'exp';
   const { bX } = c;
-  const SB = bStride(bX);
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
-  const bType = c.directB ? 'f16' : 'vec4<u32>';
+  const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
+  const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
-@group(0) @binding(2) var<storage, read> Bm: array<${bType}>; // v
+@group(0) @binding(2) var<storage, read> Bm: array<f16>;       // v
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
-@group(0) @binding(5) var<storage, read_write> states: array<f32>;`
+@group(0) @binding(5) var<storage, read_write> states16: array<u32>; // f16 pairs`
     : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
-@group(0) @binding(2) var<storage, read> Bm: array<${bType}>; // dh
+@group(0) @binding(2) var<storage, read> Bm: array<f16>;       // dh
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
-@group(0) @binding(6) var<storage, read_write> states: array<f32>;`;
+@group(0) @binding(6) var<storage, read_write> states16: array<u32>;`;
+  const pack = (e: string) =>
+    `bitcast<u32>(vec2<f16>(f16(clamp(sE[${e}], -65504.0, 65504.0)), f16(clamp(sE[${e} + 1u], -65504.0, 65504.0))))`;
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${chunkProductParams.wgsl()}
@@ -100,12 +104,13 @@ ${chunkProductParams.wgsl()}
 ${decl}
 
 var<workgroup> sA: array<f16, ${64 * A_STRIDE}>;   // weighted A [token][row]
-var<workgroup> sB: array<f16, ${64 * SB}>;   // B [token][x]
+var<workgroup> sE: array<f32, 4096>;   // epilogue: 2 × 16×16 f32 per subgroup
 var<workgroup> tW: array<f32, 64>;     // token weights
 
 @compute @workgroup_size(${SGMAT_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32) {
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
   let flat = wid.x + wid.y * nwg.x;
   if (flat >= P.count) { return; }
   let xTile = flat % P.nXTiles;
@@ -124,7 +129,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let mPrev = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk]' : '0.0'};
   let mNext = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk + 1u]' : '0.0'};
   let g = chunkv[bnh * P.NC + chunk];
-${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
+${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
   for (var l0 = 0u; l0 < P.L; l0 += 64u) {
     workgroupBarrier();
@@ -140,37 +145,44 @@ ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
       let at = ll * ${A_STRIDE}u + y8;
       ${storeF16x8('sA', 'at', 'w', 'sc')}
     }
-    ${
-      c.directB
-        ? ''
-        : `for (var e = lid; e < ${(64 * bX) / 8}u; e += ${SGMAT_THREADS}u) {
-      let ll = e / ${bX / 8}u; let x8 = (e % ${bX / 8}u) * 8u;
-      let w = Bm[((seq0 + l0 + ll) * P.DX + xw + x8) / 8u];
-      let at = ll * ${SB}u + x8;
-      ${storeF16x8('sB', 'at', 'w')}
-    }`
-    }
     workgroupBarrier();
     ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < 64u; ll++) { np += f32(sA[ll * ${A_STRIDE}u + lid]); } }` : ''}
     for (var kk = 0u; kk < 64u; kk += 16u) {
-      // left (state row y, token l) = sA[l][y]: column-major
+      // left (state row y, token l) = sA[l][y]: column-major; right = B rows straight from storage
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
 ${J.map(
   (
     j,
-  ) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${c.directB ? `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX` : `&sB, kk * ${SB}u + xc + ${16 * j}u, false, ${SB}u`});
+  ) => `      { let r = subgroupMatrixLoad<${RIGHT}>(&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX);
 ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
 ).join('\n')}
     }
   }
+  // epilogue: two accumulators at a time through the scratch, 8 f16 (4 u32) per lane and row
   let slot = mBase + chunk + ${fw ? '1u' : '0u'};
-${I2.flatMap((i) =>
-  J.map(
-    (j) =>
-      `  subgroupMatrixStore(&states, (slot * P.DY + y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u, a${i}_${j}, false, P.DX);`,
-  ),
-).join('\n')}
-${fw ? '  if (xTile == 0u && lid < 64u) { states[P.NB * (P.NC + 1u) * P.DY * P.DX + slot * P.DY + y0 + lid] = np; }' : ''}
+  let eRow = lane / 2u;
+  let eCol = (lane % 2u) * 8u;
+${pairs
+  .map(
+    (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+      .map(([i, j], h) => `  subgroupMatrixStore(&sE, sg * 512u + ${256 * h}u, a${i}_${j}, false, 16u);`)
+      .join('\n')}
+  workgroupBarrier();
+${pair
+  .map(
+    ([i, j], h) => `  {
+    let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
+    let o = ((slot * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 2u;
+    states16[o] = ${pack('e0')};
+    states16[o + 1u] = ${pack('e0 + 2u')};
+    states16[o + 2u] = ${pack('e0 + 4u')};
+    states16[o + 3u] = ${pack('e0 + 6u')};
+  }`,
+  )
+  .join('\n')}`,
+  )
+  .join('\n')}
+${fw ? '  if (xTile == 0u && lid < 64u) { states16[P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0 + lid] = bitcast<u32>(np); }' : ''}
 }
 `;
 }

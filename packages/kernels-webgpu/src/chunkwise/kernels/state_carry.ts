@@ -1,23 +1,23 @@
 /**
  * The carry of the matrix-unit state scan (second half after {@link ./chunk_products.ts}):
- * element-wise over the state, sequential over chunks. It reads the per-chunk products from the
- * f32 stack and writes the states to their f16 copy (below); in the f32 stack it overwrites only
- * the final slot (the last state, fw; dC_0, bw), which is all that is read from it afterwards —
- * the other slots keep the products.
+ * element-wise over the state, sequential over chunks, in place on the f16 state stack
+ * (`states16`) that the chunk products filled with the per-chunk products:
  *
  * - forward: C_0 = the initial state or 0; `C_{k+1} = γ_k C_k + ΔC_k` (ΔC_k in slot k+1), the n
  *   section alike;
  * - backward: dC_NC = dC_last (or 0); `dC_k = γ_k dC_{k+1} + ΔdC_k` (ΔdC_k in slot k) for k = NC−1 … 0,
  *
- * with `γ_k = exp(g_k + m_k − m_{k+1})` (m ≡ 0 for mLSTMsig). One invocation per state element
- * of one b·head: memory-bound, coalesced.
+ * with `γ_k = exp(g_k + m_k − m_{k+1})` (m ≡ 0 for mLSTMsig), carried in f32. One invocation per
+ * 32-bit word of the state of one b·head (two f16 of C, or one n): memory-bound, coalesced.
+ * DHQK·DHHV must be even.
  *
- * It also writes the f16 copy the matrix-unit intra kernels read their state operand from
- * (`states16`): every C (or dC) element rounded to f16 (clamped to ±65504, the f16 range), then
- * (fw) the n section as f32 split into two f16 halves (`bitcast`), so one `array<f16>` binding
- * carries both.
+ * `states16` holds every C (or dC) element rounded to f16 (clamped to ±65504, the f16 range),
+ * then (fw) the n section as f32 split into two f16 halves (`bitcast`), so that one
+ * `array<f16>` binding carries both; the matrix-unit intra kernels read their state operand from
+ * it. The final state (fw: C_NC then n_NC; bw: dC_0) is also written in f32 to `last`, for the
+ * returned last states, dC_initial and the df correction.
  *
- * Bindings: chunkv cInit nInit | states states16 (fw); chunkv dcLast (unused) | states states16 (bw).
+ * Bindings: chunkv cInit nInit | last states16 (fw); chunkv dcLast (unused) | last states16 (bw).
  */
 import { defineParams } from '../../device/params.js';
 import type { Variant } from './intra.js';
@@ -26,7 +26,7 @@ export const carryParams = defineParams({
   NC: 'u32',
   DYX: 'u32', // DHQK · DHHV
   DY: 'u32', // DHQK
-  E: 'u32', // elements per head: DYX (+ DY for the forward's n)
+  E: 'u32', // 32-bit words per head and slot: DYX / 2 (+ DY for the forward's n)
   count: 'u32', // NB · E
   NB: 'u32',
   hasInit: 'u32',
@@ -34,7 +34,7 @@ export const carryParams = defineParams({
 
 export const CARRY_WG = 256;
 
-/** f16 elements of the `states16` copy: all C slots, then (fw) the n slots as f16 pairs. */
+/** f16 elements of the `states16` stack: all C slots, then (fw) the n slots as f16 pairs. */
 export function states16Size(
   NB: number,
   NC: number,
@@ -56,23 +56,31 @@ export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
     exp
       ? `exp(chunkv[bnh * P.NC + ${k}] + chunkv[2u * P.NB * P.NC + mBase + ${k}] - chunkv[2u * P.NB * P.NC + mBase + ${k} + 1u])`
       : `exp(chunkv[bnh * P.NC + ${k}])`;
+  // one invocation per 32-bit word of a slot: two f16 of C, or (fw) one n value (f32 bits)
+  const step = (slot: string) => `cur = fma(vec2<f32>(${gamma('k')}), cur, getWord(${slot}, w));
+    putWord(${slot}, w, cur);`;
   return /* wgsl */ `enable f16;
 ${carryParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(2) var<storage, read> init: array<f32>;
 @group(0) @binding(3) var<storage, read> nInit: array<f32>;
-@group(0) @binding(4) var<storage, read_write> states: array<f32>;
-@group(0) @binding(5) var<storage, read_write> states16: array<f16>;
+@group(0) @binding(4) var<storage, read_write> last: array<f32>;
+@group(0) @binding(5) var<storage, read_write> states16: array<u32>;
 
-fn put16(slot: u32, e: u32, v: f32) {
-  if (e < P.DYX) {
-    states16[slot * P.DYX + e] = f16(clamp(v, -65504.0, 65504.0));
+// word w of a slot: w < DYX/2 → C elements 2w, 2w+1 (f16); else n element w − DYX/2 (f32 bits)
+fn getWord(slot: u32, w: u32) -> vec2<f32> {
+  let half = P.DYX / 2u;
+  if (w < half) { return vec2<f32>(bitcast<vec2<f16>>(states16[slot * half + w])); }
+  return vec2<f32>(bitcast<f32>(states16[P.NB * (P.NC + 1u) * half + slot * P.DY + w - half]), 0.0);
+}
+
+fn putWord(slot: u32, w: u32, v: vec2<f32>) {
+  let half = P.DYX / 2u;
+  if (w < half) {
+    states16[slot * half + w] = bitcast<u32>(vec2<f16>(clamp(v, vec2<f32>(-65504.0), vec2<f32>(65504.0))));
   } else {
-    let at = P.NB * (P.NC + 1u) * P.DYX + 2u * (slot * P.DY + e - P.DYX);
-    let h2 = bitcast<vec2<f16>>(v);
-    states16[at] = h2.x;
-    states16[at + 1u] = h2.y;
+    states16[P.NB * (P.NC + 1u) * half + slot * P.DY + w - half] = bitcast<u32>(v.x);
   }
 }
 
@@ -82,34 +90,36 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
   if (idx >= P.count) { return; }
   let bnh = idx / P.E;
-  let e = idx % P.E;
+  let w = idx % P.E;
+  let half = P.DYX / 2u;
   let mBase = bnh * (P.NC + 1u);
-  // state e of slot s: C elements (DYX per slot), then (fw) the n section (DY per slot)
-  let isN = e >= P.DYX;
-  let base = select(mBase * P.DYX + e, P.NB * (P.NC + 1u) * P.DYX + mBase * P.DY + (e - P.DYX), isN);
-  let stride = select(P.DYX, P.DY, isN);
-  var cur = 0.0;
+  var cur = vec2<f32>(0.0);
   if (P.hasInit != 0u) {
-    if (isN) { cur = nInit[bnh * P.DY + (e - P.DYX)]; } else { cur = init[bnh * P.DYX + e]; }
+    if (w < half) {
+      cur = vec2<f32>(init[bnh * P.DYX + 2u * w], init[bnh * P.DYX + 2u * w + 1u]);
+    } else {
+      cur = vec2<f32>(nInit[bnh * P.DY + w - half], 0.0);
+    }
   }
 ${
   fw
-    ? `  put16(mBase, e, cur);
+    ? `  putWord(mBase, w, cur);
   for (var k = 0u; k < P.NC; k++) {
-    let at = base + (k + 1u) * stride;
-    cur = fma(${gamma('k')}, cur, states[at]);
-    put16(mBase + k + 1u, e, cur);
-  }
-  states[base + P.NC * stride] = cur;`
-    : `  put16(mBase + P.NC, e, cur);
+    ${step('mBase + k + 1u')}
+  }`
+    : `  putWord(mBase + P.NC, w, cur);
   for (var j = 0u; j < P.NC; j++) {
     let k = P.NC - 1u - j;
-    let at = base + k * stride;
-    cur = fma(${gamma('k')}, cur, states[at]);
-    put16(mBase + k, e, cur);
-  }
-  states[base] = cur;`
+    ${step('mBase + k')}
+  }`
 }
+  // the final state in f32: C (all heads) then n (all heads); bw: dC_0
+  if (w < half) {
+    last[bnh * P.DYX + 2u * w] = cur.x;
+    last[bnh * P.DYX + 2u * w + 1u] = cur.y;
+  } else {
+    last[P.NB * P.DYX + bnh * P.DY + w - half] = cur.x;
+  }
 }
 `;
 }
