@@ -176,6 +176,12 @@ describe('portability', () => {
   });
 });
 
+/** The inputs and initial states of a random problem as GPU tensors. */
+function uploadProblem(q: ReturnType<typeof randomProblem>) {
+  const g = Object.fromEntries(Object.entries({ ...q.x, ...q.states }).map(([k, t]) => [k, upload(t)]));
+  return g as Record<string, GpuTensor> & Record<'q' | 'k' | 'v' | 'i' | 'f', GpuTensor>;
+}
+
 describe('head groups: problems larger than one storage binding', () => {
   it('splits B·NH into 256-byte-aligned groups that each fit maxStorageBufferBindingSize, same results', async () => {
     const q = randomProblem(rng, { B: 2, NH: 64, S: 16, DHQK: 4, DHHV: 4 }, { states: true, dcLast: true });
@@ -191,20 +197,9 @@ describe('head groups: problems larger than one storage binding', () => {
     const bw = await mlstmChunkwiseXlChunkBackward(small, bargs);
     for (const n of ['dq', 'dk', 'dv', 'di', 'df', 'dcInitial'] as const) expectNear(bw[n]!, rb[n]!, 5e-4, n);
     // GPU tensors with saved groups
-    const g = Object.fromEntries(
-      Object.entries({ ...q.x, ...q.states }).map(([k, t]) => [k, upload(t)]),
-    ) as Record<string, GpuTensor>;
+    const g = uploadProblem(q);
     const start = ctx.pool.stats.liveBytes;
-    const kept = await mlstmChunkwiseXlChunk(small, {
-      ...g,
-      q: g.q,
-      k: g.k,
-      v: g.v,
-      i: g.i,
-      f: g.f,
-      chunkSize: 8,
-      keepSaved: true,
-    });
+    const kept = await mlstmChunkwiseXlChunk(small, { ...g, chunkSize: 8, keepSaved: true });
     expect(kept.saved!.groups.map((x) => [x.start, x.count])).toEqual([
       [0, 64],
       [64, 64],
@@ -255,16 +250,9 @@ describe('head groups whose slices are not 256-byte aligned', () => {
     // the copies go back to the pool
     expect(ctx.pool.stats.liveBytes).toBe(start);
     // GPU tensors: the groups really are 3 + 3 heads
-    const g = Object.fromEntries(
-      Object.entries({ ...q.x, ...q.states }).map(([k, t]) => [k, upload(t)]),
-    ) as Record<string, GpuTensor>;
+    const g = uploadProblem(q);
     const kept = await mlstmChunkwiseXlChunk(small, {
       ...g,
-      q: g.q,
-      k: g.k,
-      v: g.v,
-      i: g.i,
-      f: g.f,
       chunkSize: 8,
       keepSaved: true,
       returnLastStates: true,

@@ -36,12 +36,7 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
-import {
-  chunkProductKey,
-  chunkProductParams,
-  chunkProductsFit,
-  chunkProductWgsl,
-} from './kernels/chunk_products.js';
+import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
@@ -312,6 +307,17 @@ function encodeScan(
   const dummy = s.init && s.nInit ? null : batch.scratch([1]);
   const init = s.init ?? dummy!;
   const nInit = s.nInit ?? dummy!;
+  const shared = {
+    S: d.S,
+    L,
+    NC,
+    DY: d.DHQK,
+    DX: d.DHHV,
+    T: BNH * d.S,
+    NB: BNH,
+    scale: kappa(d),
+    eps: o.eps,
+  };
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
@@ -327,20 +333,7 @@ function encodeScan(
         RW,
       ]),
       [...inputs, s.out16],
-      chunkProductParams.pack({
-        S: d.S,
-        L,
-        NC,
-        DY: d.DHQK,
-        DX: d.DHHV,
-        nYTiles,
-        nXTiles,
-        count,
-        T: BNH * d.S,
-        NB: BNH,
-        scale: kappa(d),
-        eps: o.eps,
-      }),
+      scanParams.pack({ ...shared, nYTiles, nXTiles, hasInit: 0, count }),
       splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
       `chunk products ${direction}`,
     );
@@ -375,20 +368,7 @@ function encodeScan(
   batch.dispatch(
     pipeline,
     buffers,
-    scanParams.pack({
-      S: d.S,
-      L,
-      NC,
-      DY: d.DHQK,
-      DX: d.DHHV,
-      nYTiles,
-      nXTiles,
-      hasInit: s.init ? 1 : 0,
-      T: BNH * d.S,
-      NB: BNH,
-      scale: kappa(d),
-      eps: o.eps,
-    }),
+    scanParams.pack({ ...shared, nYTiles, nXTiles, hasInit: s.init ? 1 : 0, count: 0 }),
     [BNH * nYTiles * nXTiles],
     `state scan ${direction}`,
   );

@@ -20,7 +20,6 @@
  *
  * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16.
  */
-import { defineParams } from '../../device/params.js';
 import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
 import {
@@ -29,26 +28,12 @@ import {
   RIGHT,
   range,
   SGMAT_ENABLE,
+  SGMAT_ENTRY,
   SGMAT_THREADS,
   sgmatTileX,
   storeF16x8,
 } from './intra_sgmat.js';
-import { scanTokenWeight } from './state_scan.js';
-
-export const chunkProductParams = defineParams({
-  S: 'u32',
-  L: 'u32',
-  NC: 'u32',
-  DY: 'u32', // DHQK
-  DX: 'u32', // DHHV
-  nYTiles: 'u32',
-  nXTiles: 'u32',
-  count: 'u32',
-  T: 'u32',
-  NB: 'u32',
-  scale: 'f32',
-  eps: 'f32',
-});
+import { scanParams, scanTokenWeight } from './state_scan.js';
 
 export interface ChunkProductConfig {
   direction: 'fw' | 'bw';
@@ -99,7 +84,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
     `bitcast<u32>(vec2<f16>(f16(clamp(sE[${e}], -65504.0, 65504.0)), f16(clamp(sE[${e} + 1u], -65504.0, 65504.0))))`;
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
-${chunkProductParams.wgsl()}
+${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${decl}
 
@@ -107,14 +92,7 @@ var<workgroup> sA: array<f16, ${64 * A_STRIDE}>;   // weighted A [token][row]
 var<workgroup> sE: array<f32, 4096>;   // epilogue: 2 × 16×16 f32 per subgroup
 var<workgroup> tW: array<f32, 64>;     // token weights
 
-@compute @workgroup_size(${SGMAT_THREADS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
-        @builtin(subgroup_invocation_id) lane: u32) {
-  let flat = wid.x + wid.y * nwg.x;
-  if (flat >= P.count) { return; }
-  let xTile = flat % P.nXTiles;
-  let rest = flat / P.nXTiles;
+${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
   let chunk = rest2 % P.NC;

@@ -133,6 +133,20 @@ export const SGMAT_ENABLE = `enable subgroups;
 enable chromium_experimental_subgroup_matrix;
 diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
 
+/**
+ * Entry point of the matrix-unit kernels: 256 invocations (8 subgroups of 32), the builtins they
+ * use, the flat workgroup index of a 2-D dispatch (padding workgroups return) and its output
+ * column tile.
+ */
+export const SGMAT_ENTRY = `@compute @workgroup_size(${SGMAT_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= P.count) { return; }
+  let xTile = flat % P.nXTiles;
+  let rest = flat / P.nXTiles;`;
+
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
@@ -241,14 +255,7 @@ var<workgroup> tLog: array<f32, 64>;
 var<workgroup> tInv: array<f32, 64>;
 var<workgroup> rDen: array<f32, 256>;
 
-@compute @workgroup_size(${SGMAT_THREADS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
-        @builtin(subgroup_invocation_id) lane: u32) {
-  let flat = wid.x + wid.y * nwg.x;
-  if (flat >= P.count) { return; }
-  let xTile = flat % P.nXTiles;
-  let rest = flat / P.nXTiles;
+${SGMAT_ENTRY}
   let rTile = rest % P.nRowTiles;
   let rest2 = rest / P.nRowTiles;
   let chunk = rest2 % P.NC;

@@ -17,6 +17,7 @@ import type { GpuDtype } from '../../device/tensor.js';
 import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
 
+/** Parameters of both state scans: this kernel and the matrix-unit chunk products. */
 export const scanParams = defineParams({
   S: 'u32',
   L: 'u32',
@@ -25,7 +26,8 @@ export const scanParams = defineParams({
   DX: 'u32', // DHHV
   nYTiles: 'u32',
   nXTiles: 'u32',
-  hasInit: 'u32',
+  hasInit: 'u32', // register-tiled scan
+  count: 'u32', // workgroups (matrix-unit chunk products)
   T: 'u32', // tokens of all heads (section size of the packed gate vectors)
   NB: 'u32', // heads (B·NH)
   scale: 'f32', // κ (bw)
