@@ -135,9 +135,12 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const bX of [256, 128]) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX });
+      for (const [bX, slice] of [
+        [256, 128],
+        [128, 64],
+      ] as const) {
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX} slice=${slice}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX, slice });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }

@@ -36,7 +36,12 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
-import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
+import {
+  chunkProductKey,
+  chunkProductSlice,
+  chunkProductsFit,
+  chunkProductWgsl,
+} from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
@@ -321,7 +326,7 @@ function encodeScan(
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
-    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
+    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX, slice: chunkProductSlice(L) };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;

@@ -41,28 +41,39 @@ export interface ChunkProductConfig {
   normalize: boolean;
   /** state columns per workgroup ({@link sgmatTileX} of DHHV) */
   bX: number;
+  /** tokens staged at a time: 128 when the chunk length is a multiple of 128, else 64 */
+  slice: 64 | 128;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
 export function chunkProductsFit(L: number, DHQK: number, DHHV: number, maxWorkgroupBytes: number): boolean {
   const bX = sgmatTileX(DHHV);
-  return L % 64 === 0 && DHQK % 64 === 0 && bX > 0 && chunkProductWorkgroupBytes() <= maxWorkgroupBytes;
+  return (
+    L % 64 === 0 &&
+    DHQK % 64 === 0 &&
+    bX > 0 &&
+    chunkProductWorkgroupBytes(chunkProductSlice(L)) <= maxWorkgroupBytes
+  );
+}
+
+export function chunkProductSlice(L: number): 64 | 128 {
+  return L % 128 === 0 ? 128 : 64;
 }
 
 const A_STRIDE = 72; // [token][row] f16, padded
 
-export function chunkProductWorkgroupBytes(): number {
-  return 2 * 64 * A_STRIDE + 4 * 8 * 512 + 4 * 64;
+export function chunkProductWorkgroupBytes(slice: number): number {
+  return 2 * slice * A_STRIDE + 4 * 8 * 512 + 4 * slice;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
   const fw = c.direction === 'fw';
   const exp = c.variant === 'exp';
-  const { bX } = c;
+  const { bX, slice } = c;
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
@@ -73,13 +84,13 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
 @group(0) @binding(2) var<storage, read> Bm: array<f16>;       // v
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
-@group(0) @binding(5) var<storage, read_write> states16: array<u32>; // f16 pairs`
+@group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>; // 8 f16 per element`
     : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
 @group(0) @binding(2) var<storage, read> Bm: array<f16>;       // dh
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
-@group(0) @binding(6) var<storage, read_write> states16: array<u32>;`;
+@group(0) @binding(6) var<storage, read_write> states16: array<vec4<u32>>;`;
   const pack = (e: string) =>
     `bitcast<u32>(vec2<f16>(f16(clamp(sE[${e}], -65504.0, 65504.0)), f16(clamp(sE[${e} + 1u], -65504.0, 65504.0))))`;
   return /* wgsl */ `${SGMAT_ENABLE}
@@ -88,9 +99,9 @@ ${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${decl}
 
-var<workgroup> sA: array<f16, ${64 * A_STRIDE}>;   // weighted A [token][row]
+var<workgroup> sA: array<f16, ${slice * A_STRIDE}>;   // weighted A [token][row]
 var<workgroup> sE: array<f32, 4096>;   // epilogue: 2 × 16×16 f32 per subgroup
-var<workgroup> tW: array<f32, 64>;     // token weights
+var<workgroup> tW: array<f32, ${slice}>;     // token weights; at the end Δn
 
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
@@ -109,14 +120,14 @@ ${SGMAT_ENTRY}
   let g = chunkv[bnh * P.NC + chunk];
 ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
-  for (var l0 = 0u; l0 < P.L; l0 += 64u) {
+  for (var l0 = 0u; l0 < P.L; l0 += ${slice}u) {
     workgroupBarrier();
-    if (lid < 64u) {
+    if (lid < ${slice}u) {
       let tok = seq0 + l0 + lid;
       tW[lid] = ${scanTokenWeight(c)};
     }
     workgroupBarrier();
-    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+    for (var e = lid; e < ${slice * 8}u; e += ${SGMAT_THREADS}u) {
       let ll = e / 8u; let y8 = (e % 8u) * 8u;
       let w = A[((seq0 + l0 + ll) * P.DY + y0 + y8) / 8u];
       let sc = tW[ll];
@@ -124,8 +135,8 @@ ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
       ${storeF16x8('sA', 'at', 'w', 'sc')}
     }
     workgroupBarrier();
-    ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < 64u; ll++) { np += f32(sA[ll * ${A_STRIDE}u + lid]); } }` : ''}
-    for (var kk = 0u; kk < 64u; kk += 16u) {
+    ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${slice}u; ll++) { np += f32(sA[ll * ${A_STRIDE}u + lid]); } }` : ''}
+    for (var kk = 0u; kk < ${slice}u; kk += 16u) {
       // left (state row y, token l) = sA[l][y]: column-major; right = B rows straight from storage
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
 ${J.map(
@@ -150,17 +161,26 @@ ${pair
   .map(
     ([i, j], h) => `  {
     let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
-    let o = ((slot * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 2u;
-    states16[o] = ${pack('e0')};
-    states16[o + 1u] = ${pack('e0 + 2u')};
-    states16[o + 2u] = ${pack('e0 + 4u')};
-    states16[o + 3u] = ${pack('e0 + 6u')};
+    let o = ((slot * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u;
+    states16[o] = vec4<u32>(${pack('e0')}, ${pack('e0 + 2u')}, ${pack('e0 + 4u')}, ${pack('e0 + 6u')});
   }`,
   )
   .join('\n')}`,
   )
   .join('\n')}
-${fw ? '  if (xTile == 0u && lid < 64u) { states16[P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0 + lid] = bitcast<u32>(np); }' : ''}
+${
+  fw
+    ? `  // Δn (f32 bits), 4 rows per 16-byte store
+  if (xTile == 0u) {
+    if (lid < 64u) { tW[lid] = np; }
+    workgroupBarrier();
+    if (lid < 16u) {
+      let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
+      states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
+    }
+  }`
+    : ''
+}
 }
 `;
 }
