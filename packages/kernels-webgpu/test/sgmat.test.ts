@@ -27,7 +27,8 @@ import {
 } from '../src/chunkwise/kernels/state_carry.js';
 import { packF16, unpackF16 } from '../src/index.js';
 import { cdiv } from '../src/wgsl/common.js';
-import { openGpuContext } from './helpers.js';
+import { openGpuContext, withLimits } from './helpers.js';
+import { useMatrixPath } from '../src/chunkwise/tfla.js';
 
 const ctx = await openGpuContext();
 
@@ -176,7 +177,32 @@ describe('matrix-unit path: selection rules', () => {
     ).toBe(false);
     expect(sgmatSupported(ctx.features)).toBe(ctx.features.subgroupMatrix && sgmatSupported(ctx.features));
   });
-  it('takes chunks of multiples of 64 and head dimensions of multiples of 32', () => {
+  it('a call takes the matrix units only in f16, when asked, on such an adapter, for shapes that fit', () => {
+    const fake = withLimits(Object.create(ctx, { features: { value: { ...ctx.features, ...h100 } } }), {
+      maxComputeWorkgroupStorageSize: 49152,
+    });
+    const d = { B: 1, NH: 2, S: 512, DHQK: 128, DHHV: 256 };
+    const o = {
+      variant: 'exp' as const,
+      normalize: true,
+      chunkSize: 128,
+      eps: 1e-6,
+      dtype: 'f16' as const,
+      inter: true,
+    };
+    expect(useMatrixPath(fake, d, o)).toBe(true);
+    expect(useMatrixPath(ctx, d, o)).toBe(sgmatSupported(ctx.features));
+    expect(useMatrixPath(fake, d, { ...o, dtype: 'f32' })).toBe(false);
+    expect(useMatrixPath(fake, d, { ...o, subgroupMatrix: false })).toBe(false);
+    expect(useMatrixPath(fake, d, { ...o, tiles: { intra: { bR: 32, bT: 32, bX: 128, bY: 16 } } })).toBe(
+      false,
+    );
+    expect(useMatrixPath(fake, d, { ...o, chunkSize: 96, inter: true })).toBe(false);
+    expect(useMatrixPath(fake, { ...d, DHQK: 96 }, o)).toBe(false);
+    // the parallel kernel (one chunk, no states) needs no chunk products
+    expect(useMatrixPath(fake, { ...d, DHQK: 64 }, { ...o, chunkSize: 512, inter: false })).toBe(true);
+  });
+  it('takes chunks of multiples of 64 and head dimensions of multiples of 64', () => {
     expect(sgmatTileX(256)).toBe(256);
     expect(sgmatTileX(512)).toBe(256);
     expect(sgmatTileX(96)).toBe(0);
