@@ -25,6 +25,7 @@ import {
   getMlstmSequenceKernel,
   getMlstmStepKernel,
   type MlstmKernel,
+  type MlstmInputs,
   type MlstmKernelArgs,
   type MlstmKernelGradients,
   type MlstmKernelOptions,
@@ -35,21 +36,7 @@ import {
 import { concatSeq, isGpu, padSeq, releaseAll, reshapeOwned, sliceSeq, type TensorLike } from './tensors.js';
 
 /** Arguments of {@link MlstmBackend.forward}. */
-export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> {
-  /** queries `(B, NH, S, DHQK)` */
-  q: T;
-  /** keys `(B, NH, S, DHQK)` */
-  k: T;
-  /** values `(B, NH, S, DHHV)` */
-  v: T;
-  /** input-gate pre-activations `(B, NH, S)` */
-  i: T;
-  /** forget-gate pre-activations `(B, NH, S)` */
-  f: T;
-  /** initial states (all three or none; zeros otherwise) */
-  cInitial?: T | null;
-  nInitial?: T | null;
-  mInitial?: T | null;
+export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> extends MlstmInputs<T> {
   /** training modes: default `config.returnLastStates` (inference always returns them) */
   returnLastStates?: boolean;
   /** default `config.mode` */

@@ -35,6 +35,7 @@ export {
   MLSTM_SEQUENCE_LOOP_KERNELS,
   MLSTM_STEP_KERNELS,
   type MlstmKernel,
+  type MlstmInputs,
   type MlstmKernelArgs,
   type MlstmKernelBackwardArgs,
   type MlstmKernelGradients,

@@ -55,8 +55,8 @@ export interface MlstmKernelOptions {
   device?: GpuContext;
 }
 
-/** Arguments of every training kernel (unused ones are ignored, as upstream's `**kwargs`). */
-export interface MlstmKernelArgs<T extends TensorLike = TensorLike> {
+/** The mLSTM inputs and optional initial states, common to the kernels and `MlstmBackend.forward`. */
+export interface MlstmInputs<T extends TensorLike = TensorLike> {
   /** queries `(B, NH, S, DHQK)` */
   q: T;
   /** keys `(B, NH, S, DHQK)` */
@@ -67,10 +67,17 @@ export interface MlstmKernelArgs<T extends TensorLike = TensorLike> {
   i: T;
   /** forget-gate pre-activations `(B, NH, S)` */
   f: T;
-  /** initial states (chunkwise kernels; all three or none; the siging kernel ignores `mInitial`) */
+  /**
+   * initial states `(B, NH, DHQK, DHHV)`, `(B, NH, DHQK)`, `(B, NH, 1)`: all three or none (zeros);
+   * chunkwise kernels only, and the siging kernel ignores `mInitial`
+   */
   cInitial?: T | null;
   nInitial?: T | null;
   mInitial?: T | null;
+}
+
+/** Arguments of every training kernel (unused ones are ignored, as upstream's `**kwargs`). */
+export interface MlstmKernelArgs<T extends TensorLike = TensorLike> extends MlstmInputs<T> {
   /** chunkwise kernels: also return `{ c, n, m }` after the last token (parallel kernels reject `true`) */
   returnLastStates?: boolean;
   /** default 1e-6 */

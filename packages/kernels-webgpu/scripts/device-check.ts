@@ -198,7 +198,6 @@ async function timeConstToken(
     intra?: { bR: number; bT: number; bX: number; bY: number };
     scan?: number;
     matrixX?: number;
-    matrixDirectB?: boolean;
   },
   subgroupMatrix?: boolean,
 ) {
@@ -272,7 +271,7 @@ async function breakdown() {
     ['f16', true, undefined],
     ['f16', false, undefined],
     ['f32', false, undefined],
-  ] as [GpuDtype, boolean, { matrixDirectB: boolean } | undefined][]) {
+  ] as [GpuDtype, boolean, { matrixX: number } | undefined][]) {
     if (dtype === 'f16' && !ctx.features.shaderF16) continue;
     const S = 8192;
     const B = 65536 / S;
@@ -402,7 +401,7 @@ if (argv.includes('--sgmat')) {
       results.push({ sgmat: sgm, S, ...r });
     }
   }
-  for (const tiles of [{ matrixX: 128 }, { matrixDirectB: false }]) {
+  for (const tiles of [{ matrixX: 128 }]) {
     const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 5, tiles, true);
     console.log(`  S=8192 matrix units ${JSON.stringify(tiles)}: ${r.fw.toFixed(2)} / ${r.fwbw.toFixed(2)}`);
     results.push({ sgmat: true, ...tiles, S: 8192, ...r });

@@ -22,6 +22,8 @@ import {
   encodeTflaBackward,
   encodeTflaForward,
   releaseGroupSaved,
+  type TflaBackwardInputs,
+  type TflaForwardInputs,
   type TflaGradients,
   type TflaGroupSaved,
   type TflaOptions,
@@ -390,9 +392,6 @@ function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: stri
   if (t.matrixX !== undefined && ![64, 128, 192, 256].includes(t.matrixX)) {
     throw new KernelArgumentError('tiles.matrixX', '64, 128, 192 or 256', String(t.matrixX), context);
   }
-  if (t.matrixDirectB !== undefined && typeof t.matrixDirectB !== 'boolean') {
-    throw new KernelArgumentError('tiles.matrixDirectB', 'a boolean', String(t.matrixDirectB), context);
-  }
   return t;
 }
 
@@ -459,18 +458,8 @@ export async function runForward(
   }
 }
 
-interface GpuInputs {
-  q: GpuTensor;
-  k: GpuTensor;
-  v: GpuTensor;
-  i: GpuTensor;
-  f: GpuTensor;
-  cInitial?: GpuTensor;
-  nInitial?: GpuTensor;
-  mInitial?: GpuTensor;
-  dh?: GpuTensor;
-  dcLast?: GpuTensor;
-}
+/** The call's tensors on the GPU: the forward's inputs, plus dh and dC_last in the backward. */
+type GpuInputs = TflaForwardInputs & Partial<Pick<TflaBackwardInputs, 'dh' | 'dcLast'>>;
 
 function gpuInputs(
   scope: CallScope,

@@ -71,18 +71,12 @@ export interface TflaOptions {
     scan?: number;
     /** matrix-unit kernels: output columns per workgroup (a multiple of 64 dividing the head dim) */
     matrixX?: number;
-    /**
-     * matrix-unit kernels: read the B operands straight from storage (default) rather than staging
-     * them in workgroup memory. H100, robustness on: fw 7.5 vs 8.2 ms. (Reading the score operands
-     * P, Q straight from storage as well was slower: 9.4 ms.)
-     */
-    matrixDirectB?: boolean;
   };
   /**
    * f16 only: run the intra-chunk kernels and the state scans on the adapter's matrix units
    * (subgroup matrices, f16 operands, f32 accumulation) where the adapter has them (f16→f32
    * 16×16×16, 32-lane subgroups) and the shape fits (chunk a multiple of 64, head dims multiples
-   * of 32; 64 for DHQK in the scans). Default: on. `false` forces the register-tiled kernels.
+   * of 64). Default: on. `false` forces the register-tiled kernels.
    */
   subgroupMatrix?: boolean;
 }
@@ -221,11 +215,7 @@ function encodeIntra(
     : (o.tiles?.intra ??
       chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo), role));
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
-  const mcfg = {
-    ...cfg,
-    bX,
-    directB: o.tiles?.matrixDirectB ?? true,
-  };
+  const mcfg = { ...cfg, bX };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
