@@ -36,7 +36,7 @@ import {
   releaseSaved,
   roundToF16,
 } from '../src/index.js';
-import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
+import { sgmatAblation, sgmatTuning } from '../src/chunkwise/kernels/intra_sgmat.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -265,66 +265,51 @@ async function timeStep(ctx: GpuContext, B: number, dtype: GpuDtype, reps: numbe
   return median(ts);
 }
 
+/** GPU ms per dispatch label (median of 3 after a warm-up) of xl_chunk fw + bw at S = 8192. */
+async function breakdownParts(
+  dtype: GpuDtype,
+  subgroupMatrix: boolean,
+  tiles?: { matrixX: number },
+): Promise<Record<string, number>> {
+  const S = 8192;
+  const B = 65536 / S;
+  const mk = (d: number) => ctx.empty([B, 16, S, d], dtype);
+  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
+  const i = ctx.empty([B, 16, S]);
+  const f = ctx.empty([B, 16, S]);
+  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
+  fillRandom(ctx, f, 49, 1, 3);
+  const sums = new Map<string, number[]>();
+  const args = { q, k, v, i, f, chunkSize: 128, subgroupMatrix, tiles };
+  for (let r = 0; r < 4; r++) {
+    ctx.beginGpuTiming(64, { perDispatch: true });
+    const fw = await mlstmChunkwiseXlChunk(ctx, { ...args, keepSaved: true });
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...args, dh, saved: fw.saved });
+    const parts = await ctx.endGpuTimingLabelled();
+    fw.h.release();
+    releaseSaved(fw.saved!);
+    for (const t of Object.values(bw)) (t as GpuTensor).release();
+    if (r === 0) continue;
+    for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
+  }
+  for (const t of [q, k, v, i, f, dh]) t.release();
+  return Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)]));
+}
+
 /** Where the time goes: one timestamp pair per dispatch (xl_chunk, S = 8192), f16 (both paths) and f32. */
 async function breakdown() {
-  for (const [dtype, subgroupMatrix, tiles] of [
-    ['f16', true, undefined],
-    ['f16', false, undefined],
-    ['f32', false, undefined],
-  ] as [GpuDtype, boolean, { matrixX: number } | undefined][]) {
+  for (const [dtype, subgroupMatrix] of [
+    ['f16', true],
+    ['f16', false],
+    ['f32', false],
+  ] as [GpuDtype, boolean][]) {
     if (dtype === 'f16' && !ctx.features.shaderF16) continue;
-    const S = 8192;
-    const B = 65536 / S;
-    const mk = (d: number, dt: GpuDtype = dtype) => ctx.empty([B, 16, S, d], dt);
-    const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
-    const i = ctx.empty([B, 16, S]);
-    const f = ctx.empty([B, 16, S]);
-    for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
-    fillRandom(ctx, f, 49, 1, 3);
-    const sums = new Map<string, number[]>();
-    for (let r = 0; r < 4; r++) {
-      ctx.beginGpuTiming(64, { perDispatch: true });
-      const fw = await mlstmChunkwiseXlChunk(ctx, {
-        q,
-        k,
-        v,
-        i,
-        f,
-        chunkSize: 128,
-        keepSaved: true,
-        subgroupMatrix,
-        tiles,
-      });
-      const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
-        q,
-        k,
-        v,
-        i,
-        f,
-        dh,
-        chunkSize: 128,
-        subgroupMatrix,
-        tiles,
-        saved: fw.saved,
-      });
-      const parts = await ctx.endGpuTimingLabelled();
-      fw.h.release();
-      releaseSaved(fw.saved!);
-      for (const t of Object.values(bw)) (t as GpuTensor).release();
-      if (r === 0) continue;
-      for (const p of parts) sums.set(p.label, [...(sums.get(p.label) ?? []), p.ms]);
-    }
+    const parts = await breakdownParts(dtype, subgroupMatrix);
     console.log(
-      `\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''}${tiles ? ` ${JSON.stringify(tiles)}` : ''} S=8192 per-kernel GPU ms (median of 3):`,
+      `\nxl_chunk ${dtype}${dtype === 'f16' ? (subgroupMatrix ? ' matrix units' : ' register tiles') : ''} S=8192 per-kernel GPU ms (median of 3):`,
     );
-    for (const [label, ms] of sums) console.log(`  ${label.padEnd(22)} ${median(ms).toFixed(3)}`);
-    results.push({
-      breakdown: dtype,
-      subgroupMatrix,
-      tiles,
-      parts: Object.fromEntries([...sums].map(([l, ms]) => [l, median(ms)])),
-    });
-    for (const t of [q, k, v, i, f, dh]) t.release();
+    for (const [label, ms] of Object.entries(parts)) console.log(`  ${label.padEnd(22)} ${ms.toFixed(3)}`);
+    results.push({ breakdown: dtype, subgroupMatrix, parts });
   }
 }
 
@@ -376,6 +361,63 @@ if (argv.includes('--ablate')) {
     );
     console.log(`ablation ${sw ?? 'none'}: ${show.join(', ')}`);
   }
+  process.exit(0);
+}
+if (argv.includes('--tune')) {
+  // kernel variants of the matrix-unit path (sgmatTuning): correctness on the shapes that take
+  // the path, then per-kernel and total GPU time at S = 8192; the baseline first and last
+  type Tuning = Partial<typeof sgmatTuning>;
+  const defaults = { ...sgmatTuning };
+  const configs: Tuning[] = [
+    {},
+    { prefetch: true },
+    { aliasP: true },
+    { prefetch: true, aliasP: true, productsSlice: 64 },
+    { productsRowA: true },
+    { productsRowA: true, productsSlice: 64, prefetch: true, aliasP: true },
+    { productsX: 128 },
+    {},
+  ];
+  const rng = new Rng(11);
+  const shapes = [
+    { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },
+    { B: 2, NH: 1, S: 256, DHQK: 128, DHHV: 256, L: 64 },
+    { B: 1, NH: 2, S: 512, DHQK: 128, DHHV: 256, L: 128 },
+  ].map((s) => {
+    const x = randomMlstmInputs(rng, s, { kind: 'f32' });
+    const r = (t: Tensor): Tensor => ({ shape: t.shape, data: roundToF16(t.data) });
+    const xr = { ...x, q: r(x.q), k: r(x.k), v: r(x.v) };
+    const dh = r(randn(rng, [s.B, s.NH, s.S, s.DHHV], { kind: 'f32' }));
+    return {
+      s,
+      xr,
+      dh,
+      ref: mlstmChunkwise({ ...xr, chunkSize: s.L }),
+      refB: mlstmChunkwiseBackward({ ...xr, chunkSize: s.L, dh }),
+    };
+  });
+  for (const t of configs) {
+    Object.assign(sgmatTuning, defaults, t);
+    let hErr = 0;
+    let gErr = 0;
+    for (const { s, xr, dh, ref, refB } of shapes) {
+      const fw = await mlstmChunkwiseXlChunk(ctx, { ...xr, chunkSize: s.L, dtype: 'f16' });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...xr, chunkSize: s.L, dh, dtype: 'f16' });
+      hErr = Math.max(hErr, relMax(fw.h, ref.h));
+      gErr = Math.max(gErr, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
+    }
+    const parts = await breakdownParts('f16', true);
+    const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 7);
+    const show = Object.entries(parts)
+      .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
+      .join(', ');
+    console.log(
+      `tuning ${JSON.stringify(t)}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms, peak ${(r.peakBytes / 1e9).toFixed(2)} GB; h err ${hErr.toExponential(2)}, grads err ${gErr.toExponential(2)}\n  ${show}`,
+    );
+    results.push({ tuning: t, ...r, hErr, gErr, parts });
+  }
+  Object.assign(sgmatTuning, defaults);
+  if (outPath) writeFileSync(outPath, JSON.stringify({ adapter: ctx.describe(), results }, null, 2));
   process.exit(0);
 }
 if (argv.includes('--matrix-only')) {

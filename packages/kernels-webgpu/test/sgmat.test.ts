@@ -16,6 +16,7 @@ import {
   sgmatIntraFits,
   sgmatSupported,
   sgmatTileX,
+  sgmatTuning,
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
 import {
@@ -29,6 +30,9 @@ import { packF16, unpackF16 } from '../src/index.js';
 import { cdiv } from '../src/wgsl/common.js';
 import { openGpuContext, withLimits } from './helpers.js';
 import { useMatrixPath } from '../src/chunkwise/tfla.js';
+import { matrixLoadsWgsl, type OperandSource } from '../scripts/matrix-loads-wgsl.js';
+
+const operandSources: OperandSource[] = ['shared-row', 'shared-col', 'storage-row', 'storage-col'];
 
 const ctx = await openGpuContext();
 
@@ -87,7 +91,11 @@ fn sgLoad(x: f32, cm: bool, stride: u32) -> SgMat { return vec4<f32>(x, select(0
 fn sgMma(a: SgMat, b: SgMat, c: SgMat) -> SgMat { return a * b + c; }
 fn sgStore(m: SgMat, cm: bool, stride: u32) -> f32 { return m.x + select(0.0, 1.0, cm) + f32(stride); }
 `;
-  const at = s.indexOf('alias elem');
+  // after the enable directives (WGSL wants them first)
+  const enables = [...s.matchAll(/^enable [^;]*;$/gm)];
+  const at = enables.length
+    ? enables[enables.length - 1].index + enables[enables.length - 1][0].length + 1
+    : 0;
   return s.slice(0, at) + stubs + s.slice(at);
 }
 
@@ -119,10 +127,21 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const bX of [256, 192, 128, 64]) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}`;
+        for (const [bX, prefetch] of [
+          [256, false],
+          [192, false],
+          [128, false],
+          [64, false],
+          [256, true],
+          [128, 'alias'],
+        ] as const) {
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${prefetch ? ' prefetch' : ''}${prefetch === 'alias' ? ' aliasP' : ''}`;
           it(name, async () => {
+            sgmatTuning.prefetch = prefetch !== false;
+            sgmatTuning.aliasP = prefetch === 'alias';
             const code = sgmatWgsl({ role, variant, normalize, inter, bX });
+            sgmatTuning.prefetch = false;
+            sgmatTuning.aliasP = false;
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -131,17 +150,33 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const [bX, slice] of [
-        [256, 128],
-        [128, 64],
+      for (const [bX, slice, prefetch, rowA] of [
+        [256, 128, false, false],
+        [128, 64, false, false],
+        [256, 64, true, false],
+        [128, 128, true, true],
+        [256, 64, false, true],
       ] as const) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX} slice=${slice}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX, slice });
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX} slice=${slice}${prefetch ? ' prefetch' : ''}${rowA ? ' rowA' : ''}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX, slice, prefetch, rowA });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }
     }
   }
+  for (const left of operandSources) {
+    for (const right of operandSources) {
+      it(`operand-path micro-benchmark: left ${left}, right ${right}`, async () => {
+        expect(await compileErrors(stubSubgroupMatrix(matrixLoadsWgsl(left, right)))).toEqual([]);
+      });
+    }
+  }
+  it('operand-path micro-benchmark: hoisted loads, barrier per step', async () => {
+    for (const opts of [{ hoist: true }, { barrier: true }])
+      expect(
+        await compileErrors(stubSubgroupMatrix(matrixLoadsWgsl('shared-row', 'storage-row', opts))),
+      ).toEqual([]);
+  });
   it('a broken kernel is reported (the check can fail)', async () => {
     const code = sgmatWgsl({ role: 'dk', variant: 'exp', normalize: true, inter: true, bX: 128 });
     expect(code).toContain('let rg = sg / 4u;');

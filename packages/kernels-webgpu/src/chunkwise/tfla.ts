@@ -46,6 +46,7 @@ import {
   SGMAT_ROWS,
   sgmatIntraFits,
   sgmatKey,
+  sgmatTuning,
   sgmatSupported,
   sgmatTileX,
   sgmatWgsl,
@@ -315,8 +316,16 @@ function encodeScan(
   };
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
-    const bX = matrixTileX(d.DHHV, o);
-    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX, slice: chunkProductSlice(L) };
+    const bX = sgmatTuning.productsX || matrixTileX(d.DHHV, o);
+    const cfg = {
+      direction,
+      variant: o.variant,
+      normalize: o.normalize,
+      bX,
+      slice: sgmatTuning.productsSlice || chunkProductSlice(L),
+      prefetch: sgmatTuning.prefetch,
+      rowA: sgmatTuning.productsRowA,
+    };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;

@@ -43,10 +43,14 @@ export interface ChunkProductConfig {
   bX: number;
   /** tokens staged at a time: 128 when the chunk length is a multiple of 128, else 64 */
   slice: 64 | 128;
+  /** load the next slice into registers while this one is multiplied */
+  prefetch: boolean;
+  /** stage A transposed ([row][token]) so that its matrix loads are row-major */
+  rowA: boolean;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}${c.prefetch ? ':pf' : ''}${c.rowA ? ':rowA' : ''}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -66,8 +70,8 @@ export function chunkProductSlice(L: number): 64 | 128 {
 
 const A_STRIDE = 72; // [token][row] f16, padded
 
-export function chunkProductWorkgroupBytes(slice: number): number {
-  return 2 * slice * A_STRIDE + 4 * 8 * 512 + 4 * slice;
+export function chunkProductWorkgroupBytes(slice: number, rowA = false): number {
+  return 2 * (rowA ? 64 * (slice + 8) : slice * A_STRIDE) + 4 * 8 * 512 + 4 * slice;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -79,6 +83,22 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const I2 = [0, 1];
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
+  const staged = c.prefetch || c.rowA;
+  const U = range(slice / 32);
+  const RS = slice + 8; // row stride of the transposed staging (rowA)
+  const aLoad = (u: number, l0: string) => `A[((seq0 + ${l0} + sTok + ${32 * u}u) * P.DY + y0 + sY8) / 8u]`;
+  // the 8 f16 of w${u} (rows sY8 … sY8+7 of token sTok + 32u), weighted by sc, into sA
+  const aStore = (u: number) =>
+    c.rowA
+      ? `let col = sTok + ${32 * u}u;
+      ${range(4)
+        .map(
+          (i) =>
+            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[(sY8 + ${2 * i}u) * ${RS}u + col] = f16(f2.x); sA[(sY8 + ${2 * i + 1}u) * ${RS}u + col] = f16(f2.y); }`,
+        )
+        .join('\n      ')}`
+      : `let at = (sTok + ${32 * u}u) * ${A_STRIDE}u + sY8;
+      ${storeF16x8('sA', 'at', `w${u}`, 'sc')}`;
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
 @group(0) @binding(2) var<storage, read> Bm: array<f16>;       // v
@@ -99,7 +119,7 @@ ${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${decl}
 
-var<workgroup> sA: array<f16, ${slice * A_STRIDE}>;   // weighted A [token][row]
+var<workgroup> sA: array<f16, ${c.rowA ? 64 * RS : slice * A_STRIDE}>;   // weighted A ${c.rowA ? '[row][token]' : '[token][row]'}
 var<workgroup> sE: array<f32, 4096>;   // epilogue: 2 × 16×16 f32 per subgroup
 var<workgroup> tW: array<f32, ${slice}>;     // token weights; at the end Δn
 
@@ -120,9 +140,35 @@ ${SGMAT_ENTRY}
   let g = chunkv[bnh * P.NC + chunk];
 ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
+${
+  staged
+    ? `  // staging: tokens sTok + 32u·u of the slice, 8 rows from sY8${c.prefetch ? '; one slice ahead in registers' : ''}
+  let sTok = ${c.rowA ? 'lid % 32u' : 'lid / 8u'};
+  let sY8 = ${c.rowA ? '(lid / 32u) * 8u' : '(lid % 8u) * 8u'};
+${c.prefetch ? U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n') : ''}`
+    : ''
+}
   for (var l0 = 0u; l0 < P.L; l0 += ${slice}u) {
     workgroupBarrier();
-    if (lid < ${slice}u) {
+${
+  staged
+    ? `${c.prefetch ? '' : U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}
+${U.map(
+  (u) => `    {
+      let tok = seq0 + l0 + sTok + ${32 * u}u;
+      let sc = ${scanTokenWeight(c)};
+      ${aStore(u)}
+    }`,
+).join('\n')}
+    workgroupBarrier();
+${
+  c.prefetch
+    ? `    if (l0 + ${slice}u < P.L) {
+${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${slice}u`)};`).join('\n')}
+    }`
+    : ''
+}`
+    : `    if (lid < ${slice}u) {
       let tok = seq0 + l0 + lid;
       tW[lid] = ${scanTokenWeight(c)};
     }
@@ -134,11 +180,12 @@ ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
       let at = ll * ${A_STRIDE}u + y8;
       ${storeF16x8('sA', 'at', 'w', 'sc')}
     }
-    workgroupBarrier();
-    ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${slice}u; ll++) { np += f32(sA[ll * ${A_STRIDE}u + lid]); } }` : ''}
+    workgroupBarrier();`
+}
+    ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${slice}u; ll++) { np += f32(sA[${c.rowA ? `lid * ${RS}u + ll` : `ll * ${A_STRIDE}u + lid`}]); } }` : ''}
     for (var kk = 0u; kk < ${slice}u; kk += 16u) {
-      // left (state row y, token l) = sA[l][y]: column-major; right = B rows straight from storage
-${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u);`).join('\n')}
+      // left (state row y, token l): sA[l][y] column-major, or sA[y][l] (rowA); right = B rows straight from storage
+${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(${c.rowA ? `&sA, (rb${i} * 16u) * ${RS}u + kk, false, ${RS}u` : `&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u`});`).join('\n')}
 ${J.map(
   (
     j,

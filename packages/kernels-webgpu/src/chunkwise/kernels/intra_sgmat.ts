@@ -74,7 +74,9 @@ const SS_STRIDE = 68; // 64-token f32 rows
 const SB_SIZE = 2 * 64 * SP_STRIDE; // the P and Q slices of the scores
 
 export function sgmatWorkgroupBytes(): number {
-  return 4 * 64 * SS_STRIDE + 2 * 64 * SP_STRIDE + 2 * SB_SIZE + 4 * (7 * 64 + 256);
+  return (
+    4 * 64 * SS_STRIDE + (sgmatTuning.aliasP ? 0 : 2 * 64 * SP_STRIDE) + 2 * SB_SIZE + 4 * (7 * 64 + 256)
+  );
 }
 
 /** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
@@ -103,10 +105,28 @@ export const sgmatAblation = {
   noInter: false,
 };
 
-function ablationKey(): string {
-  return Object.entries(sgmatAblation)
+/**
+ * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
+ * package. `prefetch`: the staged operand slices are loaded into registers one stage ahead, so
+ * that the global loads of the next slice overlap the matrix products of this one; `aliasP`:
+ * the gated scores share workgroup memory with the staged P slice (38 instead of 47 KiB);
+ * `productsRowA`: the chunk products stage their A operand transposed (row-major loads);
+ * `productsSlice` / `productsX`: tokens per stage and state columns per workgroup of the chunk
+ * products (0: the default).
+ */
+export const sgmatTuning = {
+  prefetch: false,
+  aliasP: false,
+  productsRowA: false,
+  productsSlice: 0 as 0 | 64 | 128,
+  productsX: 0,
+};
+
+/** Pipeline-key suffix of the switches that differ from the defaults. */
+export function ablationKey(): string {
+  return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
     .filter(([, v]) => v)
-    .map(([k]) => `:${k}`)
+    .map(([k, v]) => `:${k}${v === true ? '' : v}`)
     .join('');
 }
 
@@ -171,6 +191,9 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const I2 = [0, 1];
   const exp = c.variant === 'exp';
   const fw = c.role === 'fw';
+  const pre = sgmatTuning.prefetch;
+  // the gated scores (and the inter slice) need not outlive the staged P slice's last use
+  const sPName = sgmatTuning.aliasP ? 'sB' : 'sP';
   const normalised = exp || c.normalize;
   const [pName, qName, bName] = spec.names;
   const st = spec.stateName;
@@ -201,7 +224,7 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
       if (skipA && skipB) { continue; }
       let bRow = (seq0 + t0 + tb * 16u) * P.DX + xw + xc;
 ${mmaRows(
-  (i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
   (j) => `&${bName}, bRow + ${16 * j}u, false, P.DX`,
   (i) => (i === 0 ? 'skipA' : 'skipB'),
 )}
@@ -213,7 +236,7 @@ ${intraParams.wgsl()}
 ${spec.decl}
 
 var<workgroup> sS: array<f32, ${64 * SS_STRIDE}>;  // scores [r][t]; epilogue: 16×16 scratch per subgroup
-var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]
+${sgmatTuning.aliasP ? '// gated scores and the inter slice live in the P part of sB' : `var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]`}
 var<workgroup> sB: array<f16, ${SB_SIZE}>;  // P and Q slices [r][y] (64 deep)
 var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
@@ -243,6 +266,9 @@ ${SGMAT_ENTRY}
   let gChunk = chunkv[bnh * P.NC + chunk];
   // the fw normaliser's inter part: 4 invocations per row
   let slRow = lid / 4u;
+  // staging of a 64 × 64 slice: rows sRow and sRow + 32, 8 elements from sY8
+  let sRow = lid / 8u;
+  let sY8 = (lid % 8u) * 8u;
 
   if (lid < 64u) {
     let tok = seq0 + r0 + lid;
@@ -260,18 +286,38 @@ ${
   // the state read straight from its f16 copy
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+${
+  pre
+    ? `  var wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + sY8) / 8u];
+  var wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + sY8) / 8u];`
+    : ''
+}
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
     workgroupBarrier();
-    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+${
+  pre
+    ? `    {
+      let sc0 = rFac[sRow]; let sc1 = rFac[sRow + 32u];
+      let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
+      ${storeF16x8(sPName, 'at0', 'wi0', 'sc0')}
+      ${storeF16x8(sPName, 'at1', 'wi1', 'sc1')}
+    }
+    workgroupBarrier();
+    if (y0 + 64u < P.DI) {
+      wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + y0 + 64u + sY8) / 8u];
+      wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + y0 + 64u + sY8) / 8u];
+    }`
+    : `    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
       let row = e / 8u; let y8 = (e % 8u) * 8u;
       let w = ${pName}[((seq0 + r0 + row) * P.DI + y0 + y8) / 8u];
       let sc = rFac[row];
       let at = row * ${SP_STRIDE}u + y8;
-      ${storeF16x8('sP', 'at', 'w', 'sc')}
+      ${storeF16x8(sPName, 'at', 'w', 'sc')}
     }
-    workgroupBarrier();
+    workgroupBarrier();`
+}
     for (var kk = 0u; kk < 64u; kk += 16u) {
-${mmaRows((i) => `&sP, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)}
+${mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)}
     }
   }
 ${
@@ -312,9 +358,33 @@ ${
     let skip1 = ${masked('cg', 'rb1')};
     var s0 = ${RESULT}();
     var s1 = ${RESULT}();
+${
+  pre
+    ? `    var wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + sY8) / 8u];
+    var wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + sY8) / 8u];
+    var wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + sY8) / 8u];
+    var wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + sY8) / 8u];`
+    : ''
+}
     for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
       workgroupBarrier();
-      for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+${
+  pre
+    ? `      {
+        let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
+        ${storeF16x8('sB', 'at0', 'wp0')}
+        ${storeF16x8('sB', 'at1', 'wp1')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at0`, 'wq0')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at1`, 'wq1')}
+      }
+      workgroupBarrier();
+      if (y0 + 64u < P.DY) {
+        wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
+        wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
+        wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
+        wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
+      }`
+    : `      for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
         let row = e / 8u; let y8 = (e % 8u) * 8u;
         let wp = ${pName}[((seq0 + r0 + row) * P.DY + y0 + y8) / 8u];
         let wq = ${qName}[((seq0 + t0 + row) * P.DY + y0 + y8) / 8u];
@@ -322,7 +392,8 @@ ${
         ${storeF16x8('sB', 'at', 'wp')}
         ${storeF16x8('sB', `${64 * SP_STRIDE}u + at`, 'wq')}
       }
-      workgroupBarrier();
+      workgroupBarrier();`
+}
       for (var kk = 0u; kk < 64u; kk += 16u) {
         // right (y, t) = Q[t][y]: column-major
         let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SP_STRIDE}u + (cg * 16u) * ${SP_STRIDE}u + kk, true, ${SP_STRIDE}u);
@@ -343,7 +414,7 @@ ${
         var val = 0.0;
         if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt] * ${spec.gateExpr('rr', 'tt')}; }
         ${fw ? 'den += val;' : ''}
-        sP[rr * ${SP_STRIDE}u + tt] = f16(val);
+        ${sPName}[rr * ${SP_STRIDE}u + tt] = f16(val);
       }
     }
 ${pv}
