@@ -368,14 +368,13 @@ if (argv.includes('--tune')) {
   // the path, then per-kernel and total GPU time at S = 8192; the baseline first and last
   type Tuning = Partial<typeof sgmatTuning>;
   const defaults = { ...sgmatTuning };
+  const best = { prefetch: true, aliasP: true, productsRowA: true };
   const configs: Tuning[] = [
     {},
-    { prefetch: true },
-    { aliasP: true },
-    { prefetch: true, aliasP: true, productsSlice: 64 },
-    { productsRowA: true },
-    { productsRowA: true, productsSlice: 64, prefetch: true, aliasP: true },
-    { productsX: 128 },
+    best,
+    { ...best, stageB: true },
+    { ...best, stageB: true, productsSlice: 64 },
+    { ...best, productsSlice: 64 },
     {},
   ];
   const rng = new Rng(11);

@@ -134,14 +134,20 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
           [64, false],
           [256, true],
           [128, 'alias'],
+          [256, 'stageB'],
+          [192, 'stageB'],
+          [128, 'stageB'],
+          [64, 'stageB'],
         ] as const) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${prefetch ? ' prefetch' : ''}${prefetch === 'alias' ? ' aliasP' : ''}`;
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${prefetch ? ' prefetch' : ''}${prefetch === 'alias' ? ' aliasP' : ''}${prefetch === 'stageB' ? ' aliasP stageB' : ''}`;
           it(name, async () => {
             sgmatTuning.prefetch = prefetch !== false;
-            sgmatTuning.aliasP = prefetch === 'alias';
+            sgmatTuning.aliasP = prefetch === 'alias' || prefetch === 'stageB';
+            sgmatTuning.stageB = prefetch === 'stageB';
             const code = sgmatWgsl({ role, variant, normalize, inter, bX });
             sgmatTuning.prefetch = false;
             sgmatTuning.aliasP = false;
+            sgmatTuning.stageB = false;
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -150,15 +156,18 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const [bX, slice, prefetch, rowA] of [
-        [256, 128, false, false],
-        [128, 64, false, false],
-        [256, 64, true, false],
-        [128, 128, true, true],
-        [256, 64, false, true],
+      for (const [bX, slice, prefetch, rowA, stageB] of [
+        [256, 128, false, false, false],
+        [128, 64, false, false, false],
+        [256, 64, true, false, false],
+        [128, 128, true, true, false],
+        [256, 64, false, true, false],
+        [256, 128, true, true, true],
+        [192, 64, false, false, true],
+        [64, 128, true, false, true],
       ] as const) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX} slice=${slice}${prefetch ? ' prefetch' : ''}${rowA ? ' rowA' : ''}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX, slice, prefetch, rowA });
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX} slice=${slice}${prefetch ? ' prefetch' : ''}${rowA ? ' rowA' : ''}${stageB ? ' stageB' : ''}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX, slice, prefetch, rowA, stageB });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }

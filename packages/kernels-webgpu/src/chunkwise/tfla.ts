@@ -325,6 +325,7 @@ function encodeScan(
       slice: sgmatTuning.productsSlice || chunkProductSlice(L),
       prefetch: sgmatTuning.prefetch,
       rowA: sgmatTuning.productsRowA,
+      stageB: sgmatTuning.stageB,
     };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;

@@ -26,6 +26,7 @@ import {
   LEFT,
   RESULT,
   RIGHT,
+  bSliceStaging,
   range,
   SGMAT_ENABLE,
   SGMAT_ENTRY,
@@ -47,10 +48,12 @@ export interface ChunkProductConfig {
   prefetch: boolean;
   /** stage A transposed ([row][token]) so that its matrix loads are row-major */
   rowA: boolean;
+  /** stage B 16 tokens at a time in workgroup memory instead of reading it from storage */
+  stageB: boolean;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}${c.prefetch ? ':pf' : ''}${c.rowA ? ':rowA' : ''}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}${c.prefetch ? ':pf' : ''}${c.rowA ? ':rowA' : ''}${c.stageB ? ':sB' : ''}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -70,8 +73,8 @@ export function chunkProductSlice(L: number): 64 | 128 {
 
 const A_STRIDE = 72; // [token][row] f16, padded
 
-export function chunkProductWorkgroupBytes(slice: number, rowA = false): number {
-  return 2 * (rowA ? 64 * (slice + 8) : slice * A_STRIDE) + 4 * 8 * 512 + 4 * slice;
+export function chunkProductWorkgroupBytes(slice: number, rowA = false, stageBX = 0): number {
+  return 2 * (rowA ? 64 * (slice + 8) : slice * A_STRIDE) + 4 * 8 * 512 + 4 * slice + (stageBX ? 32 * (stageBX + 8) : 0);
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -84,6 +87,15 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const staged = c.prefetch || c.rowA;
+  const leftAt = (i: number) =>
+    c.rowA
+      ? `&sA, (rb${i} * 16u) * ${RS}u + kk, false, ${RS}u`
+      : `&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u`;
+  // B: 16-token slices staged in sV, one ahead in registers; or straight from storage
+  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
+  const bSrc = (l: string) => (k: string, x8: string) => `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
+  const rightAt = (j: number) =>
+    c.stageB ? bs.right(j) : `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX`;
   const U = range(slice / 32);
   const RS = slice + 8; // row stride of the transposed staging (rowA)
   const aLoad = (u: number, l0: string) => `A[((seq0 + ${l0} + sTok + ${32 * u}u) * P.DY + y0 + sY8) / 8u]`;
@@ -101,12 +113,12 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
       ${storeF16x8('sA', 'at', `w${u}`, 'sc')}`;
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
-@group(0) @binding(2) var<storage, read> Bm: array<f16>;       // v
+@group(0) @binding(2) var<storage, read> Bm: array<${c.stageB ? 'vec4<u32>' : 'f16'}>;       // v
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>; // 8 f16 per element`
     : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
-@group(0) @binding(2) var<storage, read> Bm: array<f16>;       // dh
+@group(0) @binding(2) var<storage, read> Bm: array<${c.stageB ? 'vec4<u32>' : 'f16'}>;       // dh
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
@@ -120,7 +132,8 @@ ${scanParams.wgsl()}
 ${decl}
 
 var<workgroup> sA: array<f16, ${c.rowA ? 64 * RS : slice * A_STRIDE}>;   // weighted A ${c.rowA ? '[row][token]' : '[token][row]'}
-var<workgroup> sE: array<f32, 4096>;   // epilogue: 2 × 16×16 f32 per subgroup
+var<workgroup> sE: array<f32, 4096>;${c.stageB ? `
+var<workgroup> sV: array<f16, ${16 * (bX + 8)}>;   // B slice [token][column]` : ''}   // epilogue: 2 × 16×16 f32 per subgroup
 var<workgroup> tW: array<f32, ${slice}>;     // token weights; at the end Δn
 
 ${SGMAT_ENTRY}
@@ -148,6 +161,7 @@ ${
 ${c.prefetch ? U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n') : ''}`
     : ''
 }
+${c.stageB ? `  ${bs.decl}\n${bs.load(bSrc('0u'))}` : ''}
   for (var l0 = 0u; l0 < P.L; l0 += ${slice}u) {
     workgroupBarrier();
 ${
@@ -184,12 +198,20 @@ ${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${slice}u`)};`).join('\n')}
 }
     ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${slice}u; ll++) { np += f32(sA[${c.rowA ? `lid * ${RS}u + ll` : `ll * ${A_STRIDE}u + lid`}]); } }` : ''}
     for (var kk = 0u; kk < ${slice}u; kk += 16u) {
-      // left (state row y, token l): sA[l][y] column-major, or sA[y][l] (rowA); right = B rows straight from storage
-${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(${c.rowA ? `&sA, (rb${i} * 16u) * ${RS}u + kk, false, ${RS}u` : `&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u`});`).join('\n')}
+${
+  c.stageB
+    ? `      workgroupBarrier();
+${bs.store}
+      workgroupBarrier();
+      if (l0 + kk + 16u < P.L) {
+${bs.load(bSrc('l0 + kk + 16u'))}
+      }`
+    : '      // right = B rows straight from storage'
+}
+      // left (state row y, token l): sA[l][y] column-major, or sA[y][l] (rowA)
+${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(${leftAt(i)});`).join('\n')}
 ${J.map(
-  (
-    j,
-  ) => `      { let r = subgroupMatrixLoad<${RIGHT}>(&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX);
+  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${rightAt(j)});
 ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
 ).join('\n')}
     }

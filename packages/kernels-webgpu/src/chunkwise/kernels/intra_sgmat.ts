@@ -110,6 +110,8 @@ export const sgmatAblation = {
  * package. `prefetch`: the staged operand slices are loaded into registers one stage ahead, so
  * that the global loads of the next slice overlap the matrix products of this one; `aliasP`:
  * the gated scores share workgroup memory with the staged P slice (38 instead of 47 KiB);
+ * `stageB`: the B operands (and the inter term's state) staged 16 rows at a time in workgroup
+ * memory instead of being read from storage by the matrix loads;
  * `productsRowA`: the chunk products stage their A operand transposed (row-major loads);
  * `productsSlice` / `productsX`: tokens per stage and state columns per workgroup of the chunk
  * products (0: the default).
@@ -117,6 +119,7 @@ export const sgmatAblation = {
 export const sgmatTuning = {
   prefetch: false,
   aliasP: false,
+  stageB: false,
   productsRowA: false,
   productsSlice: 0 as 0 | 64 | 128,
   productsX: 0,
@@ -180,11 +183,60 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 }
 
 /**
+ * WGSL pieces that stage a 16-row slice of a B operand (16 × bX f16) in workgroup memory,
+ * row-major with row stride bX + 8, through `vec4<u32>` registers `${v}0…` (so that the global
+ * loads of the next slice can be issued before the products of this one). The source is either
+ * row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
+ * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
+ */
+export function bSliceStaging(bX: number, v: string, dst: string, base: number, transposed: boolean) {
+  const n = Math.ceil((2 * bX) / SGMAT_THREADS);
+  const guard = (2 * bX) % SGMAT_THREADS !== 0;
+  const stride = bX + 8;
+  const each = (body: (u: number, e: string) => string) =>
+    range(n)
+      .map((u) => {
+        const e = `(lid + ${SGMAT_THREADS * u}u)`;
+        return guard ? `if (${e} < ${2 * bX}u) { ${body(u, e)} }` : body(u, e);
+      })
+      .join('\n');
+  const coords = (e: string) =>
+    transposed ? [`${e} / 2u`, `(${e} % 2u) * 8u`] : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
+  return {
+    stride,
+    decl: range(n)
+      .map((u) => `var ${v}${u} = vec4<u32>();`)
+      .join(' '),
+    load: (src: (a: string, b: string) => string) =>
+      each((u, e) => {
+        const [a, b] = coords(e);
+        return `${v}${u} = ${src(a, b)};`;
+      }),
+    store: each((u, e) => {
+      const [a, b] = coords(e);
+      if (!transposed) return `{ let at = ${base}u + (${a}) * ${stride}u + ${b}; ${storeF16x8(dst, 'at', `${v}${u}`)} }`;
+      return `{ let x = ${a}; let y8 = ${b}; ${range(4)
+        .map(
+          (i) =>
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[${base}u + (y8 + ${2 * i}u) * ${stride}u + x] = h${i}.x; ${dst}[${base}u + (y8 + ${2 * i + 1}u) * ${stride}u + x] = h${i}.y;`,
+        )
+        .join(' ')} }`;
+    }),
+    /** right operand j of the subgroup (columns xc + 16j) */
+    right: (j: number) => `&${dst}, ${base}u + xc + ${16 * j}u, false, ${stride}u`,
+  };
+}
+
+/**
  * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors seen as `vec4<u32>` (8 f16;
  * the B operand as `f16` when read directly) and the state as its f16 copy (state_carry.ts).
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
-  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'f16', b: 'f16' });
+  const stageB = sgmatTuning.stageB;
+  const spec = intraRoleSpec(
+    c,
+    stageB ? { elem: 'vec4<u32>', state: 'vec4<u32>' } : { elem: 'vec4<u32>', state: 'f16', b: 'f16' },
+  );
   const { bX } = c;
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
@@ -216,7 +268,35 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // accumulators in pairs for the epilogue
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
-  const pv = `    // Out += (A ⊙ G) · B, B read straight from storage
+  // B slices of 16 rows, staged in the Q half of sB (free outside the scores)
+  const bv = bSliceStaging(bX, 'bv', 'sB', 64 * SP_STRIDE, false);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 64 * SP_STRIDE, spec.stateTransposed);
+  const bvSrc = (tb: string) => (k: string, x8: string) =>
+    `${bName}[((seq0 + t0 + ${tb} * 16u + ${k}) * P.DX + xw + ${x8}) / 8u]`;
+  const svSrc = (yy: string) => (a: string, b: string) =>
+    spec.stateTransposed
+      ? `${st}[(sBase + (xw + ${a}) * P.DI + ${yy} + ${b}) / 8u]`
+      : `${st}[(sBase + (${yy} + ${a}) * P.DX + xw + ${b}) / 8u]`;
+  const pvStaged = `    // Out += (A ⊙ G) · B, B staged 16 rows at a time, one slice ahead in registers
+    workgroupBarrier();
+    for (var tb = 0u; tb < 4u; tb++) {
+      let skipA = ${masked('tb', 'rb0')};
+      let skipB = ${masked('tb', 'rb1')};
+      if (tb > 0u) { workgroupBarrier(); }
+${bv.store}
+      workgroupBarrier();
+      if (tb < 3u) {
+${bv.load(bvSrc('(tb + 1u)'))}
+      }
+      if (!(skipA && skipB)) {
+${mmaRows(
+  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  bv.right,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+      }
+    }`;
+  const pv = stageB ? pvStaged : `    // Out += (A ⊙ G) · B, B read straight from storage
     workgroupBarrier();
     for (var tb = 0u; tb < 4u; tb++) {
       let skipA = ${masked('tb', 'rb0')};
@@ -286,6 +366,7 @@ ${
   // the state read straight from its f16 copy
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+${stageB ? `  ${sv.decl}\n${sv.load(svSrc('0u'))}` : ''}
 ${
   pre
     ? `  var wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + sY8) / 8u];
@@ -317,7 +398,17 @@ ${
     workgroupBarrier();`
 }
     for (var kk = 0u; kk < 64u; kk += 16u) {
-${mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)}
+${
+  stageB
+    ? `      workgroupBarrier();
+${sv.store}
+      workgroupBarrier();
+      if (y0 + kk + 16u < P.DI) {
+${sv.load(svSrc('y0 + kk + 16u'))}
+      }
+${mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, sv.right)}`
+    : mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)
+}
     }
   }
 ${
@@ -334,7 +425,7 @@ ${
                                    vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
       for (var u = 0u; u < 8u; u++) {
         let at = nBase + 2u * (y + u);
-        qn = fma(qv[u / 2u][u % 2u], bitcast<f32>(vec2<f16>(${st}[at], ${st}[at + 1u])), qn);
+        qn = fma(qv[u / 2u][u % 2u], ${stageB ? `bitcast<f32>(${st}[at / 8u][(at / 2u) % 4u])` : `bitcast<f32>(vec2<f16>(${st}[at], ${st}[at + 1u]))`}, qn);
       }
     }
     den += rFac[slRow] * qn;
@@ -401,7 +492,10 @@ ${
         if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s1); }
       }
     }
-    subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
+${stageB ? `    // the first B slice of this tile, loaded while the scores are gated
+    ${bv.decl}
+${bv.load(bvSrc('0u'))}
+` : ''}    subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
     subgroupMatrixStore(&sS, (rb1 * 16u) * ${SS_STRIDE}u + cg * 16u, s1, false, ${SS_STRIDE}u);
     workgroupBarrier();
     // gate and causal mask, f32; 4 invocations per row, 16 tokens each
