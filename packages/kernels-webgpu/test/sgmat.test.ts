@@ -141,13 +141,12 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
         ] as const) {
           const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${prefetch ? ' prefetch' : ''}${prefetch === 'alias' ? ' aliasP' : ''}${prefetch === 'stageB' ? ' aliasP stageB' : ''}`;
           it(name, async () => {
+            const saved = { ...sgmatTuning };
             sgmatTuning.prefetch = prefetch !== false;
             sgmatTuning.aliasP = prefetch === 'alias' || prefetch === 'stageB';
             sgmatTuning.stageB = prefetch === 'stageB';
             const code = sgmatWgsl({ role, variant, normalize, inter, bX });
-            sgmatTuning.prefetch = false;
-            sgmatTuning.aliasP = false;
-            sgmatTuning.stageB = false;
+            Object.assign(sgmatTuning, saved);
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }

@@ -117,18 +117,18 @@ export const sgmatAblation = {
  * products (0: the default).
  */
 export const sgmatTuning = {
-  prefetch: false,
-  aliasP: false,
-  stageB: false,
-  productsRowA: false,
-  productsSlice: 0 as 0 | 64 | 128,
+  prefetch: true,
+  aliasP: true,
+  stageB: true,
+  productsRowA: true,
+  productsSlice: 64 as 0 | 64 | 128,
   productsX: 0,
 };
 
 /** Pipeline-key suffix of the switches that differ from the defaults. */
 export function ablationKey(): string {
   return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
-    .filter(([, v]) => v)
+    .filter(([, v]) => v !== false && v !== 0)
     .map(([k, v]) => `:${k}${v === true ? '' : v}`)
     .join('');
 }
