@@ -368,15 +368,7 @@ if (argv.includes('--tune')) {
   // the path, then per-kernel and total GPU time at S = 8192; the baseline first and last
   type Tuning = Partial<typeof sgmatTuning>;
   const defaults = { ...sgmatTuning };
-  const best = { prefetch: true, aliasP: true, productsRowA: true };
-  const configs: Tuning[] = [
-    {},
-    best,
-    { ...best, stageB: true },
-    { ...best, stageB: true, productsSlice: 64 },
-    { ...best, productsSlice: 64 },
-    {},
-  ];
+  const configs: Tuning[] = [{ legacy: true }, {}, { legacy: true }, {}];
   const rng = new Rng(11);
   const shapes = [
     { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },
@@ -405,8 +397,8 @@ if (argv.includes('--tune')) {
       hErr = Math.max(hErr, relMax(fw.h, ref.h));
       gErr = Math.max(gErr, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
     }
-    const parts = await breakdownParts('f16', true);
     const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 7);
+    const parts = await breakdownParts('f16', true);
     const show = Object.entries(parts)
       .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
       .join(', ');

@@ -50,6 +50,8 @@ for (const [left, right, opts] of [
   ...sources.flatMap((l) => sources.map((r) => [l, r, {}])),
   ['shared-row', 'storage-row', { barrier: true }],
   ['shared-row', 'shared-row', { barrier: true }],
+  ['shared-block', 'shared-block', {}],
+  ['shared-block', 'shared-block', { barrier: true }],
 ] as [OperandSource, OperandSource, { hoist?: boolean; barrier?: boolean }][]) {
   const ms = await time(left, right, opts);
   const tflops = flops / (ms * 1e-3) / 1e12;

@@ -13,26 +13,28 @@
  *
  * The weights are those of the register-tiled scan ({@link scanTokenWeight}). A workgroup of
  * 8 subgroups owns 64 state rows × `bX` columns of one chunk (each subgroup 32 rows × bX/4
- * columns): per 64 tokens, the weighted A rows are staged as f16 in workgroup memory (16-byte
- * global loads) and B is read straight from storage; the f32 accumulators leave through a
- * per-subgroup workgroup scratch, 8 f16 per 16-byte store. Δn sums the same f16-rounded
- * weighted rows, in f32.
+ * columns). Per 64 tokens, the weighted A rows are staged transposed ([row][token], so that the
+ * left operand loads row-major) as f16 in workgroup memory; per 16 tokens, the B rows are staged
+ * too (reading them from storage with matrix loads is ~3× slower on the H100,
+ * scripts/matrix-loads.ts); both are loaded into registers one slice ahead, so that the global
+ * loads overlap the products. As in intra_sgmat.ts, every matrix load and store addresses one
+ * fixed-size block at a literal offset, so that robustness needs no run-time bounds branch. The f32
+ * accumulators leave through per-subgroup scratch blocks, 8 f16 per 16-byte store. Δn sums the
+ * same f16-rounded weighted rows, in f32.
  *
  * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16.
  */
 import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
 import {
+  bSliceStaging,
   LEFT,
   RESULT,
   RIGHT,
-  bSliceStaging,
   range,
   SGMAT_ENABLE,
   SGMAT_ENTRY,
-  SGMAT_THREADS,
   sgmatTileX,
-  storeF16x8,
 } from './intra_sgmat.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
 
@@ -42,99 +44,79 @@ export interface ChunkProductConfig {
   normalize: boolean;
   /** state columns per workgroup ({@link sgmatTileX} of DHHV) */
   bX: number;
-  /** tokens staged at a time: 128 when the chunk length is a multiple of 128, else 64 */
-  slice: 64 | 128;
-  /** load the next slice into registers while this one is multiplied */
-  prefetch: boolean;
-  /** stage A transposed ([row][token]) so that its matrix loads are row-major */
-  rowA: boolean;
-  /** stage B 16 tokens at a time in workgroup memory instead of reading it from storage */
-  stageB: boolean;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.slice}${c.prefetch ? ':pf' : ''}${c.rowA ? ':rowA' : ''}${c.stageB ? ':sB' : ''}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
 export function chunkProductsFit(L: number, DHQK: number, DHHV: number, maxWorkgroupBytes: number): boolean {
   const bX = sgmatTileX(DHHV);
-  return (
-    L % 64 === 0 &&
-    DHQK % 64 === 0 &&
-    bX > 0 &&
-    chunkProductWorkgroupBytes(chunkProductSlice(L)) <= maxWorkgroupBytes
-  );
+  return L % 64 === 0 && DHQK % 64 === 0 && bX > 0 && chunkProductWorkgroupBytes() <= maxWorkgroupBytes;
 }
 
-export function chunkProductSlice(L: number): 64 | 128 {
-  return L % 128 === 0 ? 128 : 64;
-}
+/** Tokens staged at a time (A operand). */
+const SLICE = 64;
+const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
+const BS = 72; // row stride of the B blocks (bSliceStaging)
 
-const A_STRIDE = 72; // [token][row] f16, padded
-
-export function chunkProductWorkgroupBytes(slice: number, rowA = false, stageBX = 0): number {
-  return 2 * (rowA ? 64 * (slice + 8) : slice * A_STRIDE) + 4 * 8 * 512 + 4 * slice + (stageBX ? 32 * (stageBX + 8) : 0);
+export function chunkProductWorkgroupBytes(): number {
+  return 2 * 4 * 16 * AS + 2 * 4 * 16 * BS + 4 * 16 * 256 + 4 * 64;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
   const fw = c.direction === 'fw';
   const exp = c.variant === 'exp';
-  const { bX, slice } = c;
+  const { bX } = c;
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
+  const K4 = range(SLICE / 16);
+  const U = range(SLICE / 32);
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
-  const staged = c.prefetch || c.rowA;
-  const leftAt = (i: number) =>
-    c.rowA
-      ? `&sA, (rb${i} * 16u) * ${RS}u + kk, false, ${RS}u`
-      : `&sA, kk * ${A_STRIDE}u + rb${i} * 16u, true, ${A_STRIDE}u`;
-  // B: 16-token slices staged in sV, one ahead in registers; or straight from storage
-  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
-  const bSrc = (l: string) => (k: string, x8: string) => `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
-  const rightAt = (j: number) =>
-    c.stageB ? bs.right(j) : `&Bm, (seq0 + l0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX`;
-  const U = range(slice / 32);
-  const RS = slice + 8; // row stride of the transposed staging (rowA)
-  const aLoad = (u: number, l0: string) => `A[((seq0 + ${l0} + sTok + ${32 * u}u) * P.DY + y0 + sY8) / 8u]`;
-  // the 8 f16 of w${u} (rows sY8 … sY8+7 of token sTok + 32u), weighted by sc, into sA
-  const aStore = (u: number) =>
-    c.rowA
-      ? `let col = sTok + ${32 * u}u;
-      ${range(4)
-        .map(
-          (i) =>
-            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[(sY8 + ${2 * i}u) * ${RS}u + col] = f16(f2.x); sA[(sY8 + ${2 * i + 1}u) * ${RS}u + col] = f16(f2.y); }`,
-        )
-        .join('\n      ')}`
-      : `let at = (sTok + ${32 * u}u) * ${A_STRIDE}u + sY8;
-      ${storeF16x8('sA', 'at', `w${u}`, 'sc')}`;
   const decl = fw
     ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
-@group(0) @binding(2) var<storage, read> Bm: array<${c.stageB ? 'vec4<u32>' : 'f16'}>;       // v
+@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // v
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>; // 8 f16 per element`
     : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
-@group(0) @binding(2) var<storage, read> Bm: array<${c.stageB ? 'vec4<u32>' : 'f16'}>;       // dh
+@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // dh
 @group(0) @binding(3) var<storage, read> gates: array<f32>;
 @group(0) @binding(4) var<storage, read> chunkv: array<f32>;
 @group(0) @binding(5) var<storage, read> nm: array<f32>;
 @group(0) @binding(6) var<storage, read_write> states16: array<vec4<u32>>;`;
-  const pack = (e: string) =>
-    `bitcast<u32>(vec2<f16>(f16(clamp(sE[${e}], -65504.0, 65504.0)), f16(clamp(sE[${e} + 1u], -65504.0, 65504.0))))`;
+  const pack = (b: string, e: string) =>
+    `bitcast<u32>(vec2<f16>(f16(clamp(sE[${b}][${e}], -65504.0, 65504.0)), f16(clamp(sE[${b}][${e} + 1u], -65504.0, 65504.0))))`;
+  // A: tokens sTok + 32u·u of the slice, rows sY8 … sY8+7 (one vec4), weighted, stored
+  // transposed into block (row / 16) at (row % 16, token)
+  const aLoad = (u: number, l: string) => `A[((seq0 + ${l} + sTok + ${32 * u}u) * P.DY + y0 + sY8) / 8u]`;
+  const aStore = (u: number) => `{
+      let tok = seq0 + l0 + sTok + ${32 * u}u;
+      let sc = ${scanTokenWeight(c)};
+      let col = sTok + ${32 * u}u;
+      ${range(4)
+        .map(
+          (i) =>
+            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = f16(f2.x); sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = f16(f2.y); }`,
+        )
+        .join('\n      ')}
+    }`;
+  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
+  const bSrc = (l: string) => (k: string, x8: string) =>
+    `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${decl}
 
-var<workgroup> sA: array<f16, ${c.rowA ? 64 * RS : slice * A_STRIDE}>;   // weighted A ${c.rowA ? '[row][token]' : '[token][row]'}
-var<workgroup> sE: array<f32, 4096>;${c.stageB ? `
-var<workgroup> sV: array<f16, ${16 * (bX + 8)}>;   // B slice [token][column]` : ''}   // epilogue: 2 × 16×16 f32 per subgroup
-var<workgroup> tW: array<f32, ${slice}>;     // token weights; at the end Δn
+var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16 state rows, [row][token]
+var<workgroup> sV: array<array<f16, ${16 * BS}>, 4>;   // B slice: block = the columns of a subgroup column group
+var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
+var<workgroup> tW: array<f32, 64>;     // Δn at the end
 
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
@@ -144,8 +126,9 @@ ${SGMAT_ENTRY}
   let y0 = yTile * 64u;
   let rb0 = 2u * (sg / 4u);
   let rb1 = rb0 + 1u;
+  let cg = sg % 4u;
   let xw = xTile * ${bX}u;
-  let xc = (sg % 4u) * ${colsPerSg}u;
+  let xc = cg * ${colsPerSg}u;
   let seq0 = bnh * P.S + chunk * P.L;
   let mBase = bnh * (P.NC + 1u);
   let mPrev = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk]' : '0.0'};
@@ -153,87 +136,54 @@ ${SGMAT_ENTRY}
   let g = chunkv[bnh * P.NC + chunk];
 ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
-${
-  staged
-    ? `  // staging: tokens sTok + 32u·u of the slice, 8 rows from sY8${c.prefetch ? '; one slice ahead in registers' : ''}
-  let sTok = ${c.rowA ? 'lid % 32u' : 'lid / 8u'};
-  let sY8 = ${c.rowA ? '(lid / 32u) * 8u' : '(lid % 8u) * 8u'};
-${c.prefetch ? U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n') : ''}`
-    : ''
-}
-${c.stageB ? `  ${bs.decl}\n${bs.load(bSrc('0u'))}` : ''}
-  for (var l0 = 0u; l0 < P.L; l0 += ${slice}u) {
+  let sTok = lid % 32u;
+  let sY8 = (lid / 32u) * 8u;
+${U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n')}
+  ${bs.decl}
+${bs.load(bSrc('0u'))}
+  for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
+${K4.map(
+  (k) => `    // tokens l0 + ${16 * k} …
+    workgroupBarrier();
+${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
 ${
-  staged
-    ? `${c.prefetch ? '' : U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}
-${U.map(
-  (u) => `    {
-      let tok = seq0 + l0 + sTok + ${32 * u}u;
-      let sc = ${scanTokenWeight(c)};
-      ${aStore(u)}
-    }`,
-).join('\n')}
-    workgroupBarrier();
-${
-  c.prefetch
-    ? `    if (l0 + ${slice}u < P.L) {
-${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${slice}u`)};`).join('\n')}
-    }`
-    : ''
-}`
-    : `    if (lid < ${slice}u) {
-      let tok = seq0 + l0 + lid;
-      tW[lid] = ${scanTokenWeight(c)};
+  k === 0
+    ? `    if (l0 + ${SLICE}u < P.L) {
+${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${SLICE}u`)};`).join('\n')}
     }
-    workgroupBarrier();
-    for (var e = lid; e < ${slice * 8}u; e += ${SGMAT_THREADS}u) {
-      let ll = e / 8u; let y8 = (e % 8u) * 8u;
-      let w = A[((seq0 + l0 + ll) * P.DY + y0 + y8) / 8u];
-      let sc = tW[ll];
-      let at = ll * ${A_STRIDE}u + y8;
-      ${storeF16x8('sA', 'at', 'w', 'sc')}
+${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
+    : ''
+}    if (l0 + ${16 * k + 16}u < P.L) {
+${bs.load(bSrc(`l0 + ${16 * k + 16}u`))}
     }
-    workgroupBarrier();`
-}
-    ${fw ? `if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${slice}u; ll++) { np += f32(sA[${c.rowA ? `lid * ${RS}u + ll` : `ll * ${A_STRIDE}u + lid`}]); } }` : ''}
-    for (var kk = 0u; kk < ${slice}u; kk += 16u) {
-${
-  c.stageB
-    ? `      workgroupBarrier();
-${bs.store}
-      workgroupBarrier();
-      if (l0 + kk + 16u < P.L) {
-${bs.load(bSrc('l0 + kk + 16u'))}
-      }`
-    : '      // right = B rows straight from storage'
-}
-      // left (state row y, token l): sA[l][y] column-major, or sA[y][l] (rowA)
-${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(${leftAt(i)});`).join('\n')}
+${I2.map((i) => `    let m${i}_${k} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${16 * k}u, false, ${AS}u);`).join('\n')}
 ${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${rightAt(j)});
-${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
+  (j) => `    { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j)});
+${I2.map((i) => `      a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}_${k}, r, a${i}_${j});`).join('\n')} }`,
+).join('\n')}`,
 ).join('\n')}
-    }
   }
-  // epilogue: two accumulators at a time through the scratch, 8 f16 (4 u32) per lane and row
+  // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
+  // per lane and row
   let slot = mBase + chunk + ${fw ? '1u' : '0u'};
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
+  let e0 = eRow * 16u + eCol;
 ${pairs
   .map(
     (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-      .map(([i, j], h) => `  subgroupMatrixStore(&sE, sg * 512u + ${256 * h}u, a${i}_${j}, false, 16u);`)
+      .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
       .join('\n')}
   workgroupBarrier();
 ${pair
-  .map(
-    ([i, j], h) => `  {
-    let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
+  .map(([i, j], h) => {
+    const b = `sg * 2u + ${h}u`;
+    return `  {
     let o = ((slot * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u;
-    states16[o] = vec4<u32>(${pack('e0')}, ${pack('e0 + 2u')}, ${pack('e0 + 4u')}, ${pack('e0 + 6u')});
-  }`,
-  )
+    states16[o] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});
+  }`;
+  })
   .join('\n')}`,
   )
   .join('\n')}

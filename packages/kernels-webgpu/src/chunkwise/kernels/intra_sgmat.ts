@@ -68,15 +68,28 @@ export function sgmatTileX(DX: number): number {
   return [256, 192, 128, 64].find((c) => c <= DX && DX % c === 0) ?? 0;
 }
 
-/** Row strides (in elements) of the workgroup arrays, padded so that matrix loads of 8 rows hit 8 different bank groups. */
-const SP_STRIDE = 72; // 64-token f16 rows
-const SS_STRIDE = 68; // 64-token f32 rows
-const SB_SIZE = 2 * 64 * SP_STRIDE; // the P and Q slices of the scores
+/**
+ * Workgroup memory layout. Every matrix load and store addresses one *block* of an array of
+ * fixed-size blocks, at an offset that is a literal in the WGSL: with robustness on (always, in
+ * browsers) Dawn then proves the access in bounds at compile time instead of wrapping each matrix
+ * load in a run-time bounds branch, which costs ~40 % of the products' throughput on the H100
+ * (scripts/matrix-loads.ts). The dynamic part (which subgroup, which row block) is the block index.
+ *
+ * - `sB`: 8 blocks of 16 rows × 72 (64 used, padded so that matrix loads of 8 rows hit 8 different
+ *   bank groups). Blocks 0–3 (the "P half"): the P slice of the scores (row block rb in block rb),
+ *   then the gated scores; before that, the pre-scaled I slice of the inter term. Blocks 4–7
+ *   (the "Q half"): the Q slice of the scores (token block tb in block 4 + tb), and the 16-row B
+ *   slices of the products (column group cg of the subgroups in block 4 + cg).
+ * - `sS`: 16 blocks of 16 × 20 f32: score block (rb, cg) in block 4·rb + cg; in the epilogue, the
+ *   accumulator scratch of subgroup sg in blocks 2·sg, 2·sg + 1 (16 × 16).
+ */
+const BS = 72; // row stride of the sB blocks
+const BLOCK = 16 * BS;
+const SS_STRIDE = 20;
+const SS_BLOCK = 16 * SS_STRIDE;
 
 export function sgmatWorkgroupBytes(): number {
-  return (
-    4 * 64 * SS_STRIDE + (sgmatTuning.aliasP ? 0 : 2 * 64 * SP_STRIDE) + 2 * SB_SIZE + 4 * (7 * 64 + 256)
-  );
+  return 2 * 8 * BLOCK + 4 * 16 * SS_BLOCK + 4 * (7 * 64 + 256);
 }
 
 /** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
@@ -105,31 +118,16 @@ export const sgmatAblation = {
   noInter: false,
 };
 
-/**
- * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
- * package. `prefetch`: the staged operand slices are loaded into registers one stage ahead, so
- * that the global loads of the next slice overlap the matrix products of this one; `aliasP`:
- * the gated scores share workgroup memory with the staged P slice (38 instead of 47 KiB);
- * `stageB`: the B operands (and the inter term's state) staged 16 rows at a time in workgroup
- * memory instead of being read from storage by the matrix loads;
- * `productsRowA`: the chunk products stage their A operand transposed (row-major loads);
- * `productsSlice` / `productsX`: tokens per stage and state columns per workgroup of the chunk
- * products (0: the default).
- */
+/** TEMPORARY switch for the A/B run of device-check --tune: the previous kernels. */
 export const sgmatTuning = {
-  prefetch: true,
-  aliasP: true,
-  stageB: true,
-  productsRowA: true,
-  productsSlice: 64 as 0 | 64 | 128,
-  productsX: 0,
+  legacy: false,
 };
 
-/** Pipeline-key suffix of the switches that differ from the defaults. */
+/** Pipeline-key suffix of the switches that are on. */
 export function ablationKey(): string {
   return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
-    .filter(([, v]) => v !== false && v !== 0)
-    .map(([k, v]) => `:${k}${v === true ? '' : v}`)
+    .filter(([, v]) => v)
+    .map(([k]) => `:${k}`)
     .join('');
 }
 
@@ -183,16 +181,18 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 }
 
 /**
- * WGSL pieces that stage a 16-row slice of a B operand (16 × bX f16) in workgroup memory,
- * row-major with row stride bX + 8, through `vec4<u32>` registers `${v}0…` (so that the global
- * loads of the next slice can be issued before the products of this one). The source is either
- * row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
+ * Staging of a 16-row slice of a B operand (16 × bX f16) in workgroup memory through
+ * `vec4<u32>` registers `${v}0…`, so that the global loads of the next slice can be issued before
+ * the products of this one. The slice lands in 4 blocks `${dst}[${first} + cg]` of 16 rows × 72,
+ * one per column group of the subgroups (bX/4 columns each), so that the right operand j of
+ * subgroup column group cg is `&${dst}[${first}u + cg], 16j` — a literal offset. The source is
+ * either row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
  * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
  */
-export function bSliceStaging(bX: number, v: string, dst: string, base: number, transposed: boolean) {
+export function bSliceStaging(bX: number, v: string, dst: string, first: number, transposed: boolean) {
   const n = Math.ceil((2 * bX) / SGMAT_THREADS);
   const guard = (2 * bX) % SGMAT_THREADS !== 0;
-  const stride = bX + 8;
+  const cols = bX / 4;
   const each = (body: (u: number, e: string) => string) =>
     range(n)
       .map((u) => {
@@ -203,7 +203,6 @@ export function bSliceStaging(bX: number, v: string, dst: string, base: number, 
   const coords = (e: string) =>
     transposed ? [`${e} / 2u`, `(${e} % 2u) * 8u`] : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
   return {
-    stride,
     decl: range(n)
       .map((u) => `var ${v}${u} = vec4<u32>();`)
       .join(' '),
@@ -214,50 +213,46 @@ export function bSliceStaging(bX: number, v: string, dst: string, base: number, 
       }),
     store: each((u, e) => {
       const [a, b] = coords(e);
-      if (!transposed) return `{ let at = ${base}u + (${a}) * ${stride}u + ${b}; ${storeF16x8(dst, 'at', `${v}${u}`)} }`;
-      return `{ let x = ${a}; let y8 = ${b}; ${range(4)
+      if (!transposed)
+        return `{ let x8 = ${b}; let at = (${a}) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
+      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + x / ${cols}u; let xi = x % ${cols}u; ${range(
+        4,
+      )
         .map(
           (i) =>
-            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[${base}u + (y8 + ${2 * i}u) * ${stride}u + x] = h${i}.x; ${dst}[${base}u + (y8 + ${2 * i + 1}u) * ${stride}u + x] = h${i}.y;`,
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y8 + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y8 + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
         )
         .join(' ')} }`;
     }),
     /** right operand j of the subgroup (columns xc + 16j) */
-    right: (j: number) => `&${dst}, ${base}u + xc + ${16 * j}u, false, ${stride}u`,
+    right: (j: number) => `&${dst}[${first}u + cg], ${16 * j}u, false, ${BS}u`,
   };
 }
 
 /**
- * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors seen as `vec4<u32>` (8 f16;
- * the B operand as `f16` when read directly) and the state as its f16 copy (state_carry.ts).
+ * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors and the f16 state copy
+ * (state_carry.ts) seen as `vec4<u32>` (8 f16).
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
-  const stageB = sgmatTuning.stageB;
-  const spec = intraRoleSpec(
-    c,
-    stageB ? { elem: 'vec4<u32>', state: 'vec4<u32>' } : { elem: 'vec4<u32>', state: 'f16', b: 'f16' },
-  );
+  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>' });
   const { bX } = c;
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
+  const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
   const exp = c.variant === 'exp';
   const fw = c.role === 'fw';
-  const pre = sgmatTuning.prefetch;
-  // the gated scores (and the inter slice) need not outlive the staged P slice's last use
-  const sPName = sgmatTuning.aliasP ? 'sB' : 'sP';
   const normalised = exp || c.normalize;
   const [pName, qName, bName] = spec.names;
   const st = spec.stateName;
   // row block `rbk` and token block `tb` of the diagonal tile: all masked
   const masked = (tb: string, rbk: string) =>
     spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`;
-  // right operand of the inter product, straight from the f16 state copy: State[y][x] (row-major) or C[x][y] (transposed)
-  const stateRight = (j: number) =>
-    spec.stateTransposed
-      ? `&${st}, sBase + (xw + xc + ${16 * j}u) * P.DI + y0 + kk, true, P.DI`
-      : `&${st}, sBase + (y0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX`;
-  const mmaRows = (left: (i: number) => string, right: (j: number) => string, skip?: (i: number) => string) =>
+  const products = (
+    left: (i: number) => string,
+    right: (j: number) => string,
+    skip?: (i: number) => string,
+  ) =>
     [
       ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
       ...J.map(
@@ -268,56 +263,40 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // accumulators in pairs for the epilogue
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
-  // B slices of 16 rows, staged in the Q half of sB (free outside the scores)
-  const bv = bSliceStaging(bX, 'bv', 'sB', 64 * SP_STRIDE, false);
-  const sv = bSliceStaging(bX, 'sv', 'sB', 64 * SP_STRIDE, spec.stateTransposed);
+  // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
+  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed);
   const bvSrc = (tb: string) => (k: string, x8: string) =>
     `${bName}[((seq0 + t0 + ${tb} * 16u + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   const svSrc = (yy: string) => (a: string, b: string) =>
     spec.stateTransposed
       ? `${st}[(sBase + (xw + ${a}) * P.DI + ${yy} + ${b}) / 8u]`
       : `${st}[(sBase + (${yy} + ${a}) * P.DX + xw + ${b}) / 8u]`;
-  const pvStaged = `    // Out += (A ⊙ G) · B, B staged 16 rows at a time, one slice ahead in registers
-    workgroupBarrier();
-    for (var tb = 0u; tb < 4u; tb++) {
-      let skipA = ${masked('tb', 'rb0')};
-      let skipB = ${masked('tb', 'rb1')};
-      if (tb > 0u) { workgroupBarrier(); }
-${bv.store}
-      workgroupBarrier();
-      if (tb < 3u) {
-${bv.load(bvSrc('(tb + 1u)'))}
-      }
-      if (!(skipA && skipB)) {
-${mmaRows(
-  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
-  bv.right,
-  (i) => (i === 0 ? 'skipA' : 'skipB'),
-)}
-      }
-    }`;
-  const pv = stageB ? pvStaged : `    // Out += (A ⊙ G) · B, B read straight from storage
-    workgroupBarrier();
-    for (var tb = 0u; tb < 4u; tb++) {
-      let skipA = ${masked('tb', 'rb0')};
-      let skipB = ${masked('tb', 'rb1')};
-      if (skipA && skipB) { continue; }
-      let bRow = (seq0 + t0 + tb * 16u) * P.DX + xw + xc;
-${mmaRows(
-  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
-  (j) => `&${bName}, bRow + ${16 * j}u, false, P.DX`,
-  (i) => (i === 0 ? 'skipA' : 'skipB'),
-)}
-    }`;
+  // a 64 × 64 slice of rows sRow, sRow + 32 (8 elements from sY8) into blocks first + row / 16
+  const sliceStore = (first: number, w0: string, w1: string, sc?: [string, string]) =>
+    `{
+        let at = (sRow % 16u) * ${BS}u + sY8;
+        ${storeF16x8(`sB[${first}u + sRow / 16u]`, 'at', w0, sc?.[0])}
+        ${storeF16x8(`sB[${first + 2}u + sRow / 16u]`, 'at', w1, sc?.[1])}
+      }`;
+  const sliceLoad = (name: string, row0: string, depth: string, y: string) => [
+    `${name}[((seq0 + ${row0} + sRow) * ${depth} + ${y} + sY8) / 8u]`,
+    `${name}[((seq0 + ${row0} + sRow + 32u) * ${depth} + ${y} + sY8) / 8u]`,
+  ];
+  const [wi0, wi1] = sliceLoad(pName, 'r0', 'P.DI', '0u');
+  const [wi0n, wi1n] = sliceLoad(pName, 'r0', 'P.DI', 'y0 + 64u');
+  const [wp0, wp1] = sliceLoad(pName, 'r0', 'P.DY', '0u');
+  const [wq0, wq1] = sliceLoad(qName, 't0', 'P.DY', '0u');
+  const [wp0n, wp1n] = sliceLoad(pName, 'r0', 'P.DY', 'y0 + 64u');
+  const [wq0n, wq1n] = sliceLoad(qName, 't0', 'P.DY', 'y0 + 64u');
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${spec.decl}
 
-var<workgroup> sS: array<f32, ${64 * SS_STRIDE}>;  // scores [r][t]; epilogue: 16×16 scratch per subgroup
-${sgmatTuning.aliasP ? '// gated scores and the inter slice live in the P part of sB' : `var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]`}
-var<workgroup> sB: array<f16, ${SB_SIZE}>;  // P and Q slices [r][y] (64 deep)
+var<workgroup> sB: array<array<f16, ${BLOCK}>, 8>;   // see the layout note in intra_sgmat.ts
+var<workgroup> sS: array<array<f32, ${SS_BLOCK}>, 16>;
 var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
 var<workgroup> rInv: array<f32, 64>;
@@ -339,7 +318,6 @@ ${SGMAT_ENTRY}
   let rb0 = 2u * rg;
   let rb1 = rb0 + 1u;
   let xw = xTile * ${bX}u;                     // the workgroup's first output column
-  let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
   let noInterMax = ${c.inter ? 'false' : 'true'};
   let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
   let mNext = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
@@ -362,59 +340,48 @@ ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
 ${
   c.inter && !sgmatAblation.noInter
     ? `
-  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep,
-  // the state read straight from its f16 copy
+  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
+  // (P half), the state 16 rows at a time (Q half), both one slice ahead in registers
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-${stageB ? `  ${sv.decl}\n${sv.load(svSrc('0u'))}` : ''}
-${
-  pre
-    ? `  var wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + sY8) / 8u];
-  var wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + sY8) / 8u];`
-    : ''
-}
+  ${sv.decl}
+${sv.load(svSrc('0u'))}
+  var wi0 = ${wi0};
+  var wi1 = ${wi1};
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
+${K4.map(
+  (k) => `    // rows y0 + ${16 * k} … of the state
     workgroupBarrier();
 ${
-  pre
+  k === 0
     ? `    {
       let sc0 = rFac[sRow]; let sc1 = rFac[sRow + 32u];
-      let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
-      ${storeF16x8(sPName, 'at0', 'wi0', 'sc0')}
-      ${storeF16x8(sPName, 'at1', 'wi1', 'sc1')}
+      ${sliceStore(0, 'wi0', 'wi1', ['sc0', 'sc1'])}
     }
+`
+    : ''
+}${sv.store}
     workgroupBarrier();
-    if (y0 + 64u < P.DI) {
-      wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + y0 + 64u + sY8) / 8u];
-      wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + y0 + 64u + sY8) / 8u];
-    }`
-    : `    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
-      let row = e / 8u; let y8 = (e % 8u) * 8u;
-      let w = ${pName}[((seq0 + r0 + row) * P.DI + y0 + y8) / 8u];
-      let sc = rFac[row];
-      let at = row * ${SP_STRIDE}u + y8;
-      ${storeF16x8(sPName, 'at', 'w', 'sc')}
-    }
-    workgroupBarrier();`
-}
-    for (var kk = 0u; kk < 64u; kk += 16u) {
 ${
-  stageB
-    ? `      workgroupBarrier();
-${sv.store}
-      workgroupBarrier();
-      if (y0 + kk + 16u < P.DI) {
-${sv.load(svSrc('y0 + kk + 16u'))}
-      }
-${mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, sv.right)}`
-    : mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)
-}
+  k === 0
+    ? `    if (y0 + 64u < P.DI) {
+      wi0 = ${wi0n};
+      wi1 = ${wi1n};
     }
+`
+    : ''
+}    if (y0 + ${16 * k + 16}u < P.DI) {
+${sv.load(svSrc(`y0 + ${16 * k + 16}u`))}
+    }
+    {
+${products((i) => `&sB[rb${i}], ${16 * k}u, false, ${BS}u`, sv.right)}
+    }`,
+).join('\n')}
   }
 ${
   fw
-    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 in f16 pairs); 4 invocations
-  // per row, a quarter of the depth each
+    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
+  // invocations per row, a quarter of the depth each
   {
     let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
     let quarter = P.DI / 4u;
@@ -425,7 +392,7 @@ ${
                                    vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
       for (var u = 0u; u < 8u; u++) {
         let at = nBase + 2u * (y + u);
-        qn = fma(qv[u / 2u][u % 2u], ${stageB ? `bitcast<f32>(${st}[at / 8u][(at / 2u) % 4u])` : `bitcast<f32>(vec2<f16>(${st}[at], ${st}[at + 1u]))`}, qn);
+        qn = fma(qv[u / 2u][u % 2u], bitcast<f32>(${st}[at / 8u][(at / 2u) % 4u]), qn);
       }
     }
     den += rFac[slRow] * qn;
@@ -444,74 +411,75 @@ ${
       tInv[lid] = ${spec.invNExpr};
     }
     let diag = t0 == r0;
-    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep staged slices
+    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep slices
+    // staged one ahead in registers
     let skip0 = ${masked('cg', 'rb0')};
     let skip1 = ${masked('cg', 'rb1')};
     var s0 = ${RESULT}();
     var s1 = ${RESULT}();
-${
-  pre
-    ? `    var wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + sY8) / 8u];
-    var wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + sY8) / 8u];
-    var wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + sY8) / 8u];
-    var wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + sY8) / 8u];`
-    : ''
-}
+    var wp0 = ${wp0};
+    var wp1 = ${wp1};
+    var wq0 = ${wq0};
+    var wq1 = ${wq1};
     for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
       workgroupBarrier();
-${
-  pre
-    ? `      {
-        let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
-        ${storeF16x8('sB', 'at0', 'wp0')}
-        ${storeF16x8('sB', 'at1', 'wp1')}
-        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at0`, 'wq0')}
-        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at1`, 'wq1')}
-      }
+      ${sliceStore(0, 'wp0', 'wp1')}
+      ${sliceStore(4, 'wq0', 'wq1')}
       workgroupBarrier();
       if (y0 + 64u < P.DY) {
-        wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
-        wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
-        wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
-        wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
-      }`
-    : `      for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
-        let row = e / 8u; let y8 = (e % 8u) * 8u;
-        let wp = ${pName}[((seq0 + r0 + row) * P.DY + y0 + y8) / 8u];
-        let wq = ${qName}[((seq0 + t0 + row) * P.DY + y0 + y8) / 8u];
-        let at = row * ${SP_STRIDE}u + y8;
-        ${storeF16x8('sB', 'at', 'wp')}
-        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at`, 'wq')}
+        wp0 = ${wp0n};
+        wp1 = ${wp1n};
+        wq0 = ${wq0n};
+        wq1 = ${wq1n};
       }
-      workgroupBarrier();`
-}
-      for (var kk = 0u; kk < 64u; kk += 16u) {
+${K4.map(
+  (k) => `      {
         // right (y, t) = Q[t][y]: column-major
-        let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SP_STRIDE}u + (cg * 16u) * ${SP_STRIDE}u + kk, true, ${SP_STRIDE}u);
-        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb0 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s0); }
-        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s1); }
-      }
+        let r = subgroupMatrixLoad<${RIGHT}>(&sB[4u + cg], ${16 * k}u, true, ${BS}u);
+        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb0], ${16 * k}u, false, ${BS}u), r, s0); }
+        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb1], ${16 * k}u, false, ${BS}u), r, s1); }
+      }`,
+).join('\n')}
     }
-${stageB ? `    // the first B slice of this tile, loaded while the scores are gated
+    // the first B slice of this tile, loaded while the scores are gated
     ${bv.decl}
 ${bv.load(bvSrc('0u'))}
-` : ''}    subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
-    subgroupMatrixStore(&sS, (rb1 * 16u) * ${SS_STRIDE}u + cg * 16u, s1, false, ${SS_STRIDE}u);
+    subgroupMatrixStore(&sS[rb0 * 4u + cg], 0u, s0, false, ${SS_STRIDE}u);
+    subgroupMatrixStore(&sS[rb1 * 4u + cg], 0u, s1, false, ${SS_STRIDE}u);
     workgroupBarrier();
-    // gate and causal mask, f32; 4 invocations per row, 16 tokens each
+    // gate and causal mask, f32 (4 invocations per row, 16 tokens each); the gated scores go to
+    // the P half
     {
       let rr = lid / 4u;
       let r = r0 + rr;
+      let tb = lid % 4u;
       for (var c = 0u; c < 16u; c++) {
-        let tt = (lid % 4u) * 16u + c;
+        let tt = tb * 16u + c;
         let t = t0 + tt;
         var val = 0.0;
-        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt] * ${spec.gateExpr('rr', 'tt')}; }
+        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[(rr / 16u) * 4u + tb][(rr % 16u) * ${SS_STRIDE}u + c] * ${spec.gateExpr('rr', 'tt')}; }
         ${fw ? 'den += val;' : ''}
-        ${sPName}[rr * ${SP_STRIDE}u + tt] = f16(val);
+        sB[rr / 16u][(rr % 16u) * ${BS}u + tt] = f16(val);
       }
     }
-${pv}
+    // Out += (A ⊙ G) · B, B staged 16 rows at a time (Q half), one slice ahead in registers
+    workgroupBarrier();
+${K4.map(
+  (tb) => `    {
+      let skipA = ${masked(`${tb}u`, 'rb0')};
+      let skipB = ${masked(`${tb}u`, 'rb1')};
+${tb > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
+      workgroupBarrier();
+${tb < 3 ? bv.load(bvSrc(`${tb + 1}u`)) : ''}
+      if (!(skipA && skipB)) {
+${products(
+  (i) => `&sB[rb${i}], ${16 * tb}u, false, ${BS}u`,
+  bv.right,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+      }
+    }`,
+).join('\n')}
   }
   // per-row output factor
 ${
@@ -532,27 +500,28 @@ ${
     : `  workgroupBarrier();
   if (lid < 64u) { rFac[lid] = P.outScale; }`
 }
-  // epilogue: two accumulators at a time → per-subgroup f32 scratch (2 × 16×16) → scaled f16,
-  // 8 per 16-byte store (2 lanes per row)
+  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
+  // f16, 8 per 16-byte store (2 lanes per row)
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
+  let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
 ${pairs
   .map(
     (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-      .map(([i, j], h) => `  subgroupMatrixStore(&sS, sg * 512u + ${256 * h}u, a${i}_${j}, false, 16u);`)
+      .map(([i, j], h) => `  subgroupMatrixStore(&sS[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
       .join('\n')}
   workgroupBarrier();
 ${pair
   .map(
     ([i, j], h) => `  {
     let fac = rFac[rb${i} * 16u + eRow];
-    let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
+    let e0 = eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
     ${spec.outName}[o / 8u] = vec4<u32>(
-      bitcast<u32>(vec2<f16>(f16(fac * sS[e0]), f16(fac * sS[e0 + 1u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 2u]), f16(fac * sS[e0 + 3u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 4u]), f16(fac * sS[e0 + 5u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));
+      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0]), f16(fac * sS[sg * 2u + ${h}u][e0 + 1u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 2u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 3u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 4u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 5u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 6u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 7u]))));
   }`,
   )
   .join('\n')}`,

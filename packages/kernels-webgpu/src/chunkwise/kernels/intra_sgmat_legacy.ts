@@ -1,0 +1,571 @@
+/** TEMPORARY: the previous matrix-unit intra kernel, for the A/B run of device-check --tune (deleted after). */
+/**
+ * The intra-chunk kernel of TFLA in all four roles of {@link ./intra.ts} (fw, dQ, dK, dV) on the
+ * adapter's matrix units: Dawn's `chromium-experimental-subgroup-matrix`, f16 operands with f32
+ * accumulators, 16×16×16. Same math, bindings and parameters as the register-tiled kernel
+ * (which stays the path for f32, for adapters without subgroup matrices and for shapes this one
+ * does not take); the role-specific WGSL comes from {@link intraRoleSpec}.
+ *
+ * A workgroup of 8 subgroups (32 lanes each) owns 64 rows × `bX` output columns of one chunk:
+ * subgroup s owns 32 rows (row blocks 2⌊s/4⌋, 2⌊s/4⌋+1) × bX/4 columns (group s mod 4), i.e.
+ * `bX/32` accumulator matrices; for the scores it owns token block s mod 4 of both row blocks.
+ * - inter term first: rows of I pre-scaled by their factor are staged as f16 in workgroup memory
+ *   (64 deep at a time); the state operand is read straight from the f16 copy of the state stack
+ *   that the carry kernel writes (state_carry.ts), so the f32 stack is never converted here;
+ * - per 64-token tile of the causal side: the 64×64 score tile A = P·Qᵀ (each subgroup two
+ *   16×16 blocks; P and Q staged 32 deep through workgroup memory with 16-byte loads), stored
+ *   f32 to workgroup memory; the gate and causal mask applied element-wise in f32 (fw: row sums
+ *   for the normaliser), stored f16; then Out += f16(A ⊙ G)·B with B read straight from storage
+ *   (staging it instead was slower: 7.8 vs 6.7 ms on the H100). Blocks that the causal mask zeroes
+ *   entirely are skipped;
+ * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch so that the
+ *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
+ *
+ * Shapes it takes: f16, chunk length a multiple of 64, head dimensions multiples of 64,
+ * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
+ * deprecated (renamed upstream); this file and chunk_products.ts are the only places that spell them.
+ */
+import { wgslHeader } from '../../wgsl/common.js';
+import { type IntraConfig, intraParams, intraRoleSpec } from './intra.js';
+
+export const SGMAT_ROWS = 64;
+export const SGMAT_THREADS = 256;
+const SG_SIZE = 32;
+
+export interface SgmatFeatures {
+  subgroupMatrix: boolean;
+  subgroupMatrixConfigs: {
+    componentType: string;
+    resultComponentType: string;
+    M: number;
+    N: number;
+    K: number;
+  }[];
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  shaderF16: boolean;
+}
+
+/** Whether the adapter has what the matrix-unit kernels need: f16→f32 16×16×16 and 32-lane subgroups. */
+export function sgmatSupported(f: SgmatFeatures): boolean {
+  return (
+    f.subgroupMatrix &&
+    f.shaderF16 &&
+    f.subgroupMinSize === SG_SIZE &&
+    f.subgroupMaxSize === SG_SIZE &&
+    f.subgroupMatrixConfigs.some(
+      (c) =>
+        c.componentType === 'f16' &&
+        c.resultComponentType === 'f32' &&
+        c.M === 16 &&
+        c.N === 16 &&
+        c.K === 16,
+    )
+  );
+}
+
+/** Output columns per workgroup for `DX` columns: the largest of 256, 192, 128, 64 dividing DX (0: none). */
+export function sgmatTileX(DX: number): number {
+  return [256, 192, 128, 64].find((c) => c <= DX && DX % c === 0) ?? 0;
+}
+
+/** Row strides (in elements) of the workgroup arrays, padded so that matrix loads of 8 rows hit 8 different bank groups. */
+const SP_STRIDE = 72; // 64-token f16 rows
+const SS_STRIDE = 68; // 64-token f32 rows
+const SB_SIZE = 2 * 64 * SP_STRIDE; // the P and Q slices of the scores
+
+export function sgmatWorkgroupBytes(): number {
+  return (
+    4 * 64 * SS_STRIDE + (sgmatTuning.aliasP ? 0 : 2 * 64 * SP_STRIDE) + 2 * SB_SIZE + 4 * (7 * 64 + 256)
+  );
+}
+
+/** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
+export function sgmatIntraFits(
+  L: number,
+  dims: { DY: number; DX: number; DI: number },
+  inter: boolean,
+  maxWorkgroupBytes: number,
+): boolean {
+  const bX = sgmatTileX(dims.DX);
+  return (
+    L % SGMAT_ROWS === 0 &&
+    dims.DY % 64 === 0 &&
+    bX > 0 &&
+    (!inter || dims.DI % 64 === 0) &&
+    sgmatWorkgroupBytes() <= maxWorkgroupBytes
+  );
+}
+
+/**
+ * Ablation switch for performance investigations (scripts/device-check.ts --ablate): drops the
+ * inter-chunk term, making the results wrong. Not exported from the package. (Switches that fed
+ * the kernel garbage instead gave erratic timings, so there are none.)
+ */
+export const sgmatAblation = {
+  noInter: false,
+};
+
+/**
+ * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
+ * package. `prefetch`: the staged operand slices are loaded into registers one stage ahead, so
+ * that the global loads of the next slice overlap the matrix products of this one; `aliasP`:
+ * the gated scores share workgroup memory with the staged P slice (38 instead of 47 KiB);
+ * `stageB`: the B operands (and the inter term's state) staged 16 rows at a time in workgroup
+ * memory instead of being read from storage by the matrix loads;
+ * `productsRowA`: the chunk products stage their A operand transposed (row-major loads);
+ * `productsSlice` / `productsX`: tokens per stage and state columns per workgroup of the chunk
+ * products (0: the default).
+ */
+export const sgmatTuning = {
+  prefetch: true,
+  aliasP: true,
+  stageB: true,
+  productsRowA: true,
+  productsSlice: 64 as 0 | 64 | 128,
+  productsX: 0,
+};
+
+/** Pipeline-key suffix of the switches that differ from the defaults. */
+export function ablationKey(): string {
+  return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
+    .filter(([, v]) => v !== false && v !== 0)
+    .map(([k, v]) => `:${k}${v === true ? '' : v}`)
+    .join('');
+}
+
+export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
+  /** output columns per workgroup ({@link sgmatTileX}) */
+  bX: number;
+};
+
+export function sgmatKey(c: SgmatIntraConfig): string {
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${ablationKey()}`;
+}
+
+export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
+export const RIGHT = 'subgroup_matrix_right<f16, 16, 16>';
+export const RESULT = 'subgroup_matrix_result<f32, 16, 16>';
+
+/** WGSL preamble of every matrix-unit kernel. */
+export const SGMAT_ENABLE = `enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
+
+/**
+ * Entry point of the matrix-unit kernels: 256 invocations (8 subgroups of 32), the builtins they
+ * use, the flat workgroup index of a 2-D dispatch (padding workgroups return) and its output
+ * column tile.
+ */
+export const SGMAT_ENTRY = `@compute @workgroup_size(${SGMAT_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= P.count) { return; }
+  let xTile = flat % P.nXTiles;
+  let rest = flat / P.nXTiles;`;
+
+export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * WGSL statements storing the 8 f16 of `w` (a `vec4<u32>` read from a vectorised f16 view) to
+ * `dst[at … at+7]`, each multiplied by `scale` (f32) when given.
+ */
+export function storeF16x8(dst: string, at: string, w: string, scale?: string): string {
+  return range(4)
+    .map((i) => {
+      const pair = `bitcast<vec2<f16>>(${w}.${'xyzw'[i]})`;
+      if (!scale)
+        return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
+      return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${at} + ${2 * i}u] = f16(f2.x); ${dst}[${at} + ${2 * i + 1}u] = f16(f2.y); }`;
+    })
+    .join('\n        ');
+}
+
+/**
+ * WGSL pieces that stage a 16-row slice of a B operand (16 × bX f16) in workgroup memory,
+ * row-major with row stride bX + 8, through `vec4<u32>` registers `${v}0…` (so that the global
+ * loads of the next slice can be issued before the products of this one). The source is either
+ * row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
+ * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
+ */
+export function bSliceStaging(bX: number, v: string, dst: string, base: number, transposed: boolean) {
+  const n = Math.ceil((2 * bX) / SGMAT_THREADS);
+  const guard = (2 * bX) % SGMAT_THREADS !== 0;
+  const stride = bX + 8;
+  const each = (body: (u: number, e: string) => string) =>
+    range(n)
+      .map((u) => {
+        const e = `(lid + ${SGMAT_THREADS * u}u)`;
+        return guard ? `if (${e} < ${2 * bX}u) { ${body(u, e)} }` : body(u, e);
+      })
+      .join('\n');
+  const coords = (e: string) =>
+    transposed ? [`${e} / 2u`, `(${e} % 2u) * 8u`] : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
+  return {
+    stride,
+    decl: range(n)
+      .map((u) => `var ${v}${u} = vec4<u32>();`)
+      .join(' '),
+    load: (src: (a: string, b: string) => string) =>
+      each((u, e) => {
+        const [a, b] = coords(e);
+        return `${v}${u} = ${src(a, b)};`;
+      }),
+    store: each((u, e) => {
+      const [a, b] = coords(e);
+      if (!transposed)
+        return `{ let at = ${base}u + (${a}) * ${stride}u + ${b}; ${storeF16x8(dst, 'at', `${v}${u}`)} }`;
+      return `{ let x = ${a}; let y8 = ${b}; ${range(4)
+        .map(
+          (i) =>
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[${base}u + (y8 + ${2 * i}u) * ${stride}u + x] = h${i}.x; ${dst}[${base}u + (y8 + ${2 * i + 1}u) * ${stride}u + x] = h${i}.y;`,
+        )
+        .join(' ')} }`;
+    }),
+    /** right operand j of the subgroup (columns xc + 16j) */
+    right: (j: number) => `&${dst}, ${base}u + xc + ${16 * j}u, false, ${stride}u`,
+  };
+}
+
+/**
+ * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors seen as `vec4<u32>` (8 f16;
+ * the B operand as `f16` when read directly) and the state as its f16 copy (state_carry.ts).
+ */
+export function sgmatWgslLegacy(c: SgmatIntraConfig): string {
+  const stageB = sgmatTuning.stageB;
+  const spec = intraRoleSpec(
+    c,
+    stageB ? { elem: 'vec4<u32>', state: 'vec4<u32>' } : { elem: 'vec4<u32>', state: 'f16', b: 'f16' },
+  );
+  const { bX } = c;
+  const colsPerSg = bX / 4;
+  const J = range(colsPerSg / 16);
+  const I2 = [0, 1];
+  const exp = c.variant === 'exp';
+  const fw = c.role === 'fw';
+  const pre = sgmatTuning.prefetch;
+  // the gated scores (and the inter slice) need not outlive the staged P slice's last use
+  const sPName = sgmatTuning.aliasP ? 'sB' : 'sP';
+  const normalised = exp || c.normalize;
+  const [pName, qName, bName] = spec.names;
+  const st = spec.stateName;
+  // row block `rbk` and token block `tb` of the diagonal tile: all masked
+  const masked = (tb: string, rbk: string) =>
+    spec.lower ? `(diag && ${tb} > ${rbk})` : `(diag && ${tb} < ${rbk})`;
+  // right operand of the inter product, straight from the f16 state copy: State[y][x] (row-major) or C[x][y] (transposed)
+  const stateRight = (j: number) =>
+    spec.stateTransposed
+      ? `&${st}, sBase + (xw + xc + ${16 * j}u) * P.DI + y0 + kk, true, P.DI`
+      : `&${st}, sBase + (y0 + kk) * P.DX + xw + xc + ${16 * j}u, false, P.DX`;
+  const mmaRows = (left: (i: number) => string, right: (j: number) => string, skip?: (i: number) => string) =>
+    [
+      ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
+      ...J.map(
+        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${right(j)});
+${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
+      ),
+    ].join('\n');
+  // accumulators in pairs for the epilogue
+  const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
+  const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
+  // B slices of 16 rows, staged in the Q half of sB (free outside the scores)
+  const bv = bSliceStaging(bX, 'bv', 'sB', 64 * SP_STRIDE, false);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 64 * SP_STRIDE, spec.stateTransposed);
+  const bvSrc = (tb: string) => (k: string, x8: string) =>
+    `${bName}[((seq0 + t0 + ${tb} * 16u + ${k}) * P.DX + xw + ${x8}) / 8u]`;
+  const svSrc = (yy: string) => (a: string, b: string) =>
+    spec.stateTransposed
+      ? `${st}[(sBase + (xw + ${a}) * P.DI + ${yy} + ${b}) / 8u]`
+      : `${st}[(sBase + (${yy} + ${a}) * P.DX + xw + ${b}) / 8u]`;
+  const pvStaged = `    // Out += (A ⊙ G) · B, B staged 16 rows at a time, one slice ahead in registers
+    workgroupBarrier();
+    for (var tb = 0u; tb < 4u; tb++) {
+      let skipA = ${masked('tb', 'rb0')};
+      let skipB = ${masked('tb', 'rb1')};
+      if (tb > 0u) { workgroupBarrier(); }
+${bv.store}
+      workgroupBarrier();
+      if (tb < 3u) {
+${bv.load(bvSrc('(tb + 1u)'))}
+      }
+      if (!(skipA && skipB)) {
+${mmaRows(
+  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  bv.right,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+      }
+    }`;
+  const pv = stageB
+    ? pvStaged
+    : `    // Out += (A ⊙ G) · B, B read straight from storage
+    workgroupBarrier();
+    for (var tb = 0u; tb < 4u; tb++) {
+      let skipA = ${masked('tb', 'rb0')};
+      let skipB = ${masked('tb', 'rb1')};
+      if (skipA && skipB) { continue; }
+      let bRow = (seq0 + t0 + tb * 16u) * P.DX + xw + xc;
+${mmaRows(
+  (i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + tb * 16u, false, ${SP_STRIDE}u`,
+  (j) => `&${bName}, bRow + ${16 * j}u, false, P.DX`,
+  (i) => (i === 0 ? 'skipA' : 'skipB'),
+)}
+    }`;
+  return /* wgsl */ `${SGMAT_ENABLE}
+${wgslHeader('f16')}
+${intraParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+${spec.decl}
+
+var<workgroup> sS: array<f32, ${64 * SS_STRIDE}>;  // scores [r][t]; epilogue: 16×16 scratch per subgroup
+${sgmatTuning.aliasP ? '// gated scores and the inter slice live in the P part of sB' : `var<workgroup> sP: array<f16, ${64 * SP_STRIDE}>;  // gated scores [r][t]; inter: pre-scaled I slice [r][y]`}
+var<workgroup> sB: array<f16, ${SB_SIZE}>;  // P and Q slices [r][y] (64 deep)
+var<workgroup> rU: array<f32, 64>;
+var<workgroup> rLog: array<f32, 64>;
+var<workgroup> rInv: array<f32, 64>;
+var<workgroup> rFac: array<f32, 64>;
+var<workgroup> tU: array<f32, 64>;
+var<workgroup> tLog: array<f32, 64>;
+var<workgroup> tInv: array<f32, 64>;
+var<workgroup> rDen: array<f32, 256>;
+
+${SGMAT_ENTRY}
+  let rTile = rest % P.nRowTiles;
+  let rest2 = rest / P.nRowTiles;
+  let chunk = rest2 % P.NC;
+  let bnh = rest2 / P.NC;
+  let r0 = rTile * 64u;
+  let seq0 = bnh * P.S + chunk * P.L;          // first token of the chunk
+  let rg = sg / 4u;                            // row blocks 2rg, 2rg + 1 (32 rows)
+  let cg = sg % 4u;                            // column group (QK: token block)
+  let rb0 = 2u * rg;
+  let rb1 = rb0 + 1u;
+  let xw = xTile * ${bX}u;                     // the workgroup's first output column
+  let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
+  let noInterMax = ${c.inter ? 'false' : 'true'};
+  let mPrev = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk]' : '0.0'};
+  let mNext = ${exp && c.inter ? 'chunkv[2u * P.NB * P.NC + bnh * (P.NC + 1u) + chunk + 1u]' : '0.0'};
+  let gChunk = chunkv[bnh * P.NC + chunk];
+  // the fw normaliser's inter part: 4 invocations per row
+  let slRow = lid / 4u;
+  // staging of a 64 × 64 slice: rows sRow and sRow + 32, 8 elements from sY8
+  let sRow = lid / 8u;
+  let sY8 = (lid % 8u) * 8u;
+
+  if (lid < 64u) {
+    let tok = seq0 + r0 + lid;
+    rU[lid] = gates[P.T + tok];
+    rLog[lid] = ${spec.rowLogExpr};
+    rInv[lid] = ${spec.invNExpr};
+  }
+  workgroupBarrier();
+${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
+  var den = 0.0; // fw: partial row sum of row lid / 4
+${
+  c.inter && !sgmatAblation.noInter
+    ? `
+  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep,
+  // the state read straight from its f16 copy
+  if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
+  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+${stageB ? `  ${sv.decl}\n${sv.load(svSrc('0u'))}` : ''}
+${
+  pre
+    ? `  var wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + sY8) / 8u];
+  var wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + sY8) / 8u];`
+    : ''
+}
+  for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
+    workgroupBarrier();
+${
+  pre
+    ? `    {
+      let sc0 = rFac[sRow]; let sc1 = rFac[sRow + 32u];
+      let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
+      ${storeF16x8(sPName, 'at0', 'wi0', 'sc0')}
+      ${storeF16x8(sPName, 'at1', 'wi1', 'sc1')}
+    }
+    workgroupBarrier();
+    if (y0 + 64u < P.DI) {
+      wi0 = ${pName}[((seq0 + r0 + sRow) * P.DI + y0 + 64u + sY8) / 8u];
+      wi1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DI + y0 + 64u + sY8) / 8u];
+    }`
+    : `    for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+      let row = e / 8u; let y8 = (e % 8u) * 8u;
+      let w = ${pName}[((seq0 + r0 + row) * P.DI + y0 + y8) / 8u];
+      let sc = rFac[row];
+      let at = row * ${SP_STRIDE}u + y8;
+      ${storeF16x8(sPName, 'at', 'w', 'sc')}
+    }
+    workgroupBarrier();`
+}
+    for (var kk = 0u; kk < 64u; kk += 16u) {
+${
+  stageB
+    ? `      workgroupBarrier();
+${sv.store}
+      workgroupBarrier();
+      if (y0 + kk + 16u < P.DI) {
+${sv.load(svSrc('y0 + kk + 16u'))}
+      }
+${mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, sv.right)}`
+    : mmaRows((i) => `&${sPName}, (rb${i} * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u`, stateRight)
+}
+    }
+  }
+${
+  fw
+    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 in f16 pairs); 4 invocations
+  // per row, a quarter of the depth each
+  {
+    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
+    let quarter = P.DI / 4u;
+    var qn = 0.0;
+    for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
+      let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
+      let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
+                                   vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
+      for (var u = 0u; u < 8u; u++) {
+        let at = nBase + 2u * (y + u);
+        qn = fma(qv[u / 2u][u % 2u], ${stageB ? `bitcast<f32>(${st}[at / 8u][(at / 2u) % 4u])` : `bitcast<f32>(vec2<f16>(${st}[at], ${st}[at + 1u]))`}, qn);
+      }
+    }
+    den += rFac[slRow] * qn;
+  }`
+    : ''
+}`
+    : ''
+}
+  // intra-chunk term over the causal side's 64-token tiles
+  ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
+    workgroupBarrier();
+    if (lid < 64u) {
+      let tok = seq0 + t0 + lid;
+      tU[lid] = gates[P.T + tok];
+      tLog[lid] = ${spec.rowLogExpr};
+      tInv[lid] = ${spec.invNExpr};
+    }
+    let diag = t0 == r0;
+    // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep staged slices
+    let skip0 = ${masked('cg', 'rb0')};
+    let skip1 = ${masked('cg', 'rb1')};
+    var s0 = ${RESULT}();
+    var s1 = ${RESULT}();
+${
+  pre
+    ? `    var wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + sY8) / 8u];
+    var wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + sY8) / 8u];
+    var wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + sY8) / 8u];
+    var wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + sY8) / 8u];`
+    : ''
+}
+    for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
+      workgroupBarrier();
+${
+  pre
+    ? `      {
+        let at0 = sRow * ${SP_STRIDE}u + sY8; let at1 = at0 + ${32 * SP_STRIDE}u;
+        ${storeF16x8('sB', 'at0', 'wp0')}
+        ${storeF16x8('sB', 'at1', 'wp1')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at0`, 'wq0')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at1`, 'wq1')}
+      }
+      workgroupBarrier();
+      if (y0 + 64u < P.DY) {
+        wp0 = ${pName}[((seq0 + r0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
+        wp1 = ${pName}[((seq0 + r0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
+        wq0 = ${qName}[((seq0 + t0 + sRow) * P.DY + y0 + 64u + sY8) / 8u];
+        wq1 = ${qName}[((seq0 + t0 + sRow + 32u) * P.DY + y0 + 64u + sY8) / 8u];
+      }`
+    : `      for (var e = lid; e < 512u; e += ${SGMAT_THREADS}u) {
+        let row = e / 8u; let y8 = (e % 8u) * 8u;
+        let wp = ${pName}[((seq0 + r0 + row) * P.DY + y0 + y8) / 8u];
+        let wq = ${qName}[((seq0 + t0 + row) * P.DY + y0 + y8) / 8u];
+        let at = row * ${SP_STRIDE}u + y8;
+        ${storeF16x8('sB', 'at', 'wp')}
+        ${storeF16x8('sB', `${64 * SP_STRIDE}u + at`, 'wq')}
+      }
+      workgroupBarrier();`
+}
+      for (var kk = 0u; kk < 64u; kk += 16u) {
+        // right (y, t) = Q[t][y]: column-major
+        let r = subgroupMatrixLoad<${RIGHT}>(&sB, ${64 * SP_STRIDE}u + (cg * 16u) * ${SP_STRIDE}u + kk, true, ${SP_STRIDE}u);
+        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb0 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s0); }
+        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB, (rb1 * 16u) * ${SP_STRIDE}u + kk, false, ${SP_STRIDE}u), r, s1); }
+      }
+    }
+${
+  stageB
+    ? `    // the first B slice of this tile, loaded while the scores are gated
+    ${bv.decl}
+${bv.load(bvSrc('0u'))}
+`
+    : ''
+}    subgroupMatrixStore(&sS, (rb0 * 16u) * ${SS_STRIDE}u + cg * 16u, s0, false, ${SS_STRIDE}u);
+    subgroupMatrixStore(&sS, (rb1 * 16u) * ${SS_STRIDE}u + cg * 16u, s1, false, ${SS_STRIDE}u);
+    workgroupBarrier();
+    // gate and causal mask, f32; 4 invocations per row, 16 tokens each
+    {
+      let rr = lid / 4u;
+      let r = r0 + rr;
+      for (var c = 0u; c < 16u; c++) {
+        let tt = (lid % 4u) * 16u + c;
+        let t = t0 + tt;
+        var val = 0.0;
+        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[rr * ${SS_STRIDE}u + tt] * ${spec.gateExpr('rr', 'tt')}; }
+        ${fw ? 'den += val;' : ''}
+        ${sPName}[rr * ${SP_STRIDE}u + tt] = f16(val);
+      }
+    }
+${pv}
+  }
+  // per-row output factor
+${
+  fw
+    ? `  rDen[lid] = den;
+  workgroupBarrier();
+  if (lid < 64u) {
+    let r = r0 + lid;
+    let d = rDen[4u * lid] + rDen[4u * lid + 1u] + rDen[4u * lid + 2u] + rDen[4u * lid + 3u];
+    ${exp ? 'let mC = gates[seq0 + r] - rLog[lid];' : 'let mC = 0.0;'}
+    let nO = ${normalised ? `max(abs(d), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
+    rFac[lid] = ${normalised ? '1.0 / (nO + P.eps)' : '1.0'};
+    if (xTile == 0u) {
+      nm[seq0 + r] = nO;
+      nm[P.T + seq0 + r] = mC;
+    }
+  }`
+    : `  workgroupBarrier();
+  if (lid < 64u) { rFac[lid] = P.outScale; }`
+}
+  // epilogue: two accumulators at a time → per-subgroup f32 scratch (2 × 16×16) → scaled f16,
+  // 8 per 16-byte store (2 lanes per row)
+  let eRow = lane / 2u;
+  let eCol = (lane % 2u) * 8u;
+${pairs
+  .map(
+    (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+      .map(([i, j], h) => `  subgroupMatrixStore(&sS, sg * 512u + ${256 * h}u, a${i}_${j}, false, 16u);`)
+      .join('\n')}
+  workgroupBarrier();
+${pair
+  .map(
+    ([i, j], h) => `  {
+    let fac = rFac[rb${i} * 16u + eRow];
+    let e0 = sg * 512u + ${256 * h}u + eRow * 16u + eCol;
+    let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
+    ${spec.outName}[o / 8u] = vec4<u32>(
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0]), f16(fac * sS[e0 + 1u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 2u]), f16(fac * sS[e0 + 3u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 4u]), f16(fac * sS[e0 + 5u]))),
+      bitcast<u32>(vec2<f16>(f16(fac * sS[e0 + 6u]), f16(fac * sS[e0 + 7u]))));
+  }`,
+  )
+  .join('\n')}`,
+  )
+  .join('\n')}
+}
+`;
+}
