@@ -38,15 +38,9 @@ import {
 } from './kernels/intra.js';
 import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
 import {
-  chunkProductKey as chunkProductKeyLegacy,
-  chunkProductWgsl as chunkProductWgslLegacy,
-} from './kernels/chunk_products_legacy.js';
-import { sgmatWgslLegacy } from './kernels/intra_sgmat_legacy.js';
-import {
   SGMAT_ROWS,
   sgmatIntraFits,
   sgmatKey,
-  sgmatTuning,
   sgmatSupported,
   sgmatTileX,
   sgmatWgsl,
@@ -218,11 +212,7 @@ function encodeIntra(
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const mcfg = { ...cfg, bX };
   const pipeline = useSgmat
-    ? ctx.pipeline(
-        sgmatKey(mcfg),
-        () => (sgmatTuning.legacy ? sgmatWgslLegacy(mcfg) : sgmatWgsl(mcfg)),
-        layout,
-      )
+    ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nRowTiles = cdiv(L, tiles.bR);
   const nXTiles = cdiv(rd.DX, tiles.bX);
@@ -322,23 +312,16 @@ function encodeScan(
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
-    const legacyCfg = { ...cfg, slice: 64 as const, prefetch: true, rowA: true, stageB: true };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;
     const count = BNH * NC * nYTiles * nXTiles;
     batch.dispatch(
-      sgmatTuning.legacy
-        ? ctx.pipeline(chunkProductKeyLegacy(legacyCfg), () => chunkProductWgslLegacy(legacyCfg), [
-            'uniform',
-            ...inputs.map(() => READ),
-            RW,
-          ])
-        : ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
-            'uniform',
-            ...inputs.map(() => READ),
-            RW,
-          ]),
+      ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
+        'uniform',
+        ...inputs.map(() => READ),
+        RW,
+      ]),
       [...inputs, s.out16],
       scanParams.pack({ ...shared, nYTiles, nXTiles, hasInit: 0, count }),
       splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),

@@ -35,6 +35,7 @@ import {
   SGMAT_ENABLE,
   SGMAT_ENTRY,
   sgmatTileX,
+  sgmatTuning,
 } from './intra_sgmat.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
 
@@ -61,8 +62,11 @@ const SLICE = 64;
 const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
 const BS = 72; // row stride of the B blocks (bSliceStaging)
 
+/** Rows of a staged B slice ({@link sgmatTuning}). */
+const bRows = () => (sgmatTuning.rows32 ? 32 : 16);
+
 export function chunkProductWorkgroupBytes(): number {
-  return 2 * 4 * 16 * AS + 2 * 4 * 16 * BS + 4 * 16 * 256 + 4 * 64;
+  return 2 * 4 * 16 * AS + 2 * (bRows() / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -72,7 +76,9 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
-  const K4 = range(SLICE / 16);
+  const R = bRows();
+  const steps = range(SLICE / R);
+  const subs = range(R / 16);
   const U = range(SLICE / 32);
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
@@ -104,7 +110,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
         )
         .join('\n      ')}
     }`;
-  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
+  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false, R as 16 | 32);
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}
@@ -114,7 +120,7 @@ ${scanParams.wgsl()}
 ${decl}
 
 var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16 state rows, [row][token]
-var<workgroup> sV: array<array<f16, ${16 * BS}>, 4>;   // B slice: block = the columns of a subgroup column group
+var<workgroup> sV: array<array<f16, ${16 * BS}>, ${R / 4}>;   // B slice: block = the columns of a subgroup column group
 var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
 var<workgroup> tW: array<f32, 64>;     // Δn at the end
 
@@ -142,8 +148,9 @@ ${U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n')}
   ${bs.decl}
 ${bs.load(bSrc('0u'))}
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
-${K4.map(
-  (k) => `    // tokens l0 + ${16 * k} …
+${steps
+  .map(
+    (k) => `    // tokens l0 + ${R * k} …
     workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
@@ -154,15 +161,22 @@ ${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${SLICE}u`)};`).join('\n')}
     }
 ${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
     : ''
-}    if (l0 + ${16 * k + 16}u < P.L) {
-${bs.load(bSrc(`l0 + ${16 * k + 16}u`))}
+}    if (l0 + ${R * k + R}u < P.L) {
+${bs.load(bSrc(`l0 + ${R * k + R}u`))}
     }
-${I2.map((i) => `    let m${i}_${k} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${16 * k}u, false, ${AS}u);`).join('\n')}
+${subs
+  .map(
+    (h) => `    {
+${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
 ${J.map(
-  (j) => `    { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j)});
-${I2.map((i) => `      a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}_${k}, r, a${i}_${j});`).join('\n')} }`,
-).join('\n')}`,
+  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
+${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
 ).join('\n')}
+    }`,
+  )
+  .join('\n')}`,
+  )
+  .join('\n')}
   }
   // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
   // per lane and row

@@ -85,11 +85,13 @@ export function sgmatTileX(DX: number): number {
  */
 const BS = 72; // row stride of the sB blocks
 const BLOCK = 16 * BS;
-const SS_STRIDE = 20;
-const SS_BLOCK = 16 * SS_STRIDE;
+/** B slice rows, sB blocks and the row stride of the sS blocks (see {@link sgmatTuning}) */
+const layout = () =>
+  sgmatTuning.rows32 ? { R: 32, blocks: 12, ssStride: 16 } : { R: 16, blocks: 8, ssStride: 20 };
 
 export function sgmatWorkgroupBytes(): number {
-  return 2 * 8 * BLOCK + 4 * 16 * SS_BLOCK + 4 * (7 * 64 + 256);
+  const { blocks, ssStride } = layout();
+  return 2 * blocks * BLOCK + 4 * 16 * 16 * ssStride + 4 * (7 * 64 + 256);
 }
 
 /** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
@@ -118,9 +120,13 @@ export const sgmatAblation = {
   noInter: false,
 };
 
-/** TEMPORARY switch for the A/B run of device-check --tune: the previous kernels. */
+/**
+ * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
+ * package. `rows32`: the B operands (and states) staged 32 rows at a time instead of 16 (half the
+ * barriers; 9 KiB more workgroup memory, the score blocks unpadded).
+ */
 export const sgmatTuning = {
-  legacy: false,
+  rows32: false,
 };
 
 /** Pipeline-key suffix of the switches that are on. */
@@ -181,27 +187,37 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 }
 
 /**
- * Staging of a 16-row slice of a B operand (16 × bX f16) in workgroup memory through
+ * Staging of a `rows`-row slice of a B operand (rows × bX f16) in workgroup memory through
  * `vec4<u32>` registers `${v}0…`, so that the global loads of the next slice can be issued before
- * the products of this one. The slice lands in 4 blocks `${dst}[${first} + cg]` of 16 rows × 72,
- * one per column group of the subgroups (bX/4 columns each), so that the right operand j of
- * subgroup column group cg is `&${dst}[${first}u + cg], 16j` — a literal offset. The source is
+ * the products of this one. Rows 16h … 16h + 15 land in 4 blocks `${dst}[${first} + 4h + cg]` of
+ * 16 rows × 72, one per column group of the subgroups (bX/4 columns each), so that the right
+ * operand j of subgroup column group cg is `&${dst}[${first + 4h}u + cg], 16j` — a literal offset. The source is
  * either row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
  * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
  */
-export function bSliceStaging(bX: number, v: string, dst: string, first: number, transposed: boolean) {
-  const n = Math.ceil((2 * bX) / SGMAT_THREADS);
-  const guard = (2 * bX) % SGMAT_THREADS !== 0;
+export function bSliceStaging(
+  bX: number,
+  v: string,
+  dst: string,
+  first: number,
+  transposed: boolean,
+  rows: 16 | 32 = 16,
+) {
+  const count = (rows * bX) / 8; // vec4 per slice
+  const n = Math.ceil(count / SGMAT_THREADS);
+  const guard = count % SGMAT_THREADS !== 0;
   const cols = bX / 4;
   const each = (body: (u: number, e: string) => string) =>
     range(n)
       .map((u) => {
         const e = `(lid + ${SGMAT_THREADS * u}u)`;
-        return guard ? `if (${e} < ${2 * bX}u) { ${body(u, e)} }` : body(u, e);
+        return guard ? `if (${e} < ${count}u) { ${body(u, e)} }` : body(u, e);
       })
       .join('\n');
   const coords = (e: string) =>
-    transposed ? [`${e} / 2u`, `(${e} % 2u) * 8u`] : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
+    transposed
+      ? [`${e} / ${rows / 8}u`, `(${e} % ${rows / 8}u) * 8u`]
+      : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
   return {
     decl: range(n)
       .map((u) => `var ${v}${u} = vec4<u32>();`)
@@ -214,18 +230,18 @@ export function bSliceStaging(bX: number, v: string, dst: string, first: number,
     store: each((u, e) => {
       const [a, b] = coords(e);
       if (!transposed)
-        return `{ let x8 = ${b}; let at = (${a}) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
-      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + x / ${cols}u; let xi = x % ${cols}u; ${range(
+        return `{ let k = ${a}; let x8 = ${b}; let at = (k % 16u) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + (k / 16u) * 4u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
+      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${range(
         4,
       )
         .map(
           (i) =>
-            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y8 + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y8 + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
         )
         .join(' ')} }`;
     }),
-    /** right operand j of the subgroup (columns xc + 16j) */
-    right: (j: number) => `&${dst}[${first}u + cg], ${16 * j}u, false, ${BS}u`,
+    /** right operand j of the subgroup (columns xc + 16j) for rows 16h … 16h + 15 of the slice */
+    right: (j: number, h = 0) => `&${dst}[${first + 4 * h}u + cg], ${16 * j}u, false, ${BS}u`,
   };
 }
 
@@ -240,6 +256,9 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
+  const { R, blocks, ssStride: SS_STRIDE } = layout();
+  const steps = range(64 / R); // B slices of a 64-row tile
+  const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
   const fw = c.role === 'fw';
   const normalised = exp || c.normalize;
@@ -264,10 +283,10 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
-  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false);
-  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed);
-  const bvSrc = (tb: string) => (k: string, x8: string) =>
-    `${bName}[((seq0 + t0 + ${tb} * 16u + ${k}) * P.DX + xw + ${x8}) / 8u]`;
+  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false, R as 16 | 32);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed, R as 16 | 32);
+  const bvSrc = (row0: string) => (k: string, x8: string) =>
+    `${bName}[((seq0 + t0 + ${row0} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   const svSrc = (yy: string) => (a: string, b: string) =>
     spec.stateTransposed
       ? `${st}[(sBase + (xw + ${a}) * P.DI + ${yy} + ${b}) / 8u]`
@@ -295,8 +314,8 @@ ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${spec.decl}
 
-var<workgroup> sB: array<array<f16, ${BLOCK}>, 8>;   // see the layout note in intra_sgmat.ts
-var<workgroup> sS: array<array<f32, ${SS_BLOCK}>, 16>;
+var<workgroup> sB: array<array<f16, ${BLOCK}>, ${blocks}>;   // see the layout note in intra_sgmat.ts
+var<workgroup> sS: array<array<f32, ${16 * SS_STRIDE}>, 16>;
 var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
 var<workgroup> rInv: array<f32, 64>;
@@ -349,8 +368,9 @@ ${sv.load(svSrc('0u'))}
   var wi0 = ${wi0};
   var wi1 = ${wi1};
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
-${K4.map(
-  (k) => `    // rows y0 + ${16 * k} … of the state
+${steps
+  .map(
+    (k) => `    // rows y0 + ${R * k} … of the state
     workgroupBarrier();
 ${
   k === 0
@@ -370,13 +390,21 @@ ${
     }
 `
     : ''
-}    if (y0 + ${16 * k + 16}u < P.DI) {
-${sv.load(svSrc(`y0 + ${16 * k + 16}u`))}
+}    if (y0 + ${R * k + R}u < P.DI) {
+${sv.load(svSrc(`y0 + ${R * k + R}u`))}
     }
-    {
-${products((i) => `&sB[rb${i}], ${16 * k}u, false, ${BS}u`, sv.right)}
+${subs
+  .map(
+    (h) => `    {
+${products(
+  (i) => `&sB[rb${i}], ${R * k + 16 * h}u, false, ${BS}u`,
+  (j) => sv.right(j, h),
+)}
     }`,
-).join('\n')}
+  )
+  .join('\n')}`,
+  )
+  .join('\n')}
   }
 ${
   fw
@@ -464,22 +492,31 @@ ${bv.load(bvSrc('0u'))}
     }
     // Out += (A ⊙ G) · B, B staged 16 rows at a time (Q half), one slice ahead in registers
     workgroupBarrier();
-${K4.map(
-  (tb) => `    {
-      let skipA = ${masked(`${tb}u`, 'rb0')};
-      let skipB = ${masked(`${tb}u`, 'rb1')};
-${tb > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
+${steps
+  .map(
+    (k) => `    {
+${k > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
       workgroupBarrier();
-${tb < 3 ? bv.load(bvSrc(`${tb + 1}u`)) : ''}
-      if (!(skipA && skipB)) {
+${k < steps.length - 1 ? bv.load(bvSrc(`${R * (k + 1)}u`)) : ''}
+${subs
+  .map((h) => {
+    const tb = (R / 16) * k + h;
+    return `      {
+        let skipA = ${masked(`${tb}u`, 'rb0')};
+        let skipB = ${masked(`${tb}u`, 'rb1')};
+        if (!(skipA && skipB)) {
 ${products(
   (i) => `&sB[rb${i}], ${16 * tb}u, false, ${BS}u`,
-  bv.right,
+  (j) => bv.right(j, h),
   (i) => (i === 0 ? 'skipA' : 'skipB'),
 )}
-      }
+        }
+      }`;
+  })
+  .join('\n')}
     }`,
-).join('\n')}
+  )
+  .join('\n')}
   }
   // per-row output factor
 ${
