@@ -127,21 +127,18 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const [bX, rows32] of [
-          [256, false],
-          [192, false],
-          [128, false],
-          [64, false],
+        for (const [bX, scorePrefetch] of [
           [256, true],
           [192, true],
           [128, true],
           [64, true],
+          [256, false],
         ] as const) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${rows32 ? ' rows32' : ''}`;
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${scorePrefetch ? '' : ' (no score prefetch)'}`;
           it(name, async () => {
-            sgmatTuning.rows32 = rows32;
+            sgmatTuning.scorePrefetch = scorePrefetch;
             const code = sgmatWgsl({ role, variant, normalize, inter, bX });
-            sgmatTuning.rows32 = false;
+            sgmatTuning.scorePrefetch = true;
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -150,18 +147,9 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const [bX, rows32] of [
-        [256, false],
-        [192, false],
-        [128, false],
-        [64, false],
-        [256, true],
-        [192, true],
-      ] as const) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${rows32 ? ' rows32' : ''}`, async () => {
-          sgmatTuning.rows32 = rows32;
+      for (const bX of [256, 192, 128, 64]) {
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}`, async () => {
           const code = chunkProductWgsl({ direction, variant, normalize, bX });
-          sgmatTuning.rows32 = false;
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }

@@ -27,6 +27,7 @@
 import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
 import {
+  ablationKey,
   bSliceStaging,
   LEFT,
   RESULT,
@@ -35,7 +36,6 @@ import {
   SGMAT_ENABLE,
   SGMAT_ENTRY,
   sgmatTileX,
-  sgmatTuning,
 } from './intra_sgmat.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
 
@@ -48,7 +48,7 @@ export interface ChunkProductConfig {
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}${ablationKey()}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -62,11 +62,11 @@ const SLICE = 64;
 const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
 const BS = 72; // row stride of the B blocks (bSliceStaging)
 
-/** Rows of a staged B slice ({@link sgmatTuning}). */
-const bRows = () => (sgmatTuning.rows32 ? 32 : 16);
+/** Rows of a staged B slice. */
+const R = 32;
 
 export function chunkProductWorkgroupBytes(): number {
-  return 2 * 4 * 16 * AS + 2 * (bRows() / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64;
+  return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -76,7 +76,6 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
-  const R = bRows();
   const steps = range(SLICE / R);
   const subs = range(R / 16);
   const U = range(SLICE / 32);
@@ -110,7 +109,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
         )
         .join('\n      ')}
     }`;
-  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false, R as 16 | 32);
+  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false, R);
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}

@@ -85,13 +85,12 @@ export function sgmatTileX(DX: number): number {
  */
 const BS = 72; // row stride of the sB blocks
 const BLOCK = 16 * BS;
-/** B slice rows, sB blocks and the row stride of the sS blocks (see {@link sgmatTuning}) */
-const layout = () =>
-  sgmatTuning.rows32 ? { R: 32, blocks: 12, ssStride: 16 } : { R: 16, blocks: 8, ssStride: 20 };
+/** rows of a staged B slice */
+const R = 32;
+const SS_STRIDE = 16;
 
 export function sgmatWorkgroupBytes(): number {
-  const { blocks, ssStride } = layout();
-  return 2 * blocks * BLOCK + 4 * 16 * 16 * ssStride + 4 * (7 * 64 + 256);
+  return 2 * 12 * BLOCK + 4 * 16 * 16 * SS_STRIDE + 4 * (7 * 64 + 256);
 }
 
 /** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
@@ -122,18 +121,19 @@ export const sgmatAblation = {
 
 /**
  * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
- * package. `rows32`: the B operands (and states) staged 32 rows at a time instead of 16 (half the
- * barriers; 9 KiB more workgroup memory, the score blocks unpadded).
+ * package. `scorePrefetch: false`: the P/Q slices of the scores are loaded right before they are
+ * stored (fewer live registers during the score products); `productsX`: state columns per
+ * workgroup of the chunk products (0: {@link sgmatTileX}).
  */
 export const sgmatTuning = {
-  rows32: false,
+  scorePrefetch: true,
+  productsX: 0,
 };
 
-/** Pipeline-key suffix of the switches that are on. */
+/** Pipeline-key suffix of the switches. */
 export function ablationKey(): string {
   return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
-    .filter(([, v]) => v)
-    .map(([k]) => `:${k}`)
+    .map(([k, v]) => `:${k}=${v}`)
     .join('');
 }
 
@@ -256,7 +256,6 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
-  const { R, blocks, ssStride: SS_STRIDE } = layout();
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -283,8 +282,8 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
-  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false, R as 16 | 32);
-  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed, R as 16 | 32);
+  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false, R);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed, R);
   const bvSrc = (row0: string) => (k: string, x8: string) =>
     `${bName}[((seq0 + t0 + ${row0} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   const svSrc = (yy: string) => (a: string, b: string) =>
@@ -314,7 +313,7 @@ ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${spec.decl}
 
-var<workgroup> sB: array<array<f16, ${BLOCK}>, ${blocks}>;   // see the layout note in intra_sgmat.ts
+var<workgroup> sB: array<array<f16, ${BLOCK}>, 12>;   // see the layout note in intra_sgmat.ts
 var<workgroup> sS: array<array<f32, ${16 * SS_STRIDE}>, 16>;
 var<workgroup> rU: array<f32, 64>;
 var<workgroup> rLog: array<f32, 64>;
@@ -445,21 +444,37 @@ ${
     let skip1 = ${masked('cg', 'rb1')};
     var s0 = ${RESULT}();
     var s1 = ${RESULT}();
-    var wp0 = ${wp0};
+${
+  sgmatTuning.scorePrefetch
+    ? `    var wp0 = ${wp0};
     var wp1 = ${wp1};
     var wq0 = ${wq0};
-    var wq1 = ${wq1};
+    var wq1 = ${wq1};`
+    : ''
+}
     for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
+${
+  sgmatTuning.scorePrefetch
+    ? ''
+    : `      let wp0 = ${wp0.replace('+ 0u +', '+ y0 +')};
+      let wp1 = ${wp1.replace('+ 0u +', '+ y0 +')};
+      let wq0 = ${wq0.replace('+ 0u +', '+ y0 +')};
+      let wq1 = ${wq1.replace('+ 0u +', '+ y0 +')};`
+}
       workgroupBarrier();
       ${sliceStore(0, 'wp0', 'wp1')}
       ${sliceStore(4, 'wq0', 'wq1')}
       workgroupBarrier();
-      if (y0 + 64u < P.DY) {
+${
+  sgmatTuning.scorePrefetch
+    ? `      if (y0 + 64u < P.DY) {
         wp0 = ${wp0n};
         wp1 = ${wp1n};
         wq0 = ${wq0n};
         wq1 = ${wq1n};
-      }
+      }`
+    : ''
+}
 ${K4.map(
   (k) => `      {
         // right (y, t) = Q[t][y]: column-major
