@@ -368,7 +368,7 @@ if (argv.includes('--tune')) {
   // the path, then per-kernel and total GPU time at S = 8192; the baseline first and last
   type Tuning = Partial<typeof sgmatTuning>;
   const defaults = { ...sgmatTuning };
-  const configs: Tuning[] = [{}, { scorePrefetch: false }, { productsX: 128 }, {}];
+  const configs: Tuning[] = [{}, {}];
   const rng = new Rng(11);
   const shapes = [
     { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },

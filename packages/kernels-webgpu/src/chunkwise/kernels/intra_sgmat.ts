@@ -214,9 +214,11 @@ export function bSliceStaging(
         return guard ? `if (${e} < ${count}u) { ${body(u, e)} }` : body(u, e);
       })
       .join('\n');
+  // transposed: consecutive lanes take consecutive columns, so that their 2-byte stores into a
+  // row of a block are contiguous (no bank conflicts)
   const coords = (e: string) =>
     transposed
-      ? [`${e} / ${rows / 8}u`, `(${e} % ${rows / 8}u) * 8u`]
+      ? [`${e} % ${bX}u`, `(${e} / ${bX}u) * 8u`]
       : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
   return {
     decl: range(n)
@@ -417,10 +419,10 @@ ${
       let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
       let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
                                    vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
-      for (var u = 0u; u < 8u; u++) {
-        let at = nBase + 2u * (y + u);
-        qn = fma(qv[u / 2u][u % 2u], bitcast<f32>(${st}[at / 8u][(at / 2u) % 4u]), qn);
-      }
+      // n_y … n_{y+7}: 8 f32 = two vec4 of the f16 view
+      let n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
+      let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
+      qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
     }
     den += rFac[slRow] * qn;
   }`
