@@ -16,7 +16,6 @@ import {
   sgmatIntraFits,
   sgmatSupported,
   sgmatTileX,
-  sgmatTuning,
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
 import {
@@ -127,18 +126,10 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const [bX, scorePrefetch] of [
-          [256, true],
-          [192, true],
-          [128, true],
-          [64, true],
-          [256, false],
-        ] as const) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${scorePrefetch ? '' : ' (no score prefetch)'}`;
+        for (const bX of [256, 192, 128, 64]) {
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}`;
           it(name, async () => {
-            sgmatTuning.scorePrefetch = scorePrefetch;
             const code = sgmatWgsl({ role, variant, normalize, inter, bX });
-            sgmatTuning.scorePrefetch = true;
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }

@@ -8,17 +8,22 @@
  * A workgroup of 8 subgroups (32 lanes each) owns 64 rows × `bX` output columns of one chunk:
  * subgroup s owns 32 rows (row blocks 2⌊s/4⌋, 2⌊s/4⌋+1) × bX/4 columns (group s mod 4), i.e.
  * `bX/32` accumulator matrices; for the scores it owns token block s mod 4 of both row blocks.
- * - inter term first: rows of I pre-scaled by their factor are staged as f16 in workgroup memory
- *   (64 deep at a time); the state operand is read straight from the f16 copy of the state stack
- *   that the carry kernel writes (state_carry.ts), so the f32 stack is never converted here;
+ * Every operand goes through workgroup memory, loaded from storage into registers one slice ahead
+ * (16-byte loads) so that the global loads overlap the matrix products of the current slice:
+ * - inter term first: rows of I pre-scaled by their factor, 64 deep at a time, times the state
+ *   (the f16 copy of the state stack that the carry kernel writes, state_carry.ts), 32 rows at a time;
  * - per 64-token tile of the causal side: the 64×64 score tile A = P·Qᵀ (each subgroup two
- *   16×16 blocks; P and Q staged 32 deep through workgroup memory with 16-byte loads), stored
- *   f32 to workgroup memory; the gate and causal mask applied element-wise in f32 (fw: row sums
- *   for the normaliser), stored f16; then Out += f16(A ⊙ G)·B with B read straight from storage
- *   (staging it instead was slower: 7.8 vs 6.7 ms on the H100). Blocks that the causal mask zeroes
+ *   16×16 blocks; P and Q staged 64 deep), stored f32 to workgroup memory; the gate and causal
+ *   mask applied element-wise in f32 (fw: row sums for the normaliser), stored f16; then
+ *   Out += f16(A ⊙ G)·B with B staged 32 rows at a time. Blocks that the causal mask zeroes
  *   entirely are skipped;
- * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch so that the
+ * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch block so that the
  *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
+ * The workgroup arrays are arrays of fixed-size blocks and every matrix load/store addresses a
+ * block at a literal offset (the 16-deep steps are unrolled), so that Dawn's robustness (bounds
+ * checks, always on in browsers) needs no run-time branch around the matrix loads; see the layout
+ * note below. Measured on the H100 (docs/benchmarks): reading B straight from storage, dynamic
+ * matrix-load offsets and 16-row B slices were each slower.
  *
  * Shapes it takes: f16, chunk length a multiple of 64, head dimensions multiples of 64,
  * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
@@ -75,13 +80,14 @@ export function sgmatTileX(DX: number): number {
  * load in a run-time bounds branch, which costs ~40 % of the products' throughput on the H100
  * (scripts/matrix-loads.ts). The dynamic part (which subgroup, which row block) is the block index.
  *
- * - `sB`: 8 blocks of 16 rows × 72 (64 used, padded so that matrix loads of 8 rows hit 8 different
- *   bank groups). Blocks 0–3 (the "P half"): the P slice of the scores (row block rb in block rb),
- *   then the gated scores; before that, the pre-scaled I slice of the inter term. Blocks 4–7
- *   (the "Q half"): the Q slice of the scores (token block tb in block 4 + tb), and the 16-row B
- *   slices of the products (column group cg of the subgroups in block 4 + cg).
- * - `sS`: 16 blocks of 16 × 20 f32: score block (rb, cg) in block 4·rb + cg; in the epilogue, the
- *   accumulator scratch of subgroup sg in blocks 2·sg, 2·sg + 1 (16 × 16).
+ * - `sB`: 12 blocks of 16 rows × 72 (64 used, padded so that matrix loads of 8 rows hit 8
+ *   different bank groups). Blocks 0–3 (the "P half"): the P slice of the scores (row block rb in
+ *   block rb), then the gated scores; before that, the pre-scaled I slice of the inter term.
+ *   Blocks 4–11: the Q slice of the scores (token block tb in block 4 + tb); the 32-row B (or
+ *   state) slices of the products, rows 16h … 16h + 15 of column group cg in block 4 + 4h + cg.
+ * - `sS`: 16 blocks of 16 × 16 f32: score block (rb, cg) in block 4·rb + cg; in the epilogue, the
+ *   accumulator scratch of subgroup sg in blocks 2·sg, 2·sg + 1.
+ * 46 KiB in all (WebGPU's default limit is 16 KiB, Dawn on the H100 gives 48 KiB).
  */
 const BS = 72; // row stride of the sB blocks
 const BLOCK = 16 * BS;
@@ -119,21 +125,11 @@ export const sgmatAblation = {
   noInter: false,
 };
 
-/**
- * Kernel variants under measurement (scripts/device-check.ts --tune); not exported from the
- * package. `scorePrefetch: false`: the P/Q slices of the scores are loaded right before they are
- * stored (fewer live registers during the score products); `productsX`: state columns per
- * workgroup of the chunk products (0: {@link sgmatTileX}).
- */
-export const sgmatTuning = {
-  scorePrefetch: true,
-  productsX: 0,
-};
-
-/** Pipeline-key suffix of the switches. */
+/** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return [...Object.entries(sgmatAblation), ...Object.entries(sgmatTuning)]
-    .map(([k, v]) => `:${k}=${v}`)
+  return Object.entries(sgmatAblation)
+    .filter(([, v]) => v)
+    .map(([k]) => `:${k}`)
     .join('');
 }
 
@@ -446,37 +442,21 @@ ${
     let skip1 = ${masked('cg', 'rb1')};
     var s0 = ${RESULT}();
     var s1 = ${RESULT}();
-${
-  sgmatTuning.scorePrefetch
-    ? `    var wp0 = ${wp0};
+    var wp0 = ${wp0};
     var wp1 = ${wp1};
     var wq0 = ${wq0};
-    var wq1 = ${wq1};`
-    : ''
-}
+    var wq1 = ${wq1};
     for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
-${
-  sgmatTuning.scorePrefetch
-    ? ''
-    : `      let wp0 = ${wp0.replace('+ 0u +', '+ y0 +')};
-      let wp1 = ${wp1.replace('+ 0u +', '+ y0 +')};
-      let wq0 = ${wq0.replace('+ 0u +', '+ y0 +')};
-      let wq1 = ${wq1.replace('+ 0u +', '+ y0 +')};`
-}
       workgroupBarrier();
       ${sliceStore(0, 'wp0', 'wp1')}
       ${sliceStore(4, 'wq0', 'wq1')}
       workgroupBarrier();
-${
-  sgmatTuning.scorePrefetch
-    ? `      if (y0 + 64u < P.DY) {
+      if (y0 + 64u < P.DY) {
         wp0 = ${wp0n};
         wp1 = ${wp1n};
         wq0 = ${wq0n};
         wq1 = ${wq1n};
-      }`
-    : ''
-}
+      }
 ${K4.map(
   (k) => `      {
         // right (y, t) = Q[t][y]: column-major
