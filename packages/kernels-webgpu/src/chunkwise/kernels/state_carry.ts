@@ -49,6 +49,8 @@ export function carryKey(direction: 'fw' | 'bw', variant: Variant): string {
   return `state-carry:${direction}:${variant}`;
 }
 
+const range4 = [0, 1, 2, 3];
+
 export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
   const fw = direction === 'fw';
   const exp = variant === 'exp';
@@ -56,9 +58,25 @@ export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
     exp
       ? `exp(chunkv[bnh * P.NC + ${k}] + chunkv[2u * P.NB * P.NC + mBase + ${k}] - chunkv[2u * P.NB * P.NC + mBase + ${k} + 1u])`
       : `exp(chunkv[bnh * P.NC + ${k}])`;
-  // one invocation per 32-bit word of a slot: two f16 of C, or (fw) one n value (f32 bits)
-  const step = (slot: string) => `cur = fma(vec2<f32>(${gamma('k')}), cur, getWord(${slot}, w));
-    putWord(${slot}, w, cur);`;
+  // one invocation per 32-bit word of a slot: two f16 of C, or (fw) one n value (f32 bits); 4
+  // chunks per iteration with their 4 loads issued first (a load cannot move above the store of
+  // the previous chunk by itself: same buffer), then the remainder one by one
+  const slot = (k: string) => (fw ? `mBase + ${k} + 1u` : `mBase + ${k}`);
+  const chunk = (j: string) => (fw ? j : `(P.NC - 1u - ${j})`);
+  const loop = `var j = 0u;
+  for (; j + 4u <= P.NC; j += 4u) {
+${range4.map((u) => `    let x${u} = getWord(${slot(chunk(`(j + ${u}u)`))}, w);`).join('\n')}
+${range4
+  .map(
+    (u) => `    cur = fma(vec2<f32>(${gamma(chunk(`(j + ${u}u)`))}), cur, x${u});
+    putWord(${slot(chunk(`(j + ${u}u)`))}, w, cur);`,
+  )
+  .join('\n')}
+  }
+  for (; j < P.NC; j++) {
+    cur = fma(vec2<f32>(${gamma(chunk('j'))}), cur, getWord(${slot(chunk('j'))}, w));
+    putWord(${slot(chunk('j'))}, w, cur);
+  }`;
   return /* wgsl */ `enable f16;
 ${carryParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -101,18 +119,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       cur = vec2<f32>(nInit[bnh * P.DY + w - half], 0.0);
     }
   }
-${
-  fw
-    ? `  putWord(mBase, w, cur);
-  for (var k = 0u; k < P.NC; k++) {
-    ${step('mBase + k + 1u')}
-  }`
-    : `  putWord(mBase + P.NC, w, cur);
-  for (var j = 0u; j < P.NC; j++) {
-    let k = P.NC - 1u - j;
-    ${step('mBase + k')}
-  }`
-}
+  putWord(${fw ? 'mBase' : 'mBase + P.NC'}, w, cur);
+  ${loop}
   // the final state in f32: C (all heads) then n (all heads); bw: dC_0
   if (w < half) {
     last[bnh * P.DYX + 2u * w] = cur.x;
