@@ -90,6 +90,12 @@ export interface MlstmKernelArgs<T extends TensorLike = TensorLike> extends Mlst
   dtype?: GpuDtype;
   /** WebGPU kernels with GPU inputs: also return `saved` for the backward (release with {@link releaseKernelSaved}) */
   keepSaved?: boolean;
+  /**
+   * WebGPU training kernels: storage type the kernels run in (default: the inputs'). `'f16'` with
+   * f32 inputs converts q, k, v on the GPU and runs the f16 kernels (matrix units where the adapter
+   * has them), returning f32 — like upstream's TF32 matrix products for fp32 inputs, at f16 accuracy.
+   */
+  computeDtype?: GpuDtype;
 }
 
 /** Last states of a chunkwise kernel (`m` absent for the siging kernel). */
@@ -312,7 +318,7 @@ async function runCpu<R>(
 
 /** Drops the backend-only keys before calling a core-reference kernel. */
 function cpuArgs(a: AnyRecord): AnyRecord {
-  const { dtype: _d, keepSaved: _k, saved: _s, ...rest } = a;
+  const { dtype: _d, keepSaved: _k, saved: _s, computeDtype: _c, ...rest } = a;
   for (const key of ['cInitial', 'nInitial', 'mInitial', 'dcLast']) if (rest[key] === null) delete rest[key];
   return rest;
 }
@@ -433,7 +439,13 @@ const sequenceLoopKernels: Record<MlstmSequenceLoopKernelName, MlstmSequenceLoop
   native_sequence__webgpu: Object.assign(
     async (args: MlstmKernelArgs, options?: MlstmKernelOptions) => {
       const ctx = await contextFor(args.q, options, 'native_sequence__webgpu', true);
-      const { chunkSize: _c, normalize: _n, keepSaved: _k, ...a } = args as unknown as AnyRecord;
+      const {
+        chunkSize: _c,
+        normalize: _n,
+        keepSaved: _k,
+        computeDtype: _cd,
+        ...a
+      } = args as unknown as AnyRecord;
       for (const key of ['cInitial', 'nInitial', 'mInitial']) if (a[key] === null) delete a[key];
       if (isGpu(a.q)) delete a.dtype;
       return mlstmRecurrentSequenceWebgpu(ctx!, a as never);

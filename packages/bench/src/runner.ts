@@ -166,6 +166,7 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   if (byMode.size === 0) return '';
   const wanted = [
     'xl f32 cs128',
+    'xl f32→f16 cs128',
     'xl f16 cs128',
     'sig f16 cs128',
     'Triton*',

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BenchmarkConfig, BenchmarkConfigError, KernelSpec, shortParamName } from '../src/index.js';
+import {
+  BenchmarkConfig,
+  BenchmarkConfigError,
+  consttokenConfigs,
+  KernelSpec,
+  plotLabel,
+  shortLabel,
+  shortParamName,
+} from '../src/index.js';
 
 const yamlText = `
 benchmark_name: consttoken_fw
@@ -19,6 +27,16 @@ x_axis_param: sequence_length
 `;
 
 describe('KernelSpec', () => {
+  it('f32 runs also benchmark xl_chunk computed in f16, labelled f32→f16', () => {
+    const [fw] = consttokenConfigs({ preset: 'tiny', modes: ['fw'], dtypes: ['float32', 'float16'], peers: [] });
+    const labels = fw.kernelSpecs.map(shortLabel);
+    expect(labels).toContain('xl f32→f16 cs128');
+    expect(labels.filter((l) => l.includes('→'))).toHaveLength(1);
+    const spec = fw.kernelSpecs.find((k) => shortLabel(k) === 'xl f32→f16 cs128')!;
+    expect(spec.additionalParams).toEqual({ chunk_size: 128, compute_dtype: 'float16' });
+    expect(plotLabel(spec)).toBe('WebGPU xl_chunk f32→f16 cs128');
+  });
+
   it('formats like upstream', () => {
     const s = new KernelSpec({
       kernelName: 'chunkwise--webgpu_xl_chunk',

@@ -200,6 +200,7 @@ async function timeConstToken(
     matrixX?: number;
   },
   subgroupMatrix?: boolean,
+  computeDtype?: GpuDtype,
 ) {
   const tokens = 65536;
   const NH = 16;
@@ -214,7 +215,7 @@ async function timeConstToken(
   for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 1);
   fillRandom(ctx, f, 9, 1, 3);
   const F = fams[fam];
-  const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, ...F.extra };
+  const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, computeDtype, ...F.extra };
   const fwT: number[] = [];
   const fwbwT: number[] = [];
   ctx.pool.resetPeak();
@@ -393,6 +394,31 @@ if (argv.includes('--matrix-check')) {
     gErr = Math.max(gErr, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
   }
   console.log(`xl_chunk f16 max |Δ|/max|ref|: h ${hErr.toExponential(2)}, grads ${gErr.toExponential(2)}`);
+  // f32 tensors computed in f16 (computeDtype): same reference (the conversion rounds as above)
+  let hErr32 = 0;
+  let gErr32 = 0;
+  for (const { s, xr, dh, ref, refB } of shapes) {
+    const up = (t: Tensor) => ctx.upload(t.data, t.shape);
+    const g = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i), f: up(xr.f) };
+    const dh32 = up(dh);
+    const fw = await mlstmChunkwiseXlChunk(ctx, { ...g, chunkSize: s.L, computeDtype: 'f16' });
+    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+      ...g,
+      chunkSize: s.L,
+      dh: dh32,
+      computeDtype: 'f16',
+    });
+    const read = async (t: GpuTensor): Promise<Tensor> => ({ shape: [...t.shape], data: await ctx.read(t) });
+    hErr32 = Math.max(hErr32, relMax(await read(fw.h), ref.h));
+    for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const)
+      gErr32 = Math.max(gErr32, relMax(await read(bw[n]), refB[n]));
+    for (const t of [...Object.values(g), dh32, fw.h, ...Object.values(bw)]) (t as GpuTensor).release();
+  }
+  console.log(
+    `xl_chunk f32 computeDtype f16 max |Δ|/max|ref|: h ${hErr32.toExponential(2)}, grads ${gErr32.toExponential(2)}`,
+  );
+  const r32 = await timeConstToken(ctx, 'xl_chunk', 8192, 'f32', 128, 7, undefined, undefined, 'f16');
+  console.log(`S=8192 f32 computeDtype f16: fw ${r32.fw.toFixed(3)} / fw+bw ${r32.fwbw.toFixed(3)} ms`);
   for (let rep = 0; rep < 2; rep++) {
     const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 7);
     const parts = await breakdownParts('f16', true);

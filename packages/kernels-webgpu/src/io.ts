@@ -1,5 +1,6 @@
 import type { GpuContext } from './device/context.js';
 import { type GpuDtype, GpuTensor } from './device/tensor.js';
+import { castTensor } from './util/cast.js';
 import type { CpuTensor, TensorLike } from './validate.js';
 
 /**
@@ -17,15 +18,34 @@ export class CallScope {
     this.cpu = !(first instanceof GpuTensor);
   }
 
-  /** The GPU tensor for an argument (uploaded in `dtype` if it was a CPU tensor). */
+  /**
+   * The GPU tensor for an argument: a CPU tensor uploaded in `dtype` (default f32); a GPU tensor
+   * as is, or converted on the GPU when `dtype` is given and differs from its own (`computeDtype`).
+   */
   gpu(t: TensorLike, dtype?: GpuDtype): GpuTensor;
   gpu(t: TensorLike | undefined | null, dtype?: GpuDtype): GpuTensor | undefined;
-  gpu(t: TensorLike | undefined | null, dtype: GpuDtype = 'f32'): GpuTensor | undefined {
+  gpu(t: TensorLike | undefined | null, dtype?: GpuDtype): GpuTensor | undefined {
     if (t == null) return undefined;
-    if (t instanceof GpuTensor) return t;
-    const g = this.ctx.upload(t.data, t.shape, dtype);
+    if (t instanceof GpuTensor) {
+      if (!dtype || t.dtype === dtype) return t;
+      const c = castTensor(this.ctx, t, dtype);
+      this.uploaded.push(c);
+      return c;
+    }
+    const g = this.ctx.upload(t.data, t.shape, dtype ?? 'f32');
     this.uploaded.push(g);
     return g;
+  }
+
+  /**
+   * GPU callers get outputs in `dtype` (the inputs' storage type): an output of another dtype is
+   * converted on the GPU and released. CPU callers read f32 arrays back either way.
+   */
+  output(t: GpuTensor, dtype: GpuDtype): GpuTensor {
+    if (this.cpu || t.dtype === dtype) return t;
+    const c = castTensor(this.ctx, t, dtype);
+    t.release();
+    return c;
   }
 
   /** Releases the uploads and, for CPU callers, reads each output back and releases it. */

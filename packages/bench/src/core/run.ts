@@ -244,7 +244,14 @@ export function shortLabel(spec: KernelSpec): string {
   const k = viaBackend ? `be:${base}` : base;
   if (k.startsWith('Triton') || k === 'CPU-ref' || k === 'ORT-loop') return k;
   const cs = spec.additionalParams.chunk_size;
-  return `${k} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${cs !== undefined ? ` cs${cs}` : ''}`;
+  return `${k} ${dtypeLabel(spec)}${cs !== undefined ? ` cs${cs}` : ''}`;
+}
+
+/** `f16`, `f32`, or `f32→f16` for f32 tensors computed in f16 (`compute_dtype`). */
+function dtypeLabel(spec: KernelSpec): string {
+  const own = spec.dtype === 'float16' ? 'f16' : 'f32';
+  const compute = spec.additionalParams.compute_dtype;
+  return compute && compute !== spec.dtype ? `${own}→${compute === 'float16' ? 'f16' : 'f32'}` : own;
 }
 
 /** The legend label of a spec: its `label`, or `WebGPU xl_chunk f16 cs128` for this repo's kernels. */
@@ -253,11 +260,12 @@ export function plotLabel(spec: KernelSpec): string {
   const m = /^(?:backend:)?(?:chunkwise|parallel|step)--webgpu_?(.*)$/.exec(spec.kernelName);
   if (!m) return spec.toString();
   const extra = Object.entries(spec.additionalParams)
+    .filter(([k]) => k !== 'compute_dtype')
     .map(([k, v]) => (k === 'chunk_size' ? `cs${v}` : `${shortParamName(k)}=${v}`))
     .join(' ');
   const name = m[1] || spec.kernelName.split('--')[0];
   const via = spec.kernelName.startsWith('backend:') ? ' (backend)' : '';
-  return `WebGPU${via} ${name} ${spec.dtype === 'float16' ? 'f16' : 'f32'}${spec.fwbw ? ' fw+bw' : ''}${extra ? ` ${extra}` : ''}`;
+  return `WebGPU${via} ${name} ${dtypeLabel(spec)}${spec.fwbw ? ' fw+bw' : ''}${extra ? ` ${extra}` : ''}`;
 }
 
 /** A plain-text table of a run (runtime columns), for logs and the CLI summary. */

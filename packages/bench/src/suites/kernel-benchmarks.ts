@@ -92,6 +92,8 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
   head_dim_v = 16;
   chunk_size = 0;
   normalize: boolean | undefined = undefined;
+  /** `float16`: f32 tensors, kernels run in f16 (`computeDtype: 'f16'`); empty: the tensors' dtype */
+  compute_dtype = '';
   /** ignored parameters of other suites (kept so that shared param dicts validate) */
   tokens = 0;
   embedding_dim = 0;
@@ -135,6 +137,7 @@ export class MlstmKernelBenchmark extends BenchmarkInterface {
     if (this.kernel.chunked && this.chunk_size > 0)
       a.chunkSize = Math.min(this.chunk_size, this.sequence_length);
     if (this.normalize !== undefined) a.normalize = this.normalize;
+    if (this.compute_dtype) a.computeDtype = gpuDtype(this.compute_dtype as Dtype);
     return a;
   }
 

@@ -131,7 +131,10 @@ export const PRESETS: Record<Preset, SizePreset> = {
   },
 };
 
-/** Kernel + chunk size per preset (upstream paper figure: limit cs 64, xl cs 128, siging cs 128 n=false). */
+/**
+ * Kernel + chunk size per preset (upstream paper figure: limit cs 64, xl cs 128, siging cs 128
+ * n=false), and for f32 also xl cs 128 computed in f16.
+ */
 function defaultKernelSpecs(kernels: string[] | undefined, dtype: Dtype, fwbw: boolean): KernelSpecInit[] {
   const all: KernelSpecInit[] = [
     { kernelName: 'chunkwise--webgpu_xl_chunk', dtype, fwbw, additionalParams: { chunk_size: 128 } },
@@ -143,7 +146,19 @@ function defaultKernelSpecs(kernels: string[] | undefined, dtype: Dtype, fwbw: b
       additionalParams: { chunk_size: 128, normalize: false },
     },
   ];
-  if (!kernels) return all;
+  // f32 tensors computed in f16 (`computeDtype`): the analogue of upstream's fp32 runs (TF32 matrix products)
+  const f16Compute: KernelSpecInit[] =
+    dtype === 'float32'
+      ? [
+          {
+            kernelName: 'chunkwise--webgpu_xl_chunk',
+            dtype,
+            fwbw,
+            additionalParams: { chunk_size: 128, compute_dtype: 'float16' },
+          },
+        ]
+      : [];
+  if (!kernels) return [...all, ...f16Compute];
   return kernels.map((k) => {
     // `<name>[:<chunk size>]`, name possibly `backend:<specifier>`
     const m = /^(.*?)(?::(\d+))?$/.exec(k)!;

@@ -4,10 +4,11 @@
  * submission, hand back GPU tensors or read them back for CPU callers.
  */
 import type { GpuContext } from '../device/context.js';
-import type { GpuDtype, GpuTensor } from '../device/tensor.js';
+import { type GpuDtype, GpuTensor } from '../device/tensor.js';
 import { KernelArgumentError } from '../errors.js';
 import { CallScope } from '../io.js';
 import {
+  checkSizes,
   type CpuTensor,
   expectTensor,
   resolveDtype,
@@ -60,6 +61,15 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
   normalize?: boolean;
   /** storage type of q, k, v, h for CPU inputs (GPU inputs keep theirs); default 'f32' */
   dtype?: GpuDtype;
+  /**
+   * Storage type the kernels run in (default: that of the inputs). `'f16'` with f32 inputs: q, k,
+   * v (and dh) are converted to f16 on the GPU (clamped to ±65504), the f16 kernels run — on the
+   * adapter's matrix units where it has them — and h (and dq, dk, dv) come back as f32. The same
+   * trade as upstream's Triton kernels with fp32 inputs (TF32 matrix products): f16 accuracy (f16
+   * operands and state copies, f32 accumulation), several times faster on GPUs with matrix units.
+   * Needs shader-f16. The forward's `saved` tensors only serve a backward with the same setting.
+   */
+  computeDtype?: GpuDtype;
   /**
    * GPU inputs only: also return the tensors the backward needs (`saved`), so that
    * `…Backward({ …, saved })` skips recomputing the forward. Release them with `releaseSaved`.
@@ -119,6 +129,8 @@ export interface ChunkwiseGradients<T> {
 
 interface Prepared {
   d: SequenceDims;
+  /** the callers' storage type of q, k, v, h, dh and the gradients (opts.dtype: the kernels') */
+  ioDtype: GpuDtype;
   hasStates: boolean;
   opts: TflaOptions;
   groups: HeadGroup[];
@@ -271,7 +283,8 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
   if (typeof a !== 'object' || a === null)
     throw new KernelArgumentError('args', 'an object', String(a), context);
   const d = validateSequence(a, context);
-  const dtype = resolveDtype(ctx, a.q, a.dtype, context);
+  const ioDtype = resolveDtype(ctx, a.q, a.dtype, context);
+  const dtype = resolveComputeDtype(ctx, a, ioDtype, d, withDh, context);
   const eps = validateEps(a.eps ?? 1e-6, context);
   let hasStates = false;
   if (fam.chunked) {
@@ -330,7 +343,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
   const groups = planHeadGroups(ctx, d, chunkSize, dtype, fam.chunked, context);
   if (withDh) {
     const b = a as ChunkwiseBackwardArgs;
-    expectTensor('dh', b.dh, [d.B, d.NH, d.S, d.DHHV], ['B', 'NH', 'S', 'DHHV'], context, [dtype]);
+    expectTensor('dh', b.dh, [d.B, d.NH, d.S, d.DHHV], ['B', 'NH', 'S', 'DHHV'], context, [ioDtype]);
     if (b.dcLast != null) {
       if (!fam.chunked)
         throw new KernelArgumentError(
@@ -346,6 +359,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
   }
   return {
     d,
+    ioDtype,
     hasStates,
     groups,
     opts: {
@@ -360,6 +374,45 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
       subgroupMatrix: a.subgroupMatrix,
     },
   };
+}
+
+/** The kernels' storage type: `computeDtype` (validated) or the inputs' own. */
+function resolveComputeDtype(
+  ctx: GpuContext,
+  a: ChunkwiseArgs,
+  ioDtype: GpuDtype,
+  d: SequenceDims,
+  withDh: boolean,
+  context: string,
+): GpuDtype {
+  const c = a.computeDtype;
+  if (c === undefined || c === ioDtype) return ioDtype;
+  if (c !== 'f16') {
+    throw new KernelArgumentError(
+      'computeDtype',
+      ioDtype === 'f16' ? "'f16' or undefined (f16 inputs run in f16)" : "'f32', 'f16' or undefined",
+      JSON.stringify(c),
+      context,
+    );
+  }
+  if (!ctx.features.shaderF16)
+    throw new KernelArgumentError('computeDtype', "'f32' — this adapter has no shader-f16", "'f16'", context);
+  if (a.q instanceof GpuTensor) {
+    // the conversions bind whole tensors
+    const big = d.B * d.NH * d.S * 4;
+    checkSizes(
+      ctx,
+      {
+        q: big * d.DHQK,
+        k: big * d.DHQK,
+        v: big * d.DHHV,
+        h: big * d.DHHV,
+        ...(withDh ? { dh: big * d.DHHV } : {}),
+      },
+      `${context} (computeDtype 'f16' converts each of these tensors in one pass)`,
+    );
+  }
+  return c;
 }
 
 function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: string): TflaOptions['tiles'] {
@@ -400,7 +453,7 @@ export async function runForward(
   fam: KernelFamily,
   a: ChunkwiseArgs,
 ): Promise<ChunkwiseResult<GpuTensor | CpuTensor>> {
-  const { d, hasStates, opts, groups } = prepare(ctx, fam, a, false);
+  const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, false);
   const scope = new CallScope(ctx, a.q);
   if (a.keepSaved && scope.cpu) {
     throw new KernelArgumentError(
@@ -422,7 +475,7 @@ export async function runForward(
           m: ctx.empty([d.B, d.NH, 1]),
         }
       : undefined;
-    const saved: TflaSaved = { groups: [] };
+    const saved: TflaSaved = { groups: [], dtype: opts.dtype };
     for (const g of groups) {
       const slices = new GroupSlices(ctx, g, whole, fam.name);
       const batch = ctx.batch();
@@ -451,7 +504,11 @@ export async function runForward(
         lastStates = { c: last.c, n: last.n };
       } else lastStates = last;
     }
-    return await scope.finish({ h, lastStates, saved: a.keepSaved ? saved : undefined });
+    return await scope.finish({
+      h: scope.output(h, ioDtype),
+      lastStates,
+      saved: a.keepSaved ? saved : undefined,
+    });
   } catch (e) {
     scope.abort();
     throw e;
@@ -497,7 +554,15 @@ export async function runBackward(
   fam: KernelFamily,
   a: ChunkwiseBackwardArgs,
 ): Promise<ChunkwiseGradients<GpuTensor | CpuTensor>> {
-  const { d, hasStates, opts, groups } = prepare(ctx, fam, a, true);
+  const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, true);
+  if (a.saved && a.saved.dtype !== opts.dtype) {
+    throw new KernelArgumentError(
+      'saved',
+      `the saved tensors of a forward that ran in ${opts.dtype} (same dtype / computeDtype)`,
+      `saved tensors of a forward that ran in ${a.saved.dtype}`,
+      fam.name,
+    );
+  }
   if (a.saved) {
     const same =
       a.saved.groups.length === groups.length &&
@@ -551,7 +616,12 @@ export async function runBackward(
         releaseGroupSaved(recomputed.saved);
       }
     }
-    const res: ChunkwiseGradients<GpuTensor> = { ...out };
+    const res: ChunkwiseGradients<GpuTensor> = {
+      ...out,
+      dq: scope.output(out.dq, ioDtype),
+      dk: scope.output(out.dk, ioDtype),
+      dv: scope.output(out.dv, ioDtype),
+    };
     if (!out.dcInitial) delete res.dcInitial;
     if (hasStates) {
       res.dnInitial = ctx.zeros([d.B, d.NH, d.DHQK]);

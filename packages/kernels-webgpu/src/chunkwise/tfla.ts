@@ -109,6 +109,8 @@ export interface TflaGroupSaved {
  */
 export interface TflaSaved {
   groups: { start: number; count: number; data: TflaGroupSaved }[];
+  /** the storage type the forward ran in */
+  dtype: GpuDtype;
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
