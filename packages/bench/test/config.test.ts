@@ -28,7 +28,12 @@ x_axis_param: sequence_length
 
 describe('KernelSpec', () => {
   it('f32 runs also benchmark xl_chunk computed in f16, labelled f32→f16', () => {
-    const [fw] = consttokenConfigs({ preset: 'tiny', modes: ['fw'], dtypes: ['float32', 'float16'], peers: [] });
+    const [fw] = consttokenConfigs({
+      preset: 'tiny',
+      modes: ['fw'],
+      dtypes: ['float32', 'float16'],
+      peers: [],
+    });
     const labels = fw.kernelSpecs.map(shortLabel);
     expect(labels).toContain('xl f32→f16 cs128');
     expect(labels.filter((l) => l.includes('→'))).toHaveLength(1);
