@@ -220,11 +220,11 @@ async function timeConstToken(
   const fwbwT: number[] = [];
   ctx.pool.resetPeak();
   for (let r = 0; r < reps + 2; r++) {
-    ctx.beginGpuTiming(8);
+    ctx.beginGpuTiming(64);
     const fw = await F.fw(ctx, args);
     const tFw = await ctx.endGpuTiming();
     fw.h.release();
-    ctx.beginGpuTiming(8);
+    ctx.beginGpuTiming(64);
     const fw2 = await F.fw(ctx, { ...args, keepSaved: true });
     const bw = await F.bw(ctx, { ...args, dh, saved: fw2.saved });
     const tFwbw = await ctx.endGpuTiming();

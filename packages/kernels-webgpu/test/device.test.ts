@@ -115,8 +115,12 @@ describe('GPU timing', () => {
       .submit();
     const labelled = await ctx.endGpuTimingLabelled();
     expect(labelled.map((e) => e.label)).toEqual(['a', 'b']);
+    // more passes than the session holds: a typed error, not a partial sum
+    ctx.beginGpuTiming(1);
+    for (let r = 0; r < 2; r++) ctx.batch().dispatch(pipeline, [buf], new ArrayBuffer(16), [64]).submit();
+    await expect(ctx.endGpuTiming()).rejects.toThrow(/maxPasses: expected at least 2/);
     const x = await ctx.read(buf);
-    expect(x[0]).toBeCloseTo(1 - 0.999 ** 10000, 4); // five dispatches of 2000 steps each
+    expect(x[0]).toBeCloseTo(1 - 0.999 ** 14000, 4); // seven dispatches of 2000 steps each
     buf.release();
   });
 });

@@ -566,6 +566,8 @@ export class GpuContext {
     querySet: GPUQuerySet;
     capacity: number;
     used: number;
+    /** passes submitted after the query set was full (not timed) */
+    dropped: number;
     labels: string[];
     perDispatch: boolean;
   } | null = null;
@@ -577,7 +579,8 @@ export class GpuContext {
 
   /**
    * Starts measuring GPU time with `timestamp-query`: every batch submitted until
-   * {@link endGpuTiming} writes timestamps at the beginning and end of its compute pass.
+   * {@link endGpuTiming} writes timestamps at the beginning and end of its compute pass. More
+   * passes than `maxPasses` make {@link endGpuTiming} throw rather than return a partial sum.
    * Throws if the device has no `timestamp-query` (fall back to wall-clock + `sync()`).
    */
   beginGpuTiming(maxPasses = 256, options: { perDispatch?: boolean } = {}): void {
@@ -590,6 +593,7 @@ export class GpuContext {
       querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }),
       capacity,
       used: 0,
+      dropped: 0,
       labels: [],
       perDispatch: !!options.perDispatch,
     };
@@ -598,7 +602,11 @@ export class GpuContext {
   /** @internal the timestamp writes of the next pass while timing (undefined otherwise or when full). */
   nextTimestampWrites(label: string): GPUComputePassTimestampWrites | undefined {
     const t = this.timing;
-    if (!t || t.used + 2 > t.capacity) return undefined;
+    if (!t) return undefined;
+    if (t.used + 2 > t.capacity) {
+      t.dropped++;
+      return undefined;
+    }
     t.labels.push(label);
     const w = { querySet: t.querySet, beginningOfPassWriteIndex: t.used, endOfPassWriteIndex: t.used + 1 };
     t.used += 2;
@@ -618,6 +626,15 @@ export class GpuContext {
     const t = this.timing;
     if (!t) throw new Error('endGpuTiming: no timing session (call beginGpuTiming first)');
     this.timing = null;
+    if (t.dropped > 0) {
+      t.querySet.destroy();
+      throw new KernelArgumentError(
+        'maxPasses',
+        `at least ${t.capacity / 2 + t.dropped} (the passes submitted while timing; the sum would miss ${t.dropped})`,
+        String(t.capacity / 2),
+        'beginGpuTiming',
+      );
+    }
     if (t.used === 0) {
       t.querySet.destroy();
       return [];
