@@ -125,12 +125,9 @@ export const sgmatAblation = {
   noInter: false,
 };
 
-/** TEMPORARY A/B switch (device-check --matrix-check): two fewer workgroup barriers per score tile. */
-export const sgmatVariant = { fewerBarriers: true };
-
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return Object.entries({ ...sgmatAblation, ...sgmatVariant })
+  return Object.entries(sgmatAblation)
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
     .join('');
@@ -257,7 +254,6 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
-  const fewer = sgmatVariant.fewerBarriers;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -432,11 +428,7 @@ ${
 }
   // intra-chunk term over the causal side's 64-token tiles
   ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
-${
-  fewer
-    ? `    // (tU … are last read by the previous tile's gate pass, and the barriers of its products follow)`
-    : '    workgroupBarrier();'
-}
+    workgroupBarrier();
     if (lid < 64u) {
       let tok = seq0 + t0 + lid;
       tU[lid] = gates[P.T + tok];
@@ -480,13 +472,7 @@ ${bv.load(bvSrc('0u'))}
     subgroupMatrixStore(&sS[rb0 * 4u + cg], 0u, s0, false, ${SS_STRIDE}u);
     subgroupMatrixStore(&sS[rb1 * 4u + cg], 0u, s1, false, ${SS_STRIDE}u);
     workgroupBarrier();
-${
-  fewer
-    ? `    // the first B slice goes to the Q half now (its last reader, the score products, is done)
-${bv.store}
-`
-    : ''
-}    // gate and causal mask, f32 (4 invocations per row, 16 tokens each); the gated scores go to
+    // gate and causal mask, f32 (4 invocations per row, 16 tokens each); the gated scores go to
     // the P half
     {
       let rr = lid / 4u;
@@ -506,12 +492,8 @@ ${bv.store}
 ${steps
   .map(
     (k) => `    {
-${
-  fewer && k === 0
-    ? ''
-    : `${k > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
-      workgroupBarrier();`
-}
+${k > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
+      workgroupBarrier();
 ${k < steps.length - 1 ? bv.load(bvSrc(`${R * (k + 1)}u`)) : ''}
 ${subs
   .map((h) => {
