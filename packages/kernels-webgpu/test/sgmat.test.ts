@@ -21,7 +21,7 @@ import {
 import {
   CARRY_WG,
   carryKey,
-  carryParams,
+  carryLaunch,
   carryWgsl,
   states16Size,
 } from '../src/chunkwise/kernels/state_carry.js';
@@ -292,6 +292,7 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
           }
           // the raw f16 stack travels as an f32 tensor of the same bytes (bindings are untyped)
           const t16 = ctx.upload(new Float32Array(raw.buffer), [raw.length / 2]);
+          const launch = carryLaunch(NB, NC, DY, DX, direction, hasInit);
           const tChunkv = ctx.upload(chunkv, [chunkv.length]);
           const tInit = ctx.upload(init, [init.length]);
           const tNInit = ctx.upload(nInit, [nInit.length]);
@@ -308,16 +309,8 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
                 'rw',
               ]),
               [tChunkv, tInit, tNInit, tLast, t16],
-              carryParams.pack({
-                NC,
-                DYX,
-                DY,
-                E: DYX / 2 + (E - DYX),
-                count: NB * (DYX / 2 + E - DYX),
-                NB,
-                hasInit: hasInit ? 1 : 0,
-              }),
-              [cdiv(NB * (DYX / 2 + E - DYX), CARRY_WG), 1],
+              launch.params,
+              [cdiv(launch.invocations, CARRY_WG), 1],
             )
             .submit();
           const got16 = new Uint16Array((await ctx.read(t16)).buffer);

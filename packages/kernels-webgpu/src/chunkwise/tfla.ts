@@ -23,6 +23,7 @@ import {
   gateGradsChunkSumsWgsl,
   gateGradsFinishWgsl,
   gateGradsLocalWgsl,
+  gateGradsVector,
   gateParams,
   gateVectorsWgsl,
   maxStatesWgsl,
@@ -45,7 +46,7 @@ import {
   sgmatTileX,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
-import { CARRY_WG, carryKey, carryParams, carryWgsl, states16Size } from './kernels/state_carry.js';
+import { CARRY_WG, carryKey, carryLaunch, carryWgsl, states16Size } from './kernels/state_carry.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
 
 export interface TflaOptions {
@@ -329,8 +330,7 @@ function encodeScan(
       splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
       `chunk products ${direction}`,
     );
-    const DYX = d.DHQK * d.DHHV;
-    const E = DYX / 2 + (direction === 'fw' ? d.DHQK : 0); // 32-bit words per head
+    const carry = carryLaunch(BNH, NC, d.DHQK, d.DHHV, direction, !!s.init);
     batch.dispatch(
       ctx.pipeline(carryKey(direction, o.variant), () => carryWgsl(direction, o.variant), [
         'uniform',
@@ -341,8 +341,8 @@ function encodeScan(
         RW,
       ]),
       [s.gates.chunkv, init, nInit, s.last!, s.out16],
-      carryParams.pack({ NC, DYX, DY: d.DHQK, E, count: BNH * E, NB: BNH, hasInit: s.init ? 1 : 0 }),
-      splitWorkgroups(cdiv(BNH * E, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+      carry.params,
+      splitWorkgroups(cdiv(carry.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       `state carry ${direction}`,
     );
     return;
@@ -565,17 +565,13 @@ export function encodeTflaBackward(
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
   const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0, T: BNH * d.S, NB: BNH };
+  const vec = gateGradsVector(o.dtype, d.DHQK);
   batch.dispatch(
-    ctx.pipeline(`gates:gradsLocal:${o.variant}:${o.dtype}`, () => gateGradsLocalWgsl(o.variant, o.dtype), [
-      'uniform',
-      READ,
-      READ,
-      READ,
-      READ,
-      READ,
-      RW,
-      RW,
-    ]),
+    ctx.pipeline(
+      `gates:gradsLocal:${o.variant}:${o.dtype}:${vec}`,
+      () => gateGradsLocalWgsl(o.variant, o.dtype, vec),
+      ['uniform', READ, READ, READ, READ, READ, RW, RW],
+    ),
     [t.q, t.k, dq, dk, t.i, di, dfTmp],
     gateParams.pack({ ...gp, count: BNH * d.S }),
     splitWorkgroups(cdiv(BNH * d.S, GATE_TOKENS_PER_WG), maxWg),

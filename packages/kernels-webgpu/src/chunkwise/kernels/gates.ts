@@ -94,14 +94,31 @@ export const GATE_TOKENS_PER_WG = 16;
  * sums). A workgroup of 256 handles 16 tokens, 16 invocations per token reading consecutive
  * elements (coalesced), reduced through workgroup memory.
  */
-export function gateGradsLocalWgsl(variant: Variant, dtype: GpuDtype): string {
+/**
+ * Elements per load of the gate-gradient token kernel: 16-byte loads (8 f16 or 4 f32) when the
+ * head dimension allows them, else one element.
+ */
+export function gateGradsVector(dtype: GpuDtype, D: number): 1 | 4 | 8 {
+  const v = dtype === 'f16' ? 8 : 4;
+  return D % v === 0 ? v : 1;
+}
+
+export function gateGradsLocalWgsl(variant: Variant, dtype: GpuDtype, vec: 1 | 4 | 8 = 1): string {
+  // one load of `vec` elements: vec4<u32> holds 8 f16, vec4<f32> 4 f32
+  const type = vec === 1 ? 'elem' : vec === 8 ? 'vec4<u32>' : 'vec4<f32>';
+  const dot = (a: string, b: string) =>
+    vec === 1
+      ? `f32(${a}) * f32(${b})`
+      : vec === 4
+        ? `dot(${a}, ${b})`
+        : `dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(${a}.x)), vec2<f32>(bitcast<vec2<f16>>(${a}.y))), vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(${b}.x)), vec2<f32>(bitcast<vec2<f16>>(${b}.y)))) + dot(vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(${a}.z)), vec2<f32>(bitcast<vec2<f16>>(${a}.w))), vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(${b}.z)), vec2<f32>(bitcast<vec2<f16>>(${b}.w))))`;
   return `${wgslHeader(dtype)}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> q: array<elem>;
-@group(0) @binding(2) var<storage, read> k: array<elem>;
-@group(0) @binding(3) var<storage, read> dq: array<elem>;
-@group(0) @binding(4) var<storage, read> dk: array<elem>;
+@group(0) @binding(1) var<storage, read> q: array<${type}>;
+@group(0) @binding(2) var<storage, read> k: array<${type}>;
+@group(0) @binding(3) var<storage, read> dq: array<${type}>;
+@group(0) @binding(4) var<storage, read> dk: array<${type}>;
 @group(0) @binding(5) var<storage, read> gi: array<f32>;
 @group(0) @binding(6) var<storage, read_write> di: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dfTmp: array<f32>;
@@ -114,10 +131,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var qdq = 0.0;
   var kdk = 0.0;
   if (tok < P.count) {
-    for (var d = lid % 16u; d < P.D; d += 16u) {
-      let e = tok * P.D + d;
-      qdq = fma(f32(q[e]), f32(dq[e]), qdq);
-      kdk = fma(f32(k[e]), f32(dk[e]), kdk);
+    let n = P.D / ${vec}u;
+    for (var d = lid % 16u; d < n; d += 16u) {
+      let e = tok * n + d;
+      qdq += ${dot('q[e]', 'dq[e]')};
+      kdk += ${dot('k[e]', 'dk[e]')};
     }
   }
   pq[lid] = qdq;

@@ -8,8 +8,9 @@
  * - backward: dC_NC = dC_last (or 0); `dC_k = γ_k dC_{k+1} + ΔdC_k` (ΔdC_k in slot k) for k = NC−1 … 0,
  *
  * with `γ_k = exp(g_k + m_k − m_{k+1})` (m ≡ 0 for mLSTMsig), carried in f32. One invocation per
- * 32-bit word of the state of one b·head (two f16 of C, or one n): memory-bound, coalesced.
- * DHQK·DHHV must be even.
+ * 16 bytes of the state of one b·head (eight f16 of C, or four n), the loads of 4 chunks issued
+ * before their stores: memory-bound, coalesced. DHQK must be a multiple of 4 (the matrix-unit path
+ * needs 64).
  *
  * `states16` holds every C (or dC) element rounded to f16 (clamped to ±65504, the f16 range),
  * then (fw) the n section as f32 split into two f16 halves (`bitcast`), so that one
@@ -27,7 +28,7 @@ export const carryParams = defineParams({
   DYX: 'u32', // DHQK · DHHV
   DY: 'u32', // DHQK
   E: 'u32', // 32-bit words per head and slot: DYX / 2 (+ DY for the forward's n)
-  count: 'u32', // NB · E
+  count: 'u32', // invocations: NB · E / 4
   NB: 'u32',
   hasInit: 'u32',
 });
@@ -45,6 +46,25 @@ export function states16Size(
   return NB * (NC + 1) * (DHQK * DHHV + (direction === 'fw' ? 2 * DHQK : 0));
 }
 
+/** The parameters of a carry dispatch (one invocation per 4 words of a head's slot). */
+export function carryLaunch(
+  NB: number,
+  NC: number,
+  DHQK: number,
+  DHHV: number,
+  direction: 'fw' | 'bw',
+  hasInit: boolean,
+): { params: ArrayBuffer; invocations: number } {
+  if (DHQK % 4 !== 0) throw new Error(`state carry: DHQK = ${DHQK} is not a multiple of 4`);
+  const DYX = DHQK * DHHV;
+  const E = DYX / 2 + (direction === 'fw' ? DHQK : 0);
+  const invocations = (NB * E) / 4;
+  return {
+    params: carryParams.pack({ NC, DYX, DY: DHQK, E, count: invocations, NB, hasInit: hasInit ? 1 : 0 }),
+    invocations,
+  };
+}
+
 export function carryKey(direction: 'fw' | 'bw', variant: Variant): string {
   return `state-carry:${direction}:${variant}`;
 }
@@ -58,25 +78,17 @@ export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
     exp
       ? `exp(chunkv[bnh * P.NC + ${k}] + chunkv[2u * P.NB * P.NC + mBase + ${k}] - chunkv[2u * P.NB * P.NC + mBase + ${k} + 1u])`
       : `exp(chunkv[bnh * P.NC + ${k}])`;
-  // one invocation per 32-bit word of a slot: two f16 of C, or (fw) one n value (f32 bits); 4
-  // chunks per iteration with their 4 loads issued first (a load cannot move above the store of
+  // 4 chunks per iteration with their 4 loads issued first (a load cannot move above the store of
   // the previous chunk by itself: same buffer), then the remainder one by one
   const slot = (k: string) => (fw ? `mBase + ${k} + 1u` : `mBase + ${k}`);
   const chunk = (j: string) => (fw ? j : `(P.NC - 1u - ${j})`);
-  const loop = `var j = 0u;
-  for (; j + 4u <= P.NC; j += 4u) {
-${range4.map((u) => `    let x${u} = getWord(${slot(chunk(`(j + ${u}u)`))}, w);`).join('\n')}
-${range4
-  .map(
-    (u) => `    cur = fma(vec2<f32>(${gamma(chunk(`(j + ${u}u)`))}), cur, x${u});
-    putWord(${slot(chunk(`(j + ${u}u)`))}, w, cur);`,
-  )
-  .join('\n')}
-  }
-  for (; j < P.NC; j++) {
-    cur = fma(vec2<f32>(${gamma(chunk('j'))}), cur, getWord(${slot(chunk('j'))}, w));
-    putWord(${slot(chunk('j'))}, w, cur);
-  }`;
+  const step = (j: string, x: string) => `{
+      let gm = ${gamma(chunk(j))};
+      let v = unpackWords(${x}, isC);
+      c0 = fma(vec4<f32>(gm), c0, v[0]);
+      c1 = fma(vec4<f32>(gm), c1, v[1]);
+      states16[at(${slot(chunk(j))})] = packWords(c0, c1, isC);
+    }`;
   return /* wgsl */ `enable f16;
 ${carryParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -84,22 +96,28 @@ ${carryParams.wgsl()}
 @group(0) @binding(2) var<storage, read> init: array<f32>;
 @group(0) @binding(3) var<storage, read> nInit: array<f32>;
 @group(0) @binding(4) var<storage, read_write> last: array<f32>;
-@group(0) @binding(5) var<storage, read_write> states16: array<u32>;
+@group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>;
 
-// word w of a slot: w < DYX/2 → C elements 2w, 2w+1 (f16); else n element w − DYX/2 (f32 bits)
-fn getWord(slot: u32, w: u32) -> vec2<f32> {
-  let half = P.DYX / 2u;
-  if (w < half) { return vec2<f32>(bitcast<vec2<f16>>(states16[slot * half + w])); }
-  return vec2<f32>(bitcast<f32>(states16[P.NB * (P.NC + 1u) * half + slot * P.DY + w - half]), 0.0);
+// 16 bytes of a slot: eight f16 of C (words w … w+3 < DYX/2) or four n values (f32 bits)
+fn unpackWords(x: vec4<u32>, isC: bool) -> array<vec4<f32>, 2> {
+  if (isC) {
+    let a = vec2<f32>(bitcast<vec2<f16>>(x.x));
+    let b = vec2<f32>(bitcast<vec2<f16>>(x.y));
+    let c = vec2<f32>(bitcast<vec2<f16>>(x.z));
+    let d = vec2<f32>(bitcast<vec2<f16>>(x.w));
+    return array<vec4<f32>, 2>(vec4<f32>(a, b), vec4<f32>(c, d));
+  }
+  return array<vec4<f32>, 2>(bitcast<vec4<f32>>(x), vec4<f32>(0.0));
 }
 
-fn putWord(slot: u32, w: u32, v: vec2<f32>) {
-  let half = P.DYX / 2u;
-  if (w < half) {
-    states16[slot * half + w] = bitcast<u32>(vec2<f16>(clamp(v, vec2<f32>(-65504.0), vec2<f32>(65504.0))));
-  } else {
-    states16[P.NB * (P.NC + 1u) * half + slot * P.DY + w - half] = bitcast<u32>(v.x);
+fn packWords(c0: vec4<f32>, c1: vec4<f32>, isC: bool) -> vec4<u32> {
+  if (isC) {
+    let lo = clamp(c0, vec4<f32>(-65504.0), vec4<f32>(65504.0));
+    let hi = clamp(c1, vec4<f32>(-65504.0), vec4<f32>(65504.0));
+    return vec4<u32>(bitcast<u32>(vec2<f16>(lo.xy)), bitcast<u32>(vec2<f16>(lo.zw)),
+                     bitcast<u32>(vec2<f16>(hi.xy)), bitcast<u32>(vec2<f16>(hi.zw)));
   }
+  return bitcast<vec4<u32>>(c0);
 }
 
 @compute @workgroup_size(${CARRY_WG})
@@ -107,26 +125,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
   if (idx >= P.count) { return; }
-  let bnh = idx / P.E;
-  let w = idx % P.E;
+  let E4 = P.E / 4u;
+  let bnh = idx / E4;
+  let w = (idx % E4) * 4u;
   let half = P.DYX / 2u;
+  let isC = w < half;
   let mBase = bnh * (P.NC + 1u);
-  var cur = vec2<f32>(0.0);
+  // the vec4 index of this invocation's 16 bytes in a slot
+  let at = select(
+    (P.NB * (P.NC + 1u) * half + w - half) / 4u,  // n section (+ slot · DY / 4)
+    w / 4u,                                       // C section (+ slot · half / 4)
+    isC);
+  let perSlot = select(P.DY / 4u, half / 4u, isC);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
   if (P.hasInit != 0u) {
-    if (w < half) {
-      cur = vec2<f32>(init[bnh * P.DYX + 2u * w], init[bnh * P.DYX + 2u * w + 1u]);
+    if (isC) {
+      let b0 = bnh * P.DYX + 2u * w;
+      c0 = vec4<f32>(init[b0], init[b0 + 1u], init[b0 + 2u], init[b0 + 3u]);
+      c1 = vec4<f32>(init[b0 + 4u], init[b0 + 5u], init[b0 + 6u], init[b0 + 7u]);
     } else {
-      cur = vec2<f32>(nInit[bnh * P.DY + w - half], 0.0);
+      let b0 = bnh * P.DY + w - half;
+      c0 = vec4<f32>(nInit[b0], nInit[b0 + 1u], nInit[b0 + 2u], nInit[b0 + 3u]);
     }
   }
-  putWord(${fw ? 'mBase' : 'mBase + P.NC'}, w, cur);
-  ${loop}
+  states16[at + (${fw ? 'mBase' : 'mBase + P.NC'}) * perSlot] = packWords(c0, c1, isC);
+  var j = 0u;
+  for (; j + 4u <= P.NC; j += 4u) {
+${range4.map((u) => `    let x${u} = states16[at + (${slot(chunk(`(j + ${u}u)`))}) * perSlot];`).join('\n')}
+${range4.map((u) => `    ${step(`(j + ${u}u)`, `x${u}`).replace(/at\((.*)\)\] = packWords/, 'at + ($1) * perSlot] = packWords')}`).join('\n')}
+  }
+  for (; j < P.NC; j++) {
+    let x = states16[at + (${slot(chunk('j'))}) * perSlot];
+    ${step('j', 'x').replace(/at\((.*)\)\] = packWords/, 'at + ($1) * perSlot] = packWords')}
+  }
   // the final state in f32: C (all heads) then n (all heads); bw: dC_0
-  if (w < half) {
-    last[bnh * P.DYX + 2u * w] = cur.x;
-    last[bnh * P.DYX + 2u * w + 1u] = cur.y;
+  if (isC) {
+    let b0 = bnh * P.DYX + 2u * w;
+    for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; last[b0 + 4u + e] = c1[e]; }
   } else {
-    last[P.NB * P.DYX + bnh * P.DY + w - half] = cur.x;
+    let b0 = P.NB * P.DYX + bnh * P.DY + w - half;
+    for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; }
   }
 }
 `;
