@@ -357,9 +357,14 @@ if (argv.includes('--ablate')) {
       for (const t of Object.values(bw)) (t as GpuTensor).release();
       if (r > 0) for (const p of parts) ms.set(p.label, [...(ms.get(p.label) ?? []), p.ms]);
     }
-    const show = ['intra fw', 'intra dq', 'intra dk', 'intra dv'].map(
-      (l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`,
-    );
+    const show = [
+      'chunk products fw',
+      'chunk products bw',
+      'intra fw',
+      'intra dq',
+      'intra dk',
+      'intra dv',
+    ].map((l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`);
     console.log(`ablation ${sw ?? 'none'}: ${show.join(', ')}`);
   }
   process.exit(0);

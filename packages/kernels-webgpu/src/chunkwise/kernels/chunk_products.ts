@@ -29,6 +29,7 @@ import type { Variant } from './intra.js';
 import {
   ablationKey,
   bSliceStaging,
+  sgmatAblation,
   LEFT,
   RESULT,
   RIGHT,
@@ -167,10 +168,14 @@ ${subs
   .map(
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
-${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
+${
+  sgmatAblation.productsNoMma
+    ? ''
+    : J.map(
+        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
 ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
-).join('\n')}
+      ).join('\n')
+}
     }`,
   )
   .join('\n')}`,
@@ -183,11 +188,17 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
   let e0 = eRow * 16u + eCol;
-${pairs
-  .map(
-    (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-      .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
-      .join('\n')}
+${
+  sgmatAblation.productsNoEpilogue
+    ? `  if (P.count == 0u) { // never: keeps the products alive (timing only)
+${accs.map(([i, j], n) => `    subgroupMatrixStore(&sE[${n}u], 0u, a${i}_${j}, false, 16u);`).join('\n')}
+    states16[lid] = vec4<u32>(bitcast<u32>(sE[lid % 16u][lane]));
+  }`
+    : pairs
+        .map(
+          (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+            .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
+            .join('\n')}
   workgroupBarrier();
 ${pair
   .map(([i, j], h) => {
@@ -198,8 +209,9 @@ ${pair
   }`;
   })
   .join('\n')}`,
-  )
-  .join('\n')}
+        )
+        .join('\n')
+}
 ${
   fw
     ? `  // Δn (f32 bits), 4 rows per 16-byte store

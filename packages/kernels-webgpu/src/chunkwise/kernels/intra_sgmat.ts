@@ -123,6 +123,10 @@ export function sgmatIntraFits(
  */
 export const sgmatAblation = {
   noInter: false,
+  /** chunk products: no matrix products (the staging and epilogue alone) */
+  productsNoMma: false,
+  /** chunk products: no epilogue (nothing stored) */
+  productsNoEpilogue: false,
 };
 
 /** Pipeline-key suffix of the ablation switches that are on. */
