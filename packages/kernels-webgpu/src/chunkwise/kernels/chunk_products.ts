@@ -30,6 +30,7 @@ import {
   ablationKey,
   bSliceStaging,
   sgmatAblation,
+  sgmatExperiment,
   LEFT,
   RESULT,
   RIGHT,
@@ -80,6 +81,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const steps = range(SLICE / R);
   const subs = range(R / 16);
   const U = range(SLICE / 32);
+  const low = sgmatExperiment.productsLowRegs;
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const decl = fw
@@ -144,26 +146,34 @@ ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
   let sTok = lid % 32u;
   let sY8 = (lid / 32u) * 8u;
-${U.map((u) => `  var w${u} = ${aLoad(u, '0u')};`).join('\n')}
+${U.map((u) => `  var w${u} = ${low ? 'vec4<u32>()' : aLoad(u, '0u')};`).join('\n')}
   ${bs.decl}
-${bs.load(bSrc('0u'))}
+${low ? '' : bs.load(bSrc('0u'))}
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
 ${steps
   .map(
     (k) => `    // tokens l0 + ${R * k} …
-    workgroupBarrier();
+${low ? `${k === 0 ? U.map((u) => `    w${u} = ${aLoad(u, 'l0')};`).join('\n') + '\n' : ''}${bs.load(bSrc(`l0 + ${R * k}u`))}\n` : ''}    workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
 ${
   k === 0
-    ? `    if (l0 + ${SLICE}u < P.L) {
+    ? `${
+        low
+          ? ''
+          : `    if (l0 + ${SLICE}u < P.L) {
 ${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${SLICE}u`)};`).join('\n')}
-    }
+    }`
+      }
 ${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
     : ''
-}    if (l0 + ${R * k + R}u < P.L) {
+}${
+  low
+    ? ''
+    : `    if (l0 + ${R * k + R}u < P.L) {
 ${bs.load(bSrc(`l0 + ${R * k + R}u`))}
-    }
+    }`
+}
 ${subs
   .map(
     (h) => `    {

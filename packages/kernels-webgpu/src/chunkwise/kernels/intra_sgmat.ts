@@ -129,9 +129,12 @@ export const sgmatAblation = {
   productsNoEpilogue: false,
 };
 
+/** TEMPORARY A/B switch (device-check --matrix-check): chunk products without prefetch registers. */
+export const sgmatExperiment = { productsLowRegs: false };
+
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return Object.entries(sgmatAblation)
+  return Object.entries({ ...sgmatAblation, ...sgmatExperiment })
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
     .join('');
