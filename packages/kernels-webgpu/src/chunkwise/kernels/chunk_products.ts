@@ -14,11 +14,12 @@
  * The weights are those of the register-tiled scan ({@link scanTokenWeight}). A workgroup of
  * 8 subgroups owns 64 state rows × `bX` columns of one chunk (each subgroup 32 rows × bX/4
  * columns). Per 64 tokens, the weighted A rows are staged transposed ([row][token], so that the
- * left operand loads row-major) as f16 in workgroup memory; per 16 tokens, the B rows are staged
+ * left operand loads row-major) as f16 in workgroup memory; per 32 tokens, the B rows are staged
  * too (reading them from storage with matrix loads is ~3× slower on the H100,
- * scripts/matrix-loads.ts); both are loaded into registers one slice ahead, so that the global
- * loads overlap the products. As in intra_sgmat.ts, every matrix load and store addresses one
- * fixed-size block at a literal offset, so that robustness needs no run-time bounds branch. The f32
+ * scripts/matrix-loads.ts). Both are loaded right before they are stored: loading them one slice
+ * ahead, across the products, holds more registers and was slower (H100, S 8192: 1.26 ms against
+ * 1.20). As in intra_sgmat.ts, every matrix load and store addresses one fixed-size block at a
+ * literal offset, so that robustness needs no run-time bounds branch. The f32
  * accumulators leave through per-subgroup scratch blocks, 8 f16 per 16-byte store. Δn sums the
  * same f16-rounded weighted rows, in f32.
  *
@@ -30,7 +31,6 @@ import {
   ablationKey,
   bSliceStaging,
   sgmatAblation,
-  sgmatExperiment,
   LEFT,
   RESULT,
   RIGHT,
@@ -81,7 +81,6 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const steps = range(SLICE / R);
   const subs = range(R / 16);
   const U = range(SLICE / 32);
-  const low = sgmatExperiment.productsLowRegs;
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const decl = fw
@@ -146,35 +145,22 @@ ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
   let sTok = lid % 32u;
   let sY8 = (lid / 32u) * 8u;
-${U.map((u) => `  var w${u} = ${low ? 'vec4<u32>()' : aLoad(u, '0u')};`).join('\n')}
-  ${bs.decl}
-${low ? '' : bs.load(bSrc('0u'))}
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
 ${steps
   .map(
-    (k) => `    // tokens l0 + ${R * k} …
-${low ? `${k === 0 ? U.map((u) => `    w${u} = ${aLoad(u, 'l0')};`).join('\n') + '\n' : ''}${bs.load(bSrc(`l0 + ${R * k}u`))}\n` : ''}    workgroupBarrier();
+    (k) => `    {
+    // tokens l0 + ${R * k} …: loaded right before they are stored (holding them across the
+    // products of the previous slice costs registers, and was slower on the H100)
+${k === 0 ? `${U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}\n` : ''}    ${bs.decl}
+${bs.load(bSrc(`l0 + ${R * k}u`))}
+    workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
 ${
   k === 0
-    ? `${
-        low
-          ? ''
-          : `    if (l0 + ${SLICE}u < P.L) {
-${U.map((u) => `      w${u} = ${aLoad(u, `l0 + ${SLICE}u`)};`).join('\n')}
-    }`
-      }
-${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
+    ? `${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
     : ''
-}${
-  low
-    ? ''
-    : `    if (l0 + ${R * k + R}u < P.L) {
-${bs.load(bSrc(`l0 + ${R * k + R}u`))}
-    }`
-}
-${subs
+}${subs
   .map(
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
@@ -188,7 +174,8 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
 }
     }`,
   )
-  .join('\n')}`,
+  .join('\n')}
+    }`,
   )
   .join('\n')}
   }
