@@ -424,8 +424,8 @@ if (argv.includes('--matrix-check')) {
   );
   const r32 = await timeConstToken(ctx, 'xl_chunk', 8192, 'f32', 128, 7, undefined, undefined, 'f16');
   console.log(`S=8192 f32 computeDtype f16: fw ${r32.fw.toFixed(3)} / fw+bw ${r32.fwbw.toFixed(3)} ms`);
-  for (const intraLowRegs of [false, true, false, true]) {
-    sgmatExperiment.intraLowRegs = intraLowRegs;
+  for (const productsLowRegs of [false, true, false, true]) {
+    sgmatExperiment.productsLowRegs = productsLowRegs;
     let hE = 0;
     let gE = 0;
     for (const { s, xr, dh, ref, refB } of shapes) {
@@ -434,7 +434,7 @@ if (argv.includes('--matrix-check')) {
       hE = Math.max(hE, relMax(fw.h, ref.h));
       gE = Math.max(gE, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
     }
-    console.log(`intraLowRegs=${intraLowRegs}: h ${hE.toExponential(2)}, grads ${gE.toExponential(2)}`);
+    console.log(`productsLowRegs=${productsLowRegs}: h ${hE.toExponential(2)}, grads ${gE.toExponential(2)}`);
     const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 7);
     const parts = await breakdownParts('f16', true);
     console.log(

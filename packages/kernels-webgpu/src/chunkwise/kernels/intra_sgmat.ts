@@ -129,8 +129,8 @@ export const sgmatAblation = {
   productsNoEpilogue: false,
 };
 
-/** TEMPORARY A/B switch (device-check --matrix-check): B and state slices not held across the products. */
-export const sgmatExperiment = { intraLowRegs: false };
+/** TEMPORARY A/B switch (device-check --matrix-check): chunk products without prefetch registers. */
+export const sgmatExperiment = { productsLowRegs: false };
 
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
@@ -261,7 +261,6 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
-  const low = sgmatExperiment.intraLowRegs;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -369,14 +368,13 @@ ${
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
   ${sv.decl}
-${low ? '' : sv.load(svSrc('0u'))}
+${sv.load(svSrc('0u'))}
   var wi0 = ${wi0};
   var wi1 = ${wi1};
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
   .map(
     (k) => `    // rows y0 + ${R * k} … of the state
-${low ? sv.load(svSrc(`y0 + ${R * k}u`)) : ''}
     workgroupBarrier();
 ${
   k === 0
@@ -396,13 +394,9 @@ ${
     }
 `
     : ''
-}${
-  low
-    ? ''
-    : `    if (y0 + ${R * k + R}u < P.DI) {
+}    if (y0 + ${R * k + R}u < P.DI) {
 ${sv.load(svSrc(`y0 + ${R * k + R}u`))}
-    }`
-}
+    }
 ${subs
   .map(
     (h) => `    {
@@ -505,10 +499,9 @@ ${bv.load(bvSrc('0u'))}
 ${steps
   .map(
     (k) => `    {
-${low && k > 0 ? bv.load(bvSrc(`${R * k}u`)) : ''}
 ${k > 0 ? '      workgroupBarrier();\n' : ''}${bv.store}
       workgroupBarrier();
-${!low && k < steps.length - 1 ? bv.load(bvSrc(`${R * (k + 1)}u`)) : ''}
+${k < steps.length - 1 ? bv.load(bvSrc(`${R * (k + 1)}u`)) : ''}
 ${subs
   .map((h) => {
     const tb = (R / 16) * k + h;
