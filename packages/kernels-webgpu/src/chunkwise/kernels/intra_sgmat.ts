@@ -129,12 +129,9 @@ export const sgmatAblation = {
   productsNoEpilogue: false,
 };
 
-/** TEMPORARY A/B switch (device-check --matrix-check): chunk products without prefetch registers. */
-export const sgmatExperiment = { productsLowRegs: false };
-
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return Object.entries({ ...sgmatAblation, ...sgmatExperiment })
+  return Object.entries(sgmatAblation)
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
     .join('');
