@@ -107,7 +107,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
       ${range(4)
         .map(
           (i) =>
-            `{ let h2 = vec2<f16>(vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc); sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = h2.x; sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = h2.y;${fw ? ` tn[${i}] += vec2<f32>(h2);` : ''} }`,
+            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = f16(f2.x); sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = f16(f2.y); }`,
         )
         .join('\n      ')}
     }`;
@@ -142,36 +142,23 @@ ${SGMAT_ENTRY}
   let mNext = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk + 1u]' : '0.0'};
   let g = chunkv[bnh * P.NC + chunk];
 ${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
-  ${
-    fw
-      ? `// Δn of rows sY8 … sY8 + 7 (the subgroup's rows of A), summed over the tokens by the lanes
-  var nAcc = array<f32, 8>();`
-      : ''
-  }
-  // A staging: lane = token (of each 32), subgroup = 8 rows; Δn is then a sum over the lanes
-  let sTok = lane;
-  let sY8 = sg * 8u;
+  ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
+  let sTok = lid % 32u;
+  let sY8 = (lid / 32u) * 8u;
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
 ${steps
   .map(
     (k) => `    {
     // tokens l0 + ${R * k} …: loaded right before they are stored (holding them across the
     // products of the previous slice costs registers, and was slower on the H100)
-${k === 0 ? `${U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}\n${fw ? "    var tn = array<vec2<f32>, 4>(); // this lane's weighted A, summed per row pair\n" : ''}` : ''}    ${bs.decl}
+${k === 0 ? `${U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}\n` : ''}    ${bs.decl}
 ${bs.load(bSrc(`l0 + ${R * k}u`))}
     workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
 ${
   k === 0
-    ? `${
-        fw
-          ? `    for (var r = 0u; r < 4u; r++) {
-      nAcc[2u * r] += subgroupAdd(tn[r].x);
-      nAcc[2u * r + 1u] += subgroupAdd(tn[r].y);
-    }\n`
-          : ''
-      }`
+    ? `${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
     : ''
 }${subs
   .map(
@@ -226,7 +213,7 @@ ${
   fw
     ? `  // Δn (f32 bits), 4 rows per 16-byte store
   if (xTile == 0u) {
-    if (lane == 0u) { for (var r = 0u; r < 8u; r++) { tW[sY8 + r] = nAcc[r]; } }
+    if (lid < 64u) { tW[lid] = np; }
     workgroupBarrier();
     if (lid < 16u) {
       let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
