@@ -41,7 +41,6 @@ import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/c
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
-  sgmatExperiment,
   sgmatKey,
   sgmatSupported,
   sgmatTileX,
@@ -314,7 +313,7 @@ function encodeScan(
   };
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
-    const bX = sgmatExperiment.productsX || matrixTileX(d.DHHV, o);
+    const bX = matrixTileX(d.DHHV, o);
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;

@@ -129,12 +129,9 @@ export const sgmatAblation = {
   productsNoEpilogue: false,
 };
 
-/** TEMPORARY A/B switch (device-check --matrix-check): state columns per chunk-product workgroup (0: default). */
-export const sgmatExperiment = { productsX: 0 };
-
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return Object.entries({ ...sgmatAblation, ...sgmatExperiment })
+  return Object.entries(sgmatAblation)
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
     .join('');
