@@ -129,9 +129,12 @@ export const sgmatAblation = {
   productsNoEpilogue: false,
 };
 
+/** TEMPORARY A/B switch (device-check --matrix-check): one workgroup walks all row tiles of a chunk. */
+export const sgmatExperiment = { intraPersistent: false };
+
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return Object.entries(sgmatAblation)
+  return Object.entries({ ...sgmatAblation, ...sgmatExperiment })
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
     .join('');
@@ -258,6 +261,7 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
+  const persist = sgmatExperiment.intraPersistent;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -327,10 +331,17 @@ var<workgroup> tInv: array<f32, 64>;
 var<workgroup> rDen: array<f32, 256>;
 
 ${SGMAT_ENTRY}
-  let rTile = rest % P.nRowTiles;
+${
+  persist
+    ? `  let chunk = rest % P.NC;
+  let bnh = rest / P.NC;
+  for (var rTile = 0u; rTile < P.nRowTiles; rTile++) {
+  workgroupBarrier(); // the previous row tile's epilogue is done with rFac and the scratch`
+    : `  let rTile = rest % P.nRowTiles;
   let rest2 = rest / P.nRowTiles;
   let chunk = rest2 % P.NC;
-  let bnh = rest2 / P.NC;
+  let bnh = rest2 / P.NC;`
+}
   let r0 = rTile * 64u;
   let seq0 = bnh * P.S + chunk * P.L;          // first token of the chunk
   let rg = sg / 4u;                            // row blocks 2rg, 2rg + 1 (32 rows)
@@ -565,6 +576,7 @@ ${pair
   .join('\n')}`,
   )
   .join('\n')}
+${persist ? '  }' : ''}
 }
 `;
 }
