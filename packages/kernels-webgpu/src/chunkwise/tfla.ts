@@ -41,10 +41,10 @@ import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/c
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
-  sgmatExperiment,
   sgmatKey,
   sgmatSupported,
   sgmatTileX,
+  sgmatWalksRowTiles,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
 import { CARRY_WG, carryKey, carryLaunch, carryWgsl, states16Size } from './kernels/state_carry.js';
@@ -220,7 +220,7 @@ function encodeIntra(
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nRowTiles = cdiv(L, tiles.bR);
   const nXTiles = cdiv(rd.DX, tiles.bX);
-  const count = d.B * d.NH * NC * (useSgmat && sgmatExperiment.intraPersistent ? 1 : nRowTiles) * nXTiles;
+  const count = d.B * d.NH * NC * (useSgmat && sgmatWalksRowTiles(role) ? 1 : nRowTiles) * nXTiles;
   const k = kappa(d);
   batch.dispatch(
     pipeline,
