@@ -16,6 +16,7 @@ import {
   sgmatIntraFits,
   sgmatSupported,
   sgmatTileX,
+  sgmatWalksRowTiles,
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
 import {
@@ -126,10 +127,17 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const bX of [256, 192, 128, 64]) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}`;
+        for (const [bX, walkRows] of [
+          [256, false],
+          [192, false],
+          [128, false],
+          [64, false],
+          [256, true],
+          [128, true],
+        ] as const) {
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${walkRows ? ' (walks the row tiles)' : ''}`;
           it(name, async () => {
-            const code = sgmatWgsl({ role, variant, normalize, inter, bX });
+            const code = sgmatWgsl({ role, variant, normalize, inter, bX, walkRows });
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -216,6 +224,14 @@ describe('matrix-unit path: selection rules', () => {
     expect(useMatrixPath(fake, { ...d, DHQK: 96 }, o)).toBe(false);
     // the parallel kernel (one chunk, no states) needs no chunk products
     expect(useMatrixPath(fake, { ...d, DHQK: 64 }, { ...o, chunkSize: 512, inter: false })).toBe(true);
+  });
+  it('workgroups walk the row tiles of a chunk for fw, dQ, dK of chunkwise calls with ≤ 2 row tiles', () => {
+    expect(sgmatWalksRowTiles('fw', true, 2)).toBe(true);
+    expect(sgmatWalksRowTiles('dq', true, 1)).toBe(true);
+    expect(sgmatWalksRowTiles('dk', true, 2)).toBe(true);
+    expect(sgmatWalksRowTiles('dv', true, 2)).toBe(false);
+    expect(sgmatWalksRowTiles('fw', false, 2)).toBe(false); // the parallel kernel
+    expect(sgmatWalksRowTiles('fw', true, 4)).toBe(false); // chunk 256
   });
   it('takes chunks of multiples of 64 and head dimensions of multiples of 64', () => {
     expect(sgmatTileX(256)).toBe(256);

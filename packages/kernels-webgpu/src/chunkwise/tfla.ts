@@ -214,13 +214,14 @@ function encodeIntra(
     : (o.tiles?.intra ??
       chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo), role));
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
-  const mcfg = { ...cfg, bX };
+  const nRowTiles = cdiv(L, tiles.bR);
+  const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
+  const mcfg = { ...cfg, bX, walkRows };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
-  const nRowTiles = cdiv(L, tiles.bR);
   const nXTiles = cdiv(rd.DX, tiles.bX);
-  const count = d.B * d.NH * NC * (useSgmat && sgmatWalksRowTiles(role) ? 1 : nRowTiles) * nXTiles;
+  const count = d.B * d.NH * NC * (walkRows ? 1 : nRowTiles) * nXTiles;
   const k = kappa(d);
   batch.dispatch(
     pipeline,

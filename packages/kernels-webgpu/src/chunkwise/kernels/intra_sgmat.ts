@@ -6,7 +6,7 @@
  * does not take); the role-specific WGSL comes from {@link intraRoleSpec}.
  *
  * A workgroup of 8 subgroups (32 lanes each) computes 64 rows × `bX` output columns of one chunk
- * at a time (and, except for dV, walks all 64-row tiles of its chunk: {@link sgmatWalksRowTiles}):
+ * at a time (and, where {@link sgmatWalksRowTiles}, walks all 64-row tiles of its chunk):
  * subgroup s owns 32 rows (row blocks 2⌊s/4⌋, 2⌊s/4⌋+1) × bX/4 columns (group s mod 4), i.e.
  * `bX/32` accumulator matrices; for the scores it owns token block s mod 4 of both row blocks.
  * Every operand goes through workgroup memory, loaded from storage into registers one slice ahead
@@ -131,13 +131,14 @@ export const sgmatAblation = {
 };
 
 /**
- * Whether a workgroup of this role walks all 64-row tiles of its chunk (one workgroup per chunk
- * and column tile) instead of owning one row tile: fewer workgroups, less fixed cost per row
- * tile. Measured on the H100 (S 8192): fw 2.34 → 2.25, dQ 2.46 → 2.34, dK 2.70 → 2.62 ms, but dV
- * 2.19 → 2.28 ms, so dV keeps one row tile per workgroup.
+ * Whether the workgroups of a call walk all 64-row tiles of their chunk (one workgroup per chunk
+ * and column tile) instead of owning one row tile each: fewer workgroups, less fixed cost per row
+ * tile. Measured on the H100 at chunk 128 (S 8192): fw 2.34 → 2.25, dQ 2.46 → 2.34, dK
+ * 2.70 → 2.62 ms, but dV 2.19 → 2.28 ms. Only for chunkwise calls with at most two row tiles per
+ * chunk (the parallel kernel's single chunk, or long chunks, would leave too few workgroups).
  */
-export function sgmatWalksRowTiles(role: IntraConfig['role']): boolean {
-  return role !== 'dv';
+export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, rowTiles: number): boolean {
+  return role !== 'dv' && inter && rowTiles <= 2;
 }
 
 /** Pipeline-key suffix of the ablation switches that are on. */
@@ -151,10 +152,12 @@ export function ablationKey(): string {
 export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
   /** output columns per workgroup ({@link sgmatTileX}) */
   bX: number;
+  /** each workgroup walks all row tiles of its chunk ({@link sgmatWalksRowTiles}) */
+  walkRows?: boolean;
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -269,7 +272,7 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   const J = range(colsPerSg / 16);
   const I2 = [0, 1];
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
-  const persist = sgmatWalksRowTiles(c.role);
+  const persist = !!c.walkRows;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
