@@ -41,6 +41,7 @@ import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/c
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
+  sgmatExperiment,
   sgmatKey,
   sgmatSupported,
   sgmatTileX,
@@ -316,11 +317,12 @@ function encodeScan(
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
-    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX };
+    const walk = sgmatExperiment.productsChunks;
+    const cfg = { direction, variant: o.variant, normalize: o.normalize, bX, chunksPerWorkgroup: walk };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;
-    const count = BNH * NC * nYTiles * nXTiles;
+    const count = BNH * Math.ceil(NC / walk) * nYTiles * nXTiles;
     batch.dispatch(
       ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
         'uniform',

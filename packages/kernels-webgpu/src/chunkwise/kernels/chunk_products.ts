@@ -47,10 +47,12 @@ export interface ChunkProductConfig {
   normalize: boolean;
   /** state columns per workgroup ({@link sgmatTileX} of DHHV) */
   bX: number;
+  /** consecutive chunks one workgroup computes (1 or 2) */
+  chunksPerWorkgroup?: number;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}${ablationKey()}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.chunksPerWorkgroup ?? 1}${ablationKey()}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -81,6 +83,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const steps = range(SLICE / R);
   const subs = range(R / 16);
   const U = range(SLICE / 32);
+  const walk = c.chunksPerWorkgroup ?? 1;
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const decl = fw
@@ -128,8 +131,17 @@ var<workgroup> tW: array<f32, 64>;     // Δn at the end
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
-  let chunk = rest2 % P.NC;
-  let bnh = rest2 / P.NC;
+${
+  walk > 1
+    ? `  let nGroups = (P.NC + ${walk - 1}u) / ${walk}u;
+  let bnh = rest2 / nGroups;
+  for (var it = 0u; it < ${walk}u; it++) {
+  let chunk = (rest2 % nGroups) * ${walk}u + it;
+  if (chunk >= P.NC) { break; }
+  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
+    : `  let chunk = rest2 % P.NC;
+  let bnh = rest2 / P.NC;`
+}
   let y0 = yTile * 64u;
   let rb0 = 2u * (sg / 4u);
   let rb1 = rb0 + 1u;
@@ -222,6 +234,7 @@ ${
   }`
     : ''
 }
+${walk > 1 ? '  }' : ''}
 }
 `;
 }
