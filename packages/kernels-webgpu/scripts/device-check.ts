@@ -424,7 +424,7 @@ if (argv.includes('--matrix-check')) {
   );
   const r32 = await timeConstToken(ctx, 'xl_chunk', 8192, 'f32', 128, 7, undefined, undefined, 'f16');
   console.log(`S=8192 f32 computeDtype f16: fw ${r32.fw.toFixed(3)} / fw+bw ${r32.fwbw.toFixed(3)} ms`);
-  for (const productsChunks of [1, 2, 1, 2]) {
+  for (const productsChunks of [2, 4, 2, 4]) {
     sgmatExperiment.productsChunks = productsChunks;
     let hE = 0;
     let gE = 0;
