@@ -36,7 +36,7 @@ import {
   releaseSaved,
   roundToF16,
 } from '../src/index.js';
-import { sgmatAblation, sgmatExperiment } from '../src/chunkwise/kernels/intra_sgmat.js';
+import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -424,17 +424,7 @@ if (argv.includes('--matrix-check')) {
   );
   const r32 = await timeConstToken(ctx, 'xl_chunk', 8192, 'f32', 128, 7, undefined, undefined, 'f16');
   console.log(`S=8192 f32 computeDtype f16: fw ${r32.fw.toFixed(3)} / fw+bw ${r32.fwbw.toFixed(3)} ms`);
-  for (const productsChunks of [2, 4, 2, 4]) {
-    sgmatExperiment.productsChunks = productsChunks;
-    let hE = 0;
-    let gE = 0;
-    for (const { s, xr, dh, ref, refB } of shapes) {
-      const fw = await mlstmChunkwiseXlChunk(ctx, { ...xr, chunkSize: s.L, dtype: 'f16' });
-      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...xr, chunkSize: s.L, dh, dtype: 'f16' });
-      hE = Math.max(hE, relMax(fw.h, ref.h));
-      gE = Math.max(gE, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
-    }
-    console.log(`productsChunks=${productsChunks}: h ${hE.toExponential(2)}, grads ${gE.toExponential(2)}`);
+  for (let rep = 0; rep < 2; rep++) {
     const r = await timeConstToken(ctx, 'xl_chunk', 8192, 'f16', 128, 7);
     const parts = await breakdownParts('f16', true);
     console.log(

@@ -146,9 +146,16 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const bX of [256, 192, 128, 64]) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX });
+      for (const [bX, chunksPerWorkgroup] of [
+        [256, 1],
+        [192, 1],
+        [128, 1],
+        [64, 1],
+        [256, 2],
+        [128, 2],
+      ] as const) {
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${chunksPerWorkgroup > 1 ? `, ${chunksPerWorkgroup} chunks per workgroup` : ''}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX, chunksPerWorkgroup });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }

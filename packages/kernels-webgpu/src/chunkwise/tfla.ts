@@ -37,11 +37,15 @@ import {
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
-import { chunkProductKey, chunkProductsFit, chunkProductWgsl } from './kernels/chunk_products.js';
+import {
+  CHUNKS_PER_PRODUCT_WORKGROUP,
+  chunkProductKey,
+  chunkProductsFit,
+  chunkProductWgsl,
+} from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
-  sgmatExperiment,
   sgmatKey,
   sgmatSupported,
   sgmatTileX,
@@ -317,7 +321,7 @@ function encodeScan(
   if (s.out16) {
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
-    const walk = sgmatExperiment.productsChunks;
+    const walk = CHUNKS_PER_PRODUCT_WORKGROUP;
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX, chunksPerWorkgroup: walk };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
     const nYTiles = d.DHQK / 64;

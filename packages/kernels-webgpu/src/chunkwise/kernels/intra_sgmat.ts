@@ -141,9 +141,6 @@ export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, ro
   return role !== 'dv' && inter && rowTiles <= 2;
 }
 
-/** TEMPORARY A/B switch (device-check --matrix-check): chunks per chunk-product workgroup. */
-export const sgmatExperiment = { productsChunks: 1 };
-
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
   return Object.entries(sgmatAblation)
