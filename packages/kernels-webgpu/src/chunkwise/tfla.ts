@@ -25,6 +25,7 @@ import {
   gateGradsLocalWgsl,
   gateGradsVector,
   gateParams,
+  gateVectorsSerialWgsl,
   gateVectorsWgsl,
   maxStatesWgsl,
   stateDotWgsl,
@@ -155,17 +156,17 @@ export function encodeGates(
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
   const packed = { T, NB: BNH };
+  // chunkwise calls: a workgroup per chunk (scans); the parallel kernel: an invocation per head, in order
+  const scanned = o.inter;
   batch.dispatch(
-    ctx.pipeline(`gates:vectors:${o.variant}`, () => gateVectorsWgsl(o.variant), [
-      'uniform',
-      READ,
-      READ,
-      RW,
-      RW,
-    ]),
+    ctx.pipeline(
+      `gates:vectors:${o.variant}:${scanned ? 'scan' : 'serial'}`,
+      () => (scanned ? gateVectorsWgsl(o.variant) : gateVectorsSerialWgsl(o.variant)),
+      ['uniform', READ, READ, RW, RW],
+    ),
     [i, f, gates, chunkv],
     gateParams.pack({ S: d.S, L, NC, D: 0, count, hasInit: 0, useCorr: 0, ...packed }),
-    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    splitWorkgroups(scanned ? count : cdiv(count, GATE_WG), maxWg),
     'gate vectors',
   );
   if (o.variant === 'exp') {

@@ -3,7 +3,9 @@
  *
  * - `gateVectors`: per token `b_j` (in-chunk inclusive cumsum of logsigmoid(f̃)),
  *   `u_j = ĩ_j − b_j` (mLSTMsig: `logsigmoid(ĩ_j) − b_j`) and the prefix maximum
- *   `pmax_j = max_{l≤j} u_l`; per chunk `g_k = b_L` and `pmax_L`. One invocation per (b·head, chunk).
+ *   `pmax_j = max_{l≤j} u_l`; per chunk `g_k = b_L` and `pmax_L`. One workgroup per (b·head, chunk)
+ *   with workgroup scans (chunkwise calls), or one invocation walking the tokens in order (the
+ *   parallel kernel: see {@link gateVectorsSerialWgsl}).
  * - `maxStates` (mLSTMexp only): the chunk-boundary stabiliser
  *   `m_k = g_k + max(m_{k−1}, pmax_L)`, `m_0` = the initial m or 0. One invocation per b·head.
  * - `gateGradsLocal` / `gateGradsChunkSums` / `gateGradsFinish`: `dĩ = Σ k⊙dk` (sig: `· σ(−ĩ)`) and
@@ -35,8 +37,85 @@ const flatIndex = `let idx = (wid.x + wid.y * nwg.x) * ${GATE_WG}u + lid;`;
 const entry = `@compute @workgroup_size(${GATE_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32)`;
 
-/** Bindings: i f | gates (b | u | pmax, T each) chunkv (g | pmax_L | m) */
+/**
+ * Bindings: i f | gates (b | u | pmax, T each) chunkv (g | pmax_L | m). One workgroup of
+ * {@link GATE_WG} per (b·head, chunk): each invocation takes a run of consecutive tokens, and the
+ * in-chunk cumulative sum (b) and prefix maximum (pmax) are completed with workgroup scans of the
+ * runs' totals (coalesced, and no invocation walks a whole chunk).
+ */
 export function gateVectorsWgsl(variant: Variant): string {
+  const logI = (t: string) => (variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`);
+  // inclusive Hillis–Steele scan of sc[0 … GATE_WG) with operator op and its identity
+  const scan = (
+    op: (a: string, b: string) => string,
+    identity: string,
+  ) => `for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
+    let other = select(${identity}, sc[max(lid, off) - off], lid >= off);
+    workgroupBarrier();
+    sc[lid] = ${op('sc[lid]', 'other')};
+    workgroupBarrier();
+  }`;
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gi: array<f32>;
+@group(0) @binding(2) var<storage, read> gf: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;
+var<workgroup> sc: array<f32, ${GATE_WG}>;
+@compute @workgroup_size(${GATE_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = wid.x + wid.y * nwg.x; // (b·head, chunk)
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;
+  let first = bnh * P.S + chunk * P.L;
+  // this invocation's run of tokens [r0, r1)
+  let per = (P.L + ${GATE_WG - 1}u) / ${GATE_WG}u;
+  let r0 = min(lid * per, P.L);
+  let r1 = min(r0 + per, P.L);
+  // b: the run's sum, then the exclusive prefix over the runs
+  var run = 0.0;
+  for (var r = r0; r < r1; r++) { run += logsigmoid(gf[first + r]); }
+  sc[lid] = run;
+  workgroupBarrier();
+  ${scan((x, y) => `${x} + ${y}`, '0.0')}
+  var b = sc[lid] - run;
+  let total = sc[${GATE_WG - 1}u];
+  workgroupBarrier();
+  var runMax = ${NEG_LARGE};
+  for (var r = r0; r < r1; r++) {
+    let tok = first + r;
+    b += logsigmoid(gf[tok]);
+    let u = ${logI('tok')} - b;
+    runMax = max(runMax, u);
+    gates[tok] = b;
+    gates[P.T + tok] = u;
+  }
+  // pmax: the run's prefix maxima, from the maximum of the runs before it
+  sc[lid] = runMax;
+  workgroupBarrier();
+  ${scan((x, y) => `max(${x}, ${y})`, NEG_LARGE)}
+  var pm = select(${NEG_LARGE}, sc[max(lid, 1u) - 1u], lid > 0u);
+  for (var r = r0; r < r1; r++) {
+    let tok = first + r;
+    pm = max(pm, gates[P.T + tok]);
+    gates[2u * P.T + tok] = pm;
+  }
+  if (lid == 0u) {
+    chunkv[idx] = total;
+    chunkv[P.NB * P.NC + idx] = sc[${GATE_WG - 1}u];
+  }
+}`;
+}
+
+/**
+ * Bindings as {@link gateVectorsWgsl}: one invocation per (b·head, chunk) walking the chunk's
+ * tokens in order. Kept for the parallel kernel (one chunk of length S), whose F_t − F_s by
+ * subtraction of these sums is sensitive to their summation order (the upstream fixtures are
+ * matched to this order within 2e-5·S/256).
+ */
+export function gateVectorsSerialWgsl(variant: Variant): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
