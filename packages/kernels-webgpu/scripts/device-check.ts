@@ -390,35 +390,31 @@ if (argv.includes('--matrix-check')) {
       refB: mlstmChunkwiseBackward({ ...xr, chunkSize: s.L, dh }),
     };
   });
-  let hErr = 0;
-  let gErr = 0;
-  for (const { s, xr, dh, ref, refB } of shapes) {
-    const fw = await mlstmChunkwiseXlChunk(ctx, { ...xr, chunkSize: s.L, dtype: 'f16' });
-    const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...xr, chunkSize: s.L, dh, dtype: 'f16' });
-    hErr = Math.max(hErr, relMax(fw.h, ref.h));
-    gErr = Math.max(gErr, ...(['dq', 'dk', 'dv', 'di', 'df'] as const).map((n) => relMax(bw[n], refB[n])));
-  }
+  // max |Δ|/max|ref| over the shapes: f16 tensors, or f32 tensors computed in f16 (the GPU cast,
+  // which rounds as the reference's inputs were rounded)
+  const matrixErrors = async (computeDtype?: GpuDtype) => {
+    let h = 0;
+    let g = 0;
+    for (const { s, xr, dh, ref, refB } of shapes) {
+      const up = (t: Tensor, dt: GpuDtype = computeDtype ? 'f32' : 'f16') => ctx.upload(t.data, t.shape, dt);
+      const x = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i, 'f32'), f: up(xr.f, 'f32') };
+      const dhG = up(dh);
+      const fw = await mlstmChunkwiseXlChunk(ctx, { ...x, chunkSize: s.L, computeDtype });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...x, chunkSize: s.L, dh: dhG, computeDtype });
+      const read = async (t: GpuTensor): Promise<Tensor> => ({
+        shape: [...t.shape],
+        data: await ctx.read(t),
+      });
+      h = Math.max(h, relMax(await read(fw.h), ref.h));
+      for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const)
+        g = Math.max(g, relMax(await read(bw[n]), refB[n]));
+      for (const t of [...Object.values(x), dhG, fw.h, ...Object.values(bw)]) (t as GpuTensor).release();
+    }
+    return [h, g];
+  };
+  const [hErr, gErr] = await matrixErrors();
   console.log(`xl_chunk f16 max |Δ|/max|ref|: h ${hErr.toExponential(2)}, grads ${gErr.toExponential(2)}`);
-  // f32 tensors computed in f16 (computeDtype): same reference (the conversion rounds as above)
-  let hErr32 = 0;
-  let gErr32 = 0;
-  for (const { s, xr, dh, ref, refB } of shapes) {
-    const up = (t: Tensor) => ctx.upload(t.data, t.shape);
-    const g = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i), f: up(xr.f) };
-    const dh32 = up(dh);
-    const fw = await mlstmChunkwiseXlChunk(ctx, { ...g, chunkSize: s.L, computeDtype: 'f16' });
-    const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
-      ...g,
-      chunkSize: s.L,
-      dh: dh32,
-      computeDtype: 'f16',
-    });
-    const read = async (t: GpuTensor): Promise<Tensor> => ({ shape: [...t.shape], data: await ctx.read(t) });
-    hErr32 = Math.max(hErr32, relMax(await read(fw.h), ref.h));
-    for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const)
-      gErr32 = Math.max(gErr32, relMax(await read(bw[n]), refB[n]));
-    for (const t of [...Object.values(g), dh32, fw.h, ...Object.values(bw)]) (t as GpuTensor).release();
-  }
+  const [hErr32, gErr32] = await matrixErrors('f16');
   console.log(
     `xl_chunk f32 computeDtype f16 max |Δ|/max|ref|: h ${hErr32.toExponential(2)}, grads ${gErr32.toExponential(2)}`,
   );

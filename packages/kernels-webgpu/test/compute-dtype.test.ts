@@ -17,7 +17,7 @@ import {
   roundToF16,
 } from '../src/index.js';
 import { castTensor } from '../src/util/cast.js';
-import { f16TestName, openGpuContext, readTensor } from './helpers.js';
+import { f16TestName, openGpuContext, readTensor, uploadTensor } from './helpers.js';
 import { expectNear, randomProblem, roundedToF16 } from './tfla-helpers.js';
 
 const ctx = await openGpuContext();
@@ -25,18 +25,17 @@ const TOL = { fw: 2e-3, bw: 1e-2 };
 const d = { B: 2, NH: 2, S: 48, DHQK: 16, DHHV: 24 };
 const p = randomProblem(new Rng(31), d, { states: true });
 const r = roundedToF16(p);
-const up = (t: { shape: readonly number[]; data: ArrayLike<number> }) => ctx.upload(t.data, t.shape);
 
 describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' with f32 inputs"), () => {
   const gpuArgs = () => ({
-    q: up(p.x.q),
-    k: up(p.x.k),
-    v: up(p.x.v),
-    i: up(p.x.i),
-    f: up(p.x.f),
-    cInitial: up(p.states!.cInitial),
-    nInitial: up(p.states!.nInitial),
-    mInitial: up(p.states!.mInitial),
+    q: uploadTensor(ctx, p.x.q),
+    k: uploadTensor(ctx, p.x.k),
+    v: uploadTensor(ctx, p.x.v),
+    i: uploadTensor(ctx, p.x.i),
+    f: uploadTensor(ctx, p.x.f),
+    cInitial: uploadTensor(ctx, p.states!.cInitial),
+    nInitial: uploadTensor(ctx, p.states!.nInitial),
+    mInitial: uploadTensor(ctx, p.states!.mInitial),
     chunkSize: 16,
   });
   const release = (o: object) => {
@@ -47,7 +46,7 @@ describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' wi
   it('GPU f32 in → f32 out, within the f16 tolerances of the reference on f16-rounded inputs; no leak', async () => {
     const live = ctx.pool.stats.liveBytes;
     const a = gpuArgs();
-    const dh = up(p.dh);
+    const dh = uploadTensor(ctx, p.dh);
     const fw = await mlstmChunkwiseXlChunk(ctx, {
       ...a,
       computeDtype: 'f16',
@@ -74,8 +73,8 @@ describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' wi
   });
 
   it('gives the same results as the same call on f16 tensors', async () => {
-    const [i, f] = [up(p.x.i), up(p.x.f)];
-    const [q, k, v] = [up(p.x.q), up(p.x.k), up(p.x.v)];
+    const [i, f] = [uploadTensor(ctx, p.x.i), uploadTensor(ctx, p.x.f)];
+    const [q, k, v] = [uploadTensor(ctx, p.x.q), uploadTensor(ctx, p.x.k), uploadTensor(ctx, p.x.v)];
     const viaCast = await mlstmSigChunkwiseXlChunk(ctx, {
       q,
       k,
@@ -85,9 +84,7 @@ describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' wi
       chunkSize: 16,
       computeDtype: 'f16',
     });
-    const h16 = (t: { shape: readonly number[]; data: ArrayLike<number> }) =>
-      ctx.upload(t.data, t.shape, 'f16');
-    const [q16, k16, v16] = [h16(p.x.q), h16(p.x.k), h16(p.x.v)];
+    const [q16, k16, v16] = [p.x.q, p.x.k, p.x.v].map((t) => uploadTensor(ctx, t, 'f16'));
     const direct = await mlstmSigChunkwiseXlChunk(ctx, { q: q16, k: k16, v: v16, i, f, chunkSize: 16 });
     expect(Array.from((await readTensor(ctx, viaCast.h)).data)).toEqual(
       Array.from((await readTensor(ctx, direct.h)).data),
@@ -103,7 +100,7 @@ describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' wi
 
   it('saved tensors of an f16 run do not serve an f32 backward (typed error)', async () => {
     const a = gpuArgs();
-    const dh = up(p.dh);
+    const dh = uploadTensor(ctx, p.dh);
     const fw = await mlstmChunkwiseXlChunk(ctx, { ...a, computeDtype: 'f16', keepSaved: true });
     const err = await mlstmChunkwiseXlChunkBackward(ctx, { ...a, dh, saved: fw.saved }).catch((e) => e);
     expect(err).toBeInstanceOf(KernelArgumentError);
@@ -127,10 +124,10 @@ describe.skipIf(!ctx.features.shaderF16)(f16TestName(ctx, "computeDtype 'f16' wi
       expect(err).toBeInstanceOf(KernelArgumentError);
       expect((err as KernelArgumentError).argument).toBe('computeDtype');
     }
-    const q16 = ctx.upload(p.x.q.data, p.x.q.shape, 'f16');
-    const k16 = ctx.upload(p.x.k.data, p.x.k.shape, 'f16');
-    const v16 = ctx.upload(p.x.v.data, p.x.v.shape, 'f16');
-    const [i, f] = [up(p.x.i), up(p.x.f)];
+    const q16 = uploadTensor(ctx, p.x.q, 'f16');
+    const k16 = uploadTensor(ctx, p.x.k, 'f16');
+    const v16 = uploadTensor(ctx, p.x.v, 'f16');
+    const [i, f] = [uploadTensor(ctx, p.x.i), uploadTensor(ctx, p.x.f)];
     const created = ctx.pool.stats.buffersCreated;
     const err = await mlstmChunkwiseXlChunk(ctx, { q: q16, k: k16, v: v16, i, f, computeDtype: 'f32' }).catch(
       (e) => e,

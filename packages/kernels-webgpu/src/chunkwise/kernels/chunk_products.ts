@@ -29,6 +29,8 @@ import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
 import {
   ablationKey,
+  BLOCK_STRIDE as BS,
+  B_SLICE_ROWS as R,
   bSliceStaging,
   sgmatAblation,
   LEFT,
@@ -70,10 +72,6 @@ export function chunkProductsFit(L: number, DHQK: number, DHHV: number, maxWorkg
 /** Tokens staged at a time (A operand). */
 const SLICE = 64;
 const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
-const BS = 72; // row stride of the B blocks (bSliceStaging)
-
-/** Rows of a staged B slice. */
-const R = 32;
 
 export function chunkProductWorkgroupBytes(): number {
   return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64;
@@ -120,7 +118,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
         )
         .join('\n      ')}
     }`;
-  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false, R);
+  const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}

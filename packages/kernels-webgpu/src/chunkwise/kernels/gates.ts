@@ -43,8 +43,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * in-chunk cumulative sum (b) and prefix maximum (pmax) are completed with workgroup scans of the
  * runs' totals (coalesced, and no invocation walks a whole chunk).
  */
+/** The log input gate of token `t` (mLSTMexp: ĩ; mLSTMsig: logsigmoid(ĩ)). */
+const logInputGate = (variant: Variant, t: string) =>
+  variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`;
+
 export function gateVectorsWgsl(variant: Variant): string {
-  const logI = (t: string) => (variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`);
   // inclusive Hillis–Steele scan of sc[0 … GATE_WG) with operator op and its identity
   const scan = (
     op: (a: string, b: string) => string,
@@ -87,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var r = r0; r < r1; r++) {
     let tok = first + r;
     b += logsigmoid(gf[tok]);
-    let u = ${logI('tok')} - b;
+    let u = ${logInputGate(variant, 'tok')} - b;
     runMax = max(runMax, u);
     gates[tok] = b;
     gates[P.T + tok] = u;
@@ -133,7 +136,7 @@ ${entry} {
   for (var r = 0u; r < P.L; r++) {
     let tok = bnh * P.S + chunk * P.L + r;
     b += logsigmoid(gf[tok]);
-    let u = ${variant === 'exp' ? 'gi[tok]' : 'logsigmoid(gi[tok])'} - b;
+    let u = ${logInputGate(variant, 'tok')} - b;
     pm = max(pm, u);
     gates[tok] = b;
     gates[P.T + tok] = u;

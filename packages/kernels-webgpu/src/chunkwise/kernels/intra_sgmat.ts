@@ -90,10 +90,13 @@ export function sgmatTileX(DX: number): number {
  *   accumulator scratch of subgroup sg in blocks 2·sg, 2·sg + 1.
  * 46 KiB in all (WebGPU's default limit is 16 KiB, Dawn on the H100 gives 48 KiB).
  */
-const BS = 72; // row stride of the sB blocks
+/** row stride of the workgroup blocks of the matrix operands (sB, and the chunk products' B slices) */
+export const BLOCK_STRIDE = 72;
+const BS = BLOCK_STRIDE;
 const BLOCK = 16 * BS;
-/** rows of a staged B slice */
-const R = 32;
+/** rows of a staged B (or state) slice ({@link bSliceStaging}) */
+export const B_SLICE_ROWS = 32;
+const R = B_SLICE_ROWS;
 const SS_STRIDE = 16;
 
 export function sgmatWorkgroupBytes(): number {
@@ -201,32 +204,20 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 }
 
 /**
- * Staging of a `rows`-row slice of a B operand (rows × bX f16) in workgroup memory through
- * `vec4<u32>` registers `${v}0…`, so that the global loads of the next slice can be issued before
- * the products of this one. Rows 16h … 16h + 15 land in 4 blocks `${dst}[${first} + 4h + cg]` of
+ * Staging of an R-row slice of a B operand (R × bX f16) in workgroup memory through `vec4<u32>`
+ * registers `${v}0…` (R·bX/8 vec4 per slice: a whole number per invocation for every bX the
+ * kernels take). Rows 16h … 16h + 15 land in 4 blocks `${dst}[${first} + 4h + cg]` of
  * 16 rows × 72, one per column group of the subgroups (bX/4 columns each), so that the right
  * operand j of subgroup column group cg is `&${dst}[${first + 4h}u + cg], 16j` — a literal offset. The source is
  * either row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
  * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
  */
-export function bSliceStaging(
-  bX: number,
-  v: string,
-  dst: string,
-  first: number,
-  transposed: boolean,
-  rows: 16 | 32 = 16,
-) {
-  const count = (rows * bX) / 8; // vec4 per slice
-  const n = Math.ceil(count / SGMAT_THREADS);
-  const guard = count % SGMAT_THREADS !== 0;
+export function bSliceStaging(bX: number, v: string, dst: string, first: number, transposed: boolean) {
+  const n = (R * bX) / 8 / SGMAT_THREADS; // vec4 per invocation (bX a multiple of 64)
   const cols = bX / 4;
   const each = (body: (u: number, e: string) => string) =>
     range(n)
-      .map((u) => {
-        const e = `(lid + ${SGMAT_THREADS * u}u)`;
-        return guard ? `if (${e} < ${count}u) { ${body(u, e)} }` : body(u, e);
-      })
+      .map((u) => body(u, `(lid + ${SGMAT_THREADS * u}u)`))
       .join('\n');
   // transposed: consecutive lanes take consecutive columns, so that their 2-byte stores into a
   // row of a block are contiguous (no bank conflicts)
@@ -299,8 +290,8 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
-  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false, R);
-  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed, R);
+  const bv = bSliceStaging(bX, 'bv', 'sB', 4, false);
+  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed);
   const bvSrc = (row0: string) => (k: string, x8: string) =>
     `${bName}[((seq0 + t0 + ${row0} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   const svSrc = (yy: string) => (a: string, b: string) =>
