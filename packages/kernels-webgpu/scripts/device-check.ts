@@ -36,6 +36,7 @@ import {
   releaseSaved,
   roundToF16,
 } from '../src/index.js';
+import { scanFusion } from '../src/chunkwise/kernels/chunk_products.js';
 import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
 
 const argv = process.argv.slice(2);
@@ -382,12 +383,20 @@ if (argv.includes('--matrix-check')) {
     const r = (t: Tensor): Tensor => ({ shape: t.shape, data: roundToF16(t.data) });
     const xr = { ...x, q: r(x.q), k: r(x.k), v: r(x.v) };
     const dh = r(randn(rng, [s.B, s.NH, s.S, s.DHHV], { kind: 'f32' }));
+    const st = {
+      cInitial: randn(rng, [s.B, s.NH, s.DHQK, s.DHHV], { kind: 'f32', scale: 0.3 }),
+      nInitial: randn(rng, [s.B, s.NH, s.DHQK], { kind: 'f32', scale: 0.3 }),
+      mInitial: randn(rng, [s.B, s.NH, 1], { kind: 'f32' }),
+    };
     return {
       s,
       xr,
       dh,
+      st,
       ref: mlstmChunkwise({ ...xr, chunkSize: s.L }),
       refB: mlstmChunkwiseBackward({ ...xr, chunkSize: s.L, dh }),
+      refS: mlstmChunkwise({ ...xr, ...st, chunkSize: s.L, returnLastStates: true }),
+      refSB: mlstmChunkwiseBackward({ ...xr, ...st, chunkSize: s.L, dh }),
     };
   });
   // max |Δ|/max|ref| over the shapes: f16 tensors, or f32 tensors computed in f16 (the GPU cast,
@@ -395,7 +404,7 @@ if (argv.includes('--matrix-check')) {
   const matrixErrors = async (computeDtype?: GpuDtype) => {
     let h = 0;
     let g = 0;
-    for (const { s, xr, dh, ref, refB } of shapes) {
+    for (const { s, xr, dh, st, ref, refB, refS, refSB } of shapes) {
       const up = (t: Tensor, dt: GpuDtype = computeDtype ? 'f32' : 'f16') => ctx.upload(t.data, t.shape, dt);
       const x = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i, 'f32'), f: up(xr.f, 'f32') };
       const dhG = up(dh);
@@ -409,9 +418,49 @@ if (argv.includes('--matrix-check')) {
       for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const)
         g = Math.max(g, relMax(await read(bw[n]), refB[n]));
       for (const t of [...Object.values(x), dhG, fw.h, ...Object.values(bw)]) (t as GpuTensor).release();
+      if (computeDtype) continue;
+      // with initial states (host tensors: uploaded by the call), and the last states
+      const fwS = await mlstmChunkwiseXlChunk(ctx, {
+        ...xr,
+        ...st,
+        chunkSize: s.L,
+        returnLastStates: true,
+        dtype: 'f16',
+      });
+      const bwS = await mlstmChunkwiseXlChunkBackward(ctx, {
+        ...xr,
+        ...st,
+        chunkSize: s.L,
+        dh,
+        dtype: 'f16',
+      });
+      h = Math.max(h, relMax(fwS.h, refS.h), relMax(fwS.lastStates!.c, refS.lastStates!.c));
+      h = Math.max(h, relMax(fwS.lastStates!.n, refS.lastStates!.n));
+      for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const) g = Math.max(g, relMax(bwS[n], refSB[n]));
     }
     return [h, g];
   };
+  // --fusion split,fused128,…: A/B of the state scan (scanFusion), errors and times for each
+  const fusionArg = argv.includes('--fusion') ? argv[argv.indexOf('--fusion') + 1].split(',') : [];
+  for (const f of fusionArg) {
+    scanFusion.mode = f === 'auto' ? 'auto' : f.startsWith('fused') ? 'fused' : 'split';
+    if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5)) || 256;
+    const [he, ge] = await matrixErrors();
+    console.log(
+      `fusion ${f}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
+    );
+    for (const S of [2048, 8192, 32768]) {
+      const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
+      console.log(`  fusion ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
+    }
+    const parts = await breakdownParts('f16', true);
+    console.log(
+      `  fusion ${f} S=8192 parts: ${Object.entries(parts)
+        .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
+        .join(', ')}`,
+    );
+  }
+  if (fusionArg.length) process.exit(0);
   const [hErr, gErr] = await matrixErrors();
   console.log(`xl_chunk f16 max |Δ|/max|ref|: h ${hErr.toExponential(2)}, grads ${gErr.toExponential(2)}`);
   const [hErr32, gErr32] = await matrixErrors('f16');

@@ -10,7 +10,7 @@
  */
 import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
-import { chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
+import { carryingScanTileX, chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
 import type { IntraRole, Variant } from '../src/chunkwise/kernels/intra.js';
 import {
   sgmatIntraFits,
@@ -81,6 +81,7 @@ export function stubSubgroupMatrix(code: string): string {
     return `sgLoad(f32(${p.replace(/^&/, '')}[${off}]), ${cm}, ${stride})`;
   });
   s = replaceCalls(s, 'subgroupMatrixMultiplyAccumulate', (a) => `sgMma(${a.join(', ')})`);
+  s = replaceCalls(s, 'subgroupMatrixScalarMultiply', ([m, x]) => `(${m} * ${x})`);
   s = replaceCalls(
     s,
     'subgroupMatrixStore',
@@ -146,16 +147,18 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
-      for (const [bX, chunksPerWorkgroup] of [
-        [256, 1],
-        [192, 1],
-        [128, 1],
-        [64, 1],
-        [256, 2],
-        [128, 2],
+      for (const [bX, chunksPerWorkgroup, carry] of [
+        [256, 1, false],
+        [192, 1, false],
+        [128, 1, false],
+        [64, 1, false],
+        [256, 2, false],
+        [128, 2, false],
+        [256, 1, true],
+        [128, 1, true],
       ] as const) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${chunksPerWorkgroup > 1 ? `, ${chunksPerWorkgroup} chunks per workgroup` : ''}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX, chunksPerWorkgroup });
+        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${chunksPerWorkgroup > 1 ? `, ${chunksPerWorkgroup} chunks per workgroup` : ''}${carry ? ', carrying the states' : ''}`, async () => {
+          const code = chunkProductWgsl({ direction, variant, normalize, bX, chunksPerWorkgroup, carry });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }
@@ -239,6 +242,14 @@ describe('matrix-unit path: selection rules', () => {
     expect(sgmatWalksRowTiles('dv', true, 2)).toBe(false);
     expect(sgmatWalksRowTiles('fw', false, 2)).toBe(false); // the parallel kernel
     expect(sgmatWalksRowTiles('fw', true, 4)).toBe(false); // chunk 256
+  });
+  it('runs the scan as one carrying kernel when the heads give enough workgroups', () => {
+    // const-token suite (65 536 tokens, NH 16, 128 × 256): S 8192 → 128 heads → 256 workgroups
+    expect(carryingScanTileX(128, 128, 256)).toBe(256);
+    expect(carryingScanTileX(64, 128, 256)).toBe(0); // S 16 384: products + carry
+    expect(carryingScanTileX(2048, 128, 256)).toBe(256); // S 512
+    expect(carryingScanTileX(512, 64, 128)).toBe(0); // DHHV not a multiple of the tile
+    expect(carryingScanTileX(4096, 96, 256)).toBe(0);
   });
   it('takes chunks of multiples of 64 and head dimensions of multiples of 64', () => {
     expect(sgmatTileX(256)).toBe(256);

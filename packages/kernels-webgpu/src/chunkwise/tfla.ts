@@ -43,6 +43,7 @@ import {
   chunkProductKey,
   chunkProductsFit,
   chunkProductWgsl,
+  carryingScanTileX,
 } from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
@@ -305,7 +306,9 @@ function encodeScan(
   const L = o.chunkSize;
   const NC = d.S / L;
   const BNH = d.B * d.NH;
-  const dummy = s.init && s.nInit ? null : batch.scratch([1]);
+  // (a 16×16 block: the carrying chunk products load the initial state with a matrix load, whose
+  // binding must hold one)
+  const dummy = s.init && s.nInit ? null : batch.scratch([256]);
   const init = s.init ?? dummy!;
   const nInit = s.nInit ?? dummy!;
   const shared = {
@@ -320,12 +323,44 @@ function encodeScan(
     eps: o.eps,
   };
   if (s.out16) {
+    const nYTiles = d.DHQK / 64;
+    const fX = carryingScanTileX(BNH, d.DHQK, d.DHHV);
+    if (fX) {
+      // matrix units, one kernel: each workgroup walks the chunks of its head, carrying the states
+      const cfg = { direction, variant: o.variant, normalize: o.normalize, bX: fX, carry: true };
+      const count = BNH * nYTiles * (d.DHHV / fX);
+      const inputs = [
+        s.a,
+        s.b,
+        s.gates.gates,
+        s.gates.chunkv,
+        ...(direction === 'bw' ? [s.nm!, init] : [init, nInit]),
+      ];
+      batch.dispatch(
+        ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
+          'uniform',
+          ...inputs.map(() => READ),
+          RW,
+          RW,
+        ]),
+        [...inputs, s.last!, s.out16],
+        scanParams.pack({
+          ...shared,
+          nYTiles,
+          nXTiles: d.DHHV / fX,
+          hasInit: s.init ? 1 : 0,
+          count,
+        }),
+        splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
+        `chunk products ${direction}`,
+      );
+      return;
+    }
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
     const walk = CHUNKS_PER_PRODUCT_WORKGROUP;
     const cfg = { direction, variant: o.variant, normalize: o.normalize, bX, chunksPerWorkgroup: walk };
     const inputs = [s.a, s.b, s.gates.gates, s.gates.chunkv, ...(direction === 'bw' ? [s.nm!] : [])];
-    const nYTiles = d.DHQK / 64;
     const nXTiles = d.DHHV / bX;
     const count = BNH * Math.ceil(NC / walk) * nYTiles * nXTiles;
     batch.dispatch(

@@ -1,19 +1,23 @@
 /**
- * The per-chunk products of the inter-chunk recurrences (spec §5.2, §4.4) on the matrix units,
- * all chunks in parallel — the first half of the matrix-unit state scan; {@link ./state_carry.ts}
- * then carries the states across chunks:
+ * The inter-chunk recurrences of TFLA (spec §5.2, §4.4) on the matrix units, in one of two forms:
  *
- * - forward: `ΔC_k = Σ_l ā_l k_l v_lᵀ` and `Δn_k = Σ_l ā_l k_l` of chunk k, stored in the state
- *   slot k + 1 (which the carry turns into `C_{k+1} = γ_k C_k + ΔC_k`);
- * - backward: `ΔdC_k = Σ_j w_j q_j dh_jᵀ`, stored in slot k (`dC_k = γ_k dC_{k+1} + ΔdC_k`).
- *
- * The products go to the f16 state stack (`states16`, see state_carry.ts), which the carry then
- * turns into the states in place: ΔC rounded to f16 (clamped to ±65504), as the states
- * themselves are; Δn as f32 bits in an f16 pair.
+ * - **products** (all chunks in parallel, the first half of the scan; {@link ./state_carry.ts} then
+ *   carries the states across chunks):
+ *   - forward: `ΔC_k = Σ_l ā_l k_l v_lᵀ` and `Δn_k = Σ_l ā_l k_l` of chunk k, stored in the state
+ *     slot k + 1 (which the carry turns into `C_{k+1} = γ_k C_k + ΔC_k`);
+ *   - backward: `ΔdC_k = Σ_j w_j q_j dh_jᵀ`, stored in slot k (`dC_k = γ_k dC_{k+1} + ΔdC_k`).
+ *   ΔC goes to the f16 state stack (`states16`, see state_carry.ts) rounded to f16 (clamped to
+ *   ±65504), as the states themselves are; Δn as f32 bits in an f16 pair.
+ * - **carrying** (`carry`, the whole scan): a workgroup walks every chunk of its b·head in
+ *   recurrence order with the state in its accumulators — scaled by γ_k, then chunk k's products
+ *   added, in f32 — and stores every state (f16) to the stack and the last one (f32) to `last`,
+ *   as the carry does. One pass over the stack fewer, but only B·NH·DHQK/64·DHHV/bX workgroups
+ *   ({@link scanFusion} chooses).
  *
  * The weights are those of the register-tiled scan ({@link scanTokenWeight}). A workgroup of
  * 8 subgroups owns 64 state rows × `bX` columns of one chunk at a time (each subgroup 32 rows ×
- * bX/4 columns), and computes {@link CHUNKS_PER_PRODUCT_WORKGROUP} consecutive chunks. Per 64 tokens, the weighted A rows are staged transposed ([row][token], so that the
+ * bX/4 columns), and computes {@link CHUNKS_PER_PRODUCT_WORKGROUP} consecutive chunks (products)
+ * or all of them (carrying). Per 64 tokens, the weighted A rows are staged transposed ([row][token], so that the
  * left operand loads row-major) as f16 in workgroup memory; per 32 tokens, the B rows are staged
  * too (reading them from storage with matrix loads is ~3× slower on the H100,
  * scripts/matrix-loads.ts). Both are loaded right before they are stored: loading them one slice
@@ -23,7 +27,8 @@
  * accumulators leave through per-subgroup scratch blocks, 8 f16 per 16-byte store. Δn sums the
  * same f16-rounded weighted rows, in f32.
  *
- * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16.
+ * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16;
+ * carrying: fw: k v gates chunkv cInit nInit | last states16;  bw: q dh gates chunkv nm dcLast | last states16.
  */
 import { wgslHeader } from '../../wgsl/common.js';
 import type { Variant } from './intra.js';
@@ -51,6 +56,13 @@ export interface ChunkProductConfig {
   bX: number;
   /** consecutive chunks one workgroup computes, one after the other (default 1) */
   chunksPerWorkgroup?: number;
+  /**
+   * The workgroup walks every chunk of its head in recurrence order and carries the states itself,
+   * writing the states instead of the per-chunk products: the scan in one kernel, without
+   * state_carry.ts (`chunksPerWorkgroup` is then ignored). The state is the accumulators: scaled
+   * by γ_k (`subgroupMatrixScalarMultiply`) before chunk k's products are added, in f32 throughout.
+   */
+  carry?: boolean;
 }
 
 /**
@@ -59,8 +71,34 @@ export interface ChunkProductConfig {
  */
 export const CHUNKS_PER_PRODUCT_WORKGROUP = 2;
 
+/**
+ * When the TFLA passes run the scan as one kernel — the carrying chunk products (`carry`), one
+ * workgroup per b·head, 64 state rows and `bX` columns, walking all chunks — instead of the chunk
+ * products plus state_carry.ts. The carrying kernel saves the carry's pass over the state stack
+ * (H100, S 8192: fw 1.16 + 0.40 → 1.32 ms, bw 1.09 + 0.39 → 1.11 ms), but each workgroup walks
+ * its chunks one after the other, so it needs many heads to fill the GPU: with 64 workgroups
+ * (S 32 768 of the const-token suite) its fw took 2.5 ms. `mode` 'auto' takes it from
+ * `minWorkgroups` workgroups up. Mutable for tuning (scripts/device-check.ts `--fusion`).
+ */
+export const scanFusion = {
+  mode: 'auto' as 'auto' | 'fused' | 'split',
+  bX: 256,
+  minWorkgroups: 256,
+};
+
+/**
+ * The column tile of the carrying chunk products for B·NH heads of DHQK × DHHV states, or 0 when
+ * the scan takes the products plus the carry ({@link scanFusion}).
+ */
+export function carryingScanTileX(heads: number, DHQK: number, DHHV: number): number {
+  const { mode, bX, minWorkgroups } = scanFusion;
+  if (mode === 'split' || DHHV % bX !== 0 || DHQK % 64 !== 0) return 0;
+  const workgroups = heads * (DHQK / 64) * (DHHV / bX);
+  return mode === 'fused' || workgroups >= minWorkgroups ? bX : 0;
+}
+
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.chunksPerWorkgroup ?? 1}${ablationKey()}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.carry ? 'carry' : (c.chunksPerWorkgroup ?? 1)}${ablationKey()}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -87,21 +125,24 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const steps = range(SLICE / R);
   const subs = range(R / 16);
   const U = range(SLICE / 32);
-  const walk = c.chunksPerWorkgroup ?? 1;
+  const carry = !!c.carry;
+  const walk = carry ? 0 : (c.chunksPerWorkgroup ?? 1);
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
-  const decl = fw
-    ? `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // k (8 f16 per element)
-@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // v
-@group(0) @binding(3) var<storage, read> gates: array<f32>;
-@group(0) @binding(4) var<storage, read> chunkv: array<f32>;
-@group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>; // 8 f16 per element`
-    : `@group(0) @binding(1) var<storage, read> A: array<vec4<u32>>;  // q
-@group(0) @binding(2) var<storage, read> Bm: array<vec4<u32>>; // dh
-@group(0) @binding(3) var<storage, read> gates: array<f32>;
-@group(0) @binding(4) var<storage, read> chunkv: array<f32>;
-@group(0) @binding(5) var<storage, read> nm: array<f32>;
-@group(0) @binding(6) var<storage, read_write> states16: array<vec4<u32>>;`;
+  const ins = fw ? ['A', 'Bm', 'gates', 'chunkv'] : ['A', 'Bm', 'gates', 'chunkv', 'nm'];
+  if (carry) ins.push(...(fw ? ['init', 'nInit'] : ['init']));
+  const outs = carry ? ['last', 'states16'] : ['states16'];
+  const type: Record<string, string> = {
+    A: 'array<vec4<u32>>', // k (fw) / q (bw), 8 f16 per element
+    Bm: 'array<vec4<u32>>', // v (fw) / dh (bw)
+    states16: 'array<vec4<u32>>', // 8 f16 per element
+  };
+  const decl = [...ins.map((n) => [n, 'read']), ...outs.map((n) => [n, 'read_write'])]
+    .map(
+      ([n, access], b) =>
+        `@group(0) @binding(${b + 1}) var<storage, ${access}> ${n}: ${type[n] ?? 'array<f32>'};`,
+    )
+    .join('\n');
   const pack = (b: string, e: string) =>
     `bitcast<u32>(vec2<f16>(f16(clamp(sE[${b}][${e}], -65504.0, 65504.0)), f16(clamp(sE[${b}][${e} + 1u], -65504.0, 65504.0))))`;
   // A: tokens sTok + 32u·u of the slice, rows sY8 … sY8+7 (one vec4), weighted, stored
@@ -119,6 +160,51 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
         .join('\n      ')}
     }`;
   const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
+  // vec4 index of the 8 f16 of the epilogue element of accumulator (i, j) in a state slot
+  const stateAt = (slot: string, i: number, j: number) =>
+    `((${slot} * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u`;
+  // the n (fw) of rows y0 … y0+63 of \`slot\` from invocations lid < 64 (first column tile)
+  const nStore = (v: string) => `  if (xTile == 0u) {
+    if (lid < 64u) { tW[lid] = ${v}; }
+    workgroupBarrier();
+    if (lid < 16u) {
+      let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
+      states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
+    }
+  }`;
+  // accumulator (i, j)'s 16×16 block in a b·head's f32 state (init, last), row stride DX
+  const blockAt = (i: number, j: number) =>
+    `bnh * P.DY * P.DX + (y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u`;
+  const accPrologue = () => `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
+${fw ? '  var nr = 0.0; // n of row y0 + lid (lid < 64, first column tile)' : ''}
+  if (P.hasInit != 0u) {
+${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
+${fw ? '    if (xTile == 0u && lid < 64u) { nr = nInit[bnh * P.DY + y0 + lid]; }' : ''}
+  }
+  {
+    let slot = mBase + ${fw ? '0u' : 'P.NC'};
+${epilogue()}
+${fw ? nStore('nr') : ''}
+  }`;
+  const accEpilogue = `${accs.map(([i, j]) => `  subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
+${fw ? '  if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = nr; }' : ''}`;
+  // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
+  // 8 f16 (4 u32) per lane and row
+  const epilogue = () =>
+    pairs
+      .map(
+        (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+          .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
+          .join('\n')}
+  workgroupBarrier();
+${pair
+  .map(([i, j], h) => {
+    const b = `sg * 2u + ${h}u`;
+    return `  states16[${stateAt('slot', i, j)}] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});`;
+  })
+  .join('\n')}`,
+      )
+      .join('\n');
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}
@@ -135,29 +221,46 @@ var<workgroup> tW: array<f32, 64>;     // Δn at the end
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
-${
-  walk > 1
-    ? `  let nGroups = (P.NC + ${walk - 1}u) / ${walk}u;
-  let bnh = rest2 / nGroups;
-  for (var it = 0u; it < ${walk}u; it++) {
-  let chunk = (rest2 % nGroups) * ${walk}u + it;
-  if (chunk >= P.NC) { break; }
-  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
-    : `  let chunk = rest2 % P.NC;
-  let bnh = rest2 / P.NC;`
-}
   let y0 = yTile * 64u;
   let rb0 = 2u * (sg / 4u);
   let rb1 = rb0 + 1u;
   let cg = sg % 4u;
   let xw = xTile * ${bX}u;
   let xc = cg * ${colsPerSg}u;
-  let seq0 = bnh * P.S + chunk * P.L;
+  // the epilogue's element of a 16×16 block: row eRow, columns eCol … eCol + 7
+  let eRow = lane / 2u;
+  let eCol = (lane % 2u) * 8u;
+  let e0 = eRow * 16u + eCol;
+${
+  carry
+    ? `  let bnh = rest2;
   let mBase = bnh * (P.NC + 1u);
+${accPrologue()}
+  for (var it = 0u; it < P.NC; it++) {
+  let chunk = ${fw ? 'it' : 'P.NC - 1u - it'};
+  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
+    : walk > 1
+      ? `  let nGroups = (P.NC + ${walk - 1}u) / ${walk}u;
+  let bnh = rest2 / nGroups;
+  let mBase = bnh * (P.NC + 1u);
+  for (var it = 0u; it < ${walk}u; it++) {
+  let chunk = (rest2 % nGroups) * ${walk}u + it;
+  if (chunk >= P.NC) { break; }
+  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
+      : `  let chunk = rest2 % P.NC;
+  let bnh = rest2 / P.NC;
+  let mBase = bnh * (P.NC + 1u);`
+}
+  let seq0 = bnh * P.S + chunk * P.L;
   let mPrev = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk]' : '0.0'};
   let mNext = ${exp ? 'chunkv[2u * P.NB * P.NC + mBase + chunk + 1u]' : '0.0'};
   let g = chunkv[bnh * P.NC + chunk];
-${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
+${
+  carry
+    ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
+${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}`
+    : accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')
+}
   ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
   let sTok = lid % 32u;
   let sY8 = (lid / 32u) * 8u;
@@ -198,47 +301,22 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
   // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
   // per lane and row
   let slot = mBase + chunk + ${fw ? '1u' : '0u'};
-  let eRow = lane / 2u;
-  let eCol = (lane % 2u) * 8u;
-  let e0 = eRow * 16u + eCol;
 ${
   sgmatAblation.productsNoEpilogue
     ? `  if (P.count == 0u) { // never: keeps the products alive (timing only)
 ${accs.map(([i, j], n) => `    subgroupMatrixStore(&sE[${n}u], 0u, a${i}_${j}, false, 16u);`).join('\n')}
     states16[lid] = vec4<u32>(bitcast<u32>(sE[lid % 16u][lane]));
   }`
-    : pairs
-        .map(
-          (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-            .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
-            .join('\n')}
-  workgroupBarrier();
-${pair
-  .map(([i, j], h) => {
-    const b = `sg * 2u + ${h}u`;
-    return `  {
-    let o = ((slot * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u;
-    states16[o] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});
-  }`;
-  })
-  .join('\n')}`,
-        )
-        .join('\n')
+    : epilogue()
 }
 ${
   fw
-    ? `  // Δn (f32 bits), 4 rows per 16-byte store
-  if (xTile == 0u) {
-    if (lid < 64u) { tW[lid] = np; }
-    workgroupBarrier();
-    if (lid < 16u) {
-      let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
-      states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
-    }
-  }`
+    ? `  // ${carry ? 'n' : 'Δn'} (f32 bits), 4 rows per 16-byte store
+${carry ? '  if (xTile == 0u && lid < 64u) { nr = fma(gm, nr, np); }\n' : ''}${nStore(carry ? 'nr' : 'np')}`
     : ''
 }
-${walk > 1 ? '  }' : ''}
+${walk > 1 || carry ? '  }' : ''}
+${carry ? accEpilogue : ''}
 }
 `;
 }
