@@ -272,8 +272,8 @@ async function breakdownParts(
   dtype: GpuDtype,
   subgroupMatrix: boolean,
   tiles?: { matrixX: number },
+  S = 8192,
 ): Promise<Record<string, number>> {
-  const S = 8192;
   const B = 65536 / S;
   const mk = (d: number) => ctx.empty([B, 16, S, d], dtype);
   const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
@@ -449,16 +449,21 @@ if (argv.includes('--matrix-check')) {
     console.log(
       `fusion ${f}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
     );
-    for (const S of [2048, 8192, 32768]) {
+    const fusionS = argv.includes('--fusion-s')
+      ? argv[argv.indexOf('--fusion-s') + 1].split(',').map(Number)
+      : [2048, 8192, 32768];
+    for (const S of fusionS) {
       const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
       console.log(`  fusion ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
     }
-    const parts = await breakdownParts('f16', true);
-    console.log(
-      `  fusion ${f} S=8192 parts: ${Object.entries(parts)
-        .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
-        .join(', ')}`,
-    );
+    for (const S of [512, 8192]) {
+      const parts = await breakdownParts('f16', true, undefined, S);
+      console.log(
+        `  fusion ${f} S=${S} parts: ${Object.entries(parts)
+          .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
+          .join(', ')}`,
+      );
+    }
   }
   if (fusionArg.length) process.exit(0);
   const [hErr, gErr] = await matrixErrors();

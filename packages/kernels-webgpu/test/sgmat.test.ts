@@ -158,7 +158,14 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
         [128, 1, true],
       ] as const) {
         it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${chunksPerWorkgroup > 1 ? `, ${chunksPerWorkgroup} chunks per workgroup` : ''}${carry ? ', carrying the states' : ''}`, async () => {
-          const code = chunkProductWgsl({ direction, variant, normalize, bX, chunksPerWorkgroup, carry });
+          const code = chunkProductWgsl({
+            direction,
+            variant,
+            normalize,
+            bX,
+            chunksPerWorkgroup,
+            carry,
+          });
           expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
         });
       }
@@ -246,7 +253,8 @@ describe('matrix-unit path: selection rules', () => {
   it('runs the scan as one carrying kernel when the heads give enough workgroups', () => {
     // const-token suite (65 536 tokens, NH 16, 128 × 256): S 8192 → 128 heads → 256 workgroups
     expect(carryingScanTileX(128, 128, 256)).toBe(256);
-    expect(carryingScanTileX(64, 128, 256)).toBe(0); // S 16 384: products + carry
+    expect(carryingScanTileX(64, 128, 256)).toBe(256); // S 16 384: 128 workgroups
+    expect(carryingScanTileX(32, 128, 256)).toBe(0); // S 32 768: products + carry
     expect(carryingScanTileX(2048, 128, 256)).toBe(256); // S 512
     expect(carryingScanTileX(512, 64, 128)).toBe(0); // DHHV not a multiple of the tile
     expect(carryingScanTileX(4096, 96, 256)).toBe(0);

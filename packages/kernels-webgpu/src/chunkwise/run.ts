@@ -482,6 +482,7 @@ export async function runForward(
       const dg = whole ? d : { ...d, B: 1, NH: g.count };
       const fw = encodeTflaForward(ctx, batch, dg, mapInputs(inputs, slices.input), opts, {
         h: slices.output(h),
+        needLast: wantStates || !!a.keepSaved,
       });
       if (last) {
         const out = { c: slices.output(last.c), n: slices.output(last.n), m: slices.output(last.m) };
@@ -597,7 +598,7 @@ export async function runBackward(
       let saved = a.saved?.groups[x].data;
       let recomputed: { h: GpuTensor; saved: TflaGroupSaved } | undefined;
       if (!saved) {
-        recomputed = encodeTflaForward(ctx, batch, dg, inp, opts);
+        recomputed = encodeTflaForward(ctx, batch, dg, inp, opts, { needLast: !!inp.dcLast });
         saved = recomputed.saved;
       }
       const gOut = {

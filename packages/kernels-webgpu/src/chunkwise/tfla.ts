@@ -35,6 +35,7 @@ import {
   type IntraTiles,
   intraKey,
   intraParams,
+  NO_ZERO_SLOT,
   intraWgsl,
   type Variant,
 } from './kernels/intra.js';
@@ -110,6 +111,8 @@ export interface TflaGroupSaved {
   states16?: GpuTensor | null;
   /** matrix-unit path: the last state in f32, C_NC (B·NH·DHQK·DHHV) then n_NC (B·NH·DHQK) */
   last?: GpuTensor | null;
+  /** the forward had no initial state: C_0 = 0, and the intra kernels skip chunk 0's inter term */
+  zeroInitial?: boolean;
 }
 
 /**
@@ -210,6 +213,7 @@ function encodeIntra(
   outputs: GpuTensor[],
   o: TflaOptions,
   useSgmat: boolean,
+  zeroState: boolean,
 ): void {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -241,6 +245,7 @@ function encodeIntra(
       nRowTiles,
       nXTiles,
       count,
+      zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,
       gateScale: role === 'dq' ? 1 : k,
@@ -321,13 +326,20 @@ function encodeScan(
     NB: BNH,
     scale: kappa(d),
     eps: o.eps,
+    writeLast: 0,
   };
   if (s.out16) {
     const nYTiles = d.DHQK / 64;
     const fX = carryingScanTileX(BNH, d.DHQK, d.DHHV);
     if (fX) {
       // matrix units, one kernel: each workgroup walks the chunks of its head, carrying the states
-      const cfg = { direction, variant: o.variant, normalize: o.normalize, bX: fX, carry: true };
+      const cfg = {
+        direction,
+        variant: o.variant,
+        normalize: o.normalize,
+        bX: fX,
+        carry: true,
+      };
       const count = BNH * nYTiles * (d.DHHV / fX);
       const inputs = [
         s.a,
@@ -343,12 +355,13 @@ function encodeScan(
           RW,
           RW,
         ]),
-        [...inputs, s.last!, s.out16],
+        [...inputs, s.last ?? batch.scratch([256]), s.out16],
         scanParams.pack({
           ...shared,
           nYTiles,
           nXTiles: d.DHHV / fX,
           hasInit: s.init ? 1 : 0,
+          writeLast: s.last ? 1 : 0,
           count,
         }),
         splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
@@ -384,7 +397,13 @@ function encodeScan(
         RW,
         RW,
       ]),
-      [s.gates.chunkv, init, nInit, s.last!, s.out16],
+      [
+        s.gates.chunkv,
+        init,
+        nInit,
+        s.last ?? batch.scratch([BNH * d.DHQK * (d.DHHV + (direction === 'fw' ? 1 : 0))]),
+        s.out16,
+      ],
       carry.params,
       splitWorkgroups(cdiv(carry.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       `state carry ${direction}`,
@@ -433,7 +452,7 @@ export function encodeTflaForward(
   d: SequenceDims,
   t: TflaForwardInputs,
   o: TflaOptions,
-  out: { h?: GpuTensor } = {},
+  out: { h?: GpuTensor; needLast?: boolean } = {},
 ): TflaForwardResult {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -446,7 +465,8 @@ export function encodeTflaForward(
   if (o.inter) {
     if (matrix) {
       states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
-      last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
+      // the last state in f32: for returned last states and the backward's dC_last correction
+      if (out.needLast !== false) last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
     } else states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
     encodeScan(
       ctx,
@@ -470,8 +490,8 @@ export function encodeTflaForward(
   const nm = ctx.empty([2 * BNH * d.S]);
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
   if (o.inter) inputs.push(matrix ? states16! : states!);
-  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix);
-  return { h, saved: { gates, states, nm, states16, last } };
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial);
+  return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -545,7 +565,8 @@ export function encodeTflaBackward(
   if (o.inter) {
     if (matrix) {
       dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
-      dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
+      // dC_0 in f32, for the gradient of an initial state
+      if (t.cInitial) dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
     } else dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
     encodeScan(
       ctx,
@@ -580,6 +601,7 @@ export function encodeTflaBackward(
     [dq],
     o,
     matrix,
+    saved.zeroInitial ?? !t.cInitial,
   );
   encodeIntra(
     ctx,
@@ -590,6 +612,7 @@ export function encodeTflaBackward(
     [dk],
     o,
     matrix,
+    !t.dcLast,
   );
   encodeIntra(
     ctx,
@@ -600,6 +623,7 @@ export function encodeTflaBackward(
     [dv],
     o,
     matrix,
+    !t.dcLast,
   );
   // gate gradients
   const di = out.di ?? ctx.empty([d.B, d.NH, d.S]);

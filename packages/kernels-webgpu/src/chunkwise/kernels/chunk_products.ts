@@ -76,14 +76,15 @@ export const CHUNKS_PER_PRODUCT_WORKGROUP = 2;
  * workgroup per b·head, 64 state rows and `bX` columns, walking all chunks — instead of the chunk
  * products plus state_carry.ts. The carrying kernel saves the carry's pass over the state stack
  * (H100, S 8192: fw 1.16 + 0.40 → 1.32 ms, bw 1.09 + 0.39 → 1.11 ms), but each workgroup walks
- * its chunks one after the other, so it needs many heads to fill the GPU: with 64 workgroups
- * (S 32 768 of the const-token suite) its fw took 2.5 ms. `mode` 'auto' takes it from
+ * its chunks one after the other, so it needs many heads to fill the GPU: on the H100 (132 SMs)
+ * 128 workgroups (S 16 384 of the const-token suite) ran as fast per chunk as 256, while with 64
+ * (S 32 768) its fw took 2.5 ms against 1.56 for the products plus the carry. `mode` 'auto' takes it from
  * `minWorkgroups` workgroups up. Mutable for tuning (scripts/device-check.ts `--fusion`).
  */
 export const scanFusion = {
   mode: 'auto' as 'auto' | 'fused' | 'split',
   bX: 256,
-  minWorkgroups: 256,
+  minWorkgroups: 128,
 };
 
 /**
@@ -186,8 +187,10 @@ ${fw ? '    if (xTile == 0u && lid < 64u) { nr = nInit[bnh * P.DY + y0 + lid]; }
 ${epilogue()}
 ${fw ? nStore('nr') : ''}
   }`;
-  const accEpilogue = `${accs.map(([i, j]) => `  subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
-${fw ? '  if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = nr; }' : ''}`;
+  const accEpilogue = `  if (P.writeLast != 0u) {
+${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
+${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = nr; }' : ''}
+  }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
   // 8 f16 (4 u32) per lane and row
   const epilogue = () =>

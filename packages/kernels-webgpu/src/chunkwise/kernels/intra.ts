@@ -48,6 +48,8 @@ export interface IntraConfig {
   tiles: IntraTiles;
 }
 
+export const NO_ZERO_SLOT = 0xffffffff;
+
 export const intraParams = defineParams({
   S: 'u32', // sequence length (tokens per (b, head))
   L: 'u32', // chunk length
@@ -58,6 +60,9 @@ export const intraParams = defineParams({
   nRowTiles: 'u32',
   nXTiles: 'u32',
   count: 'u32', // total workgroups = BNH · NC · nRowTiles · nXTiles
+  // the state slot (within a head) known to be zero — no initial state (fw, dQ: slot 0) or no
+  // dC_last (dK, dV: slot NC) — whose chunk skips the inter term (matrix units); NO_ZERO_SLOT: none
+  zeroSlot: 'u32',
   T: 'u32', // tokens of all heads (B·NH·S): section size of the packed gate vectors and n/m outputs
   NB: 'u32', // heads (B·NH)
   gateScale: 'f32',

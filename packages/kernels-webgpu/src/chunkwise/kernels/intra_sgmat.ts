@@ -374,7 +374,9 @@ ${
   c.inter && !sgmatAblation.noInter
     ? `
   // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
-  // (P half), the state 16 rows at a time (Q half), both one slice ahead in registers
+  // (P half), the state 16 rows at a time (Q half), both one slice ahead in registers. Skipped
+  // where the state is known to be zero (workgroup-uniform).
+  if (chunk + ${spec.stateSlot} != P.zeroSlot) {
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
   ${sv.decl}
@@ -440,7 +442,8 @@ ${
     den += rFac[slRow] * qn;
   }`
     : ''
-}`
+}
+  }`
     : ''
 }
   // intra-chunk term over the causal side's 64-token tiles

@@ -26,7 +26,8 @@ export const scanParams = defineParams({
   DX: 'u32', // DHHV
   nYTiles: 'u32',
   nXTiles: 'u32',
-  hasInit: 'u32', // register-tiled scan
+  hasInit: 'u32', // register-tiled scan, carrying chunk products
+  writeLast: 'u32', // carrying chunk products: store the last state
   count: 'u32', // workgroups (matrix-unit chunk products)
   T: 'u32', // tokens of all heads (section size of the packed gate vectors)
   NB: 'u32', // heads (B·NH)
