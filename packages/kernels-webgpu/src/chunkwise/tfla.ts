@@ -22,6 +22,7 @@ import {
   GATE_WG,
   gateGradsChunkSumsWgsl,
   gateGradsFinishWgsl,
+  gateGradsFromDotsWgsl,
   gateGradsLocalWgsl,
   gateGradsVector,
   gateParams,
@@ -214,11 +215,18 @@ function encodeIntra(
   o: TflaOptions,
   useSgmat: boolean,
   zeroState: boolean,
+  /** dQ, dK on the matrix units: also each row's dot with this tensor's row, into `out` */
+  rowDots?: { with: GpuTensor; out: GpuTensor },
 ): void {
   const L = o.chunkSize;
   const NC = d.S / L;
   const rd = roleDims(role, d);
-  const layout = ['uniform', ...inputs.map(() => READ), ...outputs.map(() => RW)] as const;
+  const layout = [
+    'uniform',
+    ...inputs.map(() => READ),
+    ...outputs.map(() => RW),
+    ...(rowDots ? [READ, RW] : []),
+  ] as const;
   const bX = matrixTileX(rd.DX, o);
   const tiles: IntraTiles = useSgmat
     ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
@@ -227,7 +235,7 @@ function encodeIntra(
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const nRowTiles = cdiv(L, tiles.bR);
   const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
-  const mcfg = { ...cfg, bX, walkRows };
+  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
@@ -236,7 +244,7 @@ function encodeIntra(
   const k = kappa(d);
   batch.dispatch(
     pipeline,
-    [...inputs, ...outputs],
+    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : [])],
     intraParams.pack({
       S: d.S,
       L,
@@ -592,6 +600,12 @@ export function encodeTflaBackward(
   const dk = out.dk ?? ctx.empty([d.B, d.NH, d.S, d.DHQK], o.dtype);
   const dv = out.dv ?? ctx.empty([d.B, d.NH, d.S, d.DHHV], o.dtype);
   const gatesIn = [gates.gates, gates.chunkv];
+  const di = out.di ?? ctx.empty([d.B, d.NH, d.S]);
+  const df = out.df ?? ctx.empty([d.B, d.NH, d.S]);
+  const dfTmp = batch.scratch([d.B, d.NH, d.S]);
+  // the matrix-unit dQ and dK kernels leave q·dq in dfTmp and k·dk in di when their tiles span
+  // DHQK (the gate gradients' per-token terms; saves reading q, k, dq, dk once more)
+  const rowDots = matrix && matrixTileX(d.DHQK, o) === d.DHQK;
   encodeIntra(
     ctx,
     batch,
@@ -602,6 +616,7 @@ export function encodeTflaBackward(
     o,
     matrix,
     saved.zeroInitial ?? !t.cInitial,
+    rowDots ? { with: t.q, out: dfTmp } : undefined,
   );
   encodeIntra(
     ctx,
@@ -613,6 +628,7 @@ export function encodeTflaBackward(
     o,
     matrix,
     !t.dcLast,
+    rowDots ? { with: t.k, out: di } : undefined,
   );
   encodeIntra(
     ctx,
@@ -626,25 +642,37 @@ export function encodeTflaBackward(
     !t.dcLast,
   );
   // gate gradients
-  const di = out.di ?? ctx.empty([d.B, d.NH, d.S]);
-  const df = out.df ?? ctx.empty([d.B, d.NH, d.S]);
-  const dfTmp = batch.scratch([d.B, d.NH, d.S]);
   const totals = batch.scratch([d.B, d.NH, NC]);
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
   const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0, T: BNH * d.S, NB: BNH };
-  const vec = gateGradsVector(o.dtype, d.DHQK);
-  batch.dispatch(
-    ctx.pipeline(
-      `gates:gradsLocal:${o.variant}:${o.dtype}:${vec}`,
-      () => gateGradsLocalWgsl(o.variant, o.dtype, vec),
-      ['uniform', READ, READ, READ, READ, READ, RW, RW],
-    ),
-    [t.q, t.k, dq, dk, t.i, di, dfTmp],
-    gateParams.pack({ ...gp, count: BNH * d.S }),
-    splitWorkgroups(cdiv(BNH * d.S, GATE_TOKENS_PER_WG), maxWg),
-    'gate grads (tokens)',
-  );
+  if (rowDots) {
+    batch.dispatch(
+      ctx.pipeline(`gates:gradsFromDots:${o.variant}`, () => gateGradsFromDotsWgsl(o.variant), [
+        'uniform',
+        READ,
+        RW,
+        RW,
+      ]),
+      [t.i, di, dfTmp],
+      gateParams.pack({ ...gp, count: BNH * d.S }),
+      splitWorkgroups(cdiv(BNH * d.S, GATE_WG), maxWg),
+      'gate grads (tokens)',
+    );
+  } else {
+    const vec = gateGradsVector(o.dtype, d.DHQK);
+    batch.dispatch(
+      ctx.pipeline(
+        `gates:gradsLocal:${o.variant}:${o.dtype}:${vec}`,
+        () => gateGradsLocalWgsl(o.variant, o.dtype, vec),
+        ['uniform', READ, READ, READ, READ, READ, RW, RW],
+      ),
+      [t.q, t.k, dq, dk, t.i, di, dfTmp],
+      gateParams.pack({ ...gp, count: BNH * d.S }),
+      splitWorkgroups(cdiv(BNH * d.S, GATE_TOKENS_PER_WG), maxWg),
+      'gate grads (tokens)',
+    );
+  }
   batch.dispatch(
     ctx.pipeline('gates:gradsChunkSums', gateGradsChunkSumsWgsl, ['uniform', RW, RW]),
     [dfTmp, totals],

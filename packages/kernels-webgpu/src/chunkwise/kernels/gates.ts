@@ -234,6 +234,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 }
 
+/**
+ * The per-token gate-gradient terms from the row dots of the matrix-unit dQ and dK kernels
+ * (intra_sgmat.ts `rowDots`), in place of {@link gateGradsLocalWgsl}: `dfTmp` holds q·dq and `di`
+ * holds k·dk on entry; out: `dfTmp = q·dq − k·dk`, `di = k·dk` (sig: `· σ(−ĩ)`). One invocation per
+ * token. Bindings: i | di dfTmp.
+ */
+export function gateGradsFromDotsWgsl(variant: Variant): string {
+  return `${wgslHeader('f32')}
+${gateParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gi: array<f32>;
+@group(0) @binding(2) var<storage, read_write> di: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dfTmp: array<f32>;
+${entry} {
+  ${flatIndex}
+  if (idx >= P.count) { return; }
+  let kdk = di[idx];
+  dfTmp[idx] = dfTmp[idx] - kdk;
+  ${variant === 'exp' ? '' : 'di[idx] = kdk * sigmoid(-gi[idx]);'}
+}`;
+}
+
 /** Bindings: | dfTmp (in place: in-chunk suffix sums) totals. One invocation per (b·head, chunk). */
 export function gateGradsChunkSumsWgsl(): string {
   return `${wgslHeader('f32')}

@@ -157,10 +157,18 @@ export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize
   bX: number;
   /** each workgroup walks all row tiles of its chunk ({@link sgmatWalksRowTiles}) */
   walkRows?: boolean;
+  /**
+   * dQ, dK, with the workgroup's tile spanning all output columns (bX = DX, the caller's
+   * condition): the epilogue also
+   * stores each row's dot product of the (f16-rounded) output with the same row of q (dQ) or k
+   * (dK) — the per-token terms of the gate gradients (gates.ts), which then need not read the
+   * four tensors again. Extra bindings: that tensor (read), the dots (f32 per token, written).
+   */
+  rowDots?: boolean;
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -258,6 +266,9 @@ export function bSliceStaging(bX: number, v: string, dst: string, first: number,
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
   const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>' });
+  if (c.rowDots && c.role !== 'dq' && c.role !== 'dk')
+    throw new Error(`intra_sgmat: row dots are for dQ and dK, not ${c.role}`);
+  const dots = !!c.rowDots;
   const { bX } = c;
   const colsPerSg = bX / 4;
   const J = range(colsPerSg / 16);
@@ -320,6 +331,12 @@ ${wgslHeader('f16')}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 ${spec.decl}
+${
+  dots
+    ? `@group(0) @binding(${spec.decl.split('\n').length + 1}) var<storage, read> dotWith: array<vec4<u32>>; // ${c.role === 'dq' ? 'q' : 'k'}
+@group(0) @binding(${spec.decl.split('\n').length + 2}) var<storage, read_write> dots: array<f32>; // per token: output row · dotWith row`
+    : ''
+}
 
 var<workgroup> sB: array<array<f16, ${BLOCK}>, 12>;   // see the layout note in intra_sgmat.ts
 var<workgroup> sS: array<array<f32, ${16 * SS_STRIDE}>, 16>;
@@ -559,7 +576,7 @@ ${
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
   let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
-${pairs
+${dots ? "  var rowDot0 = 0.0; // rows rb0·16 + eRow, rb1·16 + eRow: this lane's part of their dots\n  var rowDot1 = 0.0;\n" : ''}${pairs
   .map(
     (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
       .map(([i, j], h) => `  subgroupMatrixStore(&sS[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
@@ -571,16 +588,40 @@ ${pair
     let fac = rFac[rb${i} * 16u + eRow];
     let e0 = eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
-    ${spec.outName}[o / 8u] = vec4<u32>(
-      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0]), f16(fac * sS[sg * 2u + ${h}u][e0 + 1u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 2u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 3u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 4u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 5u]))),
-      bitcast<u32>(vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + 6u]), f16(fac * sS[sg * 2u + ${h}u][e0 + 7u]))));
+${range(4)
+  .map(
+    (p) =>
+      `    let v${p} = vec2<f16>(f16(fac * sS[sg * 2u + ${h}u][e0 + ${2 * p}u]), f16(fac * sS[sg * 2u + ${h}u][e0 + ${2 * p + 1}u]));`,
+  )
+  .join('\n')}
+    ${spec.outName}[o / 8u] = vec4<u32>(bitcast<u32>(v0), bitcast<u32>(v1), bitcast<u32>(v2), bitcast<u32>(v3));
+${
+  dots
+    ? `    {
+      let w = dotWith[o / 8u];
+      rowDot${i} += dot(vec4<f32>(vec2<f32>(v0), vec2<f32>(v1)), vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y))))
+        + dot(vec4<f32>(vec2<f32>(v2), vec2<f32>(v3)), vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w))));
+    }`
+    : ''
+}
   }`,
   )
   .join('\n')}`,
   )
   .join('\n')}
+${
+  dots
+    ? `  // the row dots: the two lanes of a row, then the 4 column groups through rDen (unused here)
+  rowDot0 += subgroupShuffleXor(rowDot0, 1u);
+  rowDot1 += subgroupShuffleXor(rowDot1, 1u);
+  if (eCol == 0u) {
+    rDen[(rb0 * 16u + eRow) * 4u + cg] = rowDot0;
+    rDen[(rb1 * 16u + eRow) * 4u + cg] = rowDot1;
+  }
+  workgroupBarrier();
+  if (lid < 64u) { dots[seq0 + r0 + lid] = rDen[4u * lid] + rDen[4u * lid + 1u] + rDen[4u * lid + 2u] + rDen[4u * lid + 3u]; }`
+    : ''
+}
 ${persist ? '  }' : ''}
 }
 `;
