@@ -445,6 +445,7 @@ if (argv.includes('--matrix-check')) {
   for (const f of fusionArg) {
     scanFusion.mode = f === 'auto' ? 'auto' : f.startsWith('fused') ? 'fused' : 'split';
     if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5)) || 256;
+    if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5, 8)) || 256;
     const [he, ge] = await matrixErrors();
     console.log(
       `fusion ${f}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,

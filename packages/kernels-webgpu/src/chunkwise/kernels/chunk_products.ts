@@ -113,7 +113,7 @@ const SLICE = 64;
 const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
 
 export function chunkProductWorkgroupBytes(): number {
-  return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64;
+  return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64 + 2 * 256;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -164,32 +164,61 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   // vec4 index of the 8 f16 of the epilogue element of accumulator (i, j) in a state slot
   const stateAt = (slot: string, i: number, j: number) =>
     `((${slot} * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u`;
-  // the n (fw) of rows y0 … y0+63 of \`slot\` from invocations lid < 64 (first column tile)
-  const nStore = (v: string) => `  if (xTile == 0u) {
-    if (lid < 64u) { tW[lid] = ${v}; }
-    workgroupBarrier();
-    if (lid < 16u) {
-      let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
-      states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
-    }
+  // fw: n (or Δn) of rows y0 … y0+63 into \`slot\`, from the n accumulators: every column of nA_i
+  // holds the row sums of the A rows (times the ones operand), in 4 parts (one per column group,
+  // a quarter of the depth each); summed through the scratch blocks, then 4 rows per 16-byte store
+  const nStore = `  workgroupBarrier();
+  subgroupMatrixStore(&sE[sg * 2u], 0u, nA0, false, 16u);
+  subgroupMatrixStore(&sE[sg * 2u + 1u], 0u, nA1, false, 16u);
+  workgroupBarrier();
+  if (lid < 64u) {
+    // row lid: row block lid / 16 = 2·rg + i, held by subgroups 4·rg … 4·rg + 3
+    let rg = lid / 32u;
+    let i = (lid / 16u) % 2u;
+    let at = (lid % 16u) * 16u;
+    tW[lid] = sE[(4u * rg) * 2u + i][at] + sE[(4u * rg + 1u) * 2u + i][at] + sE[(4u * rg + 2u) * 2u + i][at] + sE[(4u * rg + 3u) * 2u + i][at];
+  }
+  workgroupBarrier();
+  if (xTile == 0u && lid < 16u) {
+    let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
+    states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
   }`;
+  // the n accumulators of a chunk's products (fw): rows rb0, rb1 of this subgroup's depth quarter
+  const nDecl = `  var nA0 = ${RESULT}();
+  var nA1 = ${RESULT}();`;
   // accumulator (i, j)'s 16×16 block in a b·head's f32 state (init, last), row stride DX
   const blockAt = (i: number, j: number) =>
     `bnh * P.DY * P.DX + (y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u`;
   const accPrologue = () => `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
-${fw ? '  var nr = 0.0; // n of row y0 + lid (lid < 64, first column tile)' : ''}
+${fw ? nDecl : ''}
   if (P.hasInit != 0u) {
 ${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
-${fw ? '    if (xTile == 0u && lid < 64u) { nr = nInit[bnh * P.DY + y0 + lid]; }' : ''}
+${
+  fw
+    ? `    // n_0 in the first column group's n accumulators: every column of row r holds n_0[r]
+    for (var e = lid; e < 1024u; e += 256u) {
+      // (rg, i) = (q / 2, q % 2): scratch block i of subgroup 4·rg, rows of row block 2·rg + i
+      let q = e / 256u;
+      let r = (q / 2u) * 32u + (q % 2u) * 16u + (e % 256u) / 16u;
+      sE[(q / 2u) * 8u + q % 2u][e % 256u] = nInit[bnh * P.DY + y0 + r];
+    }
+    workgroupBarrier();
+    if (cg == 0u) {
+      nA0 = subgroupMatrixLoad<${RESULT}>(&sE[sg * 2u], 0u, false, 16u);
+      nA1 = subgroupMatrixLoad<${RESULT}>(&sE[sg * 2u + 1u], 0u, false, 16u);
+    }
+    workgroupBarrier();`
+    : ''
+}
   }
   {
     let slot = mBase + ${fw ? '0u' : 'P.NC'};
 ${epilogue()}
-${fw ? nStore('nr') : ''}
+${fw ? nStore : ''}
   }`;
   const accEpilogue = `  if (P.writeLast != 0u) {
 ${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
-${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = nr; }' : ''}
+${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = tW[lid]; } // n of the last epilogue' : ''}
   }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
   // 8 f16 (4 u32) per lane and row
@@ -219,8 +248,8 @@ ${decl}
 var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16 state rows, [row][token]
 var<workgroup> sV: array<array<f16, ${16 * BS}>, ${R / 4}>;   // B slice: block = the columns of a subgroup column group
 var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
-var<workgroup> tW: array<f32, 64>;     // Δn at the end
-
+var<workgroup> tW: array<f32, 64>;     // n at the end
+${fw ? 'var<workgroup> sOne: array<array<f16, 256>, 1>; // a 16×16 block of ones\n' : ''}
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
@@ -234,6 +263,14 @@ ${SGMAT_ENTRY}
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
   let e0 = eRow * 16u + eCol;
+${
+  fw
+    ? `  // the ones operand of the n products
+  sOne[0][lid] = 1.0h;
+  workgroupBarrier();
+  let ones = subgroupMatrixLoad<${RIGHT}>(&sOne[0], 0u, false, 16u);`
+    : ''
+}
 ${
   carry
     ? `  let bnh = rest2;
@@ -261,10 +298,9 @@ ${accPrologue()}
 ${
   carry
     ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
-${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}`
-    : accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')
+${[...accs.map(([i, j]) => `a${i}_${j}`), ...(fw ? ['nA0', 'nA1'] : [])].map((a) => `  ${a} = subgroupMatrixScalarMultiply(${a}, gm);`).join('\n')}`
+    : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? nDecl : ''}`
 }
-  ${fw ? 'var np = 0.0; // Δn of row y0 + lid (lid < 64)' : ''}
   let sTok = lid % 32u;
   let sY8 = (lid / 32u) * 8u;
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
@@ -278,15 +314,20 @@ ${bs.load(bSrc(`l0 + ${R * k}u`))}
     workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
-${
-  k === 0
-    ? `${fw ? `    if (xTile == 0u && lid < 64u) { for (var ll = 0u; ll < ${SLICE}u; ll++) { np += f32(sA[lid / 16u][(lid % 16u) * ${AS}u + ll]); } }\n` : ''}`
-    : ''
-}${subs
+${subs
   .map(
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
 ${
+  fw
+    ? `      // n: this 16-deep step's share goes to column group ${2 * k + h} (times the ones operand)
+      if (cg == ${2 * k + h}u) {
+        nA0 = subgroupMatrixMultiplyAccumulate(m0, ones, nA0);
+        nA1 = subgroupMatrixMultiplyAccumulate(m1, ones, nA1);
+      }
+`
+    : ''
+}${
   sgmatAblation.productsNoMma
     ? ''
     : J.map(
@@ -312,12 +353,7 @@ ${accs.map(([i, j], n) => `    subgroupMatrixStore(&sE[${n}u], 0u, a${i}_${j}, f
   }`
     : epilogue()
 }
-${
-  fw
-    ? `  // ${carry ? 'n' : 'Δn'} (f32 bits), 4 rows per 16-byte store
-${carry ? '  if (xTile == 0u && lid < 64u) { nr = fma(gm, nr, np); }\n' : ''}${nStore(carry ? 'nr' : 'np')}`
-    : ''
-}
+${fw ? nStore : ''}
 ${walk > 1 || carry ? '  }' : ''}
 ${carry ? accEpilogue : ''}
 }
