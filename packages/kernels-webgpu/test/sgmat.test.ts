@@ -10,7 +10,7 @@
  */
 import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
-import { carryingScanTileX, chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
+import { carryingScan, chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
 import {
   GATE_TOKENS_PER_WG,
   GATE_WG,
@@ -27,6 +27,9 @@ import {
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
 import {
+  boundsKey,
+  boundsLaunch,
+  boundsWgsl,
   CARRY_WG,
   carryKey,
   carryLaunch,
@@ -135,7 +138,7 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
   for (const role of roles) {
     for (const [variant, normalize] of variants) {
       for (const inter of [true, false]) {
-        for (const [bX, walkRows, rowDots] of [
+        for (const [bX, walkRows, rowDots, segmented] of [
           [256, false, false],
           [192, false, false],
           [128, false, false],
@@ -148,10 +151,12 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
                 [64, false, true],
               ] as const)
             : []),
+          [256, true, false, true],
+          [128, false, role === 'dq' || role === 'dk', true],
         ] as const) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${walkRows ? ' (walks the row tiles)' : ''}${rowDots ? ' with row dots' : ''}`;
+          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${walkRows ? ' (walks the row tiles)' : ''}${rowDots ? ' with row dots' : ''}${segmented ? ' (segmented scan)' : ''}`;
           it(name, async () => {
-            const code = sgmatWgsl({ role, variant, normalize, inter, bX, walkRows, rowDots });
+            const code = sgmatWgsl({ role, variant, normalize, inter, bX, walkRows, rowDots, segmented });
             expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
           });
         }
@@ -263,14 +268,17 @@ describe('matrix-unit path: selection rules', () => {
     expect(sgmatWalksRowTiles('fw', false, 2)).toBe(false); // the parallel kernel
     expect(sgmatWalksRowTiles('fw', true, 4)).toBe(false); // chunk 256
   });
-  it('runs the scan as one carrying kernel when the heads give enough workgroups', () => {
-    // const-token suite (65 536 tokens, NH 16, 128 × 256): S 8192 → 128 heads → 256 workgroups
-    expect(carryingScanTileX(128, 128, 256)).toBe(256);
-    expect(carryingScanTileX(64, 128, 256)).toBe(256); // S 16 384: 128 workgroups
-    expect(carryingScanTileX(32, 128, 256)).toBe(0); // S 32 768: products + carry
-    expect(carryingScanTileX(2048, 128, 256)).toBe(256); // S 512
-    expect(carryingScanTileX(512, 64, 128)).toBe(0); // DHHV not a multiple of the tile
-    expect(carryingScanTileX(4096, 96, 256)).toBe(0);
+  it('runs the scan as one carrying kernel, in segments when the heads alone give too few workgroups', () => {
+    // const-token suite (65 536 tokens, NH 16, 128 × 256, chunk 128): S 8192 → 128 heads → 256 workgroups
+    expect(carryingScan(128, 128, 256, 64)).toEqual({ bX: 256, segs: 1 });
+    expect(carryingScan(64, 128, 256, 128)).toEqual({ bX: 256, segs: 1 }); // S 16 384: 128 workgroups
+    expect(carryingScan(32, 128, 256, 256)).toEqual({ bX: 256, segs: 2 }); // S 32 768
+    expect(carryingScan(16, 128, 256, 512)).toEqual({ bX: 256, segs: 4 }); // S 65 536
+    expect(carryingScan(2048, 128, 256, 4)).toEqual({ bX: 256, segs: 1 }); // S 512
+    // too few chunks to split: the products plus the carry
+    expect(carryingScan(1, 128, 256, 16)).toBeNull();
+    expect(carryingScan(512, 64, 128, 8)).toBeNull(); // DHHV not a multiple of the tile
+    expect(carryingScan(4096, 96, 256, 8)).toBeNull();
   });
   it('takes chunks of multiples of 64 and head dimensions of multiples of 64', () => {
     expect(sgmatTileX(256)).toBe(256);
@@ -398,6 +406,82 @@ describe('state carry (element-wise half of the matrix-unit scan)', () => {
           expect(worst32 / scale).toBeLessThan(1e-6);
         });
       }
+    }
+  }
+});
+
+describe('segment boundaries of the segmented carrying scan (element-wise)', () => {
+  for (const direction of ['fw', 'bw'] as const) {
+    for (const segs of [2, 4]) {
+      it(`${direction}, ${segs} segments: the boundary slots get the float64 recurrence, the others stay`, async () => {
+        const rng = new Rng(segs * 7 + (direction === 'fw' ? 1 : 2));
+        const [NB, W, DY, DX] = [3, 3, 4, 8];
+        const NC = segs * W;
+        const DYX = DY * DX;
+        const E = DYX + (direction === 'fw' ? DY : 0);
+        const nSlots = NB * (NC + 1);
+        const u = () => rng.uniform() * 2 - 1;
+        // the local states as the carrying kernel leaves them: C in f16, then (fw) n as f32 bits
+        const C = unpackF16(packF16(Float32Array.from({ length: nSlots * DYX }, u)));
+        const n = Float32Array.from({ length: direction === 'fw' ? nSlots * DY : 0 }, u);
+        const raw = new Uint16Array(states16Size(NB, NC, DY, DX, direction));
+        raw.set(packF16(C).subarray(0, C.length));
+        raw.set(new Uint16Array(n.buffer), nSlots * DYX);
+        const gammas = Float32Array.from({ length: nSlots }, () => rng.uniform() * 1.5);
+        // float64 twin
+        const want = new Float64Array(nSlots * E);
+        const final = new Float64Array(NB * E);
+        for (let b = 0; b < NB; b++) {
+          for (let e = 0; e < E; e++) {
+            const isN = e >= DYX;
+            const at = (slot: number) => (b * (NC + 1) + slot) * E + e;
+            const local = (slot: number) =>
+              isN ? n[(b * (NC + 1) + slot) * DY + e - DYX] : C[(b * (NC + 1) + slot) * DYX + e];
+            for (let slot = 0; slot <= NC; slot++) want[at(slot)] = local(slot);
+            const order =
+              direction === 'fw'
+                ? Array.from({ length: segs - 1 }, (_, t) => (t + 2) * W)
+                : Array.from({ length: segs - 1 }, (_, t) => (segs - 2 - t) * W);
+            let cur = local(direction === 'fw' ? W : (segs - 1) * W);
+            for (const slot of order) {
+              cur = local(slot) + gammas[b * (NC + 1) + slot] * cur;
+              want[at(slot)] = cur;
+            }
+            final[isN ? NB * DYX + b * DY + e - DYX : b * DYX + e] = cur;
+          }
+        }
+        const t16 = ctx.upload(new Float32Array(raw.buffer), [raw.length / 2]);
+        const tG = ctx.upload(gammas, [gammas.length]);
+        const tLast = ctx.zeros([NB * E]);
+        const launch = boundsLaunch(NB, NC, DY, DX, direction, segs, true);
+        ctx
+          .batch()
+          .dispatch(
+            ctx.pipeline(boundsKey(direction), () => boundsWgsl(direction), ['uniform', 'read', 'rw', 'rw']),
+            [tG, tLast, t16],
+            launch.params,
+            [cdiv(launch.invocations, CARRY_WG), 1],
+          )
+          .submit();
+        const got16 = new Uint16Array((await ctx.read(t16)).buffer);
+        const last = await ctx.read(tLast);
+        for (const t of [t16, tG, tLast]) t.release();
+        const gotC = unpackF16(got16.subarray(0, nSlots * DYX));
+        const gotN = new Float32Array(new Uint16Array(got16.subarray(nSlots * DYX)).buffer);
+        let worst = 0;
+        for (let b = 0; b < NB; b++)
+          for (let slot = 0; slot <= NC; slot++)
+            for (let e = 0; e < E; e++) {
+              const w = want[(b * (NC + 1) + slot) * E + e];
+              const got =
+                e < DYX ? gotC[(b * (NC + 1) + slot) * DYX + e] : gotN[(b * (NC + 1) + slot) * DY + e - DYX];
+              // C in f16: half an ulp (2⁻¹¹ relative) of rounding; n in f32
+              worst = Math.max(worst, Math.abs(got - w) - (e < DYX ? 2 ** -11 * Math.abs(w) : 0));
+            }
+        for (let x = 0; x < final.length; x++) worst = Math.max(worst, Math.abs(last[x] - final[x]));
+        // a few f32 ulps of values |·| ≲ 6 (three fma steps of |Γ| ≤ 1.5)
+        expect(worst).toBeLessThan(1e-5);
+      });
     }
   }
 });

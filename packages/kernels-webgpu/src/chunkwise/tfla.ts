@@ -45,7 +45,7 @@ import {
   chunkProductKey,
   chunkProductsFit,
   chunkProductWgsl,
-  carryingScanTileX,
+  carryingScan,
 } from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
@@ -56,7 +56,16 @@ import {
   sgmatWalksRowTiles,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
-import { CARRY_WG, carryKey, carryLaunch, carryWgsl, states16Size } from './kernels/state_carry.js';
+import {
+  boundsKey,
+  boundsLaunch,
+  boundsWgsl,
+  CARRY_WG,
+  carryKey,
+  carryLaunch,
+  carryWgsl,
+  states16Size,
+} from './kernels/state_carry.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
 
 export interface TflaOptions {
@@ -114,6 +123,14 @@ export interface TflaGroupSaved {
   last?: GpuTensor | null;
   /** the forward had no initial state: C_0 = 0, and the intra kernels skip chunk 0's inter term */
   zeroInitial?: boolean;
+  /** matrix-unit path, segmented carrying scan: Γ per state slot and the segments per head */
+  seg?: ScanSegments;
+}
+
+/** A segmented carrying scan's Γ per state slot (B·NH·(NC+1)) and segments per head (> 1). */
+export interface ScanSegments {
+  gammas: GpuTensor;
+  segs: number;
 }
 
 /**
@@ -127,7 +144,8 @@ export interface TflaSaved {
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last]) t?.release();
+  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last, s.seg?.gammas])
+    t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */
@@ -217,6 +235,8 @@ function encodeIntra(
   zeroState: boolean,
   /** dQ, dK on the matrix units: also each row's dot with this tensor's row, into `out` */
   rowDots?: { with: GpuTensor; out: GpuTensor },
+  /** the state stack comes from a segmented carrying scan */
+  seg?: ScanSegments,
 ): void {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -226,6 +246,7 @@ function encodeIntra(
     ...inputs.map(() => READ),
     ...outputs.map(() => RW),
     ...(rowDots ? [READ, RW] : []),
+    ...(seg ? [READ] : []),
   ] as const;
   const bX = matrixTileX(rd.DX, o);
   const tiles: IntraTiles = useSgmat
@@ -235,7 +256,7 @@ function encodeIntra(
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const nRowTiles = cdiv(L, tiles.bR);
   const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
-  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots };
+  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots, segmented: !!seg };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
@@ -244,7 +265,7 @@ function encodeIntra(
   const k = kappa(d);
   batch.dispatch(
     pipeline,
-    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : [])],
+    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : []), ...(seg ? [seg.gammas] : [])],
     intraParams.pack({
       S: d.S,
       L,
@@ -254,6 +275,7 @@ function encodeIntra(
       nXTiles,
       count,
       zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
+      segs: seg?.segs ?? 1,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,
       gateScale: role === 'dq' ? 1 : k,
@@ -315,7 +337,7 @@ function encodeScan(
   d: SequenceDims,
   s: ScanBuffers,
   o: TflaOptions,
-): void {
+): ScanSegments | undefined {
   const L = o.chunkSize;
   const NC = d.S / L;
   const BNH = d.B * d.NH;
@@ -335,20 +357,17 @@ function encodeScan(
     scale: kappa(d),
     eps: o.eps,
     writeLast: 0,
+    segs: 1,
   };
   if (s.out16) {
     const nYTiles = d.DHQK / 64;
-    const fX = carryingScanTileX(BNH, d.DHQK, d.DHHV);
-    if (fX) {
-      // matrix units, one kernel: each workgroup walks the chunks of its head, carrying the states
-      const cfg = {
-        direction,
-        variant: o.variant,
-        normalize: o.normalize,
-        bX: fX,
-        carry: true,
-      };
-      const count = BNH * nYTiles * (d.DHHV / fX);
+    const layout = carryingScan(BNH, d.DHQK, d.DHHV, NC);
+    if (layout) {
+      // matrix units, one kernel: each workgroup walks the chunks of its head (or of a segment of
+      // them), carrying the states
+      const { bX: fX, segs } = layout;
+      const cfg = { direction, variant: o.variant, normalize: o.normalize, bX: fX, carry: true };
+      const count = BNH * nYTiles * (d.DHHV / fX) * segs;
       const inputs = [
         s.a,
         s.b,
@@ -356,26 +375,55 @@ function encodeScan(
         s.gates.chunkv,
         ...(direction === 'bw' ? [s.nm!, init] : [init, nInit]),
       ];
+      const seg =
+        segs > 1
+          ? {
+              // the forward's Γ travel with its saved states to the backward's dQ
+              gammas: direction === 'fw' ? ctx.empty([BNH * (NC + 1)]) : batch.scratch([BNH * (NC + 1)]),
+              segs,
+            }
+          : undefined;
       batch.dispatch(
         ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
           'uniform',
           ...inputs.map(() => READ),
           RW,
           RW,
+          RW,
         ]),
-        [...inputs, s.last ?? batch.scratch([256]), s.out16],
+        [
+          ...inputs,
+          s.last && !seg ? s.last : batch.scratch([256]),
+          seg?.gammas ?? batch.scratch([1]),
+          s.out16,
+        ],
         scanParams.pack({
           ...shared,
           nYTiles,
           nXTiles: d.DHHV / fX,
           hasInit: s.init ? 1 : 0,
-          writeLast: s.last ? 1 : 0,
+          writeLast: s.last && !seg ? 1 : 0,
+          segs,
           count,
         }),
         splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
         `chunk products ${direction}`,
       );
-      return;
+      if (seg) {
+        const bounds = boundsLaunch(BNH, NC, d.DHQK, d.DHHV, direction, segs, !!s.last);
+        batch.dispatch(
+          ctx.pipeline(boundsKey(direction), () => boundsWgsl(direction), ['uniform', READ, RW, RW]),
+          [
+            seg.gammas,
+            s.last ?? batch.scratch([BNH * d.DHQK * (d.DHHV + (direction === 'fw' ? 1 : 0))]),
+            s.out16,
+          ],
+          bounds.params,
+          splitWorkgroups(cdiv(bounds.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+          `segment bounds ${direction}`,
+        );
+      }
+      return seg;
     }
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
@@ -470,13 +518,14 @@ export function encodeTflaForward(
   let states: GpuTensor | null = null;
   let states16: GpuTensor | null = null;
   let last: GpuTensor | null = null;
+  let seg: ScanSegments | undefined;
   if (o.inter) {
     if (matrix) {
       states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
       // the last state in f32: for returned last states and the backward's dC_last correction
       if (out.needLast !== false) last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
     } else states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
-    encodeScan(
+    seg = encodeScan(
       ctx,
       batch,
       'fw',
@@ -498,8 +547,8 @@ export function encodeTflaForward(
   const nm = ctx.empty([2 * BNH * d.S]);
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
   if (o.inter) inputs.push(matrix ? states16! : states!);
-  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial);
-  return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial } };
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial, undefined, seg);
+  return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial, seg } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -570,13 +619,14 @@ export function encodeTflaBackward(
   let dcStates: GpuTensor | null = null;
   let dcStates16: GpuTensor | null = null;
   let dcFirst: GpuTensor | null = null; // matrix-unit path: dC_0 in f32
+  let bseg: ScanSegments | undefined;
   if (o.inter) {
     if (matrix) {
       dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
       // dC_0 in f32, for the gradient of an initial state
       if (t.cInitial) dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
     } else dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    encodeScan(
+    bseg = encodeScan(
       ctx,
       batch,
       'bw',
@@ -617,6 +667,7 @@ export function encodeTflaBackward(
     matrix,
     saved.zeroInitial ?? !t.cInitial,
     rowDots ? { with: t.q, out: dfTmp } : undefined,
+    saved.seg,
   );
   encodeIntra(
     ctx,
@@ -629,6 +680,7 @@ export function encodeTflaBackward(
     matrix,
     !t.dcLast,
     rowDots ? { with: t.k, out: di } : undefined,
+    bseg,
   );
   encodeIntra(
     ctx,
@@ -640,6 +692,8 @@ export function encodeTflaBackward(
     o,
     matrix,
     !t.dcLast,
+    undefined,
+    bseg,
   );
   // gate gradients
   const totals = batch.scratch([d.B, d.NH, NC]);

@@ -87,17 +87,40 @@ export const scanFusion = {
   mode: 'auto' as 'auto' | 'fused' | 'split',
   bX: 256,
   minWorkgroups: 128,
+  /** segments per head at most (0: never segment) */
+  maxSegments: 8,
+  /** chunks per segment at least */
+  minSegmentChunks: 16,
+  /** force this many segments (tests, tuning); 0: choose */
+  segments: 0,
 };
 
 /**
- * The column tile of the carrying chunk products for B·NH heads of DHQK × DHHV states, or 0 when
- * the scan takes the products plus the carry ({@link scanFusion}).
+ * The carrying scan's layout for B·NH heads of DHQK × DHHV states and NC chunks, or null when the
+ * scan takes the products plus the carry ({@link scanFusion}): the column tile, and the segments
+ * each head's chunks are split into when the heads alone give too few workgroups — each segment
+ * walked by its own workgroups from a zero state, the boundaries then carried by state_carry.ts
+ * `boundsWgsl` and the states inside a segment fixed up by the intra kernels as they stage them.
  */
-export function carryingScanTileX(heads: number, DHQK: number, DHHV: number): number {
-  const { mode, bX, minWorkgroups } = scanFusion;
-  if (mode === 'split' || DHHV % bX !== 0 || DHQK % 64 !== 0) return 0;
+export function carryingScan(
+  heads: number,
+  DHQK: number,
+  DHHV: number,
+  NC: number,
+): { bX: number; segs: number } | null {
+  const { mode, bX, minWorkgroups, maxSegments, minSegmentChunks, segments } = scanFusion;
+  if (mode === 'split' || DHHV % bX !== 0 || DHQK % 64 !== 0) return null;
   const workgroups = heads * (DHQK / 64) * (DHHV / bX);
-  return mode === 'fused' || workgroups >= minWorkgroups ? bX : 0;
+  if (segments) return NC % segments === 0 ? { bX, segs: segments } : null;
+  let segs = 1;
+  while (
+    workgroups * segs < minWorkgroups &&
+    segs * 2 <= maxSegments &&
+    NC % (segs * 2) === 0 &&
+    NC / (segs * 2) >= minSegmentChunks
+  )
+    segs *= 2;
+  return mode === 'fused' || workgroups * segs >= minWorkgroups ? { bX, segs } : null;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
@@ -134,7 +157,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const ins = fw ? ['A', 'Bm', 'gates', 'chunkv'] : ['A', 'Bm', 'gates', 'chunkv', 'nm'];
   if (carry) ins.push(...(fw ? ['init', 'nInit'] : ['init']));
-  const outs = carry ? ['last', 'states16'] : ['states16'];
+  const outs = carry ? ['last', 'gammas', 'states16'] : ['states16'];
   const type: Record<string, string> = {
     A: 'array<vec4<u32>>', // k (fw) / q (bw), 8 f16 per element
     Bm: 'array<vec4<u32>>', // v (fw) / dh (bw)
@@ -193,7 +216,11 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
     `bnh * P.DY * P.DX + (y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u`;
   const accPrologue = () => `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
 ${fw ? nDecl : ''}
-  if (P.hasInit != 0u) {
+  // the exact segment (fw: the first, bw: the last) starts from the initial state and writes the
+  // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl
+  // and the intra kernels)
+  let exact = ${fw ? 'seg == 0u' : 'seg == P.segs - 1u'};
+  if (P.hasInit != 0u && exact) {
 ${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
 ${
   fw
@@ -213,11 +240,12 @@ ${
     : ''
 }
   }
-  {
+  if (exact) {
     let slot = mBase + ${fw ? '0u' : 'P.NC'};
 ${epilogue()}
 ${fw ? nStore : ''}
-  }`;
+  }
+  var gp = 1.0; // product of γ since the segment's start`;
   const accEpilogue = `  if (P.writeLast != 0u) {
 ${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
 ${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = tW[lid]; } // n of the last epilogue' : ''}
@@ -275,11 +303,13 @@ ${
 }
 ${
   carry
-    ? `  let bnh = rest2;
+    ? `  let seg = rest2 % P.segs;
+  let bnh = rest2 / P.segs;
+  let W = P.NC / P.segs; // chunks per segment
   let mBase = bnh * (P.NC + 1u);
 ${accPrologue()}
-  for (var it = 0u; it < P.NC; it++) {
-  let chunk = ${fw ? 'it' : 'P.NC - 1u - it'};
+  for (var it = 0u; it < W; it++) {
+  let chunk = ${fw ? 'seg * W + it' : '(seg + 1u) * W - 1u - it'};
   workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
     : walk > 1
       ? `  let nGroups = (P.NC + ${walk - 1}u) / ${walk}u;
@@ -356,6 +386,13 @@ ${accs.map(([i, j], n) => `    subgroupMatrixStore(&sE[${n}u], 0u, a${i}_${j}, f
     : epilogue()
 }
 ${fw ? nStore : ''}
+${
+  carry
+    ? `  // Γ from the segment's start to this slot, for the boundary carry and the intra kernels
+  gp = gp * gm;
+  if (P.segs > 1u && lid == 0u && yTile == 0u && xTile == 0u) { gammas[slot] = gp; }`
+    : ''
+}
 ${walk > 1 || carry ? '  }' : ''}
 ${carry ? accEpilogue : ''}
 }

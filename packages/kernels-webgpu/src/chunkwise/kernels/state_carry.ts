@@ -71,6 +71,43 @@ export function carryKey(direction: 'fw' | 'bw', variant: Variant): string {
 
 const range4 = [0, 1, 2, 3];
 
+const WORD_HELPERS = `// 16 bytes of a slot: eight f16 of C (words w … w+3 < DYX/2) or four n values (f32 bits)
+fn unpackWords(x: vec4<u32>, isC: bool) -> array<vec4<f32>, 2> {
+  if (isC) {
+    let a = vec2<f32>(bitcast<vec2<f16>>(x.x));
+    let b = vec2<f32>(bitcast<vec2<f16>>(x.y));
+    let c = vec2<f32>(bitcast<vec2<f16>>(x.z));
+    let d = vec2<f32>(bitcast<vec2<f16>>(x.w));
+    return array<vec4<f32>, 2>(vec4<f32>(a, b), vec4<f32>(c, d));
+  }
+  return array<vec4<f32>, 2>(bitcast<vec4<f32>>(x), vec4<f32>(0.0));
+}
+
+fn packWords(c0: vec4<f32>, c1: vec4<f32>, isC: bool) -> vec4<u32> {
+  if (isC) {
+    let lo = clamp(c0, vec4<f32>(-65504.0), vec4<f32>(65504.0));
+    let hi = clamp(c1, vec4<f32>(-65504.0), vec4<f32>(65504.0));
+    return vec4<u32>(bitcast<u32>(vec2<f16>(lo.xy)), bitcast<u32>(vec2<f16>(lo.zw)),
+                     bitcast<u32>(vec2<f16>(hi.xy)), bitcast<u32>(vec2<f16>(hi.zw)));
+  }
+  return bitcast<vec4<u32>>(c0);
+}
+
+`;
+
+/** The vec4 index of an invocation's 16 bytes of slot \`slot\`, for both kernels of this file. */
+const SLOT_ADDRESSING = `  let E4 = P.E / 4u;
+  let bnh = idx / E4;
+  let w = (idx % E4) * 4u;
+  let half = P.DYX / 2u;
+  let isC = w < half;
+  let mBase = bnh * (P.NC + 1u);
+  let at = select(
+    (P.NB * (P.NC + 1u) * half + w - half) / 4u,  // n section (+ slot · DY / 4)
+    w / 4u,                                       // C section (+ slot · half / 4)
+    isC);
+  let perSlot = select(P.DY / 4u, half / 4u, isC);`;
+
 export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
   const fw = direction === 'fw';
   const exp = variant === 'exp';
@@ -98,45 +135,13 @@ ${carryParams.wgsl()}
 @group(0) @binding(4) var<storage, read_write> last: array<f32>;
 @group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>;
 
-// 16 bytes of a slot: eight f16 of C (words w … w+3 < DYX/2) or four n values (f32 bits)
-fn unpackWords(x: vec4<u32>, isC: bool) -> array<vec4<f32>, 2> {
-  if (isC) {
-    let a = vec2<f32>(bitcast<vec2<f16>>(x.x));
-    let b = vec2<f32>(bitcast<vec2<f16>>(x.y));
-    let c = vec2<f32>(bitcast<vec2<f16>>(x.z));
-    let d = vec2<f32>(bitcast<vec2<f16>>(x.w));
-    return array<vec4<f32>, 2>(vec4<f32>(a, b), vec4<f32>(c, d));
-  }
-  return array<vec4<f32>, 2>(bitcast<vec4<f32>>(x), vec4<f32>(0.0));
-}
-
-fn packWords(c0: vec4<f32>, c1: vec4<f32>, isC: bool) -> vec4<u32> {
-  if (isC) {
-    let lo = clamp(c0, vec4<f32>(-65504.0), vec4<f32>(65504.0));
-    let hi = clamp(c1, vec4<f32>(-65504.0), vec4<f32>(65504.0));
-    return vec4<u32>(bitcast<u32>(vec2<f16>(lo.xy)), bitcast<u32>(vec2<f16>(lo.zw)),
-                     bitcast<u32>(vec2<f16>(hi.xy)), bitcast<u32>(vec2<f16>(hi.zw)));
-  }
-  return bitcast<vec4<u32>>(c0);
-}
-
+${WORD_HELPERS}
 @compute @workgroup_size(${CARRY_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
   if (idx >= P.count) { return; }
-  let E4 = P.E / 4u;
-  let bnh = idx / E4;
-  let w = (idx % E4) * 4u;
-  let half = P.DYX / 2u;
-  let isC = w < half;
-  let mBase = bnh * (P.NC + 1u);
-  // the vec4 index of this invocation's 16 bytes in a slot
-  let at = select(
-    (P.NB * (P.NC + 1u) * half + w - half) / 4u,  // n section (+ slot · DY / 4)
-    w / 4u,                                       // C section (+ slot · half / 4)
-    isC);
-  let perSlot = select(P.DY / 4u, half / 4u, isC);
+${SLOT_ADDRESSING}
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
   if (P.hasInit != 0u) {
@@ -166,6 +171,107 @@ ${range4.map((u) => `    ${step(`(j + ${u}u)`, `x${u}`).replace(/at\((.*)\)\] = 
   } else {
     let b0 = P.NB * P.DYX + bnh * P.DY + w - half;
     for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; }
+  }
+}
+`;
+}
+
+export const boundsParams = defineParams({
+  NC: 'u32',
+  DYX: 'u32',
+  DY: 'u32',
+  E: 'u32',
+  count: 'u32',
+  NB: 'u32',
+  segs: 'u32', // segments per head (> 1)
+  writeLast: 'u32',
+});
+
+/** The parameters of a segment-boundary dispatch (one invocation per 4 words of a head's slot). */
+export function boundsLaunch(
+  NB: number,
+  NC: number,
+  DHQK: number,
+  DHHV: number,
+  direction: 'fw' | 'bw',
+  segs: number,
+  writeLast: boolean,
+): { params: ArrayBuffer; invocations: number } {
+  const DYX = DHQK * DHHV;
+  const E = DYX / 2 + (direction === 'fw' ? DHQK : 0);
+  const invocations = (NB * E) / 4;
+  return {
+    params: boundsParams.pack({
+      NC,
+      DYX,
+      DY: DHQK,
+      E,
+      count: invocations,
+      NB,
+      segs,
+      writeLast: writeLast ? 1 : 0,
+    }),
+    invocations,
+  };
+}
+
+export function boundsKey(direction: 'fw' | 'bw'): string {
+  return `state-bounds:${direction}`;
+}
+
+/**
+ * The carry across segment boundaries, after the carrying chunk products walked each head's chunks
+ * in \`segs\` segments of W = NC / segs chunks, every segment but the exact one (the first, fw; the
+ * last, bw) from a zero state. \`gammas[slot]\` holds the product of γ from the segment's start to
+ * that slot. Element-wise, sequential over the segments (in f32, from the f16 local states):
+ *
+ * - fw: `C_{sW} = L_{sW} + Γ_{sW} · C_{(s−1)W}` for s = 2 … segs (slot W, the end of the exact
+ *   first segment, is already true);
+ * - bw: `dC_{sW} = L_{sW} + Γ_{sW} · dC_{(s+1)W}` for s = segs − 2 … 0.
+ *
+ * Only those boundary slots are made true here; the intra kernels add `Γ_k · (boundary state)` to
+ * the local states inside a segment as they stage them (intra_sgmat.ts \`segmented\`). The last state
+ * (fw: C_NC then n_NC; bw: dC_0) goes to \`last\` in f32 when asked.
+ *
+ * Bindings: gammas | last states16.
+ */
+export function boundsWgsl(direction: 'fw' | 'bw'): string {
+  const fw = direction === 'fw';
+  return /* wgsl */ `enable f16;
+${boundsParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gammas: array<f32>;
+@group(0) @binding(2) var<storage, read_write> last: array<f32>;
+@group(0) @binding(3) var<storage, read_write> states16: array<vec4<u32>>;
+
+${WORD_HELPERS}
+@compute @workgroup_size(${CARRY_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
+  if (idx >= P.count) { return; }
+${SLOT_ADDRESSING}
+  let W = P.NC / P.segs;
+  // the true state at the exact segment's far boundary
+  var v = unpackWords(states16[at + (mBase + ${fw ? 'W' : '(P.segs - 1u) * W'}) * perSlot], isC);
+  var c0 = v[0];
+  var c1 = v[1];
+  for (var t = ${fw ? '2u' : '0u'}; t < ${fw ? 'P.segs + 1u' : 'P.segs - 1u'}; t++) {
+    let slot = mBase + ${fw ? 't' : '(P.segs - 2u - t)'} * W;
+    let g = gammas[slot];
+    v = unpackWords(states16[at + slot * perSlot], isC);
+    c0 = fma(vec4<f32>(g), c0, v[0]);
+    c1 = fma(vec4<f32>(g), c1, v[1]);
+    states16[at + slot * perSlot] = packWords(c0, c1, isC);
+  }
+  if (P.writeLast != 0u) {
+    if (isC) {
+      let b0 = bnh * P.DYX + 2u * w;
+      for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; last[b0 + 4u + e] = c1[e]; }
+    } else {
+      let b0 = P.NB * P.DYX + bnh * P.DY + w - half;
+      for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; }
+    }
   }
 }
 `;

@@ -28,6 +28,7 @@ export const scanParams = defineParams({
   nXTiles: 'u32',
   hasInit: 'u32', // register-tiled scan, carrying chunk products
   writeLast: 'u32', // carrying chunk products: store the last state
+  segs: 'u32', // carrying chunk products: segments per head (NC a multiple)
   count: 'u32', // workgroups (matrix-unit chunk products)
   T: 'u32', // tokens of all heads (section size of the packed gate vectors)
   NB: 'u32', // heads (B·NH)
