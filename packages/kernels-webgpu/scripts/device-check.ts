@@ -443,7 +443,8 @@ if (argv.includes('--matrix-check')) {
   // --fusion split,fused128,seg2,auto…: A/B of the state scan (scanFusion; segN forces N segments), errors and times for each
   const fusionArg = argv.includes('--fusion') ? argv[argv.indexOf('--fusion') + 1].split(',') : [];
   for (const f of fusionArg) {
-    scanFusion.mode = f === 'auto' ? 'auto' : f.startsWith('fused') || f.startsWith('seg') ? 'fused' : 'split';
+    scanFusion.mode =
+      f === 'auto' ? 'auto' : f.startsWith('fused') || f.startsWith('seg') ? 'fused' : 'split';
     scanFusion.segments = f.startsWith('seg') ? Number(f.slice(3)) : 0;
     if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5)) || 256;
     if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5, 8)) || 256;

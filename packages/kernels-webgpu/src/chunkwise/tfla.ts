@@ -123,14 +123,6 @@ export interface TflaGroupSaved {
   last?: GpuTensor | null;
   /** the forward had no initial state: C_0 = 0, and the intra kernels skip chunk 0's inter term */
   zeroInitial?: boolean;
-  /** matrix-unit path, segmented carrying scan: Γ per state slot and the segments per head */
-  seg?: ScanSegments;
-}
-
-/** A segmented carrying scan's Γ per state slot (B·NH·(NC+1)) and segments per head (> 1). */
-export interface ScanSegments {
-  gammas: GpuTensor;
-  segs: number;
 }
 
 /**
@@ -144,8 +136,7 @@ export interface TflaSaved {
 }
 
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last, s.seg?.gammas])
-    t?.release();
+  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last]) t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */
@@ -235,8 +226,6 @@ function encodeIntra(
   zeroState: boolean,
   /** dQ, dK on the matrix units: also each row's dot with this tensor's row, into `out` */
   rowDots?: { with: GpuTensor; out: GpuTensor },
-  /** the state stack comes from a segmented carrying scan */
-  seg?: ScanSegments,
 ): void {
   const L = o.chunkSize;
   const NC = d.S / L;
@@ -246,7 +235,6 @@ function encodeIntra(
     ...inputs.map(() => READ),
     ...outputs.map(() => RW),
     ...(rowDots ? [READ, RW] : []),
-    ...(seg ? [READ] : []),
   ] as const;
   const bX = matrixTileX(rd.DX, o);
   const tiles: IntraTiles = useSgmat
@@ -256,7 +244,7 @@ function encodeIntra(
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const nRowTiles = cdiv(L, tiles.bR);
   const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
-  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots, segmented: !!seg };
+  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
@@ -265,7 +253,7 @@ function encodeIntra(
   const k = kappa(d);
   batch.dispatch(
     pipeline,
-    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : []), ...(seg ? [seg.gammas] : [])],
+    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : [])],
     intraParams.pack({
       S: d.S,
       L,
@@ -275,7 +263,6 @@ function encodeIntra(
       nXTiles,
       count,
       zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
-      segs: seg?.segs ?? 1,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,
       gateScale: role === 'dq' ? 1 : k,
@@ -337,7 +324,7 @@ function encodeScan(
   d: SequenceDims,
   s: ScanBuffers,
   o: TflaOptions,
-): ScanSegments | undefined {
+): void {
   const L = o.chunkSize;
   const NC = d.S / L;
   const BNH = d.B * d.NH;
@@ -375,14 +362,7 @@ function encodeScan(
         s.gates.chunkv,
         ...(direction === 'bw' ? [s.nm!, init] : [init, nInit]),
       ];
-      const seg =
-        segs > 1
-          ? {
-              // the forward's Γ travel with its saved states to the backward's dQ
-              gammas: direction === 'fw' ? ctx.empty([BNH * (NC + 1)]) : batch.scratch([BNH * (NC + 1)]),
-              segs,
-            }
-          : undefined;
+      const seg = segs > 1 ? { gammas: batch.scratch([BNH * (NC + 1)]) } : undefined;
       batch.dispatch(
         ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
           'uniform',
@@ -423,7 +403,7 @@ function encodeScan(
           `segment bounds ${direction}`,
         );
       }
-      return seg;
+      return;
     }
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
@@ -518,14 +498,13 @@ export function encodeTflaForward(
   let states: GpuTensor | null = null;
   let states16: GpuTensor | null = null;
   let last: GpuTensor | null = null;
-  let seg: ScanSegments | undefined;
   if (o.inter) {
     if (matrix) {
       states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
       // the last state in f32: for returned last states and the backward's dC_last correction
       if (out.needLast !== false) last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
     } else states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
-    seg = encodeScan(
+    encodeScan(
       ctx,
       batch,
       'fw',
@@ -547,8 +526,8 @@ export function encodeTflaForward(
   const nm = ctx.empty([2 * BNH * d.S]);
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
   if (o.inter) inputs.push(matrix ? states16! : states!);
-  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial, undefined, seg);
-  return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial, seg } };
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial);
+  return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial } };
 }
 
 /** Copies the last boundary states (c, n, m) out of the saved stacks. */
@@ -619,14 +598,13 @@ export function encodeTflaBackward(
   let dcStates: GpuTensor | null = null;
   let dcStates16: GpuTensor | null = null;
   let dcFirst: GpuTensor | null = null; // matrix-unit path: dC_0 in f32
-  let bseg: ScanSegments | undefined;
   if (o.inter) {
     if (matrix) {
       dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
       // dC_0 in f32, for the gradient of an initial state
       if (t.cInitial) dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
     } else dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    bseg = encodeScan(
+    encodeScan(
       ctx,
       batch,
       'bw',
@@ -667,7 +645,6 @@ export function encodeTflaBackward(
     matrix,
     saved.zeroInitial ?? !t.cInitial,
     rowDots ? { with: t.q, out: dfTmp } : undefined,
-    saved.seg,
   );
   encodeIntra(
     ctx,
@@ -680,7 +657,6 @@ export function encodeTflaBackward(
     matrix,
     !t.dcLast,
     rowDots ? { with: t.k, out: di } : undefined,
-    bseg,
   );
   encodeIntra(
     ctx,
@@ -692,8 +668,6 @@ export function encodeTflaBackward(
     o,
     matrix,
     !t.dcLast,
-    undefined,
-    bseg,
   );
   // gate gradients
   const totals = batch.scratch([d.B, d.NH, NC]);

@@ -63,7 +63,6 @@ export const intraParams = defineParams({
   // the state slot (within a head) known to be zero — no initial state (fw, dQ: slot 0) or no
   // dC_last (dK, dV: slot NC) — whose chunk skips the inter term (matrix units); NO_ZERO_SLOT: none
   zeroSlot: 'u32',
-  segs: 'u32', // matrix units: segments of the state scan per head (1: none; intra_sgmat.ts \`segmented\`)
   T: 'u32', // tokens of all heads (B·NH·S): section size of the packed gate vectors and n/m outputs
   NB: 'u32', // heads (B·NH)
   gateScale: 'f32',

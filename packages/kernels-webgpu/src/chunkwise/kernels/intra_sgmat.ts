@@ -165,16 +165,10 @@ export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize
    * four tensors again. Extra bindings: that tensor (read), the dots (f32 per token, written).
    */
   rowDots?: boolean;
-  /**
-   * The state stack comes from a segmented carrying scan (chunk_products.ts, `segs` > 1): inside
-   * a segment it holds local states, and the true one is `L_k + Γ_k · B` with B the true state at
-   * the segment's boundary (fw: its start, bw: its end) and Γ_k from the extra binding `gammas`.
-   */
-  segmented?: boolean;
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${c.segmented ? ':seg' : ''}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -226,15 +220,7 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
  * either row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
  * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
  */
-export function bSliceStaging(
-  bX: number,
-  v: string,
-  dst: string,
-  first: number,
-  transposed: boolean,
-  /** WGSL of the 8 f16 to store instead of register u (given its name), e.g. a fix-up */
-  combine?: (reg: string, u: number) => string,
-) {
+export function bSliceStaging(bX: number, v: string, dst: string, first: number, transposed: boolean) {
   const n = (R * bX) / 8 / SGMAT_THREADS; // vec4 per invocation (bX a multiple of 64)
   const cols = bX / 4;
   const each = (body: (u: number, e: string) => string) =>
@@ -258,16 +244,14 @@ export function bSliceStaging(
       }),
     store: each((u, e) => {
       const [a, b] = coords(e);
-      const reg = combine ? 'wv' : `${v}${u}`;
-      const bind = combine ? `let wv = ${combine(`${v}${u}`, u)}; ` : '';
       if (!transposed)
-        return `{ ${bind}let k = ${a}; let x8 = ${b}; let at = (k % 16u) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + (k / 16u) * 4u + x8 / ${cols}u]`, 'at', reg)} }`;
-      return `{ ${bind}let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${range(
+        return `{ let k = ${a}; let x8 = ${b}; let at = (k % 16u) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + (k / 16u) * 4u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
+      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${range(
         4,
       )
         .map(
           (i) =>
-            `let h${i} = bitcast<vec2<f16>>(${reg}.${'xyzw'[i]}); ${dst}[blk][(y + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
         )
         .join(' ')} }`;
     }),
@@ -326,21 +310,7 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
   const bv = bSliceStaging(bX, 'bv', 'sB', 4, false);
-  const seg = !!c.segmented && c.inter;
-  const sv = bSliceStaging(
-    bX,
-    'sv',
-    'sB',
-    4,
-    spec.stateTransposed,
-    seg ? (reg, u) => `fix8(${reg}, sb${u}, gam)` : undefined,
-  );
-  // segmented: the boundary state's slice, loaded beside the local one
-  const sb = bSliceStaging(bX, 'sb', 'sB', 4, spec.stateTransposed);
-  const sbSrc = (yy: string) => (a: string, b: string) =>
-    spec.stateTransposed
-      ? `${st}[(bBase + (xw + ${a}) * P.DI + ${yy} + ${b}) / 8u]`
-      : `${st}[(bBase + (${yy} + ${a}) * P.DX + xw + ${b}) / 8u]`;
+  const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed);
   const bvSrc = (row0: string) => (k: string, x8: string) =>
     `${bName}[((seq0 + t0 + ${row0} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   const svSrc = (yy: string) => (a: string, b: string) =>
@@ -373,20 +343,6 @@ ${
   dots
     ? `@group(0) @binding(${spec.decl.split('\n').length + 1}) var<storage, read> dotWith: array<vec4<u32>>; // ${c.role === 'dq' ? 'q' : 'k'}
 @group(0) @binding(${spec.decl.split('\n').length + 2}) var<storage, read_write> dots: array<f32>; // per token: output row · dotWith row`
-    : ''
-}
-${
-  seg
-    ? `@group(0) @binding(${spec.decl.split('\n').length + (dots ? 3 : 1)}) var<storage, read> gammas: array<f32>; // Γ per state slot
-// 8 f16: l + g · b in f32, back to f16 (clamped to ±65504)
-fn fix8(l: vec4<u32>, b: vec4<u32>, g: f32) -> vec4<u32> {
-  var o = vec4<u32>();
-  for (var i = 0u; i < 4u; i++) {
-    let v = clamp(vec2<f32>(bitcast<vec2<f16>>(l[i])) + g * vec2<f32>(bitcast<vec2<f16>>(b[i])), vec2<f32>(-65504.0), vec2<f32>(65504.0));
-    o[i] = bitcast<u32>(vec2<f16>(v));
-  }
-  return o;
-}`
     : ''
 }
 
@@ -448,27 +404,6 @@ ${
   if (chunk + ${spec.stateSlot} != P.zeroSlot) {
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-${
-  seg
-    ? `  // segmented scan: local state + Γ · the true state at the segment's ${spec.lower ? 'start' : 'end'}
-  // (none in the exact segment, nor at a boundary slot, which state_carry.ts made true)
-  let jSlot = chunk + ${spec.stateSlot};
-  let W = P.NC / P.segs;
-${
-  spec.lower
-    ? `  let fix = jSlot > W && jSlot % W != 0u;
-  let bSlot = select(0u, (jSlot - 1u) / W, jSlot > 0u) * W;`
-    : `  let fix = jSlot / W + 1u < P.segs && jSlot % W != 0u;
-  let bSlot = (jSlot / W + 1u) * W;`
-}
-  let gam = select(0.0, gammas[bnh * (P.NC + 1u) + jSlot], fix);
-  let bBase = (bnh * (P.NC + 1u) + bSlot) * P.DI * P.DX;
-  ${sb.decl}
-  if (fix) {
-${sb.load(sbSrc('0u'))}
-  }`
-    : ''
-}
   ${sv.decl}
 ${sv.load(svSrc('0u'))}
   var wi0 = ${wi0};
@@ -498,7 +433,6 @@ ${
     : ''
 }    if (y0 + ${R * k + R}u < P.DI) {
 ${sv.load(svSrc(`y0 + ${R * k + R}u`))}
-${seg ? `      if (fix) {\n${sb.load(sbSrc(`y0 + ${R * k + R}u`))}\n      }` : ''}
     }
 ${subs
   .map(
@@ -526,17 +460,8 @@ ${
       let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
                                    vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
       // n_y … n_{y+7}: 8 f32 = two vec4 of the f16 view
-      var n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
-      var n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
-${
-  seg
-    ? `      if (fix) {
-        let nB = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + bSlot) * P.DI;
-        n0 = fma(vec4<f32>(gam), bitcast<vec4<f32>>(${st}[(nB + 2u * y) / 8u]), n0);
-        n1 = fma(vec4<f32>(gam), bitcast<vec4<f32>>(${st}[(nB + 2u * y) / 8u + 1u]), n1);
-      }`
-    : ''
-}
+      let n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
+      let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
       qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
     }
     den += rFac[slRow] * qn;

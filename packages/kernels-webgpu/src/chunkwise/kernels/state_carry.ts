@@ -220,18 +220,17 @@ export function boundsKey(direction: 'fw' | 'bw'): string {
 }
 
 /**
- * The carry across segment boundaries, after the carrying chunk products walked each head's chunks
- * in \`segs\` segments of W = NC / segs chunks, every segment but the exact one (the first, fw; the
- * last, bw) from a zero state. \`gammas[slot]\` holds the product of γ from the segment's start to
- * that slot. Element-wise, sequential over the segments (in f32, from the f16 local states):
+ * The carry across segments, after the carrying chunk products walked each head's chunks in
+ * \`segs\` segments of W = NC / segs chunks, every segment but the exact one (the first, fw; the
+ * last, bw) from a zero state, leaving local states L. \`gammas[slot]\` holds the product of γ from
+ * the segment's start to that slot. Element-wise, sequential over the slots after (fw) or before
+ * (bw) the exact segment, in f32 from the f16 local states, in place:
  *
- * - fw: `C_{sW} = L_{sW} + Γ_{sW} · C_{(s−1)W}` for s = 2 … segs (slot W, the end of the exact
- *   first segment, is already true);
- * - bw: `dC_{sW} = L_{sW} + Γ_{sW} · dC_{(s+1)W}` for s = segs − 2 … 0.
+ * - fw: `C_j = L_j + Γ_j · C_{sW}` for the slots j of segment s ≥ 1 (sW < j ≤ (s+1)W);
+ * - bw: `dC_j = L_j + Γ_j · dC_{(s+1)W}` for the slots j of segment s ≤ segs − 2.
  *
- * Only those boundary slots are made true here; the intra kernels add `Γ_k · (boundary state)` to
- * the local states inside a segment as they stage them (intra_sgmat.ts \`segmented\`). The last state
- * (fw: C_NC then n_NC; bw: dC_0) goes to \`last\` in f32 when asked.
+ * This reads and writes (segs − 1)/segs of the stack. The last state (fw: C_NC then n_NC; bw:
+ * dC_0) goes to \`last\` in f32 when asked.
  *
  * Bindings: gammas | last states16.
  */
@@ -252,25 +251,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (idx >= P.count) { return; }
 ${SLOT_ADDRESSING}
   let W = P.NC / P.segs;
-  // the true state at the exact segment's far boundary
+  // B: the true state at the current segment's boundary (first: the exact segment's far end)
   var v = unpackWords(states16[at + (mBase + ${fw ? 'W' : '(P.segs - 1u) * W'}) * perSlot], isC);
-  var c0 = v[0];
-  var c1 = v[1];
-  for (var t = ${fw ? '2u' : '0u'}; t < ${fw ? 'P.segs + 1u' : 'P.segs - 1u'}; t++) {
-    let slot = mBase + ${fw ? 't' : '(P.segs - 2u - t)'} * W;
-    let g = gammas[slot];
-    v = unpackWords(states16[at + slot * perSlot], isC);
-    c0 = fma(vec4<f32>(g), c0, v[0]);
-    c1 = fma(vec4<f32>(g), c1, v[1]);
-    states16[at + slot * perSlot] = packWords(c0, c1, isC);
+  var b0 = v[0];
+  var b1 = v[1];
+  var c0 = b0;
+  var c1 = b1;
+  for (var t = 0u; t < (P.segs - 1u) * W; t++) {
+    let j = ${fw ? 'W + 1u + t' : '(P.segs - 1u) * W - 1u - t'};
+    let g = gammas[mBase + j];
+    v = unpackWords(states16[at + (mBase + j) * perSlot], isC);
+    c0 = fma(vec4<f32>(g), b0, v[0]);
+    c1 = fma(vec4<f32>(g), b1, v[1]);
+    states16[at + (mBase + j) * perSlot] = packWords(c0, c1, isC);
+    if (j % W == 0u) { b0 = c0; b1 = c1; } // the next segment's boundary
   }
   if (P.writeLast != 0u) {
     if (isC) {
-      let b0 = bnh * P.DYX + 2u * w;
-      for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; last[b0 + 4u + e] = c1[e]; }
+      let o = bnh * P.DYX + 2u * w;
+      for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; last[o + 4u + e] = c1[e]; }
     } else {
-      let b0 = P.NB * P.DYX + bnh * P.DY + w - half;
-      for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; }
+      let o = P.NB * P.DYX + bnh * P.DY + w - half;
+      for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; }
     }
   }
 }
