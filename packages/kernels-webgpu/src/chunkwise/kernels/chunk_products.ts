@@ -12,7 +12,10 @@
  *   recurrence order with the state in its accumulators — scaled by γ_k, then chunk k's products
  *   added, in f32 — and stores every state (f16) to the stack and the last one (f32) to `last`,
  *   as the carry does. One pass over the stack fewer, but only B·NH·DHQK/64·DHHV/bX workgroups
- *   ({@link scanFusion} chooses).
+ *   ({@link scanFusion} chooses). With too few heads, each head's chunks are split into `segs`
+ *   segments walked by their own workgroups, all but the exact one (fw: the first, bw: the last)
+ *   from a zero state; the workgroups also store Γ (the product of γ since the segment's start)
+ *   per slot in `gammas`, and state_carry.ts `boundsWgsl` then makes the states true.
  *
  * The weights are those of the register-tiled scan ({@link scanTokenWeight}). A workgroup of
  * 8 subgroups owns 64 state rows × `bX` columns of one chunk at a time (each subgroup 32 rows ×
@@ -80,8 +83,12 @@ export const CHUNKS_PER_PRODUCT_WORKGROUP = 2;
  * (H100, S 8192: fw 1.16 + 0.40 → 1.32 ms, bw 1.09 + 0.39 → 1.11 ms), but each workgroup walks
  * its chunks one after the other, so it needs many heads to fill the GPU: on the H100 (132 SMs)
  * 128 workgroups (S 16 384 of the const-token suite) ran as fast per chunk as 256, while with 64
- * (S 32 768) its fw took 2.5 ms against 1.56 for the products plus the carry. `mode` 'auto' takes it from
- * `minWorkgroups` workgroups up. Mutable for tuning (scripts/device-check.ts `--fusion`).
+ * (S 32 768) its fw took 2.5 ms against 1.56 for the products plus the carry. Below
+ * `minWorkgroups`, each head's chunks are split into segments (≤ `maxSegments`, ≥
+ * `minSegmentChunks` chunks each) and a pass over the inexact segments' states follows (H100,
+ * S 32 768, 2 segments: 3.92 / 12.81 → 3.76 / 12.45 ms fw / fw+bw; S 65 536, 4 segments:
+ * 12.87 → 12.82). 'auto' takes the carrying kernel when that reaches `minWorkgroups`. Mutable for
+ * tuning (scripts/device-check.ts `--fusion`).
  */
 export const scanFusion = {
   mode: 'auto' as 'auto' | 'fused' | 'split',
