@@ -459,7 +459,10 @@ if (argv.includes('--matrix-check')) {
       const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
       console.log(`  fusion ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
     }
-    for (const S of [512, 8192]) {
+    const partsS = argv.includes('--parts-s')
+      ? argv[argv.indexOf('--parts-s') + 1].split(',').map(Number)
+      : [512, 8192];
+    for (const S of partsS) {
       const parts = await breakdownParts('f16', true, undefined, S);
       console.log(
         `  fusion ${f} S=${S} parts: ${Object.entries(parts)
