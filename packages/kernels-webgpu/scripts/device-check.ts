@@ -388,6 +388,8 @@ if (argv.includes('--matrix-check')) {
       nInitial: randn(rng, [s.B, s.NH, s.DHQK], { kind: 'f32', scale: 0.3 }),
       mInitial: randn(rng, [s.B, s.NH, 1], { kind: 'f32' }),
     };
+    // the gradient of the last state seeds the backward recurrence (its exact segment, segmented)
+    const dcLast = randn(rng, [s.B, s.NH, s.DHQK, s.DHHV], { kind: 'f32', scale: 0.3 });
     return {
       s,
       xr,
@@ -396,7 +398,8 @@ if (argv.includes('--matrix-check')) {
       ref: mlstmChunkwise({ ...xr, chunkSize: s.L }),
       refB: mlstmChunkwiseBackward({ ...xr, chunkSize: s.L, dh }),
       refS: mlstmChunkwise({ ...xr, ...st, chunkSize: s.L, returnLastStates: true }),
-      refSB: mlstmChunkwiseBackward({ ...xr, ...st, chunkSize: s.L, dh }),
+      refSB: mlstmChunkwiseBackward({ ...xr, ...st, chunkSize: s.L, dh, dcLast }),
+      dcLast,
     };
   });
   // max |Δ|/max|ref| over the shapes: f16 tensors, or f32 tensors computed in f16 (the GPU cast,
@@ -404,7 +407,7 @@ if (argv.includes('--matrix-check')) {
   const matrixErrors = async (computeDtype?: GpuDtype) => {
     let h = 0;
     let g = 0;
-    for (const { s, xr, dh, st, ref, refB, refS, refSB } of shapes) {
+    for (const { s, xr, dh, st, ref, refB, refS, refSB, dcLast } of shapes) {
       const up = (t: Tensor, dt: GpuDtype = computeDtype ? 'f32' : 'f16') => ctx.upload(t.data, t.shape, dt);
       const x = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i, 'f32'), f: up(xr.f, 'f32') };
       const dhG = up(dh);
@@ -432,11 +435,13 @@ if (argv.includes('--matrix-check')) {
         ...st,
         chunkSize: s.L,
         dh,
+        dcLast,
         dtype: 'f16',
       });
       h = Math.max(h, relMax(fwS.h, refS.h), relMax(fwS.lastStates!.c, refS.lastStates!.c));
       h = Math.max(h, relMax(fwS.lastStates!.n, refS.lastStates!.n));
       for (const n of ['dq', 'dk', 'dv', 'di', 'df'] as const) g = Math.max(g, relMax(bwS[n], refSB[n]));
+      g = Math.max(g, relMax(bwS.dcInitial!, refSB.dcInitial!));
     }
     return [h, g];
   };

@@ -188,7 +188,7 @@ export function encodeGates(
       ctx.pipeline('gates:maxStates', maxStatesWgsl, ['uniform', READ, RW]),
       [mInitial ?? batch.scratch([1]), chunkv],
       gateParams.pack({ S: d.S, L, NC, D: 0, count: BNH, hasInit: mInitial ? 1 : 0, useCorr: 0, ...packed }),
-      splitWorkgroups(cdiv(BNH, GATE_WG), maxWg),
+      splitWorkgroups(BNH, maxWg),
       'max states',
     );
   }

@@ -147,22 +147,62 @@ ${entry} {
 }`;
 }
 
-/** Bindings: mInit | chunkv (reads g, pmax_L; writes m: B·NH × (NC+1)) */
+/**
+ * Bindings: mInit | chunkv (reads g, pmax_L; writes m: B·NH × (NC+1)). The chunk-boundary
+ * stabilisers `m_{k+1} = g_k + max(m_k, pmax_k)`, one workgroup of {@link GATE_WG} per b·head: each
+ * step is the max-plus map `x ↦ max(x + A, B)` with (A, B) = (g_k, pmax_k + g_k), and such maps
+ * compose as `(A1, B1) then (A2, B2) = (A1 + A2, max(B1 + A2, B2))`; each invocation composes a run
+ * of consecutive chunks, a workgroup scan gives each run its starting m, and the run is walked
+ * again. (One invocation walking all chunks took 0.062 ms at 256 chunks per head on the H100.)
+ */
 export function maxStatesWgsl(): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> mInit: array<f32>;
 @group(0) @binding(2) var<storage, read_write> chunkv: array<f32>;
-${entry} {
-  ${flatIndex}
-  if (idx >= P.count) { return; }
-  var m = select(0.0, mInit[idx], P.hasInit != 0u);
-  let base = idx * (P.NC + 1u);
-  chunkv[2u * P.NB * P.NC + base] = m;
-  for (var k = 0u; k < P.NC; k++) {
-    m = chunkv[idx * P.NC + k] + max(m, chunkv[P.NB * P.NC + idx * P.NC + k]);
-    chunkv[2u * P.NB * P.NC + base + k + 1u] = m;
+var<workgroup> sa: array<f32, ${GATE_WG}>;
+var<workgroup> sb: array<f32, ${GATE_WG}>;
+@compute @workgroup_size(${GATE_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let head = wid.x + wid.y * nwg.x;
+  if (head >= P.count) { return; }
+  let run = (P.NC + ${GATE_WG - 1}u) / ${GATE_WG}u;
+  let k0 = min(lid * run, P.NC);
+  let k1 = min(k0 + run, P.NC);
+  let g0 = head * P.NC;
+  let p0 = P.NB * P.NC + head * P.NC;
+  // this run's map (identity: A = 0, B = -inf)
+  var a = 0.0;
+  var b = -3.0e38;
+  for (var k = k0; k < k1; k++) {
+    let g = chunkv[g0 + k];
+    a = a + g;
+    b = max(b + g, chunkv[p0 + k] + g);
+  }
+  // inclusive scan of the maps; the run starts from the maps of the runs before it
+  sa[lid] = a;
+  sb[lid] = b;
+  workgroupBarrier();
+  for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
+    var pa = 0.0;
+    var pb = -3.0e38;
+    if (lid >= off) { pa = sa[lid - off]; pb = sb[lid - off]; }
+    workgroupBarrier();
+    if (lid >= off) {
+      sb[lid] = max(pb + sa[lid], sb[lid]);
+      sa[lid] = pa + sa[lid];
+    }
+    workgroupBarrier();
+  }
+  let m0 = select(0.0, mInit[head], P.hasInit != 0u);
+  let base = 2u * P.NB * P.NC + head * (P.NC + 1u);
+  var m = m0;
+  if (lid > 0u) { m = max(m0 + sa[lid - 1u], sb[lid - 1u]); }
+  if (lid == 0u) { chunkv[base] = m0; }
+  for (var k = k0; k < k1; k++) {
+    m = chunkv[g0 + k] + max(m, chunkv[p0 + k]);
+    chunkv[base + k + 1u] = m;
   }
 }`;
 }

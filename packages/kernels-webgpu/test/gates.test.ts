@@ -1,0 +1,151 @@
+/**
+ * Gate kernels run on their own against float64 twins or the kernels they replace: the max-plus scan
+ * of the chunk-boundary stabilisers (every chunkwise path), and the per-token gate-gradient terms
+ * from the row dots of the matrix-unit dQ/dK kernels (the matrix units themselves need the H100).
+ */
+import { Rng } from '@mlstm/core-reference/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  GATE_TOKENS_PER_WG,
+  GATE_WG,
+  gateGradsFromDotsWgsl,
+  gateGradsLocalWgsl,
+  gateParams,
+  maxStatesWgsl,
+} from '../src/chunkwise/kernels/gates.js';
+import type { Variant } from '../src/chunkwise/kernels/intra.js';
+import { cdiv } from '../src/wgsl/common.js';
+import { openGpuContext } from './helpers.js';
+
+const ctx = await openGpuContext();
+
+describe('chunk-boundary stabilisers by a max-plus scan', () => {
+  for (const NC of [1, 5, 64, 65, 150, 1000]) {
+    for (const hasInit of [false, true]) {
+      it(`NC ${NC}${hasInit ? ', with m_0' : ''}: the serial recurrence m_{k+1} = g_k + max(m_k, pmax_k)`, async () => {
+        const rng = new Rng(NC + (hasInit ? 1 : 0));
+        const NB = 3;
+        // chunkv = g (NB·NC, log forget gates ≤ 0) | pmax_L (NB·NC) | m (NB·(NC+1), written)
+        const chunkv = new Float32Array(2 * NB * NC + NB * (NC + 1));
+        for (let x = 0; x < NB * NC; x++) {
+          chunkv[x] = -Math.abs(rng.normal()) * 3;
+          chunkv[NB * NC + x] = rng.normal() * 4;
+        }
+        const mInit = Float32Array.from({ length: NB }, () => rng.normal() * 5);
+        const want = new Float64Array(NB * (NC + 1));
+        for (let b = 0; b < NB; b++) {
+          let m = hasInit ? mInit[b] : 0;
+          want[b * (NC + 1)] = m;
+          for (let k = 0; k < NC; k++) {
+            m = chunkv[b * NC + k] + Math.max(m, chunkv[NB * NC + b * NC + k]);
+            want[b * (NC + 1) + k + 1] = m;
+          }
+        }
+        const tC = ctx.upload(chunkv, [chunkv.length]);
+        const tM = ctx.upload(mInit, [NB]);
+        ctx
+          .batch()
+          .dispatch(
+            ctx.pipeline('test:maxStates', maxStatesWgsl, ['uniform', 'read', 'rw']),
+            [tM, tC],
+            gateParams.pack({
+              S: NC,
+              L: 1,
+              NC,
+              D: 0,
+              count: NB,
+              T: NB * NC,
+              NB,
+              hasInit: hasInit ? 1 : 0,
+              useCorr: 0,
+            }),
+            [NB, 1],
+          )
+          .submit();
+        const got = (await ctx.read(tC)).subarray(2 * NB * NC);
+        for (const t of [tC, tM]) t.release();
+        let worst = 0;
+        let scale = 0;
+        for (let x = 0; x < want.length; x++) {
+          worst = Math.max(worst, Math.abs(got[x] - want[x]));
+          scale = Math.max(scale, Math.abs(want[x]));
+        }
+        // f32 sums in another association than the serial walk: a few ulps of |m| (≤ ~3·NC)
+        expect(worst).toBeLessThanOrEqual(scale * 2e-6 + 1e-6);
+      });
+    }
+  }
+});
+
+describe('gate-gradient token terms from the row dots of the matrix-unit dQ and dK kernels', () => {
+  // The matrix-unit dQ/dK epilogues leave q·dq (in dfTmp) and k·dk (in di) per token; the dots
+  // kernel must then give exactly what the token kernel computes from the four tensors.
+  for (const variant of ['exp', 'sig'] as Variant[]) {
+    it(`${variant}: the same di and dλ terms as the token kernel`, async () => {
+      const rng = new Rng(variant === 'exp' ? 3 : 4);
+      const T = 300;
+      const D = 32;
+      const rand = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+      const [q, k, dq, dk] = [rand(T * D), rand(T * D), rand(T * D), rand(T * D)];
+      const gi = rand(T);
+      const up = (x: Float32Array) => ctx.upload(x, [x.length]);
+      const params = gateParams.pack({ S: T, L: T, NC: 1, D, count: T, T, NB: 1, hasInit: 0, useCorr: 0 });
+      // the token kernel on the four tensors
+      const tens = [q, k, dq, dk].map(up);
+      const tI = up(gi);
+      const [diRef, dfRef] = [ctx.zeros([T]), ctx.zeros([T])];
+      ctx
+        .batch()
+        .dispatch(
+          ctx.pipeline(`test:gradsLocal:${variant}`, () => gateGradsLocalWgsl(variant, 'f32', 4), [
+            'uniform',
+            'read',
+            'read',
+            'read',
+            'read',
+            'read',
+            'rw',
+            'rw',
+          ]),
+          [...tens, tI, diRef, dfRef],
+          params,
+          [cdiv(T, GATE_TOKENS_PER_WG), 1],
+        )
+        .submit();
+      // the dots kernel on the row dots (float64 here)
+      const rowDot = (a: Float32Array, b: Float32Array) =>
+        Float32Array.from({ length: T }, (_, t) => {
+          let s = 0;
+          for (let e = 0; e < D; e++) s += a[t * D + e] * b[t * D + e];
+          return s;
+        });
+      const di = up(rowDot(k, dk));
+      const dfTmp = up(rowDot(q, dq));
+      ctx
+        .batch()
+        .dispatch(
+          ctx.pipeline(`test:gradsFromDots:${variant}`, () => gateGradsFromDotsWgsl(variant), [
+            'uniform',
+            'read',
+            'rw',
+            'rw',
+          ]),
+          [tI, di, dfTmp],
+          params,
+          [cdiv(T, GATE_WG), 1],
+        )
+        .submit();
+      const [wantDi, wantDf, gotDi, gotDf] = await Promise.all(
+        [diRef, dfRef, di, dfTmp].map((t) => ctx.read(t)),
+      );
+      for (const t of [...tens, tI, diRef, dfRef, di, dfTmp]) t.release();
+      // sums of 32 products of N(0,1) values (|·| ≲ 20): f32 summation orders differ by ≲ 1e-5
+      for (let t = 0; t < T; t++) {
+        expect(Math.abs(gotDi[t] - wantDi[t])).toBeLessThan(1e-4);
+        expect(Math.abs(gotDf[t] - wantDf[t])).toBeLessThan(1e-4);
+      }
+      // and the test can tell a wrong kernel: the sig gate factor is not 1
+      if (variant === 'sig') expect(gotDi.some((x, t) => Math.abs(x - rowDot(k, dk)[t]) > 1e-2)).toBe(true);
+    });
+  }
+});
