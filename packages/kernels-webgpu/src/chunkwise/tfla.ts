@@ -705,7 +705,7 @@ export function encodeTflaBackward(
     ctx.pipeline('gates:gradsChunkSums', gateGradsChunkSumsWgsl, ['uniform', RW, RW]),
     [dfTmp, totals],
     gateParams.pack(gp),
-    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    splitWorkgroups(count, maxWg),
     'gate grads (chunk sums)',
   );
   let corr: GpuTensor;
@@ -725,7 +725,7 @@ export function encodeTflaBackward(
     ctx.pipeline('gates:gradsFinish', gateGradsFinishWgsl, ['uniform', READ, READ, READ, READ, RW]),
     [t.f, totals, dfTmp, corr, df],
     gateParams.pack({ ...gp, useCorr: useCorr ? 1 : 0 }),
-    splitWorkgroups(cdiv(count, GATE_WG), maxWg),
+    splitWorkgroups(count, maxWg),
     'gate grads (finish)',
   );
   let dcInitial: GpuTensor | undefined;

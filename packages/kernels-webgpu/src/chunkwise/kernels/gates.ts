@@ -296,29 +296,59 @@ ${entry} {
 }`;
 }
 
-/** Bindings: | dfTmp (in place: in-chunk suffix sums) totals. One invocation per (b·head, chunk). */
+/** Tokens per invocation-run in the gate-gradient chunk kernels: ⌈L / {@link GATE_WG}⌉. */
+const runOfChunk = `let run = (P.L + ${GATE_WG - 1}u) / ${GATE_WG}u;
+  let r0 = min(lid * run, P.L);
+  let r1 = min(r0 + run, P.L);`;
+
+/** One workgroup of {@link GATE_WG} per (b·head, chunk), the chunk's index from the workgroup id. */
+const chunkEntry = `@compute @workgroup_size(${GATE_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = wid.x + wid.y * nwg.x;
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;`;
+
+/**
+ * Bindings: | dfTmp (in place: in-chunk suffix sums) totals. One workgroup per (b·head, chunk):
+ * each invocation sums a run of consecutive tokens, a workgroup suffix scan of the runs' sums gives
+ * each run its start, and the run is walked back (coalesced; one invocation walking a chunk took
+ * 0.03 ms at S 8192 on the H100).
+ */
 export function gateGradsChunkSumsWgsl(): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> dfTmp: array<f32>;
 @group(0) @binding(2) var<storage, read_write> totals: array<f32>;
-${entry} {
-  ${flatIndex}
-  if (idx >= P.count) { return; }
-  let bnh = idx / P.NC;
-  let chunk = idx % P.NC;
+var<workgroup> sc: array<f32, ${GATE_WG}>;
+${chunkEntry}
+  ${runOfChunk}
+  let first = bnh * P.S + chunk * P.L;
   var s = 0.0;
-  for (var rr = 0u; rr < P.L; rr++) {
-    let tok = bnh * P.S + chunk * P.L + (P.L - 1u - rr);
-    s += dfTmp[tok];
-    dfTmp[tok] = s;
+  for (var r = r0; r < r1; r++) { s += dfTmp[first + r]; }
+  // inclusive suffix scan of the runs' sums
+  sc[lid] = s;
+  workgroupBarrier();
+  for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
+    let other = select(0.0, sc[min(lid + off, ${GATE_WG - 1}u)], lid + off < ${GATE_WG}u);
+    workgroupBarrier();
+    sc[lid] = sc[lid] + other;
+    workgroupBarrier();
   }
-  totals[idx] = s;
+  var acc = select(0.0, sc[min(lid + 1u, ${GATE_WG - 1}u)], lid + 1u < ${GATE_WG}u);
+  for (var r = r1; r > r0; r--) {
+    acc += dfTmp[first + r - 1u];
+    dfTmp[first + r - 1u] = acc;
+  }
+  if (lid == 0u) { totals[idx] = sc[0]; }
 }`;
 }
 
-/** Bindings: f totals dfTmp corr | df. One invocation per (b·head, chunk). */
+/**
+ * Bindings: f totals dfTmp corr | df. One workgroup per (b·head, chunk): the later chunks' totals
+ * reduced in workgroup memory, then each invocation finishes a run of tokens.
+ */
 export function gateGradsFinishWgsl(): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
@@ -328,15 +358,21 @@ ${gateParams.wgsl()}
 @group(0) @binding(3) var<storage, read> dfTmp: array<f32>;
 @group(0) @binding(4) var<storage, read> corr: array<f32>;
 @group(0) @binding(5) var<storage, read_write> df: array<f32>;
-${entry} {
-  ${flatIndex}
-  if (idx >= P.count) { return; }
-  let bnh = idx / P.NC;
-  let chunk = idx % P.NC;
-  var offset = select(0.0, corr[bnh], P.useCorr != 0u);
-  for (var c = chunk + 1u; c < P.NC; c++) { offset += totals[bnh * P.NC + c]; }
-  for (var r = 0u; r < P.L; r++) {
-    let tok = bnh * P.S + chunk * P.L + r;
+var<workgroup> sc: array<f32, ${GATE_WG}>;
+${chunkEntry}
+  var part = 0.0;
+  for (var c = chunk + 1u + lid; c < P.NC; c += ${GATE_WG}u) { part += totals[bnh * P.NC + c]; }
+  sc[lid] = part;
+  workgroupBarrier();
+  for (var off = ${GATE_WG / 2}u; off > 0u; off /= 2u) {
+    if (lid < off) { sc[lid] = sc[lid] + sc[lid + off]; }
+    workgroupBarrier();
+  }
+  let offset = sc[0] + select(0.0, corr[bnh], P.useCorr != 0u);
+  ${runOfChunk}
+  let first = bnh * P.S + chunk * P.L;
+  for (var r = r0; r < r1; r++) {
+    let tok = first + r;
     df[tok] = (dfTmp[tok] + offset) * sigmoid(-gf[tok]);
   }
 }`;
