@@ -95,8 +95,16 @@ fn packWords(c0: vec4<f32>, c1: vec4<f32>, isC: bool) -> vec4<u32> {
 
 `;
 
-/** The vec4 index of an invocation's 16 bytes of slot \`slot\`, for both kernels of this file. */
-const SLOT_ADDRESSING = `  let E4 = P.E / 4u;
+/**
+ * The entry of both kernels of this file: one invocation per 16 bytes of a head's slot, and the
+ * vec4 index `at + slot · perSlot` of those bytes in slot `slot`.
+ */
+const ELEMENTWISE_ENTRY = `@compute @workgroup_size(${CARRY_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
+  if (idx >= P.count) { return; }
+  let E4 = P.E / 4u;
   let bnh = idx / E4;
   let w = (idx % E4) * 4u;
   let half = P.DYX / 2u;
@@ -107,6 +115,15 @@ const SLOT_ADDRESSING = `  let E4 = P.E / 4u;
     w / 4u,                                       // C section (+ slot · half / 4)
     isC);
   let perSlot = select(P.DY / 4u, half / 4u, isC);`;
+
+/** The carried state (c0, c1) in f32 to \`last\`: C (all heads) then n (all heads); bw: dC. */
+const STORE_LAST = `  if (isC) {
+    let o = bnh * P.DYX + 2u * w;
+    for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; last[o + 4u + e] = c1[e]; }
+  } else {
+    let o = P.NB * P.DYX + bnh * P.DY + w - half;
+    for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; }
+  }`;
 
 export function carryWgsl(direction: 'fw' | 'bw', variant: Variant): string {
   const fw = direction === 'fw';
@@ -136,12 +153,7 @@ ${carryParams.wgsl()}
 @group(0) @binding(5) var<storage, read_write> states16: array<vec4<u32>>;
 
 ${WORD_HELPERS}
-@compute @workgroup_size(${CARRY_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
-  if (idx >= P.count) { return; }
-${SLOT_ADDRESSING}
+${ELEMENTWISE_ENTRY}
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
   if (P.hasInit != 0u) {
@@ -165,13 +177,7 @@ ${range4.map((u) => `    ${step(`(j + ${u}u)`, `x${u}`).replace(/at\((.*)\)\] = 
     ${step('j', 'x').replace(/at\((.*)\)\] = packWords/, 'at + ($1) * perSlot] = packWords')}
   }
   // the final state in f32: C (all heads) then n (all heads); bw: dC_0
-  if (isC) {
-    let b0 = bnh * P.DYX + 2u * w;
-    for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; last[b0 + 4u + e] = c1[e]; }
-  } else {
-    let b0 = P.NB * P.DYX + bnh * P.DY + w - half;
-    for (var e = 0u; e < 4u; e++) { last[b0 + e] = c0[e]; }
-  }
+${STORE_LAST}
 }
 `;
 }
@@ -244,12 +250,7 @@ ${boundsParams.wgsl()}
 @group(0) @binding(3) var<storage, read_write> states16: array<vec4<u32>>;
 
 ${WORD_HELPERS}
-@compute @workgroup_size(${CARRY_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
-  if (idx >= P.count) { return; }
-${SLOT_ADDRESSING}
+${ELEMENTWISE_ENTRY}
   let W = P.NC / P.segs;
   // B: the true state at the current segment's boundary (first: the exact segment's far end)
   var v = unpackWords(states16[at + (mBase + ${fw ? 'W' : '(P.segs - 1u) * W'}) * perSlot], isC);
@@ -267,13 +268,7 @@ ${SLOT_ADDRESSING}
     if (j % W == 0u) { b0 = c0; b1 = c1; } // the next segment's boundary
   }
   if (P.writeLast != 0u) {
-    if (isC) {
-      let o = bnh * P.DYX + 2u * w;
-      for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; last[o + 4u + e] = c1[e]; }
-    } else {
-      let o = P.NB * P.DYX + bnh * P.DY + w - half;
-      for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; }
-    }
+${STORE_LAST}
   }
 }
 `;
