@@ -242,6 +242,14 @@ export function boundsKey(direction: 'fw' | 'bw'): string {
  */
 export function boundsWgsl(direction: 'fw' | 'bw'): string {
   const fw = direction === 'fw';
+  // slot j := L_j + g · B, and B moves on at a segment's boundary slot
+  const step = (j: string, x: string, g: string) => `{
+      let v = unpackWords(${x}, isC);
+      c0 = fma(vec4<f32>(${g}), b0, v[0]);
+      c1 = fma(vec4<f32>(${g}), b1, v[1]);
+      states16[at + (mBase + ${j}) * perSlot] = packWords(c0, c1, isC);
+      if (${j} % W == 0u) { b0 = c0; b1 = c1; } // the next segment's boundary
+    }`;
   return /* wgsl */ `enable f16;
 ${boundsParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -258,14 +266,23 @@ ${ELEMENTWISE_ENTRY}
   var b1 = v[1];
   var c0 = b0;
   var c1 = b1;
-  for (var t = 0u; t < (P.segs - 1u) * W; t++) {
-    let j = ${fw ? 'W + 1u + t' : '(P.segs - 1u) * W - 1u - t'};
-    let g = gammas[mBase + j];
-    v = unpackWords(states16[at + (mBase + j) * perSlot], isC);
-    c0 = fma(vec4<f32>(g), b0, v[0]);
-    c1 = fma(vec4<f32>(g), b1, v[1]);
-    states16[at + (mBase + j) * perSlot] = packWords(c0, c1, isC);
-    if (j % W == 0u) { b0 = c0; b1 = c1; } // the next segment's boundary
+  let n = (P.segs - 1u) * W;
+  var t = 0u;
+  // 4 slots per iteration with their loads issued first (a load cannot move above the previous
+  // slot's store by itself: same buffer), then the remainder one by one
+  for (; t + 4u <= n; t += 4u) {
+${range4
+  .map(
+    (u) => `    let j${u} = ${fw ? `W + 1u + t + ${u}u` : `n - 1u - t - ${u}u`};
+    let x${u} = states16[at + (mBase + j${u}) * perSlot];
+    let g${u} = gammas[mBase + j${u}];`,
+  )
+  .join('\n')}
+${range4.map((u) => `    ${step(`j${u}`, `x${u}`, `g${u}`)}`).join('\n')}
+  }
+  for (; t < n; t++) {
+    let j = ${fw ? 'W + 1u + t' : 'n - 1u - t'};
+    ${step('j', 'states16[at + (mBase + j) * perSlot]', 'gammas[mBase + j]')}
   }
   if (P.writeLast != 0u) {
 ${STORE_LAST}
