@@ -362,7 +362,8 @@ function encodeScan(
         s.gates.chunkv,
         ...(direction === 'bw' ? [s.nm!, init] : [init, nInit]),
       ];
-      const seg = segs > 1 ? { gammas: batch.scratch([BNH * (NC + 1)]) } : undefined;
+      // segmented: Γ per state slot, and the last state comes from the pass across the segments
+      const gammas = segs > 1 ? batch.scratch([BNH * (NC + 1)]) : null;
       batch.dispatch(
         ctx.pipeline(chunkProductKey(cfg), () => chunkProductWgsl(cfg), [
           'uniform',
@@ -373,8 +374,9 @@ function encodeScan(
         ]),
         [
           ...inputs,
-          s.last && !seg ? s.last : batch.scratch([256]),
-          seg?.gammas ?? batch.scratch([1]),
+          // (a 16×16 f32 block at least: the kernel stores the last state with matrix stores)
+          s.last && !gammas ? s.last : batch.scratch([256]),
+          gammas ?? batch.scratch([1]),
           s.out16,
         ],
         scanParams.pack({
@@ -382,22 +384,18 @@ function encodeScan(
           nYTiles,
           nXTiles: d.DHHV / fX,
           hasInit: s.init ? 1 : 0,
-          writeLast: s.last && !seg ? 1 : 0,
+          writeLast: s.last && !gammas ? 1 : 0,
           segs,
           count,
         }),
         splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
         `chunk products ${direction}`,
       );
-      if (seg) {
+      if (gammas) {
         const bounds = boundsLaunch(BNH, NC, d.DHQK, d.DHHV, direction, segs, !!s.last);
         batch.dispatch(
           ctx.pipeline(boundsKey(direction), () => boundsWgsl(direction), ['uniform', READ, RW, RW]),
-          [
-            seg.gammas,
-            s.last ?? batch.scratch([BNH * d.DHQK * (d.DHHV + (direction === 'fw' ? 1 : 0))]),
-            s.out16,
-          ],
+          [gammas, s.last ?? batch.scratch([1]), s.out16],
           bounds.params,
           splitWorkgroups(cdiv(bounds.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
           `segment bounds ${direction}`,

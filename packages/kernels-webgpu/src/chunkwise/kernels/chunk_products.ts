@@ -106,8 +106,8 @@ export const scanFusion = {
  * The carrying scan's layout for B·NH heads of DHQK × DHHV states and NC chunks, or null when the
  * scan takes the products plus the carry ({@link scanFusion}): the column tile, and the segments
  * each head's chunks are split into when the heads alone give too few workgroups — each segment
- * walked by its own workgroups from a zero state, the boundaries then carried by state_carry.ts
- * `boundsWgsl` and the states inside a segment fixed up by the intra kernels as they stage them.
+ * walked by its own workgroups from a zero state, then a pass over the inexact segments' states
+ * (state_carry.ts `boundsWgsl`) makes them true.
  */
 export function carryingScan(
   heads: number,
@@ -224,8 +224,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const accPrologue = () => `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
 ${fw ? nDecl : ''}
   // the exact segment (fw: the first, bw: the last) starts from the initial state and writes the
-  // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl
-  // and the intra kernels)
+  // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl)
   let exact = ${fw ? 'seg == 0u' : 'seg == P.segs - 1u'};
   if (P.hasInit != 0u && exact) {
 ${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}

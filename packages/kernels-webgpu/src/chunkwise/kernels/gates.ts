@@ -37,6 +37,35 @@ const flatIndex = `let idx = (wid.x + wid.y * nwg.x) * ${GATE_WG}u + lid;`;
 const entry = `@compute @workgroup_size(${GATE_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32)`;
 
+/** This invocation's run of a chunk's tokens, [r0, r1): ⌈L / {@link GATE_WG}⌉ consecutive tokens. */
+const runOfChunk = `let per = (P.L + ${GATE_WG - 1}u) / ${GATE_WG}u;
+  let r0 = min(lid * per, P.L);
+  let r1 = min(r0 + per, P.L);`;
+
+/** One workgroup of {@link GATE_WG} per (b·head, chunk), the chunk's index from the workgroup id. */
+const chunkEntry = `@compute @workgroup_size(${GATE_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = wid.x + wid.y * nwg.x;
+  if (idx >= P.count) { return; }
+  let bnh = idx / P.NC;
+  let chunk = idx % P.NC;`;
+
+/**
+ * Inclusive Hillis–Steele scan of `sc[0 … GATE_WG)` with operator `op` and its identity; `reverse`
+ * scans from the end (suffix scan).
+ */
+const wgScan = (op: (a: string, b: string) => string, identity: string, reverse = false) =>
+  `for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
+    let other = ${
+      reverse
+        ? `select(${identity}, sc[min(lid + off, ${GATE_WG - 1}u)], lid + off < ${GATE_WG}u)`
+        : `select(${identity}, sc[max(lid, off) - off], lid >= off)`
+    };
+    workgroupBarrier();
+    sc[lid] = ${op('sc[lid]', 'other')};
+    workgroupBarrier();
+  }`;
+
 /**
  * Bindings: i f | gates (b | u | pmax, T each) chunkv (g | pmax_L | m). One workgroup of
  * {@link GATE_WG} per (b·head, chunk): each invocation takes a run of consecutive tokens, and the
@@ -48,16 +77,6 @@ const logInputGate = (variant: Variant, t: string) =>
   variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`;
 
 export function gateVectorsWgsl(variant: Variant): string {
-  // inclusive Hillis–Steele scan of sc[0 … GATE_WG) with operator op and its identity
-  const scan = (
-    op: (a: string, b: string) => string,
-    identity: string,
-  ) => `for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
-    let other = select(${identity}, sc[max(lid, off) - off], lid >= off);
-    workgroupBarrier();
-    sc[lid] = ${op('sc[lid]', 'other')};
-    workgroupBarrier();
-  }`;
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -66,23 +85,15 @@ ${gateParams.wgsl()}
 @group(0) @binding(3) var<storage, read_write> gates: array<f32>;
 @group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;
 var<workgroup> sc: array<f32, ${GATE_WG}>;
-@compute @workgroup_size(${GATE_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = wid.x + wid.y * nwg.x; // (b·head, chunk)
-  if (idx >= P.count) { return; }
-  let bnh = idx / P.NC;
-  let chunk = idx % P.NC;
+${chunkEntry}
   let first = bnh * P.S + chunk * P.L;
-  // this invocation's run of tokens [r0, r1)
-  let per = (P.L + ${GATE_WG - 1}u) / ${GATE_WG}u;
-  let r0 = min(lid * per, P.L);
-  let r1 = min(r0 + per, P.L);
+  ${runOfChunk}
   // b: the run's sum, then the exclusive prefix over the runs
   var run = 0.0;
   for (var r = r0; r < r1; r++) { run += logsigmoid(gf[first + r]); }
   sc[lid] = run;
   workgroupBarrier();
-  ${scan((x, y) => `${x} + ${y}`, '0.0')}
+  ${wgScan((x, y) => `${x} + ${y}`, '0.0')}
   var b = sc[lid] - run;
   let total = sc[${GATE_WG - 1}u];
   workgroupBarrier();
@@ -98,7 +109,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   // pmax: the run's prefix maxima, from the maximum of the runs before it
   sc[lid] = runMax;
   workgroupBarrier();
-  ${scan((x, y) => `max(${x}, ${y})`, NEG_LARGE)}
+  ${wgScan((x, y) => `max(${x}, ${y})`, NEG_LARGE)}
   var pm = select(${NEG_LARGE}, sc[max(lid, 1u) - 1u], lid > 0u);
   for (var r = r0; r < r1; r++) {
     let tok = first + r;
@@ -172,9 +183,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let k1 = min(k0 + run, P.NC);
   let g0 = head * P.NC;
   let p0 = P.NB * P.NC + head * P.NC;
-  // this run's map (identity: A = 0, B = -inf)
+  // this run's map (identity: A = 0, B = −∞)
   var a = 0.0;
-  var b = -3.0e38;
+  var b = ${NEG_LARGE};
   for (var k = k0; k < k1; k++) {
     let g = chunkv[g0 + k];
     a = a + g;
@@ -186,7 +197,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   workgroupBarrier();
   for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
     var pa = 0.0;
-    var pb = -3.0e38;
+    var pb = ${NEG_LARGE};
     if (lid >= off) { pa = sa[lid - off]; pb = sb[lid - off]; }
     workgroupBarrier();
     if (lid >= off) {
@@ -296,19 +307,6 @@ ${entry} {
 }`;
 }
 
-/** Tokens per invocation-run in the gate-gradient chunk kernels: ⌈L / {@link GATE_WG}⌉. */
-const runOfChunk = `let run = (P.L + ${GATE_WG - 1}u) / ${GATE_WG}u;
-  let r0 = min(lid * run, P.L);
-  let r1 = min(r0 + run, P.L);`;
-
-/** One workgroup of {@link GATE_WG} per (b·head, chunk), the chunk's index from the workgroup id. */
-const chunkEntry = `@compute @workgroup_size(${GATE_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = wid.x + wid.y * nwg.x;
-  if (idx >= P.count) { return; }
-  let bnh = idx / P.NC;
-  let chunk = idx % P.NC;`;
-
 /**
  * Bindings: | dfTmp (in place: in-chunk suffix sums) totals. One workgroup per (b·head, chunk):
  * each invocation sums a run of consecutive tokens, a workgroup suffix scan of the runs' sums gives
@@ -330,12 +328,7 @@ ${chunkEntry}
   // inclusive suffix scan of the runs' sums
   sc[lid] = s;
   workgroupBarrier();
-  for (var off = 1u; off < ${GATE_WG}u; off *= 2u) {
-    let other = select(0.0, sc[min(lid + off, ${GATE_WG - 1}u)], lid + off < ${GATE_WG}u);
-    workgroupBarrier();
-    sc[lid] = sc[lid] + other;
-    workgroupBarrier();
-  }
+  ${wgScan((x, y) => `${x} + ${y}`, '0.0', true)}
   var acc = select(0.0, sc[min(lid + 1u, ${GATE_WG - 1}u)], lid + 1u < ${GATE_WG}u);
   for (var r = r1; r > r0; r--) {
     acc += dfTmp[first + r - 1u];
