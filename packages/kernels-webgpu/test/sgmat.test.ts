@@ -154,30 +154,6 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
       }
     }
   }
-  // the segment pass fused into the intra dispatch that follows the segmented scan: fw with the
-  // forward pass (on its own, writable state binding), dQ with the backward pass (its own binding)
-  for (const [role, direction, rowDots] of [
-    ['fw', 'fw', false],
-    ['dq', 'bw', true],
-    ['dq', 'bw', false],
-  ] as const) {
-    for (const ahead of [4, 8]) {
-      it(`intra ${role} with the fused ${direction} segment pass (${ahead} slots ahead)${rowDots ? ', row dots' : ''}`, async () => {
-        const code = sgmatWgsl({
-          role,
-          variant: 'exp',
-          normalize: true,
-          inter: true,
-          bX: 256,
-          walkRows: true,
-          rowDots,
-          pass: { direction, ahead },
-        });
-        expect(code).toContain('fn segmentPass(');
-        expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
-      });
-    }
-  }
   for (const direction of ['fw', 'bw'] as const) {
     for (const [variant, normalize] of variants) {
       for (const [bX, chunksPerWorkgroup, carry] of [

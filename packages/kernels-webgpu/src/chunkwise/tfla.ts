@@ -11,7 +11,7 @@
  * intra/inter outputs (h, n_out, m_comb). Backward: gate vectors and m_k again (cheap), the dC
  * recurrence, the dQ, dK, dV kernels and the gate gradients.
  */
-import type { BindingKind, DispatchBatch, GpuContext } from '../device/context.js';
+import type { DispatchBatch, GpuContext } from '../device/context.js';
 import type { GpuDtype, GpuTensor } from '../device/tensor.js';
 import { chooseIntraTiles, chooseScanTile, isSoftwareAdapter } from '../heuristics.js';
 import { encodeCopyBlocks } from '../util/copy.js';
@@ -48,9 +48,7 @@ import {
   carryingScan,
 } from './kernels/chunk_products.js';
 import {
-  passOnStateBinding,
   SGMAT_ROWS,
-  segmentPassFusion,
   sgmatIntraFits,
   sgmatKey,
   sgmatSupported,
@@ -216,47 +214,6 @@ function roleDims(role: IntraRole, d: SequenceDims): RoleDims {
   }
 }
 
-/**
- * The pass across the segments of a segmented carrying scan (state_carry.ts `boundsWgsl`), left
- * by {@link encodeScan} for the next intra dispatch to run ({@link encodeSegmentPass} or fused).
- */
-interface SegmentPass {
-  direction: 'fw' | 'bw';
-  segs: number;
-  gammas: GpuTensor;
-  /** the f32 last state (fw: C_NC, n_NC; bw: dC_0), or a stand-in when not asked for */
-  last: GpuTensor;
-  writeLast: boolean;
-  stack: GpuTensor;
-}
-
-function passLaunch(d: SequenceDims, o: TflaOptions, p: SegmentPass, passWgs = 0) {
-  return boundsLaunch(d.B * d.NH, d.S / o.chunkSize, d.DHQK, d.DHHV, p.direction, p.segs, p.writeLast, passWgs);
-}
-
-/** The segment pass as its own dispatch. */
-function encodeSegmentPass(ctx: GpuContext, batch: DispatchBatch, d: SequenceDims, o: TflaOptions, p: SegmentPass) {
-  const launch = passLaunch(d, o, p);
-  batch.dispatch(
-    ctx.pipeline(boundsKey(p.direction), () => boundsWgsl(p.direction), ['uniform', READ, RW, RW]),
-    [p.gammas, p.last, p.stack],
-    launch.params,
-    splitWorkgroups(cdiv(launch.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
-    `segment bounds ${p.direction}`,
-  );
-}
-
-/**
- * Whether an intra dispatch of `role` binding `storage` storage buffers can run `pass` fused
- * (the matrix-unit kernel, {@link segmentPassFusion} on, and the adapter's storage-binding limit).
- */
-function passFuses(ctx: GpuContext, role: IntraRole, storage: number, pass: SegmentPass, matrix: boolean) {
-  const extra = passOnStateBinding({ role, pass: { direction: pass.direction, ahead: 0 } }) ? 2 : 3;
-  return (
-    matrix && segmentPassFusion.on && storage + extra <= ctx.limits.maxStorageBuffersPerShaderStage
-  );
-}
-
 function encodeIntra(
   ctx: GpuContext,
   batch: DispatchBatch,
@@ -267,30 +224,18 @@ function encodeIntra(
   o: TflaOptions,
   useSgmat: boolean,
   zeroState: boolean,
-  more: {
-    /** dQ, dK on the matrix units: also each row's dot with this tensor's row, into `out` */
-    rowDots?: { with: GpuTensor; out: GpuTensor };
-    /** the chunks [first, first + count) of every head (matrix units; default all) */
-    chunks?: [number, number];
-    /** a segment pass to run in the same dispatch (the caller checked {@link passFuses}) */
-    pass?: SegmentPass;
-  } = {},
+  /** dQ, dK on the matrix units: also each row's dot with this tensor's row, into `out` */
+  rowDots?: { with: GpuTensor; out: GpuTensor },
 ): void {
-  const { rowDots, pass } = more;
   const L = o.chunkSize;
   const NC = d.S / L;
-  const [chunk0, nChunks] = more.chunks ?? [0, NC];
-  if (nChunks <= 0) return;
   const rd = roleDims(role, d);
-  const fused = pass ? { direction: pass.direction, ahead: segmentPassFusion.ahead } : undefined;
-  const onState = !!fused && passOnStateBinding({ role, pass: fused });
-  const layout: BindingKind[] = [
+  const layout = [
     'uniform',
-    ...inputs.map((t) => (onState && t === pass!.stack ? RW : READ)),
+    ...inputs.map(() => READ),
     ...outputs.map(() => RW),
     ...(rowDots ? [READ, RW] : []),
-    ...(pass ? [READ, RW, ...(onState ? [] : [RW]), 'uniform' as const] : []),
-  ];
+  ] as const;
   const bX = matrixTileX(rd.DX, o);
   const tiles: IntraTiles = useSgmat
     ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
@@ -299,22 +244,16 @@ function encodeIntra(
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const nRowTiles = cdiv(L, tiles.bR);
   const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
-  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots, pass: fused };
+  const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nXTiles = cdiv(rd.DX, tiles.bX);
-  const count = d.B * d.NH * nChunks * (walkRows ? 1 : nRowTiles) * nXTiles;
-  const passWgs = pass ? segmentPassFusion.workgroups : 0;
+  const count = d.B * d.NH * NC * (walkRows ? 1 : nRowTiles) * nXTiles;
   const k = kappa(d);
   batch.dispatch(
     pipeline,
-    [
-      ...inputs,
-      ...outputs,
-      ...(rowDots ? [rowDots.with, rowDots.out] : []),
-      ...(pass ? [pass.gammas, pass.last, ...(onState ? [] : [pass.stack])] : []),
-    ],
+    [...inputs, ...outputs, ...(rowDots ? [rowDots.with, rowDots.out] : [])],
     intraParams.pack({
       S: d.S,
       L,
@@ -323,8 +262,6 @@ function encodeIntra(
       nRowTiles,
       nXTiles,
       count,
-      chunk0,
-      nChunks,
       zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,
@@ -332,9 +269,8 @@ function encodeIntra(
       outScale: role === 'dq' ? k : 1,
       eps: o.eps,
     }),
-    splitWorkgroups(count + passWgs, ctx.limits.maxComputeWorkgroupsPerDimension),
-    pass ? `intra ${role} + segment bounds ${pass.direction}` : `intra ${role}`,
-    pass ? [passLaunch(d, o, pass, passWgs).params] : [],
+    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
+    `intra ${role}`,
   );
 }
 
@@ -381,11 +317,6 @@ export function useMatrixPath(ctx: GpuContext, d: SequenceDims, o: TflaOptions):
   );
 }
 
-/**
- * Encodes the inter-chunk scan. Returns the segment pass that the segmented carrying scan leaves
- * for the caller to run before the states are read ({@link encodeSegmentPass}, or fused into an
- * intra dispatch), else null.
- */
 function encodeScan(
   ctx: GpuContext,
   batch: DispatchBatch,
@@ -393,7 +324,7 @@ function encodeScan(
   d: SequenceDims,
   s: ScanBuffers,
   o: TflaOptions,
-): SegmentPass | null {
+): void {
   const L = o.chunkSize;
   const NC = d.S / L;
   const BNH = d.B * d.NH;
@@ -460,16 +391,17 @@ function encodeScan(
         splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
         `chunk products ${direction}`,
       );
-      return gammas
-        ? {
-            direction,
-            segs,
-            gammas,
-            last: s.last ?? batch.scratch([1]),
-            writeLast: !!s.last,
-            stack: s.out16,
-          }
-        : null;
+      if (gammas) {
+        const bounds = boundsLaunch(BNH, NC, d.DHQK, d.DHHV, direction, segs, !!s.last);
+        batch.dispatch(
+          ctx.pipeline(boundsKey(direction), () => boundsWgsl(direction), ['uniform', READ, RW, RW]),
+          [gammas, s.last ?? batch.scratch([1]), s.out16],
+          bounds.params,
+          splitWorkgroups(cdiv(bounds.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+          `segment bounds ${direction}`,
+        );
+      }
+      return;
     }
     // matrix units: every chunk's product in parallel, then the element-wise carry
     const bX = matrixTileX(d.DHHV, o);
@@ -510,7 +442,7 @@ function encodeScan(
       splitWorkgroups(cdiv(carry.invocations, CARRY_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
       `state carry ${direction}`,
     );
-    return null;
+    return;
   }
   const bS = o.tiles?.scan ?? chooseScanTile(d.DHQK, d.DHHV, ctx.limits, isSoftwareAdapter(ctx.adapterInfo));
   const cfg = { direction, variant: o.variant, normalize: o.normalize, dtype: o.dtype, bS };
@@ -529,7 +461,6 @@ function encodeScan(
     [BNH * nYTiles * nXTiles],
     `state scan ${direction}`,
   );
-  return null;
 }
 
 export interface TflaForwardInputs {
@@ -565,14 +496,13 @@ export function encodeTflaForward(
   let states: GpuTensor | null = null;
   let states16: GpuTensor | null = null;
   let last: GpuTensor | null = null;
-  let pass: SegmentPass | null = null;
   if (o.inter) {
     if (matrix) {
       states16 = ctx.empty([states16Size(BNH, NC, d.DHQK, d.DHHV, 'fw')], 'f16');
       // the last state in f32: for returned last states and the backward's dC_last correction
       if (out.needLast !== false) last = ctx.empty([BNH * d.DHQK * (d.DHHV + 1)]);
     } else states = ctx.empty([BNH * (NC + 1) * d.DHQK * (d.DHHV + 1)]);
-    pass = encodeScan(
+    encodeScan(
       ctx,
       batch,
       'fw',
@@ -594,17 +524,7 @@ export function encodeTflaForward(
   const nm = ctx.empty([2 * BNH * d.S]);
   const inputs = [t.q, t.k, t.v, gates.gates, gates.chunkv];
   if (o.inter) inputs.push(matrix ? states16! : states!);
-  const outputs = [h, nm];
-  if (pass && passFuses(ctx, 'fw', inputs.length + outputs.length, pass, matrix)) {
-    // the chunks of the exact segment (whose states the pass does not touch) with the pass, then
-    // the others
-    const exact = NC / pass.segs + 1;
-    encodeIntra(ctx, batch, 'fw', d, inputs, outputs, o, matrix, !t.cInitial, { chunks: [0, exact], pass });
-    encodeIntra(ctx, batch, 'fw', d, inputs, outputs, o, matrix, !t.cInitial, { chunks: [exact, NC - exact] });
-  } else {
-    if (pass) encodeSegmentPass(ctx, batch, d, o, pass);
-    encodeIntra(ctx, batch, 'fw', d, inputs, outputs, o, matrix, !t.cInitial);
-  }
+  encodeIntra(ctx, batch, 'fw', d, inputs, [h, nm], o, matrix, !t.cInitial);
   return { h, saved: { gates, states, nm, states16, last, zeroInitial: !t.cInitial } };
 }
 
@@ -676,14 +596,13 @@ export function encodeTflaBackward(
   let dcStates: GpuTensor | null = null;
   let dcStates16: GpuTensor | null = null;
   let dcFirst: GpuTensor | null = null; // matrix-unit path: dC_0 in f32
-  let pass: SegmentPass | null = null;
   if (o.inter) {
     if (matrix) {
       dcStates16 = batch.scratch([states16Size(BNH, NC, d.DHQK, d.DHHV, 'bw')], 'f16');
       // dC_0 in f32, for the gradient of an initial state
       if (t.cInitial) dcFirst = batch.scratch([BNH * d.DHQK * d.DHHV]);
     } else dcStates = batch.scratch([d.B, d.NH, NC + 1, d.DHQK, d.DHHV]);
-    pass = encodeScan(
+    encodeScan(
       ctx,
       batch,
       'bw',
@@ -713,14 +632,18 @@ export function encodeTflaBackward(
   // the matrix-unit dQ and dK kernels leave q·dq in dfTmp and k·dk in di when their tiles span
   // DHQK (the gate gradients' per-token terms; saves reading q, k, dq, dk once more)
   const rowDots = matrix && matrixTileX(d.DHQK, o) === d.DHQK;
-  const dqIn = [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [cIn] : []), nm];
-  // dQ does not read dC: the segment pass of the dC stack runs beside it, or before it
-  const fuse = !!pass && passFuses(ctx, 'dq', dqIn.length + 1 + (rowDots ? 2 : 0), pass, matrix);
-  if (pass && !fuse) encodeSegmentPass(ctx, batch, d, o, pass);
-  encodeIntra(ctx, batch, 'dq', d, dqIn, [dq], o, matrix, saved.zeroInitial ?? !t.cInitial, {
-    rowDots: rowDots ? { with: t.q, out: dfTmp } : undefined,
-    pass: fuse ? pass! : undefined,
-  });
+  encodeIntra(
+    ctx,
+    batch,
+    'dq',
+    d,
+    [t.dh, t.v, t.k, ...gatesIn, ...(o.inter ? [cIn] : []), nm],
+    [dq],
+    o,
+    matrix,
+    saved.zeroInitial ?? !t.cInitial,
+    rowDots ? { with: t.q, out: dfTmp } : undefined,
+  );
   encodeIntra(
     ctx,
     batch,
@@ -731,7 +654,7 @@ export function encodeTflaBackward(
     o,
     matrix,
     !t.dcLast,
-    { rowDots: rowDots ? { with: t.k, out: di } : undefined },
+    rowDots ? { with: t.k, out: di } : undefined,
   );
   encodeIntra(
     ctx,

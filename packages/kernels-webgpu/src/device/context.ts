@@ -139,8 +139,6 @@ interface PendingDispatch {
   pipeline: GPUComputePipeline;
   buffers: GPUBufferBinding[];
   params: ArrayBuffer | null;
-  /** more uniform blocks, bound right after the storage buffers */
-  moreParams: ArrayBuffer[];
   workgroups: [number, number, number];
 }
 
@@ -148,8 +146,7 @@ interface PendingDispatch {
  * Collects dispatches and submits them together in one command buffer (one compute pass;
  * WebGPU orders storage writes between dispatches of a pass). Binding convention of every
  * kernel: `@group(0) @binding(0)` is the uniform parameter block (if the kernel has one),
- * followed by its storage buffers at bindings 1, 2, … in the order given (then, for kernels
- * that need more than one, further uniform blocks).
+ * followed by its storage buffers at bindings 1, 2, … in the order given.
  */
 export class DispatchBatch {
   private readonly pending: PendingDispatch[] = [];
@@ -168,8 +165,6 @@ export class DispatchBatch {
     params: ArrayBuffer | null,
     workgroups: readonly [number, number?, number?],
     label = 'kernel',
-    /** further uniform blocks, bound at the bindings after the storage buffers */
-    moreParams: readonly ArrayBuffer[] = [],
   ): this {
     const [x, y = 1, z = 1] = workgroups;
     const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
@@ -192,7 +187,6 @@ export class DispatchBatch {
           : { buffer: b },
       ),
       params,
-      moreParams: [...moreParams],
       workgroups: [x, y, z],
     });
     return this;
@@ -214,19 +208,17 @@ export class DispatchBatch {
     this.ctx.throwIfLost();
     if (!this.ctx.timingPerDispatch) timestampWrites ??= this.ctx.nextTimestampWrites('batch');
     const align = device.limits.minUniformBufferOffsetAlignment;
-    // every uniform block at its own aligned slot of one buffer
-    const blocks = this.pending.map((d) => [...(d.params ? [d.params] : []), ...d.moreParams]);
-    const slot = (b: ArrayBuffer) => Math.ceil(b.byteLength / align) * align;
-    const total = blocks.flat().reduce((a, b) => a + slot(b), 0);
+    const slots = this.pending.map((d) => (d.params ? Math.ceil(d.params.byteLength / align) * align : 0));
+    const total = slots.reduce((a, b) => a + b, 0);
     let uniforms: GPUBuffer | null = null;
     if (total > 0) {
       uniforms = this.ctx.pool.acquire(total, 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, 'params');
       const staging = new Uint8Array(total);
       let off = 0;
-      for (const b of blocks.flat()) {
-        staging.set(new Uint8Array(b), off);
-        off += slot(b);
-      }
+      this.pending.forEach((d, x) => {
+        if (d.params) staging.set(new Uint8Array(d.params), off);
+        off += slots[x];
+      });
       device.queue.writeBuffer(uniforms, 0, staging);
     }
     const encoder = device.createCommandEncoder();
@@ -235,15 +227,12 @@ export class DispatchBatch {
     let pass: GPUComputePassEncoder | null = null;
     if (!perDispatch) pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     let off = 0;
-    for (const d of this.pending) {
+    this.pending.forEach((d, x) => {
       const entries: GPUBindGroupEntry[] = [];
-      const uniform = (binding: number, b: ArrayBuffer) => {
-        entries.push({ binding, resource: { buffer: uniforms!, offset: off, size: b.byteLength } });
-        off += slot(b);
-      };
-      if (d.params) uniform(0, d.params);
+      if (d.params && uniforms)
+        entries.push({ binding: 0, resource: { buffer: uniforms, offset: off, size: d.params.byteLength } });
       for (const [j, b] of d.buffers.entries()) entries.push({ binding: j + 1, resource: b });
-      d.moreParams.forEach((b, j) => uniform(d.buffers.length + 1 + j, b));
+      off += slots[x];
       const bindGroup = this.ctx.bindGroup(d.pipeline, entries);
       const p = pass ?? encoder.beginComputePass({ timestampWrites: this.ctx.nextTimestampWrites(d.label) });
       p.setPipeline(d.pipeline);
@@ -251,7 +240,7 @@ export class DispatchBatch {
       const [wx, wy, wz] = d.workgroups;
       if (wx > 0 && wy > 0 && wz > 0) p.dispatchWorkgroups(wx, wy, wz);
       if (!pass) p.end();
-    }
+    });
     pass?.end();
     device.queue.submit([encoder.finish()]);
     // Later queue writes are ordered after this submit, so pooled buffers can be reused at once.

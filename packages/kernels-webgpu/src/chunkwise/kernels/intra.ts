@@ -59,11 +59,7 @@ export const intraParams = defineParams({
   DI: 'u32', // depth of the inter product
   nRowTiles: 'u32',
   nXTiles: 'u32',
-  count: 'u32', // total workgroups = BNH · nChunks · nRowTiles · nXTiles
-  // the chunks chunk0 … chunk0 + nChunks − 1 of every head (matrix units; the register-tiled
-  // kernel takes all: 0, NC)
-  chunk0: 'u32',
-  nChunks: 'u32',
+  count: 'u32', // total workgroups = BNH · NC · nRowTiles · nXTiles
   // the state slot (within a head) known to be zero — no initial state (fw, dQ: slot 0) or no
   // dC_last (dK, dV: slot NC) — whose chunk skips the inter term (matrix units); NO_ZERO_SLOT: none
   zeroSlot: 'u32',
@@ -128,7 +124,7 @@ export interface IntraRoleSpec {
 export function intraRoleSpec(
   c: Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'>,
   /** storage types of the q/k/v/h-like tensors and of the state stack (vectorised views) */
-  types: { elem: string; state: string; b?: string; stateWritable?: boolean } = { elem: 'elem', state: 'f32' },
+  types: { elem: string; state: string; b?: string } = { elem: 'elem', state: 'f32' },
 ): IntraRoleSpec {
   const lower = c.role === 'fw' || c.role === 'dq';
   const exp = c.variant === 'exp';
@@ -153,8 +149,7 @@ export function intraRoleSpec(
   ro(names[2], types.b ?? types.elem);
   ro('gates', 'f32');
   ro('chunkv', 'f32');
-  // (writable when a fused segment pass writes the same stack, intra_sgmat.ts)
-  if (c.inter) (types.stateWritable ? rw : ro)(stateName, types.state);
+  if (c.inter) ro(stateName, types.state);
   if (bw) ro('nm', 'f32');
   if (c.role === 'fw') {
     rw('h', types.elem);

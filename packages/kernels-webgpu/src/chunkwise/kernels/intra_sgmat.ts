@@ -32,7 +32,6 @@
  */
 import { wgslHeader } from '../../wgsl/common.js';
 import { type IntraConfig, intraParams, intraRoleSpec } from './intra.js';
-import { boundsParams, segmentPassWgsl } from './state_carry.js';
 
 export const SGMAT_ROWS = 64;
 export const SGMAT_THREADS = 256;
@@ -166,32 +165,10 @@ export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize
    * four tensors again. Extra bindings: that tensor (read), the dots (f32 per token, written).
    */
   rowDots?: boolean;
-  /**
-   * A segment pass (state_carry.ts {@link segmentPassWgsl}) of this direction's state stack runs
-   * in the same dispatch: its \`passWgs\` workgroups come first, the intra workgroups after them,
-   * so that the memory-bound pass overlaps the matrix products instead of running alone (see
-   * {@link segmentPassFusion}). Extra bindings after the others: \`gammas\` (read), \`last\`, the
-   * stack unless it is this kernel's own state binding (fw, dQ with the forward pass; the state
-   * binding is then writable), and the pass's parameters (uniform, {@link boundsParams}).
-   */
-  pass?: { direction: 'fw' | 'bw'; ahead: number };
 };
 
-/**
- * Fusion of the segment pass into the next intra dispatch (tfla.ts): the forward pass with the
- * intra fw of the exact segment's chunks, the backward pass with dQ (which does not read dC).
- * \`workgroups\`: pass workgroups at the front of the dispatch; \`ahead\`: slots loaded ahead.
- * Mutable for tuning (scripts/device-check.ts \`--pass-fusion\`).
- */
-export const segmentPassFusion = { on: true, workgroups: 64, ahead: 8 };
-
-/** Whether the pass runs on the intra kernel's own state binding. */
-export function passOnStateBinding(c: Pick<SgmatIntraConfig, 'role' | 'pass'>): boolean {
-  return !!c.pass && (c.pass.direction === 'fw') === (c.role === 'fw' || c.role === 'dq');
-}
-
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${c.pass ? `:pass-${c.pass.direction}-${c.pass.ahead}` : ''}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${ablationKey()}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -208,28 +185,14 @@ diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
  * use, the flat workgroup index of a 2-D dispatch (padding workgroups return) and its output
  * column tile.
  */
-export const SGMAT_ENTRY = sgmatEntry();
-
-/** {@link SGMAT_ENTRY}, optionally with \`front\` workgroups first that run \`frontBody\` (needs \`flat0\`) instead. */
-function sgmatEntry(front?: { count: string; body: string }): string {
-  return `@compute @workgroup_size(${SGMAT_THREADS})
+export const SGMAT_ENTRY = `@compute @workgroup_size(${SGMAT_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
         @builtin(subgroup_invocation_id) lane: u32) {
-${
-  front
-    ? `  let flat0 = wid.x + wid.y * nwg.x;
-  if (flat0 < ${front.count}) {
-${front.body}
-    return;
-  }
-  let flat = flat0 - ${front.count};`
-    : '  let flat = wid.x + wid.y * nwg.x;'
-}
+  let flat = wid.x + wid.y * nwg.x;
   if (flat >= P.count) { return; }
   let xTile = flat % P.nXTiles;
   let rest = flat / P.nXTiles;`;
-}
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -302,8 +265,7 @@ export function bSliceStaging(bX: number, v: string, dst: string, first: number,
  * (state_carry.ts) seen as `vec4<u32>` (8 f16).
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
-  const onState = passOnStateBinding(c);
-  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>', stateWritable: onState });
+  const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>' });
   if (c.rowDots && c.role !== 'dq' && c.role !== 'dk')
     throw new Error(`intra_sgmat: row dots are for dQ and dK, not ${c.role}`);
   const dots = !!c.rowDots;
@@ -383,21 +345,6 @@ ${
 @group(0) @binding(${spec.decl.split('\n').length + 2}) var<storage, read_write> dots: array<f32>; // per token: output row · dotWith row`
     : ''
 }
-${
-  c.pass
-    ? (() => {
-        let b = spec.decl.split('\n').length + (dots ? 3 : 1);
-        const stack = onState ? spec.stateName : 'passStack';
-        return `// the fused segment pass (state_carry.ts)
-${boundsParams.wgsl('PassParams')}
-@group(0) @binding(${b++}) var<storage, read> gammas: array<f32>;
-@group(0) @binding(${b++}) var<storage, read_write> last: array<f32>;
-${onState ? '' : `@group(0) @binding(${b++}) var<storage, read_write> passStack: array<vec4<u32>>;`}
-@group(0) @binding(${b++}) var<uniform> PB: PassParams;
-${segmentPassWgsl(c.pass.direction, { params: 'PB', stack, ahead: c.pass.ahead })}`;
-      })()
-    : ''
-}
 
 var<workgroup> sB: array<array<f16, ${BLOCK}>, 12>;   // see the layout note in intra_sgmat.ts
 var<workgroup> sS: array<array<f32, ${16 * SS_STRIDE}>, 16>;
@@ -410,26 +357,17 @@ var<workgroup> tLog: array<f32, 64>;
 var<workgroup> tInv: array<f32, 64>;
 var<workgroup> rDen: array<f32, 256>;
 
-${sgmatEntry(
-  c.pass
-    ? {
-        count: 'PB.passWgs',
-        body: `    for (var idx = flat0 * ${SGMAT_THREADS}u + lid; idx < PB.count; idx += PB.passWgs * ${SGMAT_THREADS}u) {
-      segmentPass(idx);
-    }`,
-      }
-    : undefined,
-)}
+${SGMAT_ENTRY}
 ${
   persist
-    ? `  let chunk = P.chunk0 + rest % P.nChunks;
-  let bnh = rest / P.nChunks;
+    ? `  let chunk = rest % P.NC;
+  let bnh = rest / P.NC;
   for (var rTile = 0u; rTile < P.nRowTiles; rTile++) {
   workgroupBarrier(); // the previous row tile's epilogue is done with rFac and the scratch`
     : `  let rTile = rest % P.nRowTiles;
   let rest2 = rest / P.nRowTiles;
-  let chunk = P.chunk0 + rest2 % P.nChunks;
-  let bnh = rest2 / P.nChunks;`
+  let chunk = rest2 % P.NC;
+  let bnh = rest2 / P.NC;`
 }
   let r0 = rTile * 64u;
   let seq0 = bnh * P.S + chunk * P.L;          // first token of the chunk

@@ -96,35 +96,32 @@ fn packWords(c0: vec4<f32>, c1: vec4<f32>, isC: bool) -> vec4<u32> {
 `;
 
 /**
- * The element addressing of both kernels of this file: one invocation per 16 bytes of a head's
- * slot (index \`idx\`), and the vec4 index \`at + slot · perSlot\` of those bytes in slot \`slot\`.
- * \`p\`: the name of the uniform parameters.
+ * The entry of both kernels of this file: one invocation per 16 bytes of a head's slot, and the
+ * vec4 index `at + slot · perSlot` of those bytes in slot `slot`.
  */
-const slotAddressing = (p: string) => `  let E4 = ${p}.E / 4u;
-  let bnh = idx / E4;
-  let w = (idx % E4) * 4u;
-  let half = ${p}.DYX / 2u;
-  let isC = w < half;
-  let mBase = bnh * (${p}.NC + 1u);
-  let at = select(
-    (${p}.NB * (${p}.NC + 1u) * half + w - half) / 4u,  // n section (+ slot · DY / 4)
-    w / 4u,                                       // C section (+ slot · half / 4)
-    isC);
-  let perSlot = select(${p}.DY / 4u, half / 4u, isC);`;
-
 const ELEMENTWISE_ENTRY = `@compute @workgroup_size(${CARRY_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid;
   if (idx >= P.count) { return; }
-${slotAddressing('P')}`;
+  let E4 = P.E / 4u;
+  let bnh = idx / E4;
+  let w = (idx % E4) * 4u;
+  let half = P.DYX / 2u;
+  let isC = w < half;
+  let mBase = bnh * (P.NC + 1u);
+  let at = select(
+    (P.NB * (P.NC + 1u) * half + w - half) / 4u,  // n section (+ slot · DY / 4)
+    w / 4u,                                       // C section (+ slot · half / 4)
+    isC);
+  let perSlot = select(P.DY / 4u, half / 4u, isC);`;
 
 /** The carried state (c0, c1) in f32 to \`last\`: C (all heads) then n (all heads); bw: dC. */
-const storeLast = (p: string) => `  if (isC) {
-    let o = bnh * ${p}.DYX + 2u * w;
+const STORE_LAST = `  if (isC) {
+    let o = bnh * P.DYX + 2u * w;
     for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; last[o + 4u + e] = c1[e]; }
   } else {
-    let o = ${p}.NB * ${p}.DYX + bnh * ${p}.DY + w - half;
+    let o = P.NB * P.DYX + bnh * P.DY + w - half;
     for (var e = 0u; e < 4u; e++) { last[o + e] = c0[e]; }
   }`;
 
@@ -180,7 +177,7 @@ ${range4.map((u) => `    ${step(`(j + ${u}u)`, `x${u}`).replace(/at\((.*)\)\] = 
     ${step('j', 'x').replace(/at\((.*)\)\] = packWords/, 'at + ($1) * perSlot] = packWords')}
   }
   // the final state in f32: C (all heads) then n (all heads); bw: dC_0
-${storeLast('P')}
+${STORE_LAST}
 }
 `;
 }
@@ -194,13 +191,9 @@ export const boundsParams = defineParams({
   NB: 'u32',
   segs: 'u32', // segments per head (> 1)
   writeLast: 'u32',
-  passWgs: 'u32', // fused into an intra dispatch: the workgroups at its front that run the pass
 });
 
-/**
- * The parameters of a segment-boundary pass (one invocation per 4 words of a head's slot);
- * \`passWgs\`: when fused into an intra kernel (intra_sgmat.ts), the workgroups that run it.
- */
+/** The parameters of a segment-boundary dispatch (one invocation per 4 words of a head's slot). */
 export function boundsLaunch(
   NB: number,
   NC: number,
@@ -209,7 +202,6 @@ export function boundsLaunch(
   direction: 'fw' | 'bw',
   segs: number,
   writeLast: boolean,
-  passWgs = 0,
 ): { params: ArrayBuffer; invocations: number } {
   const DYX = DHQK * DHHV;
   const E = DYX / 2 + (direction === 'fw' ? DHQK : 0);
@@ -224,7 +216,6 @@ export function boundsLaunch(
       NB,
       segs,
       writeLast: writeLast ? 1 : 0,
-      passWgs,
     }),
     invocations,
   };
@@ -233,9 +224,6 @@ export function boundsLaunch(
 export function boundsKey(direction: 'fw' | 'bw'): string {
   return `state-bounds:${direction}`;
 }
-
-/** Slots whose loads the segment pass issues before their stores (see {@link segmentPassWgsl}). */
-export const BOUNDS_AHEAD = 4;
 
 /**
  * The carry across segments, after the carrying chunk products walked each head's chunks in
@@ -250,65 +238,18 @@ export const BOUNDS_AHEAD = 4;
  * This reads and writes (segs − 1)/segs of the stack. The last state (fw: C_NC then n_NC; bw:
  * dC_0) goes to \`last\` in f32 when asked.
  *
- * As WGSL: the helpers and \`fn segmentPass(idx: u32)\` for invocation \`idx\`, reading the
- * parameters \`p\` (a {@link boundsParams} struct) and the bindings \`gammas\`, \`last\` and the stack
- * \`stack\` (\`array<vec4<u32>>\`, read_write); \`ahead\` slots' loads are issued before their stores
- * (a load cannot move above the previous slot's store by itself: same buffer).
+ * Bindings: gammas | last states16.
  */
-export function segmentPassWgsl(
-  direction: 'fw' | 'bw',
-  o: { params: string; stack: string; ahead: number },
-): string {
+export function boundsWgsl(direction: 'fw' | 'bw'): string {
   const fw = direction === 'fw';
-  const { params: p, stack } = o;
-  const ahead = Array.from({ length: o.ahead }, (_, u) => u);
   // slot j := L_j + g · B, and B moves on at a segment's boundary slot
   const step = (j: string, x: string, g: string) => `{
       let v = unpackWords(${x}, isC);
       c0 = fma(vec4<f32>(${g}), b0, v[0]);
       c1 = fma(vec4<f32>(${g}), b1, v[1]);
-      ${stack}[at + (mBase + ${j}) * perSlot] = packWords(c0, c1, isC);
+      states16[at + (mBase + ${j}) * perSlot] = packWords(c0, c1, isC);
       if (${j} % W == 0u) { b0 = c0; b1 = c1; } // the next segment's boundary
     }`;
-  return /* wgsl */ `${WORD_HELPERS}
-fn segmentPass(idx: u32) {
-  if (idx >= ${p}.count) { return; }
-${slotAddressing(p)}
-  let W = ${p}.NC / ${p}.segs;
-  // B: the true state at the current segment's boundary (first: the exact segment's far end)
-  var v = unpackWords(${stack}[at + (mBase + ${fw ? 'W' : `(${p}.segs - 1u) * W`}) * perSlot], isC);
-  var b0 = v[0];
-  var b1 = v[1];
-  var c0 = b0;
-  var c1 = b1;
-  let n = (${p}.segs - 1u) * W;
-  var t = 0u;
-  for (; t + ${o.ahead}u <= n; t += ${o.ahead}u) {
-${ahead
-  .map(
-    (u) => `    let j${u} = ${fw ? `W + 1u + t + ${u}u` : `n - 1u - t - ${u}u`};
-    let x${u} = ${stack}[at + (mBase + j${u}) * perSlot];
-    let g${u} = gammas[mBase + j${u}];`,
-  )
-  .join('\n')}
-${ahead.map((u) => `    ${step(`j${u}`, `x${u}`, `g${u}`)}`).join('\n')}
-  }
-  for (; t < n; t++) {
-    let j = ${fw ? 'W + 1u + t' : 'n - 1u - t'};
-    ${step('j', `${stack}[at + (mBase + j) * perSlot]`, 'gammas[mBase + j]')}
-  }
-  if (${p}.writeLast != 0u) {
-${storeLast(p)}
-  }
-}
-`;
-}
-
-/**
- * The segment pass as its own kernel ({@link segmentPassWgsl}, {@link BOUNDS_AHEAD} slots ahead).
- * Bindings: gammas | last states16.
- */
-export function boundsWgsl(direction: 'fw' | 'bw'): string {
   return /* wgsl */ `enable f16;
 ${boundsParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -316,11 +257,36 @@ ${boundsParams.wgsl()}
 @group(0) @binding(2) var<storage, read_write> last: array<f32>;
 @group(0) @binding(3) var<storage, read_write> states16: array<vec4<u32>>;
 
-${segmentPassWgsl(direction, { params: 'P', stack: 'states16', ahead: BOUNDS_AHEAD })}
-@compute @workgroup_size(${CARRY_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  segmentPass((wid.x + wid.y * nwg.x) * ${CARRY_WG}u + lid);
+${WORD_HELPERS}
+${ELEMENTWISE_ENTRY}
+  let W = P.NC / P.segs;
+  // B: the true state at the current segment's boundary (first: the exact segment's far end)
+  var v = unpackWords(states16[at + (mBase + ${fw ? 'W' : '(P.segs - 1u) * W'}) * perSlot], isC);
+  var b0 = v[0];
+  var b1 = v[1];
+  var c0 = b0;
+  var c1 = b1;
+  let n = (P.segs - 1u) * W;
+  var t = 0u;
+  // 4 slots per iteration with their loads issued first (a load cannot move above the previous
+  // slot's store by itself: same buffer), then the remainder one by one
+  for (; t + 4u <= n; t += 4u) {
+${range4
+  .map(
+    (u) => `    let j${u} = ${fw ? `W + 1u + t + ${u}u` : `n - 1u - t - ${u}u`};
+    let x${u} = states16[at + (mBase + j${u}) * perSlot];
+    let g${u} = gammas[mBase + j${u}];`,
+  )
+  .join('\n')}
+${range4.map((u) => `    ${step(`j${u}`, `x${u}`, `g${u}`)}`).join('\n')}
+  }
+  for (; t < n; t++) {
+    let j = ${fw ? 'W + 1u + t' : 'n - 1u - t'};
+    ${step('j', 'states16[at + (mBase + j) * perSlot]', 'gammas[mBase + j]')}
+  }
+  if (P.writeLast != 0u) {
+${STORE_LAST}
+  }
 }
 `;
 }
