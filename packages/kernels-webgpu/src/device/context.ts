@@ -45,6 +45,11 @@ export interface GpuContextOptions {
    * of this package indexes in bounds either way; only enable it for trusted code.
    */
   disableRobustness?: boolean;
+  /**
+   * Node only: further Dawn toggles to enable (dawn.node's \`enable-dawn-features\`), or, written
+   * \`!name\`, to disable; for performance investigations. Unknown names are ignored by Dawn.
+   */
+  dawnToggles?: readonly string[];
   /** Bytes of released buffers the pool keeps for reuse (default: the peak live bytes so far, at least 1 GiB). */
   maxCachedBytes?: number;
 }
@@ -72,7 +77,7 @@ const WANTED_LIMITS = [
 // otherwise the process crashes when it is collected while a device lives. Keep them here.
 const nodeGpus = new Map<string, GPU>();
 
-async function findGpu(disableRobustness: boolean): Promise<GPU> {
+async function findGpu(disableRobustness: boolean, extraToggles: readonly string[] = []): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) {
@@ -86,7 +91,9 @@ async function findGpu(disableRobustness: boolean): Promise<GPU> {
   }
   const toggles = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
   if (disableRobustness) toggles.push('disable_robustness');
-  const key = toggles.join(',');
+  toggles.push(...extraToggles.filter((t) => !t.startsWith('!') && !toggles.includes(t)));
+  const off = ['timestamp_quantization', ...extraToggles.filter((t) => t.startsWith('!')).map((t) => t.slice(1))];
+  const key = `${toggles.join(',')}|${off.join(',')}`;
   let gpu = nodeGpus.get(key);
   if (!gpu) {
     const name = 'webgpu';
@@ -100,7 +107,7 @@ async function findGpu(disableRobustness: boolean): Promise<GPU> {
     }
     Object.assign(globalThis, mod.globals);
     // timestamp_quantization rounds GPU timestamps (a browser timing-attack guard); off in Node
-    gpu = mod.create([`enable-dawn-features=${key}`, 'disable-dawn-features=timestamp_quantization']);
+    gpu = mod.create([`enable-dawn-features=${toggles.join(',')}`, `disable-dawn-features=${off.join(',')}`]);
     nodeGpus.set(key, gpu);
     const g = globalThis as { navigator?: { gpu?: GPU } };
     if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
@@ -293,7 +300,7 @@ export class GpuContext {
     if (!device) {
       let adapter = options.adapter;
       if (!adapter) {
-        const gpu = await findGpu(!!options.disableRobustness);
+        const gpu = await findGpu(!!options.disableRobustness, options.dawnToggles);
         adapter = (await gpu.requestAdapter({ powerPreference: options.powerPreference })) ?? undefined;
         if (!adapter) {
           throw new NoAdapterError(
