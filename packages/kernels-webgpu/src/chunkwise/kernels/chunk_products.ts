@@ -185,13 +185,11 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
       let tok = seq0 + l0 + sTok + ${32 * u}u;
       let sc = ${scanTokenWeight(c)};
       let col = sTok + ${32 * u}u;
-      ${sgmatAblation.preclamp ? `let aAt = min((sY8 % 16u) * ${AS}u + col, ${16 * AS - 7 * AS - 1}u); let aBlk = min(sY8 / 16u, 3u);` : ''}
       ${range(4)
-        .map((i) => {
-          const at = (r: number) =>
-            sgmatAblation.preclamp ? `sA[aBlk][aAt + ${r * AS}u]` : `sA[sY8 / 16u][(sY8 % 16u + ${r}u) * ${AS}u + col]`;
-          return `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; ${at(2 * i)} = f16(f2.x); ${at(2 * i + 1)} = f16(f2.y); }`;
-        })
+        .map(
+          (i) =>
+            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = f16(f2.x); sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = f16(f2.y); }`,
+        )
         .join('\n      ')}
     }`;
   const bs = bSliceStaging(bX, 'bv', 'sV', 0, false);
@@ -300,7 +298,7 @@ ${SGMAT_ENTRY}
   // the epilogue's element of a 16×16 block: row eRow, columns eCol … eCol + 7
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
-  let e0 = ${sgmatAblation.preclamp ? 'min(eRow * 16u + eCol, 248u)' : 'eRow * 16u + eCol'};
+  let e0 = eRow * 16u + eCol;
 ${
   fw
     ? `  // the ones operand of the n products

@@ -131,8 +131,6 @@ export const sgmatAblation = {
   productsNoMma: false,
   /** chunk products: no epilogue (nothing stored) */
   productsNoEpilogue: false,
-  /** workgroup-array offsets clamped once per 8/16 accesses (robustness then clamps provably in range) */
-  preclamp: false,
 };
 
 /**
@@ -203,17 +201,14 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  * `dst[at … at+7]`, each multiplied by `scale` (f32) when given.
  */
 export function storeF16x8(dst: string, at: string, w: string, scale?: string): string {
-  const pc = sgmatAblation.preclamp;
-  const a = pc ? 'a8' : at;
-  const body = range(4)
+  return range(4)
     .map((i) => {
       const pair = `bitcast<vec2<f16>>(${w}.${'xyzw'[i]})`;
       if (!scale)
-        return `{ let h2 = ${pair}; ${dst}[${a} + ${2 * i}u] = h2.x; ${dst}[${a} + ${2 * i + 1}u] = h2.y; }`;
-      return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${a} + ${2 * i}u] = f16(f2.x); ${dst}[${a} + ${2 * i + 1}u] = f16(f2.y); }`;
+        return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
+      return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${at} + ${2 * i}u] = f16(f2.x); ${dst}[${at} + ${2 * i + 1}u] = f16(f2.y); }`;
     })
     .join('\n        ');
-  return pc ? `{ let a8 = min(${at}, ${BLOCK - 8}u);\n        ${body} }` : body;
 }
 
 /**
@@ -251,14 +246,12 @@ export function bSliceStaging(bX: number, v: string, dst: string, first: number,
       const [a, b] = coords(e);
       if (!transposed)
         return `{ let k = ${a}; let x8 = ${b}; let at = (k % 16u) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + (k / 16u) * 4u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
-      const pc = sgmatAblation.preclamp;
-      const at = (r: number) => (pc ? `t0 + ${r * BS}u` : `(y + ${r}u) * ${BS}u + xi`);
-      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${pc ? `let t0 = min(y * ${BS}u + xi, ${BLOCK - 7 * BS - 1}u); ` : ''}${range(
+      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${range(
         4,
       )
         .map(
           (i) =>
-            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][${at(2 * i)}] = h${i}.x; ${dst}[blk][${at(2 * i + 1)}] = h${i}.y;`,
+            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
         )
         .join(' ')} }`;
     }),
@@ -530,34 +523,14 @@ ${bv.load(bvSrc('0u'))}
       let rr = lid / 4u;
       let r = r0 + rr;
       let tb = lid % 4u;
-${
-  sgmatAblation.preclamp
-    ? `      let sAt = min((rr % 16u) * ${SS_STRIDE}u, ${16 * SS_STRIDE - 16}u);
-      let gAt = min((rr % 16u) * ${BS}u + tb * 16u, ${BLOCK - 16}u);
-      let tt0 = min(tb * 16u, 48u);
-      let sBlk = min((rr / 16u) * 4u + tb, 15u);
-      let gBlk = min(rr / 16u, 3u);
-${range(16)
-  .map(
-    (c) => `      {
-        let tt = tt0 + ${c}u;
-        let t = t0 + tt;
-        var val = 0.0;
-        if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[sBlk][sAt + ${c}u] * ${spec.gateExpr('rr', 'tt')}; }
-        ${fw ? 'den += val;' : ''}
-        sB[gBlk][gAt + ${c}u] = f16(val);
-      }`,
-  )
-  .join('\n')}`
-    : `      for (var c = 0u; c < 16u; c++) {
+      for (var c = 0u; c < 16u; c++) {
         let tt = tb * 16u + c;
         let t = t0 + tt;
         var val = 0.0;
         if (${spec.lower ? 't <= r' : 't >= r'}) { val = sS[(rr / 16u) * 4u + tb][(rr % 16u) * ${SS_STRIDE}u + c] * ${spec.gateExpr('rr', 'tt')}; }
         ${fw ? 'den += val;' : ''}
         sB[rr / 16u][(rr % 16u) * ${BS}u + tt] = f16(val);
-      }`
-}
+      }
     }
     // Out += (A ⊙ G) · B, B staged 16 rows at a time (Q half), one slice ahead in registers
     workgroupBarrier();
@@ -628,7 +601,7 @@ ${pair
   .map(
     ([i, j], h) => `  {
     let fac = rFac[rb${i} * 16u + eRow];
-    let e0 = ${sgmatAblation.preclamp ? 'min(eRow * 16u + eCol, 248u)' : 'eRow * 16u + eCol'};
+    let e0 = eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
 ${range(4)
   .map(
