@@ -27,10 +27,13 @@
  * ahead, across the products, holds more registers and was slower (H100, S 8192: 1.26 ms against
  * 1.20). As in intra_sgmat.ts, every matrix load and store addresses one fixed-size block at a
  * literal offset, so that robustness needs no run-time bounds branch. The f32
- * accumulators leave through per-subgroup scratch blocks, 8 f16 per 16-byte store. n (Δn) is the
- * same f16-rounded weighted A rows times a 16×16 block of ones, on the matrix units: each column
- * group takes a quarter of the 16-deep steps, the four parts summed in the epilogue (H100, S 8192:
- * carrying fw 1.32 → 1.22 ms against a serial sum over workgroup memory).
+ * accumulators leave through per-subgroup scratch blocks, 8 f16 per 16-byte store. n (Δn) sums
+ * the same f16-rounded weighted A rows in f32, by lanes: each lane of a subgroup owns one of its 32
+ * state rows and the column group's quarter of every staged slice's tokens, and keeps its part
+ * across the chunks (scaled by γ as the accumulators are); the four parts meet in workgroup memory
+ * inside the epilogue's first round, without a barrier of their own. (Earlier: the rows times a
+ * block of ones on the matrix units, summed through the scratch blocks after the epilogue — three
+ * more barriers per chunk.)
  *
  * Bindings: fw: k v gates chunkv | states16;  bw: q dh gates chunkv nm | states16;
  * carrying: fw: k v gates chunkv cInit nInit | last states16;  bw: q dh gates chunkv nm dcLast | last states16.
@@ -145,7 +148,7 @@ const SLICE = 64;
 const AS = SLICE + 8; // row stride of the A blocks (padded: 8 rows of a matrix load hit 8 bank groups)
 
 export function chunkProductWorkgroupBytes(): number {
-  return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 64 + 2 * 256;
+  return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 256;
 }
 
 export function chunkProductWgsl(c: ChunkProductConfig): string {
@@ -196,33 +199,31 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   // vec4 index of the 8 f16 of the epilogue element of accumulator (i, j) in a state slot
   const stateAt = (slot: string, i: number, j: number) =>
     `((${slot} * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u`;
-  // fw: n (or Δn) of rows y0 … y0+63 into \`slot\`, from the n accumulators: every column of nA_i
-  // holds the row sums of the A rows (times the ones operand), in 4 parts (one per column group,
-  // a quarter of the depth each); summed through the scratch blocks, then 4 rows per 16-byte store
-  const nStore = `  workgroupBarrier();
-  subgroupMatrixStore(&sE[sg * 2u], 0u, nA0, false, 16u);
-  subgroupMatrixStore(&sE[sg * 2u + 1u], 0u, nA1, false, 16u);
-  workgroupBarrier();
-  if (lid < 64u) {
-    // row lid: row block lid / 16 = 2·rg + i, held by subgroups 4·rg … 4·rg + 3
-    let rg = lid / 32u;
-    let i = (lid / 16u) % 2u;
-    let at = (lid % 16u) * 16u;
-    tW[lid] = sE[(4u * rg) * 2u + i][at] + sE[(4u * rg + 1u) * 2u + i][at] + sE[(4u * rg + 2u) * 2u + i][at] + sE[(4u * rg + 3u) * 2u + i][at];
-  }
-  workgroupBarrier();
-  if (xTile == 0u && lid < 16u) {
-    let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0) / 4u;
-    states16[n0 + lid] = bitcast<vec4<u32>>(vec4<f32>(tW[4u * lid], tW[4u * lid + 1u], tW[4u * lid + 2u], tW[4u * lid + 3u]));
+  // fw: n (or Δn). Lane l of subgroup (rg, cg) keeps in \`nPart\` the part of row 32·rg + l of
+  // the tokens 16·cg … 16·cg + 15 of every 64-token slice, summed from the staged A rows; the
+  // epilogue's first round (below) puts the four parts in \`nSum\`, and after its barrier 8 lanes of
+  // the cg = 0 subgroups store 4 rows each (16 bytes) to the n section of \`slot\`
+  const nSumAt = (r: string) => `nSum[${r}] + nSum[64u + ${r}] + nSum[128u + ${r}] + nSum[192u + ${r}]`;
+  const nParts = `  nSum[cg * 64u + rb0 * 16u + lane] = nPart;`;
+  const nStore = `  if (cg == 0u && lane < 8u && xTile == 0u) {
+    let r = rb0 * 16u + 4u * lane;
+    let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0 + r) / 4u;
+    states16[n0] = bitcast<vec4<u32>>(vec4<f32>(${[0, 1, 2, 3].map((u) => nSumAt(`r + ${u}u`)).join(', ')}));
   }`;
-  // the n accumulators of a chunk's products (fw): rows rb0, rb1 of this subgroup's depth quarter
-  const nDecl = `  var nA0 = ${RESULT}();
-  var nA1 = ${RESULT}();`;
+  // this lane's sum of its row over its column group's 16 tokens of the staged slice (fw)
+  const nAdd = `    {
+      let at = (lane % 16u) * ${AS}u + cg * 16u;
+      let blk = rb0 + lane / 16u;
+${range(4)
+  .map((q) => `      let s${q} = ${range(4).map((t) => `f32(sA[blk][at + ${4 * q + t}u])`).join(' + ')};`)
+  .join('\n')}
+      nPart += (s0 + s1) + (s2 + s3);
+    }`;
   // accumulator (i, j)'s 16×16 block in a b·head's f32 state (init, last), row stride DX
   const blockAt = (i: number, j: number) =>
     `bnh * P.DY * P.DX + (y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u`;
   const accPrologue = () => `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}
-${fw ? nDecl : ''}
+${fw ? '  var nPart = 0.0;' : ''}
   // the exact segment (fw: the first, bw: the last) starts from the initial state and writes the
   // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl)
   let exact = ${fw ? 'seg == 0u' : 'seg == P.segs - 1u'};
@@ -230,31 +231,19 @@ ${fw ? nDecl : ''}
 ${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
 ${
   fw
-    ? `    // n_0 in the first column group's n accumulators: every column of row r holds n_0[r]
-    for (var e = lid; e < 1024u; e += 256u) {
-      // (rg, i) = (q / 2, q % 2): scratch block i of subgroup 4·rg, rows of row block 2·rg + i
-      let q = e / 256u;
-      let r = (q / 2u) * 32u + (q % 2u) * 16u + (e % 256u) / 16u;
-      sE[(q / 2u) * 8u + q % 2u][e % 256u] = nInit[bnh * P.DY + y0 + r];
-    }
-    workgroupBarrier();
-    if (cg == 0u) {
-      nA0 = subgroupMatrixLoad<${RESULT}>(&sE[sg * 2u], 0u, false, 16u);
-      nA1 = subgroupMatrixLoad<${RESULT}>(&sE[sg * 2u + 1u], 0u, false, 16u);
-    }
-    workgroupBarrier();`
+    ? `    // n_0 in the first column group's parts
+    if (cg == 0u) { nPart = nInit[bnh * P.DY + y0 + rb0 * 16u + lane]; }`
     : ''
 }
   }
   if (exact) {
     let slot = mBase + ${fw ? '0u' : 'P.NC'};
 ${epilogue()}
-${fw ? nStore : ''}
   }
   var gp = 1.0; // product of γ since the segment's start`;
   const accEpilogue = `  if (P.writeLast != 0u) {
 ${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
-${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = tW[lid]; } // n of the last epilogue' : ''}
+${fw ? `    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = ${nSumAt('lid')}; } // n of the last epilogue` : ''}
   }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
   // 8 f16 (4 u32) per lane and row
@@ -264,13 +253,13 @@ ${fw ? '    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY
         (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
           .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
           .join('\n')}
-  workgroupBarrier();
+${fw && n === 0 ? `${nParts}\n` : ''}  workgroupBarrier();
 ${pair
   .map(([i, j], h) => {
     const b = `sg * 2u + ${h}u`;
     return `  states16[${stateAt('slot', i, j)}] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});`;
   })
-  .join('\n')}`,
+  .join('\n')}${fw && n === 0 ? `\n${nStore}` : ''}`,
       )
       .join('\n');
   const bSrc = (l: string) => (k: string, x8: string) =>
@@ -284,8 +273,7 @@ ${decl}
 var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16 state rows, [row][token]
 var<workgroup> sV: array<array<f16, ${16 * BS}>, ${R / 4}>;   // B slice: block = the columns of a subgroup column group
 var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
-var<workgroup> tW: array<f32, 64>;     // n at the end
-${fw ? 'var<workgroup> sOne: array<array<f16, 256>, 1>; // a 16×16 block of ones\n' : ''}
+${fw ? 'var<workgroup> nSum: array<f32, 256>;   // n: the four column groups\' parts of the 64 rows\n' : ''}
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
@@ -300,14 +288,6 @@ ${SGMAT_ENTRY}
   let eCol = (lane % 2u) * 8u;
   let e0 = eRow * 16u + eCol;
 ${
-  fw
-    ? `  // the ones operand of the n products
-  sOne[0][lid] = 1.0h;
-  workgroupBarrier();
-  let ones = subgroupMatrixLoad<${RIGHT}>(&sOne[0], 0u, false, 16u);`
-    : ''
-}
-${
   carry
     ? `  let seg = rest2 % P.segs;
   let bnh = rest2 / P.segs;
@@ -316,7 +296,7 @@ ${
 ${accPrologue()}
   for (var it = 0u; it < W; it++) {
   let chunk = ${fw ? 'seg * W + it' : '(seg + 1u) * W - 1u - it'};
-  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
+  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch`
     : walk > 1
       ? `  let nGroups = (P.NC + ${walk - 1}u) / ${walk}u;
   let bnh = rest2 / nGroups;
@@ -324,7 +304,7 @@ ${accPrologue()}
   for (var it = 0u; it < ${walk}u; it++) {
   let chunk = (rest2 % nGroups) * ${walk}u + it;
   if (chunk >= P.NC) { break; }
-  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch and tW`
+  workgroupBarrier(); // the previous chunk's epilogue is done with the scratch`
       : `  let chunk = rest2 % P.NC;
   let bnh = rest2 / P.NC;
   let mBase = bnh * (P.NC + 1u);`
@@ -336,8 +316,9 @@ ${accPrologue()}
 ${
   carry
     ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
-${[...accs.map(([i, j]) => `a${i}_${j}`), ...(fw ? ['nA0', 'nA1'] : [])].map((a) => `  ${a} = subgroupMatrixScalarMultiply(${a}, gm);`).join('\n')}`
-    : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? nDecl : ''}`
+${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}
+${fw ? '  nPart *= gm;' : ''}`
+    : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? '  var nPart = 0.0;' : ''}`
 }
   let sTok = lid % 32u;
   let sY8 = (lid / 32u) * 8u;
@@ -357,15 +338,6 @@ ${subs
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
 ${
-  fw
-    ? `      // n: this 16-deep step's share goes to column group ${2 * k + h} (times the ones operand)
-      if (cg == ${2 * k + h}u) {
-        nA0 = subgroupMatrixMultiplyAccumulate(m0, ones, nA0);
-        nA1 = subgroupMatrixMultiplyAccumulate(m1, ones, nA1);
-      }
-`
-    : ''
-}${
   sgmatAblation.productsNoMma
     ? ''
     : J.map(
@@ -375,7 +347,7 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
 }
     }`,
   )
-  .join('\n')}
+  .join('\n')}${fw && k === steps.length - 1 ? `\n    // n: this lane's row over its column group's tokens of the slice (staged at step 0)\n${nAdd}` : ''}
     }`,
   )
   .join('\n')}
