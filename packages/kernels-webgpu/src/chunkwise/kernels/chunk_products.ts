@@ -191,7 +191,7 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
       ${range(4)
         .map(
           (i) =>
-            `{ let f2 = vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc; sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = f16(f2.x); sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = f16(f2.y); }`,
+            `{ let h2 = vec2<f16>(vec2<f32>(bitcast<vec2<f16>>(w${u}.${'xyzw'[i]})) * sc); sA[sY8 / 16u][(sY8 % 16u + ${2 * i}u) * ${AS}u + col] = h2.x; sA[sY8 / 16u][(sY8 % 16u + ${2 * i + 1}u) * ${AS}u + col] = h2.y;${fw ? ` nv${2 * i} += f32(h2.x); nv${2 * i + 1} += f32(h2.y);` : ''} }`,
         )
         .join('\n      ')}
     }`;
@@ -199,26 +199,36 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   // vec4 index of the 8 f16 of the epilogue element of accumulator (i, j) in a state slot
   const stateAt = (slot: string, i: number, j: number) =>
     `((${slot} * P.DY + y0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol) / 8u`;
-  // fw: n (or Δn). Lane l of subgroup (rg, cg) keeps in \`nPart\` the part of row 32·rg + l of
-  // the tokens 16·cg … 16·cg + 15 of every 64-token slice, summed from the staged A rows; the
-  // epilogue's first round (below) puts the four parts in \`nSum\`, and after its barrier 8 lanes of
-  // the cg = 0 subgroups store 4 rows each (16 bytes) to the n section of \`slot\`
-  const nSumAt = (r: string) => `nSum[${r}] + nSum[64u + ${r}] + nSum[128u + ${r}] + nSum[192u + ${r}]`;
-  const nParts = `  nSum[cg * 64u + rb0 * 16u + lane] = nPart;`;
-  const nStore = `  if (cg == 0u && lane < 8u && xTile == 0u) {
-    let r = rb0 * 16u + 4u * lane;
-    let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0 + r) / 4u;
-    states16[n0] = bitcast<vec4<u32>>(vec4<f32>(${[0, 1, 2, 3].map((u) => nSumAt(`r + ${u}u`)).join(', ')}));
-  }`;
-  // this lane's sum of its row over its column group's 16 tokens of the staged slice (fw)
-  const nAdd = `    {
-      let at = (lane % 16u) * ${AS}u + cg * 16u;
-      let blk = rb0 + lane / 16u;
+  // fw: n (or Δn). Subgroup sg stages rows 8·sg … 8·sg + 7 of A for all tokens of a slice (lane:
+  // token), and sums them in \`nv0…7\` as it stores them (the same f16-rounded weighted values the
+  // products use); a butterfly of shuffles then leaves each lane the slice's sum of row
+  // 8·sg + \`nRow\`, added to its \`nPart\` (kept across the chunks, scaled by γ as the accumulators
+  // are). No workgroup memory, no barrier.
+  const pick = (lo: string, hi: string, bit: number) =>
+    `select(${lo}, ${hi}, (lane & ${bit}u) != 0u) + subgroupShuffleXor(select(${hi}, ${lo}, (lane & ${bit}u) != 0u), ${bit}u)`;
+  const nReduce = `    {
+      // rows 0-3 / 4-7 (lane bit 16), then 0-1 / 2-3 of those (bit 8), then one (bit 4)
 ${range(4)
-  .map((q) => `      let s${q} = ${range(4).map((t) => `f32(sA[blk][at + ${4 * q + t}u])`).join(' + ')};`)
+  .map((i) => `      let a${i} = ${pick(`nv${i}`, `nv${i + 4}`, 16)};`)
   .join('\n')}
-      nPart += (s0 + s1) + (s2 + s3);
+${range(2)
+  .map((i) => `      let b${i} = ${pick(`a${i}`, `a${i + 2}`, 8)};`)
+  .join('\n')}
+      var c = ${pick('b0', 'b1', 4)};
+      c += subgroupShuffleXor(c, 2u);
+      c += subgroupShuffleXor(c, 1u);
+      nPart += c;
     }`;
+  // rows 8·sg + 4h … + 3 from lanes 16h, 16h + 4, 16h + 8, 16h + 12 into the n section of \`slot\`
+  const nStore = `  {
+    let n1 = subgroupShuffle(nPart, (lane + 4u) & 31u);
+    let n2 = subgroupShuffle(nPart, (lane + 8u) & 31u);
+    let n3 = subgroupShuffle(nPart, (lane + 12u) & 31u);
+    if (xTile == 0u && (lane & 15u) == 0u) {
+      let n0 = (P.NB * (P.NC + 1u) * P.DY * P.DX / 2u + slot * P.DY + y0 + sY8 + lane / 4u) / 4u;
+      states16[n0] = bitcast<vec4<u32>>(vec4<f32>(nPart, n1, n2, n3));
+    }
+  }`;
   // accumulator (i, j)'s 16×16 block in a b·head's f32 state (init, last), row stride DX
   const blockAt = (i: number, j: number) =>
     `bnh * P.DY * P.DX + (y0 + rb${i} * 16u) * P.DX + xw + xc + ${16 * j}u`;
@@ -232,18 +242,19 @@ ${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${
 ${
   fw
     ? `    // n_0 in the first column group's parts
-    if (cg == 0u) { nPart = nInit[bnh * P.DY + y0 + rb0 * 16u + lane]; }`
+    nPart = nInit[bnh * P.DY + y0 + sY8 + nRow];`
     : ''
 }
   }
   if (exact) {
     let slot = mBase + ${fw ? '0u' : 'P.NC'};
 ${epilogue()}
+${fw ? nStore : ''}
   }
   var gp = 1.0; // product of γ since the segment's start`;
   const accEpilogue = `  if (P.writeLast != 0u) {
 ${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
-${fw ? `    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + lid] = ${nSumAt('lid')}; } // n of the last epilogue` : ''}
+${fw ? '    if (xTile == 0u && (lane & 3u) == 0u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + sY8 + nRow] = nPart; }' : ''}
   }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
   // 8 f16 (4 u32) per lane and row
@@ -253,13 +264,13 @@ ${fw ? `    if (xTile == 0u && lid < 64u) { last[P.NB * P.DY * P.DX + bnh * P.DY
         (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
           .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
           .join('\n')}
-${fw && n === 0 ? `${nParts}\n` : ''}  workgroupBarrier();
+  workgroupBarrier();
 ${pair
   .map(([i, j], h) => {
     const b = `sg * 2u + ${h}u`;
     return `  states16[${stateAt('slot', i, j)}] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});`;
   })
-  .join('\n')}${fw && n === 0 ? `\n${nStore}` : ''}`,
+  .join('\n')}`,
       )
       .join('\n');
   const bSrc = (l: string) => (k: string, x8: string) =>
@@ -273,7 +284,7 @@ ${decl}
 var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16 state rows, [row][token]
 var<workgroup> sV: array<array<f16, ${16 * BS}>, ${R / 4}>;   // B slice: block = the columns of a subgroup column group
 var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
-${fw ? 'var<workgroup> nSum: array<f32, 256>;   // n: the four column groups\' parts of the 64 rows\n' : ''}
+
 ${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
@@ -283,7 +294,10 @@ ${SGMAT_ENTRY}
   let cg = sg % 4u;
   let xw = xTile * ${bX}u;
   let xc = cg * ${colsPerSg}u;
-  // the epilogue's element of a 16×16 block: row eRow, columns eCol … eCol + 7
+  // A staging: token sTok of a 32-token half, rows sY8 … sY8 + 7 (fw: n sums them per subgroup)
+  let sTok = lane;
+  let sY8 = sg * 8u;
+${fw ? '  let nRow = (lane / 16u) * 4u + ((lane / 8u) % 2u) * 2u + (lane / 4u) % 2u; // the row of nPart\n' : ''}  // the epilogue's element of a 16×16 block: row eRow, columns eCol … eCol + 7
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
   let e0 = eRow * 16u + eCol;
@@ -320,10 +334,9 @@ ${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, 
 ${fw ? '  nPart *= gm;' : ''}`
     : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? '  var nPart = 0.0;' : ''}`
 }
-  let sTok = lid % 32u;
-  let sY8 = (lid / 32u) * 8u;
+
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
-${steps
+${fw ? `    ${range(8).map((r) => `var nv${r} = 0.0;`).join(' ')} // this slice's row sums (n)\n` : ''}${steps
   .map(
     (k) => `    {
     // tokens l0 + ${R * k} …: loaded right before they are stored (holding them across the
@@ -347,7 +360,7 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
 }
     }`,
   )
-  .join('\n')}${fw && k === steps.length - 1 ? `\n    // n: this lane's row over its column group's tokens of the slice (staged at step 0)\n${nAdd}` : ''}
+  .join('\n')}${fw && k === steps.length - 1 ? `\n${nReduce}` : ''}
     }`,
   )
   .join('\n')}
