@@ -408,6 +408,27 @@ ${
 ${sv.load(svSrc('0u'))}
   var wi0 = ${wi0};
   var wi1 = ${wi1};
+${
+  fw
+    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
+  // invocations per row, a quarter of the depth each; loaded together with the first slices, so
+  // that their latencies overlap (the factor is applied after the products)
+  var qn = 0.0;
+  {
+    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
+    let quarter = P.DI / 4u;
+    for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
+      let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
+      let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
+                                   vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
+      // n_y … n_{y+7}: 8 f32 = two vec4 of the f16 view
+      let n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
+      let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
+      qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
+    }
+  }`
+    : ''
+}
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
   .map(
@@ -447,27 +468,7 @@ ${products(
   )
   .join('\n')}
   }
-${
-  fw
-    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
-  // invocations per row, a quarter of the depth each
-  {
-    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
-    let quarter = P.DI / 4u;
-    var qn = 0.0;
-    for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
-      let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
-      let qv = array<vec2<f32>, 4>(vec2<f32>(bitcast<vec2<f16>>(w.x)), vec2<f32>(bitcast<vec2<f16>>(w.y)),
-                                   vec2<f32>(bitcast<vec2<f16>>(w.z)), vec2<f32>(bitcast<vec2<f16>>(w.w)));
-      // n_y … n_{y+7}: 8 f32 = two vec4 of the f16 view
-      let n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
-      let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
-      qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
-    }
-    den += rFac[slRow] * qn;
-  }`
-    : ''
-}
+${fw ? '  den += rFac[slRow] * qn;' : ''}
   }`
     : ''
 }
