@@ -283,6 +283,7 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   ).join('\n');
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
   const persist = !!c.walkRows;
+  const interOn = c.inter && !sgmatAblation.noInter;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -386,35 +387,23 @@ ${
   let sRow = lid / 8u;
   let sY8 = (lid % 8u) * 8u;
 
-  if (lid < 64u) {
-    let tok = seq0 + r0 + lid;
-    rU[lid] = gates[P.T + tok];
-    rLog[lid] = ${spec.rowLogExpr};
-    rInv[lid] = ${spec.invNExpr};
-  }
-  workgroupBarrier();
-${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
-  var den = 0.0; // fw: partial row sum of row lid / 4
 ${
-  c.inter && !sgmatAblation.noInter
-    ? `
-  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
-  // (P half), the state 16 rows at a time (Q half), both one slice ahead in registers. Skipped
-  // where the state is known to be zero (workgroup-uniform).
-  if (chunk + ${spec.stateSlot} != P.zeroSlot) {
-  if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
+  interOn
+    ? `  // the inter term's first slices (and fw: the normaliser's operands) are loaded before the row
+  // vectors, so that the latencies of both overlap (skipped where the state is known zero)
+  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
   ${sv.decl}
+  var wi0 = vec4<u32>();
+  var wi1 = vec4<u32>();
+${fw ? '  var qn = 0.0;\n' : ''}  if (interOn) {
 ${sv.load(svSrc('0u'))}
-  var wi0 = ${wi0};
-  var wi1 = ${wi1};
+    wi0 = ${wi0};
+    wi1 = ${wi1};
 ${
   fw
-    ? `  // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
-  // invocations per row, a quarter of the depth each; loaded together with the first slices, so
-  // that their latencies overlap (the factor is applied after the products)
-  var qn = 0.0;
-  {
+    ? `    // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
+    // invocations per row, a quarter of the depth each (the factor is applied after the products)
     let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
     let quarter = P.DI / 4u;
     for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
@@ -426,9 +415,27 @@ ${
       let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
       qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
     }
-  }`
+`
+    : ''
+}  }`
     : ''
 }
+  if (lid < 64u) {
+    let tok = seq0 + r0 + lid;
+    rU[lid] = gates[P.T + tok];
+    rLog[lid] = ${spec.rowLogExpr};
+    rInv[lid] = ${spec.invNExpr};
+  }
+  workgroupBarrier();
+${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
+  var den = 0.0; // fw: partial row sum of row lid / 4
+${
+  interOn
+    ? `
+  // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
+  // (P half), the state 32 rows at a time (Q half), both one slice ahead in registers
+  if (interOn) {
+  if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
   .map(
