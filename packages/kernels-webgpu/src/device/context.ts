@@ -92,7 +92,10 @@ async function findGpu(disableRobustness: boolean, extraToggles: readonly string
   const toggles = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
   if (disableRobustness) toggles.push('disable_robustness');
   toggles.push(...extraToggles.filter((t) => !t.startsWith('!') && !toggles.includes(t)));
-  const off = ['timestamp_quantization', ...extraToggles.filter((t) => t.startsWith('!')).map((t) => t.slice(1))];
+  const off = [
+    'timestamp_quantization',
+    ...extraToggles.filter((t) => t.startsWith('!')).map((t) => t.slice(1)),
+  ];
   const key = `${toggles.join(',')}|${off.join(',')}`;
   let gpu = nodeGpus.get(key);
   if (!gpu) {

@@ -336,7 +336,13 @@ ${fw ? '  nPart *= gm;' : ''}`
 }
 
   for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
-${fw ? `    ${range(8).map((r) => `var nv${r} = 0.0;`).join(' ')} // this slice's row sums (n)\n` : ''}${steps
+${
+  fw
+    ? `    ${range(8)
+        .map((r) => `var nv${r} = 0.0;`)
+        .join(' ')} // this slice's row sums (n)\n`
+    : ''
+}${steps
   .map(
     (k) => `    {
     // tokens l0 + ${R * k} …: loaded right before they are stored (holding them across the
