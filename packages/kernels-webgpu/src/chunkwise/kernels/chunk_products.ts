@@ -184,10 +184,9 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   // A: tokens sTok + 32u·u of the slice, rows sY8 … sY8+7 (one vec4), weighted, stored
   // transposed into block (row / 16) at (row % 16, token)
   const aLoad = (u: number, l: string) => `A[((seq0 + ${l} + sTok + ${32 * u}u) * P.DY + y0 + sY8) / 8u]`;
-  // the token weight of A rows u (computed with the slice's loads in flight, before the barrier)
-  const aWeight = (u: number) => `    let sc${u} = ${scanTokenWeight(c, `(seq0 + l0 + sTok + ${32 * u}u)`)};`;
   const aStore = (u: number) => `{
-      let sc = sc${u};
+      let tok = seq0 + l0 + sTok + ${32 * u}u;
+      let sc = ${scanTokenWeight(c)};
       let col = sTok + ${32 * u}u;
       ${range(4)
         .map(
@@ -330,7 +329,9 @@ ${accPrologue()}
   let g = chunkv[bnh * P.NC + chunk];
 ${
   carry
-    ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk (applied before the first products)`
+    ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
+${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}
+${fw ? '  nPart *= gm;' : ''}`
     : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? '  var nPart = 0.0;' : ''}`
 }
 
@@ -348,19 +349,10 @@ ${
     // products of the previous slice costs registers, and was slower on the H100)
 ${k === 0 ? `${U.map((u) => `    let w${u} = ${aLoad(u, 'l0')};`).join('\n')}\n` : ''}    ${bs.decl}
 ${bs.load(bSrc(`l0 + ${R * k}u`))}
-${k === 0 ? `${U.map(aWeight).join('\n')}\n` : ''}    workgroupBarrier();
+    workgroupBarrier();
 ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
     workgroupBarrier();
-${
-  carry && k === 0
-    ? `    if (l0 == 0u) {
-      // the carried state times γ: here rather than at the chunk's start, so that the loads of γ
-      // and of the first slice overlap
-${accs.map(([i, j]) => `      a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}
-${fw ? '      nPart *= gm;\n' : ''}    }
-`
-    : ''
-}${subs
+${subs
   .map(
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}

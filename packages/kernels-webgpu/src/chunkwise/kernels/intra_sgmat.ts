@@ -339,8 +339,10 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // vectors' loads, so that both latencies overlap (H100, S 8192: fw 2.26 → 2.23, dK 2.66 → 2.63,
   // dV 2.20 → 2.14 ms; dQ 2.45 → 2.50, so not for dQ)
   const hoist = c.role !== 'dq';
-  const interLoads = interOn
-    ? `  // skipped where the state is known to be zero (workgroup-uniform)
+  if (fw && !hoist) throw new Error('intra_sgmat: the fw normaliser loads go with the hoisted inter loads');
+  const interLoads =
+    interOn && hoist
+      ? `  // skipped where the state is known to be zero (workgroup-uniform)
   let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;
   let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
   ${sv.decl}
@@ -368,7 +370,7 @@ ${
 `
     : ''
 }  }`
-    : '';
+      : '';
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
@@ -429,7 +431,7 @@ ${hoist ? interLoads : ''}
     rInv[lid] = ${spec.invNExpr};
   }
   workgroupBarrier();
-${hoist ? '' : interLoads}
+${hoist || !interOn ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
 ${
@@ -439,6 +441,15 @@ ${
   // (P half), the state 32 rows at a time (Q half), both one slice ahead in registers
   if (interOn) {
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
+${
+  hoist
+    ? ''
+    : `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+  ${sv.decl}
+${sv.load(svSrc('0u'))}
+  var wi0 = ${wi0};
+  var wi1 = ${wi1};`
+}
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
   .map(

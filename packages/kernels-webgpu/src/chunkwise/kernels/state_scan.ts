@@ -56,19 +56,16 @@ export function scanWorkgroupBytes(bS: number): number {
 }
 
 /**
- * Per-token weight of the A row of a chunk's product of token `tok` (needs `g`, `mPrev`, `mNext`):
+ * Per-token weight of the A row of a chunk's product (needs `tok`, `g`, `mPrev`, `mNext`):
  * fw `ā_l = exp(g_k + u_l − m_k)`, bw `w_j = κ exp(m_{k−1} + rowLog_j) / (n_j + eps)`. Shared with
  * the matrix-unit chunk products of chunk_products.ts.
  */
-export function scanTokenWeight(
-  c: Pick<ScanConfig, 'direction' | 'variant' | 'normalize'>,
-  tok = 'tok',
-): string {
+export function scanTokenWeight(c: Pick<ScanConfig, 'direction' | 'variant' | 'normalize'>): string {
   const exp = c.variant === 'exp';
   return c.direction === 'fw'
-    ? `exp(g + gates[P.T + ${tok}] - mNext)`
-    : `P.scale * exp(mPrev + ${exp ? `-max(mPrev, gates[2u * P.T + ${tok}])` : `gates[${tok}]`}) * ${
-        exp || c.normalize ? `(1.0 / (nm[${tok}] + P.eps))` : '1.0'
+    ? 'exp(g + gates[P.T + tok] - mNext)'
+    : `P.scale * exp(mPrev + ${exp ? '-max(mPrev, gates[2u * P.T + tok])' : 'gates[tok]'}) * ${
+        exp || c.normalize ? '(1.0 / (nm[tok] + P.eps))' : '1.0'
       }`;
 }
 
