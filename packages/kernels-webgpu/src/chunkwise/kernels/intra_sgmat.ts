@@ -496,23 +496,29 @@ ${fw ? '  den += rFac[slRow] * qn;' : ''}
   // intra-chunk term over the causal side's 64-token tiles
   ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
     workgroupBarrier();
-    if (lid < 64u) {
-      let tok = seq0 + t0 + lid;
-      tU[lid] = gates[P.T + tok];
-      tLog[lid] = ${spec.rowLogExpr};
-      tInv[lid] = ${spec.invNExpr};
-    }
-    let diag = t0 == r0;
     // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep slices
-    // staged one ahead in registers
-    let skip0 = ${masked('cg', 'rb0')};
-    let skip1 = ${masked('cg', 'rb1')};
-    var s0 = ${RESULT}();
-    var s1 = ${RESULT}();
+    // staged one ahead in registers; the first slices are loaded before the token vectors, and
+    // those by every invocation (stored by the first 64), so that all latencies overlap
     var wp0 = ${wp0};
     var wp1 = ${wp1};
     var wq0 = ${wq0};
     var wq1 = ${wq1};
+    {
+      let tok = seq0 + t0 + lid % 64u;
+      let u = gates[P.T + tok];
+      let lg = ${spec.rowLogExpr};
+      let inv = ${spec.invNExpr};
+      if (lid < 64u) {
+        tU[lid] = u;
+        tLog[lid] = lg;
+        tInv[lid] = inv;
+      }
+    }
+    let diag = t0 == r0;
+    let skip0 = ${masked('cg', 'rb0')};
+    let skip1 = ${masked('cg', 'rb1')};
+    var s0 = ${RESULT}();
+    var s1 = ${RESULT}();
     for (var y0 = 0u; y0 < P.DY; y0 += 64u) {
       workgroupBarrier();
       ${sliceStore(0, 'wp0', 'wp1')}
