@@ -424,17 +424,11 @@ ${
   let sY8 = (lid % 8u) * 8u;
 
 ${hoist ? interLoads : ''}
-  {
-    // the row vectors, loaded by every invocation (stored by the first 64) without a branch
-    let tok = seq0 + r0 + lid % 64u;
-    let u = gates[P.T + tok];
-    let lg = ${spec.rowLogExpr};
-    let inv = ${spec.invNExpr};
-    if (lid < 64u) {
-      rU[lid] = u;
-      rLog[lid] = lg;
-      rInv[lid] = inv;
-    }
+  if (lid < 64u) {
+    let tok = seq0 + r0 + lid;
+    rU[lid] = gates[P.T + tok];
+    rLog[lid] = ${spec.rowLogExpr};
+    rInv[lid] = ${spec.invNExpr};
   }
   workgroupBarrier();
 ${hoist || !interOn ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
