@@ -22,7 +22,6 @@ import {
   GATE_WG,
   gateGradsChunkSumsWgsl,
   gateGradsFinishWgsl,
-  gateGradsFromDotsWgsl,
   gateGradsLocalWgsl,
   gateGradsVector,
   gateParams,
@@ -672,20 +671,7 @@ export function encodeTflaBackward(
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const count = BNH * NC;
   const gp = { S: d.S, L, NC, D: d.DHQK, count, hasInit: 0, useCorr: 0, T: BNH * d.S, NB: BNH };
-  if (rowDots) {
-    batch.dispatch(
-      ctx.pipeline(`gates:gradsFromDots:${o.variant}`, () => gateGradsFromDotsWgsl(o.variant), [
-        'uniform',
-        READ,
-        RW,
-        RW,
-      ]),
-      [t.i, di, dfTmp],
-      gateParams.pack({ ...gp, count: BNH * d.S }),
-      splitWorkgroups(cdiv(BNH * d.S, GATE_WG), maxWg),
-      'gate grads (tokens)',
-    );
-  } else {
+  if (!rowDots) {
     const vec = gateGradsVector(o.dtype, d.DHQK);
     batch.dispatch(
       ctx.pipeline(
@@ -699,9 +685,18 @@ export function encodeTflaBackward(
       'gate grads (tokens)',
     );
   }
+  // (with the row dots, the chunk sums also make the per-token terms)
   batch.dispatch(
-    ctx.pipeline('gates:gradsChunkSums', gateGradsChunkSumsWgsl, ['uniform', RW, RW]),
-    [dfTmp, totals],
+    rowDots
+      ? ctx.pipeline(`gates:gradsChunkSums:dots:${o.variant}`, () => gateGradsChunkSumsWgsl(o.variant), [
+          'uniform',
+          RW,
+          RW,
+          READ,
+          RW,
+        ])
+      : ctx.pipeline('gates:gradsChunkSums', () => gateGradsChunkSumsWgsl(), ['uniform', RW, RW]),
+    rowDots ? [dfTmp, totals, t.i, di] : [dfTmp, totals],
     gateParams.pack(gp),
     splitWorkgroups(count, maxWg),
     'gate grads (chunk sums)',
