@@ -53,6 +53,7 @@ import {
   sgmatSupported,
   sgmatTileX,
   sgmatWalksRowTiles,
+  sgmatWalkTail,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
 import {
@@ -248,7 +249,9 @@ function encodeIntra(
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nXTiles = cdiv(rd.DX, tiles.bX);
-  const count = d.B * d.NH * NC * (walkRows ? 1 : nRowTiles) * nXTiles;
+  const items = d.B * d.NH * NC;
+  const tail = walkRows ? Math.min(sgmatWalkTail.chunks, items) : items;
+  const count = (items - tail + tail * nRowTiles) * nXTiles;
   const k = kappa(d);
   batch.dispatch(
     pipeline,
@@ -261,6 +264,7 @@ function encodeIntra(
       nRowTiles,
       nXTiles,
       count,
+      walkItems: items - tail,
       zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,
