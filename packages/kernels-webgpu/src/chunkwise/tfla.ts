@@ -53,7 +53,6 @@ import {
   sgmatSupported,
   sgmatTileX,
   sgmatWalksRowTiles,
-  sgmatWalkTail,
   sgmatWgsl,
 } from './kernels/intra_sgmat.js';
 import {
@@ -249,9 +248,7 @@ function encodeIntra(
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
     : ctx.pipeline(intraKey(cfg), () => intraWgsl(cfg), layout);
   const nXTiles = cdiv(rd.DX, tiles.bX);
-  const items = d.B * d.NH * NC;
-  const tail = walkRows ? Math.min(sgmatWalkTail.chunks, items) : items;
-  const count = (items - tail + tail * nRowTiles) * nXTiles;
+  const count = d.B * d.NH * NC * (walkRows ? 1 : nRowTiles) * nXTiles;
   const k = kappa(d);
   batch.dispatch(
     pipeline,
@@ -264,7 +261,6 @@ function encodeIntra(
       nRowTiles,
       nXTiles,
       count,
-      walkItems: items - tail,
       zeroSlot: zeroState ? (role === 'dk' || role === 'dv' ? NC : 0) : NO_ZERO_SLOT,
       T: d.B * d.NH * d.S,
       NB: d.B * d.NH,

@@ -59,10 +59,7 @@ export const intraParams = defineParams({
   DI: 'u32', // depth of the inter product
   nRowTiles: 'u32',
   nXTiles: 'u32',
-  count: 'u32', // total workgroups = BNH · NC · nRowTiles · nXTiles (walking: see walkItems)
-  // matrix units, workgroups walking the row tiles: the first walkItems (b·head, chunk) items walk
-  // all of them, the later ones get a workgroup per row tile
-  walkItems: 'u32',
+  count: 'u32', // total workgroups = BNH · NC · nRowTiles · nXTiles
   // the state slot (within a head) known to be zero — no initial state (fw, dQ: slot 0) or no
   // dC_last (dK, dV: slot NC) — whose chunk skips the inter term (matrix units); NO_ZERO_SLOT: none
   zeroSlot: 'u32',

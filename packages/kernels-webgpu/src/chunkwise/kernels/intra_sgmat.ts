@@ -140,14 +140,6 @@ export const sgmatAblation = {
  * 2.70 → 2.62 ms, but dV 2.19 → 2.28 ms. Only for chunkwise calls with at most two row tiles per
  * chunk (the parallel kernel's single chunk, or long chunks, would leave too few workgroups).
  */
-/**
- * The last \`chunks\` (b·head, chunk) items of a dispatch whose workgroups walk the row tiles
- * ({@link sgmatWalksRowTiles}) get one workgroup per row tile instead, so that the dispatch ends
- * with shorter workgroups (less idle time in its last wave). Mutable for tuning
- * (scripts/device-check.ts \`--fusion tailN\`).
- */
-export const sgmatWalkTail = { chunks: 256 };
-
 export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, rowTiles: number): boolean {
   return role !== 'dv' && inter && rowTiles <= 2;
 }
@@ -405,19 +397,9 @@ var<workgroup> rDen: array<f32, 256>;
 ${SGMAT_ENTRY}
 ${
   persist
-    ? `  // items before walkItems walk every row tile of their chunk; the last ones one row tile each
-  var item = rest;
-  var rt0 = 0u;
-  var rt1 = P.nRowTiles;
-  if (rest >= P.walkItems) {
-    let j = rest - P.walkItems;
-    item = P.walkItems + j / P.nRowTiles;
-    rt0 = j % P.nRowTiles;
-    rt1 = rt0 + 1u;
-  }
-  let chunk = item % P.NC;
-  let bnh = item / P.NC;
-  for (var rTile = rt0; rTile < rt1; rTile++) {
+    ? `  let chunk = rest % P.NC;
+  let bnh = rest / P.NC;
+  for (var rTile = 0u; rTile < P.nRowTiles; rTile++) {
   workgroupBarrier(); // the previous row tile's epilogue is done with rFac and the scratch`
     : `  let rTile = rest % P.nRowTiles;
   let rest2 = rest / P.nRowTiles;
