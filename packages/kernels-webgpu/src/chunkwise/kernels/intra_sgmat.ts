@@ -144,15 +144,12 @@ export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, ro
   return role !== 'dv' && inter && rowTiles <= 2;
 }
 
-/** Tuning switches under measurement (scripts/device-check.ts). */
-export const sgmatTuning = { dqHoist: 'none' as 'none' | 'sv' | 'wi' };
-
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
-  return `${Object.entries(sgmatAblation)
+  return Object.entries(sgmatAblation)
     .filter(([, v]) => v)
     .map(([k]) => `:${k}`)
-    .join('')}${sgmatTuning.dqHoist === 'none' ? '' : `:dqh-${sgmatTuning.dqHoist}`}`;
+    .join('');
 }
 
 export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
@@ -342,24 +339,6 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // vectors' loads, so that both latencies overlap (H100, S 8192: fw 2.26 → 2.23, dK 2.66 → 2.63,
   // dV 2.20 → 2.14 ms; dQ 2.45 → 2.50, so not for dQ)
   const hoist = c.role !== 'dq';
-  const dqh = hoist || !interOn ? 'none' : sgmatTuning.dqHoist;
-  const dqEarly =
-    dqh === 'sv'
-      ? `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;
-  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-  ${sv.decl}
-  if (interOn) {
-${sv.load(svSrc('0u'))}
-  }`
-      : dqh === 'wi'
-        ? `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;
-  var wi0 = vec4<u32>();
-  var wi1 = vec4<u32>();
-  if (interOn) {
-    wi0 = ${wi0};
-    wi1 = ${wi1};
-  }`
-        : '';
   if (fw && !hoist) throw new Error('intra_sgmat: the fw normaliser loads go with the hoisted inter loads');
   const interLoads =
     interOn && hoist
@@ -444,7 +423,7 @@ ${
   let sRow = lid / 8u;
   let sY8 = (lid % 8u) * 8u;
 
-${hoist ? interLoads : dqEarly}
+${hoist ? interLoads : ''}
   if (lid < 64u) {
     let tok = seq0 + r0 + lid;
     rU[lid] = gates[P.T + tok];
@@ -452,7 +431,7 @@ ${hoist ? interLoads : dqEarly}
     rInv[lid] = ${spec.invNExpr};
   }
   workgroupBarrier();
-${hoist || !interOn || dqh !== 'none' ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
+${hoist || !interOn ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
 ${
@@ -465,19 +444,11 @@ ${
 ${
   hoist
     ? ''
-    : `${
-        dqh === 'sv'
-          ? ''
-          : `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+    : `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
   ${sv.decl}
-${sv.load(svSrc('0u'))}`
-      }
-${
-  dqh === 'wi'
-    ? ''
-    : `  var wi0 = ${wi0};
+${sv.load(svSrc('0u'))}
+  var wi0 = ${wi0};
   var wi1 = ${wi1};`
-}`
 }
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
