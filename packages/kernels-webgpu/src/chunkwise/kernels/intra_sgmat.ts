@@ -141,11 +141,8 @@ export const sgmatAblation = {
  * chunk (the parallel kernel's single chunk, or long chunks, would leave too few workgroups).
  */
 export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, rowTiles: number): boolean {
-  return (role !== 'dv' || sgmatTuning.dvWalk) && inter && rowTiles <= 2;
+  return role !== 'dv' && inter && rowTiles <= 2;
 }
-
-/** Tuning switches under measurement (scripts/device-check.ts). */
-export const sgmatTuning = { dvWalk: false };
 
 /** Pipeline-key suffix of the ablation switches that are on. */
 export function ablationKey(): string {
