@@ -37,7 +37,6 @@ import {
   roundToF16,
 } from '../src/index.js';
 import { scanFusion } from '../src/chunkwise/kernels/chunk_products.js';
-import { boundsTuning } from '../src/chunkwise/kernels/state_carry.js';
 import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
 
 const argv = process.argv.slice(2);
@@ -452,10 +451,7 @@ if (argv.includes('--matrix-check')) {
   };
   // --fusion split,fused128,seg2,auto…: A/B of the state scan (scanFusion; segN forces N segments), errors and times for each
   const fusionArg = argv.includes('--fusion') ? argv[argv.indexOf('--fusion') + 1].split(',') : [];
-  for (const variant of fusionArg) {
-    // aheadN+segM: the segment pass with N slots' loads ahead, M segments forced
-    boundsTuning.ahead = variant.startsWith('ahead') ? Number(variant.slice(5).split('+')[0]) : 4;
-    const f = variant.startsWith('ahead') ? (variant.split('+')[1] ?? 'auto') : variant;
+  for (const f of fusionArg) {
     scanFusion.mode =
       f === 'auto' ? 'auto' : f.startsWith('fused') || f.startsWith('seg') ? 'fused' : 'split';
     scanFusion.segments = f.startsWith('seg') ? Number(f.slice(3)) : 0;
@@ -463,14 +459,14 @@ if (argv.includes('--matrix-check')) {
     if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5, 8)) || 256;
     const [he, ge] = await matrixErrors();
     console.log(
-      `fusion ${variant}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
+      `fusion ${f}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
     );
     const fusionS = argv.includes('--fusion-s')
       ? argv[argv.indexOf('--fusion-s') + 1].split(',').map(Number)
       : [2048, 8192, 32768];
     for (const S of fusionS) {
       const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
-      console.log(`  fusion ${variant} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
+      console.log(`  fusion ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
     }
     const partsS = argv.includes('--parts-s')
       ? argv[argv.indexOf('--parts-s') + 1].split(',').map(Number)
@@ -478,7 +474,7 @@ if (argv.includes('--matrix-check')) {
     for (const S of partsS) {
       const parts = await breakdownParts('f16', true, undefined, S);
       console.log(
-        `  fusion ${variant} S=${S} parts: ${Object.entries(parts)
+        `  fusion ${f} S=${S} parts: ${Object.entries(parts)
           .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
           .join(', ')}`,
       );

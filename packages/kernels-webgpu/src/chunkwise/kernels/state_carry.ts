@@ -221,8 +221,8 @@ export function boundsLaunch(
   };
 }
 
-export function boundsKey(direction: 'fw' | 'bw', ahead = boundsTuning.ahead): string {
-  return `state-bounds:${direction}:${ahead}`;
+export function boundsKey(direction: 'fw' | 'bw'): string {
+  return `state-bounds:${direction}`;
 }
 
 /**
@@ -240,12 +240,8 @@ export function boundsKey(direction: 'fw' | 'bw', ahead = boundsTuning.ahead): s
  *
  * Bindings: gammas | last states16.
  */
-/** Slots whose loads the segment pass issues before their stores. Mutable for tuning. */
-export const boundsTuning = { ahead: 4 };
-
-export function boundsWgsl(direction: 'fw' | 'bw', ahead = boundsTuning.ahead): string {
+export function boundsWgsl(direction: 'fw' | 'bw'): string {
   const fw = direction === 'fw';
-  const lanes = Array.from({ length: ahead }, (_, u) => u);
   // slot j := L_j + g · B, and B moves on at a segment's boundary slot
   const step = (j: string, x: string, g: string) => `{
       let v = unpackWords(${x}, isC);
@@ -272,17 +268,17 @@ ${ELEMENTWISE_ENTRY}
   var c1 = b1;
   let n = (P.segs - 1u) * W;
   var t = 0u;
-  // ${ahead} slots per iteration with their loads issued first (a load cannot move above the previous
+  // 4 slots per iteration with their loads issued first (a load cannot move above the previous
   // slot's store by itself: same buffer), then the remainder one by one
-  for (; t + ${ahead}u <= n; t += ${ahead}u) {
-${lanes
+  for (; t + 4u <= n; t += 4u) {
+${range4
   .map(
     (u) => `    let j${u} = ${fw ? `W + 1u + t + ${u}u` : `n - 1u - t - ${u}u`};
     let x${u} = states16[at + (mBase + j${u}) * perSlot];
     let g${u} = gammas[mBase + j${u}];`,
   )
   .join('\n')}
-${lanes.map((u) => `    ${step(`j${u}`, `x${u}`, `g${u}`)}`).join('\n')}
+${range4.map((u) => `    ${step(`j${u}`, `x${u}`, `g${u}`)}`).join('\n')}
   }
   for (; t < n; t++) {
     let j = ${fw ? 'W + 1u + t' : 'n - 1u - t'};
