@@ -424,11 +424,11 @@ ${
   let sY8 = (lid % 8u) * 8u;
 
 ${hoist ? interLoads : ''}
-  if (lid < 64u) {
+${fw && exp ? '  var mRow = 0.0; // fw: the row max state, for the epilogue (loaded with the row vectors)\n' : ''}  if (lid < 64u) {
     let tok = seq0 + r0 + lid;
     rU[lid] = gates[P.T + tok];
     rLog[lid] = ${spec.rowLogExpr};
-    rInv[lid] = ${spec.invNExpr};
+    rInv[lid] = ${spec.invNExpr};${fw && exp ? '\n    mRow = gates[tok];' : ''}
   }
   workgroupBarrier();
 ${hoist || !interOn ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
@@ -603,7 +603,7 @@ ${
   if (lid < 64u) {
     let r = r0 + lid;
     let d = rDen[4u * lid] + rDen[4u * lid + 1u] + rDen[4u * lid + 2u] + rDen[4u * lid + 3u];
-    ${exp ? 'let mC = gates[seq0 + r] - rLog[lid];' : 'let mC = 0.0;'}
+    ${exp ? 'let mC = mRow - rLog[lid];' : 'let mC = 0.0;'}
     let nO = ${normalised ? `max(abs(d), ${exp ? 'exp(-mC)' : '1.0'})` : '1.0'};
     rFac[lid] = ${normalised ? '1.0 / (nO + P.eps)' : '1.0'};
     if (xTile == 0u) {
