@@ -20,6 +20,10 @@
  *   entirely are skipped;
  * - epilogue: each accumulator passes through a per-subgroup 16×16 f32 scratch block so that the
  *   per-row factor (fw: 1/(n + eps), bw: the output scale) is applied before the f16 store.
+ * Global loads that a barrier waits for are issued together where that measured faster (H100,
+ * fifth session): the inter term's first slices (fw: and the normaliser's q·n operands) before the
+ * row vectors (not for dQ, which got slower), each causal tile's first score slices before its
+ * token vectors, and the fw rows' max state with the row vectors.
  * The workgroup arrays are arrays of fixed-size blocks and every matrix load/store addresses a
  * block at a literal offset (the 16-deep steps are unrolled), so that Dawn's robustness (bounds
  * checks, always on in browsers) needs no run-time branch around the matrix loads; see the layout
