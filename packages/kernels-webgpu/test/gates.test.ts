@@ -8,7 +8,6 @@ import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
 import {
   GATE_TOKENS_PER_WG,
-  GATE_WG,
   gateGradsChunkSumsWgsl,
   gateGradsFinishWgsl,
   gateGradsLocalWgsl,
