@@ -37,6 +37,31 @@ describe('device', () => {
     expect(ctx.pool.stats.liveBytes).toBe(before);
   });
 
+  it('takes further Dawn toggles, enabled or (!name) disabled, in a context of its own that computes', async () => {
+    const other = await getGpuContext({
+      dawnToggles: ['enable_integer_range_analysis_in_robustness', '!vulkan_use_buffer_robust_access_2'],
+    });
+    try {
+      expect(other.device).not.toBe(ctx.device);
+      const pipeline = other.pipeline(
+        'test:double',
+        () => `@group(0) @binding(0) var<uniform> n: vec4u;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) {
+  if (g.x < n.x) { x[g.x] = 2.0 * x[g.x]; }
+}`,
+        ['uniform', 'rw'],
+      );
+      const t = other.upload(Float32Array.from({ length: 100 }, (_, i) => i), [100]);
+      other.batch().dispatch(pipeline, [t], new Uint32Array([100, 0, 0, 0]).buffer, [2]).submit();
+      const got = await other.read(t);
+      t.release();
+      expect(Array.from(got)).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i));
+    } finally {
+      other.destroy();
+    }
+  });
+
   it('pool: by default keeps released buffers up to the peak working set; a fixed bound destroys beyond it', () => {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
     const run = (pool: BufferPool) => {
