@@ -52,8 +52,14 @@ describe('device', () => {
 }`,
         ['uniform', 'rw'],
       );
-      const t = other.upload(Float32Array.from({ length: 100 }, (_, i) => i), [100]);
-      other.batch().dispatch(pipeline, [t], new Uint32Array([100, 0, 0, 0]).buffer, [2]).submit();
+      const t = other.upload(
+        Float32Array.from({ length: 100 }, (_, i) => i),
+        [100],
+      );
+      other
+        .batch()
+        .dispatch(pipeline, [t], new Uint32Array([100, 0, 0, 0]).buffer, [2])
+        .submit();
       const got = await other.read(t);
       t.release();
       expect(Array.from(got)).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i));
