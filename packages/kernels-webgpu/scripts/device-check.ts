@@ -318,15 +318,16 @@ async function breakdown() {
 // the pool keeps released buffers for reuse: with the default 1 GiB, the 1+ GB state stacks of
 // these shapes would be destroyed and re-created on every repetition
 const cacheGiB = argv.includes('--cache-gib') ? Number(argv[argv.indexOf('--cache-gib') + 1]) : 16;
+// --toggles a,!b: further Dawn toggles (GpuContextOptions.dawnToggles)
+const toggles = argv.includes('--toggles') ? argv[argv.indexOf('--toggles') + 1] : '';
 const ctx = await getGpuContext({
   maxCachedBytes: cacheGiB * 2 ** 30,
   disableRobustness: argv.includes('--no-robustness'),
-  // --toggles a,b: further Dawn toggles
-  dawnToggles: argv.includes('--toggles') ? argv[argv.indexOf('--toggles') + 1].split(',') : [],
+  dawnToggles: toggles ? toggles.split(',') : [],
 });
 console.log(ctx.describe());
 console.log(
-  `pool cache ${cacheGiB} GiB, robustness ${argv.includes('--no-robustness') ? 'off' : 'on'}${argv.includes('--toggles') ? `, toggles ${argv[argv.indexOf('--toggles') + 1]}` : ''}`,
+  `pool cache ${cacheGiB} GiB, robustness ${argv.includes('--no-robustness') ? 'off' : 'on'}${toggles ? `, toggles ${toggles}` : ''}`,
 );
 if (argv.includes('--ablate')) {
   // which part of the matrix-unit intra kernel costs what: each switch removes one part

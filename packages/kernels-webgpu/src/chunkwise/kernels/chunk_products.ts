@@ -53,6 +53,7 @@ import {
   range,
   SGMAT_ENABLE,
   SGMAT_ENTRY,
+  scratchEpilogue,
   sgmatTileX,
 } from './intra_sgmat.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
@@ -165,7 +166,6 @@ export function chunkProductWgsl(c: ChunkProductConfig): string {
   const carry = !!c.carry;
   const walk = carry ? 0 : (c.chunksPerWorkgroup ?? 1);
   const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
-  const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   const ins = fw ? ['A', 'Bm', 'gates', 'chunkv'] : ['A', 'Bm', 'gates', 'chunkv', 'nm'];
   if (carry) ins.push(...(fw ? ['init', 'nInit'] : ['init']));
   const outs = carry ? ['last', 'gammas', 'states16'] : ['states16'];
@@ -260,20 +260,10 @@ ${fw ? '    if (xTile == 0u && (lane & 3u) == 0u) { last[P.NB * P.DY * P.DX + bn
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
   // 8 f16 (4 u32) per lane and row
   const epilogue = () =>
-    pairs
-      .map(
-        (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-          .map(([i, j], h) => `  subgroupMatrixStore(&sE[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
-          .join('\n')}
-  workgroupBarrier();
-${pair
-  .map(([i, j], h) => {
-    const b = `sg * 2u + ${h}u`;
-    return `  states16[${stateAt('slot', i, j)}] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});`;
-  })
-  .join('\n')}`,
-      )
-      .join('\n');
+    scratchEpilogue(J.length, 'sE', (i, j, h) => {
+      const b = `sg * 2u + ${h}u`;
+      return `  states16[${stateAt('slot', i, j)}] = vec4<u32>(${pack(b, 'e0')}, ${pack(b, 'e0 + 2u')}, ${pack(b, 'e0 + 4u')}, ${pack(b, 'e0 + 6u')});`;
+    });
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
   return /* wgsl */ `${SGMAT_ENABLE}

@@ -66,24 +66,27 @@ const wgScan = (op: (a: string, b: string) => string, identity: string, reverse 
     workgroupBarrier();
   }`;
 
+/** The bindings of both gate-vector kernels. */
+const GATE_VECTOR_BINDINGS = `@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> gi: array<f32>;
+@group(0) @binding(2) var<storage, read> gf: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
+@group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;`;
+
+/** The log input gate of token `t` (mLSTMexp: ĩ; mLSTMsig: logsigmoid(ĩ)). */
+const logInputGate = (variant: Variant, t: string) =>
+  variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`;
+
 /**
  * Bindings: i f | gates (b | u | pmax, T each) chunkv (g | pmax_L | m). One workgroup of
  * {@link GATE_WG} per (b·head, chunk): each invocation takes a run of consecutive tokens, and the
  * in-chunk cumulative sum (b) and prefix maximum (pmax) are completed with workgroup scans of the
  * runs' totals (coalesced, and no invocation walks a whole chunk).
  */
-/** The log input gate of token `t` (mLSTMexp: ĩ; mLSTMsig: logsigmoid(ĩ)). */
-const logInputGate = (variant: Variant, t: string) =>
-  variant === 'exp' ? `gi[${t}]` : `logsigmoid(gi[${t}])`;
-
 export function gateVectorsWgsl(variant: Variant): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> gi: array<f32>;
-@group(0) @binding(2) var<storage, read> gf: array<f32>;
-@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
-@group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;
+${GATE_VECTOR_BINDINGS}
 var<workgroup> sc: array<f32, ${GATE_WG}>;
 ${chunkEntry}
   let first = bnh * P.S + chunk * P.L;
@@ -132,11 +135,7 @@ ${chunkEntry}
 export function gateVectorsSerialWgsl(variant: Variant): string {
   return `${wgslHeader('f32')}
 ${gateParams.wgsl()}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> gi: array<f32>;
-@group(0) @binding(2) var<storage, read> gf: array<f32>;
-@group(0) @binding(3) var<storage, read_write> gates: array<f32>;
-@group(0) @binding(4) var<storage, read_write> chunkv: array<f32>;
+${GATE_VECTOR_BINDINGS}
 ${entry} {
   ${flatIndex}
   if (idx >= P.count) { return; }

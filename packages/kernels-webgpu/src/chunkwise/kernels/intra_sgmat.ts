@@ -216,6 +216,31 @@ export function storeF16x8(dst: string, at: string, w: string, scale?: string): 
 }
 
 /**
+ * WGSL of an epilogue that takes the accumulators \`a{i}_{j}\` (i < 2, j < \`nJ\`) out two at a time
+ * through the subgroup's two 16×16 f32 scratch blocks \`${scratch}[sg * 2u + h]\`: store the pair,
+ * barrier, then \`each(i, j, h)\` (statements reading block h); a barrier before each further pair.
+ */
+export function scratchEpilogue(
+  nJ: number,
+  scratch: string,
+  each: (i: number, j: number, h: number) => string,
+): string {
+  const accs = [0, 1].flatMap((i) => range(nJ).map((j) => [i, j] as const));
+  return range(accs.length / 2)
+    .map((n) => {
+      const pair = [accs[2 * n], accs[2 * n + 1]];
+      return `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
+        .map(
+          ([i, j], h) => `  subgroupMatrixStore(&${scratch}[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`,
+        )
+        .join('\n')}
+  workgroupBarrier();
+${pair.map(([i, j], h) => each(i, j, h)).join('\n')}`;
+    })
+    .join('\n');
+}
+
+/**
  * Staging of an R-row slice of a B operand (R × bX f16) in workgroup memory through `vec4<u32>`
  * registers `${v}0…` (R·bX/8 vec4 per slice: a whole number per invocation for every bX the
  * kernels take). Rows 16h … 16h + 15 land in 4 blocks `${dst}[${first} + 4h + cg]` of
@@ -310,9 +335,6 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
 ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
       ),
     ].join('\n');
-  // accumulators in pairs for the epilogue
-  const accs = I2.flatMap((i) => J.map((j) => [i, j] as const));
-  const pairs = range(accs.length / 2).map((n) => [accs[2 * n], accs[2 * n + 1]]);
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
   const bv = bSliceStaging(bX, 'bv', 'sB', 4, false);
   const sv = bSliceStaging(bX, 'sv', 'sB', 4, spec.stateTransposed);
@@ -344,23 +366,17 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // dV 2.20 → 2.14 ms; dQ 2.45 → 2.50, so not for dQ)
   const hoist = c.role !== 'dq';
   if (fw && !hoist) throw new Error('intra_sgmat: the fw normaliser loads go with the hoisted inter loads');
-  const interLoads =
-    interOn && hoist
-      ? `  // skipped where the state is known to be zero (workgroup-uniform)
-  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;
-  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-  ${sv.decl}
-  var wi0 = vec4<u32>();
-  var wi1 = vec4<u32>();
-${fw ? '  var qn = 0.0;\n' : ''}  if (interOn) {
-${sv.load(svSrc('0u'))}
-    wi0 = ${wi0};
-    wi1 = ${wi1};
-${
-  fw
-    ? `    // normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
-    // invocations per row, a quarter of the depth each (the factor is applied after the products)
-    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
+  // interOn: the chunk's state is not known to be zero (else no inter term; workgroup-uniform)
+  const interDecl = `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`;
+  const stateDecl = `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
+  ${sv.decl}`;
+  // the first state slice and I slice (\`declare\`: the I slice as new variables)
+  const firstLoads = (declare: boolean) => `${sv.load(svSrc('0u'))}
+  ${declare ? 'var ' : ''}wi0 = ${wi0};
+  ${declare ? 'var ' : ''}wi1 = ${wi1};`;
+  // fw normaliser, inter part: factor_r · q_r · n_{k-1} (n as f32 bits in f16 pairs); 4
+  // invocations per row, a quarter of the depth each (the factor is applied after the products)
+  const qnLoads = `    let nBase = P.NB * (P.NC + 1u) * P.DI * P.DX + 2u * (bnh * (P.NC + 1u) + chunk) * P.DI;
     let quarter = P.DI / 4u;
     for (var y = (lid % 4u) * quarter; y < (lid % 4u + 1u) * quarter; y += 8u) {
       let w = q[((seq0 + r0 + slRow) * P.DI + y) / 8u];
@@ -370,11 +386,15 @@ ${
       let n0 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u]);
       let n1 = bitcast<vec4<f32>>(${st}[(nBase + 2u * y) / 8u + 1u]);
       qn += dot(vec4<f32>(qv[0], qv[1]), n0) + dot(vec4<f32>(qv[2], qv[3]), n1);
-    }
-`
-    : ''
-}  }`
-      : '';
+    }`;
+  const hoistedLoads = `${interDecl}
+${stateDecl}
+  var wi0 = vec4<u32>();
+  var wi1 = vec4<u32>();
+${fw ? '  var qn = 0.0;\n' : ''}  if (interOn) {
+${firstLoads(false)}
+${fw ? qnLoads : ''}
+  }`;
   return /* wgsl */ `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
@@ -427,7 +447,7 @@ ${
   let sRow = lid / 8u;
   let sY8 = (lid % 8u) * 8u;
 
-${hoist ? interLoads : ''}
+${interOn && hoist ? hoistedLoads : ''}
 ${fw && exp ? '  var mRow = 0.0; // fw: the row max state, for the epilogue (loaded with the row vectors)\n' : ''}  if (lid < 64u) {
     let tok = seq0 + r0 + lid;
     rU[lid] = gates[P.T + tok];
@@ -435,7 +455,7 @@ ${fw && exp ? '  var mRow = 0.0; // fw: the row max state, for the epilogue (loa
     rInv[lid] = ${spec.invNExpr};${fw && exp ? '\n    mRow = gates[tok];' : ''}
   }
   workgroupBarrier();
-${hoist || !interOn ? '' : `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`}
+${interOn && !hoist ? interDecl : ''}
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
 ${
@@ -445,15 +465,7 @@ ${
   // (P half), the state 32 rows at a time (Q half), both one slice ahead in registers
   if (interOn) {
   if (lid < 64u) { rFac[lid] = ${spec.interScaleExpr('lid')}; }
-${
-  hoist
-    ? ''
-    : `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
-  ${sv.decl}
-${sv.load(svSrc('0u'))}
-  var wi0 = ${wi0};
-  var wi1 = ${wi1};`
-}
+${hoist ? '' : `${stateDecl}\n${firstLoads(true)}`}
   for (var y0 = 0u; y0 < P.DI; y0 += 64u) {
 ${steps
   .map(
@@ -623,15 +635,10 @@ ${
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
   let xc = cg * ${colsPerSg}u;                 // the subgroup's first column within the tile
-${dots ? "  var rowDot0 = 0.0; // rows rb0·16 + eRow, rb1·16 + eRow: this lane's part of their dots\n  var rowDot1 = 0.0;\n" : ''}${pairs
-  .map(
-    (pair, n) => `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-      .map(([i, j], h) => `  subgroupMatrixStore(&sS[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`)
-      .join('\n')}
-  workgroupBarrier();
-${pair
-  .map(
-    ([i, j], h) => `  {
+${dots ? "  var rowDot0 = 0.0; // rows rb0·16 + eRow, rb1·16 + eRow: this lane's part of their dots\n  var rowDot1 = 0.0;\n" : ''}${scratchEpilogue(
+  J.length,
+  'sS',
+  (i, j, h) => `  {
     let fac = rFac[rb${i} * 16u + eRow];
     let e0 = eRow * 16u + eCol;
     let o = (seq0 + r0 + rb${i} * 16u + eRow) * P.DX + xw + xc + ${16 * j}u + eCol;
@@ -652,10 +659,7 @@ ${
     : ''
 }
   }`,
-  )
-  .join('\n')}`,
-  )
-  .join('\n')}
+)}
 ${
   dots
     ? `  // the row dots: the two lanes of a row, then the 4 column groups through rDen (unused here)
