@@ -10,8 +10,8 @@
  */
 import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
-import { carryingScan, chunkProductWgsl } from '../src/chunkwise/kernels/chunk_products.js';
-import type { IntraRole, Variant } from '../src/chunkwise/kernels/intra.js';
+import { carryingScan } from '../src/chunkwise/kernels/chunk_products.js';
+import type { Variant } from '../src/chunkwise/kernels/intra.js';
 import {
   sgmatIntraFits,
   sgmatSupported,
@@ -34,6 +34,7 @@ import { cdiv } from '../src/wgsl/common.js';
 import { openGpuContext, withLimits } from './helpers.js';
 import { useMatrixPath } from '../src/chunkwise/tfla.js';
 import { matrixLoadsWgsl, type OperandSource } from '../scripts/matrix-loads-wgsl.js';
+import { matrixPathConfigs } from './sgmat-configs.js';
 
 const operandSources: OperandSource[] = ['shared-row', 'shared-col', 'storage-row', 'storage-col'];
 
@@ -113,12 +114,6 @@ async function compileErrors(code: string): Promise<string[]> {
 }
 
 const canCompile = ctx.features.shaderF16 && ctx.features.subgroups;
-const roles: IntraRole[] = ['fw', 'dq', 'dk', 'dv'];
-const variants: [Variant, boolean][] = [
-  ['exp', true],
-  ['sig', true],
-  ['sig', false],
-];
 
 describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in builtins', () => {
   it('the stand-in rewrite leaves no subgroup-matrix builtin behind', () => {
@@ -128,57 +123,10 @@ describe.skipIf(!canCompile)('matrix-unit kernels: WGSL compiles with stand-in b
     expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
     expect(code).toContain('sgMma(');
   });
-  for (const role of roles) {
-    for (const [variant, normalize] of variants) {
-      for (const inter of [true, false]) {
-        for (const [bX, walkRows, rowDots] of [
-          [256, false, false],
-          [192, false, false],
-          [128, false, false],
-          [64, false, false],
-          [256, true, false],
-          [128, true, false],
-          ...(role === 'dq' || role === 'dk'
-            ? ([
-                [128, true, true],
-                [64, false, true],
-              ] as const)
-            : []),
-        ] as const) {
-          const name = `intra ${role} ${variant}${normalize ? '' : ' (no normalize)'} ${inter ? 'chunkwise' : 'parallel'} bX=${bX}${walkRows ? ' (walks the row tiles)' : ''}${rowDots ? ' with row dots' : ''}`;
-          it(name, async () => {
-            const code = sgmatWgsl({ role, variant, normalize, inter, bX, walkRows, rowDots });
-            expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
-          });
-        }
-      }
-    }
-  }
-  for (const direction of ['fw', 'bw'] as const) {
-    for (const [variant, normalize] of variants) {
-      for (const [bX, chunksPerWorkgroup, carry] of [
-        [256, 1, false],
-        [192, 1, false],
-        [128, 1, false],
-        [64, 1, false],
-        [256, 2, false],
-        [128, 2, false],
-        [256, 1, true],
-        [128, 1, true],
-      ] as const) {
-        it(`chunk products ${direction} ${variant}${normalize ? '' : ' (no normalize)'} bX=${bX}${chunksPerWorkgroup > 1 ? `, ${chunksPerWorkgroup} chunks per workgroup` : ''}${carry ? ', carrying the states' : ''}`, async () => {
-          const code = chunkProductWgsl({
-            direction,
-            variant,
-            normalize,
-            bX,
-            chunksPerWorkgroup,
-            carry,
-          });
-          expect(await compileErrors(stubSubgroupMatrix(code))).toEqual([]);
-        });
-      }
-    }
+  for (const c of matrixPathConfigs().filter((x) => x.matrix)) {
+    it(c.title, async () => {
+      expect(await compileErrors(stubSubgroupMatrix(c.wgsl()))).toEqual([]);
+    });
   }
   for (const left of operandSources) {
     for (const right of operandSources) {
