@@ -453,11 +453,12 @@ function encodeScan(
   const pipeline = ctx.pipeline(scanKey(cfg), () => scanWgsl(cfg), layout);
   const nYTiles = cdiv(d.DHQK, bS);
   const nXTiles = cdiv(d.DHHV, bS);
+  const count = BNH * nYTiles * nXTiles;
   batch.dispatch(
     pipeline,
     buffers,
-    scanParams.pack({ ...shared, nYTiles, nXTiles, hasInit: s.init ? 1 : 0, count: 0 }),
-    [BNH * nYTiles * nXTiles],
+    scanParams.pack({ ...shared, nYTiles, nXTiles, hasInit: s.init ? 1 : 0, count }),
+    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
     `state scan ${direction}`,
   );
 }
@@ -709,8 +710,8 @@ export function encodeTflaBackward(
       ctx.pipeline('gates:stateDot', stateDotWgsl, ['uniform', READ, READ, RW]),
       [t.dcLast!, saved.last ?? saved.states!, corr],
       // the matrix-unit path keeps only the last state (slot 0 of a one-slot stack)
-      gateParams.pack({ ...gp, D: d.DHQK * d.DHHV, NC: saved.last ? 0 : NC }),
-      [BNH],
+      gateParams.pack({ ...gp, D: d.DHQK * d.DHHV, NC: saved.last ? 0 : NC, count: BNH }),
+      splitWorkgroups(BNH, maxWg),
       'state dot',
     );
   } else corr = batch.scratch([1]);

@@ -380,8 +380,9 @@ ${gateParams.wgsl()}
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 var<workgroup> part: array<f32, 256>;
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let bnh = wid.x;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let bnh = wid.x + wid.y * nwg.x; // one workgroup per b·head, flat over a 2-D dispatch
+  if (bnh >= P.count) { return; }
   let cBase = (bnh * (P.NC + 1u) + P.NC) * P.D;
   var s = 0.0;
   for (var e = lid; e < P.D; e += 256u) { s = fma(dcLast[bnh * P.D + e], cStates[cBase + e], s); }

@@ -10,7 +10,9 @@
  *
  * mLSTMsig uses the same code with m ≡ 0. A workgroup of 16×16 threads owns a `bS × bS`
  * tile of the (DHQK × DHHV) state of one b·head and keeps it in registers while it walks the
- * chunks; tokens are staged 16 at a time in workgroup memory.
+ * chunks; tokens are staged 16 at a time in workgroup memory. The workgroups of all tiles of all
+ * heads are one flat index spread over a 2-D dispatch (`count` of them), so that more than
+ * 65 535 heads·tiles fit the per-dimension workgroup limit.
  */
 import { defineParams } from '../../device/params.js';
 import type { GpuDtype } from '../../device/tensor.js';
@@ -29,7 +31,7 @@ export const scanParams = defineParams({
   hasInit: 'u32', // register-tiled scan, carrying chunk products
   writeLast: 'u32', // carrying chunk products: store the last state
   segs: 'u32', // carrying chunk products: segments per head (NC a multiple)
-  count: 'u32', // workgroups (matrix-unit chunk products)
+  count: 'u32', // workgroups (flat index of a 2-D dispatch; padding workgroups return)
   T: 'u32', // tokens of all heads (section size of the packed gate vectors)
   NB: 'u32', // heads (B·NH)
   scale: 'f32', // κ (bw)
@@ -103,10 +105,14 @@ var<workgroup> sA: array<f32, ${BTOK * bS}>;  // [t][y] weighted A rows
 var<workgroup> sB: array<f32, ${BTOK * bS}>;  // [t][x]
 
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let xTile = wid.x % P.nXTiles;
-  let yTile = (wid.x / P.nXTiles) % P.nYTiles;
-  let bnh = wid.x / (P.nXTiles * P.nYTiles);
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  // flat workgroup index of a 2-D dispatch (more than 65 535 tiles of heads); padding returns
+  let flat = wid.x + wid.y * nwg.x;
+  if (flat >= P.count) { return; }
+  let xTile = flat % P.nXTiles;
+  let yTile = (flat / P.nXTiles) % P.nYTiles;
+  let bnh = flat / (P.nXTiles * P.nYTiles);
   let tx = lid % 16u;
   let ty = lid / 16u;
   let y0 = yTile * bS;
