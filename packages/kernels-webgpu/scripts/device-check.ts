@@ -5,6 +5,7 @@
  * repetitions after warm-up) of the const-token setup of the TFLA paper.
  *
  *   node device-check.mjs [--quick] [--out results.json]
+ *   node device-check.mjs --matrix-check [--scan products,carrying,seg2,auto]   (exit 1 on a failure)
  */
 import {
   mlstmChunkwise,
@@ -24,6 +25,7 @@ import {
   type GpuDtype,
   type GpuTensor,
   getGpuContext,
+  type KernelTuning,
   mlstmChunkwiseLimitChunk,
   mlstmChunkwiseLimitChunkBackward,
   mlstmChunkwiseXlChunk,
@@ -33,11 +35,12 @@ import {
   mlstmRecurrentStepWebgpu,
   mlstmSigChunkwiseXlChunk,
   mlstmSigChunkwiseXlChunkBackward,
+  explainPlanAfterProbe,
   releaseSaved,
   roundToF16,
+  XL_CHUNK,
 } from '../src/index.js';
-import { scanFusion } from '../src/chunkwise/kernels/chunk_products.js';
-import { sgmatAblation } from '../src/chunkwise/kernels/intra_sgmat.js';
+import { MATRIX_TOL } from '../test-gpu/tolerances.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -202,6 +205,7 @@ async function timeConstToken(
   },
   subgroupMatrix?: boolean,
   computeDtype?: GpuDtype,
+  tuning?: KernelTuning,
 ) {
   const tokens = 65536;
   const NH = 16;
@@ -216,7 +220,7 @@ async function timeConstToken(
   for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 1);
   fillRandom(ctx, f, 9, 1, 3);
   const F = fams[fam];
-  const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, computeDtype, ...F.extra };
+  const args = { q, k, v, i, f, chunkSize, tiles, subgroupMatrix, computeDtype, tuning, ...F.extra };
   const fwT: number[] = [];
   const fwbwT: number[] = [];
   ctx.pool.resetPeak();
@@ -273,6 +277,7 @@ async function breakdownParts(
   subgroupMatrix: boolean,
   tiles?: { matrixX: number },
   S = 8192,
+  tuning?: KernelTuning,
 ): Promise<Record<string, number>> {
   const B = 65536 / S;
   const mk = (d: number) => ctx.empty([B, 16, S, d], dtype);
@@ -282,7 +287,7 @@ async function breakdownParts(
   for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
   fillRandom(ctx, f, 49, 1, 3);
   const sums = new Map<string, number[]>();
-  const args = { q, k, v, i, f, chunkSize: 128, subgroupMatrix, tiles };
+  const args = { q, k, v, i, f, chunkSize: 128, subgroupMatrix, tiles, tuning };
   for (let r = 0; r < 4; r++) {
     ctx.beginGpuTiming(64, { perDispatch: true });
     const fw = await mlstmChunkwiseXlChunk(ctx, { ...args, keepSaved: true });
@@ -329,55 +334,20 @@ console.log(ctx.describe());
 console.log(
   `pool cache ${cacheGiB} GiB, robustness ${argv.includes('--no-robustness') ? 'off' : 'on'}${toggles ? `, toggles ${toggles}` : ''}`,
 );
-if (argv.includes('--ablate')) {
-  // which part of the matrix-unit intra kernel costs what: each switch removes one part
-  const S = 8192;
-  const B = 65536 / S;
-  const mk = (d: number) => ctx.empty([B, 16, S, d], 'f16');
-  const [q, k, v, dh] = [mk(128), mk(128), mk(256), mk(256)];
-  const i = ctx.empty([B, 16, S]);
-  const f = ctx.empty([B, 16, S]);
-  for (const [x, t] of [q, k, v, i, dh].entries()) fillRandom(ctx, t, x + 40);
-  fillRandom(ctx, f, 49, 1, 3);
-  const switches = [undefined, ...Object.keys(sgmatAblation)] as (keyof typeof sgmatAblation | undefined)[];
-  for (const sw of switches) {
-    for (const key of Object.keys(sgmatAblation) as (keyof typeof sgmatAblation)[])
-      sgmatAblation[key] = key === sw;
-    const ms = new Map<string, number[]>();
-    for (let r = 0; r < 4; r++) {
-      ctx.beginGpuTiming(64, { perDispatch: true });
-      const fw = await mlstmChunkwiseXlChunk(ctx, { q, k, v, i, f, chunkSize: 128, keepSaved: true });
-      const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
-        q,
-        k,
-        v,
-        i,
-        f,
-        dh,
-        chunkSize: 128,
-        saved: fw.saved,
-      });
-      const parts = await ctx.endGpuTimingLabelled();
-      fw.h.release();
-      releaseSaved(fw.saved!);
-      for (const t of Object.values(bw)) (t as GpuTensor).release();
-      if (r > 0) for (const p of parts) ms.set(p.label, [...(ms.get(p.label) ?? []), p.ms]);
-    }
-    const show = [
-      'chunk products fw',
-      'chunk products bw',
-      'intra fw',
-      'intra dq',
-      'intra dk',
-      'intra dv',
-    ].map((l) => `${l} ${median(ms.get(l) ?? [0]).toFixed(3)}`);
-    console.log(`ablation ${sw ?? 'none'}: ${show.join(', ')}`);
-  }
-  process.exit(0);
-}
 if (argv.includes('--matrix-check')) {
   // quick check of the matrix-unit path while tuning it: correctness of xl_chunk f16 on the shapes
-  // that take the path, then total and per-kernel GPU time at S = 8192 (twice: run-to-run spread)
+  // that take the path, then total and per-kernel GPU time at S = 8192 (twice: run-to-run spread).
+  // Exits 1 when the matrix path is not the one that runs, or when an error exceeds its tolerance.
+  const plan = await explainPlanAfterProbe(
+    ctx,
+    XL_CHUNK,
+    { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128 },
+    { dtype: 'f16', chunkSize: 128 },
+  );
+  if (plan.path !== 'matrix-units') {
+    console.error(`matrix-check FAILED: the matrix-unit path does not run here (${plan.reason})`);
+    process.exit(1);
+  }
   const rng = new Rng(11);
   const shapes = [
     { B: 1, NH: 2, S: 256, DHQK: 64, DHHV: 128, L: 128 },
@@ -409,15 +379,21 @@ if (argv.includes('--matrix-check')) {
   });
   // max |Δ|/max|ref| over the shapes: f16 tensors, or f32 tensors computed in f16 (the GPU cast,
   // which rounds as the reference's inputs were rounded)
-  const matrixErrors = async (computeDtype?: GpuDtype) => {
+  const matrixErrors = async (computeDtype?: GpuDtype, tuning?: KernelTuning) => {
     let h = 0;
     let g = 0;
     for (const { s, xr, dh, st, ref, refB, refS, refSB, dcLast } of shapes) {
       const up = (t: Tensor, dt: GpuDtype = computeDtype ? 'f32' : 'f16') => ctx.upload(t.data, t.shape, dt);
       const x = { q: up(xr.q), k: up(xr.k), v: up(xr.v), i: up(xr.i, 'f32'), f: up(xr.f, 'f32') };
       const dhG = up(dh);
-      const fw = await mlstmChunkwiseXlChunk(ctx, { ...x, chunkSize: s.L, computeDtype });
-      const bw = await mlstmChunkwiseXlChunkBackward(ctx, { ...x, chunkSize: s.L, dh: dhG, computeDtype });
+      const fw = await mlstmChunkwiseXlChunk(ctx, { ...x, chunkSize: s.L, computeDtype, tuning });
+      const bw = await mlstmChunkwiseXlChunkBackward(ctx, {
+        ...x,
+        chunkSize: s.L,
+        dh: dhG,
+        computeDtype,
+        tuning,
+      });
       const read = async (t: GpuTensor): Promise<Tensor> => ({
         shape: [...t.shape],
         data: await ctx.read(t),
@@ -434,6 +410,7 @@ if (argv.includes('--matrix-check')) {
         chunkSize: s.L,
         returnLastStates: true,
         dtype: 'f16',
+        tuning,
       });
       const bwS = await mlstmChunkwiseXlChunkBackward(ctx, {
         ...xr,
@@ -442,6 +419,7 @@ if (argv.includes('--matrix-check')) {
         dh,
         dcLast,
         dtype: 'f16',
+        tuning,
       });
       h = Math.max(h, relMax(fwS.h, refS.h), relMax(fwS.lastStates!.c, refS.lastStates!.c));
       h = Math.max(h, relMax(fwS.lastStates!.n, refS.lastStates!.n));
@@ -450,44 +428,67 @@ if (argv.includes('--matrix-check')) {
     }
     return [h, g];
   };
-  // --fusion split,fused128,seg2,auto…: A/B of the state scan (scanFusion; segN forces N segments), errors and times for each
-  const fusionArg = argv.includes('--fusion') ? argv[argv.indexOf('--fusion') + 1].split(',') : [];
-  for (const f of fusionArg) {
-    scanFusion.mode =
-      f === 'auto' ? 'auto' : f.startsWith('fused') || f.startsWith('seg') ? 'fused' : 'split';
-    scanFusion.segments = f.startsWith('seg') ? Number(f.slice(3)) : 0;
-    if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5)) || 256;
-    if (f.startsWith('fused')) scanFusion.bX = Number(f.slice(5, 8)) || 256;
-    const [he, ge] = await matrixErrors();
+  // --scan products,carrying,carrying128,seg2,auto…: A/B of the matrix-unit state scan, each run
+  // with its own KernelTuning (errors and times for each, the baseline in the same call)
+  const scanArg = argv.includes('--scan') ? argv[argv.indexOf('--scan') + 1].split(',') : [];
+  for (const f of scanArg) {
+    const tuning: KernelTuning = f.startsWith('seg')
+      ? { scan: 'carrying', scanSegments: Number(f.slice(3)) }
+      : f.startsWith('carrying')
+        ? { scan: 'carrying', scanTileX: Number(f.slice(8)) || 256 }
+        : { scan: f === 'products' ? 'products' : 'auto' };
+    const [he, ge] = await matrixErrors(undefined, tuning);
     console.log(
-      `fusion ${f}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
+      `scan ${f} ${JSON.stringify(tuning)}: xl_chunk f16 max |Δ|/max|ref| (with initial states too): h ${he.toExponential(2)}, grads ${ge.toExponential(2)}`,
     );
-    const fusionS = argv.includes('--fusion-s')
-      ? argv[argv.indexOf('--fusion-s') + 1].split(',').map(Number)
+    const scanS = argv.includes('--scan-s')
+      ? argv[argv.indexOf('--scan-s') + 1].split(',').map(Number)
       : [2048, 8192, 32768];
-    for (const S of fusionS) {
-      const r = await timeConstToken(ctx, 'xl_chunk', S, 'f16', 128, 5);
-      console.log(`  fusion ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
+    for (const S of scanS) {
+      const r = await timeConstToken(
+        ctx,
+        'xl_chunk',
+        S,
+        'f16',
+        128,
+        5,
+        undefined,
+        undefined,
+        undefined,
+        tuning,
+      );
+      console.log(`  scan ${f} S=${S}: fw ${r.fw.toFixed(3)} / fw+bw ${r.fwbw.toFixed(3)} ms`);
     }
     const partsS = argv.includes('--parts-s')
       ? argv[argv.indexOf('--parts-s') + 1].split(',').map(Number)
       : [512, 8192];
     for (const S of partsS) {
-      const parts = await breakdownParts('f16', true, undefined, S);
+      const parts = await breakdownParts('f16', true, undefined, S, tuning);
       console.log(
-        `  fusion ${f} S=${S} parts: ${Object.entries(parts)
+        `  scan ${f} S=${S} parts: ${Object.entries(parts)
           .map(([l, ms]) => `${l} ${ms.toFixed(3)}`)
           .join(', ')}`,
       );
     }
   }
-  if (fusionArg.length) process.exit(0);
+  if (scanArg.length) process.exit(0);
   const [hErr, gErr] = await matrixErrors();
   console.log(`xl_chunk f16 max |Δ|/max|ref|: h ${hErr.toExponential(2)}, grads ${gErr.toExponential(2)}`);
   const [hErr32, gErr32] = await matrixErrors('f16');
   console.log(
     `xl_chunk f32 computeDtype f16 max |Δ|/max|ref|: h ${hErr32.toExponential(2)}, grads ${gErr32.toExponential(2)}`,
   );
+  // the verdict (exit status): the errors within the matrix path's tolerances (test-gpu/tolerances.ts)
+  const bad = [
+    hErr > MATRIX_TOL.fw && `h ${hErr.toExponential(2)} > ${MATRIX_TOL.fw}`,
+    gErr > MATRIX_TOL.bw && `grads ${gErr.toExponential(2)} > ${MATRIX_TOL.bw}`,
+    hErr32 > MATRIX_TOL.fw && `h (computeDtype f16) ${hErr32.toExponential(2)} > ${MATRIX_TOL.fw}`,
+    gErr32 > MATRIX_TOL.bw && `grads (computeDtype f16) ${gErr32.toExponential(2)} > ${MATRIX_TOL.bw}`,
+  ].filter(Boolean);
+  if (bad.length) {
+    console.error(`matrix-check FAILED: ${bad.join('; ')}`);
+    process.exit(1);
+  }
   const r32 = await timeConstToken(ctx, 'xl_chunk', 8192, 'f32', 128, 7, undefined, undefined, 'f16');
   console.log(`S=8192 f32 computeDtype f16: fw ${r32.fw.toFixed(3)} / fw+bw ${r32.fwbw.toFixed(3)} ms`);
   for (let rep = 0; rep < 2; rep++) {

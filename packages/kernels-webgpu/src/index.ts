@@ -9,6 +9,7 @@ export {
   type GpuFeatures,
   DispatchBatch,
   getGpuContext,
+  type MatrixPathStatus,
   type SubgroupMatrixConfig,
 } from './device/context.js';
 export { f16BitsToF32, f32ToF16Bits, packF16, roundToF16, unpackF16 } from './device/f16.js';
@@ -47,6 +48,14 @@ export type {
 } from './chunkwise/run.js';
 export { releaseSaved, type TflaSaved } from './chunkwise/tfla.js';
 export {
+  type ExecutionPlan,
+  ensureMatrixProbe,
+  explainPlan,
+  explainPlanAfterProbe,
+  type PlanOptions,
+  type PlanShape,
+} from './chunkwise/plan.js';
+export {
   LIMIT_CHUNK,
   mlstmChunkwiseLimitChunk,
   mlstmChunkwiseLimitChunkBackward,
@@ -63,3 +72,4 @@ export {
   mlstmParallelLimitHeaddimBackward,
 } from './parallel/limit_headdim.js';
 export * as heuristics from './heuristics.js';
+export { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning } from './tuning.js';

@@ -16,6 +16,7 @@ import {
   sgmatIntraFits,
   sgmatSupported,
   sgmatTileX,
+  sgmatUnsupportedReason,
   sgmatWalksRowTiles,
   sgmatWgsl,
 } from '../src/chunkwise/kernels/intra_sgmat.js';
@@ -35,74 +36,11 @@ import { openGpuContext, withLimits } from './helpers.js';
 import { useMatrixPath } from '../src/chunkwise/tfla.js';
 import { matrixLoadsWgsl, type OperandSource } from '../scripts/matrix-loads-wgsl.js';
 import { matrixPathConfigs } from './sgmat-configs.js';
+import { stubSubgroupMatrix } from './sgmat-stub.js';
 
 const operandSources: OperandSource[] = ['shared-row', 'shared-col', 'storage-row', 'storage-col'];
 
 const ctx = await openGpuContext();
-
-/** Splits the top-level comma-separated arguments of the call whose '(' is at `open`; returns them and the index after ')'. */
-function callArgs(code: string, open: number): { args: string[]; end: number } {
-  const args: string[] = [];
-  let depth = 0;
-  let start = open + 1;
-  for (let i = open; i < code.length; i++) {
-    const ch = code[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') {
-      depth--;
-      if (depth === 0) {
-        args.push(code.slice(start, i).trim());
-        return { args, end: i + 1 };
-      }
-    } else if (ch === ',' && depth === 1) {
-      args.push(code.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  throw new Error('unbalanced call');
-}
-
-function replaceCalls(code: string, name: string, make: (args: string[]) => string): string {
-  let out = '';
-  let at = 0;
-  for (;;) {
-    const i = code.indexOf(name, at);
-    if (i < 0) return out + code.slice(at);
-    const open = code.indexOf('(', i);
-    const { args, end } = callArgs(code, open);
-    out += code.slice(at, i) + make(args);
-    at = end;
-  }
-}
-
-/** The WGSL with the subgroup-matrix extension replaced by stand-ins any WGSL compiler takes. */
-export function stubSubgroupMatrix(code: string): string {
-  let s = code
-    .replace('enable chromium_experimental_subgroup_matrix;', '')
-    .replace(/diagnostic\(off, chromium_experimental\.subgroup_matrix_uniformity\);/, '')
-    .replace(/subgroup_matrix_(left|right|result)<[^>]*>/g, 'SgMat');
-  s = replaceCalls(s, 'subgroupMatrixLoad<SgMat>', ([p, off, cm, stride]) => {
-    return `sgLoad(f32(${p.replace(/^&/, '')}[${off}]), ${cm}, ${stride})`;
-  });
-  s = replaceCalls(s, 'subgroupMatrixMultiplyAccumulate', (a) => `sgMma(${a.join(', ')})`);
-  s = replaceCalls(s, 'subgroupMatrixScalarMultiply', ([m, x]) => `(${m} * ${x})`);
-  s = replaceCalls(
-    s,
-    'subgroupMatrixStore',
-    ([p, off, m, cm, stride]) => `${p.replace(/^&/, '')}[${off}] = sgStore(${m}, ${cm}, ${stride})`,
-  );
-  const stubs = `alias SgMat = vec4<f32>;
-fn sgLoad(x: f32, cm: bool, stride: u32) -> SgMat { return vec4<f32>(x, select(0.0, 1.0, cm), f32(stride), 0.0); }
-fn sgMma(a: SgMat, b: SgMat, c: SgMat) -> SgMat { return a * b + c; }
-fn sgStore(m: SgMat, cm: bool, stride: u32) -> f32 { return m.x + select(0.0, 1.0, cm) + f32(stride); }
-`;
-  // after the enable directives (WGSL wants them first)
-  const enables = [...s.matchAll(/^enable [^;]*;$/gm)];
-  const at = enables.length
-    ? enables[enables.length - 1].index + enables[enables.length - 1][0].length + 1
-    : 0;
-  return s.slice(0, at) + stubs + s.slice(at);
-}
 
 async function compileErrors(code: string): Promise<string[]> {
   // in an error scope: a broken module must not surface later as the context's uncaptured error
@@ -159,9 +97,13 @@ describe('matrix-unit path: selection rules', () => {
     subgroupMinSize: 32,
     subgroupMaxSize: 32,
     shaderF16: true,
+    subgroups: true,
   };
-  it('needs f16→f32 16×16×16 matrices, shader-f16 and 32-lane subgroups', () => {
+  it('needs f16→f32 16×16×16 matrices, shader-f16, the subgroups feature and 32-lane subgroups', () => {
     expect(sgmatSupported(h100)).toBe(true);
+    expect(sgmatSupported({ ...h100, subgroups: false })).toBe(false);
+    expect(sgmatUnsupportedReason({ ...h100, subgroups: false })).toMatch(/subgroups feature/);
+    expect(sgmatUnsupportedReason({ ...h100, subgroupMinSize: 16 })).toMatch(/exactly 32/);
     expect(sgmatSupported({ ...h100, subgroupMatrix: false })).toBe(false);
     expect(sgmatSupported({ ...h100, shaderF16: false })).toBe(false);
     expect(sgmatSupported({ ...h100, subgroupMinSize: 16 })).toBe(false);
@@ -218,6 +160,16 @@ describe('matrix-unit path: selection rules', () => {
     expect(carryingScan(1, 128, 256, 16)).toBeNull();
     expect(carryingScan(512, 64, 128, 8)).toBeNull(); // DHHV not a multiple of the tile
     expect(carryingScan(4096, 96, 256, 8)).toBeNull();
+  });
+  it("the scan layout follows the call's tuning (immutable options, no module state)", () => {
+    expect(carryingScan(128, 128, 256, 64, { scan: 'products' })).toBeNull();
+    expect(carryingScan(1, 128, 256, 16, { scan: 'carrying' })).toEqual({ bX: 256, segs: 1 });
+    expect(carryingScan(128, 128, 256, 64, { scanSegments: 4 })).toEqual({ bX: 256, segs: 4 });
+    expect(carryingScan(128, 128, 256, 6, { scanSegments: 4 })).toBeNull(); // 6 chunks in 4 segments
+    expect(carryingScan(128, 128, 256, 64, { scanTileX: 128 })).toEqual({ bX: 128, segs: 1 });
+    expect(carryingScan(32, 128, 256, 256, { maxScanSegments: 0 })).toBeNull();
+    // the defaults are those of a call without tuning
+    expect(carryingScan(32, 128, 256, 256, {})).toEqual(carryingScan(32, 128, 256, 256));
   });
   it('takes chunks of multiples of 64 and head dimensions of multiples of 64', () => {
     expect(sgmatTileX(256)).toBe(256);

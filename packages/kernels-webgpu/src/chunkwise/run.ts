@@ -31,6 +31,8 @@ import {
   type TflaSaved,
 } from './tfla.js';
 import { intraWorkgroupBytes, type Variant } from './kernels/intra.js';
+import { type KernelTuning, resolveTuning } from '../tuning.js';
+import { ensureMatrixProbe, planOf } from './plan.js';
 
 /** How a kernel family configures the TFLA passes. */
 export interface KernelFamily {
@@ -86,9 +88,12 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
    * f16 only: run the intra-chunk kernels and the state scans on the adapter's matrix units
    * (subgroup matrices, f16 operands, f32 accumulation) where the adapter has them (f16→f32
    * 16×16×16, 32-lane subgroups) and the shape fits (chunk a multiple of 64, head dims multiples
-   * of 32; 64 for DHQK in the scans). Default: on. `false` forces the register-tiled kernels.
+   * of 64). Default: on. `false` forces the register-tiled kernels. {@link explainPlan} says which
+   * path a call takes and why.
    */
   subgroupMatrix?: boolean;
+  /** Kernel variants for this call, over the context's (`getGpuContext({ tuning })`); see {@link KernelTuning}. */
+  tuning?: KernelTuning;
 }
 
 export interface LastStates<T> {
@@ -372,6 +377,7 @@ function prepare(ctx: GpuContext, fam: KernelFamily, a: ChunkwiseArgs, withDh: b
       wholeChunkTiles: fam.wholeChunkTiles,
       tiles: validateTiles(ctx, a.tiles, context),
       subgroupMatrix: a.subgroupMatrix,
+      tuning: resolveTuning(ctx.tuning, a.tuning, context),
     },
   };
 }
@@ -448,12 +454,24 @@ function validateTiles(ctx: GpuContext, t: ChunkwiseArgs['tiles'], context: stri
   return t;
 }
 
+/** After validation: the one-time matrix-path probe (f16 calls), and the plan to `onPlan` when set. */
+async function beforeRun(
+  ctx: GpuContext,
+  fam: KernelFamily,
+  d: SequenceDims,
+  opts: TflaOptions,
+): Promise<void> {
+  if (opts.dtype === 'f16' && opts.subgroupMatrix !== false) await ensureMatrixProbe(ctx);
+  ctx.createdWith.onPlan?.(planOf(ctx, fam, d, opts));
+}
+
 export async function runForward(
   ctx: GpuContext,
   fam: KernelFamily,
   a: ChunkwiseArgs,
 ): Promise<ChunkwiseResult<GpuTensor | CpuTensor>> {
   const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, false);
+  await beforeRun(ctx, fam, d, opts);
   const scope = new CallScope(ctx, a.q);
   if (a.keepSaved && scope.cpu) {
     throw new KernelArgumentError(
@@ -556,6 +574,7 @@ export async function runBackward(
   a: ChunkwiseBackwardArgs,
 ): Promise<ChunkwiseGradients<GpuTensor | CpuTensor>> {
   const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, true);
+  await beforeRun(ctx, fam, d, opts);
   if (a.saved && a.saved.dtype !== opts.dtype) {
     throw new KernelArgumentError(
       'saved',

@@ -44,16 +44,18 @@ import {
   chunkProductKey,
   chunkProductsFit,
   chunkProductWgsl,
+  chunkProductWorkgroupBytes as chunkProductWorkgroupBytesNeeded,
   carryingScan,
 } from './kernels/chunk_products.js';
 import {
   SGMAT_ROWS,
   sgmatIntraFits,
   sgmatKey,
-  sgmatSupported,
   sgmatTileX,
+  sgmatUnsupportedReason,
   sgmatWalksRowTiles,
   sgmatWgsl,
+  sgmatWorkgroupBytes,
 } from './kernels/intra_sgmat.js';
 import {
   boundsKey,
@@ -66,6 +68,7 @@ import {
   states16Size,
 } from './kernels/state_carry.js';
 import { scanKey, scanParams, scanWgsl } from './kernels/state_scan.js';
+import { DEFAULT_KERNEL_TUNING, type ResolvedTuning } from '../tuning.js';
 
 export interface TflaOptions {
   variant: Variant;
@@ -93,6 +96,8 @@ export interface TflaOptions {
    * of 64). Default: on. `false` forces the register-tiled kernels.
    */
   subgroupMatrix?: boolean;
+  /** kernel variants (resolved: defaults, the context's, the call's); default {@link DEFAULT_KERNEL_TUNING} */
+  tuning?: ResolvedTuning;
 }
 
 /**
@@ -235,14 +240,10 @@ function encodeIntra(
     ...outputs.map(() => RW),
     ...(rowDots ? [READ, RW] : []),
   ] as const;
-  const bX = matrixTileX(rd.DX, o);
-  const tiles: IntraTiles = useSgmat
-    ? { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 }
-    : (o.tiles?.intra ??
-      chooseIntraTiles(L, rd.DX, ctx.limits, o.wholeChunkTiles, isSoftwareAdapter(ctx.adapterInfo), role));
+  const { tiles, walkRows } = intraPlan(ctx, role, d, o, useSgmat);
+  const bX = tiles.bX;
   const cfg = { role, variant: o.variant, normalize: o.normalize, inter: o.inter, dtype: o.dtype, tiles };
   const nRowTiles = cdiv(L, tiles.bR);
-  const walkRows = useSgmat && sgmatWalksRowTiles(role, o.inter, nRowTiles);
   const mcfg = { ...cfg, bX, walkRows, rowDots: !!rowDots };
   const pipeline = useSgmat
     ? ctx.pipeline(sgmatKey(mcfg), () => sgmatWgsl(mcfg), layout)
@@ -273,6 +274,41 @@ function encodeIntra(
   );
 }
 
+/**
+ * The tiles of one intra kernel of a call: the matrix-unit kernels' 64-row tiles and column tile
+ * (`tiles.matrixX` where it divides the output columns, else {@link sgmatTileX}) and whether
+ * their workgroups walk the row tiles of their chunk; or the register tiles (`tiles.intra`, else
+ * the heuristics').
+ */
+export function intraPlan(
+  ctx: GpuContext,
+  role: IntraRole,
+  d: SequenceDims,
+  o: TflaOptions,
+  useSgmat: boolean,
+): { tiles: IntraTiles; walkRows: boolean } {
+  const rd = roleDims(role, d);
+  if (useSgmat) {
+    const bX = matrixTileX(rd.DX, o);
+    const nRowTiles = cdiv(o.chunkSize, SGMAT_ROWS);
+    return {
+      tiles: { bR: SGMAT_ROWS, bT: SGMAT_ROWS, bX, bY: 16 },
+      walkRows: sgmatWalksRowTiles(role, o.inter, nRowTiles),
+    };
+  }
+  const tiles =
+    o.tiles?.intra ??
+    chooseIntraTiles(
+      o.chunkSize,
+      rd.DX,
+      ctx.limits,
+      o.wholeChunkTiles,
+      isSoftwareAdapter(ctx.adapterInfo),
+      role,
+    );
+  return { tiles, walkRows: false };
+}
+
 interface ScanBuffers {
   /** k (fw) or q (bw) */
   a: GpuTensor;
@@ -291,29 +327,56 @@ interface ScanBuffers {
   last?: GpuTensor;
 }
 
-function matrixTileX(DX: number, o: TflaOptions): number {
+export function matrixTileX(DX: number, o: TflaOptions): number {
   const x = o.tiles?.matrixX;
   return x && x % 64 === 0 && DX % x === 0 ? x : sgmatTileX(DX);
 }
 
 /**
- * Whether a call runs on the matrix units (subgroup matrices): f16, the adapter has them, no
+ * Whether a call runs on the matrix units (subgroup matrices), and why (or why not): f16, not
+ * turned off, the adapter and device have them and the context's probe compiled them, no
  * register-tile override, and every kernel of the call takes the shape — all or nothing, since
  * the matrix-unit intra kernels read the f16 state copy that only the matrix-unit scan writes.
  */
-export function useMatrixPath(ctx: GpuContext, d: SequenceDims, o: TflaOptions): boolean {
+export function matrixPathDecision(
+  ctx: GpuContext,
+  d: SequenceDims,
+  o: TflaOptions,
+): { use: boolean; reason: string } {
+  const no = (reason: string) => ({ use: false, reason });
+  if (o.dtype !== 'f16') return no('the call computes in f32 (the matrix units take f16 operands)');
+  if (o.subgroupMatrix === false) return no('subgroupMatrix: false was passed');
+  const unsupported = sgmatUnsupportedReason(ctx.features);
+  if (unsupported) return no(unsupported);
+  const probe = ctx.matrixPathOf?.features === ctx.features ? ctx.matrixPath : null;
+  if (probe && (probe.state === 'failed' || probe.state === 'unsupported'))
+    return no(`the matrix-path probe failed on this device: ${probe.reason}`);
+  if (o.tiles?.intra)
+    return no('a tiles.intra override was passed (register tiles; the matrix units use their own)');
+  if (o.tiles?.scan) return no('a tiles.scan override was passed (the register-tiled scan)');
   const ws = ctx.limits.maxComputeWorkgroupStorageSize;
-  return (
-    o.dtype === 'f16' &&
-    o.subgroupMatrix !== false &&
-    !o.tiles?.intra &&
-    !o.tiles?.scan &&
-    sgmatSupported(ctx.features) &&
-    (!o.inter || chunkProductsFit(o.chunkSize, d.DHQK, d.DHHV, ws)) &&
-    (['fw', 'dq', 'dk', 'dv'] as IntraRole[]).every((r) =>
-      sgmatIntraFits(o.chunkSize, roleDims(r, d), o.inter, ws),
-    )
-  );
+  if (o.inter && !chunkProductsFit(o.chunkSize, d.DHQK, d.DHHV, ws))
+    return no(
+      `the matrix-unit scan needs chunk and DHQK multiples of 64, DHHV a multiple of 64 and ${chunkProductWorkgroupBytesNeeded()} bytes of workgroup memory (chunk ${o.chunkSize}, DHQK ${d.DHQK}, DHHV ${d.DHHV}, ${ws} bytes)`,
+    );
+  for (const r of ['fw', 'dq', 'dk', 'dv'] as IntraRole[]) {
+    if (!sgmatIntraFits(o.chunkSize, roleDims(r, d), o.inter, ws))
+      return no(
+        `the matrix-unit intra kernels need the chunk (here ${o.chunkSize}) and head dimensions (DHQK ${d.DHQK}, DHHV ${d.DHHV}) to be multiples of 64, and ${sgmatWorkgroupBytes()} bytes of workgroup memory (${ws})`,
+      );
+  }
+  return {
+    use: true,
+    reason:
+      probe?.state === 'ready'
+        ? 'f16 on an adapter with f16→f32 16×16×16 subgroup matrices and 32-lane subgroups; the probe compiled; the shape fits'
+        : 'f16 on an adapter with f16→f32 16×16×16 subgroup matrices and 32-lane subgroups; the shape fits (the first f16 call probes the pipelines)',
+  };
+}
+
+/** {@link matrixPathDecision}'s verdict alone. */
+export function useMatrixPath(ctx: GpuContext, d: SequenceDims, o: TflaOptions): boolean {
+  return matrixPathDecision(ctx, d, o).use;
 }
 
 function encodeScan(
@@ -347,7 +410,7 @@ function encodeScan(
   };
   if (s.out16) {
     const nYTiles = d.DHQK / 64;
-    const layout = carryingScan(BNH, d.DHQK, d.DHHV, NC);
+    const layout = carryingScan(BNH, d.DHQK, d.DHHV, NC, o.tuning ?? DEFAULT_KERNEL_TUNING);
     if (layout) {
       // matrix units, one kernel: each workgroup walks the chunks of its head (or of a segment of
       // them), carrying the states

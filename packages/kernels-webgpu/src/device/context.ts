@@ -2,6 +2,7 @@ import { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterE
 import { packF16, unpackF16 } from './f16.js';
 import { BufferPool } from './pool.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
+import { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning, resolveTuning } from '../tuning.js';
 
 /** Kind of each binding of a kernel's group 0 (for explicit pipeline layouts). */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -24,6 +25,17 @@ export interface GpuFeatures {
   subgroupMatrixConfigs: SubgroupMatrixConfig[];
   subgroupMinSize: number;
   subgroupMaxSize: number;
+}
+
+/**
+ * Whether this context runs the f16 matrix-unit (subgroup-matrix) kernels, and why. `unprobed`:
+ * no f16 call has asked yet (the first one probes); `unsupported`: the adapter or device lacks a
+ * feature; `failed`: the one-time probe (compiling the matrix pipelines in an error scope) failed,
+ * so every call runs the register-tiled kernels; `ready`: the probe compiled.
+ */
+export interface MatrixPathStatus {
+  state: 'unprobed' | 'unsupported' | 'failed' | 'ready';
+  reason: string;
 }
 
 export interface GpuAdapterSummary {
@@ -52,6 +64,15 @@ export interface GpuContextOptions {
   dawnToggles?: readonly string[];
   /** Bytes of released buffers the pool keeps for reuse (default: the peak live bytes so far, at least 1 GiB). */
   maxCachedBytes?: number;
+  /** Kernel variants for every call on this context (a call's own `tuning` goes over it); see {@link KernelTuning}. */
+  tuning?: KernelTuning;
+  /**
+   * Testing: rewrites the WGSL of the matrix-path probe before it compiles (e.g. to break it and
+   * check that the calls fall back to the register-tiled kernels).
+   */
+  matrixProbeWgsl?: (code: string) => string;
+  /** Debugging: called with each chunkwise / parallel call's plan (the path it takes and why, see `explainPlan`). */
+  onPlan?: (plan: unknown) => void;
 }
 
 const WANTED_FEATURES = [
@@ -273,6 +294,15 @@ export class GpuContext {
   readonly pool: BufferPool;
   /** number of compute pipelines compiled (a pipeline is compiled once per cache key) */
   pipelinesCompiled = 0;
+  /** the kernel variants of this context's calls: the defaults with `options.tuning` over them (frozen) */
+  readonly tuning: ResolvedTuning;
+  /**
+   * Whether the f16 matrix-unit kernels run here, and why (see {@link MatrixPathStatus}); set by
+   * the first f16 call's probe, for this device and these features.
+   */
+  matrixPath: MatrixPathStatus = { state: 'unprobed', reason: 'no f16 call has probed the matrix path yet' };
+  /** @internal the device and features the matrix-path status belongs to */
+  matrixPathOf: { device: GPUDevice; features: GpuFeatures } | null = null;
   private pipelines = new Map<string, GPUComputePipeline>();
   private errors: GpuValidationError[] = [];
   private lostInfo: GPUDeviceLostInfo | null = null;
@@ -288,11 +318,13 @@ export class GpuContext {
     this.features = features;
     this.limits = device.limits;
     this.pool = new BufferPool(device, options.maxCachedBytes);
+    this.tuning = resolveTuning(DEFAULT_KERNEL_TUNING, options.tuning, 'getGpuContext');
     this.watch(device);
   }
 
   /** @internal */
   static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
+    resolveTuning(DEFAULT_KERNEL_TUNING, options.tuning, 'getGpuContext'); // typed errors before any GPU work
     const { device, adapterInfo, features } = await GpuContext.openDevice(options);
     return new GpuContext(device, adapterInfo, features, options);
   }
@@ -383,6 +415,8 @@ export class GpuContext {
     this.layouts = new WeakMap();
     this.errors = [];
     this.lostInfo = null;
+    this.matrixPath = { state: 'unprobed', reason: 'the device was recreated' };
+    this.matrixPathOf = null;
     this.pool.reset(device);
     this.watch(device);
   }
@@ -399,6 +433,50 @@ export class GpuContext {
       `features: shader-f16 ${f.shaderF16 ? 'yes' : 'no'}, subgroups ${f.subgroups ? `yes (${f.subgroupMinSize}–${f.subgroupMaxSize})` : 'no'}, timestamp-query ${f.timestampQuery ? 'yes' : 'no'}, subgroup-matrix ${f.subgroupMatrix ? `yes [${sm.join(', ')}]` : 'no'}`,
       `limits: workgroup storage ${this.limits.maxComputeWorkgroupStorageSize} B, invocations ${this.limits.maxComputeInvocationsPerWorkgroup}, storage binding ${this.limits.maxStorageBufferBindingSize} B, buffer ${this.limits.maxBufferSize} B`,
     ].join('\n');
+  }
+
+  /** The options this context was created with (read-only view). */
+  get createdWith(): Readonly<GpuContextOptions> {
+    return this.options;
+  }
+
+  /**
+   * Compiles compute pipelines asynchronously inside validation and internal error scopes, so that
+   * a module or pipeline this device rejects surfaces here and nowhere else. Returns the first
+   * error's message, or null when every one compiled. Compiles nothing into the pipeline cache.
+   */
+  async tryCompile(sources: readonly { label: string; code: string }[]): Promise<string | null> {
+    this.throwIfLost();
+    const d = this.device;
+    d.pushErrorScope('internal');
+    d.pushErrorScope('validation');
+    let failure: string | null = null;
+    for (const { label, code } of sources) {
+      try {
+        const module = d.createShaderModule({ code, label });
+        const info = await module.getCompilationInfo();
+        const errs = info.messages.filter((m) => m.type === 'error');
+        if (errs.length) {
+          failure ??= `${label}: ${errs[0].lineNum}:${errs[0].linePos} ${errs[0].message}`;
+          continue;
+        }
+        await d.createComputePipelineAsync({
+          layout: 'auto',
+          compute: { module, entryPoint: 'main' },
+          label,
+        });
+      } catch (e) {
+        failure ??= `${label}: ${(e as Error).message}`;
+      }
+    }
+    const validation = await d.popErrorScope();
+    const internal = await d.popErrorScope();
+    failure ??= validation
+      ? `validation: ${validation.message}`
+      : internal
+        ? `internal: ${internal.message}`
+        : null;
+    return failure;
   }
 
   /**

@@ -12,7 +12,7 @@
  *   recurrence order with the state in its accumulators — scaled by γ_k, then chunk k's products
  *   added, in f32 — and stores every state (f16) to the stack and the last one (f32) to `last`,
  *   as the carry does. One pass over the stack fewer, but only B·NH·DHQK/64·DHHV/bX workgroups
- *   ({@link scanFusion} chooses). With too few heads, each head's chunks are split into `segs`
+ *   ({@link carryingScan} chooses, from the call's {@link KernelTuning}). With too few heads, each head's chunks are split into `segs`
  *   segments walked by their own workgroups, all but the exact one (fw: the first, bw: the last)
  *   from a zero state; the workgroups also store Γ (the product of γ since the segment's start)
  *   per slot in `gammas`, and state_carry.ts `boundsWgsl` then makes the states true.
@@ -40,13 +40,12 @@
  * carrying: fw: k v gates chunkv cInit nInit | last states16;  bw: q dh gates chunkv nm dcLast | last states16.
  */
 import { wgslHeader } from '../../wgsl/common.js';
+import { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning } from '../../tuning.js';
 import type { Variant } from './intra.js';
 import {
-  ablationKey,
   BLOCK_STRIDE as BS,
   B_SLICE_ROWS as R,
   bSliceStaging,
-  sgmatAblation,
   LEFT,
   RESULT,
   RIGHT,
@@ -82,61 +81,43 @@ export interface ChunkProductConfig {
 export const CHUNKS_PER_PRODUCT_WORKGROUP = 2;
 
 /**
- * When the TFLA passes run the scan as one kernel — the carrying chunk products (`carry`), one
- * workgroup per b·head, 64 state rows and `bX` columns, walking all chunks — instead of the chunk
- * products plus state_carry.ts. The carrying kernel saves the carry's pass over the state stack
- * (H100, S 8192: fw 1.16 + 0.40 → 1.32 ms, bw 1.09 + 0.39 → 1.11 ms), but each workgroup walks
- * its chunks one after the other, so it needs many heads to fill the GPU: on the H100 (132 SMs)
- * 128 workgroups (S 16 384 of the const-token suite) ran as fast per chunk as 256, while with 64
- * (S 32 768) its fw took 2.5 ms against 1.56 for the products plus the carry. Below
- * `minWorkgroups`, each head's chunks are split into segments (≤ `maxSegments`, ≥
- * `minSegmentChunks` chunks each) and a pass over the inexact segments' states follows (H100,
- * S 32 768, 2 segments: 3.92 / 12.81 → 3.76 / 12.45 ms fw / fw+bw; S 65 536, 4 segments:
- * 12.87 → 12.82). 'auto' takes the carrying kernel when that reaches `minWorkgroups`. Mutable for
- * tuning (scripts/device-check.ts `--fusion`).
- */
-export const scanFusion = {
-  mode: 'auto' as 'auto' | 'fused' | 'split',
-  bX: 256,
-  minWorkgroups: 128,
-  /** segments per head at most (0: never segment) */
-  maxSegments: 8,
-  /** chunks per segment at least */
-  minSegmentChunks: 16,
-  /** force this many segments (tests, tuning); 0: choose */
-  segments: 0,
-};
-
-/**
  * The carrying scan's layout for B·NH heads of DHQK × DHHV states and NC chunks, or null when the
- * scan takes the products plus the carry ({@link scanFusion}): the column tile, and the segments
- * each head's chunks are split into when the heads alone give too few workgroups — each segment
- * walked by its own workgroups from a zero state, then a pass over the inexact segments' states
- * (state_carry.ts `boundsWgsl`) makes them true.
+ * scan takes the products plus the carry: the column tile, and the segments each head's chunks
+ * are split into when the heads alone give too few workgroups — each segment walked by its own
+ * workgroups from a zero state, then a pass over the inexact segments' states (state_carry.ts
+ * `boundsWgsl`) makes them true.
+ *
+ * The carrying kernel saves the carry's pass over the state stack (H100, S 8192: fw 1.16 + 0.40
+ * → 1.32 ms, bw 1.09 + 0.39 → 1.11 ms), but each workgroup walks its chunks one after the other,
+ * so it needs many heads to fill the GPU: below `tuning.minScanWorkgroups`, each head's chunks are
+ * split into segments (≤ `maxScanSegments`, ≥ `minSegmentChunks` chunks each). `scan: 'auto'`
+ * takes the carrying kernel when that reaches `minScanWorkgroups` ({@link KernelTuning}).
  */
 export function carryingScan(
   heads: number,
   DHQK: number,
   DHHV: number,
   NC: number,
+  tuning: KernelTuning = DEFAULT_KERNEL_TUNING,
 ): { bX: number; segs: number } | null {
-  const { mode, bX, minWorkgroups, maxSegments, minSegmentChunks, segments } = scanFusion;
-  if (mode === 'split' || DHHV % bX !== 0 || DHQK % 64 !== 0) return null;
+  const t: ResolvedTuning = { ...DEFAULT_KERNEL_TUNING, ...tuning };
+  const bX = t.scanTileX;
+  if (t.scan === 'products' || DHHV % bX !== 0 || DHQK % 64 !== 0) return null;
   const workgroups = heads * (DHQK / 64) * (DHHV / bX);
-  if (segments) return NC % segments === 0 ? { bX, segs: segments } : null;
+  if (t.scanSegments) return NC % t.scanSegments === 0 ? { bX, segs: t.scanSegments } : null;
   let segs = 1;
   while (
-    workgroups * segs < minWorkgroups &&
-    segs * 2 <= maxSegments &&
+    workgroups * segs < t.minScanWorkgroups &&
+    segs * 2 <= t.maxScanSegments &&
     NC % (segs * 2) === 0 &&
-    NC / (segs * 2) >= minSegmentChunks
+    NC / (segs * 2) >= t.minSegmentChunks
   )
     segs *= 2;
-  return mode === 'fused' || workgroups * segs >= minWorkgroups ? { bX, segs } : null;
+  return t.scan === 'carrying' || workgroups * segs >= t.minScanWorkgroups ? { bX, segs } : null;
 }
 
 export function chunkProductKey(c: ChunkProductConfig): string {
-  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.carry ? 'carry' : (c.chunksPerWorkgroup ?? 1)}${ablationKey()}`;
+  return `chunk-products:${c.direction}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.bX}:${c.carry ? 'carry' : (c.chunksPerWorkgroup ?? 1)}`;
 }
 
 /** Whether the matrix-unit scan takes these head dimensions and chunk length. */
@@ -347,14 +328,10 @@ ${subs
   .map(
     (h) => `    {
 ${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
-${
-  sgmatAblation.productsNoMma
-    ? ''
-    : J.map(
-        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
+${J.map(
+  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
 ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
-      ).join('\n')
-}
+).join('\n')}
     }`,
   )
   .join('\n')}${fw && k === steps.length - 1 ? `\n${nReduce}` : ''}
@@ -365,14 +342,7 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
   // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
   // per lane and row
   let slot = mBase + chunk + ${fw ? '1u' : '0u'};
-${
-  sgmatAblation.productsNoEpilogue
-    ? `  if (P.count == 0u) { // never: keeps the products alive (timing only)
-${accs.map(([i, j], n) => `    subgroupMatrixStore(&sE[${n}u], 0u, a${i}_${j}, false, 16u);`).join('\n')}
-    states16[lid] = vec4<u32>(bitcast<u32>(sE[lid % 16u][lane]));
-  }`
-    : epilogue()
-}
+${epilogue()}
 ${fw ? nStore : ''}
 ${
   carry

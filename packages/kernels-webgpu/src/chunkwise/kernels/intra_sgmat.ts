@@ -53,24 +53,33 @@ export interface SgmatFeatures {
   subgroupMinSize: number;
   subgroupMaxSize: number;
   shaderF16: boolean;
+  /** the device's `subgroups` feature (the kernels use subgroup ids and shuffles) */
+  subgroups: boolean;
 }
 
-/** Whether the adapter has what the matrix-unit kernels need: f16→f32 16×16×16 and 32-lane subgroups. */
-export function sgmatSupported(f: SgmatFeatures): boolean {
-  return (
-    f.subgroupMatrix &&
-    f.shaderF16 &&
-    f.subgroupMinSize === SG_SIZE &&
-    f.subgroupMaxSize === SG_SIZE &&
-    f.subgroupMatrixConfigs.some(
-      (c) =>
-        c.componentType === 'f16' &&
-        c.resultComponentType === 'f32' &&
-        c.M === 16 &&
-        c.N === 16 &&
-        c.K === 16,
-    )
+/**
+ * Why the adapter and device cannot run the matrix-unit kernels, or null when they can: they need
+ * the `chromium-experimental-subgroup-matrix`, `shader-f16` and `subgroups` features, an f16→f32
+ * 16×16×16 configuration and subgroups of exactly 32 lanes (8 subgroups per 256-invocation
+ * workgroup own fixed row and column blocks).
+ */
+export function sgmatUnsupportedReason(f: SgmatFeatures): string | null {
+  if (!f.subgroupMatrix) return 'the device has no chromium-experimental-subgroup-matrix feature';
+  if (!f.shaderF16) return 'the device has no shader-f16 feature';
+  if (!f.subgroups) return 'the device has no subgroups feature';
+  if (f.subgroupMinSize !== SG_SIZE || f.subgroupMaxSize !== SG_SIZE)
+    return `the adapter's subgroups are ${f.subgroupMinSize}–${f.subgroupMaxSize} lanes, the kernels need exactly ${SG_SIZE}`;
+  const ok = f.subgroupMatrixConfigs.some(
+    (c) =>
+      c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16,
   );
+  if (!ok) return 'the adapter reports no f16→f32 16×16×16 subgroup-matrix configuration';
+  return null;
+}
+
+/** Whether the adapter has what the matrix-unit kernels need ({@link sgmatUnsupportedReason}). */
+export function sgmatSupported(f: SgmatFeatures): boolean {
+  return sgmatUnsupportedReason(f) === null;
 }
 
 /** Output columns per workgroup for `DX` columns: the largest of 256, 192, 128, 64 dividing DX (0: none). */
@@ -125,19 +134,6 @@ export function sgmatIntraFits(
 }
 
 /**
- * Ablation switch for performance investigations (scripts/device-check.ts --ablate): drops the
- * inter-chunk term, making the results wrong. Not exported from the package. (Switches that fed
- * the kernel garbage instead gave erratic timings, so there are none.)
- */
-export const sgmatAblation = {
-  noInter: false,
-  /** chunk products: no matrix products (the staging and epilogue alone) */
-  productsNoMma: false,
-  /** chunk products: no epilogue (nothing stored) */
-  productsNoEpilogue: false,
-};
-
-/**
  * Whether the workgroups of a call walk all 64-row tiles of their chunk (one workgroup per chunk
  * and column tile) instead of owning one row tile each: fewer workgroups, less fixed cost per row
  * tile. Measured on the H100 at chunk 128 (S 8192): fw 2.34 → 2.25, dQ 2.46 → 2.34, dK
@@ -146,14 +142,6 @@ export const sgmatAblation = {
  */
 export function sgmatWalksRowTiles(role: IntraConfig['role'], inter: boolean, rowTiles: number): boolean {
   return role !== 'dv' && inter && rowTiles <= 2;
-}
-
-/** Pipeline-key suffix of the ablation switches that are on. */
-export function ablationKey(): string {
-  return Object.entries(sgmatAblation)
-    .filter(([, v]) => v)
-    .map(([k]) => `:${k}`)
-    .join('');
 }
 
 export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize' | 'inter'> & {
@@ -172,7 +160,7 @@ export type SgmatIntraConfig = Pick<IntraConfig, 'role' | 'variant' | 'normalize
 };
 
 export function sgmatKey(c: SgmatIntraConfig): string {
-  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}${ablationKey()}`;
+  return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}`;
 }
 
 export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
@@ -312,7 +300,7 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
   ).join('\n');
   const K4 = range(4); // the 16-deep steps of a 64-deep slice, unrolled (literal offsets)
   const persist = !!c.walkRows;
-  const interOn = c.inter && !sgmatAblation.noInter;
+  const interOn = c.inter;
   const steps = range(64 / R); // B slices of a 64-row tile
   const subs = range(R / 16); // 16-deep steps of a B slice
   const exp = c.variant === 'exp';
@@ -365,7 +353,6 @@ ${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgro
   // vectors' loads, so that both latencies overlap (H100, S 8192: fw 2.26 → 2.23, dK 2.66 → 2.63,
   // dV 2.20 → 2.14 ms; dQ 2.45 → 2.50, so not for dQ)
   const hoist = c.role !== 'dq';
-  if (fw && !hoist) throw new Error('intra_sgmat: the fw normaliser loads go with the hoisted inter loads');
   // interOn: the chunk's state is not known to be zero (else no inter term; workgroup-uniform)
   const interDecl = `  let interOn = chunk + ${spec.stateSlot} != P.zeroSlot;`;
   const stateDecl = `  let sBase = (bnh * (P.NC + 1u) + chunk + ${spec.stateSlot}) * P.DI * P.DX;
