@@ -41,12 +41,11 @@ describe('model suite configs', () => {
       'model_7b_decode',
     ]);
     const ttft7b = full[2];
-    expect(ttft7b.varyParams.prompt_length).toEqual([128, 512, 2048]);
+    expect(ttft7b.varyParams.prompt_length).toEqual([128, 2048, 8192]);
     expect(ttft7b.kernelSpecs.map((s) => s.additionalParams)).toEqual([
       { model: '7b', blocks: 32, batch_size: 1 },
-      { model: '7b', blocks: 32, batch_size: 8 },
     ]);
-    expect(full[3].varyParams.batch_size).toEqual([1, 8]);
+    expect(full[3].varyParams.batch_size).toEqual([1, 8, 32]);
     expect(MODEL_PRESETS.tiny.blocks).toBeLessThanOrEqual(2);
     expect(modelSlug('/data/models/xlstm-7b/')).toBe('models_xlstm-7b');
   });

@@ -1,9 +1,12 @@
-// Model benchmark: time to first token (prefill of P tokens + the first logits read back) and
-// decode tokens/s at batch B, for the tiny fixture model or a model of the xLSTM-7B shape with random
-// weights built in memory (no download). Needs a build: `pnpm --filter @mlstm/hf-model build`.
+// Model benchmark: time to first token (prefill of P tokens + the first logits read back) at batch 1
+// over prompt lengths, and decode tokens/s of `generate` at batch B (greedy; on WebGPU the replayed
+// token step, next ids chosen on the GPU, only the ids read back), for the tiny fixture model or a
+// model of the xLSTM-7B shape with random weights built in memory (no download). Needs a build:
+// `pnpm --filter @mlstm/hf-model build`.
 //
 //   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16]
-//                              [--prompts 128,512,2048] [--batches 1,8] [--decode 32] [--blocks N]
+//                              [--prompts 128,2048,8192] [--batches 1,8,32] [--decode 32] [--blocks N]
+//                              [--decode-prompt 128] [--sampling gpu|cpu]
 import { getGpuContext } from '@mlstm/kernels-webgpu';
 import { XlstmForCausalLM } from '@mlstm/hf-model';
 
@@ -16,8 +19,10 @@ const args = Object.fromEntries(
 const which = args.model ?? 'tiny';
 const device = args.device ?? 'webgpu';
 const dtype = args.dtype ?? 'f32';
-const prompts = (args.prompts ?? '128,512,2048').split(',').map(Number);
-const batches = (args.batches ?? '1,8').split(',').map(Number);
+const prompts = (args.prompts ?? '128,2048,8192').split(',').map(Number);
+const batches = (args.batches ?? '1,8,32').split(',').map(Number);
+const decodePrompt = Number(args['decode-prompt'] ?? 128);
+const sampling = args.sampling ?? 'auto';
 const decodeSteps = Number(args.decode ?? 32);
 
 const ctx = device === 'webgpu' ? await getGpuContext() : undefined;
@@ -51,31 +56,34 @@ const ids = (B, P) =>
 }
 
 const rows = [];
+for (const P of prompts) {
+  const cache = model.newCache(1);
+  const a = performance.now();
+  await model.forward(ids(1, P), { cache, lastOnly: true });
+  rows.push({ B: 1, prompt: P, 'TTFT ms': (performance.now() - a).toFixed(1) });
+  cache.release();
+}
 for (const B of batches) {
-  for (const P of prompts) {
-    const cache = model.newCache(B);
-    const a = performance.now();
-    let { logits } = await model.forward(ids(B, P), { cache, lastOnly: true });
-    const ttft = performance.now() - a;
-    const b = performance.now();
-    for (let s = 0; s < decodeSteps; s++) {
-      const next = Array.from({ length: B }, (_, r) => {
-        let best = 0;
-        for (let v = 1; v < V; v++) if (logits[r * V + v] > logits[r * V + best]) best = v;
-        return [best];
-      });
-      ({ logits } = await model.forward(next, { cache, lastOnly: true }));
-    }
-    const dt = (performance.now() - b) / 1000;
-    cache.release();
-    rows.push({
-      B,
-      prompt: P,
-      'TTFT ms': ttft.toFixed(1),
-      'decode tok/s (all rows)': ((B * decodeSteps) / dt).toFixed(1),
-      'decode ms/step': ((dt * 1000) / decodeSteps).toFixed(2),
-    });
-  }
+  let t0 = 0;
+  let t1 = 0;
+  const r = await model.generate(ids(B, decodePrompt), {
+    maxNewTokens: decodeSteps + 1,
+    stopTokens: [],
+    addBos: false,
+    sampling,
+    onToken: (e) => {
+      if (e.step === 0) t0 = performance.now();
+      else t1 = performance.now();
+    },
+  });
+  r.cache.release();
+  const dt = (t1 - t0) / 1000;
+  rows.push({
+    B,
+    prompt: decodePrompt,
+    'decode tok/s (all rows)': ((B * decodeSteps) / dt).toFixed(1),
+    'decode ms/step': ((dt * 1000) / decodeSteps).toFixed(2),
+  });
 }
 console.table(rows);
 const mem = process.memoryUsage();

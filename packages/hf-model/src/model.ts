@@ -7,6 +7,7 @@ import { parseXlstmConfig, type XlstmConfig } from './config.js';
 import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
+import type { GpuDecoder } from './gpu/decode.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
@@ -116,6 +117,12 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** reuse / continue a cache (the prompt is appended to its state) */
   cache?: XlstmCache;
+  /**
+   * WebGPU: where the next token is chosen. 'gpu': on the GPU, only the ids are read back;
+   * 'cpu': the logits are read back and chosen as on the CPU path; 'auto' (default): the GPU
+   * where its sampler takes the options, else the CPU. The same seed gives the same tokens.
+   */
+  sampling?: 'auto' | 'gpu' | 'cpu';
 }
 
 export interface GenerateResult {
@@ -470,22 +477,33 @@ export class XlstmForCausalLM {
         throw new ModelArgumentError(k, `invalid value ${v}`);
       }
     }
+    const sampling = opts.sampling ?? 'auto';
+    if (!['auto', 'gpu', 'cpu'].includes(sampling)) {
+      throw new ModelArgumentError('sampling', `expected 'auto', 'gpu' or 'cpu', got ${String(sampling)}`);
+    }
     const signal = opts.signal;
     const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
     const B = rows.length;
     const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const temperature = opts.temperature ?? 0;
+    // one uniform draw per row and step (rows that stopped too), so that the GPU sampler, which
+    // gets a step's draws before the previous step is read back, sees the same numbers as the CPU
+    const draw = (): Float32Array => {
+      const u = new Float32Array(B);
+      if (temperature > 0) for (let b = 0; b < B; b++) u[b] = rng();
+      return u;
+    };
     const history = rows.map((r) => [...r]);
     const generated: number[][] = rows.map(() => []);
     const done = rows.map(() => false);
     const reason: ('stop' | 'length')[] = rows.map(() => 'length');
     const texts = rows.map(() => '');
     const V = this.config.vocabSize;
-    const cache = opts.cache ?? this.newCache(B);
-    if (signal?.aborted) throw abortError(signal);
-    let { logits } = await this.forward(rows, { cache, lastOnly: true });
-    for (let step = 0; step < maxNew; step++) {
-      if (signal?.aborted) throw abortError(signal);
+    const choose = (logits: Float32Array, u: Float32Array) =>
+      rows.map((_, b) => chooseToken(logits, b * V, V, opts, history[b], () => u[b]));
+    /** the event of one step from the chosen id of every row (rows that had stopped: -1) */
+    const emit = (step: number, chosen: ArrayLike<number>): TokenEvent => {
       const tokens: number[] = [];
       const finished: boolean[] = [];
       for (let b = 0; b < B; b++) {
@@ -494,7 +512,7 @@ export class XlstmForCausalLM {
           finished.push(false);
           continue;
         }
-        const t = chooseToken(logits, b * V, V, opts, history[b], rng);
+        const t = chosen[b];
         tokens.push(t);
         history[b].push(t);
         generated[b].push(t);
@@ -519,12 +537,35 @@ export class XlstmForCausalLM {
       }
       const ev: TokenEvent = { step, tokens, finished, ...(text ? { text } : {}) };
       opts.onToken?.(ev);
-      yield ev;
-      if (done.every(Boolean) || step === maxNew - 1) break;
-      if (signal?.aborted) throw abortError(signal);
-      // finished rows keep a valid token flowing (their outputs are ignored)
-      const next = rows.map((_, b) => [done[b] ? history[b][history[b].length - 1] : tokens[b]]);
-      ({ logits } = await this.forward(next, { cache, lastOnly: true }));
+      return ev;
+    };
+    const cache = opts.cache ?? this.newCache(B);
+    if (signal?.aborted) throw abortError(signal);
+    let { logits } = await this.forward(rows, { cache, lastOnly: true });
+    if (!this.gpu) {
+      for (let step = 0; step < maxNew; step++) {
+        if (signal?.aborted) throw abortError(signal);
+        const chosen = choose(logits, draw());
+        yield emit(step, chosen);
+        if (done.every(Boolean) || step === maxNew - 1) break;
+        if (signal?.aborted) throw abortError(signal);
+        // finished rows keep a valid token flowing (their outputs are ignored)
+        const next = rows.map((_, b) => [done[b] ? history[b][history[b].length - 1] : chosen[b]]);
+        ({ logits } = await this.forward(next, { cache, lastOnly: true }));
+      }
+    } else if (maxNew > 0) {
+      // WebGPU: the first token from the prefill logits, then the replayed decode step
+      const first = choose(logits, draw());
+      yield emit(0, first);
+      if (!done.every(Boolean) && maxNew > 1)
+        yield* this.decodeGpu(cache, first, maxNew, sampling, opts, {
+          draw,
+          choose,
+          emit,
+          done,
+          history,
+          signal,
+        });
     }
     return {
       tokens: generated,
@@ -532,6 +573,77 @@ export class XlstmForCausalLM {
       stopReason: reason,
       cache,
     };
+  }
+
+  /**
+   * The WebGPU decode loop after the first token (see ./gpu/decode.ts): with GPU sampling one
+   * step is kept in flight ahead of the read-back of the ids; with CPU sampling each step reads
+   * back the logits. The cache ends with the states after the last token fed (the last chosen
+   * token is not fed, as on the CPU path).
+   */
+  private async *decodeGpu(
+    cache: XlstmCache,
+    first: number[],
+    maxNew: number,
+    sampling: 'auto' | 'gpu' | 'cpu',
+    opts: GenerateOptions,
+    s: {
+      draw: () => Float32Array;
+      choose: (logits: Float32Array, u: Float32Array) => number[];
+      emit: (step: number, chosen: ArrayLike<number>) => TokenEvent;
+      done: boolean[];
+      history: number[][];
+      signal?: AbortSignal;
+    },
+  ): AsyncGenerator<TokenEvent, void> {
+    const B = first.length;
+    const sample = {
+      temperature: opts.temperature ?? 0,
+      topK: opts.topK ?? 0,
+      topP: opts.topP ?? 1,
+      repetitionPenalty: opts.repetitionPenalty ?? 1,
+    };
+    const states = cache.states as GpuStates;
+    let dec: GpuDecoder;
+    if (sampling === 'cpu') dec = this.gpu!.decoder(B, states, { sampling: 'cpu' });
+    else {
+      try {
+        dec = this.gpu!.decoder(B, states, { sampling: 'gpu', sample, seen: s.history });
+      } catch (e) {
+        // options the GPU sampler does not take (typed, raised before any GPU work): the CPU samples
+        if (sampling === 'gpu' || !(e instanceof ModelArgumentError)) throw e;
+        dec = this.gpu!.decoder(B, states, { sampling: 'cpu' });
+      }
+    }
+    let kept = 0;
+    try {
+      dec.writeIds(first);
+      if (dec.sampling === 'gpu') {
+        dec.submit(s.draw());
+        for (let step = 1; step < maxNew; step++) {
+          if (s.signal?.aborted) throw abortError(s.signal);
+          if (step + 1 < maxNew) dec.submit(s.draw()); // one step ahead of the read-back
+          const ids = (await dec.read()) as Uint32Array;
+          kept = step;
+          yield s.emit(step, ids);
+          if (s.done.every(Boolean)) break;
+        }
+      } else {
+        for (let step = 1; step < maxNew; step++) {
+          if (s.signal?.aborted) throw abortError(s.signal);
+          dec.submit();
+          const logits = (await dec.read()) as Float32Array;
+          kept = step;
+          const chosen = s.choose(logits, s.draw());
+          yield s.emit(step, chosen);
+          if (s.done.every(Boolean)) break;
+          if (step + 1 < maxNew) dec.writeIds(chosen);
+        }
+      }
+    } finally {
+      cache.states = dec.finish(kept);
+      cache.seqlenOffset += kept;
+    }
   }
 
   /** Generates up to `maxNewTokens` per row (greedy by default); see {@link stream}. */

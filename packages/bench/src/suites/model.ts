@@ -5,9 +5,10 @@
  * - `model_<name>_ttft`: time to first token = the prefill of P tokens at batch B plus the read
  *   back of the first logits (one fresh cache per repetition), over prompt lengths; one series
  *   per (weight dtype, B);
- * - `model_<name>_decode`: one decode step (greedy next token of every row, `forward` of `[B][1]`,
- *   logits read back) after a prompt, over batch sizes; `R--` is ms per step and `TPS--` the
- *   decode tokens/s of all rows (`B · 1000 / ms`), also plotted.
+ * - `model_<name>_decode`: one decode step of `generate` after a prompt (greedy, on WebGPU the
+ *   replayed token step with the next ids chosen on the GPU, only the ids read back; the mean over
+ *   `decode_steps` steps after the first token), over batch sizes; `R--` is ms per step and
+ *   `TPS--` the decode tokens/s of all rows (`B · 1000 / ms`), also plotted.
  *
  * `M--` is the peak of the kernels' buffer pool during a repetition (weights included). Models:
  * `tiny` (the fixture `fixtures/xlstm-tiny/single/model`), `7b` (the xLSTM-7B shape with random
@@ -42,7 +43,9 @@ export interface ModelPreset {
   /** `tiny`, `7b`, or checkpoint folders */
   models: string[];
   promptLens: number[];
+  /** batch sizes of the decode sweep (and of the TTFT sweep unless `ttftBatchSizes`) */
   batchSizes: number[];
+  ttftBatchSizes?: number[];
   decodeSteps: number;
   /** blocks of the 7B-shaped model (32 = xLSTM-7B) */
   blocks: number;
@@ -53,7 +56,10 @@ export interface ModelPreset {
   rep: number;
   /** smaller sizes for the 7B-shaped model (where the options do not set them) */
   sevenB?: Partial<
-    Pick<ModelPreset, 'promptLens' | 'batchSizes' | 'decodeSteps' | 'decodePrompt' | 'dtypes' | 'rep'>
+    Pick<
+      ModelPreset,
+      'promptLens' | 'batchSizes' | 'ttftBatchSizes' | 'decodeSteps' | 'decodePrompt' | 'dtypes' | 'rep'
+    >
   >;
 }
 
@@ -89,11 +95,12 @@ export const MODEL_PRESETS: Record<Preset, ModelPreset> = {
     warmup: 1,
     rep: 3,
   },
-  // issue 7: the xLSTM-7B shape (32 blocks), prompts 128 / 512 / 2048, B 1 and 8
+  // issue 16: the xLSTM-7B shape (32 blocks), TTFT at 128 / 2048 / 8192 tokens (B 1), decode at B 1, 8, 32
   full: {
     models: ['tiny', '7b'],
-    promptLens: [128, 512, 2048],
-    batchSizes: [1, 8],
+    promptLens: [128, 2048, 8192],
+    ttftBatchSizes: [1],
+    batchSizes: [1, 8, 32],
     decodeSteps: 64,
     blocks: 32,
     decodePrompt: 128,
@@ -137,8 +144,9 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     const modelParams: AdditionalParams = model === '7b' ? { model, blocks } : { model };
     const dt = (d: Dtype) => (d === 'float16' ? 'f16' : 'f32');
     const name = model === '7b' ? `7B-shaped (${blocks} blocks)` : model;
+    const ttftBatchSizes = o.modelBatchSizes ?? p.ttftBatchSizes ?? batchSizes;
     const ttftSpecs: KernelSpecInit[] = dtypes.flatMap((dtype) =>
-      batchSizes.map((B) => ({
+      ttftBatchSizes.map((B) => ({
         kernelName: MODEL_TTFT,
         dtype,
         label: `${name} ${dt(dtype)} B=${B}`,
@@ -325,34 +333,29 @@ export class ModelTtftBenchmark extends ModelBenchmark {
   }
 }
 
-/** Decode: ms per greedy step of all B rows after an untimed prefill. */
+/**
+ * Decode: ms per greedy step of all B rows of `generate` (WebGPU: the replayed step, next ids
+ * chosen on the GPU), timed from the first token (prefill + first choice untimed) to the last.
+ */
 export class ModelDecodeBenchmark extends ModelBenchmark {
   async benchmarkFn(): Promise<void> {
     const m = this.lm!;
-    const V = m.config.vocabSize;
-    const B = this.batch_size;
-    const cache = m.newCache(B);
-    try {
-      let { logits } = await m.forward(this.ids(), { cache, lastOnly: true });
-      const t0 = performance.now();
-      for (let s = 0; s < this.decode_steps; s++) {
-        const next = Array.from({ length: B }, (_, r) => {
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logits[r * V + v] > logits[r * V + best]) best = v;
-          return [best];
-        });
-        ({ logits } = await m.forward(next, { cache, lastOnly: true }));
-      }
-      this.lastMs = (performance.now() - t0) / this.decode_steps;
-    } finally {
-      cache.release();
-    }
+    let t0 = Number.NaN;
+    let t1 = Number.NaN;
+    const r = await m.generate(this.ids(), {
+      maxNewTokens: this.decode_steps + 1,
+      stopTokens: [],
+      addBos: false,
+      onToken: (e) => {
+        if (e.step === 0) t0 = performance.now();
+        else t1 = performance.now();
+      },
+    });
+    r.cache.release();
+    this.lastMs = (t1 - t0) / this.decode_steps;
   }
   timer(): Timer {
-    return new SelfTimer(
-      `wall (${this.decode_steps} decode steps, logits read back each)`,
-      () => this.lastMs,
-    );
+    return new SelfTimer(`wall (${this.decode_steps} decode steps of generate, greedy)`, () => this.lastMs);
   }
 }
 

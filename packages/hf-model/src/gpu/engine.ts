@@ -18,6 +18,7 @@ import type { XlstmConfig } from '../config.js';
 import { ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
 import type { Linear, NormParams, WeightPieces } from '../weights.js';
+import { GpuDecoder, type GpuDecoderOptions } from './decode.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -373,6 +374,12 @@ export class GpuEngine {
       for (const t of deferred) t.release();
       for (const t of temps) t.release();
     }
+  }
+
+  /** A decode session of `B` sequences continuing from `states` (see ./decode.ts). */
+  decoder(B: number, states: GpuStates, o: GpuDecoderOptions): GpuDecoder {
+    const { cfg, embedding, outNorm, lmHead, blocks } = this;
+    return new GpuDecoder(this.ctx, { cfg, embedding, outNorm, lmHead, blocks }, B, states, o);
   }
 
   async readStates(s: GpuStates) {

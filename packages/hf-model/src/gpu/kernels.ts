@@ -13,6 +13,7 @@ import {
   type GpuDtype,
   type GpuTensor,
 } from '@mlstm/kernels-webgpu';
+import { encodeGemv } from './gemv.js';
 
 const header = (dtype: GpuDtype) =>
   [dtype === 'f16' ? 'enable f16;' : '', `alias elem = ${dtype};`].join('\n');
@@ -156,9 +157,6 @@ const mmParams = defineParams({
   nOff: 'u32',
   ldy: 'u32',
 });
-/** rows of x per workgroup of the matmul */
-export const MM_ROWS = 8;
-const MM_WG = 64;
 
 /** Rows at or above which {@link encodeMatmul} uses the tiled kernel (prefill) instead of the GEMV one. */
 export const MM_TILED_MIN_ROWS = 32;
@@ -173,73 +171,14 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   y[o] = v;
 }`;
 
-const MM_BINDINGS = (dtype: GpuDtype, vec = false) => `${header(dtype)}
+const MM_BINDINGS = (dtype: GpuDtype) => `${header(dtype)}
 ${mmParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<${vec ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(2) var<storage, read> w: array<${vec ? 'vec4<elem>' : 'elem'}>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<elem>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 ${EPILOGUE}`;
-
-/** GEMV-shaped: one workgroup per output column and {@link MM_ROWS} rows (decode: W streamed once). */
-function gemvWgsl(dtype: GpuDtype): string {
-  return `${MM_BINDINGS(dtype)}
-var<workgroup> red: array<array<f32, ${MM_ROWS}>, ${MM_WG}>;
-@compute @workgroup_size(${MM_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n = wid.x + wid.y * nwg.x;
-  if (n >= P.N) { return; }
-  let m0 = wid.z * ${MM_ROWS}u;
-  let rows = min(${MM_ROWS}u, P.M - m0);
-  var acc: array<f32, ${MM_ROWS}>;
-  for (var r = 0u; r < ${MM_ROWS}u; r++) { acc[r] = 0.0; }
-  let wo = n * P.K;
-  for (var k = lid; k < P.K; k += ${MM_WG}u) {
-    let wv = f32(w[wo + k]);
-    for (var r = 0u; r < rows; r++) { acc[r] += wv * x[(m0 + r) * P.K + k]; }
-  }
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var st = ${MM_WG / 2}u; st > 0u; st >>= 1u) {
-    if (lid < st) {
-      for (var r = 0u; r < ${MM_ROWS}u; r++) { red[lid][r] += red[lid + st][r]; }
-    }
-    workgroupBarrier();
-  }
-  if (lid < rows) { epilogue(m0 + lid, n, red[0][lid]); }
-}`;
-}
-
-/** The GEMV kernel with 4-wide loads of x and W (K a multiple of 4: every real model). */
-function gemvVec4Wgsl(dtype: GpuDtype): string {
-  return `${MM_BINDINGS(dtype, true)}
-var<workgroup> red: array<array<f32, ${MM_ROWS}>, ${MM_WG}>;
-@compute @workgroup_size(${MM_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n = wid.x + wid.y * nwg.x;
-  if (n >= P.N) { return; }
-  let m0 = wid.z * ${MM_ROWS}u;
-  let rows = min(${MM_ROWS}u, P.M - m0);
-  let K4 = P.K / 4u;
-  var acc: array<f32, ${MM_ROWS}>;
-  for (var r = 0u; r < ${MM_ROWS}u; r++) { acc[r] = 0.0; }
-  let wo = n * K4;
-  for (var k = lid; k < K4; k += ${MM_WG}u) {
-    let wv = vec4<f32>(w[wo + k]);
-    for (var r = 0u; r < rows; r++) { acc[r] += dot(wv, x[(m0 + r) * K4 + k]); }
-  }
-  red[lid] = acc;
-  workgroupBarrier();
-  for (var st = ${MM_WG / 2}u; st > 0u; st >>= 1u) {
-    if (lid < st) {
-      for (var r = 0u; r < rows; r++) { red[lid][r] += red[lid + st][r]; }
-    }
-    workgroupBarrier();
-  }
-  if (lid < rows) { epilogue(m0 + lid, n, red[0][lid]); }
-}`;
-}
 
 /** Tiled: 64×64 output tiles, 16×16 invocations × 4×4 outputs each, K in steps of 16 through workgroup memory. */
 function tiledWgsl(dtype: GpuDtype): string {
@@ -293,8 +232,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l3: vec
 /**
  * `y[M, N] = x[M, K]·W[N, K]ᵀ (+ b)`, then `cap·tanh(y/cap)` when `softcap > 0`, added to `y`
  * when `accumulate` (residual connections). Below {@link MM_TILED_MIN_ROWS} rows (decoding, small
- * batches) a GEMV-shaped kernel streams every weight row once per {@link MM_ROWS} rows; from there
- * on (prefill) a tiled kernel reuses each loaded weight tile for 64 rows. `tiled` forces one.
+ * batches) the GEMV kernel of ./gemv.ts streams every weight once per 8 rows; from there on (prefill) a tiled kernel reuses each loaded weight tile for 64 rows. `tiled` forces one.
  */
 export function encodeMatmul(
   ctx: GpuContext,
@@ -328,24 +266,12 @@ export function encodeMatmul(
   });
   const bufs = [x, w, b ?? x, y];
   const layout = ['uniform', 'read', 'read', 'read', 'rw'] as const;
-  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (tiled) {
     const p = ctx.pipeline(`hf.matmul.tiled:${w.dtype}`, () => tiledWgsl(w.dtype), layout);
     batch.dispatch(p, bufs, params, [Math.ceil(o.N / 64), Math.ceil(o.M / 64)], 'matmul (tiled)');
     return;
   }
-  const vec = o.K % 4 === 0;
-  const p = vec
-    ? ctx.pipeline(`hf.matmul.gemv4:${w.dtype}`, () => gemvVec4Wgsl(w.dtype), layout)
-    : ctx.pipeline(`hf.matmul.gemv:${w.dtype}`, () => gemvWgsl(w.dtype), layout);
-  const [gx, gy] = grid(o.N, maxWg);
-  batch.dispatch(
-    p,
-    bufs,
-    params,
-    [gx, gy, Math.ceil(o.M / MM_ROWS)],
-    vec ? 'matmul (gemv, vec4)' : 'matmul (gemv)',
-  );
+  encodeGemv(ctx, batch, x, w, b, y, o);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,0 +1,315 @@
+/**
+ * Decode measurements for a real GPU (bundled with esbuild, run with dawn.node): in one process
+ *
+ * 1. copy and read bandwidth of plain kernels over 1 GiB (GPU timestamps, median);
+ * 2. the decode GEMV (src/gpu/gemv.ts) at the xLSTM-7B shapes, f16 weights, M = 1 and 8: GB/s of
+ *    weights streamed, the default code parameters and a small sweep (four copies of each weight
+ *    matrix in rotation, so that no run is served from L2);
+ * 3. decode with a model of the xLSTM-7B widths and `--blocks` blocks (random f16 weights): tokens/s
+ *    of `generate` (GPU sampling, and CPU sampling at B 1), GPU time of one replayed step (one
+ *    pass), its per-kernel breakdown (one pass per dispatch), the CPU time to encode a step, and
+ *    the 32-block step time extrapolated from them.
+ *
+ *   node decode-device.mjs [--blocks 4] [--batches 1,8,32] [--steps 48] [--out results.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { defineParams, type GpuContext, type GpuTensor, getGpuContext } from '@mlstm/kernels-webgpu';
+import { type GemvConfig, encodeGemv, gemvConfig } from '../src/gpu/gemv.js';
+import type { GpuDecoder } from '../src/gpu/decode.js';
+import { XlstmForCausalLM } from '../src/index.js';
+
+const argv = process.argv.slice(2);
+const arg = (k: string, d: string) => (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : d);
+const blocks = Number(arg('blocks', '4'));
+const batches = arg('batches', '1,8,32').split(',').map(Number);
+const steps = Number(arg('steps', '48'));
+const skip = new Set(arg('skip', '').split(','));
+/** smoke test on a small adapter (lavapipe): small buffers, shapes and model */
+const small = argv.includes('--small');
+const sc = small ? 16 : 1;
+const out: Record<string, unknown> = {};
+const log = (...a: unknown[]) => console.log(...a);
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+async function gpuMs(ctx: GpuContext, reps: number, run: (r: number) => void): Promise<number[]> {
+  ctx.beginGpuTiming(reps + 4);
+  for (let r = 0; r < reps; r++) run(r);
+  return ctx.endGpuTiming();
+}
+
+const fillParams = defineParams({ n: 'u32', seed: 'u32' });
+/** Pseudo-random f16 pairs in [-1, 1] written on the GPU (no CPU upload of large weights). */
+function fillF16(ctx: GpuContext, t: GpuTensor, seed: number) {
+  const p = ctx.pipeline(
+    'bench.fill16',
+    () => `${fillParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> w: array<u32>;
+fn h(x: u32) -> u32 { var v = x * 747796405u + 2891336453u; v = ((v >> ((v >> 28u) + 4u)) ^ v) * 277803737u; return (v >> 22u) ^ v; }
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * 256u;
+  for (var i = g.x; i < P.n; i += stride) {
+    let a = h(i ^ P.seed);
+    let f = vec2<f32>(f32(a & 0xffffu), f32(a >> 16u)) / 32768.0 - 1.0;
+    w[i] = pack2x16float(f * 0.02);
+  }
+}`,
+    ['uniform', 'rw'],
+  );
+  const b = ctx.batch();
+  b.dispatch(p, [t], fillParams.pack({ n: t.byteLength / 4, seed }), [4096]);
+  b.submit();
+}
+
+async function bandwidth(ctx: GpuContext) {
+  const bytes = 2 ** 30 / sc;
+  const n4 = bytes / 16;
+  const a = ctx.empty([bytes / 4]);
+  const b = ctx.empty([bytes / 4]);
+  const prm = defineParams({ n: 'u32', pad: 'u32' });
+  const copy = ctx.pipeline(
+    'bench.copy',
+    () => `${prm.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<u32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * 256u;
+  for (var i = g.x; i < P.n; i += stride) { y[i] = x[i]; }
+}`,
+    ['uniform', 'read', 'rw'],
+  );
+  const read = ctx.pipeline(
+    'bench.read',
+    () => `${prm.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<u32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * 256u;
+  var acc = vec4<u32>(0u);
+  for (var i = g.x; i < P.n; i += stride) { acc ^= x[i]; }
+  if (all(acc == vec4<u32>(1u, 2u, 3u, 4u))) { y[g.x] = acc; }
+}`,
+    ['uniform', 'read', 'rw'],
+  );
+  const res: Record<string, number> = {};
+  for (const [name, p, moved] of [
+    ['copy', copy, 2 * bytes],
+    ['read', read, bytes],
+  ] as const) {
+    for (const wgs of [2112, 8448]) {
+      const run = () => {
+        const bt = ctx.batch();
+        bt.dispatch(p, [a, b], prm.pack({ n: n4, pad: 0 }), [wgs]);
+        bt.submit();
+      };
+      await gpuMs(ctx, 2, run);
+      const ms = median(await gpuMs(ctx, 9, run));
+      res[`${name}_wg${wgs}_GBps`] = moved / ms / 1e6;
+    }
+  }
+  // copyBufferToBuffer, wall clock over 10 copies
+  await ctx.sync();
+  const t0 = performance.now();
+  for (let r = 0; r < 10; r++) {
+    const enc = ctx.device.createCommandEncoder();
+    enc.copyBufferToBuffer(a.buffer, 0, b.buffer, 0, bytes);
+    ctx.device.queue.submit([enc.finish()]);
+  }
+  await ctx.sync();
+  res.copyBufferToBuffer_GBps = (10 * 2 * bytes) / (performance.now() - t0) / 1e6;
+  a.release();
+  b.release();
+  return res;
+}
+
+async function gemvSweep(ctx: GpuContext) {
+  const shapes = [
+    { name: 'proj', N: 12304, K: 4096 },
+    { name: 'out_proj', N: 4096, K: 4096 },
+    { name: 'up_gate', N: 21888, K: 4096 },
+    { name: 'down(swiglu)', N: 4096, K: 10944, swiglu: true },
+    { name: 'lm_head', N: 50304, K: 4096 },
+  ].map((s) => ({ ...s, N: Math.ceil(s.N / sc), K: s.K / (small ? 4 : 1) }));
+  const rows: Record<string, unknown>[] = [];
+  for (const s of shapes) {
+    const ws = Array.from({ length: 4 }, (_, i) => {
+      const t = ctx.empty([s.N, s.K], 'f16');
+      fillF16(ctx, t, 17 + i);
+      return t;
+    });
+    for (const M of [1, 8]) {
+      const x = ctx.upload(
+        Float32Array.from({ length: M * s.K * (s.swiglu ? 2 : 1) }, (_, i) => Math.sin(i) * 0.5),
+        [M * s.K * (s.swiglu ? 2 : 1)],
+      );
+      const y = ctx.empty([M, s.N]);
+      const def = gemvConfig(ctx, 'f16', M, s.N, s.K);
+      const variants: Partial<GemvConfig>[] = [{}];
+      for (const rg of [1, 2, 4, 8]) for (const nr of M === 1 ? [1, 2, 4] : [1, 2]) variants.push({ rg, nr });
+      if (!skip.has('wgred')) variants.push({ subgroups: false });
+      let best = 0;
+      for (const v of variants) {
+        const cfg = { ...def, ...v };
+        const run = (r: number) => {
+          const bt = ctx.batch();
+          encodeGemv(ctx, bt, x, ws[r % 4], null, y, { M, N: s.N, K: s.K, swiglu: s.swiglu, config: cfg });
+          bt.submit();
+        };
+        try {
+          await gpuMs(ctx, 4, run);
+          const ms = median(await gpuMs(ctx, 16, run));
+          const gbps = (s.N * s.K * 2) / ms / 1e6;
+          best = Math.max(best, gbps);
+          rows.push({
+            shape: s.name,
+            M,
+            ...cfg,
+            default: Object.keys(v).length === 0,
+            us: ms * 1000,
+            GBps: gbps,
+          });
+        } catch (e) {
+          rows.push({ shape: s.name, M, ...cfg, error: String(e) });
+        }
+      }
+      if (s.name === 'out_proj') {
+        // correctness on this adapter: the default configuration against a float64 loop
+        const bt = ctx.batch();
+        encodeGemv(ctx, bt, x, ws[0], null, y, { M, N: s.N, K: s.K, config: def });
+        bt.submit();
+        const [got, w, xv] = [await ctx.read(y), await ctx.read(ws[0]), await ctx.read(x)];
+        let err = 0;
+        let scale = 0;
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < s.N; n++) {
+            let acc = 0;
+            for (let k = 0; k < s.K; k++) acc += xv[m * s.K + k] * w[n * s.K + k];
+            err = Math.max(err, Math.abs(acc - got[m * s.N + n]));
+            scale = Math.max(scale, Math.abs(acc));
+          }
+        }
+        log(`gemv check out_proj M${M}: max abs error ${err.toExponential(2)} (max |y| ${scale.toFixed(3)})`);
+        rows.push({ shape: s.name, M, check: 'max abs error vs float64', err, scale });
+      }
+      const d = rows.find((r) => r.shape === s.name && r.M === M && r.default) as {
+        GBps: number;
+        us: number;
+      };
+      log(
+        `gemv ${s.name} M${M}: default ${d?.GBps?.toFixed(0)} GB/s (${d?.us?.toFixed(1)} us), best ${best.toFixed(0)}`,
+      );
+      x.release();
+      y.release();
+    }
+    for (const t of ws) t.release();
+  }
+  return rows;
+}
+
+async function decode(ctx: GpuContext) {
+  const t0 = performance.now();
+  const m = await XlstmForCausalLM.fromRandom(
+    small
+      ? { embedding_dim: 256, num_heads: 2, vocab_size: 1000, num_blocks: blocks, num_hidden_layers: blocks }
+      : { num_blocks: blocks, num_hidden_layers: blocks },
+    { device: 'webgpu', gpu: ctx, weightDtype: 'f16' },
+  );
+  const loadS = (performance.now() - t0) / 1000;
+  log(`model of the 7B widths, ${blocks} blocks, f16: loaded in ${loadS.toFixed(1)} s`);
+  const V = m.config.vocabSize;
+  const prompt = (B: number, P: number) =>
+    Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
+  const res: Record<string, unknown>[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: the bench reads the engine of the model
+  const engine = (m as any).gpu;
+  for (const B of batches) {
+    ctx.pool.resetPeak?.();
+    for (const sampling of B === 1 ? (['gpu', 'cpu'] as const) : (['gpu'] as const)) {
+      const times: number[] = [];
+      const r = await m.generate(prompt(B, 16), {
+        maxNewTokens: steps,
+        stopTokens: [],
+        addBos: false,
+        sampling,
+        onToken: () => times.push(performance.now()),
+      });
+      r.cache.release();
+      const n = times.length - 3;
+      const ms = (times[times.length - 1] - times[2]) / n;
+      res.push({ B, sampling, msPerStep: ms, tokPerS: (B * 1000) / ms });
+      log(
+        `generate B${B} ${sampling} sampling: ${ms.toFixed(2)} ms/step, ${((B * 1000) / ms).toFixed(1)} tok/s`,
+      );
+    }
+    // the replayed step alone: GPU time of one pass, per-kernel breakdown, CPU encode time
+    const cache = m.newCache(B);
+    await m.forward(prompt(B, 16), { cache, lastOnly: true });
+    const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu' });
+    dec.writeIds(new Array(B).fill(1));
+    for (let r = 0; r < 3; r++) {
+      dec.submit();
+      await dec.read();
+    }
+    const enc: number[] = [];
+    ctx.beginGpuTiming(40);
+    for (let r = 0; r < 20; r++) {
+      const a = performance.now();
+      dec.submit();
+      enc.push(performance.now() - a);
+      await dec.read();
+    }
+    const stepMs = median(await ctx.endGpuTiming());
+    ctx.beginGpuTiming(2000, { perDispatch: true });
+    dec.submit();
+    await dec.read();
+    const per = await ctx.endGpuTimingLabelled();
+    const byLabel: Record<string, number> = {};
+    for (const e of per) byLabel[e.label] = (byLabel[e.label] ?? 0) + e.ms;
+    const dispatches = per.length;
+    const head = (byLabel.embedding ?? 0) + (byLabel['sample (argmax)'] ?? 0);
+    // lm_head and the final norm are the last gemv / rmsnorm of the step
+    const last = per.filter((e) => e.label === 'gemv').at(-1)?.ms ?? 0;
+    const lastNorm = per.filter((e) => e.label === 'rmsnorm').at(-1)?.ms ?? 0;
+    const headMs = head + last + lastNorm;
+    const perBlockPass = (stepMs - headMs) / blocks;
+    const est32 = headMs + 32 * perBlockPass;
+    dec.finish(0);
+    cache.release();
+    res.push({
+      B,
+      gpuStepMs: stepMs,
+      cpuEncodeMs: median(enc),
+      dispatches,
+      byLabelMs: byLabel,
+      headMs,
+      perBlockMs: perBlockPass,
+      est32BlocksMs: est32,
+      est32TokPerS: (B * 1000) / est32,
+      peakPoolMiB: ctx.pool.stats.peakLiveBytes / 2 ** 20,
+    });
+    log(
+      `B${B}: GPU ${stepMs.toFixed(3)} ms/step (${blocks} blocks, one pass), encode ${median(enc).toFixed(3)} ms CPU, ${dispatches} dispatches; head ${headMs.toFixed(3)} ms, per block ${perBlockPass.toFixed(3)} ms → 32 blocks ≈ ${est32.toFixed(2)} ms = ${((B * 1000) / est32).toFixed(1)} tok/s`,
+    );
+    log('  per kernel (ms, separate passes):', JSON.stringify(byLabel));
+  }
+  m.dispose();
+  return { loadS, rows: res };
+}
+
+const ctx = await getGpuContext();
+log(ctx.describe());
+out.adapter = ctx.describe();
+if (!skip.has('bw')) {
+  out.bandwidth = await bandwidth(ctx);
+  log('bandwidth', JSON.stringify(out.bandwidth));
+}
+if (!skip.has('gemv')) out.gemv = await gemvSweep(ctx);
+if (!skip.has('decode')) out.decode = await decode(ctx);
+const path = arg('out', '');
+if (path) writeFileSync(path, JSON.stringify(out, null, 1));
+ctx.destroy();

@@ -1,0 +1,469 @@
+/**
+ * The decode loop on the GPU: the whole token step of a batch of B sequences — embedding of the
+ * input ids, every block (RMSNorm, fused projection GEMV, cell inputs, recurrent step, multi-head
+ * norm + output gate, output projection, RMSNorm, up/gate GEMV, SwiGLU + down GEMV), the final
+ * norm, the lm_head GEMV and the choice of the next ids — recorded once and replayed per token.
+ *
+ * WebGPU has no command-buffer replay, so the nearest thing is built: every activation and state
+ * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
+ * alternate between two buffer sets), their parameters live in one uniform buffer written once
+ * and their bind groups are created once; a token costs one fresh encoder with one compute pass
+ * that replays them, plus the sampler's dispatches (their uniforms change per token), and one
+ * `submit`. The sampler writes the next ids into the buffer the embedding reads, so the CPU reads
+ * back only B u32 ids per token — or, with CPU sampling, the logits, and writes the ids itself.
+ *
+ * Because the next step needs nothing from the CPU, the caller may submit step t + 1 before it
+ * reads the ids of step t (one step ahead): the GPU never waits for the CPU's read-back. The two
+ * state sets make that exact: a step reads one set and writes the other, so when generation
+ * ends, the state after the last step the caller keeps is still intact in one of them.
+ */
+import {
+  DispatchBatch,
+  encodeRecurrentStep,
+  type GpuContext,
+  type GpuDtype,
+  GpuTensor,
+} from '@mlstm/kernels-webgpu';
+import type { XlstmConfig } from '../config.js';
+import type { GpuStates } from './engine.js';
+import { encodeGemv } from './gemv.js';
+import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm } from './kernels.js';
+import { encodeSampleTokens, type GpuSampleParams } from './sample.js';
+
+/** The weights of the engine as the decoder sees them (./engine.ts). */
+export interface DecodeWeights {
+  cfg: XlstmConfig;
+  embedding: RowParts;
+  outNorm: GpuTensor;
+  lmHead: RowParts;
+  blocks: DecodeBlock[];
+}
+export interface RowParts {
+  parts: { w: GpuTensor; row0: number; rows: number }[];
+  rows: number;
+  cols: number;
+}
+export interface DecodeLinear {
+  w: RowParts;
+  b: GpuTensor | null;
+  out: number;
+  in: number;
+}
+interface DecodeNorm {
+  w: GpuTensor;
+  b: GpuTensor | null;
+}
+export interface DecodeBlock {
+  normMlstm: DecodeNorm;
+  proj: DecodeLinear;
+  multiheadNorm: DecodeNorm;
+  outProj: DecodeLinear;
+  normFfn: DecodeNorm;
+  upGateZ: DecodeLinear;
+  down: DecodeLinear;
+}
+
+export interface GpuDecoderOptions {
+  /** 'gpu': the ids are chosen by ./sample.ts and read back; 'cpu': the logits are read back */
+  sampling: 'gpu' | 'cpu';
+  /** sampling options of the GPU sampler (uniforms are passed per step) */
+  sample?: Omit<GpuSampleParams, 'uniforms'>;
+  /** ids already seen per row (prompt), for the repetition penalty of the GPU sampler */
+  seen?: readonly (readonly number[])[];
+}
+
+/** One recorded dispatch (what a kernel's encode function hands to its batch). */
+interface Recorded {
+  pipeline: GPUComputePipeline;
+  buffers: readonly (GpuTensor | GPUBuffer)[];
+  params: ArrayBuffer | null;
+  workgroups: [number, number, number];
+  label: string;
+}
+
+/** A dispatch ready to replay: pipeline, bind group (uniforms included), grid. */
+interface Ready {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  workgroups: [number, number, number];
+  label: string;
+}
+
+/** A {@link DispatchBatch} that records instead of submitting (kernels encode into it unchanged). */
+class RecordingBatch extends DispatchBatch {
+  readonly recorded: Recorded[] = [];
+  readonly scratchTensors: GpuTensor[] = [];
+  constructor(private readonly c: GpuContext) {
+    super(c);
+  }
+  override get size(): number {
+    return this.recorded.length;
+  }
+  override dispatch(
+    pipeline: GPUComputePipeline,
+    buffers: readonly (GpuTensor | GPUBuffer)[],
+    params: ArrayBuffer | null,
+    workgroups: readonly [number, number?, number?],
+    label = 'kernel',
+  ): this {
+    const [x, y = 1, z = 1] = workgroups;
+    this.recorded.push({ pipeline, buffers: [...buffers], params, workgroups: [x, y, z], label });
+    return this;
+  }
+  override scratch(shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
+    const t = this.c.empty(shape, dtype);
+    this.scratchTensors.push(t);
+    return t;
+  }
+  override submit(): void {
+    throw new Error('RecordingBatch: recorded dispatches are replayed by the decoder');
+  }
+}
+
+const MAP_READ = 0x01;
+const COPY_DST = 0x08;
+const UNIFORM = 0x40;
+
+/**
+ * Turns recorded dispatches into replayable ones: their parameters packed into `uniforms` (at
+ * `offset`, aligned), bind groups created (through the context's cache when `cached`).
+ */
+function prepare(
+  ctx: GpuContext,
+  rec: readonly Recorded[],
+  uniforms: GPUBuffer,
+  offset: number,
+  cached: boolean,
+): { ready: Ready[]; bytes: Uint8Array } {
+  const align = ctx.device.limits.minUniformBufferOffsetAlignment;
+  const slots = rec.map((d) => (d.params ? Math.ceil(d.params.byteLength / align) * align : 0));
+  const bytes = new Uint8Array(slots.reduce((a, b) => a + b, 0));
+  let off = 0;
+  const ready = rec.map((d, x) => {
+    const entries: GPUBindGroupEntry[] = [];
+    if (d.params) {
+      bytes.set(new Uint8Array(d.params), off);
+      entries.push({
+        binding: 0,
+        resource: { buffer: uniforms, offset: offset + off, size: d.params.byteLength },
+      });
+    }
+    off += slots[x];
+    d.buffers.forEach((b, j) => {
+      entries.push({
+        binding: j + 1,
+        resource:
+          b instanceof GpuTensor
+            ? { buffer: b.buffer, offset: b.byteOffset, size: b.byteLength }
+            : { buffer: b },
+      });
+    });
+    const group = cached
+      ? ctx.bindGroup(d.pipeline, entries)
+      : ctx.device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries });
+    return { pipeline: d.pipeline, group, workgroups: d.workgroups, label: d.label };
+  });
+  return { ready, bytes };
+}
+
+/** Floats per head of the recurrent step kernels' scratch (f', i', den, m'). */
+const STEP_SCRATCH_PER_HEAD = 4;
+
+/**
+ * A decode session of a batch of B sequences (see the file comment). Use: `writeIds` (the first
+ * input ids), then `submit` / `read` pairs (at most two steps in flight), then `finish` with the
+ * number of steps whose states to keep.
+ */
+export class GpuDecoder {
+  private readonly owned: GpuTensor[] = [];
+  private readonly ids: GpuTensor;
+  private readonly logits: GpuTensor;
+  private readonly seen: GpuTensor;
+  /** two state sets: sets[0] = the caller's states (after 0 steps), sets[1] allocated here */
+  private readonly sets: GpuStates[] = [];
+  private readonly programs: Ready[][] = [];
+  private readonly uniforms: GPUBuffer;
+  private dynUniforms: GPUBuffer | null = null;
+  private readonly staging: GPUBuffer[] = [];
+  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[] }[] = [];
+  private readonly readBytes: number;
+  private steps = 0;
+  private closed = false;
+  /** bytes mapped for reading so far (ids only with GPU sampling) */
+  bytesRead = 0;
+
+  constructor(
+    readonly ctx: GpuContext,
+    private readonly W: DecodeWeights,
+    readonly B: number,
+    states: GpuStates,
+    private readonly opts: GpuDecoderOptions,
+  ) {
+    const { cfg } = W;
+    const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
+    const BH = B * NH;
+    const buf = (shape: number[]) => {
+      const t = ctx.empty(shape);
+      this.owned.push(t);
+      return t;
+    };
+    const words = Math.ceil(V / 32);
+    try {
+      this.ids = buf([B]);
+      this.seen = buf([B, words]);
+      const bits = new Uint32Array(B * words);
+      opts.seen?.forEach((row, b) => {
+        for (const id of row) if (id >= 0 && id < V) bits[b * words + (id >>> 5)] |= 1 << (id & 31);
+      });
+      ctx.device.queue.writeBuffer(this.seen.buffer, this.seen.byteOffset, bits);
+      const x = buf([B, H]);
+      const a = buf([B, H]);
+      const P = 2 * Dqk + 2 * Dv;
+      const PS = P + 2 * NH;
+      const proj = buf([B, PS]);
+      const q = buf([BH, 1, dqk]);
+      const k = buf([BH, 1, dqk]);
+      const v = buf([BH, 1, dv]);
+      const ig = buf([BH, 1]);
+      const fg = buf([BH, 1]);
+      const h = buf([BH, 1, dv]);
+      const gated = buf([B, Dv]);
+      const u = buf([B, 2 * F]);
+      const z = buf([B, H]);
+      this.logits = buf([B, V]);
+      const scratch = buf([BH * STEP_SCRATCH_PER_HEAD]);
+      // the second set is not `owned`: finish() hands over whichever set holds the kept states
+      this.sets.push(states, { blocks: [] });
+      for (const _ of states.blocks) {
+        this.sets[1].blocks.push({
+          c: ctx.empty([B, NH, dqk, dv]),
+          n: ctx.empty([B, NH, dqk]),
+          m: ctx.empty([B, NH, 1]),
+        });
+      }
+
+      const mm = (
+        xIn: GpuTensor,
+        l: DecodeLinear,
+        y: GpuTensor,
+        o: { accumulate?: boolean; softcap?: number | null; swiglu?: boolean },
+        rec: RecordingBatch,
+      ) => {
+        for (const p of l.w.parts) {
+          encodeGemv(ctx, rec, xIn, p.w, l.b, y, {
+            M: B,
+            N: p.rows,
+            K: l.in,
+            nOff: p.row0,
+            ldy: l.out,
+            ...o,
+          });
+        }
+      };
+      const record = (par: 0 | 1): Recorded[] => {
+        const rec = new RecordingBatch(ctx);
+        const src = this.sets[par];
+        const dst = this.sets[1 - par];
+        for (const p of W.embedding.parts) encodeEmbedding(ctx, rec, this.ids, p.w, x, B, H, p.row0, p.rows);
+        const dimsO = { B, S: 1, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
+        for (const [bi, blk] of W.blocks.entries()) {
+          encodeRmsNorm(ctx, rec, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: B, H, eps: cfg.normEps });
+          mm(a, blk.proj, proj, {}, rec);
+          encodeCellPrep(ctx, rec, proj, proj, { q, k, v, i: ig, f: fg }, { ...dimsO, Sp: 1, t0: 0 });
+          encodeRecurrentStep(ctx, rec, {
+            dims: { BH, S: 1, DHQK: dqk, DHHV: dv },
+            t: 0,
+            dtype: 'f32',
+            eps: cfg.eps,
+            q,
+            k,
+            v,
+            i: ig,
+            f: fg,
+            state: src.blocks[bi],
+            out: { h, ...dst.blocks[bi] },
+            scratch,
+          });
+          encodeCellPost(ctx, rec, h, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
+            ...dimsO,
+            Sp: 1,
+            t0: 0,
+            eps: cfg.normEps,
+          });
+          mm(gated, blk.outProj, x, { accumulate: true }, rec);
+          encodeRmsNorm(ctx, rec, x, blk.normFfn.w, blk.normFfn.b, a, { rows: B, H, eps: cfg.normEps });
+          mm(a, blk.upGateZ, u, {}, rec);
+          mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
+        }
+        encodeRmsNorm(ctx, rec, x, W.outNorm, null, z, { rows: B, H, eps: cfg.normEps });
+        mm(z, { w: W.lmHead, b: null, out: V, in: H }, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
+        return rec.recorded;
+      };
+      const recs = [record(0), record(1)];
+      const align = ctx.device.limits.minUniformBufferOffsetAlignment;
+      const sizes = recs.map((r) =>
+        r.reduce((s, d) => s + (d.params ? Math.ceil(d.params.byteLength / align) * align : 0), 0),
+      );
+      this.uniforms = ctx.pool.acquire(
+        Math.max(16, sizes[0] + sizes[1]),
+        UNIFORM | COPY_DST,
+        'decode-params',
+      );
+      let off = 0;
+      for (const r of recs) {
+        const { ready, bytes } = prepare(ctx, r, this.uniforms, off, false);
+        ctx.device.queue.writeBuffer(this.uniforms, off, bytes);
+        off += bytes.byteLength;
+        this.programs.push(ready);
+      }
+      // check the sampler's arguments now (typed errors before any GPU work)
+      if (opts.sampling === 'gpu') this.recordSampler(new Float32Array(B));
+      this.readBytes = opts.sampling === 'gpu' ? 4 * B : this.logits.byteLength;
+      for (let s = 0; s < 2; s++)
+        this.staging.push(ctx.pool.acquire(this.readBytes, MAP_READ | COPY_DST, 'decode-read'));
+    } catch (e) {
+      for (const b of this.sets[1]?.blocks ?? []) for (const t of [b.c, b.n, b.m]) t.release();
+      this.releaseAll();
+      throw e;
+    }
+  }
+
+  private recordSampler(uniforms: Float32Array): RecordingBatch {
+    const rec = new RecordingBatch(this.ctx);
+    const s = this.opts.sample ?? { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
+    const { V } = this.W.cfg.dims;
+    try {
+      encodeSampleTokens(this.ctx, rec, {
+        logits: this.logits,
+        B: this.B,
+        V,
+        out: this.ids,
+        seen: this.seen,
+        params: { ...s, uniforms },
+      });
+    } catch (e) {
+      for (const t of rec.scratchTensors) t.release();
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Where the next ids are chosen. */
+  get sampling(): 'gpu' | 'cpu' {
+    return this.opts.sampling;
+  }
+
+  /** Steps submitted so far. */
+  get submitted(): number {
+    return this.steps;
+  }
+
+  /** Writes the input ids of the next step (the first step, or every step with CPU sampling). */
+  writeIds(ids: ArrayLike<number>): void {
+    this.ctx.device.queue.writeBuffer(this.ids.buffer, this.ids.byteOffset, Uint32Array.from(ids));
+  }
+
+  /**
+   * Encodes and submits one step: the replayed block program, the sampler (GPU sampling, with
+   * this step's `uniforms`), and the copy of the ids (or logits) for {@link read}.
+   */
+  submit(uniforms: Float32Array = new Float32Array(this.B)): void {
+    const { ctx } = this;
+    if (this.closed) throw new Error('GpuDecoder: finished');
+    if (this.pending.length >= this.staging.length)
+      throw new Error('GpuDecoder: read() the oldest step first');
+    ctx.throwIfLost();
+    const program = this.programs[this.steps % 2];
+    let dyn: Ready[] = [];
+    let temporaries: GpuTensor[] = [];
+    if (this.opts.sampling === 'gpu') {
+      const rec = this.recordSampler(uniforms);
+      temporaries = rec.scratchTensors;
+      const align = ctx.device.limits.minUniformBufferOffsetAlignment;
+      const need = rec.recorded.reduce(
+        (s, d) => s + (d.params ? Math.ceil(d.params.byteLength / align) * align : 0),
+        0,
+      );
+      if (need > 0 && (!this.dynUniforms || this.dynUniforms.size < need)) {
+        if (this.dynUniforms) ctx.pool.release(this.dynUniforms);
+        this.dynUniforms = ctx.pool.acquire(need, UNIFORM | COPY_DST, 'decode-sample-params');
+      }
+      const p = prepare(ctx, rec.recorded, this.dynUniforms ?? this.uniforms, 0, true);
+      if (need > 0) ctx.device.queue.writeBuffer(this.dynUniforms!, 0, p.bytes);
+      dyn = p.ready;
+    }
+    const enc = ctx.device.createCommandEncoder();
+    const all = dyn.length ? program.concat(dyn) : program;
+    if (ctx.timingPerDispatch) {
+      for (const d of all) {
+        const pass = enc.beginComputePass({ timestampWrites: ctx.nextTimestampWrites(d.label) });
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.group);
+        pass.dispatchWorkgroups(...d.workgroups);
+        pass.end();
+      }
+    } else {
+      const tw = ctx.nextTimestampWrites('decode step');
+      const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
+      for (const d of all) {
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.group);
+        pass.dispatchWorkgroups(...d.workgroups);
+      }
+      pass.end();
+    }
+    const staging = this.staging[this.steps % 2];
+    const src = this.opts.sampling === 'gpu' ? this.ids : this.logits;
+    enc.copyBufferToBuffer(src.buffer, src.byteOffset, staging, 0, this.readBytes);
+    ctx.device.queue.submit([enc.finish()]);
+    this.pending.push({ staging, temporaries });
+    this.steps++;
+  }
+
+  /**
+   * Waits for the oldest submitted step and returns what it read back: the B chosen ids (GPU
+   * sampling) or the logits `[B, V]` (CPU sampling).
+   */
+  async read(): Promise<Uint32Array | Float32Array> {
+    const p = this.pending.shift();
+    if (!p) throw new Error('GpuDecoder: no step submitted');
+    const { ctx } = this;
+    ctx.throwIfErrors();
+    try {
+      await p.staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
+      const copy = p.staging.getMappedRange(0, this.readBytes).slice(0);
+      p.staging.unmap();
+      this.bytesRead += this.readBytes;
+      ctx.throwIfErrors();
+      return this.opts.sampling === 'gpu' ? new Uint32Array(copy) : new Float32Array(copy);
+    } finally {
+      for (const t of p.temporaries) t.release();
+    }
+  }
+
+  /**
+   * Ends the session: returns the states after the first `kept` steps (the caller's set or the
+   * other one; steps submitted after those are discarded) and frees everything else.
+   */
+  finish(kept: number): GpuStates {
+    if (kept < 0 || kept > this.steps) throw new Error(`GpuDecoder.finish: ${kept} of ${this.steps} steps`);
+    const keep = this.sets[kept % 2];
+    const drop = this.sets[1 - (kept % 2)];
+    for (const b of drop.blocks) for (const t of [b.c, b.n, b.m]) t.release();
+    this.releaseAll();
+    return keep;
+  }
+
+  private releaseAll(): void {
+    this.closed = true;
+    for (const p of this.pending) for (const t of p.temporaries) t.release();
+    this.pending.length = 0;
+    for (const t of this.owned) t.release();
+    this.owned.length = 0;
+    for (const s of this.staging) this.ctx.pool.release(s);
+    this.staging.length = 0;
+    if (this.uniforms) this.ctx.pool.release(this.uniforms);
+    if (this.dynUniforms) this.ctx.pool.release(this.dynUniforms);
+    this.dynUniforms = null;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The replayed WebGPU decode loop (src/gpu/decode.ts through `generate`): greedy tokens with GPU
+ * and CPU sampling against the CPU device (batches 1, 3, 17 and 32), states after generation
+ * against a token-by-token `forward`, the read-back volume (only the ids with GPU sampling), a
+ * stop token in the middle (the step submitted ahead is discarded), seeded sampling, abort and
+ * buffer leaks.
+ */
+import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type GenerateOptions, XlstmForCausalLM } from '../src/index.js';
+import { idsOf, loadFixture, modelDir, relDiff } from './helpers.js';
+
+const fx = loadFixture('single');
+let ctx: GpuContext;
+let gpu: XlstmForCausalLM;
+let cpu: XlstmForCausalLM;
+const V = 512;
+
+beforeAll(async () => {
+  ctx = await getGpuContext();
+  gpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+    device: 'webgpu',
+    gpu: ctx,
+    weightDtype: 'f32',
+  });
+  cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
+});
+afterAll(() => {
+  gpu?.dispose();
+  ctx?.destroy();
+});
+
+/** `B` prompts of `P` tokens (the fixture prompts, then deterministic ids). */
+function prompts(B: number, P: number): number[][] {
+  const base = ['len7', 'len37', 'text'].map((p) => idsOf(fx.tensors[`gen.${p}.prompt`])[0]);
+  return Array.from({ length: B }, (_, b) =>
+    b < base.length && base[b].length >= P
+      ? base[b].slice(0, P)
+      : Array.from({ length: P }, (_, t) => (t * 37 + b * 101 + 5) % V),
+  );
+}
+
+const greedy: GenerateOptions = { stopTokens: [], addBos: false };
+
+/** States of the GPU model after feeding `rows` then `fed` tokens per row one at a time. */
+async function statesByForward(rows: number[][], fed: number[][]) {
+  const cache = gpu.newCache(rows.length);
+  await gpu.forward(rows, { cache, lastOnly: true });
+  for (let j = 0; j < fed[0].length; j++) {
+    await gpu.forward(
+      fed.map((f) => [f[j]]),
+      { cache, lastOnly: true },
+    );
+  }
+  const s = await cache.readStates();
+  cache.release();
+  return s;
+}
+
+function expectStatesClose(a: Awaited<ReturnType<typeof statesByForward>>, b: typeof a, tol: number) {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    // f32 sums in the same kernels; the replayed step and forward() run the same dispatches
+    expect(relDiff(a[i].c, b[i].c)).toBeLessThan(tol);
+    expect(relDiff(a[i].n, b[i].n)).toBeLessThan(tol);
+    expect(relDiff(a[i].m, b[i].m)).toBeLessThan(tol);
+  }
+}
+
+describe('WebGPU decode loop', () => {
+  test.each([
+    [1, 7, 10],
+    [3, 7, 8],
+    [17, 5, 4],
+    [32, 4, 3],
+  ])('B %i: greedy tokens of GPU sampling = CPU sampling = the CPU device; states', async (B, P, n) => {
+    const rows = prompts(B, P);
+    const want = await cpu.generate(rows, { ...greedy, maxNewTokens: n });
+    const g = await gpu.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+    const c = await gpu.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'cpu' });
+    expect(g.tokens).toEqual(want.tokens);
+    expect(c.tokens).toEqual(want.tokens);
+    expect(g.cache.seqlenOffset).toBe(P + n - 1);
+    const sg = await g.cache.readStates();
+    expect(await c.cache.readStates()).toEqual(sg);
+    // the last chosen token is not fed: n - 1 tokens after the prompt
+    expectStatesClose(
+      sg,
+      await statesByForward(
+        rows,
+        g.tokens.map((t) => t.slice(0, n - 1)),
+      ),
+      1e-5,
+    );
+    for (const r of [want, g, c]) r.cache.release();
+  });
+
+  test('only the ids are read back per token with GPU sampling (the logits with CPU sampling)', async () => {
+    const probe = ctx.device.createBuffer({
+      size: 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
+    probe.destroy();
+    const original = proto.mapAsync;
+    const reads: number[] = [];
+    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
+      reads.push(size ?? this.size - (offset ?? 0));
+      return original.call(this, mode, offset, size);
+    };
+    try {
+      const B = 2;
+      const n = 6;
+      for (const [sampling, perStep] of [
+        ['gpu', 4 * B],
+        ['cpu', 4 * B * V],
+      ] as const) {
+        reads.length = 0;
+        const r = await gpu.generate(prompts(B, 7), { ...greedy, maxNewTokens: n, sampling });
+        r.cache.release();
+        // the prefill's last logits once, then one read-back per decode step
+        expect(reads).toEqual([4 * B * V, ...Array(n - 1).fill(perStep)]);
+      }
+    } finally {
+      proto.mapAsync = original;
+    }
+  });
+
+  test('a stop token: the step submitted ahead is discarded (states of the last token fed)', async () => {
+    const rows = prompts(1, 7);
+    const all = (await gpu.generate(rows, { ...greedy, maxNewTokens: 12 })).tokens[0];
+    // the first position from 2 on whose token did not occur before
+    const i = all.findIndex((t, j) => j >= 2 && !all.slice(0, j).includes(t));
+    expect(i).toBeGreaterThan(0);
+    const stop = { ...greedy, maxNewTokens: 12, stopTokens: [all[i]] };
+    const g = await gpu.generate(rows, { ...stop, sampling: 'gpu' });
+    const c = await gpu.generate(rows, { ...stop, sampling: 'cpu' });
+    expect(g.tokens[0]).toEqual(all.slice(0, i + 1));
+    expect(g.stopReason).toEqual(['stop']);
+    expect(g.cache.seqlenOffset).toBe(7 + i);
+    const sg = await g.cache.readStates();
+    expect(await c.cache.readStates()).toEqual(sg);
+    expectStatesClose(sg, await statesByForward(rows, [all.slice(0, i)]), 1e-5);
+    g.cache.release();
+    c.cache.release();
+  });
+
+  test('seeded sampling: the same tokens on the GPU model (either sampler) and the CPU device', async () => {
+    const o: GenerateOptions = {
+      ...greedy,
+      maxNewTokens: 8,
+      temperature: 0.9,
+      topK: 40,
+      topP: 0.95,
+      seed: 5,
+    };
+    const rows = prompts(2, 7);
+    const want = await cpu.generate(rows, o);
+    const auto = await gpu.generate(rows, o);
+    const viaCpu = await gpu.generate(rows, { ...o, sampling: 'cpu' });
+    expect(viaCpu.tokens).toEqual(want.tokens);
+    expect(auto.tokens).toEqual(want.tokens);
+    for (const r of [want, auto, viaCpu]) r.cache.release();
+  });
+
+  test('abort in the middle and a continued cache: no GPU buffer outlives its cache', async () => {
+    const before = ctx.pool.stats.liveBytes;
+    const cache = gpu.newCache(2);
+    const ac = new AbortController();
+    await expect(
+      gpu.generate(prompts(2, 7), {
+        ...greedy,
+        cache,
+        maxNewTokens: 20,
+        signal: ac.signal,
+        onToken: (e) => e.step === 3 && ac.abort(),
+      }),
+    ).rejects.toThrow();
+    // the cache keeps the states of the tokens fed before the abort and can be continued
+    expect(cache.seqlenOffset).toBe(7 + 3);
+    const more = await gpu.generate(prompts(2, 2), { ...greedy, cache, maxNewTokens: 3 });
+    expect(more.tokens.map((t) => t.length)).toEqual([3, 3]);
+    expect(cache.seqlenOffset).toBe(10 + 2 + 2);
+    cache.release();
+    expect(ctx.pool.stats.liveBytes).toBe(before);
+  });
+});
