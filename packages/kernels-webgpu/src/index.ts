@@ -62,4 +62,17 @@ export {
   mlstmParallelLimitHeaddim,
   mlstmParallelLimitHeaddimBackward,
 } from './parallel/limit_headdim.js';
+export {
+  mlstmChunkwiseXlChunkPacked,
+  mlstmChunkwiseXlChunkPackedBackward,
+  mlstmSigChunkwiseXlChunkPacked,
+  mlstmSigChunkwiseXlChunkPackedBackward,
+  type PackedBackwardFn,
+  type PackedChunkwiseArgs,
+  type PackedChunkwiseBackwardArgs,
+  type PackedForwardFn,
+  packedFamilyFunctions,
+  type SeqStarts,
+  validateSeqStarts,
+} from './chunkwise/packed.js';
 export * as heuristics from './heuristics.js';
