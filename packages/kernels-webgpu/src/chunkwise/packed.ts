@@ -216,15 +216,15 @@ function plan(ctx: GpuContext, fam: KernelFamily, a: PackedChunkwiseArgs, withDh
 function copyRows(ctx: GpuContext, src: GpuTensor, dst: GpuTensor, from: number[], to: number[]): void {
   const rowBytes = (src.numel / src.shape[0]) * 4;
   const enc = ctx.device.createCommandEncoder();
-  from.forEach((f, x) =>
+  for (const [x, f] of from.entries()) {
     enc.copyBufferToBuffer(
       src.buffer,
       src.byteOffset + f * rowBytes,
       dst.buffer,
       dst.byteOffset + to[x] * rowBytes,
       rowBytes,
-    ),
-  );
+    );
+  }
   ctx.device.queue.submit([enc.finish()]);
 }
 
@@ -237,7 +237,7 @@ class GroupIo {
 
   constructor(
     private readonly ctx: GpuContext,
-    private readonly p: Plan,
+    p: Plan,
     private readonly g: Group,
   ) {
     this.G = g.seqs.length;
