@@ -76,3 +76,23 @@ export {
   XlstmCache,
   XlstmForCausalLM,
 } from './model.js';
+export {
+  configHash,
+  type RestoreStateOptions,
+  type SaveStateOptions,
+  STATE_FORMAT_VERSION,
+  type StateDtype,
+  type StateHeader,
+  StateSnapshotError,
+  type StateSnapshotProblem,
+} from './state.js';
+export {
+  type ChatMessage,
+  type ChatReply,
+  ChatSession,
+  type ChatSessionOptions,
+  fileStateStorage,
+  indexedDbStateStorage,
+  type StateStorage,
+  type TurnFormatter,
+} from './chat.js';
