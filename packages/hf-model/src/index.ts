@@ -96,3 +96,13 @@ export {
   type StateStorage,
   type TurnFormatter,
 } from './chat.js';
+export { type BatchGenerateOptions, type BatchGenerateResult, generateBatch, streamBatch } from './batch.js';
+export {
+  type Message,
+  type PipelineOptions,
+  type PipelineProgress,
+  pipeline,
+  type TextGenerationConfig,
+  type TextGenerationPipeline,
+  TextStreamer,
+} from './pipeline.js';
