@@ -159,8 +159,6 @@ export class MlstmBackend {
   forward(args: MlstmBackendForwardArgs): Promise<MlstmBackendResult<TensorLike>>;
   forward(args: MlstmBackendForwardArgs): Promise<MlstmBackendResult<TensorLike>> {
     const mode = args.mode ?? this.config.mode;
-    if (args.seqStarts != null && (mode === 'inference' || mode === 'train' || mode === 'train_with_padding'))
-      return this.packed(args, mode);
     if (mode === 'inference') return this.inference(args);
     if (mode === 'train' || mode === 'train_with_padding') return this.train({ ...args, mode });
     return Promise.reject(
@@ -293,6 +291,7 @@ export class MlstmBackend {
     const mode = args.mode ?? this.config.mode;
     if (mode !== 'train' && mode !== 'train_with_padding')
       throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
+    if (args.seqStarts != null) return (await this.packed(args, mode)) as MlstmTrainResult<TensorLike>;
     const padding = mode === 'train_with_padding';
     const { S } = MlstmBackend.dims(args, context);
     const kernel = this.kernel;
@@ -416,6 +415,8 @@ export class MlstmBackend {
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
+    if (args.seqStarts != null)
+      return (await this.packed(args, 'inference')) as MlstmInferenceResult<TensorLike>;
     const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
     const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
     const step = getMlstmStepKernel(stepKernel);
