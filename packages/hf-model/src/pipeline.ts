@@ -87,8 +87,9 @@ type Output = { generated_text: string | Message[] };
 
 /** The callable pipeline. */
 export interface TextGenerationPipeline {
-  (input: string | Message[], config?: TextGenerationConfig): Promise<Output[]>;
-  (input: string[], config?: TextGenerationConfig): Promise<Output[][]>;
+  (input: string, config?: TextGenerationConfig): Promise<{ generated_text: string }[]>;
+  (input: Message[], config?: TextGenerationConfig): Promise<{ generated_text: Message[] }[]>;
+  (input: string[], config?: TextGenerationConfig): Promise<{ generated_text: string }[][]>;
   readonly task: 'text-generation';
   readonly model: XlstmForCausalLM;
   /** the tokenizer config's `chat_template`, if any */
