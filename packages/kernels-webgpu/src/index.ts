@@ -63,6 +63,10 @@ export {
   mlstmParallelLimitHeaddimBackward,
 } from './parallel/limit_headdim.js';
 export {
+  mlstmRecurrentSequenceWebgpuPacked,
+  type PackedRecurrentSequenceArgs,
+} from './recurrent/sequence_packed.js';
+export {
   mlstmChunkwiseXlChunkPacked,
   mlstmChunkwiseXlChunkPackedBackward,
   mlstmSigChunkwiseXlChunkPacked,

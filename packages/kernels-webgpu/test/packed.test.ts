@@ -20,6 +20,7 @@ import {
   KernelArgumentError,
   mlstmChunkwiseXlChunkPacked,
   mlstmChunkwiseXlChunkPackedBackward,
+  mlstmRecurrentSequenceWebgpuPacked,
   mlstmSigChunkwiseXlChunkPacked,
   mlstmSigChunkwiseXlChunkPackedBackward,
 } from '../src/index.js';
@@ -266,6 +267,71 @@ describe('packed: bad seqStarts → KernelArgumentError naming seqStarts, before
         mlstmChunkwiseXlChunkPacked(ctx, { ...p.x, ...states, seqStarts } as never),
       ).rejects.toSatisfy((e) => e instanceof KernelArgumentError && e.argument === 'seqStarts');
       expect(ctx.pool.stats.liveBytes).toBe(live);
+    });
+  }
+});
+
+describe('packed recurrent sequence kernel (native_sequence__webgpu) == per-sequence calls', () => {
+  const seqCases: Case[] = [
+    {
+      gate: 'exp',
+      lengths: [1, 9, 4, 13],
+      chunkSize: 1,
+      NH: 2,
+      DHQK: 5,
+      DHHV: 3,
+      states: true,
+      dcLast: false,
+      dtype: 'f32',
+    },
+    {
+      gate: 'exp',
+      lengths: [6, 2],
+      chunkSize: 1,
+      NH: 1,
+      DHQK: 8,
+      DHHV: 8,
+      states: false,
+      dcLast: false,
+      dtype: 'f32',
+      gpuInputs: true,
+    },
+  ];
+  for (const [n, c] of seqCases.entries()) {
+    it(`lengths [${c.lengths}] NH${c.NH} QK${c.DHQK} V${c.DHHV}${c.states ? ' +states' : ''}${c.gpuInputs ? ' (GPU tensors)' : ''}`, async () => {
+      const { p, seqStarts, states, N } = packedProblem(c, 900 + n);
+      const ref = mlstmChunkwisePacked({
+        ...p.x,
+        ...states,
+        seqStarts,
+        chunkSize: 4,
+        returnLastStates: true,
+      });
+      const live = ctx.pool.stats.liveBytes;
+      const up = (t: Tensor | undefined) => (t ? uploadTensor(ctx, t) : undefined);
+      const ins = c.gpuInputs
+        ? { q: up(p.x.q)!, k: up(p.x.k)!, v: up(p.x.v)!, i: up(p.x.i)!, f: up(p.x.f)! }
+        : { ...p.x, ...states };
+      const out = await mlstmRecurrentSequenceWebgpuPacked(ctx, {
+        ...ins,
+        seqStarts,
+        returnLastStates: true,
+      } as never);
+      const h = await toCpu(out.h);
+      const last: Record<string, Tensor> = {};
+      for (const [key, t] of Object.entries(out.lastStates ?? {})) last[key] = await toCpu(t);
+      if (c.gpuInputs) {
+        for (const t of Object.values(ins)) (t as { release(): void }).release();
+        expect(ctx.pool.stats.liveBytes, 'no GPU memory left behind').toBe(live);
+      }
+      const refLast = ref.lastStates as unknown as Record<string, Tensor>;
+      for (let s = 0; s < N; s++) {
+        const take = (t: Tensor) => sliceAxis(t, 2, seqStarts[s], seqStarts[s + 1]);
+        const row = (t: Tensor) => sliceAxis(t, 0, s, s + 1);
+        expectNear(take(h), take(ref.h), TOL.f32.fw, `seq ${s} h`);
+        for (const [key, t] of Object.entries(refLast))
+          expectNear(row(last[key]), row(t), TOL.f32.fw, `seq ${s} last ${key}`);
+      }
     });
   }
 });
