@@ -1,8 +1,8 @@
 /**
- * Generation for a list of prompts of different lengths: each prompt is prefilled on its own
- * (xLSTM has no attention mask, so ragged rows cannot share a prefill call without packed
- * kernels through the whole model), the per-prompt states are stacked into one batch cache, and
- * the rows decode together — one forward of B tokens per step — each with its own stop tokens.
+ * Generation for a list of prompts of different lengths: the prompts are prefilled in one packed
+ * forward on the CPU path (the mLSTM cell takes `seqStarts`; every other layer works token by
+ * token), or each on its own on WebGPU with the per-prompt states stacked into one batch cache;
+ * then the rows decode together — one forward of B tokens per step — each with its own stop tokens.
  */
 import { ModelArgumentError } from './errors.js';
 import type {
@@ -19,12 +19,16 @@ import { chooseToken, makeRng } from './sampling.js';
 export interface BatchGenerateOptions extends Omit<GenerateOptions, 'stopTokens' | 'cache'> {
   /** stop ids of every row, or one list per row (default: the model's default stop tokens) */
   stopTokens?: readonly number[] | readonly (readonly number[])[];
+  /** prefill all prompts in one packed forward where the model has one (CPU; default true) */
+  packedPrefill?: boolean;
 }
 
 /** What a batch generation reports besides the tokens. */
 export interface BatchGenerateResult extends GenerateResult {
   /** tokens pushed through the prefills (the sum of the prompt lengths) */
   prefillTokens: number;
+  /** whether the prompts were prefilled in one packed forward */
+  packedPrefill: boolean;
 }
 
 function stackStates(parts: BlockStateArrays[][]): BlockStateArrays[] {
@@ -89,22 +93,30 @@ export async function* streamBatch(
   const V = model.config.vocabSize;
   const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
 
-  // prefill each prompt from zeros, then stack the states into one batch cache
-  let logits: Float32Array = new Float32Array(B * V);
-  const parts: BlockStateArrays[][] = [];
-  for (const [b, ids] of rows.entries()) {
-    if (signal?.aborted) throw abort();
-    const one = model.newCache(1);
-    try {
-      const r = await model.forward(ids, { cache: one, lastOnly: true });
-      logits.set(r.logits, b * V);
-      parts.push(await one.readStates());
-    } finally {
-      one.release();
+  // one packed prefill where the model has it (CPU), else each prompt from zeros with its states
+  // stacked into one batch cache
+  if (signal?.aborted) throw abort();
+  let logits: Float32Array;
+  let cache: XlstmCache;
+  const packed = opts.packedPrefill === false ? null : await model._prefillPacked(rows);
+  if (packed) ({ logits, cache } = packed);
+  else {
+    logits = new Float32Array(B * V);
+    const parts: BlockStateArrays[][] = [];
+    for (const [b, ids] of rows.entries()) {
+      if (signal?.aborted) throw abort();
+      const one = model.newCache(1);
+      try {
+        const r = await model.forward(ids, { cache: one, lastOnly: true });
+        logits.set(r.logits, b * V);
+        parts.push(await one.readStates());
+      } finally {
+        one.release();
+      }
     }
+    cache = model.newCache(B);
+    model._writeStates(cache, stackStates(parts), Math.max(...rows.map((r) => r.length)));
   }
-  const cache: XlstmCache = model.newCache(B);
-  model._writeStates(cache, stackStates(parts), Math.max(...rows.map((r) => r.length)));
 
   const history = rows.map((r) => [...r]);
   const generated: number[][] = rows.map(() => []);
@@ -162,6 +174,7 @@ export async function* streamBatch(
     stopReason: reason,
     cache,
     prefillTokens: rows.reduce((a, r) => a + r.length, 0),
+    packedPrefill: packed !== null,
   };
 }
 

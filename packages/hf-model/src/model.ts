@@ -466,6 +466,35 @@ export class XlstmForCausalLM {
     cache.seqlenOffset = seqlenOffset;
   }
 
+  /**
+   * @internal N prompts of any lengths prefilled in one packed forward (CPU path: the cell takes
+   * `seqStarts`, every other layer works token by token): the logits of each prompt's last token
+   * `[N, V]` and a batch-N cache. Null on WebGPU (no packed model path there yet).
+   */
+  async _prefillPacked(
+    rows: readonly (readonly number[])[],
+  ): Promise<{ logits: Float32Array; cache: XlstmCache } | null> {
+    if (this.gpu) return null;
+    const V = this.config.vocabSize;
+    const seqStarts = new Int32Array(rows.length + 1);
+    rows.forEach((r, b) => {
+      if (r.length === 0) throw new ModelArgumentError('inputIds', `prompt ${b} has no tokens`);
+      for (const [t, v] of r.entries())
+        if (!Number.isInteger(v) || v < 0 || v >= V)
+          throw new ModelArgumentError('inputIds', `token ${v} at [${b}, ${t}] is not an id in [0, ${V})`);
+      seqStarts[b + 1] = seqStarts[b] + r.length;
+    });
+    const ids = Int32Array.from(rows.flat());
+    const r = await forwardCpu(this.config, this.weights!, this.cpuCell!, ids, 1, ids.length, null, {
+      lastOnly: true,
+      seqStarts,
+    });
+    const cache = this.newCache(rows.length);
+    cache.states = r.states;
+    cache.seqlenOffset = Math.max(...rows.map((x) => x.length));
+    return { logits: r.logits, cache };
+  }
+
   /** @internal */
   _releaseStates(cache: XlstmCache): void {
     if (cache.states && this.gpu) this.gpu.releaseStates(cache.states as GpuStates);

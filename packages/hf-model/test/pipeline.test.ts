@@ -59,6 +59,22 @@ describe.each(['cpu', 'webgpu'] as const)(
   },
 );
 
+test('packed prefill with the core-reference cell (float64 states) and a long prompt over several chunks', async () => {
+  const ref = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+    device: 'cpu',
+    cpuCell: 'reference',
+  });
+  const long = Array.from({ length: 150 }, (_, t) => (t * 37 + 11) % 500);
+  const rows = [[0, 3], long, [0, 9, 9, 9, 400]];
+  const alone = [];
+  for (const p of rows)
+    alone.push((await ref.generate(p, { maxNewTokens: 6, stopTokens: [], addBos: false })).tokens[0]);
+  const r = await generateBatch(ref, rows, { maxNewTokens: 6, stopTokens: [], addBos: false });
+  expect(r.packedPrefill).toBe(true);
+  expect(r.tokens).toEqual(alone);
+  r.cache.release();
+});
+
 describe('pipeline("text-generation")', () => {
   test('text in → [{ generated_text }] with the prompt; greedy = model.generate; progress and ready reported', async () => {
     const events: PipelineProgress[] = [];
