@@ -219,7 +219,7 @@ export async function forwardCpu(
   let z = x;
   if (opts.lastOnly) {
     z = new Float64Array(rows * H);
-    ends.forEach((e, r) => z.set(x.subarray(e * H, (e + 1) * H), r * H));
+    for (const [r, e] of ends.entries()) z.set(x.subarray(e * H, (e + 1) * H), r * H);
   }
   const zn = rmsNorm(z, rows, H, { w: W.outNorm, b: null }, cfg.normEps);
   if (!opts.lastOnly) sink?.('final_norm', zn, [B, S, H]);
