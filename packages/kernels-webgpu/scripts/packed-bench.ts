@@ -267,7 +267,8 @@ async function speed(ctx: GpuContext) {
   };
   // the sequence equal-length (B sequences of `hi` tokens, one after the other: a batch view)
   const eqStarts = Int32Array.from({ length: B + 1 }, (_, s) => s * hi);
-  const randStarts = Int32Array.from(lengths.reduce((o, len) => [...o, o[o.length - 1] + len], [0]));
+  const randStarts = new Int32Array(lengths.length + 1);
+  for (const [s, len] of lengths.entries()) randStarts[s + 1] = randStarts[s] + len;
   console.log(`\nprefill of ${tokens} tokens, NH ${NH}, DHQK ${DHQK}, DHHV ${DHHV}, ${dtype}, chunk 128`);
   // the equal-length batch is not the packed layout: it is B rows of `hi` tokens, head-major per row;
   // its timing is that of the same number of tokens and the same work
