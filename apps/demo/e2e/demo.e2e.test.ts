@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readSafetensors } from '@mlstm/core-reference/testing';
+import { XlstmTokenizer } from '@mlstm/hf-model';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -230,6 +231,57 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     const got = (await page.getAttribute('#md-token-ids', 'data-tokens'))!.split(',').map(Number);
     expect(got).toEqual(want);
     await screenshot(page, 'model-cpu-files');
+    await page.close();
+  });
+
+  test('model page chat: turn 2 prefills only its own text; a reload restores the conversation from IndexedDB', async () => {
+    const dir = join(repoDir, 'fixtures/xlstm-tiny/single/model');
+    const tok = new XlstmTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')));
+    // what each turn should push through the model: BOS + its own text on turn 1; afterwards the
+    // previous reply's last token (generated, not yet fed) + its own text — never the history
+    const turn = (text: string, first: boolean) =>
+      1 + tok.encode(`${first ? '' : '\n'}User: ${text}\nAssistant:`).length;
+    const { page, log } = await openPage(hns, 'model?source=tiny&device=cpu&max=8&stopEot=0');
+    const loadModel = async () => {
+      await page.click('#md-load');
+      await page.waitForFunction(
+        () => document.getElementById('app')!.dataset.state === 'loaded',
+        undefined,
+        {
+          timeout: 60_000,
+        },
+      );
+    };
+    const send = async (text: string) => {
+      await page.fill('#md-chat-input', text);
+      await page.click('#md-chat-send');
+      await waitState(page, log, 60_000);
+      const d = await page.evaluate(() => ({ ...document.getElementById('md-chat-stats')!.dataset }));
+      return { prefill: Number(d.prefill), seen: Number(d.seen), turns: Number(d.turns) };
+    };
+    await loadModel();
+    expect(await page.getAttribute('#md-chat-stats', 'data-restored')).toBe('false');
+    const t1 = await send('Hello there');
+    expect(t1.prefill).toBe(turn('Hello there', true));
+    const t2 = await send('and the gates?');
+    expect(t2.prefill).toBe(turn('and the gates?', false));
+    expect(t2.seen).toBeGreaterThan(t1.seen + t2.prefill); // the state holds the whole conversation
+    expect(t2.turns).toBe(2);
+    expect(await page.locator('#md-chat-log p').count()).toBe(4);
+    await screenshot(page, 'model-chat');
+
+    // a reload: the conversation comes back from IndexedDB and continues without re-reading it
+    await page.reload();
+    await loadModel();
+    expect(await page.getAttribute('#md-chat-stats', 'data-restored')).toBe('true');
+    expect(Number(await page.getAttribute('#md-chat-stats', 'data-seen'))).toBe(t2.seen);
+    expect(await page.locator('#md-chat-log p').count()).toBe(4);
+    const t3 = await send('third turn');
+    expect(t3.prefill).toBe(turn('third turn', false));
+    expect(t3.turns).toBe(3);
+    await page.click('#md-chat-reset');
+    await page.waitForFunction(() => document.getElementById('md-chat-stats')!.dataset.restored === 'false');
+    expect(await page.locator('#md-chat-log p').count()).toBe(0);
     await page.close();
   });
 });

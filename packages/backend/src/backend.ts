@@ -7,6 +7,7 @@
 import {
   arbitraryLengthChunkSizes,
   MlstmArgumentError,
+  type SeqStarts,
   type Tensor,
   zeros as cpuZeros,
 } from '@mlstm/core-reference';
@@ -33,6 +34,7 @@ import {
   type MlstmKernelStates,
   releaseKernelSaved,
 } from './registry.js';
+import { packedBackward, packedForward, validatePacked } from './packed.js';
 import { concatSeq, isGpu, padSeq, releaseAll, reshapeOwned, sliceSeq, type TensorLike } from './tensors.js';
 
 /** Arguments of {@link MlstmBackend.forward}. */
@@ -41,6 +43,13 @@ export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> exte
   returnLastStates?: boolean;
   /** default `config.mode` */
   mode?: MlstmBackendMode;
+  /**
+   * Packed variable-length sequences: N + 1 offsets into the token axis of `(1, NH, T, …)` inputs;
+   * initial and last states (and `dcLast`, `dcInitial`) are then per sequence, `(N, NH, …)`. Any
+   * lengths, in every mode ("train_with_padding" runs as "train": nothing needs padding). Kernels:
+   * `chunkwise--native_custbw`, `chunkwise--webgpu_xl_chunk`, `chunkwise--webgpu_xl_chunk_siging`.
+   */
+  seqStarts?: SeqStarts | null;
 }
 
 /** Options of a training backward. */
@@ -162,6 +171,55 @@ export class MlstmBackend {
     );
   }
 
+  /** Packed sequences (`seqStarts`, see {@link MlstmBackendForwardArgs}) in any mode. */
+  private async packed(
+    args: MlstmBackendForwardArgs,
+    mode: MlstmBackendMode,
+  ): Promise<MlstmBackendResult<TensorLike>> {
+    const context = 'MlstmBackend.forward (seqStarts)';
+    if (mode === 'inference') checkInferenceKernel(this.config.chunkwiseKernel);
+    const inputs = { ...args, seqStarts: args.seqStarts! };
+    validatePacked(this.kernel, inputs, context);
+    const ctx = await this.context(args.q, this.kernel.platform === 'webgpu');
+    const dtype =
+      !isGpu(args.q) && ctx && this.kernel.platform === 'webgpu'
+        ? gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16)
+        : undefined;
+    const run = { kernel: this.kernel, config: this.config, ctx, dtype };
+    if (mode === 'inference') {
+      const r = await packedForward(run, inputs, true);
+      let s = r.lastStates as { c: TensorLike; n: TensorLike; m: TensorLike };
+      if (!isGpu(s.c)) {
+        const dt = this.config.inferenceStateDtype;
+        s = {
+          c: toStateDtype(s.c as Tensor, dt),
+          n: toStateDtype(s.n as Tensor, dt),
+          m: toStateDtype(s.m as Tensor, dt),
+        };
+      }
+      return { mode: 'inference', h: r.h, lastStates: s };
+    }
+    const returnLastStates = args.returnLastStates ?? this.config.returnLastStates;
+    const r = await packedForward(run, inputs, returnLastStates);
+    let done = false;
+    const backward = async (dh: TensorLike, options: MlstmBackwardOptions<TensorLike> = {}) => {
+      if (done) {
+        throw new MlstmArgumentError('backward', 'one call per forward', 'a second call', context);
+      }
+      done = true;
+      return packedBackward(run, inputs, dh, options);
+    };
+    return {
+      mode: 'train',
+      h: r.h,
+      ...(returnLastStates && r.lastStates ? { lastStates: r.lastStates } : {}),
+      backward,
+      release: () => {
+        done = true;
+      },
+    };
+  }
+
   /** The options of kernel calls: `device` when the tensors are on the GPU or a WebGPU kernel runs. */
   private async context(q: TensorLike, needGpu: boolean): Promise<GpuContext | undefined> {
     if (isGpu(q)) {
@@ -233,6 +291,7 @@ export class MlstmBackend {
     const mode = args.mode ?? this.config.mode;
     if (mode !== 'train' && mode !== 'train_with_padding')
       throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
+    if (args.seqStarts != null) return (await this.packed(args, mode)) as MlstmTrainResult<TensorLike>;
     const padding = mode === 'train_with_padding';
     const { S } = MlstmBackend.dims(args, context);
     const kernel = this.kernel;
@@ -356,6 +415,8 @@ export class MlstmBackend {
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
+    if (args.seqStarts != null)
+      return (await this.packed(args, 'inference')) as MlstmInferenceResult<TensorLike>;
     const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
     const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
     const step = getMlstmStepKernel(stepKernel);

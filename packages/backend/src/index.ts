@@ -53,4 +53,5 @@ export {
   type MlstmStepKernelResult,
   releaseKernelSaved,
 } from './registry.js';
+export { PACKED_KERNELS } from './packed.js';
 export { concatSeq, isGpu, padSeq, sliceSeq, type TensorLike } from './tensors.js';

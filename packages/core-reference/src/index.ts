@@ -68,6 +68,14 @@ export {
   type MlstmChunkwiseBackwardInternalsArgs,
   type MlstmChunkwiseGradients,
 } from './chunkwise-backward.js';
+export {
+  type MlstmChunkwisePackedArgs,
+  type MlstmChunkwisePackedBackwardArgs,
+  mlstmChunkwisePacked,
+  mlstmChunkwisePackedBackward,
+  type SeqStarts,
+  validateSeqStarts,
+} from './packed.js';
 export { arbitraryLengthChunkSizes, mlstmChunkwiseArbitraryLength } from './arbitrary-length.js';
 export {
   mlstmSigParallel,

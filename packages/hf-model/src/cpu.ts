@@ -63,7 +63,7 @@ export async function forwardCpu(
   B: number,
   S: number,
   states: CpuStates | null,
-  opts: { lastOnly?: boolean; sink?: ActivationSink } = {},
+  opts: { lastOnly?: boolean; sink?: ActivationSink; seqStarts?: Int32Array } = {},
 ): Promise<CpuForwardResult> {
   const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
   const T = B * S;
@@ -137,6 +137,7 @@ export async function forwardCpu(
         f: { shape: [B, NH, S], data: fg },
       },
       states ? states[bi] : null,
+      opts.seqStarts,
     );
     newStates.push(out.state);
     const hd = out.h.data;
@@ -210,12 +211,15 @@ export async function forwardCpu(
     for (let e = 0; e < T * H; e++) x[e] += d[e];
     sink?.(`${pre}out`, x, [B, S, H]);
   }
-  // head: only the rows asked for
-  const rows = opts.lastOnly ? B : T;
+  // head: only the rows asked for (packed: the last token of each sequence)
+  const ends = opts.seqStarts
+    ? Array.from(opts.seqStarts.subarray(1), (e) => e - 1)
+    : Array.from({ length: B }, (_, b) => b * S + S - 1);
+  const rows = opts.lastOnly ? ends.length : T;
   let z = x;
   if (opts.lastOnly) {
-    z = new Float64Array(B * H);
-    for (let b = 0; b < B; b++) z.set(x.subarray((b * S + S - 1) * H, (b * S + S) * H), b * H);
+    z = new Float64Array(rows * H);
+    for (const [r, e] of ends.entries()) z.set(x.subarray(e * H, (e + 1) * H), r * H);
   }
   const zn = rmsNorm(z, rows, H, { w: W.outNorm, b: null }, cfg.normEps);
   if (!opts.lastOnly) sink?.('final_norm', zn, [B, S, H]);

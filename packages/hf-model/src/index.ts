@@ -76,3 +76,33 @@ export {
   XlstmCache,
   XlstmForCausalLM,
 } from './model.js';
+export {
+  configHash,
+  type RestoreStateOptions,
+  type SaveStateOptions,
+  STATE_FORMAT_VERSION,
+  type StateDtype,
+  type StateHeader,
+  StateSnapshotError,
+  type StateSnapshotProblem,
+} from './state.js';
+export {
+  type ChatMessage,
+  type ChatReply,
+  ChatSession,
+  type ChatSessionOptions,
+  fileStateStorage,
+  indexedDbStateStorage,
+  type StateStorage,
+  type TurnFormatter,
+} from './chat.js';
+export { type BatchGenerateOptions, type BatchGenerateResult, generateBatch, streamBatch } from './batch.js';
+export {
+  type Message,
+  type PipelineOptions,
+  type PipelineProgress,
+  pipeline,
+  type TextGenerationConfig,
+  type TextGenerationPipeline,
+  TextStreamer,
+} from './pipeline.js';

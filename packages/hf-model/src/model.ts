@@ -13,6 +13,7 @@ import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
+import { type RestoreStateOptions, restoreState, type SaveStateOptions, saveState } from './state.js';
 import { XlstmTokenizer } from './tokenizer.js';
 import {
   assembleWeights,
@@ -427,6 +428,78 @@ export class XlstmForCausalLM {
       n: Float32Array.from(s.n.data),
       m: Float32Array.from(s.m.data),
     }));
+  }
+
+  /**
+   * The state of `cache` as bytes: a versioned header (config hash, dtype, shapes, tokens seen)
+   * and the per-block C, n, m (see `state.ts`). Restore with {@link restoreState}.
+   */
+  saveState(cache: XlstmCache, opts?: SaveStateOptions): Promise<Uint8Array> {
+    return saveState(this, cache, opts);
+  }
+
+  /**
+   * A cache holding a snapshot of {@link saveState} (or `opts.into`, overwritten). A snapshot of
+   * another model configuration or format version raises `StateSnapshotError`, nothing written.
+   */
+  restoreState(bytes: Uint8Array, opts?: RestoreStateOptions): Promise<XlstmCache> {
+    return restoreState(this, bytes, opts);
+  }
+
+  /** @internal replaces the states of `cache` (float32 arrays per block, as `readStates` gives). */
+  _writeStates(cache: XlstmCache, arrays: readonly BlockStateArrays[], seqlenOffset: number): void {
+    const { NH, dqk, dv } = this.config.dims;
+    const B = cache.batch;
+    const shapes = { c: [B, NH, dqk, dv], n: [B, NH, dqk], m: [B, NH, 1] };
+    let next: CpuStates | GpuStates;
+    if (this.gpu) {
+      const ctx = this.gpu.ctx;
+      next = {
+        blocks: arrays.map((a) => ({
+          c: ctx.upload(a.c, shapes.c),
+          n: ctx.upload(a.n, shapes.n),
+          m: ctx.upload(a.m, shapes.m),
+        })),
+      };
+    } else {
+      next = arrays.map((a) => ({
+        c: { shape: shapes.c, data: Float32Array.from(a.c) },
+        n: { shape: shapes.n, data: Float32Array.from(a.n) },
+        m: { shape: shapes.m, data: Float32Array.from(a.m) },
+      }));
+    }
+    this._releaseStates(cache);
+    cache.states = next;
+    cache.seqlenOffset = seqlenOffset;
+  }
+
+  /**
+   * @internal N prompts of any lengths prefilled in one packed forward (CPU path: the cell takes
+   * `seqStarts`, every other layer works token by token): the logits of each prompt's last token
+   * `[N, V]` and a batch-N cache. Null on WebGPU (no packed model path there yet).
+   */
+  async _prefillPacked(
+    rows: readonly (readonly number[])[],
+  ): Promise<{ logits: Float32Array; cache: XlstmCache } | null> {
+    if (this.gpu) return null;
+    const V = this.config.vocabSize;
+    const seqStarts = new Int32Array(rows.length + 1);
+    rows.forEach((r, b) => {
+      if (r.length === 0) throw new ModelArgumentError('inputIds', `prompt ${b} has no tokens`);
+      for (const [t, v] of r.entries())
+        if (!Number.isInteger(v) || v < 0 || v >= V)
+          throw new ModelArgumentError('inputIds', `token ${v} at [${b}, ${t}] is not an id in [0, ${V})`);
+      seqStarts[b + 1] = seqStarts[b] + r.length;
+    });
+    const ids = Int32Array.from(rows.flat());
+    const r = await forwardCpu(this.config, this.weights!, this.cpuCell!, ids, 1, ids.length, null, {
+      lastOnly: true,
+      seqStarts,
+    });
+    const cache = this.newCache(rows.length);
+    cache.states = r.states;
+    cache.seqlenOffset = Math.max(...rows.map((x) => x.length));
+    return { logits: r.logits, cache };
   }
 
   /** @internal */

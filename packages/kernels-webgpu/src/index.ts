@@ -71,5 +71,22 @@ export {
   mlstmParallelLimitHeaddim,
   mlstmParallelLimitHeaddimBackward,
 } from './parallel/limit_headdim.js';
+export {
+  mlstmRecurrentSequenceWebgpuPacked,
+  type PackedRecurrentSequenceArgs,
+} from './recurrent/sequence_packed.js';
+export {
+  mlstmChunkwiseXlChunkPacked,
+  mlstmChunkwiseXlChunkPackedBackward,
+  mlstmSigChunkwiseXlChunkPacked,
+  mlstmSigChunkwiseXlChunkPackedBackward,
+  type PackedBackwardFn,
+  type PackedChunkwiseArgs,
+  type PackedChunkwiseBackwardArgs,
+  type PackedForwardFn,
+  packedFamilyFunctions,
+  type SeqStarts,
+  validateSeqStarts,
+} from './chunkwise/packed.js';
 export * as heuristics from './heuristics.js';
 export { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning } from './tuning.js';

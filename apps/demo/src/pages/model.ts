@@ -1,11 +1,16 @@
 /**
  * Model page: an xLSTM checkpoint (the tiny fixture model served with the app, a URL / Hugging
  * Face repo id, or local files) loaded by @mlstm/hf-model in a Web Worker; download progress, a
- * memory estimate, streamed text with a stop button, tokens per second.
+ * memory estimate, streamed text with a stop button, tokens per second; and a chat whose state
+ * is kept across turns (each turn prefills only its own text) and saved in IndexedDB.
  */
 import type { MemoryEstimate } from '@mlstm/hf-model';
 import { WorkerClient } from '../rpc.js';
 import type {
+  ChatArgs,
+  ChatDone,
+  ChatOpened,
+  ChatProgress,
   GenerateArgs,
   GenerateDone,
   LoadArgs,
@@ -84,6 +89,28 @@ export function render(root: HTMLElement): void {
   const ids = h('p', { class: 'muted', id: 'md-token-ids' });
   const stats = h('p', { id: 'md-stats' });
 
+  // ---- chat ----
+  const chatLog = h('div', { id: 'md-chat-log', class: 'chat-log' });
+  const chatInput = h('input', {
+    id: 'md-chat-input',
+    type: 'text',
+    size: 60,
+    value: params.get('chat') ?? '',
+  });
+  const chatSend = h('button', { id: 'md-chat-send', disabled: true }, 'Send');
+  const chatReset = h('button', { id: 'md-chat-reset', disabled: true }, 'New conversation');
+  const chatStats = h('p', { id: 'md-chat-stats', class: 'muted' }, 'Load a model with a tokenizer to chat.');
+  const chatLine = (role: string, content: string) =>
+    h('p', { class: `chat-${role}` }, h('b', {}, `${role}: `), h('span', {}, content));
+  const showChat = (o: ChatOpened) => {
+    chatLog.replaceChildren(...o.messages.map((m) => chatLine(m.role, m.content)));
+    chatStats.dataset.seen = String(o.tokensSeen);
+    chatStats.dataset.restored = String(o.restored);
+    chatStats.textContent = o.restored
+      ? `Conversation restored from IndexedDB: ${o.messages.length} messages, ${o.tokensSeen} tokens in the state (not re-read).`
+      : `New conversation.${o.note ? ` ${o.note}` : ''}`;
+  };
+
   let loaded: LoadDone | null = null;
 
   load.addEventListener('click', async () => {
@@ -137,6 +164,11 @@ export function render(root: HTMLElement): void {
       );
       if (!loaded.tokenizer) promptKind.value = 'ids';
       gen.disabled = false;
+      if (loaded.tokenizer) {
+        showChat(await worker().call<ChatOpened>('chatOpen', null));
+        chatSend.disabled = false;
+        chatReset.disabled = false;
+      }
       root.dataset.state = 'loaded';
       if (params.get('run') === '1') gen.click();
     } catch (e) {
@@ -218,6 +250,47 @@ export function render(root: HTMLElement): void {
       stop.disabled = true;
     }
   });
+  chatSend.addEventListener('click', async () => {
+    const message = chatInput.value.trim();
+    if (!message) return;
+    const args: ChatArgs = {
+      message,
+      maxNewTokens: Number(maxNew.value),
+      temperature: Number(temperature.value),
+      seed: Number(seed.value),
+      stopAtEndOfText: stopEot.checked,
+    };
+    chatSend.disabled = true;
+    gen.disabled = true;
+    root.dataset.state = 'generating';
+    chatLog.append(chatLine('user', message));
+    const reply = h('span', {});
+    chatLog.append(h('p', { class: 'chat-assistant' }, h('b', {}, 'assistant: '), reply));
+    chatInput.value = '';
+    try {
+      const r = await worker().call<ChatDone>('chat', args, (d) => {
+        reply.textContent += (d as ChatProgress).text;
+      });
+      reply.textContent = r.reply;
+      chatStats.dataset.prefill = String(r.prefillTokens);
+      chatStats.dataset.seen = String(r.tokensSeen);
+      chatStats.dataset.turns = String(r.turns);
+      chatStats.textContent = `Turn ${r.turns}: prefilled ${r.prefillTokens} tokens (this turn only); the state holds ${r.tokensSeen} tokens of conversation; snapshot saved to IndexedDB (${bytes(r.savedBytes)}).`;
+      root.dataset.state = 'done';
+    } catch (e) {
+      chatStats.replaceChildren(h('span', { class: 'bad' }, errorText(e)));
+      root.dataset.state = 'error';
+    } finally {
+      chatSend.disabled = false;
+      gen.disabled = false;
+    }
+  });
+  chatInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') chatSend.click();
+  });
+  chatReset.addEventListener('click', async () => {
+    showChat(await worker().call<ChatOpened>('chatReset', null));
+  });
   stop.addEventListener('click', () => {
     worker().send('stop');
     stop.disabled = true;
@@ -269,6 +342,19 @@ export function render(root: HTMLElement): void {
       out,
       stats,
       ids,
+    ),
+    h(
+      'div',
+      { class: 'card' },
+      h('h3', {}, '3. Chat'),
+      h(
+        'p',
+        { class: 'muted' },
+        'The recurrent state is kept across turns: each turn prefills only its own text, never the history, and the state (a fixed size, whatever the length of the conversation) is saved in IndexedDB after every turn, so a reload continues the conversation. Uses the generation settings above.',
+      ),
+      chatLog,
+      h('div', { class: 'row' }, chatInput, chatSend, chatReset),
+      chatStats,
     ),
   );
   if (params.get('run') === '1') load.click();

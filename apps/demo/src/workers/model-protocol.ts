@@ -54,3 +54,36 @@ export type ModelProgress =
     }
   | { kind: 'download'; file: string; loaded: number; total: number | null }
   | { kind: 'token'; step: number; token: number; text: string; ttftMs: number; tokPerS: number | null };
+
+/** One chat turn: the message, generation options. */
+export interface ChatArgs {
+  message: string;
+  maxNewTokens: number;
+  temperature: number;
+  seed: number;
+  stopAtEndOfText: boolean;
+}
+
+/** What a chat turn reports: its reply and how many tokens it pushed through the model. */
+export interface ChatDone {
+  reply: string;
+  /** this turn's prefill (its own text only: the history is in the saved state) */
+  prefillTokens: number;
+  /** tokens the state has absorbed (the whole conversation) */
+  tokensSeen: number;
+  /** completed turns of the session */
+  turns: number;
+  /** bytes of the state snapshot saved to IndexedDB after the turn */
+  savedBytes: number;
+}
+
+/** The chat session as the worker holds it (after load / open). */
+export interface ChatOpened {
+  messages: { role: string; content: string }[];
+  tokensSeen: number;
+  /** restored from IndexedDB, or why a stored one was discarded */
+  restored: boolean;
+  note: string;
+}
+
+export type ChatProgress = { kind: 'chat-token'; text: string };

@@ -3,7 +3,9 @@
  * memory estimate, streaming generation with stop, tokens per second.
  */
 import {
+  ChatSession,
   estimateMemory,
+  indexedDbStateStorage,
   type LoadProgress,
   type ModelSource,
   parseXlstmConfig,
@@ -11,10 +13,25 @@ import {
   XlstmForCausalLM,
 } from '@mlstm/hf-model';
 import { serve } from '../rpc.js';
-import type { GenerateArgs, GenerateDone, LoadArgs, LoadDone, ModelProgress } from './model-protocol.js';
+import type {
+  ChatArgs,
+  ChatDone,
+  ChatOpened,
+  ChatProgress,
+  GenerateArgs,
+  GenerateDone,
+  LoadArgs,
+  LoadDone,
+  ModelProgress,
+} from './model-protocol.js';
 
 let model: XlstmForCausalLM | null = null;
 let generation: AbortController | null = null;
+let chat: ChatSession | null = null;
+
+/** Where the chat state is kept between visits (one session per browser profile). */
+const CHAT_DB = 'mlstm-demo-chat';
+const CHAT_KEY = 'model-page';
 
 async function configText(a: LoadArgs): Promise<string> {
   if (a.source.kind === 'files') {
@@ -32,6 +49,8 @@ async function configText(a: LoadArgs): Promise<string> {
 
 async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<LoadDone> {
   generation?.abort();
+  chat?.dispose();
+  chat = null;
   model?.dispose();
   model = null;
   const t0 = performance.now();
@@ -141,8 +160,57 @@ async function generate(a: GenerateArgs, progress: (d: ModelProgress) => void): 
   };
 }
 
+/**
+ * Opens the chat session of the loaded model: from IndexedDB when a session is stored there (a
+ * stored session of another model is refused by the snapshot's config hash, and dropped).
+ */
+async function chatOpen(): Promise<ChatOpened> {
+  if (!model) throw new Error('no model loaded');
+  if (!model.tokenizer) throw new Error('the chat needs a tokenizer (this checkpoint has no tokenizer.json)');
+  const storage = indexedDbStateStorage(CHAT_DB);
+  let note = '';
+  chat?.dispose();
+  try {
+    chat = await ChatSession.open(model, { storage, key: CHAT_KEY });
+  } catch (e) {
+    note = `a stored conversation could not be restored (${(e as Error).message}); starting a new one`;
+    await storage.delete(CHAT_KEY);
+    chat = await ChatSession.open(model, { storage, key: CHAT_KEY });
+  }
+  return { messages: chat.messages, tokensSeen: chat.tokensSeen, restored: chat.messages.length > 0, note };
+}
+
+async function chatTurn(a: ChatArgs, progress: (d: ChatProgress) => void): Promise<ChatDone> {
+  if (!chat) await chatOpen();
+  const session = chat!;
+  const r = await session.send(a.message, {
+    maxNewTokens: a.maxNewTokens,
+    temperature: a.temperature,
+    seed: a.seed,
+    stopTokens: a.stopAtEndOfText ? undefined : [],
+    onToken: (e: TokenEvent) => {
+      if (e.text?.[0]) progress({ kind: 'chat-token', text: e.text[0] });
+    },
+  });
+  const bytes = await session.toBytes();
+  await indexedDbStateStorage(CHAT_DB).set(CHAT_KEY, bytes);
+  return {
+    reply: r.text,
+    prefillTokens: r.prefillTokens,
+    tokensSeen: session.tokensSeen,
+    turns: session.messages.filter((m) => m.role === 'assistant').length,
+    savedBytes: bytes.length,
+  };
+}
+
 serve({
   load: load as never,
   generate: generate as never,
+  chatOpen: chatOpen as never,
+  chat: chatTurn as never,
+  chatReset: async () => {
+    await chat?.reset(true);
+    return chatOpen();
+  },
   stop: () => generation?.abort(),
 });

@@ -1,0 +1,192 @@
+/**
+ * Generation for a list of prompts of different lengths: the prompts are prefilled in one packed
+ * forward on the CPU path (the mLSTM cell takes `seqStarts`; every other layer works token by
+ * token), or each on its own on WebGPU with the per-prompt states stacked into one batch cache;
+ * then the rows decode together — one forward of B tokens per step — each with its own stop tokens.
+ */
+import { ModelArgumentError } from './errors.js';
+import type {
+  BlockStateArrays,
+  GenerateOptions,
+  GenerateResult,
+  TokenEvent,
+  XlstmCache,
+  XlstmForCausalLM,
+} from './model.js';
+import { chooseToken, makeRng } from './sampling.js';
+
+/** Options of {@link streamBatch}: as `generate`, with stop tokens per row. */
+export interface BatchGenerateOptions extends Omit<GenerateOptions, 'stopTokens' | 'cache'> {
+  /** stop ids of every row, or one list per row (default: the model's default stop tokens) */
+  stopTokens?: readonly number[] | readonly (readonly number[])[];
+  /** prefill all prompts in one packed forward where the model has one (CPU; default true) */
+  packedPrefill?: boolean;
+}
+
+/** What a batch generation reports besides the tokens. */
+export interface BatchGenerateResult extends GenerateResult {
+  /** tokens pushed through the prefills (the sum of the prompt lengths) */
+  prefillTokens: number;
+  /** whether the prompts were prefilled in one packed forward */
+  packedPrefill: boolean;
+}
+
+function stackStates(parts: BlockStateArrays[][]): BlockStateArrays[] {
+  const blocks = parts[0].length;
+  const cat = (arrays: Float32Array[]) => {
+    const out = new Float32Array(arrays.reduce((a, b) => a + b.length, 0));
+    let at = 0;
+    for (const a of arrays) {
+      out.set(a, at);
+      at += a.length;
+    }
+    return out;
+  };
+  return Array.from({ length: blocks }, (_, x) => ({
+    c: cat(parts.map((p) => p[x].c)),
+    n: cat(parts.map((p) => p[x].n)),
+    m: cat(parts.map((p) => p[x].m)),
+  }));
+}
+
+/**
+ * Streams the generation of a list of prompts (text or token ids, any lengths): one
+ * {@link TokenEvent} per step with every row's new token (`-1` once a row has stopped).
+ */
+export async function* streamBatch(
+  model: XlstmForCausalLM,
+  prompts: readonly (string | readonly number[])[],
+  opts: BatchGenerateOptions = {},
+): AsyncGenerator<TokenEvent, BatchGenerateResult> {
+  if (!Array.isArray(prompts) || prompts.length === 0)
+    throw new ModelArgumentError('prompts', 'expected a non-empty list of prompts');
+  const maxNew = opts.maxNewTokens ?? 32;
+  if (!Number.isInteger(maxNew) || maxNew < 0)
+    throw new ModelArgumentError('maxNewTokens', `expected an integer >= 0, got ${maxNew}`);
+  const tok = model.tokenizer;
+  const bos = model.config.bosTokenId;
+  const rows = prompts.map((p, b) => {
+    let ids: number[];
+    if (typeof p === 'string') {
+      if (!tok)
+        throw new ModelArgumentError('prompts', 'text needs a tokenizer (no tokenizer.json was loaded)');
+      ids = tok.encode(p);
+    } else if (Array.isArray(p)) ids = [...p];
+    else throw new ModelArgumentError('prompts', `prompt ${b} is neither text nor a list of token ids`);
+    if ((opts.addBos ?? true) && bos !== null && ids[0] !== bos) ids.unshift(bos);
+    if (ids.length === 0) throw new ModelArgumentError('prompts', `prompt ${b} has no tokens`);
+    return ids;
+  });
+  const B = rows.length;
+  const st = opts.stopTokens;
+  const perRow = Array.isArray(st) && st.length > 0 && Array.isArray(st[0]);
+  if (perRow && st!.length !== B)
+    throw new ModelArgumentError('stopTokens', `expected one list per prompt (${B}), got ${st!.length}`);
+  const stops = rows.map(
+    (_, b) =>
+      new Set<number>(
+        perRow ? (st as number[][])[b] : ((st as number[] | undefined) ?? model.defaultStopTokens()),
+      ),
+  );
+  const signal = opts.signal;
+  const abort = () => signal?.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+  const V = model.config.vocabSize;
+  const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
+
+  // one packed prefill where the model has it (CPU), else each prompt from zeros with its states
+  // stacked into one batch cache
+  if (signal?.aborted) throw abort();
+  let logits: Float32Array;
+  let cache: XlstmCache;
+  const packed = opts.packedPrefill === false ? null : await model._prefillPacked(rows);
+  if (packed) ({ logits, cache } = packed);
+  else {
+    logits = new Float32Array(B * V);
+    const parts: BlockStateArrays[][] = [];
+    for (const [b, ids] of rows.entries()) {
+      if (signal?.aborted) throw abort();
+      const one = model.newCache(1);
+      try {
+        const r = await model.forward(ids, { cache: one, lastOnly: true });
+        logits.set(r.logits, b * V);
+        parts.push(await one.readStates());
+      } finally {
+        one.release();
+      }
+    }
+    cache = model.newCache(B);
+    model._writeStates(cache, stackStates(parts), Math.max(...rows.map((r) => r.length)));
+  }
+
+  const history = rows.map((r) => [...r]);
+  const generated: number[][] = rows.map(() => []);
+  const done = rows.map(() => false);
+  const reason: ('stop' | 'length')[] = rows.map(() => 'length');
+  const texts = rows.map(() => '');
+  try {
+    for (let step = 0; step < maxNew; step++) {
+      if (signal?.aborted) throw abort();
+      const tokens: number[] = [];
+      const finished: boolean[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          tokens.push(-1);
+          finished.push(false);
+          continue;
+        }
+        const t = chooseToken(logits, b * V, V, opts, history[b], rng);
+        tokens.push(t);
+        history[b].push(t);
+        generated[b].push(t);
+        const hit = stops[b].has(t);
+        if (hit) {
+          done[b] = true;
+          reason[b] = 'stop';
+        }
+        finished.push(hit);
+      }
+      let text: string[] | undefined;
+      if (tok) {
+        text = rows.map((_, b) => {
+          if (tokens[b] < 0) return '';
+          const full = tok.decode(generated[b]);
+          if (full.endsWith('\uFFFD') && !done[b] && step < maxNew - 1) return '';
+          const delta = full.slice(texts[b].length);
+          texts[b] = full;
+          return delta;
+        });
+      }
+      const ev: TokenEvent = { step, tokens, finished, ...(text ? { text } : {}) };
+      opts.onToken?.(ev);
+      yield ev;
+      if (done.every(Boolean) || step === maxNew - 1) break;
+      // stopped rows keep a valid token flowing (their outputs are ignored)
+      const next = rows.map((_, b) => [done[b] ? history[b][history[b].length - 1] : tokens[b]]);
+      ({ logits } = await model.forward(next, { cache, lastOnly: true }));
+    }
+  } catch (e) {
+    cache.release();
+    throw e;
+  }
+  return {
+    tokens: generated,
+    ...(tok ? { text: generated.map((g) => tok.decode(g)) } : {}),
+    stopReason: reason,
+    cache,
+    prefillTokens: rows.reduce((a, r) => a + r.length, 0),
+    packedPrefill: packed !== null,
+  };
+}
+
+/** Generates for a list of prompts of different lengths (see {@link streamBatch}). */
+export async function generateBatch(
+  model: XlstmForCausalLM,
+  prompts: readonly (string | readonly number[])[],
+  opts: BatchGenerateOptions = {},
+): Promise<BatchGenerateResult> {
+  const it = streamBatch(model, prompts, opts);
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return r.value;
+  }
+}
