@@ -6,6 +6,11 @@
 import { type IntraTiles, intraWorkgroupBytes } from './chunkwise/kernels/intra.js';
 import { scanWorkgroupBytes } from './chunkwise/kernels/state_scan.js';
 import { nextPow2 } from './wgsl/common.js';
+import {
+  DENSE_SGMAT_DEFAULT,
+  type DenseSgmatTiles,
+  denseSgmatWorkgroupBytes,
+} from './dense/kernels/matmul_sgmat.js';
 
 /** Default chunk size of `chunkwise--webgpu_xl_chunk` (upstream: 128). */
 export const XL_CHUNK_DEFAULT_CHUNK_SIZE = 128;
@@ -80,4 +85,16 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
   let bS = clamp(nextPow2(Math.max(DHQK, DHHV)), 16, 64);
   while (bS > 16 && scanWorkgroupBytes(bS) > limits.maxComputeWorkgroupStorageSize) bS /= 2;
   return bS;
+}
+
+/**
+ * Tiles of the matrix-unit dense matmul for an `M × N` output: 128 × 128 outputs per workgroup,
+ * 32-deep double-buffered slices, where the workgroup memory allows; a single buffer otherwise.
+ */
+export function chooseDenseTiles(M: number, N: number, limits: LimitsLike): DenseSgmatTiles {
+  void M;
+  void N;
+  const t = { ...DENSE_SGMAT_DEFAULT };
+  if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.stages = 1;
+  return t;
 }

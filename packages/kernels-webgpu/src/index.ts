@@ -62,4 +62,12 @@ export {
   mlstmParallelLimitHeaddim,
   mlstmParallelLimitHeaddimBackward,
 } from './parallel/limit_headdim.js';
+export {
+  type DenseMatmulArgs,
+  type DenseMatmulPath,
+  type DenseSgmatTiles,
+  denseMatmul,
+  denseMatmulPath,
+  encodeDenseMatmul,
+} from './dense/matmul.js';
 export * as heuristics from './heuristics.js';
