@@ -174,6 +174,8 @@ const sgmatConfigs: (DenseSgmatTiles & { xDtype: GpuDtype; gated: boolean })[] =
   { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1, xDtype: 'f16', gated: false },
   { bm: 256, bn: 128, bk: 32, wm: 4, stages: 1, xDtype: 'f32', gated: false },
   { bm: 64, bn: 128, bk: 32, wm: 1, stages: 2, xDtype: 'f32', gated: false },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, xDtype: 'f32', gated: true, matrixStaging: true },
+  { bm: 128, bn: 256, bk: 64, wm: 2, stages: 1, xDtype: 'f16', gated: false, matrixStaging: true },
 ];
 
 async function compileErrors(code: string): Promise<string[]> {
@@ -189,7 +191,8 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
   () => {
     for (const c of sgmatConfigs) {
       it(`${c.bm}×${c.bn}×${c.bk} wm ${c.wm} stages ${c.stages} x ${c.xDtype}${c.gated ? ' gated' : ''}`, async () => {
-        expect(denseSgmatTilesProblem(c, c.gated, 49152)).toBe('');
+        const dims = { M: 256, N: 512, K: 512, xDtype: c.xDtype };
+        expect(denseSgmatTilesProblem(c, c.gated, 65536, dims)).toBe('');
         const code = stubSubgroupMatrix(denseSgmatWgsl(c));
         expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
         expect(await compileErrors(code)).toEqual([]);

@@ -75,6 +75,8 @@ export function denseMatmulPath(
   ctx: GpuContext,
   o: {
     wDtype: GpuTensor['dtype'];
+    /** storage type of x (default f32) */
+    xDtype?: GpuTensor['dtype'];
     M: number;
     N: number;
     K: number;
@@ -89,6 +91,7 @@ function matrixProblem(
   ctx: GpuContext,
   o: {
     wDtype: GpuTensor['dtype'];
+    xDtype?: GpuTensor['dtype'];
     M: number;
     N: number;
     K: number;
@@ -101,7 +104,12 @@ function matrixProblem(
   if (o.wDtype !== 'f16') return 'W is not f16';
   if (o.K % 8) return `K = ${o.K} is not a multiple of 8`;
   const tiles = o.tiles ?? chooseDenseTiles(o.M, o.N, ctx.limits);
-  return denseSgmatTilesProblem(tiles, !!o.gated, ctx.limits.maxComputeWorkgroupStorageSize);
+  return denseSgmatTilesProblem(tiles, !!o.gated, ctx.limits.maxComputeWorkgroupStorageSize, {
+    M: o.M,
+    N: o.N,
+    K: o.K,
+    xDtype: o.xDtype ?? 'f32',
+  });
 }
 
 function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined): Resolved {
@@ -173,7 +181,8 @@ function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined):
   if (want !== 'auto' && want !== 'matrix' && want !== 'tiled')
     throw new KernelArgumentError('path', "'auto', 'matrix' or 'tiled'", String(want), CONTEXT);
   const tiles = a.tiles ?? chooseDenseTiles(M, N, ctx.limits);
-  const problem = want === 'tiled' ? '' : matrixProblem(ctx, { wDtype: w.dtype, M, N, K, gated, tiles });
+  const problem =
+    want === 'tiled' ? '' : matrixProblem(ctx, { wDtype: w.dtype, xDtype: x.dtype, M, N, K, gated, tiles });
   if (want === 'matrix' && problem)
     throw new KernelArgumentError('path', 'a path this call can take', `'matrix' (${problem})`, CONTEXT);
   const path: DenseMatmulPath = want === 'tiled' || problem ? 'tiled' : 'matrix';
