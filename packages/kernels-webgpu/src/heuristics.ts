@@ -88,13 +88,16 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
 }
 
 /**
- * Tiles of the matrix-unit dense matmul for an `M × N` output: 128 × 128 outputs per workgroup,
- * 32-deep double-buffered slices, where the workgroup memory allows; a single buffer otherwise.
+ * Tiles of the matrix-unit dense matmul for an `M × N` output. H100 (Dawn/Vulkan), xLSTM-7B
+ * prefill shapes, f16 W (packages/bench/scripts/gemm-device.ts; docs/benchmarks): 128 × 128
+ * outputs with 64-deep single-buffered slices were the fastest of the variants tried (x f32
+ * 119–142 TFLOP/s, x f16 136–166), ahead of 128 × 256 × 32 (118–146 / 126–160) and
+ * double-buffered 128 × 128 × 32 (98–114 / 108–126). Smaller workgroup memory: 32-deep slices.
  */
 export function chooseDenseTiles(M: number, N: number, limits: LimitsLike): DenseSgmatTiles {
   void M;
   void N;
   const t = { ...DENSE_SGMAT_DEFAULT };
-  if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.stages = 1;
+  if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.bk = 32;
   return t;
 }

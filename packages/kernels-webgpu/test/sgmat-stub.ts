@@ -50,12 +50,11 @@ export function stubSubgroupMatrix(code: string): string {
   });
   s = replaceCalls(s, 'subgroupMatrixMultiplyAccumulate', (a) => `sgMma(${a.join(', ')})`);
   s = replaceCalls(s, 'subgroupMatrixScalarMultiply', ([m, x]) => `(${m} * ${x})`);
-  s = replaceCalls(s, 'subgroupMatrixStore', ([p, off, m, cm, stride]) => {
-    // the destination's element type (f32 scratch, or f16 operand blocks), from its declaration
-    const name = p.replace(/^&/, '').split('[')[0].trim();
-    const decl = new RegExp(`var(?:<[^>]*>)?\\s+${name}\\s*:\\s*array<(?:array<)?(\\w+)`).exec(code);
-    return `${p.replace(/^&/, '')}[${off}] = ${decl?.[1] ?? 'f32'}(sgStore(${m}, ${cm}, ${stride}))`;
-  });
+  s = replaceCalls(
+    s,
+    'subgroupMatrixStore',
+    ([p, off, m, cm, stride]) => `${p.replace(/^&/, '')}[${off}] = sgStore(${m}, ${cm}, ${stride})`,
+  );
   const stubs = `alias SgMat = vec4<f32>;
 fn sgLoad(x: f32, cm: bool, stride: u32) -> SgMat { return vec4<f32>(x, select(0.0, 1.0, cm), f32(stride), 0.0); }
 fn sgMma(a: SgMat, b: SgMat, c: SgMat) -> SgMat { return a * b + c; }

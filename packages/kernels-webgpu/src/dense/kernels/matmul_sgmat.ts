@@ -48,13 +48,6 @@ export interface DenseSgmatTiles {
   wm: number;
   /** 2: double-buffered slices (one barrier per slice); 1: a single buffer (two) */
   stages: 1 | 2;
-  /**
-   * Stage the f16 operands (W, and x when it is f16) with matrix loads from storage and matrix
-   * stores into the workgroup blocks (16×16 at a time) instead of 16-byte register loads and
-   * element-wise stores. Needs N (and, for x, M) a multiple of 16, K a multiple of bk, and bm, bn
-   * multiples of 128 (see {@link denseSgmatTilesProblem}).
-   */
-  matrixStaging?: boolean;
 }
 
 export interface DenseSgmatConfig extends DenseSgmatTiles {
@@ -64,11 +57,14 @@ export interface DenseSgmatConfig extends DenseSgmatTiles {
   gated: boolean;
 }
 
-/** Default tiles (see heuristics.chooseDenseTiles). */
-export const DENSE_SGMAT_DEFAULT: DenseSgmatTiles = { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2 };
+/**
+ * Default tiles (see heuristics.chooseDenseTiles): 128 × 128 outputs, 64-deep slices in a single
+ * buffer (45 056 bytes of workgroup memory).
+ */
+export const DENSE_SGMAT_DEFAULT: DenseSgmatTiles = { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 };
 
 export function denseSgmatKey(c: DenseSgmatConfig): string {
-  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}:x${c.xDtype}${c.gated ? ':gated' : ''}${c.matrixStaging ? ':mstage' : ''}`;
+  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
 }
 
 /** Padded row stride of a staged block (8 f16 of padding: 8 rows of a matrix load hit 8 bank groups). */
@@ -84,15 +80,8 @@ export function denseSgmatTilesProblem(
   t: DenseSgmatTiles,
   gated: boolean,
   maxWorkgroupBytes: number,
-  dims?: { M: number; N: number; K: number; xDtype: GpuDtype },
 ): string {
   const wn = SUBGROUPS / t.wm;
-  if (t.matrixStaging) {
-    if (t.bm % 128 || t.bn % 128) return 'matrix staging needs bm and bn multiples of 128';
-    if (!dims) return 'matrix staging needs the call dimensions';
-    if (dims.N % 16 || dims.K % t.bk) return `matrix staging needs N % 16 = K % ${t.bk} = 0`;
-    if (dims.xDtype === 'f16' && dims.M % 16) return 'matrix staging of an f16 x needs M % 16 = 0';
-  }
   if (![1, 2, 4, 8].includes(t.wm)) return `wm ${t.wm} is not 1, 2, 4 or 8`;
   if (t.bk !== 32 && t.bk !== 64) return `bk ${t.bk} is not 32 or 64`;
   if (t.bm % (16 * t.wm) || t.bn % (16 * wn))
@@ -119,15 +108,8 @@ export function denseSgmatWgsl(c: DenseSgmatConfig): string {
   const perRow = bk / 8; // 16-byte loads per staged row
   const xf16 = c.xDtype === 'f16';
   const outCols = c.gated ? bn / 2 : bn;
-  // matrix staging: W (and an f16 x) move 16×16 at a time; subgroup sg stages row blocks
-  // sg + 8j of the slice at the literal depth offsets 16·kc
-  const mW = !!c.matrixStaging;
-  const mX = mW && xf16;
-  const KC = range(bk / 16);
-  const wJ = range(NBW / SUBGROUPS);
-  const xJ = range(NBX / SUBGROUPS);
-  const xUnits = mX ? [] : range((bm * bk) / 8 / THREADS);
-  const wUnits = mW ? [] : range((bn * bk) / 8 / THREADS);
+  const xUnits = range((bm * bk) / 8 / THREADS);
+  const wUnits = range((bn * bk) / 8 / THREADS);
 
   // staging coordinates of unit u (row of the slice, first of its 8 depths), fixed for the whole loop
   const coords = (p: string, units: number[]) =>
@@ -149,61 +131,9 @@ ${wUnits
     return `  let wBase${u} = select(0u, (${row}) * P.K, ${col} < P.N);`;
   })
   .join('\n')}`;
-  const matrixBases = `${wJ
-    .map((j) => {
-      const br = `sg + ${8 * j}u`;
-      const col = c.gated ? `n0 + ((${br}) / 2u) * 16u` : `n0 + (${br}) * 16u`;
-      const row = c.gated ? `select(0u, P.N, (${br}) % 2u == 1u) + ${col}` : col;
-      return `  let mwBase${j} = select(0u, (${row}) * P.K, ${col} < P.N);`;
-    })
-    .join('\n')}
-${xJ.map((j) => `  let mxBase${j} = select(0u, (m0 + (sg + ${8 * j}u) * 16u) * P.K, m0 + (sg + ${8 * j}u) * 16u < P.M);`).join('\n')}`;
-  const matrixDecls = [
-    ...(mW ? wJ.flatMap((j) => KC.map((kc) => `var mw${j}_${kc} = ${LEFT}();`)) : []),
-    ...(mX ? xJ.flatMap((j) => KC.map((kc) => `var mx${j}_${kc} = ${LEFT}();`)) : []),
-  ]
-    .map((l) => `  ${l}`)
-    .join('\n');
-  const matrixLoads = [
-    ...(mW
-      ? wJ.flatMap((j) =>
-          KC.map(
-            (kc) =>
-              `    mw${j}_${kc} = subgroupMatrixLoad<${LEFT}>(&w, mwBase${j} + k0 + ${16 * kc}u, false, P.K);`,
-          ),
-        )
-      : []),
-    ...(mX
-      ? xJ.flatMap((j) =>
-          KC.map(
-            (kc) =>
-              `    mx${j}_${kc} = subgroupMatrixLoad<${LEFT}>(&x, mxBase${j} + k0 + ${16 * kc}u, false, P.K);`,
-          ),
-        )
-      : []),
-  ].join('\n');
-  const matrixStores = (buf: string) =>
-    [
-      ...(mW
-        ? wJ.flatMap((j) =>
-            KC.map(
-              (kc) =>
-                `    subgroupMatrixStore(&sW[${buf} * ${NBW}u + sg + ${8 * j}u], ${16 * kc}u, mw${j}_${kc}, false, ${S}u);`,
-            ),
-          )
-        : []),
-      ...(mX
-        ? xJ.flatMap((j) =>
-            KC.map(
-              (kc) =>
-                `    subgroupMatrixStore(&sX[${buf} * ${NBX}u + sg + ${8 * j}u], ${16 * kc}u, mx${j}_${kc}, false, ${S}u);`,
-            ),
-          )
-        : []),
-    ].join('\n');
   // loads of the slice at depth k0 into registers (zero past K; the index clamped so that it stays in bounds)
   const at = (base: string, k: string) => `${base} + min(k0 + ${k}, P.K - 8u)`;
-  const registerLoads = `${xUnits
+  const loads = `${xUnits
     .map((u) =>
       xf16
         ? `    rx${u} = select(vec4<u32>(), x[(${at(`xBase${u}`, `xK${u}`)}) / 8u], k0 + xK${u} < P.K);`
@@ -214,7 +144,6 @@ ${xJ.map((j) => `  let mxBase${j} = select(0u, (m0 + (sg + ${8 * j}u) * 16u) * P
 ${wUnits
   .map((u) => `    rw${u} = select(vec4<u32>(), w[(${at(`wBase${u}`, `wK${u}`)}) / 8u], k0 + wK${u} < P.K);`)
   .join('\n')}`;
-  const loads = [registerLoads.trim() ? registerLoads : '', matrixLoads].filter(Boolean).join('\n');
   const decls = [
     ...xUnits.map((u) =>
       xf16 ? `var rx${u} = vec4<u32>();` : `var rx${u}a = vec4<f32>(); var rx${u}b = vec4<f32>();`,
@@ -237,9 +166,7 @@ ${wUnits
   const storeW = (buf: string, u: number) =>
     `    { let at = (wRow${u} % 16u) * ${S}u + wK${u}; ${storeF16x8(`sW[${buf} * ${NBW}u + wRow${u} / 16u]`, 'at', `rw${u}`)} }`;
   const stores = (buf: string) =>
-    [...xUnits.map((u) => storeX(buf, u)), ...wUnits.map((u) => storeW(buf, u)), matrixStores(buf)]
-      .filter(Boolean)
-      .join('\n');
+    [...xUnits.map((u) => storeX(buf, u)), ...wUnits.map((u) => storeW(buf, u))].join('\n');
   // the products of one staged slice (buffer `buf`), 16 deep at a time at literal offsets
   const products = (buf: string) =>
     KS.map(
@@ -337,7 +264,7 @@ ${range(8)
 
   return /* wgsl */ `${SGMAT_ENABLE}
 ${denseHeader('f16', c.xDtype)}
-${denseBindings(mX ? 'f16' : xf16 ? 'vec4<u32>' : 'vec4<f32>', mW ? 'f16' : 'vec4<u32>')}
+${denseBindings(xf16 ? 'vec4<u32>' : 'vec4<f32>', 'vec4<u32>')}
 ${DENSE_EPILOGUE}
 
 // staged slices: 16-row blocks of ${S} f16 (${bk} used)${stages === 2 ? ', two buffers' : ''}; per-subgroup f32 scratch
@@ -360,9 +287,7 @@ ${tileOrder(GROUP_ROWS)}
 ${coords('x', xUnits)}
 ${coords('w', wUnits)}
 ${rowBases}
-${matrixBases}
 ${decls}
-${matrixDecls}
 ${I.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
 ${mainLoop}
   let eRow = lane / 2u;
