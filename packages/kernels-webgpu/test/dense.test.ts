@@ -239,6 +239,30 @@ describe('selection rule and arguments', () => {
       denseMatmulPath(fake, { ...o, gated: true, tiles: { bm: 128, bn: 64, bk: 32, wm: 2, stages: 2 } }),
     ).toBe('tiled');
   });
+  it('matrix units with f32 x: a conversion pass into a scratch f16 x first, unless castX is false', async () => {
+    // the fake adapter's matrix pipeline cannot compile here: its errors stay inside the scopes
+    const [M, N, K] = [40, 48, 64];
+    const x = ctx.upload(new Float32Array((M + 3) * K), [M + 3, K]); // more rows than M: a subview is cast
+    const w = ctx.empty([N, K], f16 ? 'f16' : 'f32');
+    const y = ctx.empty([M, N]);
+    for (const castX of [true, false]) {
+      const live = ctx.pool.stats.liveBytes;
+      ctx.device.pushErrorScope('validation');
+      ctx.device.pushErrorScope('internal');
+      const batch = fake.batch();
+      const path = encodeDenseMatmul(fake, batch, { x, w, y, M, castX });
+      expect(path).toBe(f16 ? 'matrix' : 'tiled');
+      if (f16) {
+        expect(batch.size).toBe(castX ? 2 : 1);
+        expect(ctx.pool.stats.liveBytes > live).toBe(castX);
+      }
+      batch.submit();
+      await ctx.device.popErrorScope();
+      await ctx.device.popErrorScope();
+      expect(ctx.pool.stats.liveBytes).toBe(live); // the scratch x went back with the submit
+    }
+    for (const t of [x, w, y]) t.release();
+  });
   it('the default tiles: 64-deep slices in 48 KiB, 32-deep in 32 KiB', () => {
     const t48 = heuristics.chooseDenseTiles(2048, 4096, {
       maxComputeWorkgroupStorageSize: 49152,
