@@ -42,7 +42,7 @@ export function buildProgram(): Command {
     .description(
       'Benchmarks of the WebGPU mLSTM kernels (const-token, head-dim, step) with ORT / CPU / Triton peers, and of hf-model (model)',
     )
-    .option('-s, --suite <names>', 'suites, comma-separated (consttoken, headdim, step, model)', list, [
+    .option('-s, --suite <names>', 'suites, comma-separated (consttoken, headdim, step, gemm, model)', list, [
       'consttoken',
     ])
     .addOption(

@@ -98,6 +98,18 @@ export {
   TOKENS_PER_S_PREFIX,
 } from './suites/model.js';
 export {
+  createGemmBenchmarkCreator,
+  GEMM_MATRIX,
+  GEMM_TILED,
+  GemmBenchmark,
+  type GemmShape,
+  gemmConfigs,
+  gemmFlops,
+  recordGemmResult,
+  TFLOPS_PREFIX,
+  xlstm7bGemmShapes,
+} from './suites/gemm.js';
+export {
   consttokenConfigs,
   createBenchmarkCreator,
   getSuite,

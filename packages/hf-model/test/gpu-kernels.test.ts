@@ -1,10 +1,11 @@
 /**
  * The dense WGSL kernels on their own, against plain CPU loops on odd sizes: both matmul kernels
- * (GEMV-shaped and tiled) with bias, soft cap and residual accumulation, f32 and f16 weights.
+ * (GEMV-shaped and tiled) with bias, soft cap and residual accumulation, f32 and f16 weights; the
+ * prefill branch's SiLU-gated epilogue against the unfused product + SwiGLU kernel.
  */
 import { type GpuContext, getGpuContext, roundToF16 } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeMatmul } from '../src/gpu/kernels.js';
+import { encodeMatmul, encodeSwiglu } from '../src/gpu/kernels.js';
 import { maxAbsDiff } from './helpers.js';
 
 let ctx: GpuContext;
@@ -82,5 +83,33 @@ describe('matmul kernels', () => {
         }
       });
     }
+  }
+});
+
+describe('prefill matmul with the SiLU-gated epilogue', () => {
+  for (const dtype of ['f32', 'f16'] as const) {
+    test(`${dtype}: equals the [M, 2F] product followed by the SwiGLU kernel (odd sizes)`, async (c) => {
+      if (dtype === 'f16' && !ctx.features.shaderF16) {
+        c.skip('no shader-f16');
+        return;
+      }
+      const [M, F, K] = [37, 29, 24];
+      const X = ctx.upload(rnd(M * K), [M, K]);
+      const W = ctx.upload(rnd(2 * F * K), [2 * F, K], dtype);
+      const U = ctx.empty([M, 2 * F]);
+      const G = ctx.empty([M, F]);
+      const G2 = ctx.empty([M, F]);
+      const batch = ctx.batch();
+      encodeMatmul(ctx, batch, X, W, null, U, { M, N: 2 * F, K });
+      encodeSwiglu(ctx, batch, U, G, M, F);
+      encodeMatmul(ctx, batch, X, W, null, G2, { M, N: F, K, gate: 'silu' });
+      batch.submit();
+      // the same f32 sums either way: only exp's rounding and the order of summation differ
+      expect(maxAbsDiff(await ctx.read(G2), await ctx.read(G))).toBeLessThan(1e-5);
+      expect(() => encodeMatmul(ctx, ctx.batch(), X, W, null, G2, { M: 4, N: F, K, gate: 'silu' })).toThrow(
+        /prefill/,
+      );
+      for (const t of [X, W, U, G, G2]) t.release();
+    });
   }
 });

@@ -6,6 +6,11 @@
 import { type IntraTiles, intraWorkgroupBytes } from './chunkwise/kernels/intra.js';
 import { scanWorkgroupBytes } from './chunkwise/kernels/state_scan.js';
 import { nextPow2 } from './wgsl/common.js';
+import {
+  DENSE_SGMAT_DEFAULT,
+  type DenseSgmatTiles,
+  denseSgmatWorkgroupBytes,
+} from './dense/kernels/matmul_sgmat.js';
 
 /** Default chunk size of `chunkwise--webgpu_xl_chunk` (upstream: 128). */
 export const XL_CHUNK_DEFAULT_CHUNK_SIZE = 128;
@@ -80,4 +85,19 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
   let bS = clamp(nextPow2(Math.max(DHQK, DHHV)), 16, 64);
   while (bS > 16 && scanWorkgroupBytes(bS) > limits.maxComputeWorkgroupStorageSize) bS /= 2;
   return bS;
+}
+
+/**
+ * Tiles of the matrix-unit dense matmul for an `M × N` output. H100 (Dawn/Vulkan), xLSTM-7B
+ * prefill shapes, f16 W (packages/bench/scripts/gemm-device.ts; docs/benchmarks): 128 × 128
+ * outputs with 64-deep single-buffered slices were the fastest of the variants tried (x f32
+ * 119–142 TFLOP/s, x f16 136–166), ahead of 128 × 256 × 32 (118–146 / 126–160) and
+ * double-buffered 128 × 128 × 32 (98–114 / 108–126). Smaller workgroup memory: 32-deep slices.
+ */
+export function chooseDenseTiles(M: number, N: number, limits: LimitsLike): DenseSgmatTiles {
+  void M;
+  void N;
+  const t = { ...DENSE_SGMAT_DEFAULT };
+  if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.bk = 32;
+  return t;
 }

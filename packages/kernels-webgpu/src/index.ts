@@ -88,5 +88,12 @@ export {
   type SeqStarts,
   validateSeqStarts,
 } from './chunkwise/packed.js';
+  type DenseMatmulArgs,
+  type DenseMatmulPath,
+  type DenseSgmatTiles,
+  denseMatmul,
+  denseMatmulPath,
+  encodeDenseMatmul,
+} from './dense/matmul.js';
 export * as heuristics from './heuristics.js';
 export { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning } from './tuning.js';

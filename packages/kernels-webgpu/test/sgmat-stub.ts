@@ -1,7 +1,7 @@
 /**
- * Stand-ins for the subgroup-matrix builtins, so that the matrix-unit kernels' WGSL compiles on
- * adapters without subgroup matrices (CI's lavapipe): catches every type, name and binding error
- * outside the builtins themselves.
+ * Stand-ins for Dawn's subgroup-matrix builtins, so that any WGSL compiler (CI's lavapipe has no
+ * subgroup matrices) can compile the matrix-unit kernels: catches every type, name and binding
+ * error outside the builtins themselves. Used by the sgmat and dense tests.
  */
 
 /** Splits the top-level comma-separated arguments of the call whose '(' is at `open`; returns them and the index after ')'. */

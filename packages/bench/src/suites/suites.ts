@@ -22,6 +22,7 @@ import {
   MlstmStepBenchmark,
   SEQUENCE_KERNELS,
 } from './kernel-benchmarks.js';
+import { createGemmBenchmarkCreator, gemmConfigs, recordGemmResult } from './gemm.js';
 import { closeModelSuite, createModelBenchmarkCreator, modelConfigs, recordModelResult } from './model.js';
 import {
   TRITON_CONSTTOKEN_FW,
@@ -335,6 +336,16 @@ const registry = new Map<string, SuiteDefinition>([
   ],
   ['headdim', { description: 'head-dimension sweep at fixed S and B', configs: headdimConfigs }],
   ['step', { description: 'generation step latency (7B layer) over batch sizes', configs: stepConfigs }],
+  [
+    'gemm',
+    {
+      description:
+        'dense matmul at the xLSTM-7B prefill shapes (M 2048 / 8192): matrix units vs register-tiled, TFLOP/s',
+      configs: gemmConfigs,
+      creator: createGemmBenchmarkCreator,
+      afterConfig: recordGemmResult,
+    },
+  ],
   [
     'model',
     {

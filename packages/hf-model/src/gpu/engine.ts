@@ -26,6 +26,7 @@ import {
   encodeMatmul,
   encodeRmsNorm,
   encodeSwiglu,
+  MM_TILED_MIN_ROWS,
 } from './kernels.js';
 
 export interface GpuEngineOptions {
@@ -223,10 +224,19 @@ export class GpuEngine {
       xIn: GpuTensor,
       l: GLinear,
       y: GpuTensor,
-      o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null },
+      o: {
+        M: number;
+        N: number;
+        K: number;
+        accumulate?: boolean;
+        softcap?: number | null;
+        gate?: 'silu';
+      },
     ) => {
       for (const p of l.w.parts) {
-        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N: p.rows, nOff: p.row0, ldy: o.N });
+        // gated: one part holding the gate and up rows (fusedGate), N output columns
+        const N = o.gate ? p.rows / 2 : p.rows;
+        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N, nOff: p.row0, ldy: o.N });
       }
     };
     try {
@@ -240,8 +250,11 @@ export class GpuEngine {
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
       const proj = tmp([T, PS]);
       const gated = tmp([T, Dv]);
-      const u = tmp([T, 2 * F]);
       const g = tmp([T, F]);
+      // prefill: SwiGLU in the matmul's epilogue (the gate/up weight in one binding); else a
+      // [T, 2F] product and the SwiGLU kernel
+      const fusedGate = T >= MM_TILED_MIN_ROWS && this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
+      const u = fusedGate ? null : tmp([T, 2 * F]);
       const L = cfg.chunkSize;
       const Sc = S > 1 ? Math.floor(S / L) * L : 0;
       const St = S - Sc;
@@ -281,6 +294,8 @@ export class GpuEngine {
             chunkSize: L,
             eps,
             returnLastStates: true,
+            // f16 weights: the cell in f16 too (on the matrix units where the adapter has them)
+            computeDtype: this.weightDtype,
           });
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;
@@ -347,8 +362,10 @@ export class GpuEngine {
           accumulate: true,
         });
         encodeRmsNorm(ctx, batch, x, blk.normFfn.w, blk.normFfn.b, a, { rows: T, H, eps: cfg.normEps });
-        mm(a, blk.upGateZ, u, { M: T, N: 2 * F, K: H });
-        encodeSwiglu(ctx, batch, u, g, T, F);
+        if (u) {
+          mm(a, blk.upGateZ, u, { M: T, N: 2 * F, K: H });
+          encodeSwiglu(ctx, batch, u, g, T, F);
+        } else mm(a, blk.upGateZ, g, { M: T, N: F, K: H, gate: 'silu' });
         mm(g, blk.down, x, { M: T, N: H, K: F, accumulate: true });
       }
       const rows = opts.lastOnly ? B : T;

@@ -9,6 +9,7 @@
 import {
   type DispatchBatch,
   defineParams,
+  encodeDenseMatmul,
   type GpuContext,
   type GpuDtype,
   type GpuTensor,
@@ -147,92 +148,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 // ------------------------------------------------------------------------------------------------
-const mmParams = defineParams({
-  M: 'u32',
-  N: 'u32',
-  K: 'u32',
-  hasBias: 'u32',
-  accumulate: 'u32',
-  softcap: 'f32',
-  nOff: 'u32',
-  ldy: 'u32',
-});
-
-/** Rows at or above which {@link encodeMatmul} uses the tiled kernel (prefill) instead of the GEMV one. */
+/** Rows at or above which {@link encodeMatmul} uses the dense matmul (prefill) instead of the GEMV. */
 export const MM_TILED_MIN_ROWS = 32;
-
-const EPILOGUE = /* wgsl */ `
-fn epilogue(m: u32, n: u32, acc: f32) {
-  var v = acc;
-  if (P.hasBias != 0u) { v += bias[P.nOff + n]; }
-  if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
-  let o = m * P.ldy + P.nOff + n;
-  if (P.accumulate != 0u) { v += y[o]; }
-  y[o] = v;
-}`;
-
-const MM_BINDINGS = (dtype: GpuDtype) => `${header(dtype)}
-${mmParams.wgsl()}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<elem>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-${EPILOGUE}`;
-
-/** Tiled: 64×64 output tiles, 16×16 invocations × 4×4 outputs each, K in steps of 16 through workgroup memory. */
-function tiledWgsl(dtype: GpuDtype): string {
-  return `${MM_BINDINGS(dtype)}
-var<workgroup> xs: array<f32, 1024>; // [16 k][64 m]
-var<workgroup> ws: array<f32, 1024>; // [16 k][64 n]
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l3: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n0 = wid.x * 64u;
-  let m0 = wid.y * 64u;
-  let tm = l3.y * 4u;
-  let tn = l3.x * 4u;
-  var acc: array<f32, 16>;
-  for (var e = 0u; e < 16u; e++) { acc[e] = 0.0; }
-  for (var k0 = 0u; k0 < P.K; k0 += 16u) {
-    for (var e = lid; e < 1024u; e += 256u) {
-      let kk = e % 16u;
-      let r = e / 16u;
-      let gk = k0 + kk;
-      var xv = 0.0;
-      if (m0 + r < P.M && gk < P.K) { xv = x[(m0 + r) * P.K + gk]; }
-      xs[kk * 64u + r] = xv;
-      var wv = 0.0;
-      if (n0 + r < P.N && gk < P.K) { wv = f32(w[(n0 + r) * P.K + gk]); }
-      ws[kk * 64u + r] = wv;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = xs[kk * 64u + tm + i];
-        b[i] = ws[kk * 64u + tn + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let m = m0 + tm + i;
-      let n = n0 + tn + j;
-      if (m < P.M && n < P.N) { epilogue(m, n, acc[i * 4u + j]); }
-    }
-  }
-}`;
-}
 
 /**
  * `y[M, N] = x[M, K]·W[N, K]ᵀ (+ b)`, then `cap·tanh(y/cap)` when `softcap > 0`, added to `y`
  * when `accumulate` (residual connections). Below {@link MM_TILED_MIN_ROWS} rows (decoding, small
- * batches) the GEMV kernel of ./gemv.ts streams every weight once per 8 rows; from there on (prefill) a tiled kernel reuses each loaded weight tile for 64 rows. `tiled` forces one.
+ * batches) the GEMV kernel of ./gemv.ts streams every weight once per group of rows; from there
+ * on (prefill) the kernels package's dense matmul (`encodeDenseMatmul`: the matrix units for f16
+ * weights where the adapter has them, else register-tiled). `tiled` forces the latter branch;
+ * `gate: 'silu'` (that branch only) takes a `[2N, K]` gate/up weight and writes `silu(gate)·up`.
  */
 export function encodeMatmul(
   ctx: GpuContext,
@@ -251,26 +176,29 @@ export function encodeMatmul(
     /** `w` holds output columns `[nOff, nOff + N)` of a `y` with `ldy` columns (row-split weights) */
     nOff?: number;
     ldy?: number;
+    /** prefill branch only: SwiGLU epilogue of a fused `[2N, K]` gate/up weight */
+    gate?: 'silu' | null;
   },
 ): void {
   const tiled = o.tiled ?? o.M >= MM_TILED_MIN_ROWS;
-  const params = mmParams.pack({
-    M: o.M,
-    N: o.N,
-    K: o.K,
-    hasBias: b ? 1 : 0,
-    accumulate: o.accumulate ? 1 : 0,
-    softcap: o.softcap ?? 0,
-    nOff: o.nOff ?? 0,
-    ldy: o.ldy ?? o.N,
-  });
-  const bufs = [x, w, b ?? x, y];
-  const layout = ['uniform', 'read', 'read', 'read', 'rw'] as const;
   if (tiled) {
-    const p = ctx.pipeline(`hf.matmul.tiled:${w.dtype}`, () => tiledWgsl(w.dtype), layout);
-    batch.dispatch(p, bufs, params, [Math.ceil(o.N / 64), Math.ceil(o.M / 64)], 'matmul (tiled)');
+    encodeDenseMatmul(ctx, batch, {
+      x,
+      w,
+      y,
+      bias: b,
+      M: o.M,
+      N: o.N,
+      K: o.K,
+      accumulate: o.accumulate,
+      softcap: o.softcap,
+      nOff: o.nOff,
+      ldy: o.ldy,
+      gate: o.gate,
+    });
     return;
   }
+  if (o.gate) throw new Error('encodeMatmul: the SiLU-gated epilogue needs the prefill (tiled) branch');
   encodeGemv(ctx, batch, x, w, b, y, o);
 }
 

@@ -1,0 +1,83 @@
+/**
+ * What the two dense matmul kernels share: their parameter block, their bindings and the
+ * epilogue that turns an f32 accumulator into an output element (bias, SiLU gate, soft cap,
+ * residual accumulate). Both kernels compute `z = x·Wᵀ` for a tile of output columns; with the
+ * gate on, W has 2N rows (gate rows 0…N−1, up rows N…2N−1: the layout of xLSTM's fused
+ * `proj_up_gate_z`) and each workgroup pairs gate row n with up row N + n, so the output column n
+ * is `silu(z_n + b_n) · (z_{N+n} + b_{N+n})` without the 2N-wide intermediate.
+ */
+import { defineParams } from '../../device/params.js';
+import type { GpuDtype } from '../../device/tensor.js';
+
+/**
+ * `M, N, K`: output rows, output columns (gated: half of W's rows), depth. `ldy`, `nOff`: the
+ * output row stride and first column (a weight split into row parts writes its columns of a
+ * wider `y`). `nTilesM`, `nTilesN`, `count`: the workgroup grid (flat index over a 2-D dispatch).
+ */
+export const denseParams = defineParams({
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  ldy: 'u32',
+  nOff: 'u32',
+  hasBias: 'u32',
+  accumulate: 'u32',
+  softcap: 'f32',
+  nTilesM: 'u32',
+  nTilesN: 'u32',
+  count: 'u32',
+});
+
+/** Storage view of each operand: `vec4<u32>` (8 f16) or `vec4<f32>` for the matrix kernel; the scalar type for the register-tiled one. */
+export function denseBindings(xView: string, wView: string): string {
+  return `${denseParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<${xView}>;
+@group(0) @binding(2) var<storage, read> w: array<${wView}>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;`;
+}
+
+/** Bindings of both kernels (uniform params, x, W, bias, y) for the explicit pipeline layout. */
+export const DENSE_LAYOUT = ['uniform', 'read', 'read', 'read', 'rw'] as const;
+
+/**
+ * WGSL: `biasAt(c)` (0 without bias), `silu(z)`, and `store(m, n, v)`, which applies the soft cap
+ * (when `P.softcap > 0`), adds the old `y` (when `P.accumulate`) and writes output `(m, n)`.
+ * Bias index `c` counts W's rows (gate: `n`, up: `N + n`), offset by `nOff` like the output.
+ */
+export const DENSE_EPILOGUE = /* wgsl */ `
+fn biasAt(c: u32) -> f32 {
+  if (P.hasBias != 0u) { return bias[P.nOff + c]; }
+  return 0.0;
+}
+fn silu(z: f32) -> f32 {
+  let e = exp(-abs(z));
+  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
+}
+fn store(m: u32, n: u32, v0: f32) {
+  var v = v0;
+  if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
+  let o = m * P.ldy + P.nOff + n;
+  if (P.accumulate != 0u) { v += y[o]; }
+  y[o] = v;
+}`;
+
+/** The WGSL header of a dense kernel: `enable f16` where any operand is f16. */
+export function denseHeader(xDtype: GpuDtype, wDtype: GpuDtype): string {
+  return xDtype === 'f16' || wDtype === 'f16' ? 'enable f16;' : '';
+}
+
+/**
+ * Tile order: workgroups walk `group` row tiles for each column tile before moving to the next
+ * column tile, so that the x rows of a group and the W rows of a few column tiles stay in L2
+ * while the grid sweeps (WGSL; sets `mTile`, `nTile` from `flat`).
+ */
+export function tileOrder(group: number): string {
+  return `  let perGroup = ${group}u * P.nTilesN;
+  let firstM = (flat / perGroup) * ${group}u;
+  let groupRows = min(${group}u, P.nTilesM - firstM);
+  let inGroup = flat % perGroup;
+  let mTile = firstM + inGroup % groupRows;
+  let nTile = inGroup / groupRows;`;
+}

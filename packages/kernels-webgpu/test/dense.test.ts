@@ -1,0 +1,309 @@
+/**
+ * The dense matmul family (`dense--webgpu_matmul`):
+ * - the register-tiled kernel (every adapter's fallback; CI's lavapipe has no subgroup matrices)
+ *   against a float64 TS reference, on a table of odd shapes, f16 and f32 weights and inputs, every
+ *   epilogue (bias, accumulate, soft cap, SiLU gate, output column offset);
+ * - the matrix-unit kernel's WGSL, compiled with stand-in builtins (./sgmat-stub.ts) for every tile
+ *   configuration the heuristics or benchmarks use; its numbers are checked on the H100 against
+ *   the register-tiled kernel in the same device call as its timing (packages/bench/scripts/gemm-device.ts);
+ * - the selection rule and the argument errors.
+ */
+import { Rng } from '@mlstm/core-reference/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  denseSgmatTilesProblem,
+  denseSgmatWgsl,
+  type DenseSgmatTiles,
+} from '../src/dense/kernels/matmul_sgmat.js';
+import { denseTiledWgsl } from '../src/dense/kernels/matmul_tiled.js';
+import {
+  denseMatmul,
+  denseMatmulPath,
+  encodeDenseMatmul,
+  type GpuDtype,
+  heuristics,
+  KernelArgumentError,
+  roundToF16,
+} from '../src/index.js';
+import { openGpuContext, withLimits } from './helpers.js';
+import { stubSubgroupMatrix } from './sgmat-stub.js';
+
+const ctx = await openGpuContext();
+const f16 = ctx.features.shaderF16;
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  x: GpuDtype;
+  w: GpuDtype;
+  bias?: boolean;
+  accumulate?: boolean;
+  softcap?: number;
+  gate?: boolean;
+  /** output columns at nOff of a y with ldy columns */
+  nOff?: number;
+  ldy?: number;
+}
+
+// odd sizes everywhere: partial row and column tiles, depths that end inside a 16-deep slice
+const CASES: Case[] = [
+  { M: 1, N: 1, K: 1, x: 'f32', w: 'f32' },
+  { M: 37, N: 29, K: 53, x: 'f32', w: 'f32', bias: true },
+  { M: 70, N: 130, K: 17, x: 'f32', w: 'f16', accumulate: true },
+  { M: 65, N: 67, K: 40, x: 'f16', w: 'f16', softcap: 3 },
+  { M: 33, N: 45, K: 24, x: 'f16', w: 'f32', bias: true, softcap: 2, accumulate: true },
+  { M: 67, N: 35, K: 31, x: 'f32', w: 'f16', gate: true },
+  { M: 19, N: 33, K: 72, x: 'f32', w: 'f32', gate: true, bias: true, accumulate: true },
+  { M: 66, N: 31, K: 9, x: 'f16', w: 'f16', gate: true, bias: true },
+  { M: 41, N: 23, K: 33, x: 'f32', w: 'f16', bias: true, nOff: 7, ldy: 50, accumulate: true },
+];
+
+const round = (data: Float64Array, dtype: GpuDtype) =>
+  dtype === 'f16' ? Float64Array.from(roundToF16(data)) : Float64Array.from(Float32Array.from(data));
+
+/** The float64 reference of the epilogue: bias, gate, soft cap, accumulate (as the kernels). */
+function reference(
+  c: Case,
+  x: Float64Array,
+  w: Float64Array,
+  bias: Float64Array | null,
+  y0: Float64Array,
+): Float64Array {
+  const { M, N, K } = c;
+  const ldy = c.ldy ?? N;
+  const nOff = c.nOff ?? 0;
+  const y = Float64Array.from(y0);
+  const dot = (m: number, r: number) => {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += x[m * K + k] * w[r * K + k];
+    return s + (bias ? bias[nOff + r] : 0);
+  };
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let v: number;
+      if (c.gate) {
+        const g = dot(m, n);
+        v = (g / (1 + Math.exp(-g))) * dot(m, N + n);
+      } else v = dot(m, n);
+      if (c.softcap) v = c.softcap * Math.tanh(v / c.softcap);
+      const o = m * ldy + nOff + n;
+      y[o] = (c.accumulate ? y[o] : 0) + v;
+    }
+  }
+  return y;
+}
+
+const name = (c: Case) =>
+  `${c.M}×${c.N}×${c.K} x ${c.x} W ${c.w}${c.bias ? ' +bias' : ''}${c.gate ? ' silu-gate' : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.accumulate ? ' accumulate' : ''}${c.nOff ? ` nOff ${c.nOff} ldy ${c.ldy}` : ''}`;
+
+describe('dense matmul, register-tiled, against the float64 reference', () => {
+  for (const c of CASES) {
+    const needsF16 = c.x === 'f16' || c.w === 'f16';
+    it.skipIf(needsF16 && !f16)(name(c), async () => {
+      const rng = new Rng(c.M * 1000 + c.N * 10 + c.K);
+      const wRows = c.gate ? 2 * c.N : c.N;
+      const ldy = c.ldy ?? c.N;
+      const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
+      // inputs rounded to their storage type on the CPU, so that only the GPU's f32 sums differ
+      const x = round(rand(c.M * c.K), c.x);
+      const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
+      const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
+      const y0 = round(rand(c.M * ldy), 'f32');
+      const live = ctx.pool.stats.liveBytes;
+      const xg = ctx.upload(x, [c.M, c.K], c.x);
+      const wg = ctx.upload(w, [wRows, c.K], c.w);
+      const bg = bias ? ctx.upload(bias, [bias.length]) : null;
+      const yg = ctx.upload(y0, [c.M, ldy]);
+      const batch = ctx.batch();
+      const path = encodeDenseMatmul(ctx, batch, {
+        x: xg,
+        w: wg,
+        y: yg,
+        bias: bg,
+        N: c.N,
+        accumulate: c.accumulate,
+        softcap: c.softcap,
+        gate: c.gate ? 'silu' : null,
+        nOff: c.nOff,
+        ldy: c.ldy,
+        path: 'tiled',
+      });
+      expect(path).toBe('tiled');
+      batch.submit();
+      const got = await ctx.read(yg);
+      const want = reference(c, x, w, bias, y0);
+      // f32 sums of at most 72 products of O(1) terms: ~1e-6 relative; 1e-4 of the largest output
+      // leaves room for the order of summation and the GPU's exp/tanh, and catches any indexing error
+      let scale = 1;
+      for (const v of want) scale = Math.max(scale, Math.abs(v));
+      let err = 0;
+      for (let e = 0; e < want.length; e++) err = Math.max(err, Math.abs(got[e] - want[e]));
+      expect(err / scale).toBeLessThan(1e-4);
+      for (const t of [xg, wg, bg, yg]) t?.release();
+      expect(ctx.pool.stats.liveBytes).toBe(live);
+    });
+  }
+
+  it('denseMatmul allocates y [M, N] when it is not given', async () => {
+    const rng = new Rng(3);
+    const [M, N, K] = [5, 7, 3];
+    const x = Float64Array.from({ length: M * K }, () => rng.normal());
+    const w = Float64Array.from({ length: N * K }, () => rng.normal());
+    const xg = ctx.upload(x, [M, K]);
+    const wg = ctx.upload(w, [N, K]);
+    const y = await denseMatmul(ctx, { x: xg, w: wg });
+    expect(y.shape).toEqual([M, N]);
+    const want = reference(
+      { M, N, K, x: 'f32', w: 'f32' },
+      round(x, 'f32'),
+      round(w, 'f32'),
+      null,
+      new Float64Array(M * N),
+    );
+    const got = await ctx.read(y);
+    for (let e = 0; e < want.length; e++) expect(got[e]).toBeCloseTo(want[e], 4);
+    for (const t of [xg, wg, y]) t.release();
+  });
+});
+
+const sgmatConfigs: (DenseSgmatTiles & { xDtype: GpuDtype; gated: boolean })[] = [
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, xDtype: 'f32', gated: false },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, xDtype: 'f16', gated: true },
+  { bm: 128, bn: 128, bk: 64, wm: 4, stages: 1, xDtype: 'f32', gated: true },
+  { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1, xDtype: 'f16', gated: false },
+  { bm: 256, bn: 128, bk: 32, wm: 4, stages: 1, xDtype: 'f32', gated: false },
+  { bm: 64, bn: 128, bk: 32, wm: 1, stages: 2, xDtype: 'f32', gated: false },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, xDtype: 'f16', gated: true },
+];
+
+async function compileErrors(code: string): Promise<string[]> {
+  ctx.device.pushErrorScope('validation');
+  const module = ctx.device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  await ctx.device.popErrorScope();
+  return info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+}
+
+describe.skipIf(!f16 || !ctx.features.subgroups)(
+  'dense matmul on matrix units: WGSL compiles with stand-in builtins',
+  () => {
+    for (const c of sgmatConfigs) {
+      it(`${c.bm}×${c.bn}×${c.bk} wm ${c.wm} stages ${c.stages} x ${c.xDtype}${c.gated ? ' gated' : ''}`, async () => {
+        const dims = { M: 256, N: 512, K: 512, xDtype: c.xDtype };
+        expect(denseSgmatTilesProblem(c, c.gated, 65536, dims)).toBe('');
+        const code = stubSubgroupMatrix(denseSgmatWgsl(c));
+        expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
+        expect(await compileErrors(code)).toEqual([]);
+      });
+    }
+    it('a broken kernel does not compile (the check can fail)', async () => {
+      const code = stubSubgroupMatrix(denseSgmatWgsl(sgmatConfigs[0])).replace(
+        'let sgN = sg %',
+        'let sgN = 1.5 *',
+      );
+      expect((await compileErrors(code)).length).toBeGreaterThan(0);
+    });
+    it('the register-tiled WGSL of every dtype pair compiles', async () => {
+      for (const xDtype of ['f32', 'f16'] as GpuDtype[])
+        for (const wDtype of ['f32', 'f16'] as GpuDtype[])
+          expect(await compileErrors(denseTiledWgsl({ xDtype, wDtype, gated: true }))).toEqual([]);
+    });
+  },
+);
+
+describe('selection rule and arguments', () => {
+  const h100 = {
+    shaderF16: true,
+    subgroups: true,
+    subgroupMatrix: true,
+    subgroupMinSize: 32,
+    subgroupMaxSize: 32,
+    subgroupMatrixConfigs: [{ componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 }],
+  };
+  const fake = withLimits(Object.create(ctx, { features: { value: { ...ctx.features, ...h100 } } }), {
+    maxComputeWorkgroupStorageSize: 49152,
+  });
+
+  it('matrix units for f16 weights and K a multiple of 8 on adapters with subgroup matrices; else register-tiled', () => {
+    const o = { wDtype: 'f16' as const, M: 2048, N: 12304, K: 4096 };
+    expect(denseMatmulPath(fake, o)).toBe('matrix');
+    expect(denseMatmulPath(fake, { ...o, gated: true })).toBe('matrix');
+    expect(denseMatmulPath(fake, { ...o, wDtype: 'f32' })).toBe('tiled');
+    expect(denseMatmulPath(fake, { ...o, K: 4100 })).toBe('tiled');
+    expect(denseMatmulPath(ctx, o)).toBe(
+      ctx.features.subgroupMatrix && ctx.features.subgroupMinSize === 32 ? 'matrix' : 'tiled',
+    );
+    // an odd number of column blocks per subgroup cannot pair gate and up blocks
+    expect(
+      denseMatmulPath(fake, { ...o, gated: true, tiles: { bm: 128, bn: 64, bk: 32, wm: 2, stages: 2 } }),
+    ).toBe('tiled');
+  });
+  it('matrix units with f32 x: a conversion pass into a scratch f16 x first, unless castX is false', async () => {
+    // the fake adapter's matrix pipeline cannot compile here: its errors stay inside the scopes
+    const [M, N, K] = [40, 48, 64];
+    const x = ctx.upload(new Float32Array((M + 3) * K), [M + 3, K]); // more rows than M: a subview is cast
+    const w = ctx.empty([N, K], f16 ? 'f16' : 'f32');
+    const y = ctx.empty([M, N]);
+    for (const castX of [true, false]) {
+      const live = ctx.pool.stats.liveBytes;
+      ctx.device.pushErrorScope('validation');
+      ctx.device.pushErrorScope('internal');
+      const batch = fake.batch();
+      const path = encodeDenseMatmul(fake, batch, { x, w, y, M, castX });
+      expect(path).toBe(f16 ? 'matrix' : 'tiled');
+      if (f16) {
+        expect(batch.size).toBe(castX ? 2 : 1);
+        expect(ctx.pool.stats.liveBytes > live).toBe(castX);
+      }
+      batch.submit();
+      await ctx.device.popErrorScope();
+      await ctx.device.popErrorScope();
+      expect(ctx.pool.stats.liveBytes).toBe(live); // the scratch x went back with the submit
+    }
+    for (const t of [x, w, y]) t.release();
+  });
+  it('the default tiles: 64-deep slices in 48 KiB, 32-deep in 32 KiB', () => {
+    const t48 = heuristics.chooseDenseTiles(2048, 4096, {
+      maxComputeWorkgroupStorageSize: 49152,
+      maxComputeInvocationsPerWorkgroup: 1024,
+    });
+    expect(t48).toEqual({ bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 });
+    expect(denseSgmatTilesProblem(t48, true, 49152)).toBe('');
+    const t32 = heuristics.chooseDenseTiles(2048, 4096, {
+      maxComputeWorkgroupStorageSize: 32768,
+      maxComputeInvocationsPerWorkgroup: 1024,
+    });
+    expect(t32.bk).toBe(32);
+    expect(denseSgmatTilesProblem(t32, true, 32768)).toBe('');
+  });
+  it('typed errors name the argument, before any GPU work', () => {
+    const x = ctx.upload(new Float32Array(12), [3, 4]);
+    const w = ctx.upload(new Float32Array(20), [5, 4]);
+    const y = ctx.upload(new Float32Array(15), [3, 5]);
+    const short = ctx.upload(new Float32Array(2), [2]);
+    const batch = ctx.batch();
+    const bad: [string, () => unknown][] = [
+      ['w', () => encodeDenseMatmul(ctx, batch, { x, w, y, K: 3 })],
+      ['x', () => encodeDenseMatmul(ctx, batch, { x, w, y, M: 4 })],
+      ['y', () => encodeDenseMatmul(ctx, batch, { x, w, y, ldy: 6 })],
+      ['ldy', () => encodeDenseMatmul(ctx, batch, { x, w, y, nOff: 1 })],
+      ['w', () => encodeDenseMatmul(ctx, batch, { x, w, y, gate: 'silu', N: 5 })],
+      ['softcap', () => encodeDenseMatmul(ctx, batch, { x, w, y, softcap: -1 })],
+      ['path', () => encodeDenseMatmul(ctx, batch, { x, w, y, path: 'matrix' })],
+      ['bias', () => encodeDenseMatmul(ctx, batch, { x, w, y, bias: short })],
+    ];
+    for (const [arg, call] of bad) {
+      let err: unknown;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      expect(err, arg).toBeInstanceOf(KernelArgumentError);
+      expect((err as KernelArgumentError).argument).toBe(arg);
+    }
+    expect(batch.size).toBe(0);
+    for (const t of [x, w, y, short]) t.release();
+  });
+});
