@@ -260,6 +260,24 @@ describe('selection rule and arguments', () => {
       await ctx.device.popErrorScope();
       expect(ctx.pool.stats.liveBytes).toBe(live); // the scratch x went back with the submit
     }
+    if (f16) {
+      // a caller's buffer instead of the scratch: no allocation; a wrong one is refused
+      const into = ctx.empty([M * K + 5], 'f16');
+      const live = ctx.pool.stats.liveBytes;
+      ctx.device.pushErrorScope('validation');
+      ctx.device.pushErrorScope('internal');
+      const batch = fake.batch();
+      encodeDenseMatmul(fake, batch, { x, w, y, M, castInto: into });
+      expect(batch.size).toBe(2);
+      expect(ctx.pool.stats.liveBytes).toBe(live);
+      batch.submit();
+      await ctx.device.popErrorScope();
+      await ctx.device.popErrorScope();
+      expect(() => encodeDenseMatmul(fake, fake.batch(), { x, w, y, M, castInto: x })).toThrow(
+        KernelArgumentError,
+      );
+      into.release();
+    }
     for (const t of [x, w, y]) t.release();
   });
   it('the default tiles: 64-deep slices in 48 KiB, 32-deep in 32 KiB', () => {
