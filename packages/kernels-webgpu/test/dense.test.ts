@@ -190,8 +190,7 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
   () => {
     for (const c of sgmatConfigs) {
       it(`${c.bm}×${c.bn}×${c.bk} wm ${c.wm} stages ${c.stages} x ${c.xDtype}${c.gated ? ' gated' : ''}`, async () => {
-        const dims = { M: 256, N: 512, K: 512, xDtype: c.xDtype };
-        expect(denseSgmatTilesProblem(c, c.gated, 65536, dims)).toBe('');
+        expect(denseSgmatTilesProblem(c, c.gated, 49152)).toBe(''); // all fit the H100's 48 KiB
         const code = stubSubgroupMatrix(denseSgmatWgsl(c));
         expect(code).not.toMatch(/subgroup_matrix|subgroupMatrix/);
         expect(await compileErrors(code)).toEqual([]);
@@ -260,6 +259,24 @@ describe('selection rule and arguments', () => {
       await ctx.device.popErrorScope();
       await ctx.device.popErrorScope();
       expect(ctx.pool.stats.liveBytes).toBe(live); // the scratch x went back with the submit
+    }
+    if (f16) {
+      // a caller's buffer instead of the scratch: no allocation; a wrong one is refused
+      const into = ctx.empty([M * K + 5], 'f16');
+      const live = ctx.pool.stats.liveBytes;
+      ctx.device.pushErrorScope('validation');
+      ctx.device.pushErrorScope('internal');
+      const batch = fake.batch();
+      encodeDenseMatmul(fake, batch, { x, w, y, M, castInto: into });
+      expect(batch.size).toBe(2);
+      expect(ctx.pool.stats.liveBytes).toBe(live);
+      batch.submit();
+      await ctx.device.popErrorScope();
+      await ctx.device.popErrorScope();
+      expect(() => encodeDenseMatmul(fake, fake.batch(), { x, w, y, M, castInto: x })).toThrow(
+        KernelArgumentError,
+      );
+      into.release();
     }
     for (const t of [x, w, y]) t.release();
   });

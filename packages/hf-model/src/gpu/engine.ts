@@ -6,6 +6,7 @@
  * call is needed (decode), otherwise one more around each block's chunkwise call.
  */
 import {
+  denseMatmulPath,
   type DispatchBatch,
   encodeRecurrentStep,
   type GpuContext,
@@ -211,6 +212,16 @@ export class GpuEngine {
       temps.push(t);
       return t;
     };
+    // prefill on the matrix units: one f16 buffer for the f16 copies of the matmul inputs (reused
+    // by every matmul of the forward; each is converted right before its matmul)
+    let act16: GpuTensor | null = null;
+    if (
+      T >= MM_TILED_MIN_ROWS &&
+      denseMatmulPath(ctx, { wDtype: this.weightDtype, M: T, N: H, K: H }) === 'matrix'
+    ) {
+      act16 = ctx.empty([T * Math.max(H, Dv, F)], 'f16');
+      temps.push(act16);
+    }
     let deferred: GpuTensor[] = [];
     let batch: DispatchBatch = ctx.batch();
     const flush = () => {
@@ -233,10 +244,11 @@ export class GpuEngine {
         gate?: 'silu';
       },
     ) => {
+      const x16 = o.M >= MM_TILED_MIN_ROWS ? act16 : null;
       for (const p of l.w.parts) {
         // gated: one part holding the gate and up rows (fusedGate), N output columns
         const N = o.gate ? p.rows / 2 : p.rows;
-        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N, nOff: p.row0, ldy: o.N });
+        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N, nOff: p.row0, ldy: o.N, x16 });
       }
     };
     try {

@@ -178,6 +178,8 @@ export function encodeMatmul(
     ldy?: number;
     /** prefill branch only: SwiGLU epilogue of a fused `[2N, K]` gate/up weight */
     gate?: 'silu' | null;
+    /** prefill branch only: f16 buffer (≥ M·K) for the matrix units' copy of x (`castInto`) */
+    x16?: GpuTensor | null;
   },
 ): void {
   const tiled = o.tiled ?? o.M >= MM_TILED_MIN_ROWS;
@@ -195,6 +197,7 @@ export function encodeMatmul(
       nOff: o.nOff,
       ldy: o.ldy,
       gate: o.gate,
+      castInto: o.x16,
     });
     return;
   }

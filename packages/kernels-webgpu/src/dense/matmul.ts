@@ -55,6 +55,12 @@ export interface DenseMatmulArgs {
    * pass (M·K·6 bytes of traffic) more than pays for at prefill sizes.
    */
   castX?: boolean;
+  /**
+   * The f16 tensor (at least M·K elements) that `castX` converts x into, instead of a scratch
+   * tensor per call: an engine that records many matmuls into one batch can reuse one buffer for
+   * all of them (dispatches of a batch run in order).
+   */
+  castInto?: GpuTensor | null;
 }
 
 const CONTEXT = 'dense--webgpu_matmul';
@@ -177,6 +183,16 @@ function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined):
     ['bias', a.bias],
   ] as const)
     if (t) ctx.checkBindingSize(name, t.byteLength, CONTEXT);
+  if (a.castInto) {
+    const c = a.castInto;
+    if (c.released || c.dtype !== 'f16' || c.numel < M * K)
+      throw new KernelArgumentError(
+        'castInto',
+        `a live f16 tensor of at least M·K = ${M * K} elements`,
+        c.released ? 'a released one' : `${c.dtype}, ${c.numel} elements`,
+        CONTEXT,
+      );
+  }
   const want = a.path ?? 'auto';
   if (want !== 'auto' && want !== 'matrix' && want !== 'tiled')
     throw new KernelArgumentError('path', "'auto', 'matrix' or 'tiled'", String(want), CONTEXT);
@@ -217,8 +233,12 @@ export function encodeDenseMatmul(
     gated: r.gated,
   };
   if (r.path === 'matrix' && t.x.dtype === 'f32' && a.castX !== false) {
-    // the first M rows of x as f16, in a scratch tensor released after the batch's submit
-    const x16 = batch.scratch([r.M, r.K], 'f16');
+    // the first M rows of x as f16: into castInto, or a scratch tensor released after the batch's submit
+    const x16 = a.castInto
+      ? a.castInto.numel === r.M * r.K
+        ? a.castInto
+        : a.castInto.subview(0, [r.M, r.K])
+      : batch.scratch([r.M, r.K], 'f16');
     encodeCast(ctx, batch, t.x.numel === r.M * r.K ? t.x : t.x.subview(0, [r.M, r.K]), x16);
     t.x = x16;
   }
