@@ -10,7 +10,7 @@ import { ModelArgumentError } from './errors.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
-import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+import { drawUniforms, makeRng, type SamplingOptions, sampleToken } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
 import { XlstmTokenizer } from './tokenizer.js';
 import {
@@ -476,6 +476,8 @@ export class XlstmForCausalLM {
     const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     const history = rows.map((r) => [...r]);
+    // ids seen so far per row (repetition penalty), kept up to date as tokens are generated
+    const seen = rows.map((r) => new Set(r));
     const generated: number[][] = rows.map(() => []);
     const done = rows.map(() => false);
     const reason: ('stop' | 'length')[] = rows.map(() => 'length');
@@ -488,15 +490,19 @@ export class XlstmForCausalLM {
       if (signal?.aborted) throw abortError(signal);
       const tokens: number[] = [];
       const finished: boolean[] = [];
+      // one uniform per row and step, stopped rows included (the GPU sampler draws the same)
+      const u = drawUniforms(rng, B);
       for (let b = 0; b < B; b++) {
         if (done[b]) {
           tokens.push(-1);
           finished.push(false);
           continue;
         }
-        const t = chooseToken(logits, b * V, V, opts, history[b], rng);
+        const sb = seen[b];
+        const t = sampleToken(logits, b * V, V, opts, (j) => sb.has(j), u[b]);
         tokens.push(t);
         history[b].push(t);
+        sb.add(t);
         generated[b].push(t);
         const hit = stop.has(t);
         if (hit) {
