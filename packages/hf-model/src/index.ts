@@ -50,7 +50,21 @@ export {
 export { type ActivationSink, forwardCpu } from './cpu.js';
 export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
-export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+export {
+  argmax,
+  chooseToken,
+  drawUniforms,
+  makeRng,
+  type SamplingOptions,
+  sampleToken,
+} from './sampling.js';
+export {
+  createSeenMask,
+  encodeSampleTokens,
+  type GpuSampleParams,
+  seenMaskBits,
+  seenWords,
+} from './gpu/sample.js';
 export {
   cacheApiCache,
   type FileCache,

@@ -14,11 +14,11 @@
  * 3. Order: tokens by their penalised logit, descending, ties by the lower id (the order in which
  *    top-k and top-p keep tokens). Greedy (`temperature` 0) = the first token of this order.
  * 4. Weights, instead of float probabilities: with `d = f32(zmax − z)` and `y = f32(d · c)`,
- *    `c = f32(log2(e) / temperature)`, the token weighs `w = round(2³¹ · 2^−y)` computed in
+ *    `c = f32(log2(e) / temperature)`, the token weighs `w ≈ 2³¹ · 2^−y`, computed in
  *    integers: `Y = floor(y · 2¹⁶)`, `w = (A[Y>>8 & 255] · B[Y & 255]) >> (Y >> 16)` with two
  *    256-entry tables of 2^−x ({@link SAMPLER_TABLES}); `y ≥ 32` weighs 0 and the maximum weighs
- *    2³¹ exactly. So `w ∝ exp((z − zmax) / temperature)` within 5·10⁻⁵ relatively, and tokens below
- *    2⁻³¹ of the most likely one are never drawn. Every sum of weights is an exact integer
+ *    2³¹ exactly. So `w` is `2³¹ · exp((z − zmax) / temperature)` within 4.2·10⁻⁵ relatively plus
+ *    1, and tokens below 2⁻³¹ of the most likely one are never drawn. Every sum of weights is an exact integer
  *    (< 2⁵³, and < 2⁴⁸ for V ≤ 2¹⁷), so any summation order gives the same sums.
  * 5. Top-k: the first `topK` tokens of the order (0 or ≥ V: all).
  * 6. Top-p: with `S` the kept weight, `q = floor(f32(topP) · 2²⁴)` and
@@ -112,7 +112,7 @@ const bitsOf = (x: number): number => {
   f32[0] = x;
   return u32[0];
 };
-const valueOf = (b: number): number => {
+const f32Of = (b: number): number => {
   u32[0] = b;
   return f32[0];
 };
@@ -161,7 +161,7 @@ export function drawInteger(u: number): number {
 function penalisedBits(x: number, seen: boolean, k: ReturnType<typeof samplerConstants>): number {
   let b = canonicalLogitBits(bitsOf(x));
   if (seen && k.penalize) {
-    const z = valueOf(b);
+    const z = f32Of(b);
     b = canonicalLogitBits(bitsOf(Math.fround(z > 0 ? z * k.invPen : z * k.pen)));
   }
   return b;
@@ -170,8 +170,8 @@ function penalisedBits(x: number, seen: boolean, k: ReturnType<typeof samplerCon
 /** The integer weight (step 4) of a token of canonical bits `b` when the maximum has bits `maxBits`. */
 export function tokenWeight(b: number, maxBits: number, c: number): number {
   if (b === maxBits) return MAX_WEIGHT;
-  const d = valueOf(canonicalWeightBits(bitsOf(Math.fround(valueOf(maxBits) - valueOf(b)))));
-  const y = valueOf(canonicalWeightBits(bitsOf(Math.fround(d * c))));
+  const d = f32Of(canonicalWeightBits(bitsOf(Math.fround(f32Of(maxBits) - f32Of(b)))));
+  const y = f32Of(canonicalWeightBits(bitsOf(Math.fround(d * c))));
   if (!(y < 32)) return 0;
   const Y = Math.floor(y * 65536);
   const p = SAMPLER_TABLES.a[(Y >>> 8) & 255] * SAMPLER_TABLES.b[Y & 255];

@@ -73,10 +73,18 @@ async function runBoth(logits: Float32Array, B: number, V: number, o: Opts, step
   const cpu: number[][] = [];
   for (let s = 0; s < steps; s++) {
     const ids = rows.map((_, b) => sampleToken(logits, b * V, V, o, (j) => sets[b].has(j), draws[s][b]));
-    ids.forEach((id, b) => sets[b].add(id));
+    for (const [b, id] of ids.entries()) sets[b].add(id);
     cpu.push(ids);
   }
-  return { gpu, cpu, seenGpu, seenCpu: seenMaskBits(V, [...sets].map((s) => [...s])) };
+  return {
+    gpu,
+    cpu,
+    seenGpu,
+    seenCpu: seenMaskBits(
+      V,
+      [...sets].map((s) => [...s]),
+    ),
+  };
 }
 
 const combos = (V: number): Opts[] => {
@@ -201,7 +209,8 @@ describe('semantics', () => {
     const compiled = ctx.pipelinesCompiled;
     for (const [arg, patch] of cases) {
       const batch = ctx.batch();
-      const call = () => encodeSampleTokens(ctx, batch, { logits, B, V, out, seen, params: ok, ...patch } as never);
+      const call = () =>
+        encodeSampleTokens(ctx, batch, { logits, B, V, out, seen, params: ok, ...patch } as never);
       expect(call, arg).toThrow(ModelArgumentError);
       try {
         call();

@@ -497,9 +497,15 @@ function validate(
   if (!num(p.topP) || p.topP <= 0 || p.topP > 1)
     throw new ModelArgumentError('topP', `expected a number in (0, 1], got ${p.topP}`);
   if (!num(p.repetitionPenalty) || p.repetitionPenalty <= 0)
-    throw new ModelArgumentError('repetitionPenalty', `expected a finite number > 0, got ${p.repetitionPenalty}`);
+    throw new ModelArgumentError(
+      'repetitionPenalty',
+      `expected a finite number > 0, got ${p.repetitionPenalty}`,
+    );
   if (!(p.uniforms instanceof Float32Array) || p.uniforms.length !== B)
-    throw new ModelArgumentError('uniforms', `expected a Float32Array of B = ${B} draws, got ${p.uniforms?.length}`);
+    throw new ModelArgumentError(
+      'uniforms',
+      `expected a Float32Array of B = ${B} draws, got ${p.uniforms?.length}`,
+    );
   for (const [b, u] of p.uniforms.entries()) {
     if (!(u >= 0 && u < 1)) throw new ModelArgumentError('uniforms', `draw ${b} is ${u}, expected [0, 1)`);
   }
@@ -545,7 +551,12 @@ export function encodeSampleTokens(
   });
   if (!(p.temperature > 0)) {
     const partial = batch.scratch([B * G * 2], 'f32');
-    const first = ctx.pipeline('hf.sample.argmax-partial', argmaxPartialWgsl, ['uniform', 'read', 'read', 'rw']);
+    const first = ctx.pipeline('hf.sample.argmax-partial', argmaxPartialWgsl, [
+      'uniform',
+      'read',
+      'read',
+      'rw',
+    ]);
     batch.dispatch(first, [a.logits, a.seen, partial], packed, [G, B], 'sample argmax (slices)');
     const final = ctx.pipeline('hf.sample.argmax-final', argmaxFinalWgsl, ['uniform', 'read', 'rw', 'rw']);
     batch.dispatch(final, [partial, a.seen, a.out], packed, [B], 'sample argmax (rows)');
