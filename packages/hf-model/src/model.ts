@@ -8,6 +8,7 @@ import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
+import { GpuRandomWeights, type WeightData } from './gpu/random-init.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { drawUniforms, makeRng, type SamplingOptions, sampleToken } from './sampling.js';
@@ -223,28 +224,48 @@ export class XlstmForCausalLM {
 
   /**
    * A model of `config`'s shapes with random weights (benchmarks without a download, e.g. the
-   * xLSTM-7B shape in f16 on the GPU); no tokenizer.
+   * xLSTM-7B shape in f16 on the GPU); no tokenizer. On WebGPU the weights are generated on the GPU
+   * by default (`init: 'gpu'`: a hashed generator in a kernel, same distributions, other values than
+   * the CPU's for the same seed); `init: 'cpu'` uploads the CPU generator's weights (the same model
+   * as on the CPU path).
    */
   static async fromRandom(
     config: XlstmConfig | Record<string, unknown>,
-    opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number } = {},
+    opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number; init?: 'gpu' | 'cpu' } = {},
   ): Promise<XlstmForCausalLM> {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
-    return XlstmForCausalLM.fromPieces(cfg, new RandomWeights(cfg, opts.seed ?? 1), opts, null);
+    const init = opts.init ?? 'gpu';
+    if (init !== 'gpu' && init !== 'cpu')
+      throw new ModelArgumentError('init', `expected 'gpu' or 'cpu', got ${init}`);
+    const seed = opts.seed ?? 1;
+    const cpu = new RandomWeights(cfg, seed);
+    return XlstmForCausalLM.fromPieces(
+      cfg,
+      cpu,
+      opts,
+      null,
+      undefined,
+      init === 'gpu' ? new GpuRandomWeights(cfg, seed) : cpu,
+    );
   }
 
+  /** `gpuPieces`: what the WebGPU engine builds from (default: `pieces`, also the CPU fallback). */
   private static async fromPieces(
     cfg: XlstmConfig,
     pieces: WeightPieces,
     opts: Omit<LoadOptions, 'tokenizer'>,
     tokenizer: XlstmTokenizer | null,
     eos?: number[],
+    gpuPieces: WeightPieces<WeightData> = pieces,
   ): Promise<XlstmForCausalLM> {
     let gpu: GpuEngine | null = null;
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, pieces, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
+        gpu = await GpuEngine.create(cfg, gpuPieces, {
+          ctx: opts.gpu,
+          weightDtype: opts.weightDtype ?? 'auto',
+        });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
