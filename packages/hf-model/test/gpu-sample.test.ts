@@ -8,7 +8,17 @@ import { type GpuContext, getGpuContext, type GpuTensor } from '@mlstm/kernels-w
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ModelArgumentError } from '../src/errors.js';
 import { createSeenMask, encodeSampleTokens, seenMaskBits, seenWords } from '../src/gpu/sample.js';
-import { makeRng, type SamplingOptions, sampleToken } from '../src/sampling.js';
+import {
+  makeRng,
+  orderKey,
+  type SamplingOptions,
+  samplerConstants,
+  sampleToken,
+  scaleByDraw,
+  tokenWeight,
+} from '../src/sampling.js';
+
+const bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0];
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -179,6 +189,49 @@ describe('semantics', () => {
     expect(await sample(logits, 2, V, greedy(2), [[5000], [5000]])).toEqual([10, 10]);
     // penalty off: the seen mask is ignored
     expect(await sample(logits, 2, V, greedy(1), [[10], [10]])).toEqual([10, 10]);
+  });
+
+  test('draws at the boundaries of the cumulative weights pick the same side on both', async () => {
+    // for token j: the smallest draw r whose threshold t = floor(r·S/2^24) reaches C_j (the weight up
+    // to j, inclusive) picks a later token, r − 1 picks j or earlier; off-by-one comparisons show here
+    const V = 1001;
+    const B = 1;
+    const logits = makeLogits(B, V, 5);
+    const o: Opts = { temperature: 0.9, topK: 0, topP: 1, repetitionPenalty: 1 };
+    const k = samplerConstants(o);
+    const b = Array.from(logits, bits);
+    const maxBits = b.reduce((m, x) => (orderKey(x) > orderKey(m) ? x : m), b[0]);
+    const w = b.map((x) => tokenWeight(x, maxBits, k.c));
+    const S = w.reduce((a, x) => a + x, 0);
+    const us: number[] = [];
+    let C = 0;
+    for (let j = 0; j < V; j++) {
+      C += w[j];
+      if (j % 50 !== 7 || C >= S) continue;
+      let r = Math.ceil((C / S) * 2 ** 24);
+      while (r > 0 && scaleByDraw(r - 1, S) >= C) r--;
+      while (scaleByDraw(r, S) < C) r++;
+      us.push(r / 2 ** 24, (r - 1) / 2 ** 24);
+    }
+    const want = us.map((u) => sampleToken(logits, 0, V, o, () => false, u));
+    const got: number[] = [];
+    for (const u of us) got.push(...(await sample(logits, B, V, o, [[]], [u])));
+    expect(got).toEqual(want);
+    // the pairs straddle: r picks a later token than r − 1
+    for (let x = 0; x < us.length; x += 2) expect(want[x]).toBeGreaterThan(want[x + 1]);
+    // equal logits: every weight 2^31, so u = m/n puts t exactly on C_(m−1) (the draw picks token m)
+    const flat = new Float32Array(1024).fill(0.25);
+    for (const [topK, n] of [
+      [0, 1024],
+      [8, 8],
+    ]) {
+      const of = { ...o, topK };
+      const ms = [1, 2, 3, n / 2, n - 1];
+      const ids: number[] = [];
+      for (const m of ms) ids.push(...(await sample(flat, 1, 1024, of, [[]], [m / n])));
+      expect(ids, `top-k ${topK}`).toEqual(ms);
+      expect(ids).toEqual(ms.map((m) => sampleToken(flat, 0, 1024, of, () => false, m / n)));
+    }
   });
 
   test('bad arguments: typed errors naming the argument, before any GPU work', () => {
