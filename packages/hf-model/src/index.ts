@@ -42,6 +42,7 @@ export {
   type Linear,
   loadWeights,
   type NormParams,
+  RandomPieces,
   RandomWeights,
   WeightLoader,
   type WeightPieces,
@@ -58,6 +59,7 @@ export {
   type SamplingOptions,
   sampleToken,
 } from './sampling.js';
+export { GpuRandomWeights, type GpuFill, randomValues, type WeightData } from './gpu/random-init.js';
 export {
   createSeenMask,
   encodeSampleTokens,

@@ -15,6 +15,14 @@
  *
  * A kept set is always "key > κ, or key = κ and id < bound": a prefix of the order (key descending,
  * id ascending).
+ *
+ * Use in a decode loop: `seen = createSeenMask(ctx, V, promptRows)` once; per step
+ * `encodeSampleTokens(ctx, batch, { logits, B, V, out, seen, params: { …options, uniforms:
+ * drawUniforms(rng, B) } })` with `rng = makeRng(seed)`, exactly as `XlstmForCausalLM.stream` draws
+ * (one uniform per row and step, stopped rows included), so both paths give the same tokens.
+ *
+ * Cost: greedy reads the logits once. Sampling with top-k and top-p runs one workgroup per row over
+ * about 70 passes of the row (two 32-step bisections), plain temperature sampling 2 passes.
  */
 import { type DispatchBatch, defineParams, type GpuContext, GpuTensor } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
