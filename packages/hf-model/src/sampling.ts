@@ -215,9 +215,10 @@ export function sampleToken(
     if (keys[j] > keys[best]) best = j;
   }
   if (!((o.temperature ?? 0) > 0)) return best;
-  const order = Array.from({ length: V }, (_, j) => j);
-  order.sort((a, b) => keys[b] - keys[a] || a - b);
   let n = k.topK > 0 && k.topK < V ? k.topK : V;
+  // the order matters only to top-k / top-p (the draw goes in id order)
+  const order = Array.from({ length: V }, (_, j) => j);
+  if (n < V || k.q < DRAW_ONE) order.sort((a, b) => keys[b] - keys[a] || a - b);
   const maxBits = bits[best];
   const w = new Float64Array(V);
   let S = 0;

@@ -8,9 +8,9 @@
  * - Greedy (`temperature` 0): a two-level argmax over `(key, id)` (lowest id on ties): partial
  *   maxima of 4 096-token slices, then one small workgroup per row.
  * - Sampling: one workgroup per row. The top-k boundary and the top-p boundary are found without a
- *   sort, by a bit-by-bit bisection over the 32-bit order keys of the penalised logits (a count, or a
- *   two-limb weight sum, per candidate, reduced over the workgroup); ties at a boundary are resolved
- *   by id through per-thread chunk counts. The draw walks the kept set in id order: chunk weight sums,
+ *   sort, by a bisection over the 32-bit order keys of the penalised logits, two bits per pass (a
+ *   count, or a two-limb weight sum, per candidate, reduced over the workgroup); ties at a
+ *   boundary are resolved by id through per-thread chunk counts. The draw walks the kept set in id order: chunk weight sums,
  *   one scan, one chunk walked.
  *
  * A kept set is always "key > κ, or key = κ and id < bound": a prefix of the order (key descending,
@@ -22,7 +22,7 @@
  * (one uniform per row and step, stopped rows included), so both paths give the same tokens.
  *
  * Cost: greedy reads the logits once. Sampling with top-k and top-p runs one workgroup per row over
- * about 70 passes of the row (two 32-step bisections), plain temperature sampling 2 passes.
+ * about 40 passes of the row (two 16-step bisections), plain temperature sampling 2 passes.
  */
 import { type DispatchBatch, defineParams, type GpuContext, GpuTensor } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
@@ -226,13 +226,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }
 
 /**
- * Workgroup reductions (max of u32, sum of two-limb values) in two levels (16 groups of 16), so
- * that each costs few barriers; every invocation gets the result.
+ * Workgroup reductions (max of u32; three sums of two-limb values) in two levels (16 groups of 16),
+ * so that each costs few barriers; every invocation gets the result.
  */
 const REDUCTIONS = /* wgsl */ `
-var<workgroup> r64: array<vec2u, ${WG}>;
+var<workgroup> r64: array<vec2u, ${3 * WG}>;
 var<workgroup> r32: array<u32, ${WG}>;
-var<workgroup> total64: vec2u;
+var<workgroup> total3: array<vec2u, 3>;
 var<workgroup> total32: u32;
 fn maxAll(v: u32, lid: u32) -> u32 {
   workgroupBarrier();
@@ -251,22 +251,24 @@ fn maxAll(v: u32, lid: u32) -> u32 {
   }
   return workgroupUniformLoad(&total32);
 }
-fn sumAll(v: vec2u, lid: u32) -> vec2u {
+// three sums at once (the candidates of one radix-4 bisection step); r64[c * WG + lid]
+fn sumAll3(v: array<vec2u, 3>, lid: u32) -> array<vec2u, 3> {
   workgroupBarrier();
-  r64[lid] = v;
+  for (var c = 0u; c < 3u; c++) { r64[c * ${WG}u + lid] = v[c]; }
   workgroupBarrier();
-  if (lid < 16u) {
+  if (lid < 48u) {
+    let base = (lid / 16u) * ${WG}u + (lid % 16u) * 16u;
     var s = vec2u(0u, 0u);
-    for (var i = 0u; i < 16u; i++) { s = add64(s, r64[lid * 16u + i]); }
-    r64[lid * 16u] = s;
+    for (var i = 0u; i < 16u; i++) { s = add64(s, r64[base + i]); }
+    r64[base] = s;
   }
   workgroupBarrier();
-  if (lid == 0u) {
+  if (lid < 3u) {
     var s = vec2u(0u, 0u);
-    for (var i = 0u; i < 16u; i++) { s = add64(s, r64[i * 16u]); }
-    total64 = s;
+    for (var i = 0u; i < 16u; i++) { s = add64(s, r64[lid * ${WG}u + i * 16u]); }
+    total3[lid] = s;
   }
-  return workgroupUniformLoad(&total64);
+  return workgroupUniformLoad(&total3);
 }`;
 
 /** Membership of the kept set "key > sKey, or key = sKey and id < sBound". */
@@ -312,7 +314,8 @@ fn tieBound(row: u32, sKey: u32, prevBound: u32, m: u32, lid: u32) -> u32 {
 /**
  * Sampling: one workgroup per row (steps 4-7 of sampling.ts). The boundary searches run as one loop
  * of passes (a state machine with one reduction site), which keeps the shader's barriers few:
- * - top-k: bisection for the largest key kKey with count(key ≥ kKey) ≥ topK; count(key > kKey);
+ * - top-k: bisection (radix 4: 16 passes of three candidates) for the largest key kKey with
+ *   count(key ≥ kKey) ≥ topK; count(key > kKey);
  *   the ties of kKey by id;
  * - top-p: the kept weight S and θ; bisection for the largest key pKey whose kept weight at or above
  *   it reaches θ; the weight above pKey and the ties of pKey; the fewest ties that reach θ, by id.
@@ -348,7 +351,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let topK = P.topK > 0u && P.topK < V;
   let topP = P.q < ${ONE}u;
   var phase = select(select(DRAW, P_SUM, topP), K_BISECT, topK);
-  var bit = 31u;
+  var bit = 30u;
   var lo = 0u;
   var kKey = 0u;
   var kBound = V;
@@ -359,30 +362,39 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var prevBound = V;
   loop {
     if (phase == DRAW) { break; }
-    let cand = lo | (1u << bit);
-    var part = vec2u(0u, 0u);
+    // a radix-4 bisection step tries the two bits (bit + 1, bit) at once: three candidates
+    let c1 = lo | (1u << bit);
+    let c2 = lo | (2u << bit);
+    let c3 = lo | (3u << bit);
+    var part = array<vec2u, 3>(vec2u(0u, 0u), vec2u(0u, 0u), vec2u(0u, 0u));
     for (var j = lid; j < V; j += ${WG}u) {
       let k = keyOf(row, j);
       let inK = inSet(k, j, kKey, kBound);
-      var add = 0u;
+      let above = select(0u, 1u, k >= c1) + select(0u, 1u, k >= c2) + select(0u, 1u, k >= c3);
+      // add to the first \`cut\` sums
+      var add = 1u;
+      var cut = 0u;
       switch phase {
-        case K_BISECT: { add = select(0u, 1u, k >= cand); }
-        case K_ABOVE: { add = select(0u, 1u, k > kKey); }
-        case P_SUM: { if (inK) { add = weightOf(k, maxKey); } }
-        case P_BISECT: { if (inK && k >= cand) { add = weightOf(k, maxKey); } }
-        case P_ABOVE: { if (inK && k > pKey) { add = weightOf(k, maxKey); } }
-        default: { add = select(0u, 1u, k == pKey && j < prevBound); }
+        case K_BISECT: { cut = above; }
+        case K_ABOVE: { cut = select(0u, 1u, k > kKey); }
+        case P_SUM: { if (inK) { add = weightOf(k, maxKey); cut = 1u; } }
+        case P_BISECT: { if (inK && above > 0u) { add = weightOf(k, maxKey); cut = above; } }
+        case P_ABOVE: { if (inK && k > pKey) { add = weightOf(k, maxKey); cut = 1u; } }
+        default: { cut = select(0u, 1u, k == pKey && j < prevBound); }
       }
-      part = add64(part, vec2u(add, 0u));
+      for (var c = 0u; c < cut; c++) { part[c] = add64(part[c], vec2u(add, 0u)); }
     }
-    let tot = sumAll(part, lid);
+    let sums = sumAll3(part, lid);
+    let tot = sums[0];
     // the next pass; a tie resolution (m > 0) where a boundary key is known
     var m = 0u;
     var tieKey = 0u;
     switch phase {
       case K_BISECT: {
-        if (tot.x >= P.topK) { lo = cand; }
-        if (bit == 0u) { kKey = lo; phase = K_ABOVE; } else { bit--; }
+        var c = 0u;
+        for (var i = 0u; i < 3u; i++) { c += select(0u, 1u, sums[i].x >= P.topK); }
+        lo |= c << bit;
+        if (bit == 0u) { kKey = lo; phase = K_ABOVE; } else { bit -= 2u; }
       }
       case K_ABOVE: {
         m = P.topK - tot.x;
@@ -392,16 +404,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         theta = scaleDraw(P.q, tot, true);
         if (theta.x == 0u && theta.y == 0u) { theta = vec2u(1u, 0u); }
         lo = 0u;
-        bit = 31u;
+        bit = 30u;
         phase = P_BISECT;
       }
       case P_BISECT: {
-        if (ge64(tot, theta)) { lo = cand; }
+        var c = 0u;
+        for (var i = 0u; i < 3u; i++) { c += select(0u, 1u, ge64(sums[i], theta)); }
+        lo |= c << bit;
         if (bit == 0u) {
           pKey = lo;
           prevBound = select(V, kBound, pKey == kKey);
           phase = P_ABOVE;
-        } else { bit--; }
+        } else { bit -= 2u; }
       }
       case P_ABOVE: {
         gAbove = tot;
