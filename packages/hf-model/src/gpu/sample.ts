@@ -94,31 +94,10 @@ export function createSeenMask(ctx: GpuContext, V: number, rows: readonly (reado
 // ------------------------------------------------------------------------------------------------
 // WGSL stages
 
-// The tables live in workgroup memory, filled once per workgroup (\`loadTables\`): a dynamically
-// indexed \`const\` array is materialised at every use, and private copies per invocation are slow
-// to build on software adapters.
-const table = (name: string, v: Uint32Array) =>
-  `const ${name}_INIT = array<u32, ${v.length}>(${[...v].map((x) => `${x}u`).join(', ')});
-var<workgroup> ${name}: array<u32, ${v.length}>;`;
-
-/** Canonical bits, order keys, the penalised key of a token and its integer weight (sampling.ts steps 1-4). */
-const KEY_AND_WEIGHT = /* wgsl */ `
-${table('TA', SAMPLER_TABLES.a)}
-${table('TB', SAMPLER_TABLES.b)}
-fn loadTables(lid: u32, size: u32) {
-  for (var i = lid; i < 256u; i += size) {
-    TA[i] = TA_INIT[i];
-    TB[i] = TB_INIT[i];
-  }
-  workgroupBarrier();
-}
+/** Canonical logit bits, order keys and the penalised key of a token (sampling.ts steps 1-3). */
+const KEYS = /* wgsl */ `
 fn canonLogit(b: u32) -> u32 {
   if ((b & 0x7fffffffu) > 0x7f800000u) { return 0xff800000u; }
-  if ((b & 0x7f800000u) == 0u) { return 0u; }
-  return b;
-}
-fn canonW(b: u32) -> u32 {
-  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0x7f800000u; }
   if ((b & 0x7f800000u) == 0u) { return 0u; }
   return b;
 }
@@ -131,6 +110,30 @@ fn keyOf(row: u32, j: u32) -> u32 {
     b = canonLogit(bitcast<u32>(select(z * P.pen, z * P.invPen, z > 0.0)));
   }
   return toKey(b);
+}`;
+
+// The tables live in workgroup memory, filled once per workgroup (loadTables): a dynamically
+// indexed 'const' array is materialised at every use, and private copies per invocation are slow
+// to build on software adapters.
+const table = (name: string, v: Uint32Array) =>
+  `const ${name}_INIT = array<u32, ${v.length}>(${[...v].map((x) => `${x}u`).join(', ')});
+var<workgroup> ${name}: array<u32, ${v.length}>;`;
+
+/** The integer weight of a token (sampling.ts step 4), with its two tables. */
+const WEIGHTS = /* wgsl */ `
+${table('TA', SAMPLER_TABLES.a)}
+${table('TB', SAMPLER_TABLES.b)}
+fn loadTables(lid: u32, size: u32) {
+  for (var i = lid; i < 256u; i += size) {
+    TA[i] = TA_INIT[i];
+    TB[i] = TB_INIT[i];
+  }
+  workgroupBarrier();
+}
+fn canonW(b: u32) -> u32 {
+  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0x7f800000u; }
+  if ((b & 0x7f800000u) == 0u) { return 0u; }
+  return b;
 }
 fn weightOf(key: u32, maxKey: u32) -> u32 {
   if (key == maxKey) { return 0x80000000u; }
@@ -179,7 +182,7 @@ fn better(a: vec2u, b: vec2u) -> vec2u {
 /** Greedy, first level: the best (key, id) of each 4 096-token slice of each row. */
 function argmaxPartialWgsl(): string {
   return `${BINDINGS('read', '@group(0) @binding(3) var<storage, read_write> partial: array<vec2u>;')}
-${KEY_AND_WEIGHT}
+${KEYS}
 ${BETTER}
 var<workgroup> red: array<vec2u, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -327,7 +330,8 @@ function sampleWgsl(): string {
     `@group(0) @binding(3) var<storage, read> draws: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;`,
   )}
-${KEY_AND_WEIGHT}
+${KEYS}
+${WEIGHTS}
 ${U64}
 ${REDUCTIONS}
 ${IN_SET}
