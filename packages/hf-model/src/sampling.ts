@@ -142,10 +142,12 @@ export function samplerConstants(o: SamplingOptions): {
 } {
   const temp = o.temperature ?? 0;
   const pen = o.repetitionPenalty ?? 1;
+  // subnormal constants are flushed here, once, since a GPU may flush them in its products
+  const flush = (x: number) => (Math.abs(x) < 2 ** -126 ? 0 : x);
   return {
-    c: temp > 0 ? Math.fround(Math.LOG2E / temp) : 0,
-    invPen: Math.fround(1 / pen),
-    pen: Math.fround(pen),
+    c: temp > 0 ? flush(Math.fround(Math.LOG2E / temp)) : 0,
+    invPen: flush(Math.fround(1 / pen)),
+    pen: flush(Math.fround(pen)),
     penalize: pen !== 1,
     topK: o.topK ?? 0,
     q: Math.floor(Math.fround(o.topP ?? 1) * DRAW_ONE),

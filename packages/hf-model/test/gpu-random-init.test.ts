@@ -150,6 +150,15 @@ describe('fromRandom on WebGPU builds its weights on the GPU', () => {
     for (const m of [m1, m2, mc, ms]) m.dispose();
   });
 
+  test('init must be gpu or cpu', async () => {
+    await expect(XlstmForCausalLM.fromRandom(cfg, { gpu: ctx, init: 'disk' as never })).rejects.toMatchObject(
+      {
+        name: 'ModelArgumentError',
+        argument: 'init',
+      },
+    );
+  });
+
   test('f16 weights generated on the GPU', async (c) => {
     if (!ctx.features.shaderF16) return c.skip();
     const m = await XlstmForCausalLM.fromRandom(cfg, {
