@@ -364,7 +364,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var theta = vec2u(1u, 0u);
   var gAbove = vec2u(0u, 0u);
   var prevBound = V;
-  loop {
+  // at most 36 iterations; the bound only guards the device against a hang
+  for (var iter = 0u; iter < 64u; iter++) {
     if (phase == DRAW) { break; }
     // a radix-4 bisection step tries the two bits (bit + 1, bit) at once: three candidates
     let c1 = lo | (1u << bit);
@@ -401,7 +402,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         if (bit == 0u) { kKey = lo; phase = K_ABOVE; } else { bit -= 2u; }
       }
       case K_ABOVE: {
-        m = P.topK - tot.x;
+        m = max(P.topK - tot.x, 1u);
         tieKey = kKey;
       }
       case P_SUM: {
