@@ -42,6 +42,7 @@ export {
   type Linear,
   loadWeights,
   type NormParams,
+  RandomPieces,
   RandomWeights,
   WeightLoader,
   type WeightPieces,
@@ -50,7 +51,22 @@ export {
 export { type ActivationSink, forwardCpu } from './cpu.js';
 export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
-export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+export {
+  argmax,
+  chooseToken,
+  drawUniforms,
+  makeRng,
+  type SamplingOptions,
+  sampleToken,
+} from './sampling.js';
+export { GpuRandomWeights, type GpuFill, randomValues, type WeightData } from './gpu/random-init.js';
+export {
+  createSeenMask,
+  encodeSampleTokens,
+  type GpuSampleParams,
+  seenMaskBits,
+  seenWords,
+} from './gpu/sample.js';
 export {
   cacheApiCache,
   type FileCache,

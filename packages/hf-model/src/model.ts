@@ -9,9 +9,10 @@ import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import type { GpuDecoder } from './gpu/decode.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
+import { GpuRandomWeights, type WeightData } from './gpu/random-init.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
-import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
+import { drawUniforms, makeRng, type SamplingOptions, sampleToken } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
 import { type RestoreStateOptions, restoreState, type SaveStateOptions, saveState } from './state.js';
 import { XlstmTokenizer } from './tokenizer.js';
@@ -231,28 +232,48 @@ export class XlstmForCausalLM {
 
   /**
    * A model of `config`'s shapes with random weights (benchmarks without a download, e.g. the
-   * xLSTM-7B shape in f16 on the GPU); no tokenizer.
+   * xLSTM-7B shape in f16 on the GPU); no tokenizer. On WebGPU the weights are generated on the GPU
+   * by default (`init: 'gpu'`: a hashed generator in a kernel, same distributions, other values than
+   * the CPU's for the same seed); `init: 'cpu'` uploads the CPU generator's weights (the same model
+   * as on the CPU path).
    */
   static async fromRandom(
     config: XlstmConfig | Record<string, unknown>,
-    opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number } = {},
+    opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number; init?: 'gpu' | 'cpu' } = {},
   ): Promise<XlstmForCausalLM> {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
-    return XlstmForCausalLM.fromPieces(cfg, new RandomWeights(cfg, opts.seed ?? 1), opts, null);
+    const init = opts.init ?? 'gpu';
+    if (init !== 'gpu' && init !== 'cpu')
+      throw new ModelArgumentError('init', `expected 'gpu' or 'cpu', got ${init}`);
+    const seed = opts.seed ?? 1;
+    const cpu = new RandomWeights(cfg, seed);
+    return XlstmForCausalLM.fromPieces(
+      cfg,
+      cpu,
+      opts,
+      null,
+      undefined,
+      init === 'gpu' ? new GpuRandomWeights(cfg, seed) : cpu,
+    );
   }
 
+  /** `gpuPieces`: what the WebGPU engine builds from (default: `pieces`, also the CPU fallback). */
   private static async fromPieces(
     cfg: XlstmConfig,
     pieces: WeightPieces,
     opts: Omit<LoadOptions, 'tokenizer'>,
     tokenizer: XlstmTokenizer | null,
     eos?: number[],
+    gpuPieces: WeightPieces<WeightData> = pieces,
   ): Promise<XlstmForCausalLM> {
     let gpu: GpuEngine | null = null;
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, pieces, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
+        gpu = await GpuEngine.create(cfg, gpuPieces, {
+          ctx: opts.gpu,
+          weightDtype: opts.weightDtype ?? 'auto',
+        });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
@@ -559,22 +580,20 @@ export class XlstmForCausalLM {
     const B = rows.length;
     const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-    const temperature = opts.temperature ?? 0;
-    // one uniform draw per row and step (rows that stopped too), so that the GPU sampler, which
-    // gets a step's draws before the previous step is read back, sees the same numbers as the CPU
-    const draw = (): Float32Array => {
-      const u = new Float32Array(B);
-      if (temperature > 0) for (let b = 0; b < B; b++) u[b] = rng();
-      return u;
-    };
+    // one uniform draw per row and step (greedy rows and rows that stopped too), so that the GPU
+    // sampler, which gets a step's draws before the previous step is read back, sees the same
+    // numbers as the CPU
+    const draw = (): Float32Array => drawUniforms(rng, B);
     const history = rows.map((r) => [...r]);
+    // ids seen so far per row (repetition penalty), kept up to date as tokens are generated
+    const seen = rows.map((r) => new Set(r));
     const generated: number[][] = rows.map(() => []);
     const done = rows.map(() => false);
     const reason: ('stop' | 'length')[] = rows.map(() => 'length');
     const texts = rows.map(() => '');
     const V = this.config.vocabSize;
     const choose = (logits: Float32Array, u: Float32Array) =>
-      rows.map((_, b) => chooseToken(logits, b * V, V, opts, history[b], () => u[b]));
+      rows.map((_, b) => sampleToken(logits, b * V, V, opts, (j) => seen[b].has(j), u[b]));
     /** the event of one step from the chosen id of every row (rows that had stopped: -1) */
     const emit = (step: number, chosen: ArrayLike<number>): TokenEvent => {
       const tokens: number[] = [];
@@ -586,8 +605,10 @@ export class XlstmForCausalLM {
           continue;
         }
         const t = chosen[b];
+        const sb = seen[b];
         tokens.push(t);
         history[b].push(t);
+        sb.add(t);
         generated[b].push(t);
         const hit = stop.has(t);
         if (hit) {

@@ -8,9 +8,12 @@ import type { XlstmConfig } from './config.js';
 import { MissingTensorError, TensorShapeError } from './errors.js';
 import { decodeEntry, type StEntry, type TensorStore } from './safetensors.js';
 
-/** A linear layer `y = x·Wᵀ + b`, W row-major `[out, in]`. */
-export interface Linear {
-  w: Float32Array;
+/**
+ * A linear layer `y = x·Wᵀ + b`, W row-major `[out, in]`. `W` is the matrix's representation: host
+ * values, or (random weights built on the GPU) a description the GPU engine fills in place.
+ */
+export interface Linear<W = Float32Array> {
+  w: W;
   b: Float32Array | null;
   out: number;
   in: number;
@@ -22,19 +25,19 @@ export interface NormParams {
   b: Float32Array | null;
 }
 
-export interface BlockWeights {
+export interface BlockWeights<W = Float32Array> {
   normMlstm: NormParams;
   /** rows: q (Dqk), k (Dqk), v (Dv), o-gate (Dv) */
-  qkvo: Linear;
+  qkvo: Linear<W>;
   /** rows: input gates (NH), forget gates (NH); always with a bias */
-  ifGate: Linear;
+  ifGate: Linear<W>;
   /** flat [Dv] */
   multiheadNorm: NormParams;
-  outProj: Linear;
+  outProj: Linear<W>;
   normFfn: NormParams;
   /** rows: gate (F, through silu), up (F) */
-  upGateZ: Linear;
-  down: Linear;
+  upGateZ: Linear<W>;
+  down: Linear<W>;
 }
 
 export interface XlstmWeights {
@@ -115,11 +118,14 @@ class Loader {
  * never needs every weight decoded in memory at once). `validate()` checks every name and shape
  * first without decoding anything.
  */
-/** The weights handed out one piece at a time (checkpoint reader or synthetic). */
-export interface WeightPieces {
-  embedding(): Float32Array;
-  block(i: number): BlockWeights;
-  head(embedding: Float32Array | null): { outNorm: Float32Array; lmHead: Float32Array | null };
+/**
+ * The weights handed out one piece at a time (checkpoint reader or synthetic); `W` is how a weight
+ * matrix is represented (host values, or a GPU fill for random weights built on the GPU).
+ */
+export interface WeightPieces<W = Float32Array> {
+  embedding(): W;
+  block(i: number): BlockWeights<W>;
+  head(embedding: W | null): { outNorm: Float32Array; lmHead: W | null };
 }
 
 export class WeightLoader implements WeightPieces {
@@ -296,19 +302,78 @@ export function assembleWeights(config: XlstmConfig, pieces: WeightPieces): Xlst
 
 /**
  * Random weights of a config's shapes (benchmarks of large shapes without a download, e.g. the
- * xLSTM-7B shape). Linear weights uniform in ±1/sqrt(in), norms 1, gate biases as transformers
- * initialises them (input gate −10, forget gates 3…6), so the recurrence behaves as in a fresh model.
- * Values repeat a 64 Ki table (cheap to generate for billions of weights; the content is irrelevant
- * to timing).
+ * xLSTM-7B shape): linear weights uniform in ±1/sqrt(in), the embedding in ±1, biases in ±0.01,
+ * norms 1, gate biases as transformers initialises them (input gate −10, forget gates 3…6), so the
+ * recurrence behaves as in a fresh model. Subclasses say how a matrix and a bias vector are made
+ * (named, so that a generator can key its stream by the tensor's name).
  */
-export class RandomWeights implements WeightPieces {
+export abstract class RandomPieces<W> implements WeightPieces<W> {
+  constructor(readonly config: XlstmConfig) {}
+
+  /** `n` values uniform in ±`scale` for the tensor `name` */
+  protected abstract matrix(n: number, scale: number, name: string): W;
+  protected abstract vector(n: number, scale: number, name: string): Float32Array;
+
+  private lin(out: number, inn: number, bias: boolean, name: string): Linear<W> {
+    return {
+      w: this.matrix(out * inn, 1 / Math.sqrt(inn), `${name}.weight`),
+      b: bias ? this.vector(out, 0.01, `${name}.bias`) : null,
+      out,
+      in: inn,
+    };
+  }
+
+  private norm(n: number, bias: boolean): NormParams {
+    return { w: new Float32Array(n).fill(1), b: bias ? new Float32Array(n) : null };
+  }
+
+  embedding(): W {
+    const { V, H } = this.config.dims;
+    return this.matrix(V * H, 1, EMBEDDING_NAMES[0]);
+  }
+
+  head(embedding: W | null) {
+    const { V, H } = this.config.dims;
+    return {
+      outNorm: new Float32Array(H).fill(1),
+      lmHead: this.config.tieWordEmbeddings
+        ? embedding
+        : this.matrix(V * H, 1 / Math.sqrt(H), 'lm_head.weight'),
+    };
+  }
+
+  block(i: number): BlockWeights<W> {
+    const { H, NH, Dqk, Dv, F } = this.config.dims;
+    const bias = this.config.useBias;
+    const p = `backbone.blocks.${i}.`;
+    const ifGate = this.lin(2 * NH, H, true, `${p}mlstm_layer.ifgate_preact`);
+    ifGate.b = Float32Array.from({ length: 2 * NH }, (_, x) =>
+      x < NH ? -10 : 3 + (3 * (x - NH)) / Math.max(1, NH - 1),
+    );
+    return {
+      normMlstm: this.norm(H, bias),
+      qkvo: this.lin(2 * Dqk + 2 * Dv, H, bias, `${p}mlstm_layer.qkv_opreact`),
+      ifGate,
+      multiheadNorm: this.norm(Dv, bias),
+      outProj: this.lin(H, Dv, bias, `${p}mlstm_layer.out_proj`),
+      normFfn: this.norm(H, bias),
+      upGateZ: this.lin(2 * F, H, bias, `${p}ffn.proj_up_gate_z`),
+      down: this.lin(H, F, bias, `${p}ffn.proj_down`),
+    };
+  }
+}
+
+/**
+ * {@link RandomPieces} generated on the CPU. Values repeat a 64 Ki table (cheap to generate for
+ * billions of weights; the content is irrelevant to timing). On WebGPU, `fromRandom` builds its
+ * weights on the GPU instead (`GpuRandomWeights`) unless asked for these.
+ */
+export class RandomWeights extends RandomPieces<Float32Array> {
   private readonly table: Float32Array;
   private pos = 0;
 
-  constructor(
-    readonly config: XlstmConfig,
-    seed = 1,
-  ) {
+  constructor(config: XlstmConfig, seed = 1) {
+    super(config);
     let a = seed >>> 0;
     this.table = Float32Array.from({ length: 65536 }, () => {
       a = (a + 0x6d2b79f5) >>> 0;
@@ -333,49 +398,12 @@ export class RandomWeights implements WeightPieces {
     return out;
   }
 
-  private lin(out: number, inn: number, bias: boolean): Linear {
-    return {
-      w: this.fill(out * inn, 1 / Math.sqrt(inn)),
-      b: bias ? this.fill(out, 0.01) : null,
-      out,
-      in: inn,
-    };
+  protected matrix(n: number, scale: number): Float32Array {
+    return this.fill(n, scale);
   }
 
-  private norm(n: number, bias: boolean): NormParams {
-    return { w: new Float32Array(n).fill(1), b: bias ? new Float32Array(n) : null };
-  }
-
-  embedding(): Float32Array {
-    const { V, H } = this.config.dims;
-    return this.fill(V * H, 1);
-  }
-
-  head(embedding: Float32Array | null) {
-    const { V, H } = this.config.dims;
-    return {
-      outNorm: new Float32Array(H).fill(1),
-      lmHead: this.config.tieWordEmbeddings ? embedding : this.fill(V * H, 1 / Math.sqrt(H)),
-    };
-  }
-
-  block(_i: number): BlockWeights {
-    const { H, NH, Dqk, Dv, F } = this.config.dims;
-    const bias = this.config.useBias;
-    const ifGate = this.lin(2 * NH, H, true);
-    ifGate.b = Float32Array.from({ length: 2 * NH }, (_, x) =>
-      x < NH ? -10 : 3 + (3 * (x - NH)) / Math.max(1, NH - 1),
-    );
-    return {
-      normMlstm: this.norm(H, bias),
-      qkvo: this.lin(2 * Dqk + 2 * Dv, H, bias),
-      ifGate,
-      multiheadNorm: this.norm(Dv, bias),
-      outProj: this.lin(H, Dv, bias),
-      normFfn: this.norm(H, bias),
-      upGateZ: this.lin(2 * F, H, bias),
-      down: this.lin(H, F, bias),
-    };
+  protected vector(n: number, scale: number): Float32Array {
+    return this.fill(n, scale);
   }
 }
 

@@ -187,11 +187,13 @@ describe('WebGPU: other weight layouts and dtypes', () => {
       tie_word_embeddings: true,
     };
     const cpu = await XlstmForCausalLM.fromRandom(cfg, { device: 'cpu', seed: 5 });
+    // init 'cpu': the CPU generator's weights uploaded (the GPU generator has other values)
     const gpu = await XlstmForCausalLM.fromRandom(cfg, {
       device: 'webgpu',
       gpu: ctx,
       weightDtype: 'f32',
       seed: 5,
+      init: 'cpu',
     });
     const ids = [0, 1].map((b) => Array.from({ length: 70 }, (_, t) => (t * 37 + b * 11 + 5) % 300));
     const a = await cpu.forward(ids);

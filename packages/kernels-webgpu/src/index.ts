@@ -88,6 +88,7 @@ export {
   type SeqStarts,
   validateSeqStarts,
 } from './chunkwise/packed.js';
+export {
   type DenseMatmulArgs,
   type DenseMatmulPath,
   type DenseSgmatTiles,

@@ -28,7 +28,7 @@ import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv } from './gemv.js';
 import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm } from './kernels.js';
-import { encodeSampleTokens, type GpuSampleParams } from './sample.js';
+import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
 export interface DecodeWeights {
@@ -211,10 +211,7 @@ export class GpuDecoder {
     try {
       this.ids = buf([B]);
       this.seen = buf([B, words]);
-      const bits = new Uint32Array(B * words);
-      opts.seen?.forEach((row, b) => {
-        for (const id of row) if (id >= 0 && id < V) bits[b * words + (id >>> 5)] |= 1 << (id & 31);
-      });
+      const bits = seenMaskBits(V, opts.seen ?? Array.from({ length: B }, () => []));
       ctx.device.queue.writeBuffer(this.seen.buffer, this.seen.byteOffset, bits);
       const x = buf([B, H]);
       const a = buf([B, H]);

@@ -20,6 +20,7 @@ import { ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
 import type { Linear, NormParams, WeightPieces } from '../weights.js';
 import { GpuDecoder, type GpuDecoderOptions } from './decode.js';
+import { concatWeights, placeWeight, type WeightData } from './random-init.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -68,10 +69,8 @@ interface GBlock {
 }
 
 /** Stacks the rows of two linear layers with the same input (one matmul instead of two). */
-function fuseRows(a: Linear, b: Linear): Linear {
-  const w = new Float32Array((a.out + b.out) * a.in);
-  w.set(a.w, 0);
-  w.set(b.w, a.out * a.in);
+function fuseRows(a: Linear<WeightData>, b: Linear<WeightData>): Linear<WeightData> {
+  const w = concatWeights(a.w, b.w);
   let bias: Float32Array | null = null;
   if (a.b || b.b) {
     bias = new Float32Array(a.out + b.out);
@@ -97,17 +96,18 @@ export class GpuEngine {
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
-    W: WeightPieces,
+    W: WeightPieces<WeightData>,
     readonly weightDtype: GpuDtype,
   ) {
-    const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
-      const t = ctx.upload(data, shape, dtype);
+    // host values are uploaded, GPU fills (random weights) generated in place
+    const up = (data: WeightData, shape: number[], dtype: GpuDtype = 'f32', start = 0) => {
+      const t = placeWeight(ctx, data, shape, dtype, start);
       this.owned.push(t);
       return t;
     };
     const limit = ctx.limits.maxStorageBufferBindingSize;
     const E = weightDtype === 'f16' ? 2 : 4;
-    const rowParts = (data: Float32Array, rows: number, cols: number, name: string): RowParts => {
+    const rowParts = (data: WeightData, rows: number, cols: number, name: string): RowParts => {
       const per = Math.floor(limit / (cols * E));
       if (per < 1)
         throw new ModelTooLargeError(`${name} (one row)`, cols * E, limit, 'maxStorageBufferBindingSize');
@@ -115,14 +115,14 @@ export class GpuEngine {
       for (let r0 = 0; r0 < rows; r0 += per) {
         const n = Math.min(per, rows - r0);
         parts.push({
-          w: up(data.subarray(r0 * cols, (r0 + n) * cols), [n, cols], weightDtype),
+          w: up(data, [n, cols], weightDtype, r0 * cols),
           row0: r0,
           rows: n,
         });
       }
       return { parts, rows, cols };
     };
-    const lin = (l: Linear, name = 'linear'): GLinear => ({
+    const lin = (l: Linear<WeightData>, name = 'linear'): GLinear => ({
       w: rowParts(l.w, l.out, l.in, name),
       b: l.b ? up(l.b, [l.out]) : null,
       out: l.out,
@@ -162,7 +162,11 @@ export class GpuEngine {
   }
 
   /** Uploads the weights (validated first by the caller) and returns the engine. */
-  static async create(cfg: XlstmConfig, W: WeightPieces, o: GpuEngineOptions): Promise<GpuEngine> {
+  static async create(
+    cfg: XlstmConfig,
+    W: WeightPieces<WeightData>,
+    o: GpuEngineOptions,
+  ): Promise<GpuEngine> {
     // default: the process-wide context shared with @mlstm/backend (one device for kernels and models)
     const ctx = o.ctx ?? (await getDefaultGpuContext());
     let dtype: GpuDtype;
