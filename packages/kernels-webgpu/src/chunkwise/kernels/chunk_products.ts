@@ -46,15 +46,21 @@ import {
   BLOCK_STRIDE as BS,
   B_SLICE_ROWS as R,
   bSliceStaging,
-  LEFT,
-  RESULT,
-  RIGHT,
   range,
-  SGMAT_ENABLE,
-  SGMAT_ENTRY,
   scratchEpilogue,
   sgmatTileX,
 } from './intra_sgmat.js';
+import {
+  LEFT,
+  mLoad,
+  mMma,
+  mScale,
+  mStore,
+  RESULT,
+  RIGHT,
+  SGMAT_ENABLE,
+  SGMAT_ENTRY,
+} from './sgmat_builtins.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
 
 export interface ChunkProductConfig {
@@ -220,7 +226,7 @@ ${fw ? '  var nPart = 0.0;' : ''}
   // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl)
   let exact = ${fw ? 'seg == 0u' : 'seg == P.segs - 1u'};
   if (P.hasInit != 0u && exact) {
-${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
+${accs.map(([i, j]) => `    a${i}_${j} = ${mLoad(RESULT, `&init, ${blockAt(i, j)}, false, P.DX`)};`).join('\n')}
 ${
   fw
     ? `    // n_0: each lane its row's
@@ -235,7 +241,7 @@ ${fw ? nStore : ''}
   }
   var gp = 1.0; // product of γ since the segment's start`;
   const accEpilogue = `  if (P.writeLast != 0u) {
-${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
+${accs.map(([i, j]) => `    ${mStore(`&last`, `${blockAt(i, j)}`, `a${i}_${j}`, `false`, `P.DX`)};`).join('\n')}
 ${fw ? '    if (xTile == 0u && (lane & 3u) == 0u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + sY8 + nRow] = nPart; }' : ''}
   }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
@@ -302,7 +308,7 @@ ${accPrologue()}
 ${
   carry
     ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
-${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}
+${accs.map(([i, j]) => `  a${i}_${j} = ${mScale(`a${i}_${j}`, `gm`)};`).join('\n')}
 ${fw ? '  nPart *= gm;' : ''}`
     : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? '  var nPart = 0.0;' : ''}`
 }
@@ -327,10 +333,10 @@ ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
 ${subs
   .map(
     (h) => `    {
-${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
+${I2.map((i) => `      let m${i} = ${mLoad(LEFT, `&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u`)};`).join('\n')}
 ${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
-${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
+  (j) => `      { let r = ${mLoad(RIGHT, `${bs.right(j, h)}`)};
+${I2.map((i) => `        a${i}_${j} = ${mMma(`m${i}`, `r`, `a${i}_${j}`)};`).join('\n')} }`,
 ).join('\n')}
     }`,
   )

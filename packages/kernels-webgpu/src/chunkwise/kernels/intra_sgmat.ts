@@ -31,14 +31,26 @@
  * matrix-load offsets and 16-row B slices were each slower.
  *
  * Shapes it takes: f16, chunk length a multiple of 64, head dimensions multiples of 64,
- * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
- * deprecated (renamed upstream); this file and chunk_products.ts are the only places that spell them.
+ * subgroup size exactly 32 (see {@link sgmatIntraFits}). The Dawn-specific builtins are spelled
+ * in one place, sgmat_builtins.ts.
  */
 import { wgslHeader } from '../../wgsl/common.js';
 import { type IntraConfig, intraParams, intraRoleSpec } from './intra.js';
+import {
+  LEFT,
+  mLoad,
+  mMma,
+  mStore,
+  RESULT,
+  RIGHT,
+  SGMAT_ENABLE,
+  SGMAT_ENTRY,
+  SGMAT_THREADS,
+} from './sgmat_builtins.js';
+
+export { SGMAT_THREADS };
 
 export const SGMAT_ROWS = 64;
-export const SGMAT_THREADS = 256;
 const SG_SIZE = 32;
 
 export interface SgmatFeatures {
@@ -163,29 +175,6 @@ export function sgmatKey(c: SgmatIntraConfig): string {
   return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}`;
 }
 
-export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
-export const RIGHT = 'subgroup_matrix_right<f16, 16, 16>';
-export const RESULT = 'subgroup_matrix_result<f32, 16, 16>';
-
-/** WGSL preamble of every matrix-unit kernel. */
-export const SGMAT_ENABLE = `enable subgroups;
-enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
-
-/**
- * Entry point of the matrix-unit kernels: 256 invocations (8 subgroups of 32), the builtins they
- * use, the flat workgroup index of a 2-D dispatch (padding workgroups return) and its output
- * column tile.
- */
-export const SGMAT_ENTRY = `@compute @workgroup_size(${SGMAT_THREADS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
-        @builtin(subgroup_invocation_id) lane: u32) {
-  let flat = wid.x + wid.y * nwg.x;
-  if (flat >= P.count) { return; }
-  let xTile = flat % P.nXTiles;
-  let rest = flat / P.nXTiles;`;
-
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
@@ -219,7 +208,7 @@ export function scratchEpilogue(
       const pair = [accs[2 * n], accs[2 * n + 1]];
       return `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
         .map(
-          ([i, j], h) => `  subgroupMatrixStore(&${scratch}[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`,
+          ([i, j], h) => `  ${mStore(`&${scratch}[sg * 2u + ${h}u]`, `0u`, `a${i}_${j}`, `false`, `16u`)};`,
         )
         .join('\n')}
   workgroupBarrier();
@@ -317,10 +306,10 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
     skip?: (i: number) => string,
   ) =>
     [
-      ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
+      ...I2.map((i) => `      let l${i} = ${mLoad(LEFT, `${left(i)}`)};`),
       ...J.map(
-        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${right(j)});
-${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
+        (j) => `      { let r = ${mLoad(RIGHT, `${right(j)}`)};
+${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = ${mMma(`l${i}`, `r`, `a${i}_${j}`)};${skip ? ' }' : ''}`).join('\n')} }`,
       ),
     ].join('\n');
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
@@ -536,17 +525,17 @@ ${fw ? '  den += rFac[slRow] * qn;' : ''}
 ${K4.map(
   (k) => `      {
         // right (y, t) = Q[t][y]: column-major
-        let r = subgroupMatrixLoad<${RIGHT}>(&sB[4u + cg], ${16 * k}u, true, ${BS}u);
-        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb0], ${16 * k}u, false, ${BS}u), r, s0); }
-        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb1], ${16 * k}u, false, ${BS}u), r, s1); }
+        let r = ${mLoad(RIGHT, `&sB[4u + cg], ${16 * k}u, true, ${BS}u`)};
+        if (!skip0) { s0 = ${mMma(`${mLoad(LEFT, `&sB[rb0], ${16 * k}u, false, ${BS}u`)}`, `r`, `s0`)}; }
+        if (!skip1) { s1 = ${mMma(`${mLoad(LEFT, `&sB[rb1], ${16 * k}u, false, ${BS}u`)}`, `r`, `s1`)}; }
       }`,
 ).join('\n')}
     }
     // the first B slice of this tile, loaded while the scores are gated
     ${bv.decl}
 ${bv.load(bvSrc('0u'))}
-    subgroupMatrixStore(&sS[rb0 * 4u + cg], 0u, s0, false, ${SS_STRIDE}u);
-    subgroupMatrixStore(&sS[rb1 * 4u + cg], 0u, s1, false, ${SS_STRIDE}u);
+    ${mStore(`&sS[rb0 * 4u + cg]`, `0u`, `s0`, `false`, `${SS_STRIDE}u`)};
+    ${mStore(`&sS[rb1 * 4u + cg]`, `0u`, `s1`, `false`, `${SS_STRIDE}u`)};
     workgroupBarrier();
     // gate and causal mask, f32 (4 invocations per row, 16 tokens each); the gated scores go to
     // the P half
