@@ -49,7 +49,7 @@ import {
   range,
   scratchEpilogue,
   sgmatTileX,
-} from './intra_sgmat.js';
+} from './sgmat_common.js';
 import {
   LEFT,
   mLoad,
