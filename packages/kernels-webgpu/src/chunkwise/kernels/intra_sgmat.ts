@@ -134,10 +134,18 @@ export function sgmatKey(c: SgmatIntraConfig): string {
 }
 
 /**
+ * The kernel, assembled from its stages: declarations, the workgroup's tile and row vectors, the
+ * inter-chunk term, the causal tiles of the intra-chunk term, the per-row factors, the epilogue.
  * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors and the f16 state copy
  * (state_carry.ts) seen as `vec4<u32>` (8 f16).
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
+  const g = sgmatParts(c);
+  return /* wgsl */ `${sgmatDeclarations(g)}${sgmatTileStart(g)}${sgmatInterTerm(g)}${sgmatCausalTiles(g)}${sgmatRowFactors(g)}${sgmatEpilogue(g)}`;
+}
+
+/** The derived values and WGSL snippets the stages of {@link sgmatWgsl} share. */
+function sgmatParts(c: SgmatIntraConfig) {
   const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>' });
   if (c.rowDots && c.role !== 'dq' && c.role !== 'dk')
     throw new Error(`intra_sgmat: row dots are for dQ and dK, not ${c.role}`);
@@ -238,7 +246,62 @@ ${fw ? '  var qn = 0.0;\n' : ''}  if (interOn) {
 ${firstLoads(false)}
 ${fw ? qnLoads : ''}
   }`;
-  return /* wgsl */ `${SGMAT_ENABLE}
+  return {
+    c,
+    spec,
+    dots,
+    bX,
+    colsPerSg,
+    J,
+    I2,
+    dotLoads,
+    K4,
+    persist,
+    interOn,
+    steps,
+    subs,
+    exp,
+    fw,
+    normalised,
+    pName,
+    qName,
+    bName,
+    st,
+    masked,
+    products,
+    bv,
+    sv,
+    bvSrc,
+    svSrc,
+    sliceStore,
+    sliceLoad,
+    wi0,
+    wi1,
+    wi0n,
+    wi1n,
+    wp0,
+    wp1,
+    wq0,
+    wq1,
+    wp0n,
+    wp1n,
+    wq0n,
+    wq1n,
+    hoist,
+    interDecl,
+    stateDecl,
+    firstLoads,
+    qnLoads,
+    hoistedLoads,
+  };
+}
+
+type SgmatParts = ReturnType<typeof sgmatParts>;
+
+/** The enable directives, parameters, bindings (with the row-dot pair for dQ/dK) and the workgroup arrays (layout note above). */
+function sgmatDeclarations(g: SgmatParts): string {
+  const { c, spec, dots } = g;
+  return `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -261,7 +324,13 @@ var<workgroup> tLog: array<f32, 64>;
 var<workgroup> tInv: array<f32, 64>;
 var<workgroup> rDen: array<f32, 256>;
 
-${SGMAT_ENTRY}
+`;
+}
+
+/** The entry point and the workgroup's tile: chunk, row tile (or the walk over them), output columns; the inter term's first loads where they are hoisted; the row vectors of the gates; the accumulators. */
+function sgmatTileStart(g: SgmatParts): string {
+  const { c, spec, bX, J, I2, persist, interOn, exp, fw, hoist, interDecl, hoistedLoads } = g;
+  return `${SGMAT_ENTRY}
 ${
   persist
     ? `  let chunk = rest % P.NC;
@@ -301,9 +370,30 @@ ${fw && exp ? '  var mRow = 0.0; // fw: the row max state, for the epilogue (loa
 ${interOn && !hoist ? interDecl : ''}
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
-${
-  interOn
-    ? `
+`;
+}
+
+/** Inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x], I pre-scaled and staged 64 deep, the state 32 rows at a time, both one slice ahead in registers; fw: the normaliser's inter part. */
+function sgmatInterTerm(g: SgmatParts): string {
+  const {
+    spec,
+    interOn,
+    steps,
+    subs,
+    fw,
+    products,
+    sv,
+    svSrc,
+    sliceStore,
+    wi0n,
+    wi1n,
+    hoist,
+    stateDecl,
+    firstLoads,
+  } = g;
+  return `${
+    interOn
+      ? `
   // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
   // (P half), the state 32 rows at a time (Q half), both one slice ahead in registers
   if (interOn) {
@@ -350,9 +440,34 @@ ${products(
   }
 ${fw ? '  den += rFac[slRow] * qn;' : ''}
   }`
-    : ''
+      : ''
+  }
+`;
 }
-  // intra-chunk term over the causal side's 64-token tiles
+
+/** Intra-chunk term over the causal side's 64-token tiles: scores P·Qᵀ on the matrix units, gate and causal mask in f32, then Out += f16(A ⊙ G)·B, skipping fully masked blocks. */
+function sgmatCausalTiles(g: SgmatParts): string {
+  const {
+    spec,
+    K4,
+    steps,
+    subs,
+    fw,
+    masked,
+    products,
+    bv,
+    bvSrc,
+    sliceStore,
+    wp0,
+    wp1,
+    wq0,
+    wq1,
+    wp0n,
+    wp1n,
+    wq0n,
+    wq1n,
+  } = g;
+  return `  // intra-chunk term over the causal side's 64-token tiles
   ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
     workgroupBarrier();
     // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep slices
@@ -447,13 +562,19 @@ ${products(
   )
   .join('\n')}
   }
-${
-  dots
-    ? `  // the row-dot operand, loaded before the output factor's barrier (H100 S 8192: dK 2.73 → 2.66 ms
+`;
+}
+
+/** The row-dot operand's loads (dQ, dK) and the per-row output factor (fw: 1/(n + eps) with the normaliser written out; bw: the output scale). */
+function sgmatRowFactors(g: SgmatParts): string {
+  const { dots, dotLoads, exp, fw, normalised } = g;
+  return `${
+    dots
+      ? `  // the row-dot operand, loaded before the output factor's barrier (H100 S 8192: dK 2.73 → 2.66 ms
   // against loading it in the epilogue)
 ${dotLoads}`
-    : ''
-}
+      : ''
+  }
   // per-row output factor
 ${
   fw
@@ -473,7 +594,13 @@ ${
     : `  workgroupBarrier();
   if (lid < 64u) { rFac[lid] = P.outScale; }`
 }
-  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
+`;
+}
+
+/** Epilogue: the accumulators through the scratch blocks, scaled, to f16 (8 per 16-byte store); dQ, dK: the row dots; the end of the row-tile walk. */
+function sgmatEpilogue(g: SgmatParts): string {
+  const { spec, dots, colsPerSg, J, persist } = g;
+  return `  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
   // f16, 8 per 16-byte store (2 lanes per row)
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
