@@ -86,7 +86,10 @@ export function sgmatWorkgroupBytes(): number {
   return 2 * 12 * BLOCK + 4 * 16 * 16 * SS_STRIDE + 4 * (7 * 64 + 256);
 }
 
-/** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
+/**
+ * Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns,
+ * `DI`: depth of the inter term).
+ */
 export function sgmatIntraFits(
   L: number,
   dims: { DY: number; DX: number; DI: number },
@@ -298,7 +301,10 @@ ${fw ? qnLoads : ''}
 
 type SgmatParts = ReturnType<typeof sgmatParts>;
 
-/** The enable directives, parameters, bindings (with the row-dot pair for dQ/dK) and the workgroup arrays (layout note above). */
+/**
+ * The enable directives, parameters, bindings (with the row-dot pair for dQ/dK) and the workgroup
+ * arrays (layout note above).
+ */
 function sgmatDeclarations(g: SgmatParts): string {
   const { c, spec, dots } = g;
   return `${SGMAT_ENABLE}
@@ -327,7 +333,11 @@ var<workgroup> rDen: array<f32, 256>;
 `;
 }
 
-/** The entry point and the workgroup's tile: chunk, row tile (or the walk over them), output columns; the inter term's first loads where they are hoisted; the row vectors of the gates; the accumulators. */
+/**
+ * The entry point and the workgroup's tile: chunk, row tile (or the walk over them), output
+ * columns; the inter term's first loads where they are hoisted; the row vectors of the gates; the
+ * accumulators.
+ */
 function sgmatTileStart(g: SgmatParts): string {
   const { c, spec, bX, J, I2, persist, interOn, exp, fw, hoist, interDecl, hoistedLoads } = g;
   return `${SGMAT_ENTRY}
@@ -373,7 +383,10 @@ ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
 `;
 }
 
-/** Inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x], I pre-scaled and staged 64 deep, the state 32 rows at a time, both one slice ahead in registers; fw: the normaliser's inter part. */
+/**
+ * Inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x], I pre-scaled and staged 64 deep, the
+ * state 32 rows at a time, both one slice ahead in registers; fw: the normaliser's inter part.
+ */
 function sgmatInterTerm(g: SgmatParts): string {
   const {
     spec,
@@ -445,7 +458,10 @@ ${fw ? '  den += rFac[slRow] * qn;' : ''}
 `;
 }
 
-/** Intra-chunk term over the causal side's 64-token tiles: scores P·Qᵀ on the matrix units, gate and causal mask in f32, then Out += f16(A ⊙ G)·B, skipping fully masked blocks. */
+/**
+ * Intra-chunk term over the causal side's 64-token tiles: scores P·Qᵀ on the matrix units, gate
+ * and causal mask in f32, then Out += f16(A ⊙ G)·B, skipping fully masked blocks.
+ */
 function sgmatCausalTiles(g: SgmatParts): string {
   const {
     spec,
@@ -565,7 +581,10 @@ ${products(
 `;
 }
 
-/** The row-dot operand's loads (dQ, dK) and the per-row output factor (fw: 1/(n + eps) with the normaliser written out; bw: the output scale). */
+/**
+ * The row-dot operand's loads (dQ, dK) and the per-row output factor (fw: 1/(n + eps) with the
+ * normaliser written out; bw: the output scale).
+ */
 function sgmatRowFactors(g: SgmatParts): string {
   const { dots, dotLoads, exp, fw, normalised } = g;
   return `${
@@ -597,7 +616,10 @@ ${
 `;
 }
 
-/** Epilogue: the accumulators through the scratch blocks, scaled, to f16 (8 per 16-byte store); dQ, dK: the row dots; the end of the row-tile walk. */
+/**
+ * Epilogue: the accumulators through the scratch blocks, scaled, to f16 (8 per 16-byte store); dQ,
+ * dK: the row dots; the end of the row-tile walk.
+ */
 function sgmatEpilogue(g: SgmatParts): string {
   const { spec, dots, colsPerSg, J, persist } = g;
   return `  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
