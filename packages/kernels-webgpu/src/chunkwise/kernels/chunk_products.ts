@@ -140,6 +140,10 @@ export function chunkProductWorkgroupBytes(): number {
   return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 256;
 }
 
+/**
+ * The kernel, assembled from its stages: declarations, the workgroup's tile and chunk (or walk),
+ * the chunk's token slices on the matrix units, the epilogue.
+ */
 export function chunkProductWgsl(c: ChunkProductConfig): string {
   const g = productsParts(c);
   return /* wgsl */ `${productsDeclarations(g)}${productsTileStart(g)}${productsSlices(g)}${productsEpilogue(g)}`;
