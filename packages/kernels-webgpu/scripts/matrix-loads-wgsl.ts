@@ -2,7 +2,8 @@
  * WGSL of the operand-path micro-benchmark (matrix-loads.ts); a module of its own so that the
  * tests can compile every variant on CI's adapter with stand-in builtins.
  */
-import { LEFT, RESULT, RIGHT, range, SGMAT_ENABLE } from '../src/chunkwise/kernels/intra_sgmat.js';
+import { range } from '../src/chunkwise/kernels/sgmat_common.js';
+import { LEFT, RESULT, RIGHT, SGMAT_ENABLE } from '../src/chunkwise/kernels/sgmat_builtins.js';
 
 /**
  * Where an operand comes from: workgroup memory or storage, row- or column-major; `shared-block`:

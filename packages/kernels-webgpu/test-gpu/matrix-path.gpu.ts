@@ -67,7 +67,7 @@ const FAMILIES: Record<Family, { fam: KernelFamily; fw: ForwardFn; bw: BackwardF
 };
 
 let lastPlan: ExecutionPlan | null = null;
-const ctx = await getGpuContext({ onPlan: (p) => (lastPlan = p as ExecutionPlan) });
+const ctx = await getGpuContext({ onPlan: (p) => (lastPlan = p) });
 console.log(ctx.describe());
 
 let passed = 0;

@@ -54,6 +54,18 @@ describe.skipIf(!canF16)('matrix path: probe and fallback', () => {
     expect(plan.scan.kind).toMatch(/carrying|products\+carry/);
     expect(plan.intra.map((x) => x.tiles.bR)).toEqual([64, 64, 64, 64]);
   });
+  it('bad arguments raise their typed error before the probe compiles anything', async () => {
+    const fake = asH100();
+    const p = roundedToF16(randomProblem(new Rng(8), shape));
+    await expect(mlstmChunkwiseXlChunk(fake, { ...p.x, chunkSize: 48, dtype: 'f16' })).rejects.toThrow(
+      /chunkSize/,
+    );
+    await expect(
+      mlstmChunkwiseXlChunk(fake, { ...p.x, chunkSize: 64, dtype: 'f16', tuning: { scan: 'fast' as never } }),
+    ).rejects.toThrow(/tuning\.scan/);
+    expect(fake.matrixPath.state).not.toBe('failed');
+    expect(fake.matrixPathOf?.features === fake.features).toBe(false);
+  });
   it('a probe that fails records why, and an f16 call runs the register-tiled kernels and is right', async () => {
     const fake = asH100();
     const status = await ensureMatrixProbe(fake);

@@ -1,12 +1,13 @@
 /**
  * The matrix-unit (subgroup-matrix) path. CI's lavapipe has no subgroup matrices, so here:
- * - the generated WGSL of every matrix-unit kernel configuration is compiled by the adapter's
- *   WGSL compiler with the four subgroup-matrix builtins replaced by plain stand-in functions
- *   (catches every type, name and binding error outside the builtins themselves);
+ * - the generated WGSL of every matrix-unit kernel configuration (sgmat-configs.ts) is compiled by
+ *   the adapter's WGSL compiler with the subgroup-matrix builtins replaced by plain stand-in
+ *   functions (catches every type, name and binding error outside the builtins themselves);
+ *   wgsl-snapshots.test.ts compares the same WGSL with the committed snapshots;
  * - the element-wise state carry (no matrix units) runs for real against a float64 twin;
- * - the selection rules (adapter features, shapes).
- * Numerical correctness of the matrix-unit kernels is checked on the H100 by
- * `scripts/device-check.ts`, in the same device call as the timing (see docs/benchmarks).
+ * - the selection rules (adapter features, shapes, tuning).
+ * Numerical correctness of the matrix-unit kernels is checked on a GPU with subgroup matrices by
+ * the GPU test project (test-gpu/matrix-path.gpu.ts, `pnpm test:gpu`).
  */
 import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';

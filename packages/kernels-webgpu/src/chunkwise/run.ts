@@ -471,7 +471,6 @@ export async function runForward(
   a: ChunkwiseArgs,
 ): Promise<ChunkwiseResult<GpuTensor | CpuTensor>> {
   const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, false);
-  await beforeRun(ctx, fam, d, opts);
   const scope = new CallScope(ctx, a.q);
   if (a.keepSaved && scope.cpu) {
     throw new KernelArgumentError(
@@ -481,6 +480,7 @@ export async function runForward(
       fam.name,
     );
   }
+  await beforeRun(ctx, fam, d, opts);
   try {
     const inputs = gpuInputs(scope, a, opts.dtype, hasStates, fam);
     const whole = groups.length === 1;
@@ -574,7 +574,6 @@ export async function runBackward(
   a: ChunkwiseBackwardArgs,
 ): Promise<ChunkwiseGradients<GpuTensor | CpuTensor>> {
   const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, true);
-  await beforeRun(ctx, fam, d, opts);
   if (a.saved && a.saved.dtype !== opts.dtype) {
     throw new KernelArgumentError(
       'saved',
@@ -596,6 +595,7 @@ export async function runBackward(
       );
     }
   }
+  await beforeRun(ctx, fam, d, opts);
   const scope = new CallScope(ctx, a.q);
   try {
     const inputs = gpuInputs(scope, a, opts.dtype, hasStates, fam);

@@ -2,6 +2,7 @@ import { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterE
 import { packF16, unpackF16 } from './f16.js';
 import { BufferPool } from './pool.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
+import type { ExecutionPlan } from '../chunkwise/plan.js';
 import { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning, resolveTuning } from '../tuning.js';
 
 /** Kind of each binding of a kernel's group 0 (for explicit pipeline layouts). */
@@ -72,7 +73,7 @@ export interface GpuContextOptions {
    */
   matrixProbeWgsl?: (code: string) => string;
   /** Debugging: called with each chunkwise / parallel call's plan (the path it takes and why, see `explainPlan`). */
-  onPlan?: (plan: unknown) => void;
+  onPlan?: (plan: ExecutionPlan) => void;
 }
 
 const WANTED_FEATURES = [

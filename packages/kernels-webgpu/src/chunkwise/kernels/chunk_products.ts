@@ -46,15 +46,21 @@ import {
   BLOCK_STRIDE as BS,
   B_SLICE_ROWS as R,
   bSliceStaging,
-  LEFT,
-  RESULT,
-  RIGHT,
   range,
-  SGMAT_ENABLE,
-  SGMAT_ENTRY,
   scratchEpilogue,
   sgmatTileX,
-} from './intra_sgmat.js';
+} from './sgmat_common.js';
+import {
+  LEFT,
+  mLoad,
+  mMma,
+  mScale,
+  mStore,
+  RESULT,
+  RIGHT,
+  SGMAT_ENABLE,
+  SGMAT_ENTRY,
+} from './sgmat_builtins.js';
 import { scanParams, scanTokenWeight } from './state_scan.js';
 
 export interface ChunkProductConfig {
@@ -134,7 +140,17 @@ export function chunkProductWorkgroupBytes(): number {
   return 2 * 4 * 16 * AS + 2 * (R / 4) * 16 * BS + 4 * 16 * 256 + 4 * 256;
 }
 
+/**
+ * The kernel, assembled from its stages: declarations, the workgroup's tile and chunk (or walk),
+ * the chunk's token slices on the matrix units, the epilogue.
+ */
 export function chunkProductWgsl(c: ChunkProductConfig): string {
+  const g = productsParts(c);
+  return /* wgsl */ `${productsDeclarations(g)}${productsTileStart(g)}${productsSlices(g)}${productsEpilogue(g)}`;
+}
+
+/** The derived values and WGSL snippets the stages of {@link chunkProductWgsl} share. */
+function productsParts(c: ChunkProductConfig) {
   const fw = c.direction === 'fw';
   const exp = c.variant === 'exp';
   const { bX } = c;
@@ -220,7 +236,7 @@ ${fw ? '  var nPart = 0.0;' : ''}
   // start slot; the others start from zero (local states, made true by state_carry.ts boundsWgsl)
   let exact = ${fw ? 'seg == 0u' : 'seg == P.segs - 1u'};
   if (P.hasInit != 0u && exact) {
-${accs.map(([i, j]) => `    a${i}_${j} = subgroupMatrixLoad<${RESULT}>(&init, ${blockAt(i, j)}, false, P.DX);`).join('\n')}
+${accs.map(([i, j]) => `    a${i}_${j} = ${mLoad(RESULT, `&init, ${blockAt(i, j)}, false, P.DX`)};`).join('\n')}
 ${
   fw
     ? `    // n_0: each lane its row's
@@ -235,7 +251,7 @@ ${fw ? nStore : ''}
   }
   var gp = 1.0; // product of γ since the segment's start`;
   const accEpilogue = `  if (P.writeLast != 0u) {
-${accs.map(([i, j]) => `    subgroupMatrixStore(&last, ${blockAt(i, j)}, a${i}_${j}, false, P.DX);`).join('\n')}
+${accs.map(([i, j]) => `    ${mStore(`&last`, `${blockAt(i, j)}`, `a${i}_${j}`, `false`, `P.DX`)};`).join('\n')}
 ${fw ? '    if (xTile == 0u && (lane & 3u) == 0u) { last[P.NB * P.DY * P.DX + bnh * P.DY + y0 + sY8 + nRow] = nPart; }' : ''}
   }`;
   // the accumulators to state slot \`slot\`, two at a time through the subgroup's scratch blocks,
@@ -247,7 +263,49 @@ ${fw ? '    if (xTile == 0u && (lane & 3u) == 0u) { last[P.NB * P.DY * P.DX + bn
     });
   const bSrc = (l: string) => (k: string, x8: string) =>
     `Bm[((seq0 + ${l} + ${k}) * P.DX + xw + ${x8}) / 8u]`;
-  return /* wgsl */ `${SGMAT_ENABLE}
+  return {
+    c,
+    fw,
+    exp,
+    bX,
+    colsPerSg,
+    J,
+    I2,
+    steps,
+    subs,
+    U,
+    carry,
+    walk,
+    accs,
+    ins,
+    outs,
+    type,
+    decl,
+    pack,
+    aLoad,
+    aStore,
+    bs,
+    stateAt,
+    pick,
+    nReduce,
+    nStore,
+    blockAt,
+    accPrologue,
+    accEpilogue,
+    epilogue,
+    bSrc,
+  };
+}
+
+type ProductsParts = ReturnType<typeof productsParts>;
+
+/**
+ * The enable directives, parameters, bindings and the workgroup arrays (A blocks, B slices,
+ * epilogue scratch).
+ */
+function productsDeclarations(g: ProductsParts): string {
+  const { decl } = g;
+  return `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${scanParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -257,7 +315,17 @@ var<workgroup> sA: array<array<f16, ${16 * AS}>, 4>;   // weighted A: block = 16
 var<workgroup> sV: array<array<f16, ${16 * BS}>, ${R / 4}>;   // B slice: block = the columns of a subgroup column group
 var<workgroup> sE: array<array<f32, 256>, 16>;   // epilogue: 2 16×16 blocks per subgroup
 
-${SGMAT_ENTRY}
+`;
+}
+
+/**
+ * The entry point and the workgroup's tile (state rows, columns, b·head), then its chunk: one, a
+ * run of them, or (carrying) the segment's walk from the initial or zero state; the chunk's γ
+ * applied to the carried accumulators, or fresh ones.
+ */
+function productsTileStart(g: ProductsParts): string {
+  const { fw, exp, bX, colsPerSg, carry, walk, accs, accPrologue } = g;
+  return `${SGMAT_ENTRY}
   let yTile = rest % P.nYTiles;
   let rest2 = rest / P.nYTiles;
   let y0 = yTile * 64u;
@@ -302,12 +370,21 @@ ${accPrologue()}
 ${
   carry
     ? `  let gm = exp(g + mPrev - mNext); // γ of this chunk
-${accs.map(([i, j]) => `  a${i}_${j} = subgroupMatrixScalarMultiply(a${i}_${j}, gm);`).join('\n')}
+${accs.map(([i, j]) => `  a${i}_${j} = ${mScale(`a${i}_${j}`, `gm`)};`).join('\n')}
 ${fw ? '  nPart *= gm;' : ''}`
     : `${accs.map(([i, j]) => `  var a${i}_${j} = ${RESULT}();`).join('\n')}\n${fw ? '  var nPart = 0.0;' : ''}`
 }
 
-  for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
+`;
+}
+
+/**
+ * The chunk's tokens, 64 at a time: the weighted A rows staged transposed, the B rows 32 at a
+ * time, the products on the matrix units; fw: the slice's n row sums reduced by shuffles.
+ */
+function productsSlices(g: ProductsParts): string {
+  const { fw, J, I2, steps, subs, U, aLoad, aStore, bs, nReduce, bSrc } = g;
+  return `  for (var l0 = 0u; l0 < P.L; l0 += ${SLICE}u) {
 ${
   fw
     ? `    ${range(8)
@@ -327,10 +404,10 @@ ${k === 0 ? `${U.map(aStore).join('\n')}\n` : ''}${bs.store}
 ${subs
   .map(
     (h) => `    {
-${I2.map((i) => `      let m${i} = subgroupMatrixLoad<${LEFT}>(&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u);`).join('\n')}
+${I2.map((i) => `      let m${i} = ${mLoad(LEFT, `&sA[rb${i}], ${R * k + 16 * h}u, false, ${AS}u`)};`).join('\n')}
 ${J.map(
-  (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${bs.right(j, h)});
-${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r, a${i}_${j});`).join('\n')} }`,
+  (j) => `      { let r = ${mLoad(RIGHT, `${bs.right(j, h)}`)};
+${I2.map((i) => `        a${i}_${j} = ${mMma(`m${i}`, `r`, `a${i}_${j}`)};`).join('\n')} }`,
 ).join('\n')}
     }`,
   )
@@ -339,7 +416,16 @@ ${I2.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(m${i}, r,
   )
   .join('\n')}
   }
-  // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
+`;
+}
+
+/**
+ * Epilogue: the accumulators to the chunk's state slot in f16 through the scratch blocks, fw: n;
+ * carrying: Γ per slot, the end of the walk and the last state in f32.
+ */
+function productsEpilogue(g: ProductsParts): string {
+  const { fw, carry, walk, nStore, accEpilogue, epilogue } = g;
+  return `  // epilogue: two accumulators at a time through the subgroup's scratch blocks, 8 f16 (4 u32)
   // per lane and row
   let slot = mBase + chunk + ${fw ? '1u' : '0u'};
 ${epilogue()}

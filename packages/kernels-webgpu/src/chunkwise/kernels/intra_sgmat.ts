@@ -31,62 +31,36 @@
  * matrix-load offsets and 16-row B slices were each slower.
  *
  * Shapes it takes: f16, chunk length a multiple of 64, head dimensions multiples of 64,
- * subgroup size exactly 32 (see {@link sgmatIntraFits}). Dawn warns that these builtins are
- * deprecated (renamed upstream); this file and chunk_products.ts are the only places that spell them.
+ * subgroup size exactly 32 (see {@link sgmatIntraFits}). The Dawn-specific builtins are spelled
+ * in one place, sgmat_builtins.ts.
  */
 import { wgslHeader } from '../../wgsl/common.js';
 import { type IntraConfig, intraParams, intraRoleSpec } from './intra.js';
+import {
+  B_SLICE_ROWS,
+  BLOCK_STRIDE,
+  bSliceStaging,
+  range,
+  scratchEpilogue,
+  sgmatTileX,
+  storeF16x8,
+} from './sgmat_common.js';
+import {
+  LEFT,
+  mLoad,
+  mMma,
+  mStore,
+  RESULT,
+  RIGHT,
+  SGMAT_ENABLE,
+  SGMAT_ENTRY,
+  SGMAT_THREADS,
+} from './sgmat_builtins.js';
+
+export { SGMAT_THREADS };
+export { type SgmatFeatures, sgmatSupported, sgmatTileX, sgmatUnsupportedReason } from './sgmat_common.js';
 
 export const SGMAT_ROWS = 64;
-export const SGMAT_THREADS = 256;
-const SG_SIZE = 32;
-
-export interface SgmatFeatures {
-  subgroupMatrix: boolean;
-  subgroupMatrixConfigs: {
-    componentType: string;
-    resultComponentType: string;
-    M: number;
-    N: number;
-    K: number;
-  }[];
-  subgroupMinSize: number;
-  subgroupMaxSize: number;
-  shaderF16: boolean;
-  /** the device's `subgroups` feature (the kernels use subgroup ids and shuffles) */
-  subgroups: boolean;
-}
-
-/**
- * Why the adapter and device cannot run the matrix-unit kernels, or null when they can: they need
- * the `chromium-experimental-subgroup-matrix`, `shader-f16` and `subgroups` features, an f16→f32
- * 16×16×16 configuration and subgroups of exactly 32 lanes (8 subgroups per 256-invocation
- * workgroup own fixed row and column blocks).
- */
-export function sgmatUnsupportedReason(f: SgmatFeatures): string | null {
-  if (!f.subgroupMatrix) return 'the device has no chromium-experimental-subgroup-matrix feature';
-  if (!f.shaderF16) return 'the device has no shader-f16 feature';
-  if (!f.subgroups) return 'the device has no subgroups feature';
-  if (f.subgroupMinSize !== SG_SIZE || f.subgroupMaxSize !== SG_SIZE)
-    return `the adapter's subgroups are ${f.subgroupMinSize}–${f.subgroupMaxSize} lanes, the kernels need exactly ${SG_SIZE}`;
-  const ok = f.subgroupMatrixConfigs.some(
-    (c) =>
-      c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16,
-  );
-  if (!ok) return 'the adapter reports no f16→f32 16×16×16 subgroup-matrix configuration';
-  return null;
-}
-
-/** Whether the adapter has what the matrix-unit kernels need ({@link sgmatUnsupportedReason}). */
-export function sgmatSupported(f: SgmatFeatures): boolean {
-  return sgmatUnsupportedReason(f) === null;
-}
-
-/** Output columns per workgroup for `DX` columns: the largest of 256, 192, 128, 64 dividing DX (0: none). */
-export function sgmatTileX(DX: number): number {
-  return [256, 192, 128, 64].find((c) => c <= DX && DX % c === 0) ?? 0;
-}
-
 /**
  * Workgroup memory layout. Every matrix load and store addresses one *block* of an array of
  * fixed-size blocks, at an offset that is a literal in the WGSL: with robustness on (always, in
@@ -103,12 +77,8 @@ export function sgmatTileX(DX: number): number {
  *   accumulator scratch of subgroup sg in blocks 2·sg, 2·sg + 1.
  * 46 KiB in all (WebGPU's default limit is 16 KiB, Dawn on the H100 gives 48 KiB).
  */
-/** row stride of the workgroup blocks of the matrix operands (sB, and the chunk products' B slices) */
-export const BLOCK_STRIDE = 72;
 const BS = BLOCK_STRIDE;
 const BLOCK = 16 * BS;
-/** rows of a staged B (or state) slice ({@link bSliceStaging}) */
-export const B_SLICE_ROWS = 32;
 const R = B_SLICE_ROWS;
 const SS_STRIDE = 16;
 
@@ -116,7 +86,10 @@ export function sgmatWorkgroupBytes(): number {
   return 2 * 12 * BLOCK + 4 * 16 * 16 * SS_STRIDE + 4 * (7 * 64 + 256);
 }
 
-/** Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns, `DI`: depth of the inter term). */
+/**
+ * Whether the matrix-unit intra kernel takes this problem (`DY`: depth of A, `DX`: output columns,
+ * `DI`: depth of the inter term).
+ */
 export function sgmatIntraFits(
   L: number,
   dims: { DY: number; DX: number; DI: number },
@@ -163,125 +136,19 @@ export function sgmatKey(c: SgmatIntraConfig): string {
   return `intra-sgmat:${c.role}:${c.variant}:${c.normalize ? 'n' : 'nn'}:${c.inter ? 'i' : 'ni'}:${c.bX}${c.walkRows ? ':walk' : ''}${c.rowDots ? ':dots' : ''}`;
 }
 
-export const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
-export const RIGHT = 'subgroup_matrix_right<f16, 16, 16>';
-export const RESULT = 'subgroup_matrix_result<f32, 16, 16>';
-
-/** WGSL preamble of every matrix-unit kernel. */
-export const SGMAT_ENABLE = `enable subgroups;
-enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium_experimental.subgroup_matrix_uniformity);`;
-
 /**
- * Entry point of the matrix-unit kernels: 256 invocations (8 subgroups of 32), the builtins they
- * use, the flat workgroup index of a 2-D dispatch (padding workgroups return) and its output
- * column tile.
- */
-export const SGMAT_ENTRY = `@compute @workgroup_size(${SGMAT_THREADS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sg: u32,
-        @builtin(subgroup_invocation_id) lane: u32) {
-  let flat = wid.x + wid.y * nwg.x;
-  if (flat >= P.count) { return; }
-  let xTile = flat % P.nXTiles;
-  let rest = flat / P.nXTiles;`;
-
-export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/**
- * WGSL statements storing the 8 f16 of `w` (a `vec4<u32>` read from a vectorised f16 view) to
- * `dst[at … at+7]`, each multiplied by `scale` (f32) when given.
- */
-export function storeF16x8(dst: string, at: string, w: string, scale?: string): string {
-  return range(4)
-    .map((i) => {
-      const pair = `bitcast<vec2<f16>>(${w}.${'xyzw'[i]})`;
-      if (!scale)
-        return `{ let h2 = ${pair}; ${dst}[${at} + ${2 * i}u] = h2.x; ${dst}[${at} + ${2 * i + 1}u] = h2.y; }`;
-      return `{ let f2 = vec2<f32>(${pair}) * ${scale}; ${dst}[${at} + ${2 * i}u] = f16(f2.x); ${dst}[${at} + ${2 * i + 1}u] = f16(f2.y); }`;
-    })
-    .join('\n        ');
-}
-
-/**
- * WGSL of an epilogue that takes the accumulators \`a{i}_{j}\` (i < 2, j < \`nJ\`) out two at a time
- * through the subgroup's two 16×16 f32 scratch blocks \`${scratch}[sg * 2u + h]\`: store the pair,
- * barrier, then \`each(i, j, h)\` (statements reading block h); a barrier before each further pair.
- */
-export function scratchEpilogue(
-  nJ: number,
-  scratch: string,
-  each: (i: number, j: number, h: number) => string,
-): string {
-  const accs = [0, 1].flatMap((i) => range(nJ).map((j) => [i, j] as const));
-  return range(accs.length / 2)
-    .map((n) => {
-      const pair = [accs[2 * n], accs[2 * n + 1]];
-      return `${n > 0 ? '  workgroupBarrier();\n' : ''}${pair
-        .map(
-          ([i, j], h) => `  subgroupMatrixStore(&${scratch}[sg * 2u + ${h}u], 0u, a${i}_${j}, false, 16u);`,
-        )
-        .join('\n')}
-  workgroupBarrier();
-${pair.map(([i, j], h) => each(i, j, h)).join('\n')}`;
-    })
-    .join('\n');
-}
-
-/**
- * Staging of an R-row slice of a B operand (R × bX f16) in workgroup memory through `vec4<u32>`
- * registers `${v}0…` (R·bX/8 vec4 per slice: a whole number per invocation for every bX the
- * kernels take). Rows 16h … 16h + 15 land in 4 blocks `${dst}[${first} + 4h + cg]` of
- * 16 rows × 72, one per column group of the subgroups (bX/4 columns each), so that the right
- * operand j of subgroup column group cg is `&${dst}[${first + 4h}u + cg], 16j` — a literal offset. The source is
- * either row-major (`src(k, x8)`: the vec4 index of row k, columns x8…x8+7) or transposed
- * (`src(x, y8)`: the vec4 index of column x, rows y8…y8+7).
- */
-export function bSliceStaging(bX: number, v: string, dst: string, first: number, transposed: boolean) {
-  const n = (R * bX) / 8 / SGMAT_THREADS; // vec4 per invocation (bX a multiple of 64)
-  const cols = bX / 4;
-  const each = (body: (u: number, e: string) => string) =>
-    range(n)
-      .map((u) => body(u, `(lid + ${SGMAT_THREADS * u}u)`))
-      .join('\n');
-  // transposed: consecutive lanes take consecutive columns, so that their 2-byte stores into a
-  // row of a block are contiguous (no bank conflicts)
-  const coords = (e: string) =>
-    transposed
-      ? [`${e} % ${bX}u`, `(${e} / ${bX}u) * 8u`]
-      : [`${e} / ${bX / 8}u`, `(${e} % ${bX / 8}u) * 8u`];
-  return {
-    decl: range(n)
-      .map((u) => `var ${v}${u} = vec4<u32>();`)
-      .join(' '),
-    load: (src: (a: string, b: string) => string) =>
-      each((u, e) => {
-        const [a, b] = coords(e);
-        return `${v}${u} = ${src(a, b)};`;
-      }),
-    store: each((u, e) => {
-      const [a, b] = coords(e);
-      if (!transposed)
-        return `{ let k = ${a}; let x8 = ${b}; let at = (k % 16u) * ${BS}u + x8 % ${cols}u; ${storeF16x8(`${dst}[${first}u + (k / 16u) * 4u + x8 / ${cols}u]`, 'at', `${v}${u}`)} }`;
-      return `{ let x = ${a}; let y8 = ${b}; let blk = ${first}u + (y8 / 16u) * 4u + x / ${cols}u; let xi = x % ${cols}u; let y = y8 % 16u; ${range(
-        4,
-      )
-        .map(
-          (i) =>
-            `let h${i} = bitcast<vec2<f16>>(${v}${u}.${'xyzw'[i]}); ${dst}[blk][(y + ${2 * i}u) * ${BS}u + xi] = h${i}.x; ${dst}[blk][(y + ${2 * i + 1}u) * ${BS}u + xi] = h${i}.y;`,
-        )
-        .join(' ')} }`;
-    }),
-    /** right operand j of the subgroup (columns xc + 16j) for rows 16h … 16h + 15 of the slice */
-    right: (j: number, h = 0) => `&${dst}[${first + 4 * h}u + cg], ${16 * j}u, false, ${BS}u`,
-  };
-}
-
-/**
+ * The kernel, assembled from its stages: declarations, the workgroup's tile and row vectors, the
+ * inter-chunk term, the causal tiles of the intra-chunk term, the per-row factors, the epilogue.
  * Bindings as the same role of intra.ts, with the q/k/v/h-like tensors and the f16 state copy
  * (state_carry.ts) seen as `vec4<u32>` (8 f16).
  */
 export function sgmatWgsl(c: SgmatIntraConfig): string {
+  const g = sgmatParts(c);
+  return /* wgsl */ `${sgmatDeclarations(g)}${sgmatTileStart(g)}${sgmatInterTerm(g)}${sgmatCausalTiles(g)}${sgmatRowFactors(g)}${sgmatEpilogue(g)}`;
+}
+
+/** The derived values and WGSL snippets the stages of {@link sgmatWgsl} share. */
+function sgmatParts(c: SgmatIntraConfig) {
   const spec = intraRoleSpec(c, { elem: 'vec4<u32>', state: 'vec4<u32>' });
   if (c.rowDots && c.role !== 'dq' && c.role !== 'dk')
     throw new Error(`intra_sgmat: row dots are for dQ and dK, not ${c.role}`);
@@ -317,10 +184,10 @@ export function sgmatWgsl(c: SgmatIntraConfig): string {
     skip?: (i: number) => string,
   ) =>
     [
-      ...I2.map((i) => `      let l${i} = subgroupMatrixLoad<${LEFT}>(${left(i)});`),
+      ...I2.map((i) => `      let l${i} = ${mLoad(LEFT, `${left(i)}`)};`),
       ...J.map(
-        (j) => `      { let r = subgroupMatrixLoad<${RIGHT}>(${right(j)});
-${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, a${i}_${j});${skip ? ' }' : ''}`).join('\n')} }`,
+        (j) => `      { let r = ${mLoad(RIGHT, `${right(j)}`)};
+${I2.map((i) => `        ${skip ? `if (!${skip(i)}) { ` : ''}a${i}_${j} = ${mMma(`l${i}`, `r`, `a${i}_${j}`)};${skip ? ' }' : ''}`).join('\n')} }`,
       ),
     ].join('\n');
   // B slices (PV) and state slices (inter term), 16 rows at a time, in the Q half of sB
@@ -382,7 +249,65 @@ ${fw ? '  var qn = 0.0;\n' : ''}  if (interOn) {
 ${firstLoads(false)}
 ${fw ? qnLoads : ''}
   }`;
-  return /* wgsl */ `${SGMAT_ENABLE}
+  return {
+    c,
+    spec,
+    dots,
+    bX,
+    colsPerSg,
+    J,
+    I2,
+    dotLoads,
+    K4,
+    persist,
+    interOn,
+    steps,
+    subs,
+    exp,
+    fw,
+    normalised,
+    pName,
+    qName,
+    bName,
+    st,
+    masked,
+    products,
+    bv,
+    sv,
+    bvSrc,
+    svSrc,
+    sliceStore,
+    sliceLoad,
+    wi0,
+    wi1,
+    wi0n,
+    wi1n,
+    wp0,
+    wp1,
+    wq0,
+    wq1,
+    wp0n,
+    wp1n,
+    wq0n,
+    wq1n,
+    hoist,
+    interDecl,
+    stateDecl,
+    firstLoads,
+    qnLoads,
+    hoistedLoads,
+  };
+}
+
+type SgmatParts = ReturnType<typeof sgmatParts>;
+
+/**
+ * The enable directives, parameters, bindings (with the row-dot pair for dQ/dK) and the workgroup
+ * arrays (layout note above).
+ */
+function sgmatDeclarations(g: SgmatParts): string {
+  const { c, spec, dots } = g;
+  return `${SGMAT_ENABLE}
 ${wgslHeader('f16')}
 ${intraParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -405,7 +330,17 @@ var<workgroup> tLog: array<f32, 64>;
 var<workgroup> tInv: array<f32, 64>;
 var<workgroup> rDen: array<f32, 256>;
 
-${SGMAT_ENTRY}
+`;
+}
+
+/**
+ * The entry point and the workgroup's tile: chunk, row tile (or the walk over them), output
+ * columns; the inter term's first loads where they are hoisted; the row vectors of the gates; the
+ * accumulators.
+ */
+function sgmatTileStart(g: SgmatParts): string {
+  const { c, spec, bX, J, I2, persist, interOn, exp, fw, hoist, interDecl, hoistedLoads } = g;
+  return `${SGMAT_ENTRY}
 ${
   persist
     ? `  let chunk = rest % P.NC;
@@ -445,9 +380,33 @@ ${fw && exp ? '  var mRow = 0.0; // fw: the row max state, for the epilogue (loa
 ${interOn && !hoist ? interDecl : ''}
 ${I2.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
   var den = 0.0; // fw: partial row sum of row lid / 4
-${
-  interOn
-    ? `
+`;
+}
+
+/**
+ * Inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x], I pre-scaled and staged 64 deep, the
+ * state 32 rows at a time, both one slice ahead in registers; fw: the normaliser's inter part.
+ */
+function sgmatInterTerm(g: SgmatParts): string {
+  const {
+    spec,
+    interOn,
+    steps,
+    subs,
+    fw,
+    products,
+    sv,
+    svSrc,
+    sliceStore,
+    wi0n,
+    wi1n,
+    hoist,
+    stateDecl,
+    firstLoads,
+  } = g;
+  return `${
+    interOn
+      ? `
   // inter-chunk term: factor_r · Σ_y I[r, y] · State[y, x]; I pre-scaled and staged 64 deep
   // (P half), the state 32 rows at a time (Q half), both one slice ahead in registers
   if (interOn) {
@@ -494,9 +453,37 @@ ${products(
   }
 ${fw ? '  den += rFac[slRow] * qn;' : ''}
   }`
-    : ''
+      : ''
+  }
+`;
 }
-  // intra-chunk term over the causal side's 64-token tiles
+
+/**
+ * Intra-chunk term over the causal side's 64-token tiles: scores P·Qᵀ on the matrix units, gate
+ * and causal mask in f32, then Out += f16(A ⊙ G)·B, skipping fully masked blocks.
+ */
+function sgmatCausalTiles(g: SgmatParts): string {
+  const {
+    spec,
+    K4,
+    steps,
+    subs,
+    fw,
+    masked,
+    products,
+    bv,
+    bvSrc,
+    sliceStore,
+    wp0,
+    wp1,
+    wq0,
+    wq1,
+    wp0n,
+    wp1n,
+    wq0n,
+    wq1n,
+  } = g;
+  return `  // intra-chunk term over the causal side's 64-token tiles
   ${spec.lower ? 'for (var t0 = 0u; t0 <= r0; t0 += 64u) {' : 'for (var t0 = r0; t0 < P.L; t0 += 64u) {'}
     workgroupBarrier();
     // scores A = P·Qᵀ: this subgroup's blocks (rb0, cg) and (rb1, cg), over 64-deep slices
@@ -536,17 +523,17 @@ ${fw ? '  den += rFac[slRow] * qn;' : ''}
 ${K4.map(
   (k) => `      {
         // right (y, t) = Q[t][y]: column-major
-        let r = subgroupMatrixLoad<${RIGHT}>(&sB[4u + cg], ${16 * k}u, true, ${BS}u);
-        if (!skip0) { s0 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb0], ${16 * k}u, false, ${BS}u), r, s0); }
-        if (!skip1) { s1 = subgroupMatrixMultiplyAccumulate(subgroupMatrixLoad<${LEFT}>(&sB[rb1], ${16 * k}u, false, ${BS}u), r, s1); }
+        let r = ${mLoad(RIGHT, `&sB[4u + cg], ${16 * k}u, true, ${BS}u`)};
+        if (!skip0) { s0 = ${mMma(`${mLoad(LEFT, `&sB[rb0], ${16 * k}u, false, ${BS}u`)}`, `r`, `s0`)}; }
+        if (!skip1) { s1 = ${mMma(`${mLoad(LEFT, `&sB[rb1], ${16 * k}u, false, ${BS}u`)}`, `r`, `s1`)}; }
       }`,
 ).join('\n')}
     }
     // the first B slice of this tile, loaded while the scores are gated
     ${bv.decl}
 ${bv.load(bvSrc('0u'))}
-    subgroupMatrixStore(&sS[rb0 * 4u + cg], 0u, s0, false, ${SS_STRIDE}u);
-    subgroupMatrixStore(&sS[rb1 * 4u + cg], 0u, s1, false, ${SS_STRIDE}u);
+    ${mStore(`&sS[rb0 * 4u + cg]`, `0u`, `s0`, `false`, `${SS_STRIDE}u`)};
+    ${mStore(`&sS[rb1 * 4u + cg]`, `0u`, `s1`, `false`, `${SS_STRIDE}u`)};
     workgroupBarrier();
     // gate and causal mask, f32 (4 invocations per row, 16 tokens each); the gated scores go to
     // the P half
@@ -591,13 +578,22 @@ ${products(
   )
   .join('\n')}
   }
-${
-  dots
-    ? `  // the row-dot operand, loaded before the output factor's barrier (H100 S 8192: dK 2.73 → 2.66 ms
+`;
+}
+
+/**
+ * The row-dot operand's loads (dQ, dK) and the per-row output factor (fw: 1/(n + eps) with the
+ * normaliser written out; bw: the output scale).
+ */
+function sgmatRowFactors(g: SgmatParts): string {
+  const { dots, dotLoads, exp, fw, normalised } = g;
+  return `${
+    dots
+      ? `  // the row-dot operand, loaded before the output factor's barrier (H100 S 8192: dK 2.73 → 2.66 ms
   // against loading it in the epilogue)
 ${dotLoads}`
-    : ''
-}
+      : ''
+  }
   // per-row output factor
 ${
   fw
@@ -617,7 +613,16 @@ ${
     : `  workgroupBarrier();
   if (lid < 64u) { rFac[lid] = P.outScale; }`
 }
-  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
+`;
+}
+
+/**
+ * Epilogue: the accumulators through the scratch blocks, scaled, to f16 (8 per 16-byte store); dQ,
+ * dK: the row dots; the end of the row-tile walk.
+ */
+function sgmatEpilogue(g: SgmatParts): string {
+  const { spec, dots, colsPerSg, J, persist } = g;
+  return `  // epilogue: two accumulators at a time → the subgroup's two 16×16 f32 scratch blocks → scaled
   // f16, 8 per 16-byte store (2 lanes per row)
   let eRow = lane / 2u;
   let eCol = (lane % 2u) * 8u;
