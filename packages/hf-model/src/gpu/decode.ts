@@ -27,7 +27,7 @@ import {
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv } from './gemv.js';
-import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm } from './kernels.js';
+import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
 import { encodeSampleTokens, type GpuSampleParams } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
@@ -185,7 +185,7 @@ export class GpuDecoder {
   private readonly uniforms: GPUBuffer;
   private dynUniforms: GPUBuffer | null = null;
   private readonly staging: GPUBuffer[] = [];
-  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[] }[] = [];
+  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[]; mapped: Promise<void> }[] = [];
   private readonly readBytes: number;
   private steps = 0;
   private closed = false;
@@ -229,6 +229,9 @@ export class GpuDecoder {
       const h = buf([BH, 1, dv]);
       const gated = buf([B, Dv]);
       const u = buf([B, 2 * F]);
+      // one row: SwiGLU read by the down projection's GEMV; more rows: its own dispatch (the
+      // fused input recomputes silu per row group and x row, which costs more than it saves)
+      const g = B === 1 ? null : buf([B, F]);
       const z = buf([B, H]);
       this.logits = buf([B, V]);
       const scratch = buf([BH * STEP_SCRATCH_PER_HEAD]);
@@ -293,7 +296,10 @@ export class GpuDecoder {
           mm(gated, blk.outProj, x, { accumulate: true }, rec);
           encodeRmsNorm(ctx, rec, x, blk.normFfn.w, blk.normFfn.b, a, { rows: B, H, eps: cfg.normEps });
           mm(a, blk.upGateZ, u, {}, rec);
-          mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
+          if (g) {
+            encodeSwiglu(ctx, rec, u, g, B, F);
+            mm(g, blk.down, x, { accumulate: true }, rec);
+          } else mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
         }
         encodeRmsNorm(ctx, rec, x, W.outNorm, null, z, { rows: B, H, eps: cfg.normEps });
         mm(z, { w: W.lmHead, b: null, out: V, in: H }, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
@@ -416,7 +422,10 @@ export class GpuDecoder {
     const src = this.opts.sampling === 'gpu' ? this.ids : this.logits;
     enc.copyBufferToBuffer(src.buffer, src.byteOffset, staging, 0, this.readBytes);
     ctx.device.queue.submit([enc.finish()]);
-    this.pending.push({ staging, temporaries });
+    // requested now, the mapping waits for this submission only (not for the next step's)
+    const mapped = staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
+    mapped.catch(() => {}); // awaited (and its error raised) in read()
+    this.pending.push({ staging, temporaries, mapped });
     this.steps++;
   }
 
@@ -430,7 +439,7 @@ export class GpuDecoder {
     const { ctx } = this;
     ctx.throwIfErrors();
     try {
-      await p.staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
+      await p.mapped;
       const copy = p.staging.getMappedRange(0, this.readBytes).slice(0);
       p.staging.unmap();
       this.bytesRead += this.readBytes;
@@ -456,7 +465,10 @@ export class GpuDecoder {
 
   private releaseAll(): void {
     this.closed = true;
-    for (const p of this.pending) for (const t of p.temporaries) t.release();
+    for (const p of this.pending) {
+      p.staging.unmap(); // cancels the mapping of a step submitted ahead and never read
+      for (const t of p.temporaries) t.release();
+    }
     this.pending.length = 0;
     for (const t of this.owned) t.release();
     this.owned.length = 0;

@@ -68,9 +68,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) tid:
   // per invocation: the first maximum of its strided ids (NaN never wins, as on the CPU)
   var best = -3.0e38;
   var at = P.V;
-  for (var j = tid; j < P.V; j += ${WG}u) {
-    let v = logits[base + j];
-    if (v > best || (at == P.V && v == best)) { best = v; at = j; }
+  // four independent loads per iteration (one row per workgroup is latency-bound otherwise)
+  for (var j0 = tid; j0 < P.V; j0 += ${4 * WG}u) {
+    var vs: array<f32, 4>;
+    for (var u = 0u; u < 4u; u++) { vs[u] = logits[base + min(j0 + u * ${WG}u, P.V - 1u)]; }
+    for (var u = 0u; u < 4u; u++) {
+      let j = j0 + u * ${WG}u;
+      if (j < P.V && (vs[u] > best || (at == P.V && vs[u] == best))) { best = vs[u]; at = j; }
+    }
   }
   bv[tid] = best;
   bi[tid] = at;
