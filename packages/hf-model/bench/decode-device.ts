@@ -264,7 +264,7 @@ async function decode(ctx: GpuContext) {
     // the replayed step alone: GPU time of one pass, per-kernel breakdown, CPU encode time
     const cache = m.newCache(B);
     await m.forward(prompt(B, 16), { cache, lastOnly: true });
-    const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu' });
+    const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu', chunks: false });
     dec.writeIds(new Array(B).fill(1));
     for (let r = 0; r < 3; r++) {
       dec.submit();

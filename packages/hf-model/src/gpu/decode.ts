@@ -7,10 +7,12 @@
  * WebGPU has no command-buffer replay, so the nearest thing is built: every activation and state
  * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
  * alternate between two buffer sets), their parameters live in one uniform buffer written once
- * and their bind groups are created once; a token costs one fresh encoder with one compute pass
- * that replays them, plus the sampler's dispatches (their uniforms change per token), and one
- * `submit`. The sampler writes the next ids into the buffer the embedding reads, so the CPU reads
- * back only B u32 ids per token — or, with CPU sampling, the logits, and writes the ids itself.
+ * and their bind groups are created once; a token costs fresh encoders whose compute passes replay
+ * them, plus the sampler's dispatches (their uniforms change per token): one `submit`, or by
+ * default a few growing parts (one block, then 2, 4, 8, … blocks) so that the GPU starts on a
+ * step while the CPU still encodes its rest. The sampler writes the next ids into the buffer the
+ * embedding reads, so the CPU reads back only B u32 ids per token — or, with CPU sampling, the
+ * logits, and writes the ids itself.
  *
  * Because the next step needs nothing from the CPU, the caller may submit step t + 1 before it
  * reads the ids of step t (one step ahead): the GPU never waits for the CPU's read-back. The two
@@ -70,6 +72,13 @@ export interface GpuDecoderOptions {
   sample?: Omit<GpuSampleParams, 'uniforms'>;
   /** ids already seen per row (prompt), for the repetition penalty of the GPU sampler */
   seen?: readonly (readonly number[])[];
+  /**
+   * Submit each step in several command buffers — the first holds one block, then 2, 4, 8, 8, …
+   * blocks — so that the GPU starts on a step while the CPU still encodes the rest of it (the CPU
+   * time to encode a step grows with its ~9 dispatches per block). Default true; false gives one
+   * submission (and one compute pass) per step.
+   */
+  chunks?: boolean;
 }
 
 /** One recorded dispatch (what a kernel's encode function hands to its batch). */
@@ -182,6 +191,8 @@ export class GpuDecoder {
   /** two state sets: sets[0] = the caller's states (after 0 steps), sets[1] allocated here */
   private readonly sets: GpuStates[] = [];
   private readonly programs: Ready[][] = [];
+  /** dispatch indices at which a step's next command buffer starts (see `chunks`) */
+  private readonly cuts: number[] = [];
   private readonly uniforms: GPUBuffer;
   private dynUniforms: GPUBuffer | null = null;
   private readonly staging: GPUBuffer[] = [];
@@ -269,7 +280,14 @@ export class GpuDecoder {
         const dst = this.sets[1 - par];
         for (const p of W.embedding.parts) encodeEmbedding(ctx, rec, this.ids, p.w, x, B, H, p.row0, p.rows);
         const dimsO = { B, S: 1, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
+        let chunk = 1;
+        let next = 1;
         for (const [bi, blk] of W.blocks.entries()) {
+          if (bi === next && par === 0) {
+            this.cuts.push(rec.recorded.length);
+            chunk = Math.min(8, 2 * chunk);
+            next += chunk;
+          }
           encodeRmsNorm(ctx, rec, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: B, H, eps: cfg.normEps });
           mm(a, blk.proj, proj, {}, rec);
           encodeCellPrep(ctx, rec, proj, proj, { q, k, v, i: ig, f: fg }, { ...dimsO, Sp: 1, t0: 0 });
@@ -398,25 +416,31 @@ export class GpuDecoder {
       if (need > 0) ctx.device.queue.writeBuffer(this.dynUniforms!, 0, p.bytes);
       dyn = p.ready;
     }
-    const enc = ctx.device.createCommandEncoder();
     const all = dyn.length ? program.concat(dyn) : program;
-    if (ctx.timingPerDispatch) {
-      for (const d of all) {
-        const pass = enc.beginComputePass({ timestampWrites: ctx.nextTimestampWrites(d.label) });
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.group);
-        pass.dispatchWorkgroups(...d.workgroups);
+    const bounds = this.opts.chunks === false ? [0, all.length] : [0, ...this.cuts, all.length];
+    let enc = ctx.device.createCommandEncoder();
+    for (let c = 0; c + 1 < bounds.length; c++) {
+      if (c > 0) enc = ctx.device.createCommandEncoder();
+      const part = all.slice(bounds[c], bounds[c + 1]);
+      if (ctx.timingPerDispatch) {
+        for (const d of part) {
+          const pass = enc.beginComputePass({ timestampWrites: ctx.nextTimestampWrites(d.label) });
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.group);
+          pass.dispatchWorkgroups(...d.workgroups);
+          pass.end();
+        }
+      } else {
+        const tw = ctx.nextTimestampWrites(bounds.length > 2 ? 'decode step (part)' : 'decode step');
+        const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
+        for (const d of part) {
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.group);
+          pass.dispatchWorkgroups(...d.workgroups);
+        }
         pass.end();
       }
-    } else {
-      const tw = ctx.nextTimestampWrites('decode step');
-      const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
-      for (const d of all) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.group);
-        pass.dispatchWorkgroups(...d.workgroups);
-      }
-      pass.end();
+      if (c + 2 < bounds.length) ctx.device.queue.submit([enc.finish()]);
     }
     const staging = this.staging[this.steps % 2];
     const src = this.opts.sampling === 'gpu' ? this.ids : this.logits;
