@@ -261,10 +261,34 @@ async function decode(ctx: GpuContext) {
         `generate B${B} ${sampling} sampling: ${ms.toFixed(2)} ms/step, ${((B * 1000) / ms).toFixed(1)} tok/s`,
       );
     }
+    // the decoder's own loop (one step submitted ahead of each read-back), one submission per
+    // step against the default growing parts
+    for (const chunks of [false, true]) {
+      const c = m.newCache(B);
+      await m.forward(prompt(B, 16), { cache: c, lastOnly: true });
+      const d: GpuDecoder = engine.decoder(B, c.states, { sampling: 'gpu', chunks });
+      d.writeIds(new Array(B).fill(1));
+      d.submit();
+      let t0 = 0;
+      const n = steps;
+      for (let j = 0; j < n; j++) {
+        if (j === 3) t0 = performance.now();
+        d.submit();
+        await d.read();
+      }
+      const ms = (performance.now() - t0) / (n - 3);
+      await d.read();
+      c.states = d.finish(n + 1);
+      c.release();
+      res.push({ B, loop: 'decoder, one step ahead', chunks, msPerStep: ms, tokPerS: (B * 1000) / ms });
+      log(
+        `decoder loop B${B} chunks ${chunks}: ${ms.toFixed(2)} ms/step, ${((B * 1000) / ms).toFixed(1)} tok/s`,
+      );
+    }
     // the replayed step alone: GPU time of one pass, per-kernel breakdown, CPU encode time
     const cache = m.newCache(B);
     await m.forward(prompt(B, 16), { cache, lastOnly: true });
-    const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu', chunks: false });
+    const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu' });
     dec.writeIds(new Array(B).fill(1));
     for (let r = 0; r < 3; r++) {
       dec.submit();

@@ -164,7 +164,7 @@ describe('WebGPU decode loop', () => {
     for (const r of [want, auto, viaCpu]) r.cache.release();
   });
 
-  test('one submission per step (chunks: false) gives the ids of the chunked submissions', async () => {
+  test('a step submitted in parts (chunks: true) gives the ids of one submission per step', async () => {
     const rows = prompts(2, 7);
     const run = async (chunks: boolean) => {
       const cache = gpu.newCache(2);

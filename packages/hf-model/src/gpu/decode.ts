@@ -8,8 +8,8 @@
  * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
  * alternate between two buffer sets), their parameters live in one uniform buffer written once
  * and their bind groups are created once; a token costs fresh encoders whose compute passes replay
- * them, plus the sampler's dispatches (their uniforms change per token): one `submit`, or by
- * default a few growing parts (one block, then 2, 4, 8, … blocks) so that the GPU starts on a
+ * them, plus the sampler's dispatches (their uniforms change per token): one `submit`, or (option
+ * `chunks`) a few growing parts (one block, then 2, 4, 8, … blocks) so that the GPU starts on a
  * step while the CPU still encodes its rest. The sampler writes the next ids into the buffer the
  * embedding reads, so the CPU reads back only B u32 ids per token — or, with CPU sampling, the
  * logits, and writes the ids itself.
@@ -75,8 +75,9 @@ export interface GpuDecoderOptions {
   /**
    * Submit each step in several command buffers — the first holds one block, then 2, 4, 8, 8, …
    * blocks — so that the GPU starts on a step while the CPU still encodes the rest of it (the CPU
-   * time to encode a step grows with its ~9 dispatches per block). Default true; false gives one
-   * submission (and one compute pass) per step.
+   * time to encode a step grows with its ~9 dispatches per block). Default false: one submission
+   * (and one compute pass) per step, the configuration measured on the H100; `bench/decode-device.ts`
+   * times both.
    */
   chunks?: boolean;
 }
@@ -417,7 +418,7 @@ export class GpuDecoder {
       dyn = p.ready;
     }
     const all = dyn.length ? program.concat(dyn) : program;
-    const bounds = this.opts.chunks === false ? [0, all.length] : [0, ...this.cuts, all.length];
+    const bounds = this.opts.chunks ? [0, ...this.cuts, all.length] : [0, all.length];
     let enc = ctx.device.createCommandEncoder();
     for (let c = 0; c + 1 < bounds.length; c++) {
       if (c > 0) enc = ctx.device.createCommandEncoder();
