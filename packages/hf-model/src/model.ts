@@ -491,7 +491,8 @@ export class XlstmForCausalLM {
     // gets a step's draws before the previous step is read back, sees the same numbers as the CPU
     const draw = (): Float32Array => {
       const u = new Float32Array(B);
-      if (temperature > 0) for (let b = 0; b < B; b++) u[b] = rng();
+      // (below 1 after rounding to f32: the GPU sampler takes draws in [0, 1))
+      if (temperature > 0) for (let b = 0; b < B; b++) u[b] = Math.min(rng(), 1 - 2 ** -24);
       return u;
     };
     const history = rows.map((r) => [...r]);
