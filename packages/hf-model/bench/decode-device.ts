@@ -244,6 +244,8 @@ async function decode(ctx: GpuContext) {
   const engine = (m as any).gpu;
   for (const B of batches) {
     ctx.pool.resetPeak?.();
+    // warm-up (pipelines of this batch size, GPU clocks after the CPU-bound load): untimed
+    (await m.generate(prompt(B, 16), { maxNewTokens: 24, stopTokens: [], addBos: false })).cache.release();
     for (const sampling of B === 1 ? (['gpu', 'cpu'] as const) : (['gpu'] as const)) {
       const times: number[] = [];
       const r = await m.generate(prompt(B, 16), {
