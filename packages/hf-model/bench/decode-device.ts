@@ -13,7 +13,11 @@
  * With `--repeat-to 32` the model runs 32 blocks whose weights are the loaded ones repeated (each
  * block streams its weights from memory all the same; loading 32 random blocks costs minutes).
  *
+ *   npx esbuild packages/hf-model/bench/decode-device.ts --bundle --platform=node --format=esm \
+ *     --target=node20 --conditions=@mlstm/source --external:webgpu --outfile=decode-device.mjs
  *   node decode-device.mjs [--blocks 4] [--repeat-to 32] [--batches 1,8,32] [--steps 48] [--out results.json]
+ *
+ * (run 2 of docs/benchmarks/h100-decode: `--blocks 4 --repeat-to 32 --batches 1,8,32 --steps 40`)
  */
 import { writeFileSync } from 'node:fs';
 import { defineParams, type GpuContext, type GpuTensor, getGpuContext } from '@mlstm/kernels-webgpu';
