@@ -434,10 +434,18 @@ export class GpuDecoder {
       } else {
         const tw = ctx.nextTimestampWrites(bounds.length > 2 ? 'decode step (part)' : 'decode step');
         const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
-        for (const d of part) {
-          pass.setPipeline(d.pipeline);
+        // (indexed loop, explicit arguments, pipeline set only when it changes: this loop is
+        // most of the CPU time of a step)
+        let last: GPUComputePipeline | null = null;
+        for (let i = 0; i < part.length; i++) {
+          const d = part[i];
+          if (d.pipeline !== last) {
+            last = d.pipeline;
+            pass.setPipeline(last);
+          }
           pass.setBindGroup(0, d.group);
-          pass.dispatchWorkgroups(...d.workgroups);
+          const w = d.workgroups;
+          pass.dispatchWorkgroups(w[0], w[1], w[2]);
         }
         pass.end();
       }
