@@ -10,7 +10,14 @@
  *    pass), its per-kernel breakdown (one pass per dispatch), the CPU time to encode a step, and
  *    the 32-block step time extrapolated from them.
  *
- *   node decode-device.mjs [--blocks 4] [--batches 1,8,32] [--steps 48] [--out results.json]
+ * With `--repeat-to 32` the model runs 32 blocks whose weights are the loaded ones repeated (each
+ * block streams its weights from memory all the same; loading 32 random blocks costs minutes).
+ *
+ *   npx esbuild packages/hf-model/bench/decode-device.ts --bundle --platform=node --format=esm \
+ *     --target=node20 --conditions=@mlstm/source --external:webgpu --outfile=decode-device.mjs
+ *   node decode-device.mjs [--blocks 4] [--repeat-to 32] [--batches 1,8,32] [--steps 48] [--out results.json]
+ *
+ * (run 2 of docs/benchmarks/h100-decode: `--blocks 4 --repeat-to 32 --batches 1,8,32 --steps 40`)
  */
 import { writeFileSync } from 'node:fs';
 import { defineParams, type GpuContext, type GpuTensor, getGpuContext } from '@mlstm/kernels-webgpu';
@@ -23,6 +30,8 @@ const arg = (k: string, d: string) => (argv.includes(`--${k}`) ? argv[argv.index
 const blocks = Number(arg('blocks', '4'));
 const batches = arg('batches', '1,8,32').split(',').map(Number);
 const steps = Number(arg('steps', '48'));
+/** run the decode with this many blocks, the loaded ones repeated (weights shared, states not) */
+const repeatTo = Number(arg('repeat-to', '0'));
 const skip = new Set(arg('skip', '').split(','));
 /** smoke test on a small adapter (lavapipe): small buffers, shapes and model */
 const small = argv.includes('--small');
@@ -133,6 +142,7 @@ async function gemvSweep(ctx: GpuContext) {
     { name: 'out_proj', N: 4096, K: 4096 },
     { name: 'up_gate', N: 21888, K: 4096 },
     { name: 'down(swiglu)', N: 4096, K: 10944, swiglu: true },
+    { name: 'down', N: 4096, K: 10944 },
     { name: 'lm_head', N: 50304, K: 4096 },
   ].map((s) => ({ ...s, N: Math.ceil(s.N / sc), K: s.K / (small ? 4 : 1) }));
   const rows: Record<string, unknown>[] = [];
@@ -150,7 +160,7 @@ async function gemvSweep(ctx: GpuContext) {
       const y = ctx.empty([M, s.N]);
       const def = gemvConfig(ctx, 'f16', M, s.N, s.K);
       const variants: Partial<GemvConfig>[] = [{}];
-      for (const rg of [1, 2, 4, 8]) for (const nr of M === 1 ? [1, 2, 4] : [1, 2]) variants.push({ rg, nr });
+      for (const rg of [1, 2, 4, 8]) for (const nr of M === 1 ? [1, 2, 4] : [2, 4]) variants.push({ rg, nr });
       if (!skip.has('wgred')) variants.push({ subgroups: false });
       let best = 0;
       for (const v of variants) {
@@ -221,6 +231,15 @@ async function decode(ctx: GpuContext) {
   );
   const loadS = (performance.now() - t0) / 1000;
   log(`model of the 7B widths, ${blocks} blocks, f16: loaded in ${loadS.toFixed(1)} s`);
+  // biome-ignore lint/suspicious/noExplicitAny: the bench reads the engine of the model
+  const eng = (m as any).gpu as { blocks: unknown[] };
+  if (repeatTo > blocks) {
+    const distinct = eng.blocks.slice();
+    while (eng.blocks.length < repeatTo) eng.blocks.push(distinct[eng.blocks.length % distinct.length]);
+    (m.config.dims as { blocks: number }).blocks = repeatTo;
+    log(`running ${repeatTo} blocks (the ${blocks} loaded ones repeated)`);
+  }
+  const nb = m.config.dims.blocks;
   const V = m.config.vocabSize;
   const prompt = (B: number, P: number) =>
     Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
@@ -229,6 +248,8 @@ async function decode(ctx: GpuContext) {
   const engine = (m as any).gpu;
   for (const B of batches) {
     ctx.pool.resetPeak?.();
+    // warm-up (pipelines of this batch size, GPU clocks after the CPU-bound load): untimed
+    (await m.generate(prompt(B, 16), { maxNewTokens: 24, stopTokens: [], addBos: false })).cache.release();
     for (const sampling of B === 1 ? (['gpu', 'cpu'] as const) : (['gpu'] as const)) {
       const times: number[] = [];
       const r = await m.generate(prompt(B, 16), {
@@ -244,6 +265,30 @@ async function decode(ctx: GpuContext) {
       res.push({ B, sampling, msPerStep: ms, tokPerS: (B * 1000) / ms });
       log(
         `generate B${B} ${sampling} sampling: ${ms.toFixed(2)} ms/step, ${((B * 1000) / ms).toFixed(1)} tok/s`,
+      );
+    }
+    // the decoder's own loop (one step submitted ahead of each read-back), one submission per
+    // step against the default growing parts
+    for (const chunks of [false, true]) {
+      const c = m.newCache(B);
+      await m.forward(prompt(B, 16), { cache: c, lastOnly: true });
+      const d: GpuDecoder = engine.decoder(B, c.states, { sampling: 'gpu', chunks });
+      d.writeIds(new Array(B).fill(1));
+      d.submit();
+      let t0 = 0;
+      const n = steps;
+      for (let j = 0; j < n; j++) {
+        if (j === 3) t0 = performance.now();
+        d.submit();
+        await d.read();
+      }
+      const ms = (performance.now() - t0) / (n - 3);
+      await d.read();
+      c.states = d.finish(n + 1);
+      c.release();
+      res.push({ B, loop: 'decoder, one step ahead', chunks, msPerStep: ms, tokPerS: (B * 1000) / ms });
+      log(
+        `decoder loop B${B} chunks ${chunks}: ${ms.toFixed(2)} ms/step, ${((B * 1000) / ms).toFixed(1)} tok/s`,
       );
     }
     // the replayed step alone: GPU time of one pass, per-kernel breakdown, CPU encode time
@@ -276,7 +321,7 @@ async function decode(ctx: GpuContext) {
     const last = per.filter((e) => e.label === 'gemv').at(-1)?.ms ?? 0;
     const lastNorm = per.filter((e) => e.label === 'rmsnorm').at(-1)?.ms ?? 0;
     const headMs = head + last + lastNorm;
-    const perBlockPass = (stepMs - headMs) / blocks;
+    const perBlockPass = (stepMs - headMs) / nb;
     const est32 = headMs + 32 * perBlockPass;
     dec.finish(0);
     cache.release();
@@ -293,7 +338,7 @@ async function decode(ctx: GpuContext) {
       peakPoolMiB: ctx.pool.stats.peakLiveBytes / 2 ** 20,
     });
     log(
-      `B${B}: GPU ${stepMs.toFixed(3)} ms/step (${blocks} blocks, one pass), encode ${median(enc).toFixed(3)} ms CPU, ${dispatches} dispatches; head ${headMs.toFixed(3)} ms, per block ${perBlockPass.toFixed(3)} ms → 32 blocks ≈ ${est32.toFixed(2)} ms = ${((B * 1000) / est32).toFixed(1)} tok/s`,
+      `B${B}: GPU ${stepMs.toFixed(3)} ms/step (${nb} blocks, one pass), encode ${median(enc).toFixed(3)} ms CPU, ${dispatches} dispatches; head ${headMs.toFixed(3)} ms, per block ${perBlockPass.toFixed(3)} ms → 32 blocks ≈ ${est32.toFixed(2)} ms = ${((B * 1000) / est32).toFixed(1)} tok/s`,
     );
     log('  per kernel (ms, separate passes):', JSON.stringify(byLabel));
   }

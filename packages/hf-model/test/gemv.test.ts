@@ -126,6 +126,21 @@ describe('decode GEMV', () => {
     expect([4104, 4100, 4098, 4097].map((k) => gemvVec('f16', k))).toEqual([8, 4, 2, 1]);
     expect(gemvVec('f32', 4096)).toBe(4);
     expect(gemvVec('f32', 45)).toBe(1);
+    // an adapter like the H100 (subgroups of 32): the rule of the sweep in docs/benchmarks/h100-decode
+    const h100 = {
+      features: { ...ctx.features, subgroups: true, subgroupMinSize: 32, subgroupMaxSize: 32 },
+      limits: ctx.limits,
+    };
+    const pick = (M: number, N: number, K: number, swiglu = false) => {
+      const { rg, nr, mt, vec } = gemvConfig(h100, 'f16', M, N, K, swiglu);
+      return { rg, nr, mt, vec };
+    };
+    expect(pick(1, 12304, 4096)).toEqual({ rg: 2, nr: 2, mt: 1, vec: 8 });
+    expect(pick(1, 21888, 4096)).toEqual({ rg: 8, nr: 4, mt: 1, vec: 8 });
+    expect(pick(1, 4096, 10944, true)).toEqual({ rg: 2, nr: 4, mt: 1, vec: 8 });
+    expect(pick(1, 50304, 4096)).toEqual({ rg: 8, nr: 4, mt: 1, vec: 8 });
+    expect(pick(8, 12304, 4096)).toEqual({ rg: 4, nr: 2, mt: 8, vec: 8 });
+    expect(pick(32, 21888, 4096)).toEqual({ rg: 4, nr: 2, mt: 8, vec: 8 });
     const c = gemvConfig(ctx, 'f16', 20, 4096, 4096);
     expect(c.mt).toBe(7); // 3 tiles of ≤ 7 rows
     expect(c.mt * c.nr).toBeLessThanOrEqual(16);

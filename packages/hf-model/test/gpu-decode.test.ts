@@ -7,6 +7,7 @@
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { GpuDecoder } from '../src/gpu/decode.js';
 import { type GenerateOptions, XlstmForCausalLM } from '../src/index.js';
 import { idsOf, loadFixture, modelDir, relDiff } from './helpers.js';
 
@@ -161,6 +162,26 @@ describe('WebGPU decode loop', () => {
     expect(viaCpu.tokens).toEqual(want.tokens);
     expect(auto.tokens).toEqual(want.tokens);
     for (const r of [want, auto, viaCpu]) r.cache.release();
+  });
+
+  test('a step submitted in parts (chunks: true) gives the ids of one submission per step', async () => {
+    const rows = prompts(2, 7);
+    const run = async (chunks: boolean) => {
+      const cache = gpu.newCache(2);
+      await gpu.forward(rows, { cache, lastOnly: true });
+      // biome-ignore lint/suspicious/noExplicitAny: the engine of the model (internal API)
+      const dec: GpuDecoder = (gpu as any).gpu.decoder(2, cache.states, { sampling: 'gpu', chunks });
+      dec.writeIds([5, 9]);
+      const ids: number[] = [];
+      for (let j = 0; j < 3; j++) {
+        dec.submit();
+        ids.push(...(await dec.read()));
+      }
+      cache.states = dec.finish(3);
+      cache.release();
+      return ids;
+    };
+    expect(await run(false)).toEqual(await run(true));
   });
 
   test('abort in the middle and a continued cache: no GPU buffer outlives its cache', async () => {

@@ -7,10 +7,12 @@
  * WebGPU has no command-buffer replay, so the nearest thing is built: every activation and state
  * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
  * alternate between two buffer sets), their parameters live in one uniform buffer written once
- * and their bind groups are created once; a token costs one fresh encoder with one compute pass
- * that replays them, plus the sampler's dispatches (their uniforms change per token), and one
- * `submit`. The sampler writes the next ids into the buffer the embedding reads, so the CPU reads
- * back only B u32 ids per token — or, with CPU sampling, the logits, and writes the ids itself.
+ * and their bind groups are created once; a token costs fresh encoders whose compute passes replay
+ * them, plus the sampler's dispatches (their uniforms change per token): one `submit`, or (option
+ * `chunks`) a few growing parts (one block, then 2, 4, 8, … blocks) so that the GPU starts on a
+ * step while the CPU still encodes its rest. The sampler writes the next ids into the buffer the
+ * embedding reads, so the CPU reads back only B u32 ids per token — or, with CPU sampling, the
+ * logits, and writes the ids itself.
  *
  * Because the next step needs nothing from the CPU, the caller may submit step t + 1 before it
  * reads the ids of step t (one step ahead): the GPU never waits for the CPU's read-back. The two
@@ -27,7 +29,7 @@ import {
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv } from './gemv.js';
-import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm } from './kernels.js';
+import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
@@ -70,6 +72,14 @@ export interface GpuDecoderOptions {
   sample?: Omit<GpuSampleParams, 'uniforms'>;
   /** ids already seen per row (prompt), for the repetition penalty of the GPU sampler */
   seen?: readonly (readonly number[])[];
+  /**
+   * Submit each step in several command buffers — the first holds one block, then 2, 4, 8, 8, …
+   * blocks — so that the GPU starts on a step while the CPU still encodes the rest of it (the CPU
+   * time to encode a step grows with its ~9 dispatches per block). Default false: one submission
+   * (and one compute pass) per step, the configuration measured on the H100; `bench/decode-device.ts`
+   * times both.
+   */
+  chunks?: boolean;
 }
 
 /** One recorded dispatch (what a kernel's encode function hands to its batch). */
@@ -182,10 +192,12 @@ export class GpuDecoder {
   /** two state sets: sets[0] = the caller's states (after 0 steps), sets[1] allocated here */
   private readonly sets: GpuStates[] = [];
   private readonly programs: Ready[][] = [];
+  /** dispatch indices at which a step's next command buffer starts (see `chunks`) */
+  private readonly cuts: number[] = [];
   private readonly uniforms: GPUBuffer;
   private dynUniforms: GPUBuffer | null = null;
   private readonly staging: GPUBuffer[] = [];
-  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[] }[] = [];
+  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[]; mapped: Promise<void> }[] = [];
   private readonly readBytes: number;
   private steps = 0;
   private closed = false;
@@ -226,6 +238,9 @@ export class GpuDecoder {
       const h = buf([BH, 1, dv]);
       const gated = buf([B, Dv]);
       const u = buf([B, 2 * F]);
+      // one row: SwiGLU read by the down projection's GEMV; more rows: its own dispatch (the
+      // fused input recomputes silu per row group and x row, which costs more than it saves)
+      const g = B === 1 ? null : buf([B, F]);
       const z = buf([B, H]);
       this.logits = buf([B, V]);
       const scratch = buf([BH * STEP_SCRATCH_PER_HEAD]);
@@ -263,7 +278,14 @@ export class GpuDecoder {
         const dst = this.sets[1 - par];
         for (const p of W.embedding.parts) encodeEmbedding(ctx, rec, this.ids, p.w, x, B, H, p.row0, p.rows);
         const dimsO = { B, S: 1, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
+        let chunk = 1;
+        let next = 1;
         for (const [bi, blk] of W.blocks.entries()) {
+          if (bi === next && par === 0) {
+            this.cuts.push(rec.recorded.length);
+            chunk = Math.min(8, 2 * chunk);
+            next += chunk;
+          }
           encodeRmsNorm(ctx, rec, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: B, H, eps: cfg.normEps });
           mm(a, blk.proj, proj, {}, rec);
           encodeCellPrep(ctx, rec, proj, proj, { q, k, v, i: ig, f: fg }, { ...dimsO, Sp: 1, t0: 0 });
@@ -290,7 +312,10 @@ export class GpuDecoder {
           mm(gated, blk.outProj, x, { accumulate: true }, rec);
           encodeRmsNorm(ctx, rec, x, blk.normFfn.w, blk.normFfn.b, a, { rows: B, H, eps: cfg.normEps });
           mm(a, blk.upGateZ, u, {}, rec);
-          mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
+          if (g) {
+            encodeSwiglu(ctx, rec, u, g, B, F);
+            mm(g, blk.down, x, { accumulate: true }, rec);
+          } else mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
         }
         encodeRmsNorm(ctx, rec, x, W.outNorm, null, z, { rows: B, H, eps: cfg.normEps });
         mm(z, { w: W.lmHead, b: null, out: V, in: H }, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
@@ -389,31 +414,48 @@ export class GpuDecoder {
       if (need > 0) ctx.device.queue.writeBuffer(this.dynUniforms!, 0, p.bytes);
       dyn = p.ready;
     }
-    const enc = ctx.device.createCommandEncoder();
     const all = dyn.length ? program.concat(dyn) : program;
-    if (ctx.timingPerDispatch) {
-      for (const d of all) {
-        const pass = enc.beginComputePass({ timestampWrites: ctx.nextTimestampWrites(d.label) });
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.group);
-        pass.dispatchWorkgroups(...d.workgroups);
+    const bounds = this.opts.chunks ? [0, ...this.cuts, all.length] : [0, all.length];
+    let enc = ctx.device.createCommandEncoder();
+    for (let c = 0; c + 1 < bounds.length; c++) {
+      if (c > 0) enc = ctx.device.createCommandEncoder();
+      const part = all.slice(bounds[c], bounds[c + 1]);
+      if (ctx.timingPerDispatch) {
+        for (const d of part) {
+          const pass = enc.beginComputePass({ timestampWrites: ctx.nextTimestampWrites(d.label) });
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.group);
+          pass.dispatchWorkgroups(...d.workgroups);
+          pass.end();
+        }
+      } else {
+        const tw = ctx.nextTimestampWrites(bounds.length > 2 ? 'decode step (part)' : 'decode step');
+        const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
+        // (indexed loop, explicit arguments, pipeline set only when it changes: this loop is
+        // most of the CPU time of a step)
+        let last: GPUComputePipeline | null = null;
+        for (let i = 0; i < part.length; i++) {
+          const d = part[i];
+          if (d.pipeline !== last) {
+            last = d.pipeline;
+            pass.setPipeline(last);
+          }
+          pass.setBindGroup(0, d.group);
+          const w = d.workgroups;
+          pass.dispatchWorkgroups(w[0], w[1], w[2]);
+        }
         pass.end();
       }
-    } else {
-      const tw = ctx.nextTimestampWrites('decode step');
-      const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
-      for (const d of all) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.group);
-        pass.dispatchWorkgroups(...d.workgroups);
-      }
-      pass.end();
+      if (c + 2 < bounds.length) ctx.device.queue.submit([enc.finish()]);
     }
     const staging = this.staging[this.steps % 2];
     const src = this.opts.sampling === 'gpu' ? this.ids : this.logits;
     enc.copyBufferToBuffer(src.buffer, src.byteOffset, staging, 0, this.readBytes);
     ctx.device.queue.submit([enc.finish()]);
-    this.pending.push({ staging, temporaries });
+    // requested now, the mapping waits for this submission only (not for the next step's)
+    const mapped = staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
+    mapped.catch(() => {}); // awaited (and its error raised) in read()
+    this.pending.push({ staging, temporaries, mapped });
     this.steps++;
   }
 
@@ -427,7 +469,7 @@ export class GpuDecoder {
     const { ctx } = this;
     ctx.throwIfErrors();
     try {
-      await p.staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
+      await p.mapped;
       const copy = p.staging.getMappedRange(0, this.readBytes).slice(0);
       p.staging.unmap();
       this.bytesRead += this.readBytes;
@@ -453,7 +495,10 @@ export class GpuDecoder {
 
   private releaseAll(): void {
     this.closed = true;
-    for (const p of this.pending) for (const t of p.temporaries) t.release();
+    for (const p of this.pending) {
+      p.staging.unmap(); // cancels the mapping of a step submitted ahead and never read
+      for (const t of p.temporaries) t.release();
+    }
     this.pending.length = 0;
     for (const t of this.owned) t.release();
     this.owned.length = 0;

@@ -88,7 +88,10 @@ export function gemvVec(dtype: GpuDtype, K: number): number {
 /**
  * Default code parameters: `mt` balances the row tiles of x, `nr` keeps `mt·nr ≤ 16` partial
  * sums per invocation, and the group width `tpr` is the smallest that still gives about 512
- * workgroups (enough bytes in flight on a large GPU) without idle invocations in K.
+ * workgroups (enough bytes in flight on a large GPU) without idle invocations in K. From the
+ * H100 sweep of docs/benchmarks/h100-decode: with one x row, matrices of up to 2^26 weights
+ * (without the SwiGLU input) stream fastest with 2 rows per invocation and groups of 128; with
+ * several x rows, groups of at least 64.
  */
 export function gemvConfig(
   ctx: Pick<GpuContext, 'features' | 'limits'>,
@@ -96,14 +99,18 @@ export function gemvConfig(
   M: number,
   N: number,
   K: number,
+  swiglu = false,
 ): GemvConfig {
   const tiles = Math.ceil(M / GEMV_MAX_MT);
   const mt = Math.ceil(M / tiles);
-  const nr = Math.max(1, Math.min(4, pow2Floor(16 / mt)));
+  const small = mt === 1 && !swiglu && N * K <= 2 ** 26;
+  const nr = small ? 2 : Math.max(1, Math.min(4, pow2Floor(16 / mt)));
   const vec = gemvVec(dtype, K);
   const KC = K / vec;
   const want = Math.ceil((512 * GEMV_WG * nr) / Math.max(1, N));
-  const minTpr = ctx.features.subgroups ? Math.max(8, ctx.features.subgroupMaxSize) : 8;
+  const sgMin = ctx.features.subgroups ? Math.max(8, ctx.features.subgroupMaxSize) : 8;
+  const pref = small ? 128 : mt > 1 ? 64 : sgMin;
+  const minTpr = Math.max(sgMin, Math.min(pref, 2 ** Math.ceil(Math.log2(KC))));
   let tpr = Math.min(GEMV_WG, 2 ** Math.ceil(Math.log2(Math.max(minTpr, want))));
   while (tpr > minTpr && tpr / 2 >= KC) tpr /= 2;
   return { vec, rg: GEMV_WG / tpr, nr, mt, subgroups: ctx.features.subgroups };
@@ -299,7 +306,7 @@ export function encodeGemv(
       'gemv y',
       `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
     );
-  const c = { ...gemvConfig(ctx, w.dtype, M, N, K), ...o.config };
+  const c = { ...gemvConfig(ctx, w.dtype, M, N, K, !!o.swiglu), ...o.config };
   checkConfig(c, w.dtype, K, ctx);
   const minSg = ctx.features.subgroupMinSize;
   const key = `hf.gemv:${w.dtype}:v${c.vec}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${o.swiglu ? ':swiglu' : ''}`;

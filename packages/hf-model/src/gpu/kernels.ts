@@ -85,7 +85,7 @@ const normParams = defineParams({
   hasBias: 'u32',
   eps: 'f32',
 });
-const NORM_WG = 64;
+const NORM_WG = 256;
 
 /**
  * RMSNorm of `rows` rows: input row `r·inStride + inOffset` (row selection for last-position
@@ -115,7 +115,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (r >= P.rows) { return; }
   let src = (r * P.inStride + P.inOffset) * P.H;
   var s = 0.0;
-  for (var h = lid; h < P.H; h += ${NORM_WG}u) { let v = x[src + h]; s += v * v; }
+  // four independent loads per iteration (a single row is latency-bound otherwise)
+  for (var h0 = lid; h0 < P.H; h0 += ${4 * NORM_WG}u) {
+    for (var j = 0u; j < 4u; j++) {
+      let h = h0 + j * ${NORM_WG}u;
+      if (h < P.H) { let v = x[src + h]; s += v * v; }
+    }
+  }
   red[lid] = s;
   workgroupBarrier();
   for (var st = ${NORM_WG / 2}u; st > 0u; st >>= 1u) {
@@ -123,10 +129,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     workgroupBarrier();
   }
   let rs = inverseSqrt(red[0] / f32(P.H) + P.eps);
-  for (var h = lid; h < P.H; h += ${NORM_WG}u) {
-    var v = x[src + h] * rs * w[h];
-    if (P.hasBias != 0u) { v += bias[h]; }
-    y[r * P.H + h] = v;
+  for (var h0 = lid; h0 < P.H; h0 += ${4 * NORM_WG}u) {
+    for (var j = 0u; j < 4u; j++) {
+      let h = h0 + j * ${NORM_WG}u;
+      if (h < P.H) {
+        var v = x[src + h] * rs * w[h];
+        if (P.hasBias != 0u) { v += bias[h]; }
+        y[r * P.H + h] = v;
+      }
+    }
   }
 }`,
     ['uniform', 'read', 'read', 'read', 'rw'],
@@ -331,7 +342,7 @@ const postParams = defineParams({
   hasBias: 'u32',
   eps: 'f32',
 });
-const POST_WG = 64;
+const POST_WG = 256;
 
 /**
  * For tokens `[t0, t0 + Sp)`: per-head LayerNorm of the cell output `h (B, NH, Sp, dv)`
