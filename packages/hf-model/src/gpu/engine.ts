@@ -6,6 +6,7 @@
  * call is needed (decode), otherwise one more around each block's chunkwise call.
  */
 import {
+  ensureMatrixProbe,
   denseMatmulPath,
   type DispatchBatch,
   encodeRecurrentStep,
@@ -175,6 +176,8 @@ export class GpuEngine {
       dtype = big && ctx.features.shaderF16 ? 'f16' : 'f32';
     } else dtype = o.weightDtype;
     if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
+    // the one-time matrix-path probe, so the prefill matmul takes the register tiles where it fails
+    if (dtype === 'f16') await ensureMatrixProbe(ctx);
     let e: GpuEngine | undefined;
     try {
       e = new GpuEngine(ctx, cfg, W, dtype);

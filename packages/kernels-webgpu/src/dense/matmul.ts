@@ -10,7 +10,7 @@ import type { DispatchBatch, GpuContext } from '../device/context.js';
 import type { GpuTensor } from '../device/tensor.js';
 import { KernelArgumentError } from '../errors.js';
 import { chooseDenseTiles } from '../heuristics.js';
-import { sgmatSupported } from '../chunkwise/kernels/intra_sgmat.js';
+import { sgmatSupported } from '../chunkwise/kernels/sgmat_common.js';
 import { type DenseSgmatTiles, denseSgmatTilesProblem, encodeDenseSgmat } from './kernels/matmul_sgmat.js';
 import { encodeDenseTiled } from './kernels/matmul_tiled.js';
 import { encodeCast } from '../util/cast.js';
@@ -112,6 +112,8 @@ function matrixProblem(
 ): string {
   if (!sgmatSupported(ctx.features))
     return 'the adapter has no f16→f32 16×16×16 subgroup matrices with 32-lane subgroups';
+  // the TFLA kernels' one-time probe (ensureMatrixProbe) failed on this device: the way back
+  if (ctx.matrixPath?.state === 'failed') return `the matrix-path probe failed: ${ctx.matrixPath.reason}`;
   if (o.wDtype !== 'f16') return 'W is not f16';
   if (o.K % 8) return `K = ${o.K} is not a multiple of 8`;
   const tiles = o.tiles ?? chooseDenseTiles(o.M, o.N, ctx.limits);

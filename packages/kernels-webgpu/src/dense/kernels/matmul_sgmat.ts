@@ -20,7 +20,8 @@
  */
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
 import type { GpuDtype, GpuTensor } from '../../device/tensor.js';
-import { LEFT, RESULT, RIGHT, range, SGMAT_ENABLE, storeF16x8 } from '../../chunkwise/kernels/intra_sgmat.js';
+import { LEFT, RESULT, RIGHT, SGMAT_ENABLE } from '../../chunkwise/kernels/sgmat_builtins.js';
+import { range, storeF16x8 } from '../../chunkwise/kernels/sgmat_common.js';
 import { cdiv, splitWorkgroups } from '../../wgsl/common.js';
 import {
   DENSE_EPILOGUE,
