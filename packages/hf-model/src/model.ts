@@ -12,6 +12,12 @@ import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
+import {
+  type BatchGenerateOptions,
+  type BatchGenerateResult,
+  generateBatch as runBatch,
+  streamBatch as runBatchStream,
+} from './batch.js';
 import { type RestoreStateOptions, restoreState, type SaveStateOptions, saveState } from './state.js';
 import { XlstmTokenizer } from './tokenizer.js';
 import {
@@ -421,6 +427,26 @@ export class XlstmForCausalLM {
       n: Float32Array.from(s.n.data),
       m: Float32Array.from(s.m.data),
     }));
+  }
+
+  /**
+   * Generates for a list of prompts of different lengths (text or ids), each row with its own stop
+   * tokens (`stopTokens: [[…], […]]`); the prompts are prefilled in one packed forward where the
+   * model has one (CPU), then decode together. See `batch.ts`.
+   */
+  generateBatch(
+    prompts: readonly (string | readonly number[])[],
+    opts?: BatchGenerateOptions,
+  ): Promise<BatchGenerateResult> {
+    return runBatch(this, prompts, opts);
+  }
+
+  /** The streaming form of {@link generateBatch}: one event per step with every row's new token. */
+  streamBatch(
+    prompts: readonly (string | readonly number[])[],
+    opts?: BatchGenerateOptions,
+  ): AsyncGenerator<TokenEvent, BatchGenerateResult> {
+    return runBatchStream(this, prompts, opts);
   }
 
   /**
