@@ -493,6 +493,62 @@ export class XlstmForCausalLM {
   }
 
   /**
+   * @internal one batch cache holding the rows of `caches` in order (copies; the inputs are left
+   * as they were). On WebGPU the states are copied on the GPU, without a read-back.
+   */
+  _stackCaches(caches: readonly XlstmCache[]): XlstmCache {
+    const { NH, dqk, dv } = this.config.dims;
+    const B = caches.reduce((a, c) => a + c.batch, 0);
+    const out = this.newCache(B);
+    out.seqlenOffset = Math.max(...caches.map((c) => c.seqlenOffset));
+    if (caches.every((c) => c.states === null)) return out;
+    const shapes = { c: [B, NH, dqk, dv], n: [B, NH, dqk], m: [B, NH, 1] };
+    const keys = ['c', 'n', 'm'] as const;
+    const blocks = this.config.dims.blocks;
+    if (this.gpu) {
+      const ctx = this.gpu.ctx;
+      const enc = ctx.device.createCommandEncoder();
+      const next: GpuStates = { blocks: [] };
+      for (let b = 0; b < blocks; b++) {
+        const blk = { c: ctx.zeros(shapes.c), n: ctx.zeros(shapes.n), m: ctx.zeros(shapes.m) };
+        for (const k of keys) {
+          let at = blk[k].byteOffset;
+          for (const c of caches) {
+            const src = (c.states as GpuStates | null)?.blocks[b][k];
+            const bytes = (blk[k].byteLength / B) * c.batch;
+            if (src) enc.copyBufferToBuffer(src.buffer, src.byteOffset, blk[k].buffer, at, bytes);
+            at += bytes;
+          }
+        }
+        next.blocks.push(blk);
+      }
+      ctx.device.queue.submit([enc.finish()]);
+      out.states = next;
+      return out;
+    }
+    const next: CpuStates = [];
+    for (let b = 0; b < blocks; b++) {
+      const blk = {
+        c: { shape: shapes.c, data: new Float64Array(B * NH * dqk * dv) },
+        n: { shape: shapes.n, data: new Float64Array(B * NH * dqk) },
+        m: { shape: shapes.m, data: new Float64Array(B * NH) },
+      };
+      for (const k of keys) {
+        let at = 0;
+        for (const c of caches) {
+          const per = blk[k].data.length / B;
+          const src = (c.states as CpuStates | null)?.[b][k];
+          if (src) blk[k].data.set(src.data, at);
+          at += per * c.batch;
+        }
+      }
+      next.push(blk);
+    }
+    out.states = next;
+    return out;
+  }
+
+  /**
    * @internal N prompts of any lengths prefilled in one packed forward (CPU path: the cell takes
    * `seqStarts`, every other layer works token by token): the logits of each prompt's last token
    * `[N, V]` and a batch-N cache. Null on WebGPU (no packed model path there yet).
