@@ -195,8 +195,23 @@ function plan(ctx: GpuContext, fam: KernelFamily, a: PackedChunkwiseArgs, withDh
       expectTensor('dcLast', b.dcLast, [N, d.NH, d.DHQK, d.DHHV], ['N', 'NH', 'DHQK', 'DHHV'], context, f32);
   }
   const L = a.chunkSize ?? fam.defaultChunkSize;
-  if (!Number.isInteger(L) || L < 1)
-    throw new KernelArgumentError('chunkSize', 'a positive integer', String(a.chunkSize), context);
+  const max = fam.maxChunkSize;
+  if (!Number.isInteger(L) || L < 1 || (max !== undefined && L > max)) {
+    throw new KernelArgumentError(
+      'chunkSize',
+      `a positive integer${max !== undefined ? ` <= ${max}` : ''}`,
+      String(a.chunkSize),
+      context,
+    );
+  }
+  if (fam.variant === 'exp' && a.normalize === false) {
+    throw new KernelArgumentError(
+      'normalize',
+      'true or undefined (only mLSTMsig kernels can skip the normaliser)',
+      'false',
+      context,
+    );
+  }
   const byLength = new Map<number, Group>();
   for (let s = 0; s < N; s++) {
     const len = starts[s + 1] - starts[s];
