@@ -5,14 +5,7 @@
  * then the rows decode together — one forward of B tokens per step — each with its own stop tokens.
  */
 import { ModelArgumentError } from './errors.js';
-import type {
-  BlockStateArrays,
-  GenerateOptions,
-  GenerateResult,
-  TokenEvent,
-  XlstmCache,
-  XlstmForCausalLM,
-} from './model.js';
+import type { GenerateOptions, GenerateResult, TokenEvent, XlstmCache, XlstmForCausalLM } from './model.js';
 import { chooseToken, makeRng } from './sampling.js';
 
 /** Options of {@link streamBatch}: as `generate`, with stop tokens per row. */
@@ -29,24 +22,6 @@ export interface BatchGenerateResult extends GenerateResult {
   prefillTokens: number;
   /** whether the prompts were prefilled in one packed forward */
   packedPrefill: boolean;
-}
-
-function stackStates(parts: BlockStateArrays[][]): BlockStateArrays[] {
-  const blocks = parts[0].length;
-  const cat = (arrays: Float32Array[]) => {
-    const out = new Float32Array(arrays.reduce((a, b) => a + b.length, 0));
-    let at = 0;
-    for (const a of arrays) {
-      out.set(a, at);
-      at += a.length;
-    }
-    return out;
-  };
-  return Array.from({ length: blocks }, (_, x) => ({
-    c: cat(parts.map((p) => p[x].c)),
-    n: cat(parts.map((p) => p[x].n)),
-    m: cat(parts.map((p) => p[x].m)),
-  }));
 }
 
 /**
@@ -102,20 +77,19 @@ export async function* streamBatch(
   if (packed) ({ logits, cache } = packed);
   else {
     logits = new Float32Array(B * V);
-    const parts: BlockStateArrays[][] = [];
-    for (const [b, ids] of rows.entries()) {
-      if (signal?.aborted) throw abort();
-      const one = model.newCache(1);
-      try {
+    const ones: XlstmCache[] = [];
+    try {
+      for (const [b, ids] of rows.entries()) {
+        if (signal?.aborted) throw abort();
+        const one = model.newCache(1);
+        ones.push(one);
         const r = await model.forward(ids, { cache: one, lastOnly: true });
         logits.set(r.logits, b * V);
-        parts.push(await one.readStates());
-      } finally {
-        one.release();
       }
+      cache = model._stackCaches(ones);
+    } finally {
+      for (const one of ones) one.release();
     }
-    cache = model.newCache(B);
-    model._writeStates(cache, stackStates(parts), Math.max(...rows.map((r) => r.length)));
   }
 
   const history = rows.map((r) => [...r]);

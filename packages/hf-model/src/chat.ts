@@ -195,12 +195,34 @@ export class ChatSession {
     const bos = this.model.config.bosTokenId;
     const ids = [...(fresh && bos !== null ? [bos] : []), ...this.pending, ...tok.encode(text)];
     this.cache ??= this.model.newCache(1);
+    const cache = this.cache;
+    const before = cache.seqlenOffset;
     const g = { maxNewTokens: 128, ...this.opts.generation, ...opts };
-    const r = await this.model.generate(ids, { ...g, cache: this.cache, addBos: false });
+    const seen: number[] = [];
+    const onToken = (e: TokenEvent) => {
+      if (e.tokens[0] >= 0) seen.push(e.tokens[0]);
+      g.onToken?.(e);
+    };
+    // what the state has absorbed decides what the next turn must feed first: the reply tokens
+    // generated but not yet fed (normally its last one; none when an abort came after a feed)
+    const settle = (tokens: number[]) => {
+      const fed = cache.seqlenOffset - before - ids.length;
+      this.pending = tokens.slice(Math.max(0, fed));
+      this.prefillTokens += ids.length;
+    };
+    let r: Awaited<ReturnType<XlstmForCausalLM['generate']>>;
+    try {
+      r = await this.model.generate(ids, { ...g, onToken, cache, addBos: false });
+    } catch (e) {
+      // aborted or failed mid-reply: keep the session consistent with the state (partial reply)
+      if (cache.seqlenOffset > before) {
+        settle(seen);
+        this.messages.push(msg, { role: 'assistant', content: tok.decode(seen) });
+      }
+      throw e;
+    }
     const tokens = r.tokens[0];
-    // the reply's last token was sampled but not fed: it leads the next turn's prompt
-    this.pending = tokens.length ? [tokens[tokens.length - 1]] : [];
-    this.prefillTokens += ids.length;
+    settle(tokens);
     const stops = new Set(g.stopTokens ?? this.model.defaultStopTokens());
     const shown =
       r.stopReason[0] === 'stop' && stops.has(tokens[tokens.length - 1]) ? tokens.slice(0, -1) : tokens;

@@ -14,6 +14,12 @@ import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { drawUniforms, makeRng, type SamplingOptions, sampleToken } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
+import {
+  type BatchGenerateOptions,
+  type BatchGenerateResult,
+  generateBatch as runBatch,
+  streamBatch as runBatchStream,
+} from './batch.js';
 import { type RestoreStateOptions, restoreState, type SaveStateOptions, saveState } from './state.js';
 import { XlstmTokenizer } from './tokenizer.js';
 import {
@@ -452,6 +458,26 @@ export class XlstmForCausalLM {
   }
 
   /**
+   * Generates for a list of prompts of different lengths (text or ids), each row with its own stop
+   * tokens (`stopTokens: [[…], […]]`); the prompts are prefilled in one packed forward where the
+   * model has one (CPU), then decode together. See `batch.ts`.
+   */
+  generateBatch(
+    prompts: readonly (string | readonly number[])[],
+    opts?: BatchGenerateOptions,
+  ): Promise<BatchGenerateResult> {
+    return runBatch(this, prompts, opts);
+  }
+
+  /** The streaming form of {@link generateBatch}: one event per step with every row's new token. */
+  streamBatch(
+    prompts: readonly (string | readonly number[])[],
+    opts?: BatchGenerateOptions,
+  ): AsyncGenerator<TokenEvent, BatchGenerateResult> {
+    return runBatchStream(this, prompts, opts);
+  }
+
+  /**
    * The state of `cache` as bytes: a versioned header (config hash, dtype, shapes, tokens seen)
    * and the per-block C, n, m (see `state.ts`). Restore with {@link restoreState}.
    */
@@ -492,6 +518,62 @@ export class XlstmForCausalLM {
     this._releaseStates(cache);
     cache.states = next;
     cache.seqlenOffset = seqlenOffset;
+  }
+
+  /**
+   * @internal one batch cache holding the rows of `caches` in order (copies; the inputs are left
+   * as they were). On WebGPU the states are copied on the GPU, without a read-back.
+   */
+  _stackCaches(caches: readonly XlstmCache[]): XlstmCache {
+    const { NH, dqk, dv } = this.config.dims;
+    const B = caches.reduce((a, c) => a + c.batch, 0);
+    const out = this.newCache(B);
+    out.seqlenOffset = Math.max(...caches.map((c) => c.seqlenOffset));
+    if (caches.every((c) => c.states === null)) return out;
+    const shapes = { c: [B, NH, dqk, dv], n: [B, NH, dqk], m: [B, NH, 1] };
+    const keys = ['c', 'n', 'm'] as const;
+    const blocks = this.config.dims.blocks;
+    if (this.gpu) {
+      const ctx = this.gpu.ctx;
+      const enc = ctx.device.createCommandEncoder();
+      const next: GpuStates = { blocks: [] };
+      for (let b = 0; b < blocks; b++) {
+        const blk = { c: ctx.zeros(shapes.c), n: ctx.zeros(shapes.n), m: ctx.zeros(shapes.m) };
+        for (const k of keys) {
+          let at = blk[k].byteOffset;
+          for (const c of caches) {
+            const src = (c.states as GpuStates | null)?.blocks[b][k];
+            const bytes = (blk[k].byteLength / B) * c.batch;
+            if (src) enc.copyBufferToBuffer(src.buffer, src.byteOffset, blk[k].buffer, at, bytes);
+            at += bytes;
+          }
+        }
+        next.blocks.push(blk);
+      }
+      ctx.device.queue.submit([enc.finish()]);
+      out.states = next;
+      return out;
+    }
+    const next: CpuStates = [];
+    for (let b = 0; b < blocks; b++) {
+      const blk = {
+        c: { shape: shapes.c, data: new Float64Array(B * NH * dqk * dv) },
+        n: { shape: shapes.n, data: new Float64Array(B * NH * dqk) },
+        m: { shape: shapes.m, data: new Float64Array(B * NH) },
+      };
+      for (const k of keys) {
+        let at = 0;
+        for (const c of caches) {
+          const per = blk[k].data.length / B;
+          const src = (c.states as CpuStates | null)?.[b][k];
+          if (src) blk[k].data.set(src.data, at);
+          at += per * c.batch;
+        }
+      }
+      next.push(blk);
+    }
+    out.states = next;
+    return out;
   }
 
   /**

@@ -40,6 +40,29 @@ describe('ChatSession', () => {
     chat.dispose();
   });
 
+  test('a turn aborted mid-reply leaves the session consistent with its state', async () => {
+    const chat = await ChatSession.open(model, { generation: gen });
+    const tok = model.tokenizer!;
+    const ctrl = new AbortController();
+    const seen: number[] = [];
+    await expect(
+      chat.send('The matrix memory', {
+        signal: ctrl.signal,
+        onToken: (e) => {
+          seen.push(e.tokens[0]);
+          if (seen.length === 3) ctrl.abort();
+        },
+      }),
+    ).rejects.toBeDefined();
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    const r2 = await chat.send('and the gates?');
+    const p1 = [0, ...tok.encode('User: The matrix memory\nAssistant:')];
+    const turn2 = tok.encode('\nUser: and the gates?\nAssistant:');
+    const whole = await model.generate([...p1, ...seen, ...turn2], { ...gen, addBos: false });
+    expect(r2.tokens).toEqual(whole.tokens[0]);
+    chat.dispose();
+  });
+
   test('saved to a file and reopened: the next turn is the one of a session that never stopped', async () => {
     const storage = fileStateStorage(folder);
     const a = await ChatSession.open(model, { storage, key: 'alice', generation: gen });

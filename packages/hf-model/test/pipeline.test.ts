@@ -42,7 +42,7 @@ describe.each(['cpu', 'webgpu'] as const)(
       const alone = [];
       for (const p of prompts)
         alone.push((await m.generate(p, { maxNewTokens: 10, stopTokens: [] })).tokens[0]);
-      const r = await generateBatch(m, prompts, { maxNewTokens: 10, stopTokens: [] });
+      const r = await m.generateBatch(prompts, { maxNewTokens: 10, stopTokens: [] });
       expect(r.tokens).toEqual(alone);
       expect(r.prefillTokens).toBe(prompts.reduce((a, p) => a + p.length, 0));
       r.cache.release();

@@ -13,7 +13,7 @@
  * gradients of the real tokens are those of the unpadded sequence (to rounding). Gather and
  * scatter between the packed axis and the padded batch are GPU kernels (util/pack.ts).
  */
-import type { GpuContext } from '../device/context.js';
+import type { DispatchBatch, GpuContext } from '../device/context.js';
 import type { GpuDtype, GpuTensor } from '../device/tensor.js';
 import { KernelArgumentError } from '../errors.js';
 import { CallScope } from '../io.js';
@@ -195,8 +195,23 @@ function plan(ctx: GpuContext, fam: KernelFamily, a: PackedChunkwiseArgs, withDh
       expectTensor('dcLast', b.dcLast, [N, d.NH, d.DHQK, d.DHHV], ['N', 'NH', 'DHQK', 'DHHV'], context, f32);
   }
   const L = a.chunkSize ?? fam.defaultChunkSize;
-  if (!Number.isInteger(L) || L < 1)
-    throw new KernelArgumentError('chunkSize', 'a positive integer', String(a.chunkSize), context);
+  const max = fam.maxChunkSize;
+  if (!Number.isInteger(L) || L < 1 || (max !== undefined && L > max)) {
+    throw new KernelArgumentError(
+      'chunkSize',
+      `a positive integer${max !== undefined ? ` <= ${max}` : ''}`,
+      String(a.chunkSize),
+      context,
+    );
+  }
+  if (fam.variant === 'exp' && a.normalize === false) {
+    throw new KernelArgumentError(
+      'normalize',
+      'true or undefined (only mLSTMsig kernels can skip the normaliser)',
+      'false',
+      context,
+    );
+  }
   const byLength = new Map<number, Group>();
   for (let s = 0; s < N; s++) {
     const len = starts[s + 1] - starts[s];
@@ -234,6 +249,9 @@ class GroupIo {
   private readonly rows: GpuTensor;
   private readonly temps: GpuTensor[] = [];
   private readonly local: number[];
+  /** gathers / scatters waiting to be submitted together, and what to release after them */
+  private pending: DispatchBatch | null = null;
+  private afterFlush: GpuTensor[] = [];
 
   constructor(
     private readonly ctx: GpuContext,
@@ -255,22 +273,28 @@ class GroupIo {
     return t;
   }
 
-  /** The padded `(G, NH, P, …)` copy of a packed tensor (filler = `fill`). */
+  /** The padded `(G, NH, P, …)` copy of a packed tensor (filler = `fill`; encoded, see {@link flush}). */
   gather(t: GpuTensor, fill = 0): GpuTensor {
     const shape = [this.G, t.shape[1], this.g.P, ...t.shape.slice(3)];
     const out = this.keep(this.ctx.empty(shape, t.dtype));
-    const batch = this.ctx.batch();
-    encodePackMove(this.ctx, batch, 'gather', t, out, this.rows, fill);
-    batch.submit();
+    this.pending ??= this.ctx.batch();
+    encodePackMove(this.ctx, this.pending, 'gather', t, out, this.rows, fill);
     return out;
   }
 
-  /** Writes the real positions of a padded result back into the packed tensor, then releases it. */
+  /** Writes the real positions of a padded result back into the packed tensor (encoded, see {@link flush}); releases it after. */
   scatter(padded: GpuTensor, packed: GpuTensor): void {
-    const batch = this.ctx.batch();
-    encodePackMove(this.ctx, batch, 'scatter', packed, padded, this.rows);
-    batch.submit();
-    padded.release();
+    this.pending ??= this.ctx.batch();
+    encodePackMove(this.ctx, this.pending, 'scatter', packed, padded, this.rows);
+    this.afterFlush.push(padded);
+  }
+
+  /** Submits the encoded gathers / scatters in one pass. */
+  flush(): void {
+    this.pending?.submit();
+    this.pending = null;
+    for (const t of this.afterFlush) t.release();
+    this.afterFlush = [];
   }
 
   /** The `(G, …)` rows of a per-sequence `(N, …)` tensor. */
@@ -288,6 +312,7 @@ class GroupIo {
   }
 
   release(): void {
+    this.flush();
     this.rows.release();
     for (const t of this.temps) t.release();
   }
@@ -339,7 +364,7 @@ async function packedForward(
     for (const g of p.groups) {
       const io = new GroupIo(ctx, p, g);
       try {
-        const r = await runForward(ctx, fam, {
+        const args = {
           q: io.gather(x.q),
           k: io.gather(x.k),
           v: io.gather(x.v),
@@ -350,8 +375,11 @@ async function packedForward(
           mInitial: io.takeRows(x.m),
           returnLastStates: want,
           ...callOptions(a, g),
-        });
+        };
+        io.flush();
+        const r = await runForward(ctx, fam, args);
         io.scatter(r.h as GpuTensor, h);
+        io.flush();
         if (last && r.lastStates) {
           const ls = r.lastStates as LastStates<GpuTensor>;
           io.putRows(ls.c, last.c);
@@ -405,7 +433,7 @@ async function packedBackward(
     for (const g of p.groups) {
       const io = new GroupIo(ctx, p, g);
       try {
-        const r = (await runBackward(ctx, fam, {
+        const args = {
           q: io.gather(x.q),
           k: io.gather(x.k),
           v: io.gather(x.v),
@@ -418,8 +446,11 @@ async function packedBackward(
           mInitial: io.takeRows(x.m),
           correctDfForDcLast: a.correctDfForDcLast,
           ...callOptions(a, g),
-        })) as ChunkwiseGradients<GpuTensor>;
+        };
+        io.flush();
+        const r = (await runBackward(ctx, fam, args)) as ChunkwiseGradients<GpuTensor>;
         for (const key of ['dq', 'dk', 'dv', 'di', 'df'] as const) io.scatter(r[key], out[key]);
+        io.flush();
         if (out.dcInitial && r.dcInitial) io.putRows(r.dcInitial, out.dcInitial);
         r.dnInitial?.release();
         r.dmInitial?.release();
