@@ -1,7 +1,8 @@
 /**
  * Packaging: every publishable package builds, packs, passes publint and arethetypeswrong
  * (esm-only profile), installs from its tarball in a scratch project (npm, offline), imports and
- * runs in Node ESM, type-checks as a consumer, and bundles + runs for the browser (esbuild).
+ * runs in Node ESM, type-checks as a consumer, and bundles + runs for the browser (esbuild); the
+ * first example of every README runs under npm and under pnpm (a project per package).
  * The work is done by tools/check-packages.mjs (also `pnpm check:packages`).
  */
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,10 @@ describe('packaging', () => {
     expect(browser.coreInBundle).toBe(false);
     expect(browser.run.processInPage).toBe('undefined');
     expect(browser.run.relMaxDiff).toBeLessThan(1e-4);
-    expect(lines.length).toBeGreaterThanOrEqual(16);
+    // each README's first example, under npm (one project) and pnpm (one project per package,
+    // with only that package as a dependency: what a README imports must be importable from it)
+    expect(report.examples.npm).toEqual(Object.fromEntries(OFFLINE_PACKAGES.map((p: string) => [p, 'ok'])));
+    expect(report.examples.pnpm).toEqual(Object.fromEntries(ALL.map((p: string) => [p, 'ok'])));
+    expect(lines.length).toBeGreaterThanOrEqual(18);
   });
 });

@@ -1,6 +1,5 @@
 // Option 1 — the backend: configure once, then call `forward` (upstream `mLSTMBackend`).
-import { MlstmBackend } from '@mlstm/backend';
-import { getGpuContext } from '@mlstm/kernels-webgpu';
+import { getGpuContext, MlstmBackend } from '@mlstm/backend';
 
 /** A CPU tensor of uniform random values in [-1, 1). */
 const rand = (...shape: number[]) => ({

@@ -54,3 +54,16 @@ export {
   releaseKernelSaved,
 } from './registry.js';
 export { concatSeq, isGpu, padSeq, sliceSeq, type TensorLike } from './tensors.js';
+// What the README's examples need from the kernels package, re-exported so that a project that
+// depends on @mlstm/backend alone (pnpm: no hoisting of transitive dependencies) can import it.
+export {
+  GpuContext,
+  type GpuContextOptions,
+  type GpuDtype,
+  GpuDeviceLostError,
+  GpuTensor,
+  GpuValidationError,
+  getGpuContext,
+  KernelArgumentError,
+  NoAdapterError,
+} from '@mlstm/kernels-webgpu';
