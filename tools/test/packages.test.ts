@@ -32,8 +32,8 @@ describe('packaging', () => {
     expect(node.kernels).toBeGreaterThanOrEqual(8);
     expect(node.maxDiff).toBeLessThan(1e-12);
     expect(browser.nodeBuiltins).toEqual([]);
-    // kernels-webgpu alone must not drag in the reference package
-    expect(browser.coreInBundle).toBe(false);
+    // kernels-webgpu must not drag in the reference math: only the shared errors and checks
+    expect(browser.coreInBundle).toEqual(['dist/checks.js', 'dist/errors.js']);
     expect(browser.run.processInPage).toBe('undefined');
     expect(browser.run.relMaxDiff).toBeLessThan(1e-4);
     // each README's first example, under npm (one project) and pnpm (one project per package,

@@ -6,6 +6,8 @@
  */
 import {
   arbitraryLengthChunkSizes,
+  checkOptionKeys,
+  cpuTensorProblem,
   MlstmArgumentError,
   type Tensor,
   zeros as cpuZeros,
@@ -33,7 +35,16 @@ import {
   type MlstmKernelStates,
   releaseKernelSaved,
 } from './registry.js';
-import { concatSeq, isGpu, padSeq, releaseAll, reshapeOwned, sliceSeq, type TensorLike } from './tensors.js';
+import {
+  checkFiniteInputs,
+  concatSeq,
+  isGpu,
+  padSeq,
+  releaseAll,
+  reshapeOwned,
+  sliceSeq,
+  type TensorLike,
+} from './tensors.js';
 
 /** Arguments of {@link MlstmBackend.forward}. */
 export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> extends MlstmInputs<T> {
@@ -77,9 +88,28 @@ export type MlstmBackendResult<T> = MlstmTrainResult<T> | MlstmInferenceResult<T
 
 /** Options of the backend. */
 export interface MlstmBackendOptions {
-  /** the GpuContext for WebGPU kernels and GPU tensors (default: created on first use) */
+  /**
+   * the GpuContext for WebGPU kernels and GPU tensors (default: created on first use); the same
+   * option name as in `@mlstm/hf-model` and `@mlstm/bench`. Where the kernels run is chosen by the
+   * config's kernel specifiers (`native` = CPU, `webgpu_*` = WebGPU).
+   */
+  gpu?: GpuContext;
+  /** @deprecated use `gpu`; a GpuContext given as `device` is taken as `gpu` */
   device?: GpuContext;
+  /**
+   * Check every input (q, k, v, i, f, initial states, dh) for NaN / ±Infinity and throw
+   * `MlstmNonFiniteError` naming the tensor and the first bad index. Default: on for CPU tensors
+   * (one pass over the data), off for GpuTensors (`true` reads them back to check them).
+   */
+  checkFinite?: boolean;
 }
+
+/** The option keys of `new MlstmBackend(config, options)` (an unknown key is an error). */
+export const MLSTM_BACKEND_OPTION_KEYS: readonly (keyof MlstmBackendOptions)[] = [
+  'gpu',
+  'device',
+  'checkFinite',
+];
 
 const BF16 = new Float32Array(1);
 const BF16_BITS = new Uint32Array(BF16.buffer);
@@ -103,9 +133,9 @@ function roundToBf16(values: ArrayLike<number>): Float32Array {
 /** A CPU state tensor in the inference state dtype (float32 storage; f16 / bf16 rounding). */
 function toStateDtype(t: Tensor, dtype: MlstmDtypeName): Tensor {
   const data =
-    dtype === 'float16'
+    dtype === 'f16' || dtype === 'float16'
       ? roundToF16(t.data)
-      : dtype === 'bfloat16'
+      : dtype === 'bf16' || dtype === 'bfloat16'
         ? roundToBf16(t.data)
         : Float32Array.from(t.data);
   return { shape: [...t.shape], data };
@@ -124,11 +154,14 @@ export class MlstmBackend {
   readonly config: Readonly<MlstmBackendConfig>;
   private readonly kernel: MlstmKernel;
   private device: GpuContext | undefined;
+  private readonly checkFinite: boolean | undefined;
 
   constructor(config: Partial<MlstmBackendConfig> = {}, options: MlstmBackendOptions = {}) {
     this.config = Object.freeze(resolveMlstmBackendConfig(config));
     this.kernel = getMlstmKernel(this.config.chunkwiseKernel);
-    this.device = options.device;
+    checkOptionKeys(options, MLSTM_BACKEND_OPTION_KEYS, 'MlstmBackend');
+    this.device = options.gpu ?? options.device;
+    this.checkFinite = options.checkFinite;
   }
 
   /** The GpuContext in use (creates the default one on first call if none was given). */
@@ -167,8 +200,8 @@ export class MlstmBackend {
     if (isGpu(q)) {
       if (!this.device) {
         throw new MlstmArgumentError(
-          'device',
-          'the GpuContext that owns the GpuTensor inputs (new MlstmBackend(config, { device: ctx }))',
+          'gpu',
+          'the GpuContext that owns the GpuTensor inputs (new MlstmBackend(config, { gpu: ctx }))',
           'undefined',
           'MlstmBackend.forward',
         );
@@ -185,6 +218,9 @@ export class MlstmBackend {
   private static dims(args: MlstmBackendForwardArgs, context: string) {
     const fmt = (s: readonly number[]) => `(${s.join(', ')})`;
     const shapeOf = (name: string, t: unknown): readonly number[] => {
+      // the shared check of a CPU tensor: shape, element type, data length
+      const problem = isGpu(t) ? null : cpuTensorProblem(t);
+      if (problem) throw new MlstmArgumentError(name, problem.expected, problem.received, context);
       const shape = (t as TensorLike | undefined)?.shape;
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
         throw new MlstmArgumentError(name, 'a tensor (CPU tensor or GpuTensor)', String(t), context);
@@ -235,6 +271,12 @@ export class MlstmBackend {
       throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
     const padding = mode === 'train_with_padding';
     const { S } = MlstmBackend.dims(args, context);
+    await checkFiniteInputs(
+      this.device,
+      args as unknown as Record<string, unknown>,
+      this.checkFinite,
+      context,
+    );
     const kernel = this.kernel;
     const returnLastStates = args.returnLastStates ?? this.config.returnLastStates;
     if (returnLastStates && (padding || kernel.family === 'parallel')) {
@@ -258,7 +300,7 @@ export class MlstmBackend {
       );
     }
     const ctx = await this.context(args.q, kernel.platform === 'webgpu');
-    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const opts: MlstmKernelOptions = ctx ? { gpu: ctx, checkFinite: false } : { checkFinite: false };
     const gpuIn = isGpu(args.q);
     const Sp = chunked && padding ? Math.ceil(S / chunkSize) * chunkSize : S;
     const padded = Sp !== S;
@@ -314,6 +356,7 @@ export class MlstmBackend {
           context,
         );
       }
+      await checkFiniteInputs(ctx, { dh, dcLast: options.dcLast }, this.checkFinite, context);
       let dhp = dh;
       if (padded) dhp = await padSeq(ctx, dh, Sp);
       try {
@@ -357,6 +400,12 @@ export class MlstmBackend {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
     const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
+    await checkFiniteInputs(
+      this.device,
+      args as unknown as Record<string, unknown>,
+      this.checkFinite,
+      context,
+    );
     const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
     const step = getMlstmStepKernel(stepKernel);
     const loop = getMlstmSequenceKernel(sequenceKernel);
@@ -364,7 +413,7 @@ export class MlstmBackend {
     const needGpu =
       kernel.platform === 'webgpu' || (S === 1 ? step.platform === 'webgpu' : loop.platform === 'webgpu');
     const ctx = await this.context(args.q, needGpu);
-    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const opts: MlstmKernelOptions = ctx ? { gpu: ctx, checkFinite: false } : { checkFinite: false };
     const gpuIn = isGpu(args.q);
     const dtype =
       !gpuIn && ctx ? gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16) : undefined;

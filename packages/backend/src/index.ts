@@ -4,6 +4,7 @@
  */
 export {
   type MlstmBackendForwardArgs,
+  MLSTM_BACKEND_OPTION_KEYS,
   type MlstmBackendOptions,
   type MlstmBackendResult,
   type MlstmBackwardOptions,
@@ -22,7 +23,16 @@ export {
   type MlstmDtypeName,
   resolveMlstmBackendConfig,
 } from './config.js';
-export { MlstmBackendConfigError, MlstmKernelNotFoundError } from './errors.js';
+export {
+  MlstmArgumentError,
+  MlstmBackendConfigError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmKernelNotFoundError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from './errors.js';
 export {
   getAvailableMlstmKernels,
   getAvailableMlstmSequenceKernels,
@@ -31,6 +41,7 @@ export {
   getMlstmKernel,
   getMlstmSequenceKernel,
   getMlstmStepKernel,
+  MLSTM_KERNEL_OPTION_KEYS,
   MLSTM_SEQUENCE_KERNELS,
   MLSTM_SEQUENCE_LOOP_KERNELS,
   MLSTM_STEP_KERNELS,

@@ -199,11 +199,11 @@ describe('GpuTensor inputs', () => {
     expect(ctx.pool.stats.liveBytes).toBe(before);
   });
 
-  it('GpuTensor inputs without a device: typed error naming "device"', async () => {
+  it('GpuTensor inputs without a context: typed error naming "gpu"', async () => {
     const g = up(inputs(1, 16));
     const b = new MlstmBackend({ ...gpuConfig, chunkSize: 16 });
     await expect(b.forward({ q: g.q, k: g.k, v: g.v, i: g.i, f: g.f })).rejects.toMatchObject({
-      argument: 'device',
+      argument: 'gpu',
     });
     for (const t of Object.values(g)) t.release();
   });

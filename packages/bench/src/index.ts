@@ -118,3 +118,12 @@ export {
   TRITON_LABEL,
   TRITON_STEP,
 } from './suites/triton-reference.js';
+// the one error hierarchy of every @mlstm package
+export {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from '@mlstm/core-reference';

@@ -70,7 +70,7 @@ async function runKernel(a: KernelRunArgs, progress: (d: unknown) => void): Prom
     dtype,
   };
   const call = () =>
-    kernel(args as never, ctx ? { device: ctx } : {}) as unknown as Promise<MlstmKernelResult<Tensor>>;
+    kernel(args as never, ctx ? { gpu: ctx } : {}) as unknown as Promise<MlstmKernelResult<Tensor>>;
   // first call: compiles the pipelines (timed separately)
   progress({ stage: 'compile' });
   let t0 = performance.now();

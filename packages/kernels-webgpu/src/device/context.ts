@@ -1,4 +1,10 @@
-import { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from '../errors.js';
+import {
+  GpuDeviceLostError,
+  GpuValidationError,
+  KernelArgumentError,
+  MlstmOutOfMemoryError,
+  NoAdapterError,
+} from '../errors.js';
 import { packF16, unpackF16 } from './f16.js';
 import { BufferPool } from './pool.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
@@ -274,7 +280,7 @@ export class GpuContext {
   /** number of compute pipelines compiled (a pipeline is compiled once per cache key) */
   pipelinesCompiled = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
-  private errors: GpuValidationError[] = [];
+  private errors: (GpuValidationError | MlstmOutOfMemoryError)[] = [];
   private lostInfo: GPUDeviceLostInfo | null = null;
 
   private constructor(
@@ -339,13 +345,14 @@ export class GpuContext {
     });
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
-      const kind =
-        err.constructor?.name === 'GPUOutOfMemoryError'
-          ? 'out-of-memory'
-          : err.constructor?.name === 'GPUInternalError'
-            ? 'internal'
-            : 'validation';
-      this.errors.push(new GpuValidationError(kind, err.message));
+      const type = err.constructor?.name;
+      if (type === 'GPUOutOfMemoryError') {
+        this.errors.push(new MlstmOutOfMemoryError(`WebGPU out of memory: ${err.message}`));
+        return;
+      }
+      this.errors.push(
+        new GpuValidationError(type === 'GPUInternalError' ? 'internal' : 'validation', err.message),
+      );
     });
   }
 
