@@ -1,3 +1,4 @@
+import { filterNativeStderr, loadNodeModules } from './dawn-log.js';
 import {
   GpuDeviceLostError,
   GpuValidationError,
@@ -58,6 +59,12 @@ export interface GpuContextOptions {
   dawnToggles?: readonly string[];
   /** Bytes of released buffers the pool keeps for reuse (default: the peak live bytes so far, at least 1 GiB). */
   maxCachedBytes?: number;
+  /**
+   * Node only: `'filtered'` (default) drops the two `max…BuffersPerPipelineLayout artificially
+   * reduced …` warnings Dawn's Vulkan backend prints while it enumerates adapters (limits the
+   * kernels do not use); every other line passes. `'all'` prints everything Dawn prints.
+   */
+  dawnLog?: 'filtered' | 'all';
 }
 
 const WANTED_FEATURES = [
@@ -310,7 +317,14 @@ export class GpuContext {
       let adapter = options.adapter;
       if (!adapter) {
         const gpu = await findGpu(!!options.disableRobustness, options.dawnToggles);
-        adapter = (await gpu.requestAdapter({ powerPreference: options.powerPreference })) ?? undefined;
+        const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+        const request = () => gpu.requestAdapter({ powerPreference: options.powerPreference });
+        let pending: Promise<GPUAdapter | null>;
+        if (isNode && options.dawnLog !== 'all') {
+          await loadNodeModules();
+          pending = filterNativeStderr(request); // Dawn's limit warnings (see dawn-log.ts)
+        } else pending = request();
+        adapter = (await pending) ?? undefined;
         if (!adapter) {
           throw new NoAdapterError(
             'requestAdapter() found no WebGPU adapter. In Node on a machine without a GPU install Mesa lavapipe ' +
