@@ -10,7 +10,7 @@ export const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoDir = resolve(appDir, '../..');
 export const artifactsDir = join(appDir, 'test-artifacts');
 
-/** Flags of ../../shared/docs/toolchain.md: WebGPU on SwiftShader, no network chatter. */
+/** Chromium flags: WebGPU on SwiftShader (headless, no GPU), no network chatter. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--enable-unsafe-webgpu',
