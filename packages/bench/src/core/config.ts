@@ -106,6 +106,11 @@ export class BenchmarkConfig {
     this.aggregation = c.aggregation;
   }
 
+  /** The same config with other kernel specs (e.g. only the series that need no GPU). */
+  withKernelSpecs(specs: readonly KernelSpec[]): BenchmarkConfig {
+    return new BenchmarkConfig({ ...this.toJSON(), kernelSpecs: [...specs] });
+  }
+
   /** Fixed parameters overlaid with each combination of the varied ones. */
   getParamDicts(): ParamDict[] {
     const keys = Object.keys(this.varyParams);
