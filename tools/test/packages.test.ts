@@ -32,7 +32,8 @@ describe('packaging', () => {
     const { node, browser } = report.scratch;
     expect(node.hasGetGpuContext).toBe(true);
     expect(node.kernels).toBeGreaterThanOrEqual(8);
-    expect(node.maxDiff).toBeLessThan(1e-12);
+    // the backend returns float32 like the Float32Array inputs (2⁻²⁴ relative rounding)
+    expect(node.maxDiff).toBeLessThan(1e-6);
     expect(browser.nodeBuiltins).toEqual([]);
     // kernels-webgpu must not drag in the reference math: only the shared errors and checks
     expect(browser.coreInBundle).toEqual(['dist/checks.js', 'dist/errors.js']);

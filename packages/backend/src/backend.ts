@@ -130,6 +130,27 @@ function roundToBf16(values: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/**
+ * CPU results in the element type of the CPU inputs: Float32Array inputs give Float32Array results
+ * on every path (the CPU kernels compute in float64, the WebGPU kernels in f32; pieces of a split
+ * sequence are joined), Float64Array inputs give Float64Array results. GPU tensors pass.
+ */
+function likeInput<T extends TensorLike | undefined | null>(q: TensorLike, t: T): T {
+  if (!t || isGpu(t) || isGpu(q)) return t;
+  const want = (q as Tensor).data instanceof Float64Array ? Float64Array : Float32Array;
+  const cpu = t as Tensor;
+  if (cpu.data instanceof want) return t;
+  return { shape: cpu.shape, data: want.from(cpu.data) } as T;
+}
+
+/** {@link likeInput} on every tensor field of a result record. */
+function allLikeInput<R extends object>(q: TensorLike, r: R): R {
+  const out: Record<string, unknown> = { ...(r as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(out))
+    if (v && typeof v === 'object' && 'shape' in v && 'data' in v) out[k] = likeInput(q, v as TensorLike);
+  return out as R;
+}
+
 /** A CPU state tensor in the inference state dtype (float32 storage; f16 / bf16 rounding). */
 function toStateDtype(t: Tensor, dtype: MlstmDtypeName): Tensor {
   const data =
@@ -371,13 +392,13 @@ export class MlstmBackend {
           },
           opts,
         );
-        if (!padded) return g;
+        if (!padded) return allLikeInput(args.q, g);
         const out = { ...g };
         for (const key of ['dq', 'dk', 'dv', 'di', 'df'] as const) {
           out[key] = await sliceSeq(ctx, g[key], 0, S);
           releaseAll(g[key]);
         }
-        return out;
+        return allLikeInput(args.q, out);
       } finally {
         if (padded) releaseAll(dhp);
         release();
@@ -385,8 +406,8 @@ export class MlstmBackend {
     };
     return {
       mode,
-      h,
-      ...(r.lastStates ? { lastStates: r.lastStates } : {}),
+      h: likeInput(args.q, h),
+      ...(r.lastStates ? { lastStates: allLikeInput(args.q, r.lastStates) } : {}),
       backward,
       release,
     } as MlstmTrainResult<TensorLike>;
@@ -439,7 +460,7 @@ export class MlstmBackend {
           m: toStateDtype(s.m as Tensor, inferenceStateDtype),
         };
       }
-      return { mode: 'inference', h, lastStates: s };
+      return { mode: 'inference', h: likeInput(args.q, h), lastStates: s };
     };
 
     if (S === 1) {

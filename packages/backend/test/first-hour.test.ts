@@ -212,3 +212,46 @@ describe('checkFinite', () => {
     for (const t of Object.values(g) as kernels.GpuTensor[]) t.release();
   });
 });
+
+describe('results in the element type of the inputs', () => {
+  const cpuConfig = {};
+  const gpuConfig = {
+    chunkwiseKernel: 'chunkwise--webgpu_xl_chunk',
+    sequenceKernel: 'native_sequence__webgpu',
+    stepKernel: 'webgpu',
+  } as const;
+  const as64 = (t: { shape: number[]; data: Float32Array }) => ({
+    shape: t.shape,
+    data: Float64Array.from(t.data),
+  });
+  it.each([
+    ['CPU', cpuConfig, 'inference', 32],
+    ['CPU', cpuConfig, 'inference', 37], // not a multiple of the chunk: pieces joined
+    ['CPU', cpuConfig, 'train_with_padding', 37],
+    ['CPU', cpuConfig, 'inference', 1],
+    ['WebGPU', gpuConfig, 'inference', 37],
+    ['WebGPU', gpuConfig, 'train_with_padding', 37],
+  ] as const)(
+    '%s %s, S = %i: Float32Array in → Float32Array out, Float64Array in → Float64Array out',
+    async (_, config, mode, S) => {
+      const x = {
+        q: rand(B, NH, S, D),
+        k: rand(B, NH, S, D),
+        v: rand(B, NH, S, D),
+        i: rand(B, NH, S),
+        f: rand(B, NH, S),
+      };
+      const b = new MlstmBackend({ ...config, mode, chunkSize: 16, returnLastStates: false });
+      const r32 = await b.forward(x);
+      expect(r32.h.data).toBeInstanceOf(Float32Array);
+      const x64 = Object.fromEntries(Object.entries(x).map(([k, t]) => [k, as64(t)]));
+      const r64 = await b.forward(x64 as unknown as typeof x);
+      expect(r64.h.data).toBeInstanceOf(Float64Array);
+      if (mode === 'train_with_padding') {
+        const g = await (r32 as backend.MlstmTrainResult<backend.TensorLike>).backward(rand(B, NH, S, D));
+        expect((g.dq as { data: unknown }).data).toBeInstanceOf(Float32Array);
+        (r64 as backend.MlstmTrainResult<backend.TensorLike>).release();
+      }
+    },
+  );
+});
