@@ -114,6 +114,11 @@ describe('option keys are checked', () => {
     expect(() => new MlstmBackend({}, { chekFinite: false } as never)).toThrow(MlstmOptionError);
     expect(() => new MlstmBackend({}, { chekFinite: false } as never)).toThrow(/did you mean "checkFinite"/);
   });
+  it('getGpuContext: a misspelt option, before any adapter is asked for', async () => {
+    await expect(kernels.getGpuContext({ powerPreferense: 'low-power' } as never)).rejects.toThrow(
+      /getGpuContext: options\.powerPreferense: .*did you mean "powerPreference"/,
+    );
+  });
   it('a registry kernel: a misspelt option', async () => {
     await expect(
       getMlstmKernel('chunkwise--native_custbw')({ ...inputs(), chunkSize: 16 }, { gpus: 1 } as never),

@@ -9,6 +9,7 @@ export {
   type GpuFeatures,
   DispatchBatch,
   getGpuContext,
+  GPU_CONTEXT_OPTION_KEYS,
   type SubgroupMatrixConfig,
 } from './device/context.js';
 export { f16BitsToF32, f32ToF16Bits, packF16, roundToF16, unpackF16 } from './device/f16.js';

@@ -1,3 +1,4 @@
+import { checkOptionKeys } from '@mlstm/core-reference/checks';
 import { filterNativeStderr, loadNodeModules } from './dawn-log.js';
 import {
   GpuDeviceLostError,
@@ -722,5 +723,21 @@ export class GpuContext {
  * ```
  */
 export function getGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
+  try {
+    checkOptionKeys(options, GPU_CONTEXT_OPTION_KEYS, 'getGpuContext');
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return GpuContext.create(options);
 }
+
+/** The option keys of {@link getGpuContext} (an unknown key is an `MlstmOptionError`). */
+export const GPU_CONTEXT_OPTION_KEYS: readonly (keyof GpuContextOptions)[] = [
+  'device',
+  'adapter',
+  'powerPreference',
+  'disableRobustness',
+  'dawnToggles',
+  'maxCachedBytes',
+  'dawnLog',
+];
