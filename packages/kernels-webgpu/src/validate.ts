@@ -1,6 +1,6 @@
 import type { GpuContext } from './device/context.js';
 import { type GpuDtype, GpuTensor } from './device/tensor.js';
-import { cpuTensorProblem } from '@mlstm/core-reference/checks';
+import { cpuTensorProblem, normalizeDtype } from '@mlstm/core-reference/checks';
 import { KernelArgumentError } from './errors.js';
 
 /** A CPU tensor (same shape as @mlstm/core-reference's `Tensor`, without depending on it). */
@@ -145,6 +145,8 @@ export function resolveDtype(
   requested: GpuDtype | undefined,
   context: string,
 ): GpuDtype {
+  // the one spelling of every package; 'float32' / 'float16' (and 'fp32' / 'fp16') map to it
+  if (requested !== undefined) requested = normalizeDtype<GpuDtype>('dtype', requested, ['f32', 'f16'], context);
   const dtype = q instanceof GpuTensor ? q.dtype : (requested ?? 'f32');
   if (q instanceof GpuTensor && requested && requested !== q.dtype) {
     throw new KernelArgumentError(
