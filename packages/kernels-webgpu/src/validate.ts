@@ -146,7 +146,8 @@ export function resolveDtype(
   context: string,
 ): GpuDtype {
   // the one spelling of every package; 'float32' / 'float16' (and 'fp32' / 'fp16') map to it
-  if (requested !== undefined) requested = normalizeDtype<GpuDtype>('dtype', requested, ['f32', 'f16'], context);
+  if (requested !== undefined)
+    requested = normalizeDtype<GpuDtype>('dtype', requested, ['f32', 'f16'], context);
   const dtype = q instanceof GpuTensor ? q.dtype : (requested ?? 'f32');
   if (q instanceof GpuTensor && requested && requested !== q.dtype) {
     throw new KernelArgumentError(
