@@ -188,7 +188,8 @@ function repoMarkdown(dir = root): string[] {
 function repoTextFiles(dir = root): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (['node_modules', 'dist', '.git', '.turbo', 'api', 'test-artifacts', 'fixtures'].includes(name)) continue;
+    if (['node_modules', 'dist', '.git', '.turbo', 'api', 'test-artifacts', 'fixtures'].includes(name))
+      continue;
     if (name.startsWith('outputs_') || ['pnpm-lock.yaml', '.vitest-report.json'].includes(name)) continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...repoTextFiles(p));
