@@ -8,6 +8,7 @@ import {
   arbitraryLengthChunkSizes,
   checkOptionKeys,
   cpuTensorProblem,
+  type KeysListed,
   MlstmArgumentError,
   type Tensor,
   zeros as cpuZeros,
@@ -105,11 +106,13 @@ export interface MlstmBackendOptions {
 }
 
 /** The option keys of `new MlstmBackend(config, options)` (an unknown key is an error). */
-export const MLSTM_BACKEND_OPTION_KEYS: readonly (keyof MlstmBackendOptions)[] = [
+export const MLSTM_BACKEND_OPTION_KEYS = [
   'gpu',
   'device',
   'checkFinite',
-];
+] as const satisfies readonly (keyof MlstmBackendOptions)[];
+// a new option must be added to the list above (else this is a type error)
+const _backendKeysComplete: KeysListed<MlstmBackendOptions, typeof MLSTM_BACKEND_OPTION_KEYS> = true;
 
 const BF16 = new Float32Array(1);
 const BF16_BITS = new Uint32Array(BF16.buffer);

@@ -17,6 +17,7 @@
  */
 import {
   checkOptionKeys,
+  type KeysListed,
   mlstmRecurrentSequence,
   mlstmRecurrentStep,
   referenceSequenceKernels,
@@ -65,11 +66,13 @@ export interface MlstmKernelOptions {
 }
 
 /** The option keys of a registry kernel call (an unknown key is an error). */
-export const MLSTM_KERNEL_OPTION_KEYS: readonly (keyof MlstmKernelOptions)[] = [
+export const MLSTM_KERNEL_OPTION_KEYS = [
   'gpu',
   'device',
   'checkFinite',
-];
+] as const satisfies readonly (keyof MlstmKernelOptions)[];
+// a new option must be added to the list above (else this is a type error)
+const _kernelKeysComplete: KeysListed<MlstmKernelOptions, typeof MLSTM_KERNEL_OPTION_KEYS> = true;
 
 /** The mLSTM inputs and optional initial states, common to the kernels and `MlstmBackend.forward`. */
 export interface MlstmInputs<T extends TensorLike = TensorLike> {

@@ -97,6 +97,17 @@ export function checkOptionKeys(
   }
 }
 
+/**
+ * Compile-time check of a declared key list: `true` when `Keys` names every key of `T`, else an
+ * object naming the missing ones. `const _complete: KeysListed<Options, typeof OPTION_KEYS> = true;`
+ * beside a list makes a new option that is not added to it a type error.
+ */
+export type KeysListed<T, Keys extends readonly PropertyKey[]> = [Exclude<keyof T, Keys[number]>] extends [
+  never,
+]
+  ? true
+  : { missingFromTheList: Exclude<keyof T, Keys[number]> };
+
 /** Case-insensitive edit distance ≤ 2, or one name a prefix of the other (hints for typos). */
 function closeTo(a: string, b: string): boolean {
   const x = a.toLowerCase();

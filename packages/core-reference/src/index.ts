@@ -15,6 +15,7 @@ export {
   cpuTensorProblem,
   DTYPE_ALIASES,
   describeValue,
+  type KeysListed,
   type MlstmDtype,
   MlstmArgumentError,
   MlstmDeviceError,

@@ -3,7 +3,10 @@
  * `maxNewToken`) or an unknown value (`weightDtype: 'q8'`) throws `MlstmOptionError` listing the
  * valid ones, before anything is read or uploaded. A new option is one more entry in a list here.
  */
-import { checkOneOf, checkOptionKeys, normalizeDtype } from '@mlstm/core-reference/checks';
+import { checkOneOf, checkOptionKeys, type KeysListed, normalizeDtype } from '@mlstm/core-reference/checks';
+import type { ForwardOptions, GenerateOptions, LoadOptions } from './model.js';
+import type { SamplingOptions } from './sampling.js';
+import type { SourceOptions } from './sources.js';
 
 /** `SourceOptions` (where and how the files are read). */
 export const SOURCE_OPTION_KEYS = ['fetch', 'revision', 'hubUrl', 'cache', 'onProgress', 'signal'] as const;
@@ -33,6 +36,16 @@ export const GENERATE_OPTION_KEYS = [
   'signal',
   'cache',
 ] as const;
+
+// a new option of these interfaces must be added to its list above (else these are type errors)
+const _complete: [
+  KeysListed<SourceOptions, typeof SOURCE_OPTION_KEYS>,
+  KeysListed<LoadOptions, typeof LOAD_OPTION_KEYS>,
+  KeysListed<Omit<LoadOptions, 'tokenizer'> & { seed?: number }, typeof RANDOM_OPTION_KEYS>,
+  KeysListed<ForwardOptions, typeof FORWARD_OPTION_KEYS>,
+  KeysListed<SamplingOptions, typeof SAMPLING_OPTION_KEYS>,
+  KeysListed<GenerateOptions, typeof GENERATE_OPTION_KEYS>,
+] = [true, true, true, true, true, true];
 
 /** `device`: where the model runs. */
 export const DEVICES = ['webgpu', 'cpu', 'auto'] as const;

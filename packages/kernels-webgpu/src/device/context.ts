@@ -1,4 +1,4 @@
-import { checkOptionKeys } from '@mlstm/core-reference/checks';
+import { checkOptionKeys, type KeysListed } from '@mlstm/core-reference/checks';
 import { filterNativeStderr, loadNodeModules } from './dawn-log.js';
 import {
   GpuDeviceLostError,
@@ -732,7 +732,7 @@ export function getGpuContext(options: GpuContextOptions = {}): Promise<GpuConte
 }
 
 /** The option keys of {@link getGpuContext} (an unknown key is an `MlstmOptionError`). */
-export const GPU_CONTEXT_OPTION_KEYS: readonly (keyof GpuContextOptions)[] = [
+export const GPU_CONTEXT_OPTION_KEYS = [
   'device',
   'adapter',
   'powerPreference',
@@ -740,4 +740,6 @@ export const GPU_CONTEXT_OPTION_KEYS: readonly (keyof GpuContextOptions)[] = [
   'dawnToggles',
   'maxCachedBytes',
   'dawnLog',
-];
+] as const satisfies readonly (keyof GpuContextOptions)[];
+// a new option of GpuContextOptions must be added to the list above (else this is a type error)
+const _gpuContextKeysComplete: KeysListed<GpuContextOptions, typeof GPU_CONTEXT_OPTION_KEYS> = true;
