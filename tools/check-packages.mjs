@@ -179,7 +179,8 @@ const rand = (...shape) => ({ shape, data: Float32Array.from({ length: shape.red
 const [B, NH, S, D] = [1, 2, 32, 8];
 const args = { q: rand(B, NH, S, D), k: rand(B, NH, S, D), v: rand(B, NH, S, D), i: rand(B, NH, S), f: rand(B, NH, S), chunkSize: 16 };
 const viaRegistry = await getMlstmKernel('chunkwise--native_custbw')(args);
-const viaBackend = await new MlstmBackend({ mode: 'inference', chunkSize: 16 }).inference(args);
+const { chunkSize, ...inputs } = args; // the backend takes chunkSize from its config (an unknown key is an error)
+const viaBackend = await new MlstmBackend({ mode: 'inference', chunkSize }).inference(inputs);
 const direct = ref.mlstmChunkwise({ ...args });
 let maxDiff = 0;
 for (let x = 0; x < direct.h.data.length; x++) maxDiff = Math.max(maxDiff, Math.abs(direct.h.data[x] - viaRegistry.h.data[x]), Math.abs(direct.h.data[x] - viaBackend.h.data[x]));

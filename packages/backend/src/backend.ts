@@ -111,6 +111,24 @@ export const MLSTM_BACKEND_OPTION_KEYS = [
   'device',
   'checkFinite',
 ] as const satisfies readonly (keyof MlstmBackendOptions)[];
+/**
+ * The keys of {@link MlstmBackendForwardArgs} (an unknown key, e.g. a misspelt `returnLastState`,
+ * is an `MlstmOptionError` listing these).
+ */
+export const MLSTM_BACKEND_FORWARD_KEYS = [
+  'q',
+  'k',
+  'v',
+  'i',
+  'f',
+  'cInitial',
+  'nInitial',
+  'mInitial',
+  'returnLastStates',
+  'mode',
+] as const satisfies readonly (keyof MlstmBackendForwardArgs)[];
+// a new argument must be added to the list above (else this is a type error)
+const _forwardKeysComplete: KeysListed<MlstmBackendForwardArgs, typeof MLSTM_BACKEND_FORWARD_KEYS> = true;
 // a new option must be added to the list above (else this is a type error)
 const _backendKeysComplete: KeysListed<MlstmBackendOptions, typeof MLSTM_BACKEND_OPTION_KEYS> = true;
 
@@ -294,6 +312,7 @@ export class MlstmBackend {
     if (mode !== 'train' && mode !== 'train_with_padding')
       throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
     const padding = mode === 'train_with_padding';
+    checkOptionKeys(args, MLSTM_BACKEND_FORWARD_KEYS, context, 'args');
     const { S } = MlstmBackend.dims(args, context);
     await checkFiniteInputs(
       this.device,
@@ -423,6 +442,7 @@ export class MlstmBackend {
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
+    checkOptionKeys(args, MLSTM_BACKEND_FORWARD_KEYS, context, 'args');
     const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
     await checkFiniteInputs(
       this.device,

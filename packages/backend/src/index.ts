@@ -4,6 +4,7 @@
  */
 export {
   type MlstmBackendForwardArgs,
+  MLSTM_BACKEND_FORWARD_KEYS,
   MLSTM_BACKEND_OPTION_KEYS,
   type MlstmBackendOptions,
   type MlstmBackendResult,

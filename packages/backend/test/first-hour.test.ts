@@ -114,6 +114,12 @@ describe('option keys are checked', () => {
     expect(() => new MlstmBackend({}, { chekFinite: false } as never)).toThrow(MlstmOptionError);
     expect(() => new MlstmBackend({}, { chekFinite: false } as never)).toThrow(/did you mean "checkFinite"/);
   });
+  it('MlstmBackend.forward: a misspelt argument (e.g. a sequence-start option) is named', async () => {
+    const b = new MlstmBackend({ chunkSize: 16, mode: 'inference' });
+    const err = await b.forward({ ...inputs(), seqStart: [0] } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlstmOptionError);
+    expect((err as MlstmOptionError).message).toMatch(/args\.seqStart: expected a known key: "q", "k"/);
+  });
   it('getGpuContext: a misspelt option, before any adapter is asked for', async () => {
     await expect(kernels.getGpuContext({ powerPreferense: 'low-power' } as never)).rejects.toThrow(
       /getGpuContext: options\.powerPreferense: .*did you mean "powerPreference"/,
