@@ -5,7 +5,9 @@
  * open their context there) it returns a stand-in context whose first use inside a test skips that
  * test. So a test that needs the GPU is skipped where it first asks for it, and a test that does
  * not runs. (Library code that catches the skip, e.g. hf-model's `device: 'auto'` falling back to
- * the CPU, still runs, but its test is reported skipped.) With an adapter this file does nothing.
+ * the CPU, still runs, but its test is reported skipped.) Files whose hooks or module code do GPU
+ * work with the context (not just keep it) are left out instead: `gpuOnlyFiles([...])` in the
+ * package's vitest.config.ts. With an adapter this file does nothing.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
