@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { probeAdapterOnce } from './tools/vitest/gpu-global-setup.ts';
+
+// before the project configs load: they leave out their GPU-only files when there is no adapter
+probeAdapterOnce();
 
 // One vitest run over every package (each package has its own vitest.config.ts).
 // Packages are resolved from their TypeScript sources through the `@mlstm/source`
@@ -13,5 +17,7 @@ export default defineConfig({
       'apps/demo/vitest.config.ts',
     ],
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    // no WebGPU adapter: one banner, GPU tests skipped (MLSTM_REQUIRE_GPU=1: the run fails instead)
+    globalSetup: ['tools/vitest/gpu-global-setup.ts'],
   },
 });

@@ -5,5 +5,10 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@mlstm/source'] },
   ssr: { resolve: { conditions: ['@mlstm/source'] } },
-  test: { name: 'docs', include: ['test/**/*.test.ts'], testTimeout: 120_000 },
+  test: {
+    name: 'docs',
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['../tools/vitest/gpu-setup.ts'],
+    testTimeout: 120_000,
+  },
 });

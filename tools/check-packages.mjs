@@ -6,13 +6,19 @@
  *  2. `publint` and `@arethetypeswrong/cli` (profile `esm-only`: the packages are ESM-only by
  *     design, so the node10 / require() rows are not errors) on every tarball;
  *  3. a scratch project installs the tarballs with `npm install --offline` (no registry: the
- *     checked packages depend only on each other, and `webgpu` is an optional peer) and
+ *     checked packages depend only on each other and on @huggingface/tokenizers, packed from this
+ *     repository's copy; `webgpu`, an optional peer, is linked from it) and
  *     - imports every export in Node ESM and runs a CPU kernel through the backend,
  *     - type-checks a consumer file with `tsc` (moduleResolution nodenext, types from dist),
  *     - bundles a browser entry that imports `@mlstm/kernels-webgpu` with esbuild
  *       (platform browser), checks that no Node built-in is left in the bundle, and runs the
  *       bundle in a page-like `node:vm` context (no `process`, `navigator.gpu` from dawn.node)
- *       against core-reference (skip with --no-gpu).
+ *       against core-reference (skip with --no-gpu);
+ *  4. the first example of each package's README (read from the installed package) runs in that
+ *     npm project, and again in a pnpm project per package whose only dependency is that package
+ *     (`pnpm install --offline`; pnpm exposes no transitive dependency, so a README import of a
+ *     package the user did not install fails as it would for them). Examples that need an
+ *     adapter are skipped with --no-gpu.
  *
  *   node tools/check-packages.mjs [--keep] [--no-build] [--no-gpu] [packages…]
  *
@@ -20,7 +26,16 @@
  * tools/test/packages.test.ts in `pnpm test`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -30,11 +45,15 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 /**
- * Packages installable offline from their tarballs alone (their dependencies are each other).
- * @mlstm/bench and @mlstm/hf-model have third-party runtime deps (registry needed): publint/attw only.
+ * Packages installed with npm (offline) into one scratch project: their dependencies are each
+ * other and @huggingface/tokenizers (packed from this repository's copy). @mlstm/bench has many
+ * third-party dependencies: it is installed with pnpm only (overrides point at this repository's
+ * copies). Every package gets a pnpm scratch project of its own.
  */
-export const OFFLINE_PACKAGES = ['core-reference', 'kernels-webgpu', 'backend'];
-export const LINT_ONLY_PACKAGES = ['hf-model', 'bench'];
+export const OFFLINE_PACKAGES = ['core-reference', 'kernels-webgpu', 'backend', 'hf-model'];
+export const LINT_ONLY_PACKAGES = ['bench'];
+/** Third-party dependencies of OFFLINE_PACKAGES, packed from the copies this repository installed. */
+const NPM_THIRD_PARTY = { '@huggingface/tokenizers': 'hf-model' };
 
 function run(cmd, args, opts = {}) {
   try {
@@ -133,9 +152,10 @@ export function lint(tarball) {
 }
 
 /** npm-install the tarballs into a fresh scratch project and exercise them. */
-export function scratchInstall(tarballs, dir, { runGpu = true } = {}) {
+export function scratchInstall(tarballs, dir, { runGpu = true, thirdParty = {} } = {}) {
   mkdirSync(dir, { recursive: true });
   const deps = Object.fromEntries(Object.entries(tarballs).map(([p, t]) => [manifest(p).name, `file:${t}`]));
+  for (const [name, t] of Object.entries(thirdParty)) deps[name] = `file:${t}`;
   writeFileSync(
     join(dir, 'package.json'),
     JSON.stringify({ name: 'scratch-consumer', private: true, type: 'module', dependencies: deps }, null, 2),
@@ -143,6 +163,8 @@ export function scratchInstall(tarballs, dir, { runGpu = true } = {}) {
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=peer'], {
     cwd: dir,
   });
+  // the user's `npm install webgpu`, stood in for by this repository's copy (no registry here)
+  symlinkSync(installedDir('kernels-webgpu', 'webgpu'), join(dir, 'node_modules', 'webgpu'), 'dir');
 
   // Node ESM: every export resolves, and a kernel runs (CPU: no adapter needed here)
   writeFileSync(
@@ -157,7 +179,8 @@ const rand = (...shape) => ({ shape, data: Float32Array.from({ length: shape.red
 const [B, NH, S, D] = [1, 2, 32, 8];
 const args = { q: rand(B, NH, S, D), k: rand(B, NH, S, D), v: rand(B, NH, S, D), i: rand(B, NH, S), f: rand(B, NH, S), chunkSize: 16 };
 const viaRegistry = await getMlstmKernel('chunkwise--native_custbw')(args);
-const viaBackend = await new MlstmBackend({ mode: 'inference', chunkSize: 16 }).inference(args);
+const { chunkSize, ...inputs } = args; // the backend takes chunkSize from its config (an unknown key is an error)
+const viaBackend = await new MlstmBackend({ mode: 'inference', chunkSize }).inference(inputs);
 const direct = ref.mlstmChunkwise({ ...args });
 let maxDiff = 0;
 for (let x = 0; x < direct.h.data.length; x++) maxDiff = Math.max(maxDiff, Math.abs(direct.h.data[x] - viaRegistry.h.data[x]), Math.abs(direct.h.data[x] - viaBackend.h.data[x]));
@@ -240,7 +263,11 @@ export async function run(q, k, v, i, f) {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
   const inputs = Object.keys(meta.inputs);
   const nodeBuiltins = inputs.filter((f) => f.startsWith('node:') || /(^|\/)(fs|path|url)$/.test(f));
-  const coreInBundle = inputs.some((f) => f.includes('core-reference'));
+  // kernels-webgpu imports only the shared errors and checks of core-reference, never its math
+  const coreInBundle = inputs
+    .filter((f) => f.includes('core-reference'))
+    .map((f) => f.slice(f.indexOf('core-reference/') + 'core-reference/'.length))
+    .sort();
   const browser = {
     bytes: bundle.length,
     inputs: inputs.length,
@@ -287,6 +314,133 @@ process.exit(0);
   return JSON.parse(run(process.execPath, ['run-browser-bundle.mjs'], { cwd: dir }).trim().split('\n').pop());
 }
 
+/** The first ```ts / ```js block of a README (the example a user copies first), or null. */
+export function firstExample(readme) {
+  const m = /```(?:ts|typescript|js|javascript)\n([\s\S]*?)```/.exec(readme);
+  return m ? m[1] : null;
+}
+
+/**
+ * How each package's first README example is run in a scratch project: `main` arguments when the
+ * example exports `main`, and whether it needs a WebGPU adapter. @mlstm/bench's README starts
+ * with repository commands (`pnpm bench -- …`); a user's first command is its CLI: `mlstm-bench --list`.
+ */
+const EXAMPLES = {
+  'core-reference': { gpu: false },
+  'kernels-webgpu': { gpu: true },
+  backend: { gpu: true },
+  'hf-model': { gpu: false, args: [join(root, 'fixtures', 'xlstm-tiny', 'single', 'model')] },
+  bench: { gpu: false, cli: ['mlstm-bench', '--list'] },
+};
+
+/** The real directory of a third-party dependency as installed in this repository for `pkg`. */
+function installedDir(pkg, dep) {
+  return realpathSync(join(root, 'packages', pkg, 'node_modules', dep));
+}
+
+/**
+ * Runs the first README example of every package in `pkgs`, as installed in the scratch project
+ * `dir` (the README is read from the installed package: what a user sees). TypeScript is turned
+ * into JavaScript by esbuild without bundling, so every import resolves from the scratch project.
+ * Returns { pkg: 'ok' | 'skipped (…)' }.
+ */
+export function runFirstExamples(dir, pkgs, { runGpu = true } = {}) {
+  const out = {};
+  for (const p of pkgs) {
+    const how = EXAMPLES[p];
+    if (how.gpu && !runGpu) {
+      out[p] = 'skipped (needs an adapter: --no-gpu)';
+      continue;
+    }
+    if (how.cli) {
+      const [name, ...args] = how.cli;
+      run(join(dir, 'node_modules', '.bin', name), args, { cwd: dir, timeout: 60_000 });
+      out[p] = 'ok';
+      continue;
+    }
+    const readme = readFileSync(join(dir, 'node_modules', manifest(p).name, 'README.md'), 'utf8');
+    const code = firstExample(readme);
+    if (!code) throw new Error(`@mlstm/${p}: README.md has no ts/js example`);
+    writeFileSync(join(dir, `example-${p}.ts`), code);
+    run(
+      bin('esbuild'),
+      [
+        `example-${p}.ts`,
+        '--format=esm',
+        '--platform=node',
+        '--target=node20',
+        `--outfile=example-${p}.mjs`,
+        '--log-level=warning',
+      ],
+      { cwd: dir },
+    );
+    writeFileSync(
+      join(dir, `run-example-${p}.mjs`),
+      `const m = await import('./example-${p}.mjs');
+if (typeof m.main === 'function') await m.main(...${JSON.stringify(how.args ?? [])});
+process.exit(0);
+`,
+    );
+    run(process.execPath, [`run-example-${p}.mjs`], { cwd: dir, timeout: 60_000 });
+    out[p] = 'ok';
+  }
+  return out;
+}
+
+/**
+ * pnpm: one scratch project per package, whose only dependency is that package (+ `webgpu` where
+ * the package uses it), installed with `pnpm install --offline`. pnpm links only direct
+ * dependencies into node_modules, so a README import of a package the user did not install (e.g.
+ * `@mlstm/kernels-webgpu` in the backend's example) fails here as it fails for a user. The tarballs'
+ * dependencies on each other and on third-party packages are pinned by `overrides` (the tarballs,
+ * and the directories this repository installed), so no registry is asked. The `webgpu` build is
+ * approved in pnpm-workspace.yaml, as the READMEs tell pnpm users to do.
+ * Returns { pkg: scratchDir }.
+ */
+export function pnpmScratchInstall(tarballs, dir) {
+  const names = Object.fromEntries(Object.keys(tarballs).map((p) => [manifest(p).name, p]));
+  const overrides = {};
+  for (const [name, p] of Object.entries(names)) overrides[name] = `file:${tarballs[p]}`;
+  for (const p of Object.keys(tarballs)) {
+    for (const dep of Object.keys(manifest(p).dependencies ?? {}))
+      if (!(dep in names)) overrides[dep] ??= `link:${installedDir(p, dep)}`;
+  }
+  const webgpu = `link:${installedDir('kernels-webgpu', 'webgpu')}`;
+  overrides.webgpu = webgpu;
+  const yaml = [
+    'allowBuilds:',
+    '  webgpu: true',
+    'overrides:',
+    ...Object.entries(overrides).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`),
+    '',
+  ].join('\n');
+  const dirs = {};
+  for (const p of Object.keys(tarballs)) {
+    const m = manifest(p);
+    const d = join(dir, p);
+    mkdirSync(d, { recursive: true });
+    const usesWebgpu = 'webgpu' in { ...m.dependencies, ...m.peerDependencies };
+    const deps = { [m.name]: `file:${tarballs[p]}`, ...(usesWebgpu ? { webgpu } : {}) };
+    writeFileSync(
+      join(d, 'package.json'),
+      JSON.stringify(
+        { name: `scratch-pnpm-${p}`, private: true, type: 'module', dependencies: deps },
+        null,
+        2,
+      ),
+    );
+    writeFileSync(join(d, 'pnpm-workspace.yaml'), yaml);
+    run('pnpm', ['install', '--offline', '--config.confirmModulesPurge=false'], { cwd: d });
+    dirs[p] = d;
+  }
+  return dirs;
+}
+
+const fmtExamples = (r) =>
+  Object.entries(r)
+    .map(([p, v]) => `@mlstm/${p} ${v}`)
+    .join(', ');
+
 export function checkAll({
   packages = [...OFFLINE_PACKAGES, ...LINT_ONLY_PACKAGES],
   keep = false,
@@ -295,7 +449,7 @@ export function checkAll({
   log = console.log,
 } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), 'mlstm-pack-'));
-  const report = { tmp, packages: {}, scratch: undefined };
+  const report = { tmp, packages: {}, scratch: undefined, examples: undefined };
   try {
     const present = packages.filter((p) => {
       try {
@@ -329,7 +483,18 @@ export function checkAll({
       OFFLINE_PACKAGES.filter((p) => tarballs[p]).map((p) => [p, tarballs[p]]),
     );
     if (Object.keys(offline).length === OFFLINE_PACKAGES.length) {
-      report.scratch = scratchInstall(offline, join(tmp, 'scratch'), { runGpu });
+      const thirdParty = {};
+      for (const [dep, p] of Object.entries(NPM_THIRD_PARTY)) {
+        const before = new Set(readdirSync(packDir));
+        run('npm', ['pack', installedDir(p, dep), '--ignore-scripts', '--pack-destination', packDir], {
+          cwd: tmp,
+        });
+        thirdParty[dep] = join(
+          packDir,
+          readdirSync(packDir).find((f) => !before.has(f)),
+        );
+      }
+      report.scratch = scratchInstall(offline, join(tmp, 'scratch'), { runGpu, thirdParty });
       log(
         `install    ${OFFLINE_PACKAGES.map((p) => `@mlstm/${p}`).join(' + ')} from tarballs, Node ESM import + run: ok`,
       );
@@ -343,6 +508,16 @@ export function checkAll({
           `browser    bundle run in a page-like context on navigator.gpu: rel. max |Δ| vs reference ${r.relMaxDiff.toExponential(1)}, ok`,
         );
       }
+      report.examples = { npm: runFirstExamples(join(tmp, 'scratch'), OFFLINE_PACKAGES, { runGpu }) };
+      log(`examples   npm: first README example of ${fmtExamples(report.examples.npm)}`);
+    }
+    if (present.length === OFFLINE_PACKAGES.length + LINT_ONLY_PACKAGES.length) {
+      const dirs = pnpmScratchInstall(tarballs, join(tmp, 'scratch-pnpm'));
+      log(`install    pnpm --offline, one project per package (only it as a dependency): ok`);
+      report.examples.pnpm = {};
+      for (const [p, d] of Object.entries(dirs))
+        Object.assign(report.examples.pnpm, runFirstExamples(d, [p], { runGpu }));
+      log(`examples   pnpm: first README example of ${fmtExamples(report.examples.pnpm)}`);
     }
     return report;
   } finally {

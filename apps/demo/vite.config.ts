@@ -37,9 +37,39 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** `benchmarks/index.json`: the CSV files under docs/benchmarks (the benchmark page lists them). */
+/** The start time of the bench run a results file belongs to: `started` of the nearest run.json above it. */
+function runStarted(dir: string, file: string): string | null {
+  for (let d = dirname(join(dir, file)); d.startsWith(dir); d = dirname(d)) {
+    const run = join(d, 'run.json');
+    if (existsSync(run)) {
+      try {
+        const started = (JSON.parse(readFileSync(run, 'utf8')) as { started?: unknown }).started;
+        return typeof started === 'string' ? started : null;
+      } catch {
+        return null;
+      }
+    }
+    if (d === dir) break;
+  }
+  return null;
+}
+
+/**
+ * `benchmarks/index.json`: the CSV files under docs/benchmarks with the start time of their run
+ * (`{ file, started }`), newest first (files without a date last, by name).
+ */
 function benchmarkIndex(): string {
   const m = MOUNTS[1];
+  const entries = listFiles(m.dir)
+    .filter(m.filter)
+    .map((file) => ({ file, started: runStarted(m.dir, file) }));
+  entries.sort((a, b) => (b.started ?? '').localeCompare(a.started ?? '') || a.file.localeCompare(b.file));
+  return JSON.stringify(entries);
+}
+
+/** `<mount>/files.json`: the files of the tiny model, so the loader asks only for files that exist. */
+function modelFiles(): string {
+  const m = MOUNTS[0];
   return JSON.stringify(listFiles(m.dir).filter(m.filter));
 }
 
@@ -53,9 +83,9 @@ const TYPES: Record<string, string> = {
 function serveMounts(): Plugin {
   const middleware = (req: { url?: string }, res: ServerResponse, next: () => void): void => {
     const url = decodeURIComponent((req.url ?? '').split('?')[0]);
-    if (url === '/benchmarks/index.json') {
+    if (url === '/benchmarks/index.json' || url === `/${MOUNTS[0].prefix}/files.json`) {
       res.setHeader('Content-Type', TYPES.json);
-      res.end(benchmarkIndex());
+      res.end(url === '/benchmarks/index.json' ? benchmarkIndex() : modelFiles());
       return;
     }
     for (const m of MOUNTS) {
@@ -97,6 +127,7 @@ function serveMounts(): Plugin {
         }
       }
       this.emitFile({ type: 'asset', fileName: 'benchmarks/index.json', source: benchmarkIndex() });
+      this.emitFile({ type: 'asset', fileName: `${MOUNTS[0].prefix}/files.json`, source: modelFiles() });
     },
   };
 }

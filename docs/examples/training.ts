@@ -22,7 +22,7 @@ export async function main() {
   const ctx = await getGpuContext();
   const backend = new MlstmBackend(
     { chunkwiseKernel: 'chunkwise--webgpu_xl_chunk', mode: 'train', chunkSize: 64, returnLastStates: false },
-    { device: ctx },
+    { gpu: ctx },
   );
   // GpuTensors in → GpuTensors out; the forward keeps its intermediates for the backward
   const up = (t: { data: Float32Array; shape: number[] }) => ctx.upload(t.data, t.shape);
@@ -48,7 +48,7 @@ export async function main() {
       chunkSize: 64,
       returnLastStates: false,
     },
-    { device: ctx },
+    { gpu: ctx },
   );
   const S2 = 100;
   const y = {

@@ -6,6 +6,7 @@ export default defineProject({
   test: {
     name: 'bench',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['../../tools/vitest/gpu-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

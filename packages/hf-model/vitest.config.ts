@@ -1,4 +1,5 @@
 import { defineProject } from 'vitest/config';
+import { gpuOnlyFiles } from '../../tools/vitest/gpu-global-setup.ts';
 
 export default defineProject({
   resolve: { conditions: ['@mlstm/source'] },
@@ -6,6 +7,9 @@ export default defineProject({
   test: {
     name: 'hf-model',
     include: ['test/**/*.test.ts'],
+    setupFiles: ['../../tools/vitest/gpu-setup.ts'],
+    // without a WebGPU adapter (see tools/vitest): files whose set-up itself needs the GPU
+    exclude: gpuOnlyFiles(['test/gpu.test.ts']),
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readSafetensors } from '@mlstm/core-reference/testing';
 import { XlstmTokenizer } from '@mlstm/hf-model';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   artifactsDir,
   CHROMIUM,
+  consoleErrors,
   CHROMIUM_ARGS,
   repoDir,
   type Harness,
@@ -125,6 +126,24 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
       });
       expect(await page2.locator('#bn-view-out .plot-runtime svg').count()).toBe(1);
       expect(await page2.innerText('#bn-view-status')).toMatch(/^docs\/benchmarks\/.*\.csv: \d+ rows/);
+      // the newest run is listed first, marked, and the one shown: its run.json has the latest start
+      const dir = process.env.DEMO_BENCHMARKS_DIR ?? join(repoDir, 'docs/benchmarks');
+      const started = (f: string) => {
+        for (let d = dirname(join(dir, f)); d.startsWith(dir); d = dirname(d)) {
+          try {
+            return String(JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')).started ?? '');
+          } catch {
+            if (d === dir) break;
+          }
+        }
+        return '';
+      };
+      const newest = [...committed].sort(
+        (a, b) => started(b).localeCompare(started(a)) || a.localeCompare(b),
+      )[0];
+      expect(await page2.getAttribute('#bn-committed', 'data-newest')).toBe(newest);
+      expect(await page2.locator('#bn-committed').inputValue()).toBe(newest);
+      expect(await page2.locator('#bn-committed option').nth(1).innerText()).toMatch(/\(newest\)$/);
       await screenshot(page2, 'bench-committed');
       await page2.close();
     }
@@ -283,5 +302,10 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     await page.waitForFunction(() => document.getElementById('md-chat-stats')!.dataset.restored === 'false');
     expect(await page.locator('#md-chat-log p').count()).toBe(0);
     await page.close();
+  });
+
+  // runs last: every page opened above, the model and bench pages included
+  test('no console errors on any page (no 404: favicon, optional model files)', () => {
+    expect(consoleErrors).toEqual([]);
   });
 });

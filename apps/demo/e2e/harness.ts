@@ -10,7 +10,7 @@ export const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoDir = resolve(appDir, '../..');
 export const artifactsDir = join(appDir, 'test-artifacts');
 
-/** Flags of ../../shared/docs/toolchain.md: WebGPU on SwiftShader, no network chatter. */
+/** Chromium flags: WebGPU on SwiftShader (headless, no GPU), no network chatter. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--enable-unsafe-webgpu',
@@ -59,14 +59,28 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/**
+ * Every console error and uncaught exception of every page opened with {@link openPage} (failed
+ * requests such as a 404 appear here as console errors), with the page's route: the last test of
+ * the suite asserts that the list is empty.
+ */
+export const consoleErrors: string[] = [];
+
 /** A page that records console errors and uncaught exceptions (the tests show them on failure). */
 export async function openPage(hns: Harness, hash: string): Promise<{ page: Page; log: string[] }> {
   const page = await hns.browser.newPage({ viewport: { width: 1200, height: 900 } });
   const log: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') log.push(`[${m.type()}] ${m.text()}`);
+    if (m.type() === 'error') {
+      const where = m.location()?.url ? ` (${m.location().url})` : '';
+      consoleErrors.push(`#/${hash}: ${m.text()}${where}`);
+    }
   });
-  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+  page.on('pageerror', (e) => {
+    log.push(`[pageerror] ${e.message}`);
+    consoleErrors.push(`#/${hash}: uncaught ${e.message}`);
+  });
   await page.goto(`${hns.url}#/${hash}`);
   return { page, log };
 }

@@ -1,6 +1,5 @@
 // Option 1 — the backend: configure once, then call `forward` (upstream `mLSTMBackend`).
-import { MlstmBackend } from '@mlstm/backend';
-import { getGpuContext } from '@mlstm/kernels-webgpu';
+import { getGpuContext, MlstmBackend } from '@mlstm/backend';
 
 /** A CPU tensor of uniform random values in [-1, 1). */
 const rand = (...shape: number[]) => ({
@@ -15,7 +14,7 @@ export async function main() {
   const v = rand(B, NH, S, DHHV);
   const i = rand(B, NH, S);
   const f = rand(B, NH, S);
-  const device = await getGpuContext();
+  const gpu = await getGpuContext();
   const backend = new MlstmBackend(
     {
       chunkwiseKernel: 'chunkwise--webgpu_limit_chunk',
@@ -24,7 +23,7 @@ export async function main() {
       chunkSize: 32,
       returnLastStates: false,
     },
-    { device },
+    { gpu },
   );
 
   // training: S must be a multiple of chunkSize; backward(dh) gives the input gradients
@@ -44,6 +43,6 @@ export async function main() {
     nInitial: n,
     mInitial: m,
   });
-  device.destroy();
+  gpu.destroy();
   return { h: train.h, grads, prefill, next };
 }

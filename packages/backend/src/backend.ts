@@ -6,6 +6,9 @@
  */
 import {
   arbitraryLengthChunkSizes,
+  checkOptionKeys,
+  cpuTensorProblem,
+  type KeysListed,
   MlstmArgumentError,
   type SeqStarts,
   type Tensor,
@@ -35,7 +38,16 @@ import {
   releaseKernelSaved,
 } from './registry.js';
 import { packedBackward, packedForward, validatePacked } from './packed.js';
-import { concatSeq, isGpu, padSeq, releaseAll, reshapeOwned, sliceSeq, type TensorLike } from './tensors.js';
+import {
+  checkFiniteInputs,
+  concatSeq,
+  isGpu,
+  padSeq,
+  releaseAll,
+  reshapeOwned,
+  sliceSeq,
+  type TensorLike,
+} from './tensors.js';
 
 /** Arguments of {@link MlstmBackend.forward}. */
 export interface MlstmBackendForwardArgs<T extends TensorLike = TensorLike> extends MlstmInputs<T> {
@@ -86,9 +98,49 @@ export type MlstmBackendResult<T> = MlstmTrainResult<T> | MlstmInferenceResult<T
 
 /** Options of the backend. */
 export interface MlstmBackendOptions {
-  /** the GpuContext for WebGPU kernels and GPU tensors (default: created on first use) */
+  /**
+   * the GpuContext for WebGPU kernels and GPU tensors (default: created on first use); the same
+   * option name as in `@mlstm/hf-model` and `@mlstm/bench`. Where the kernels run is chosen by the
+   * config's kernel specifiers (`native` = CPU, `webgpu_*` = WebGPU).
+   */
+  gpu?: GpuContext;
+  /** @deprecated use `gpu`; a GpuContext given as `device` is taken as `gpu` */
   device?: GpuContext;
+  /**
+   * Check every input (q, k, v, i, f, initial states, dh) for NaN / ±Infinity and throw
+   * `MlstmNonFiniteError` naming the tensor and the first bad index. Default: on for CPU tensors
+   * (one pass over the data), off for GpuTensors (`true` reads them back to check them).
+   */
+  checkFinite?: boolean;
 }
+
+/** The option keys of `new MlstmBackend(config, options)` (an unknown key is an error). */
+export const MLSTM_BACKEND_OPTION_KEYS = [
+  'gpu',
+  'device',
+  'checkFinite',
+] as const satisfies readonly (keyof MlstmBackendOptions)[];
+/**
+ * The keys of {@link MlstmBackendForwardArgs} (an unknown key, e.g. a misspelt `returnLastState`,
+ * is an `MlstmOptionError` listing these).
+ */
+export const MLSTM_BACKEND_FORWARD_KEYS = [
+  'q',
+  'k',
+  'v',
+  'i',
+  'f',
+  'cInitial',
+  'nInitial',
+  'mInitial',
+  'returnLastStates',
+  'mode',
+  'seqStarts',
+] as const satisfies readonly (keyof MlstmBackendForwardArgs)[];
+// a new argument must be added to the list above (else this is a type error)
+const _forwardKeysComplete: KeysListed<MlstmBackendForwardArgs, typeof MLSTM_BACKEND_FORWARD_KEYS> = true;
+// a new option must be added to the list above (else this is a type error)
+const _backendKeysComplete: KeysListed<MlstmBackendOptions, typeof MLSTM_BACKEND_OPTION_KEYS> = true;
 
 const BF16 = new Float32Array(1);
 const BF16_BITS = new Uint32Array(BF16.buffer);
@@ -109,12 +161,33 @@ function roundToBf16(values: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/**
+ * CPU results in the element type of the CPU inputs: Float32Array inputs give Float32Array results
+ * on every path (the CPU kernels compute in float64, the WebGPU kernels in f32; pieces of a split
+ * sequence are joined), Float64Array inputs give Float64Array results. GPU tensors pass.
+ */
+function likeInput<T extends TensorLike | undefined | null>(q: TensorLike, t: T): T {
+  if (!t || isGpu(t) || isGpu(q)) return t;
+  const want = (q as Tensor).data instanceof Float64Array ? Float64Array : Float32Array;
+  const cpu = t as Tensor;
+  if (cpu.data instanceof want) return t;
+  return { shape: cpu.shape, data: want.from(cpu.data) } as T;
+}
+
+/** {@link likeInput} on every tensor field of a result record. */
+function allLikeInput<R extends object>(q: TensorLike, r: R): R {
+  const out: Record<string, unknown> = { ...(r as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(out))
+    if (v && typeof v === 'object' && 'shape' in v && 'data' in v) out[k] = likeInput(q, v as TensorLike);
+  return out as R;
+}
+
 /** A CPU state tensor in the inference state dtype (float32 storage; f16 / bf16 rounding). */
 function toStateDtype(t: Tensor, dtype: MlstmDtypeName): Tensor {
   const data =
-    dtype === 'float16'
+    dtype === 'f16' || dtype === 'float16'
       ? roundToF16(t.data)
-      : dtype === 'bfloat16'
+      : dtype === 'bf16' || dtype === 'bfloat16'
         ? roundToBf16(t.data)
         : Float32Array.from(t.data);
   return { shape: [...t.shape], data };
@@ -133,11 +206,14 @@ export class MlstmBackend {
   readonly config: Readonly<MlstmBackendConfig>;
   private readonly kernel: MlstmKernel;
   private device: GpuContext | undefined;
+  private readonly checkFinite: boolean | undefined;
 
   constructor(config: Partial<MlstmBackendConfig> = {}, options: MlstmBackendOptions = {}) {
     this.config = Object.freeze(resolveMlstmBackendConfig(config));
     this.kernel = getMlstmKernel(this.config.chunkwiseKernel);
-    this.device = options.device;
+    checkOptionKeys(options, MLSTM_BACKEND_OPTION_KEYS, 'MlstmBackend');
+    this.device = options.gpu ?? options.device;
+    this.checkFinite = options.checkFinite;
   }
 
   /** The GpuContext in use (creates the default one on first call if none was given). */
@@ -225,8 +301,8 @@ export class MlstmBackend {
     if (isGpu(q)) {
       if (!this.device) {
         throw new MlstmArgumentError(
-          'device',
-          'the GpuContext that owns the GpuTensor inputs (new MlstmBackend(config, { device: ctx }))',
+          'gpu',
+          'the GpuContext that owns the GpuTensor inputs (new MlstmBackend(config, { gpu: ctx }))',
           'undefined',
           'MlstmBackend.forward',
         );
@@ -243,6 +319,9 @@ export class MlstmBackend {
   private static dims(args: MlstmBackendForwardArgs, context: string) {
     const fmt = (s: readonly number[]) => `(${s.join(', ')})`;
     const shapeOf = (name: string, t: unknown): readonly number[] => {
+      // the shared check of a CPU tensor: shape, element type, data length
+      const problem = isGpu(t) ? null : cpuTensorProblem(t);
+      if (problem) throw new MlstmArgumentError(name, problem.expected, problem.received, context);
       const shape = (t as TensorLike | undefined)?.shape;
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
         throw new MlstmArgumentError(name, 'a tensor (CPU tensor or GpuTensor)', String(t), context);
@@ -291,9 +370,16 @@ export class MlstmBackend {
     const mode = args.mode ?? this.config.mode;
     if (mode !== 'train' && mode !== 'train_with_padding')
       throw new MlstmArgumentError('mode', '"train" or "train_with_padding"', JSON.stringify(mode), context);
+    checkOptionKeys(args, MLSTM_BACKEND_FORWARD_KEYS, context, 'args');
     if (args.seqStarts != null) return (await this.packed(args, mode)) as MlstmTrainResult<TensorLike>;
     const padding = mode === 'train_with_padding';
     const { S } = MlstmBackend.dims(args, context);
+    await checkFiniteInputs(
+      this.device,
+      args as unknown as Record<string, unknown>,
+      this.checkFinite,
+      context,
+    );
     const kernel = this.kernel;
     const returnLastStates = args.returnLastStates ?? this.config.returnLastStates;
     if (returnLastStates && (padding || kernel.family === 'parallel')) {
@@ -317,7 +403,7 @@ export class MlstmBackend {
       );
     }
     const ctx = await this.context(args.q, kernel.platform === 'webgpu');
-    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const opts: MlstmKernelOptions = ctx ? { gpu: ctx, checkFinite: false } : { checkFinite: false };
     const gpuIn = isGpu(args.q);
     const Sp = chunked && padding ? Math.ceil(S / chunkSize) * chunkSize : S;
     const padded = Sp !== S;
@@ -373,6 +459,7 @@ export class MlstmBackend {
           context,
         );
       }
+      await checkFiniteInputs(ctx, { dh, dcLast: options.dcLast }, this.checkFinite, context);
       let dhp = dh;
       if (padded) dhp = await padSeq(ctx, dh, Sp);
       try {
@@ -387,13 +474,13 @@ export class MlstmBackend {
           },
           opts,
         );
-        if (!padded) return g;
+        if (!padded) return allLikeInput(args.q, g);
         const out = { ...g };
         for (const key of ['dq', 'dk', 'dv', 'di', 'df'] as const) {
           out[key] = await sliceSeq(ctx, g[key], 0, S);
           releaseAll(g[key]);
         }
-        return out;
+        return allLikeInput(args.q, out);
       } finally {
         if (padded) releaseAll(dhp);
         release();
@@ -401,8 +488,8 @@ export class MlstmBackend {
     };
     return {
       mode,
-      h,
-      ...(r.lastStates ? { lastStates: r.lastStates } : {}),
+      h: likeInput(args.q, h),
+      ...(r.lastStates ? { lastStates: allLikeInput(args.q, r.lastStates) } : {}),
       backward,
       release,
     } as MlstmTrainResult<TensorLike>;
@@ -415,9 +502,16 @@ export class MlstmBackend {
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
+    checkOptionKeys(args, MLSTM_BACKEND_FORWARD_KEYS, context, 'args');
     if (args.seqStarts != null)
       return (await this.packed(args, 'inference')) as MlstmInferenceResult<TensorLike>;
     const { B, NH, S, DHQK, DHHV } = MlstmBackend.dims(args, context);
+    await checkFiniteInputs(
+      this.device,
+      args as unknown as Record<string, unknown>,
+      this.checkFinite,
+      context,
+    );
     const { eps, chunkSize, stepKernel, sequenceKernel, inferenceStateDtype } = this.config;
     const step = getMlstmStepKernel(stepKernel);
     const loop = getMlstmSequenceKernel(sequenceKernel);
@@ -425,7 +519,7 @@ export class MlstmBackend {
     const needGpu =
       kernel.platform === 'webgpu' || (S === 1 ? step.platform === 'webgpu' : loop.platform === 'webgpu');
     const ctx = await this.context(args.q, needGpu);
-    const opts: MlstmKernelOptions = ctx ? { device: ctx } : {};
+    const opts: MlstmKernelOptions = ctx ? { gpu: ctx, checkFinite: false } : { checkFinite: false };
     const gpuIn = isGpu(args.q);
     const dtype =
       !gpuIn && ctx ? gpuDtypeOf(this.config.autocastKernelDtype, ctx.features.shaderF16) : undefined;
@@ -451,7 +545,7 @@ export class MlstmBackend {
           m: toStateDtype(s.m as Tensor, inferenceStateDtype),
         };
       }
-      return { mode: 'inference', h, lastStates: s };
+      return { mode: 'inference', h: likeInput(args.q, h), lastStates: s };
     };
 
     if (S === 1) {

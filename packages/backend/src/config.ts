@@ -2,7 +2,7 @@
  * `MlstmBackendConfig` (upstream `mLSTMBackendConfig`, spec §8.1): defaults, validation and the
  * mapping from an upstream (Python, snake_case, `triton_*`) config.
  */
-import { DEFAULT_EPS } from '@mlstm/core-reference';
+import { DEFAULT_EPS, type MlstmDtype, normalizeDtype } from '@mlstm/core-reference';
 import type { GpuDtype } from '@mlstm/kernels-webgpu';
 import { MlstmBackendConfigError, MlstmKernelNotFoundError } from './errors.js';
 import {
@@ -19,8 +19,12 @@ import {
  * padding to a multiple of the chunk size; `inference`: any length, states carried (spec §6.3). */
 export type MlstmBackendMode = 'train' | 'train_with_padding' | 'inference';
 
-/** Upstream dtype names. */
-export type MlstmDtypeName = 'float32' | 'float16' | 'bfloat16';
+/**
+ * Dtype names: `'f32' | 'f16' | 'bf16'`, the spelling of every @mlstm package. The upstream names
+ * `'float32' | 'float16' | 'bfloat16'` are deprecated aliases, still accepted (and mapped, without a
+ * warning); a resolved config holds the short names.
+ */
+export type MlstmDtypeName = MlstmDtype | 'float32' | 'float16' | 'bfloat16';
 
 export interface MlstmBackendConfig {
   /** kernel for training and for the chunked part of inference (default `chunkwise--native_custbw`) */
@@ -66,14 +70,14 @@ export const DEFAULT_MLSTM_BACKEND_CONFIG: Readonly<MlstmBackendConfig> = Object
   mode: 'train',
   chunkSize: 64,
   returnLastStates: true,
-  autocastKernelDtype: 'float32',
+  autocastKernelDtype: 'f32',
   eps: DEFAULT_EPS,
-  inferenceStateDtype: 'float32',
+  inferenceStateDtype: 'f32',
   normalizeSiging: true,
 });
 
 const MODES: readonly MlstmBackendMode[] = ['train', 'train_with_padding', 'inference'];
-const DTYPES: readonly MlstmDtypeName[] = ['float32', 'float16', 'bfloat16'];
+const DTYPES: readonly MlstmDtype[] = ['f32', 'f16', 'bf16'];
 const list = (xs: readonly string[]) => xs.map((x) => `"${x}"`).join(', ');
 const show = (x: unknown) => (typeof x === 'string' ? JSON.stringify(x) : String(x));
 
@@ -107,8 +111,17 @@ export function resolveMlstmBackendConfig(config: Partial<MlstmBackendConfig> = 
   oneOf('sequenceKernel', MLSTM_SEQUENCE_LOOP_KERNELS);
   oneOf('stepKernel', MLSTM_STEP_KERNELS);
   oneOf('mode', MODES);
-  oneOf('autocastKernelDtype', DTYPES);
-  oneOf('inferenceStateDtype', DTYPES);
+  for (const field of ['autocastKernelDtype', 'inferenceStateDtype'] as const) {
+    try {
+      c[field] = normalizeDtype(field, c[field], DTYPES, 'MlstmBackendConfig');
+    } catch {
+      throw new MlstmBackendConfigError(
+        field,
+        `one of ${list(DTYPES)} (or the aliases "float32", "float16", "bfloat16")`,
+        show(c[field]),
+      );
+    }
+  }
   if (!Number.isInteger(c.chunkSize) || c.chunkSize < 1)
     throw new MlstmBackendConfigError('chunkSize', 'a positive integer', show(c.chunkSize));
   const kernel = getMlstmKernel(c.chunkwiseKernel);
@@ -154,9 +167,9 @@ export function checkInferenceKernel(spec: MlstmKernelSpecifier): void {
   }
 }
 
-/** GPU storage dtype for an autocast dtype name: `f16` for float16/bfloat16 when the adapter has `shader-f16`. */
+/** GPU storage dtype for an autocast dtype name: `f16` for f16/bf16 when the adapter has `shader-f16`. */
 export function gpuDtypeOf(name: MlstmDtypeName, shaderF16: boolean): GpuDtype {
-  return name !== 'float32' && shaderF16 ? 'f16' : 'f32';
+  return name !== 'f32' && name !== 'float32' && shaderF16 ? 'f16' : 'f32';
 }
 
 /** Upstream kernel names → ours (`triton` → `webgpu`; `native_autograd` → the custbw twin). */

@@ -2,7 +2,23 @@
  * Typed errors of the backend. Both extend core-reference's `MlstmArgumentError`, so they carry
  * `argument` (the offending field), `expected` and `received`.
  */
-import { MlstmArgumentError } from '@mlstm/core-reference';
+import {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from '@mlstm/core-reference';
+
+export {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+};
 
 /** An invalid {@link MlstmBackendConfig} field (raised at construction / by `fromPythonConfig`). */
 export class MlstmBackendConfigError extends MlstmArgumentError {

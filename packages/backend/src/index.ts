@@ -4,6 +4,8 @@
  */
 export {
   type MlstmBackendForwardArgs,
+  MLSTM_BACKEND_FORWARD_KEYS,
+  MLSTM_BACKEND_OPTION_KEYS,
   type MlstmBackendOptions,
   type MlstmBackendResult,
   type MlstmBackwardOptions,
@@ -22,7 +24,16 @@ export {
   type MlstmDtypeName,
   resolveMlstmBackendConfig,
 } from './config.js';
-export { MlstmBackendConfigError, MlstmKernelNotFoundError } from './errors.js';
+export {
+  MlstmArgumentError,
+  MlstmBackendConfigError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmKernelNotFoundError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from './errors.js';
 export {
   getAvailableMlstmKernels,
   getAvailableMlstmSequenceKernels,
@@ -31,6 +42,7 @@ export {
   getMlstmKernel,
   getMlstmSequenceKernel,
   getMlstmStepKernel,
+  MLSTM_KERNEL_OPTION_KEYS,
   MLSTM_SEQUENCE_KERNELS,
   MLSTM_SEQUENCE_LOOP_KERNELS,
   MLSTM_STEP_KERNELS,
@@ -55,3 +67,16 @@ export {
 } from './registry.js';
 export { PACKED_KERNELS } from './packed.js';
 export { concatSeq, isGpu, padSeq, sliceSeq, type TensorLike } from './tensors.js';
+// What the README's examples need from the kernels package, re-exported so that a project that
+// depends on @mlstm/backend alone (pnpm: no hoisting of transitive dependencies) can import it.
+export {
+  GpuContext,
+  type GpuContextOptions,
+  type GpuDtype,
+  GpuDeviceLostError,
+  GpuTensor,
+  GpuValidationError,
+  getGpuContext,
+  KernelArgumentError,
+  NoAdapterError,
+} from '@mlstm/kernels-webgpu';

@@ -5,17 +5,19 @@
  *
  * ```ts
  * const kernel = getMlstmKernel('chunkwise--webgpu_xl_chunk');
- * const { h, lastStates } = await kernel({ q, k, v, i, f, chunkSize: 64, returnLastStates: true }, { device });
- * const { dq, dk, dv, di, df } = await kernel.backward({ q, k, v, i, f, chunkSize: 64, dh }, { device });
+ * const { h, lastStates } = await kernel({ q, k, v, i, f, chunkSize: 64, returnLastStates: true }, { gpu });
+ * const { dq, dk, dv, di, df } = await kernel.backward({ q, k, v, i, f, chunkSize: 64, dh }, { gpu });
  * ```
  *
  * Tensors in → the same kind out: CPU tensors give CPU tensors (float64 from the CPU kernels, float32
  * from the GPU kernels), `GpuTensor`s give `GpuTensor`s (the caller releases them). A CPU kernel fed
  * GPU tensors reads them back and uploads its results (f32); a WebGPU kernel fed CPU tensors uploads
- * them (in `dtype`) and reads the results back. GPU tensors need `{ device }` — the `GpuContext`
+ * them (in `dtype`) and reads the results back. GPU tensors need `{ gpu }` — the `GpuContext`
  * that owns them; for CPU tensors a WebGPU kernel uses `device` or a shared default context.
  */
 import {
+  checkOptionKeys,
+  type KeysListed,
   mlstmRecurrentSequence,
   mlstmRecurrentStep,
   referenceSequenceKernels,
@@ -43,17 +45,34 @@ import {
   LIMIT_CHUNK,
 } from '@mlstm/kernels-webgpu';
 import { MlstmKernelNotFoundError } from './errors.js';
-import { isGpu, type TensorLike, toCpu, toGpu } from './tensors.js';
+import { checkFiniteInputs, isGpu, type TensorLike, toCpu, toGpu } from './tensors.js';
 
 /** Options of every kernel call. */
 export interface MlstmKernelOptions {
   /**
    * The `GpuContext` for WebGPU kernels; required when the tensors are `GpuTensor`s (it must be the
-   * context that owns them). CPU tensors with a WebGPU kernel and no device use a shared default
+   * context that owns them). CPU tensors with a WebGPU kernel and no context use a shared default
    * context ({@link getDefaultGpuContext}).
    */
+  gpu?: GpuContext;
+  /** @deprecated use `gpu`; a GpuContext given as `device` is taken as `gpu` */
   device?: GpuContext;
+  /**
+   * Check the input tensors for NaN / ±Infinity before running, and throw `MlstmNonFiniteError`
+   * (tensor name, first bad index). Default: on for CPU tensors (one pass over the data), off for
+   * GpuTensors (`true` reads them back to check: a copy of every input).
+   */
+  checkFinite?: boolean;
 }
+
+/** The option keys of a registry kernel call (an unknown key is an error). */
+export const MLSTM_KERNEL_OPTION_KEYS = [
+  'gpu',
+  'device',
+  'checkFinite',
+] as const satisfies readonly (keyof MlstmKernelOptions)[];
+// a new option must be added to the list above (else this is a type error)
+const _kernelKeysComplete: KeysListed<MlstmKernelOptions, typeof MLSTM_KERNEL_OPTION_KEYS> = true;
 
 /** The mLSTM inputs and optional initial states, common to the kernels and `MlstmBackend.forward`. */
 export interface MlstmInputs<T extends TensorLike = TensorLike> {
@@ -258,23 +277,26 @@ export function getDefaultGpuContext(): Promise<GpuContext> {
   return defaultContext;
 }
 
-/** The context for a call: `options.device`, else (CPU tensors only) the default one. */
+/** The context for a call: `options.gpu` (or the deprecated `options.device`), else (CPU tensors only) the default one. */
 async function contextFor(
-  first: unknown,
+  args: AnyRecord,
   options: MlstmKernelOptions | undefined,
   context: string,
   needGpu: boolean,
 ): Promise<GpuContext | undefined> {
-  if (options?.device) return options.device;
-  if (isGpu(first)) {
+  checkOptionKeys(options, MLSTM_KERNEL_OPTION_KEYS, context);
+  const given = options?.gpu ?? options?.device;
+  if (!given && isGpu(args.q)) {
     throw new KernelArgumentError(
-      'options.device',
-      'the GpuContext that owns the GpuTensor inputs ({ device: ctx })',
+      'options.gpu',
+      'the GpuContext that owns the GpuTensor inputs ({ gpu: ctx })',
       'undefined',
       context,
     );
   }
-  return needGpu ? getDefaultGpuContext() : undefined;
+  // before any GPU work (and before the default context is created)
+  await checkFiniteInputs(given, args, options?.checkFinite, context);
+  return given ?? (needGpu ? getDefaultGpuContext() : undefined);
 }
 
 type AnyRecord = Record<string, unknown>;
@@ -309,7 +331,7 @@ async function runCpu<R>(
   context: string,
   fn: (a: AnyRecord) => R,
 ): Promise<R> {
-  const ctx = await contextFor(args.q, options, context, false);
+  const ctx = await contextFor(args as unknown as AnyRecord, options, context, false);
   if (!isGpu(args.q)) return fn(args);
   const hDtype = (args.q as GpuTensor).dtype;
   const r = fn(await argsToCpu(ctx!, args));
@@ -359,11 +381,11 @@ function webgpuKernel(
     return out;
   };
   const forward = async (args: MlstmKernelArgs, options?: MlstmKernelOptions) => {
-    const ctx = await contextFor(args.q, options, spec, true);
+    const ctx = await contextFor(args as unknown as AnyRecord, options, spec, true);
     return fwd(ctx!, clean(args as unknown as AnyRecord) as never);
   };
   const backward = async (args: MlstmKernelBackwardArgs, options?: MlstmKernelOptions) => {
-    const ctx = await contextFor(args.q, options, spec, true);
+    const ctx = await contextFor(args as unknown as AnyRecord, options, spec, true);
     return bwd(ctx!, clean(args as unknown as AnyRecord) as never);
   };
   return Object.assign(forward, {
@@ -418,7 +440,7 @@ const stepKernels: Record<MlstmStepKernelName, MlstmStepKernel> = {
   ) as unknown as MlstmStepKernel,
   webgpu: Object.assign(
     async (args: MlstmStepKernelArgs, options?: MlstmKernelOptions) => {
-      const ctx = await contextFor(args.q, options, 'step kernel "webgpu"', true);
+      const ctx = await contextFor(args as unknown as AnyRecord, options, 'step kernel "webgpu"', true);
       const a = { ...args } as AnyRecord;
       if (isGpu(a.q)) delete a.dtype;
       return mlstmRecurrentStepWebgpu(ctx!, a as never);
@@ -438,7 +460,7 @@ const sequenceLoopKernels: Record<MlstmSequenceLoopKernelName, MlstmSequenceLoop
   ) as unknown as MlstmSequenceLoopKernel,
   native_sequence__webgpu: Object.assign(
     async (args: MlstmKernelArgs, options?: MlstmKernelOptions) => {
-      const ctx = await contextFor(args.q, options, 'native_sequence__webgpu', true);
+      const ctx = await contextFor(args as unknown as AnyRecord, options, 'native_sequence__webgpu', true);
       const {
         chunkSize: _c,
         normalize: _n,

@@ -7,7 +7,7 @@
  * byte offsets are not 4-byte aligned (f16 tensors with an odd head dimension) goes through the
  * CPU instead.
  */
-import { concatAxis, numel, sliceAxis, type Tensor } from '@mlstm/core-reference';
+import { checkFinite, concatAxis, numel, sliceAxis, type Tensor } from '@mlstm/core-reference';
 import { type GpuContext, GpuTensor } from '@mlstm/kernels-webgpu';
 
 /** A tensor either kind: a core-reference CPU tensor or a kernels-webgpu `GpuTensor`. */
@@ -22,6 +22,44 @@ export async function toCpu(ctx: GpuContext | undefined, t: TensorLike): Promise
   if (!isGpu(t)) return t;
   if (!ctx) throw new Error('toCpu: a GpuContext is needed to read a GpuTensor');
   return { shape: [...t.shape], data: await ctx.read(t) };
+}
+
+/** The tensor arguments that `checkFinite` looks at, in this order. */
+const FINITE_CHECKED = [
+  'q',
+  'k',
+  'v',
+  'i',
+  'f',
+  'cInitial',
+  'nInitial',
+  'mInitial',
+  'c',
+  'n',
+  'm',
+  'dh',
+  'dcLast',
+];
+
+/**
+ * Throws `MlstmNonFiniteError` (tensor name, first bad index) if an input tensor holds NaN or
+ * ±Infinity. `option`: undefined = CPU tensors only (one pass over their data); true = GpuTensors
+ * too (read back: a copy of each); false = nothing.
+ */
+export async function checkFiniteInputs(
+  ctx: GpuContext | undefined,
+  args: Record<string, unknown>,
+  option: boolean | undefined,
+  context: string,
+): Promise<void> {
+  if (option === false) return;
+  for (const name of FINITE_CHECKED) {
+    const t = args[name];
+    if (t == null) continue;
+    if (isGpu(t)) {
+      if (option === true && ctx) checkFinite(name, { shape: t.shape, data: await ctx.read(t) }, context);
+    } else if (ArrayBuffer.isView((t as Tensor).data)) checkFinite(name, t as Tensor, context);
+  }
 }
 
 /** A new GPU tensor with the values of a CPU tensor. */

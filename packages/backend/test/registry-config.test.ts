@@ -137,9 +137,9 @@ describe('config', () => {
       mode: 'train',
       chunkSize: 64,
       returnLastStates: true,
-      autocastKernelDtype: 'float32',
+      autocastKernelDtype: 'f32',
       eps: 1e-6,
-      inferenceStateDtype: 'float32',
+      inferenceStateDtype: 'f32',
       normalizeSiging: true,
     });
     const field = (cfg: object) => {
@@ -197,9 +197,9 @@ describe('config', () => {
       mode: 'inference',
       chunkSize: 128,
       returnLastStates: true,
-      autocastKernelDtype: 'bfloat16',
+      autocastKernelDtype: 'bf16',
       eps: 1e-6,
-      inferenceStateDtype: 'float32',
+      inferenceStateDtype: 'f32',
       normalizeSiging: true,
     });
     expect(fromPythonConfig({ chunkwise_kernel: 'chunkwise--native_autograd' }).chunkwiseKernel).toBe(

@@ -79,6 +79,12 @@ export function buildProgram(): Command {
     .option('--ort-wasm-dir <dir>', "folder with onnxruntime-web's ort-wasm-simd-threaded.asyncify.wasm")
     .option('--warmup <n>', 'warm-up calls', int)
     .option('--rep <n>', 'timed repetitions', int)
+    .option(
+      '--warmup-tolerance <percent>',
+      'stability warm-up: batch medians must agree within this many percent (0 = off; default 2)',
+      Number,
+    )
+    .option('--warmup-max-calls <n>', 'stability warm-up: at most this many calls per cell (default 30)', int)
     .addOption(
       new Option('--timing <how>', 'GPU timing').choices(['auto', 'timestamp', 'wall']).default('auto'),
     )
@@ -153,6 +159,10 @@ export async function main(argv = process.argv): Promise<number> {
     ortWasmDir: o.ortWasmDir,
     warmup: o.warmup,
     rep: o.rep,
+    warmupPolicy: {
+      ...(o.warmupTolerance !== undefined ? { tolerance: o.warmupTolerance / 100 } : {}),
+      ...(o.warmupMaxCalls !== undefined ? { maxCalls: o.warmupMaxCalls } : {}),
+    },
     timing: o.timing,
     configs: (o.config ?? []).map((f: string) => BenchmarkConfig.fromFile(f)),
     timeBudgetS: o.timeBudget,

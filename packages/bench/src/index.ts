@@ -22,6 +22,8 @@ export {
   stats,
   type Timer,
   WallTimer,
+  WARMUP_POLICY,
+  type WarmupPolicy,
 } from './core/interface.js';
 export {
   type AdditionalParams,
@@ -67,10 +69,12 @@ export {
 export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtProvider } from './peers/ort.js';
 export {
   consttokenHeadline,
+  needsGpu,
   type RunSuitesOptions,
   type RunSuitesResult,
   runSuites,
   summarize,
+  unstableCells,
 } from './runner.js';
 export { type BenchEnv, SkipBenchmark } from './suites/common.js';
 export { gpuRandn } from './suites/gpu-inputs.js';
@@ -130,3 +134,12 @@ export {
   TRITON_LABEL,
   TRITON_STEP,
 } from './suites/triton-reference.js';
+// the one error hierarchy of every @mlstm package
+export {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from '@mlstm/core-reference';

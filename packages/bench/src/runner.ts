@@ -4,10 +4,17 @@
  * features, options) and `summary.md` (the runtime tables).
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type GpuContext, heuristics } from '@mlstm/kernels-webgpu';
 import type { BenchmarkConfig } from './core/config.js';
-import { type BenchmarkCreator, BenchmarkInterface, type Timer, WallTimer } from './core/interface.js';
+import {
+  type BenchmarkCreator,
+  BenchmarkInterface,
+  type Timer,
+  WallTimer,
+  WARMUP_POLICY,
+  type WarmupPolicy,
+} from './core/interface.js';
 import {
   type BenchmarkRunResult,
   formatTable,
@@ -44,8 +51,10 @@ export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   log?: (line: string) => void;
   /** cells that would start after this many seconds are skipped (recorded as `skipped: time budget`) */
   timeBudgetS?: number;
-  /** use this context instead of opening one (tests) */
-  ctx?: GpuContext;
+  /** changes to the stability warm-up of every cell (default {@link WARMUP_POLICY}; `tolerance: 0` turns it off) */
+  warmupPolicy?: Partial<WarmupPolicy>;
+  /** use this context instead of opening one (tests); `null`: run as on a machine without an adapter */
+  ctx?: GpuContext | null;
 }
 
 export interface RunSuitesResult {
@@ -54,6 +63,14 @@ export interface RunSuitesResult {
   preset: Preset;
   results: (BenchmarkRunResult & { folder: string })[];
   summary: string;
+}
+
+/** Whether a kernel spec needs a WebGPU adapter (everything but the CPU peers and the reference numbers). */
+export function needsGpu(kernelName: string, ortProvider?: 'webgpu' | 'wasm'): boolean {
+  if (kernelName.startsWith('cpu--') || kernelName.startsWith('reference--')) return false;
+  if (kernelName === 'ort--recurrent_loop') return false; // wasm
+  if (kernelName.startsWith('ort--')) return ortProvider !== 'wasm';
+  return true;
 }
 
 /** Stands in for a cell that would start after the time budget. */
@@ -70,14 +87,18 @@ class BudgetExhausted extends BenchmarkInterface {
 
 export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   const log = o.log ?? ((l: string) => console.error(l));
-  let ctx: GpuContext | undefined = o.ctx;
-  let gpuError: Error | undefined;
+  let ctx: GpuContext | undefined = o.ctx ?? undefined;
+  let gpuError: Error | undefined = o.ctx === null ? new Error('no adapter (ctx: null)') : undefined;
   if (!ctx) {
     try {
+      if (gpuError) throw gpuError;
       ctx = await openGpuContext(o.gpu);
     } catch (e) {
       gpuError = e as Error;
-      log(`no WebGPU adapter: ${gpuError.message} (GPU cells will fail, peers still run)`);
+      log(
+        `no WebGPU adapter: ${gpuError.message}\n` +
+          'Running only the series that need no GPU (the CPU reference, ORT on wasm); the WebGPU series are left out.',
+      );
     }
   }
   const adapter = ctx ? adapterName(ctx) : 'no WebGPU adapter';
@@ -102,38 +123,57 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
     for (const config of suite.configs(sopts)) jobs.push({ config, creator, suite });
   }
   for (const config of o.configs ?? []) jobs.push({ config, creator: builtin });
-  const folder = setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix);
-  writeFileSync(
-    join(folder, 'run.json'),
-    `${JSON.stringify(
-      {
-        adapter,
-        describe: ctx?.describe(),
-        adapterInfo: ctx?.adapterInfo,
-        features: ctx?.features,
-        preset,
-        options: {
-          ...o,
-          ctx: undefined,
-          onProgress: undefined,
-          log: undefined,
-          configs: o.configs?.map((c) => c.toJSON()),
-        },
-        node: process.version,
-        started: new Date().toISOString(),
-      },
-      null,
-      1,
-    )}\n`,
-  );
+  if (!ctx) {
+    // no adapter: keep the series that run without one, drop configs left with none
+    for (let j = jobs.length - 1; j >= 0; j--) {
+      const specs = jobs[j].config.kernelSpecs.filter((k) => !needsGpu(k.kernelName, o.ortProvider));
+      if (specs.length === 0) jobs.splice(j, 1);
+      else if (specs.length < jobs[j].config.kernelSpecs.length)
+        jobs[j].config = jobs[j].config.withKernelSpecs(specs);
+    }
+  }
+  const policy = { ...WARMUP_POLICY, ...o.warmupPolicy };
+  // absolute: `pnpm bench` runs in packages/bench while the user stands elsewhere
+  const folder = resolve(setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix));
+  const runInfo: Record<string, unknown> = {
+    adapter,
+    describe: ctx?.describe(),
+    adapterInfo: ctx?.adapterInfo,
+    features: ctx?.features,
+    preset,
+    options: {
+      ...o,
+      ctx: undefined,
+      onProgress: undefined,
+      log: undefined,
+      configs: o.configs?.map((c) => c.toJSON()),
+    },
+    node: process.version,
+    started: new Date().toISOString(),
+    warmupPolicy: {
+      ...policy,
+      description:
+        "each cell: the config's fixed warm-up calls, then batches of `batch` timed calls until two consecutive batch medians differ by at most `tolerance`, capped at `maxCalls` calls and `maxMs`; a cell that reaches the cap is listed in `unstable`",
+    },
+  };
+  const writeRunInfo = () => writeFileSync(join(folder, 'run.json'), `${JSON.stringify(runInfo, null, 1)}\n`);
+  writeRunInfo();
   const results: RunSuitesResult['results'] = [];
   const deadline =
     o.timeBudgetS !== undefined ? performance.now() + o.timeBudgetS * 1000 : Number.POSITIVE_INFINITY;
   const withBudget =
     (creator: BenchmarkCreator): BenchmarkCreator =>
-    (spec, params) => {
+    async (spec, params) => {
       if (performance.now() > deadline) return new BudgetExhausted();
-      return creator(spec, params);
+      const b = await creator(spec, params);
+      // what the run's options change of the policy (a benchmark's own choice stays otherwise);
+      // a spec's own parameters, set after this, still override it
+      const w = o.warmupPolicy ?? {};
+      if (w.tolerance !== undefined) b.warmup_tolerance = w.tolerance;
+      if (w.batch !== undefined) b.warmup_batch = w.batch;
+      if (w.maxCalls !== undefined) b.warmup_max_calls = w.maxCalls;
+      if (w.maxMs !== undefined) b.warmup_max_ms = w.maxMs;
+      return b;
     };
   try {
     for (const { config, creator, suite } of jobs) {
@@ -148,7 +188,10 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   } finally {
     for (const suite of new Set(suites)) await suite.close?.(env);
   }
-  const summary = summarize(results, adapter);
+  runInfo.unstable = unstableCells(results);
+  runInfo.finished = new Date().toISOString();
+  writeRunInfo();
+  const summary = summarize(results, adapter, policy);
   writeFileSync(join(folder, 'summary.md'), summary);
   return { folder, adapter, preset, results, summary };
 }
@@ -186,6 +229,7 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
         });
     }
   }
+  if (cols.length === 0) return '';
   const seqs = [
     ...new Set([...byMode.values()].flatMap((r) => r.rows.map((row) => Number(row['P--sequence_length'])))),
   ].sort((a, b) => a - b);
@@ -217,14 +261,53 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
     });
     lines.push(`| ${[String(S), ...vals, ...rs].join(' | ')} |`);
   }
-  return `## Const-token headline [ms per pass] (Triton* = upstream, bf16, H100, measured elsewhere)\n\n${lines.join('\n')}\n`;
+  // name only the series the table has
+  const note = cols.some((c) => c.label.startsWith('Triton'))
+    ? ' (Triton* = upstream, bf16, H100, measured elsewhere)'
+    : '';
+  return `## Const-token headline [ms per pass]${note}\n\n${lines.join('\n')}\n`;
+}
+
+/** The cells whose timings did not settle within the warm-up cap (see {@link WARMUP_POLICY}). */
+export function unstableCells(
+  results: BenchmarkRunResult[],
+): { config: string; spec: string; params: Record<string, unknown>; warmupCalls?: number }[] {
+  return results.flatMap((r) =>
+    r.cells
+      .filter((c) => c.result.stable === false)
+      .map((c) => ({
+        config: r.config.benchmarkName,
+        spec: c.spec,
+        params: c.params,
+        warmupCalls: c.result.warmupCalls,
+      })),
+  );
+}
+
+/** The warm-up section of the summary: the policy and the cells that did not settle. */
+function warmupSection(results: BenchmarkRunResult[], p: WarmupPolicy): string {
+  const unstable = unstableCells(results);
+  const lines = [
+    `## Warm-up\n\nEach cell: the config's warm-up calls, then batches of ${p.batch} calls until two consecutive batch medians agree within ${p.tolerance * 100} % (at most ${p.maxCalls} calls, ${p.maxMs / 1000} s).`,
+    unstable.length
+      ? `\n**${unstable.length} cell(s) did not settle** (their numbers are less reliable):\n\n${unstable
+          .map((u) => `- ${u.config} ${u.spec} ${JSON.stringify(u.params)} (${u.warmupCalls} warm-up calls)`)
+          .join('\n')}`
+      : '\nEvery timed cell settled.',
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** Markdown-ish summary: the const-token headline, runtime (ms) and peak memory (MiB) tables per config. */
-export function summarize(results: BenchmarkRunResult[], adapter: string): string {
+export function summarize(
+  results: BenchmarkRunResult[],
+  adapter: string,
+  policy: WarmupPolicy = WARMUP_POLICY,
+): string {
   const parts = [`# mlstm-bench results\n\nadapter: ${adapter}\n`];
   const headline = consttokenHeadline(results);
   if (headline) parts.push(headline);
+  parts.push(warmupSection(results, policy));
   for (const r of results) {
     parts.push(`## ${r.config.getPlotTitle()} — runtime [ms]\n\n\`\`\`\n${formatTable(r)}\n\`\`\`\n`);
     const mem = {

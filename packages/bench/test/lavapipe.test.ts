@@ -41,6 +41,7 @@ describe('tiny real run', () => {
       kernels: ['chunkwise--webgpu_xl_chunk:64', 'backend:chunkwise--webgpu_xl_chunk:64'],
       peers: ['triton', 'cpu'],
       warmup: 0,
+      warmupPolicy: { maxCalls: 6 }, // keep the test short: at most two stability batches
       rep: 2,
       outputDir: out,
       suffix: 'lavapipe',

@@ -97,8 +97,9 @@ describe('runBenchmarks on a fake benchmark', () => {
       adapter: 'fake adapter',
     });
     expect(made).toHaveLength(9);
-    // 2 warm-up + 5 repetitions
-    expect(made[0].calls).toBe(7);
+    // 2 warm-up + 2 stability batches of 3 (equal medians: stable) + 5 repetitions
+    expect(made[0].calls).toBe(13);
+    expect(res.cells[0].result).toMatchObject({ warmupCalls: 8, stable: true });
     expect(made.every((b) => b.teardowns === 1)).toBe(true);
     expect(events).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(res.rows).toHaveLength(3);
@@ -185,5 +186,72 @@ describe('consttokenHeadline', () => {
     const md = consttokenHeadline([{ config: cfg, rows, cells: [] }]);
     expect(md).toContain('| S | xl f16 cs128 fw | Triton* fw | xl f16 / Triton fw |');
     expect(md).toContain('| 512 | 37.8 | 3.78 | 10.0× |');
+  });
+});
+
+describe('headline names only the series it has', () => {
+  it('no Triton column, no Triton note', async () => {
+    const { consttokenConfigs, consttokenHeadline, RUNTIME_PREFIX } = await import('../src/index.js');
+    const [cfg] = consttokenConfigs({ preset: 'full', modes: ['fw'], dtypes: ['float16'], seqLens: [512] });
+    const xl = cfg.kernelSpecs.find((s) => s.kernelName === 'chunkwise--webgpu_xl_chunk')!;
+    const tri = cfg.kernelSpecs.find((s) => s.kernelName === 'reference--triton_xl_chunk')!;
+    // the Triton numbers exist only at the paper's sizes: NaN here
+    const rows = [
+      {
+        'P--sequence_length': 512,
+        [RUNTIME_PREFIX + xl.toString()]: 4,
+        [RUNTIME_PREFIX + tri.toString()]: NaN,
+      },
+    ];
+    const md = consttokenHeadline([{ config: cfg, rows, cells: [] }]);
+    expect(md).toContain('| S | xl f16 cs128 fw |');
+    expect(md).not.toMatch(/Triton/);
+  });
+});
+
+/** A benchmark whose calls get faster until call `settleAt`, then stay put (a GPU clocking up). */
+class DriftingBenchmark extends BenchmarkInterface {
+  calls = 0;
+  constructor(private readonly settleAt: number) {
+    super();
+  }
+  async setup() {}
+  async benchmarkFn() {
+    this.calls++;
+  }
+  timer(): Timer {
+    return {
+      method: 'fake',
+      time: async (fn) => {
+        await fn();
+        return this.calls < this.settleAt ? 10 - this.calls * 0.3 : 1;
+      },
+    };
+  }
+}
+
+describe('warm-up until stable', () => {
+  it.each([
+    // settles at call 10: batches (1-3) (4-6) (7-9) drift, (10-12) (13-15) equal → stable after 15
+    [10, 30, { warmupCalls: 1 + 15, stable: true }, 1],
+    // never settles within 12 calls: recorded as unstable
+    [100, 12, { warmupCalls: 1 + 12, stable: false }, 10 - 14 * 0.3],
+  ])('settleAt %i, maxCalls %i', async (settleAt, maxCalls, expected, firstRep) => {
+    const b = new DriftingBenchmark(settleAt);
+    b.warmup = 1;
+    b.rep = 3;
+    b.warmup_max_calls = maxCalls;
+    const r = await b.runBenchmark();
+    expect(r).toMatchObject(expected);
+    expect(r.runtimes[0]).toBeCloseTo(firstRep, 9);
+  });
+
+  it('tolerance 0 turns it off (stable: null)', async () => {
+    const b = new DriftingBenchmark(100);
+    b.warmup = 2;
+    b.rep = 1;
+    b.warmup_tolerance = 0;
+    expect(await b.runBenchmark()).toMatchObject({ warmupCalls: 2, stable: null });
+    expect(b.calls).toBe(3);
   });
 });

@@ -7,7 +7,24 @@
  * variant (mLSTMsig). All tensors are head-first `(B, NH, S, D)`; outputs are float64.
  */
 export * from './tensor.js';
-export { MlstmArgumentError } from './errors.js';
+export {
+  checkCpuTensor,
+  checkFinite,
+  checkOneOf,
+  checkOptionKeys,
+  cpuTensorProblem,
+  DTYPE_ALIASES,
+  describeValue,
+  type KeysListed,
+  type MlstmDtype,
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+  normalizeDtype,
+} from './checks.js';
 export {
   expectChunkSize,
   expectFinite,

@@ -1,3 +1,4 @@
+import { cpuTensorProblem } from './checks.js';
 import { MlstmArgumentError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -30,21 +31,12 @@ export function expectShape(
   context: string,
 ): asserts t is Tensor {
   const want = `shape (${dimNames.join(', ')}) = ${fmt(expected)} with a Float32Array or Float64Array`;
-  if (!isTensor(t)) {
-    throw new MlstmArgumentError(name, want, t === undefined ? 'undefined' : typeof t, context);
-  }
+  if (!isTensor(t))
+    throw new MlstmArgumentError(name, want, cpuTensorProblem(t)?.received ?? 'not a tensor', context);
   const ok = t.shape.length === expected.length && t.shape.every((d, k) => d === expected[k]);
   if (!ok) throw new MlstmArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
-  let n = 1;
-  for (const d of t.shape) n *= d;
-  if (t.data.length !== n) {
-    throw new MlstmArgumentError(
-      name,
-      `${n} elements for shape ${fmt(t.shape)}`,
-      `${t.data.length}`,
-      context,
-    );
-  }
+  const problem = cpuTensorProblem(t); // data length vs shape: the check every package shares
+  if (problem) throw new MlstmArgumentError(name, problem.expected, problem.received, context);
 }
 
 /** A finite number (eps and other scalars). */
@@ -89,7 +81,7 @@ export function validateSequenceInputs(
     throw new MlstmArgumentError(
       'q',
       'a tensor of shape (B, NH, S, DHQK)',
-      isTensor(q) ? `shape ${fmt(q.shape)}` : String(q),
+      isTensor(q) ? `shape ${fmt(q.shape)}` : (cpuTensorProblem(q)?.received ?? String(q)),
       context,
     );
   }
@@ -103,7 +95,7 @@ export function validateSequenceInputs(
     throw new MlstmArgumentError(
       'v',
       `a tensor of shape (B, NH, S, DHHV) = (${B}, ${NH}, ${S}, DHHV)`,
-      isTensor(v) ? `shape ${fmt(v.shape)}` : String(v),
+      isTensor(v) ? `shape ${fmt(v.shape)}` : (cpuTensorProblem(v)?.received ?? String(v)),
       context,
     );
   }
@@ -196,7 +188,7 @@ export function rejectStates(
 export function expectRank(name: string, t: unknown, dimNames: readonly string[], context: string): number[] {
   const want = `a tensor of shape (${dimNames.join(', ')}) with all dims >= 1`;
   if (!isTensor(t))
-    throw new MlstmArgumentError(name, want, t === undefined ? 'undefined' : typeof t, context);
+    throw new MlstmArgumentError(name, want, cpuTensorProblem(t)?.received ?? 'not a tensor', context);
   if (t.shape.length !== dimNames.length || t.shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new MlstmArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
   }

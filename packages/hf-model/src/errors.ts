@@ -1,10 +1,29 @@
 /**
  * Typed errors of the hf-model package. Each names what was wrong (a config key, a tensor, a
- * file) so that a bad checkpoint can be fixed without reading the source.
+ * file) so that a bad checkpoint can be fixed without reading the source. All belong to the one
+ * hierarchy of `@mlstm/core-reference/checks` (`MlstmError` → `MlstmArgumentError` /
+ * `MlstmDeviceError` → `MlstmOutOfMemoryError`), re-exported here.
  */
+import {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from '@mlstm/core-reference/checks';
+
+export {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+};
 
 /** A `config.json` value is missing, of the wrong type, or out of range. */
-export class XlstmConfigError extends Error {
+export class XlstmConfigError extends MlstmError {
   readonly key: string;
   constructor(key: string, message: string) {
     super(`config.json: ${key}: ${message}`);
@@ -14,7 +33,7 @@ export class XlstmConfigError extends Error {
 }
 
 /** A tensor the model needs is not in the checkpoint. */
-export class MissingTensorError extends Error {
+export class MissingTensorError extends MlstmError {
   readonly tensor: string;
   constructor(tensor: string, alternatives: readonly string[] = []) {
     super(
@@ -26,7 +45,7 @@ export class MissingTensorError extends Error {
 }
 
 /** A tensor of the checkpoint has another shape than the config implies. */
-export class TensorShapeError extends Error {
+export class TensorShapeError extends MlstmError {
   readonly tensor: string;
   readonly expected: readonly number[];
   readonly received: readonly number[];
@@ -42,7 +61,7 @@ export class TensorShapeError extends Error {
 }
 
 /** A checkpoint file is malformed (safetensors header, index file, unsupported dtype). */
-export class CheckpointFormatError extends Error {
+export class CheckpointFormatError extends MlstmError {
   readonly file: string;
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
@@ -52,7 +71,7 @@ export class CheckpointFormatError extends Error {
 }
 
 /** A file could not be fetched / read from the model source. */
-export class ModelSourceError extends Error {
+export class ModelSourceError extends MlstmError {
   readonly file: string;
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
@@ -62,7 +81,7 @@ export class ModelSourceError extends Error {
 }
 
 /** The weights (or one tensor) do not fit the GPU adapter's limits. */
-export class ModelTooLargeError extends Error {
+export class ModelTooLargeError extends MlstmOutOfMemoryError {
   readonly tensor: string;
   readonly bytes: number;
   readonly limit: number;
@@ -79,11 +98,10 @@ export class ModelTooLargeError extends Error {
 }
 
 /** A bad argument to forward / generate (token ids, options, cache). */
-export class ModelArgumentError extends Error {
-  readonly argument: string;
+export class ModelArgumentError extends MlstmArgumentError {
   constructor(argument: string, message: string) {
-    super(`${argument}: ${message}`);
+    super(argument, message, '');
+    this.message = `${argument}: ${message}`;
     this.name = 'ModelArgumentError';
-    this.argument = argument;
   }
 }

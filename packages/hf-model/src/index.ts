@@ -17,10 +17,22 @@ export {
   MissingTensorError,
   ModelArgumentError,
   ModelSourceError,
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
   ModelTooLargeError,
   TensorShapeError,
   XlstmConfigError,
 } from './errors.js';
+export {
+  GpuDeviceLostError,
+  GpuValidationError,
+  KernelArgumentError,
+  NoAdapterError,
+} from '@mlstm/kernels-webgpu';
 export {
   type ByteSource,
   chunkedSource,
@@ -122,3 +134,14 @@ export {
   type TextGenerationPipeline,
   TextStreamer,
 } from './pipeline.js';
+export {
+  CPU_CELLS,
+  DEVICES,
+  FORWARD_OPTION_KEYS,
+  GENERATE_OPTION_KEYS,
+  LOAD_OPTION_KEYS,
+  RANDOM_OPTION_KEYS,
+  SAMPLING_OPTION_KEYS,
+  SOURCE_OPTION_KEYS,
+  WEIGHT_DTYPES,
+} from './options.js';

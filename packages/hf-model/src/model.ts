@@ -2,6 +2,15 @@
  * `XlstmForCausalLM`: load a transformers xLSTM checkpoint, run `forward` with a per-block
  * state cache, `generate` / `stream` tokens. Runs on the CPU (pure TS) or on WebGPU.
  */
+import { checkOptionKeys } from '@mlstm/core-reference/checks';
+import {
+  checkLoadOptions,
+  FORWARD_OPTION_KEYS,
+  GENERATE_OPTION_KEYS,
+  LOAD_OPTION_KEYS,
+  loadOptionValues,
+  RANDOM_OPTION_KEYS,
+} from './options.js';
 import type { GpuContext } from '@mlstm/kernels-webgpu';
 import { parseXlstmConfig, type XlstmConfig } from './config.js';
 import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
@@ -180,6 +189,7 @@ export class XlstmForCausalLM {
    * repo id (`owner/name`), or `{ files: { 'config.json': …, 'model.safetensors': … } }`.
    */
   static async fromPretrained(source: ModelSource, opts: LoadOptions = {}): Promise<XlstmForCausalLM> {
+    checkLoadOptions(opts, LOAD_OPTION_KEYS, 'XlstmForCausalLM.fromPretrained');
     opts.signal?.throwIfAborted();
     const reader = await openSource(source, opts);
     const cfgText = await reader.text('config.json');
@@ -230,6 +240,7 @@ export class XlstmForCausalLM {
     tokenizer: XlstmTokenizer | null = null,
     eos?: number[],
   ): Promise<XlstmForCausalLM> {
+    checkLoadOptions(opts, LOAD_OPTION_KEYS, 'XlstmForCausalLM.fromStore');
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
     const loader = new WeightLoader(cfg, store);
     loader.validate(); // typed errors before anything is decoded or uploaded
@@ -247,6 +258,7 @@ export class XlstmForCausalLM {
     config: XlstmConfig | Record<string, unknown>,
     opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number; init?: 'gpu' | 'cpu' } = {},
   ): Promise<XlstmForCausalLM> {
+    checkLoadOptions(opts, RANDOM_OPTION_KEYS, 'XlstmForCausalLM.fromRandom');
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
     const init = opts.init ?? 'gpu';
     if (init !== 'gpu' && init !== 'cpu')
@@ -273,13 +285,11 @@ export class XlstmForCausalLM {
     gpuPieces: WeightPieces<WeightData> = pieces,
   ): Promise<XlstmForCausalLM> {
     let gpu: GpuEngine | null = null;
-    const want = opts.device ?? 'auto';
+    // values checked on every path (a CPU run must not accept what a GPU run would reject)
+    const { device: want, weightDtype } = loadOptionValues(opts, 'XlstmForCausalLM');
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, gpuPieces, {
-          ctx: opts.gpu,
-          weightDtype: opts.weightDtype ?? 'auto',
-        });
+        gpu = await GpuEngine.create(cfg, gpuPieces, { ctx: opts.gpu, weightDtype });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
@@ -374,6 +384,7 @@ export class XlstmForCausalLM {
     inputIds: readonly number[] | readonly (readonly number[])[] | Int32Array,
     opts: ForwardOptions = {},
   ): Promise<ForwardResult> {
+    checkOptionKeys(opts, FORWARD_OPTION_KEYS, 'XlstmForCausalLM.forward');
     const { ids, B, S } = this.normalizeIds(inputIds);
     const cache = opts.cache ?? this.newCache(B);
     if (!cache.belongsTo(this)) throw new ModelArgumentError('cache', 'belongs to another model');
@@ -639,6 +650,7 @@ export class XlstmForCausalLM {
     input: string | readonly number[] | readonly (readonly number[])[],
     opts: GenerateOptions = {},
   ): AsyncGenerator<TokenEvent, GenerateResult> {
+    checkOptionKeys(opts, GENERATE_OPTION_KEYS, 'XlstmForCausalLM.generate');
     const maxNew = opts.maxNewTokens ?? 32;
     if (!Number.isInteger(maxNew) || maxNew < 0) {
       throw new ModelArgumentError('maxNewTokens', `expected an integer >= 0, got ${maxNew}`);

@@ -1,6 +1,6 @@
 /**
- * Correctness + speed check of the kernels on a real GPU (run on the H100 machine, see
- * ../../../shared/device/README.md): every kernel family against core-reference (float64) on
+ * Correctness + speed check of the kernels on a real GPU (run on the H100 machine with its device
+ * kit, see CONTRIBUTING.md): every kernel family against core-reference (float64) on
  * shapes that use the adapter's default (large) tiles, then GPU time (timestamp-query, median of
  * repetitions after warm-up) of the const-token setup of the TFLA paper.
  *

@@ -1,24 +1,37 @@
 /**
- * Typed errors of the kernels package. Bad arguments are always reported before any GPU
- * work is encoded; device trouble surfaces as an error instead of a hang.
+ * Typed errors of the kernels package, in the one hierarchy of `@mlstm/core-reference/checks`
+ * (`MlstmError` → `MlstmArgumentError` / `MlstmDeviceError` → `MlstmOutOfMemoryError`). Bad
+ * arguments are always reported before any GPU work is encoded; device trouble surfaces as an
+ * error instead of a hang.
  */
+import {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+} from '@mlstm/core-reference/checks';
+
+export {
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+};
 
 /** An argument of a kernel call is invalid (shape, dtype, limit). Raised before dispatch. */
-export class KernelArgumentError extends Error {
-  readonly argument: string;
-  readonly expected: string;
-  readonly received: string;
+export class KernelArgumentError extends MlstmArgumentError {
   constructor(argument: string, expected: string, received: string, context?: string) {
-    super(`${context ? `${context}: ` : ''}${argument}: expected ${expected}, got ${received}`);
+    super(argument, expected, received, context);
     this.name = 'KernelArgumentError';
-    this.argument = argument;
-    this.expected = expected;
-    this.received = received;
   }
 }
 
 /** The GPUDevice was lost (driver reset, `destroy()`, out of memory). Create a new context. */
-export class GpuDeviceLostError extends Error {
+export class GpuDeviceLostError extends MlstmDeviceError {
   readonly reason: string;
   constructor(reason: string, message: string) {
     super(
@@ -29,8 +42,11 @@ export class GpuDeviceLostError extends Error {
   }
 }
 
-/** WebGPU reported a validation / out-of-memory / internal error for work we submitted. */
-export class GpuValidationError extends Error {
+/**
+ * WebGPU reported a validation or internal error for work we submitted. (Out of memory is an
+ * {@link MlstmOutOfMemoryError}; the `'out-of-memory'` kind is kept for code that tested it.)
+ */
+export class GpuValidationError extends MlstmDeviceError {
   readonly kind: 'validation' | 'out-of-memory' | 'internal';
   constructor(kind: 'validation' | 'out-of-memory' | 'internal', message: string) {
     super(`WebGPU ${kind} error: ${message}`);
@@ -40,7 +56,7 @@ export class GpuValidationError extends Error {
 }
 
 /** No WebGPU adapter could be found (no `navigator.gpu`, or `requestAdapter()` returned null). */
-export class NoAdapterError extends Error {
+export class NoAdapterError extends MlstmDeviceError {
   constructor(message: string) {
     super(message);
     this.name = 'NoAdapterError';

@@ -10,13 +10,25 @@ export {
   DispatchBatch,
   getGpuContext,
   type MatrixPathStatus,
+  GPU_CONTEXT_OPTION_KEYS,
   type SubgroupMatrixConfig,
 } from './device/context.js';
 export { f16BitsToF32, f32ToF16Bits, packF16, roundToF16, unpackF16 } from './device/f16.js';
 export { BufferPool, type PoolStats, sizeClass } from './device/pool.js';
 export { defineParams, type ParamBlock, type ParamType } from './device/params.js';
 export { type GpuDtype, GpuTensor } from './device/tensor.js';
-export { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from './errors.js';
+export {
+  GpuDeviceLostError,
+  GpuValidationError,
+  KernelArgumentError,
+  MlstmArgumentError,
+  MlstmDeviceError,
+  MlstmError,
+  MlstmNonFiniteError,
+  MlstmOptionError,
+  MlstmOutOfMemoryError,
+  NoAdapterError,
+} from './errors.js';
 export type { CpuTensor, SequenceDims, TensorLike } from './validate.js';
 export {
   encodeRecurrentStep,

@@ -1,5 +1,6 @@
 import type { GpuContext } from './device/context.js';
 import { type GpuDtype, GpuTensor } from './device/tensor.js';
+import { cpuTensorProblem, normalizeDtype } from '@mlstm/core-reference/checks';
 import { KernelArgumentError } from './errors.js';
 
 /** A CPU tensor (same shape as @mlstm/core-reference's `Tensor`, without depending on it). */
@@ -25,15 +26,17 @@ export function isGpuTensor(x: unknown): x is GpuTensor {
   return x instanceof GpuTensor;
 }
 
-function isTensorLike(x: unknown): x is TensorLike {
-  if (x instanceof GpuTensor) return !x.released;
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    Array.isArray((x as CpuTensor).shape) &&
-    ((x as CpuTensor).data instanceof Float32Array || (x as CpuTensor).data instanceof Float64Array) &&
-    (x as CpuTensor).data.length === (x as CpuTensor).shape.reduce((a, b) => a * b, 1)
-  );
+/**
+ * Throws {@link KernelArgumentError} naming `name` unless `t` is a live GpuTensor or a well-formed
+ * CPU tensor (shape, element type and data length: the check every package shares).
+ */
+export function expectTensorLike(name: string, t: unknown, context: string): asserts t is TensorLike {
+  if (t instanceof GpuTensor) {
+    if (t.released) throw new KernelArgumentError(name, 'a live GpuTensor', 'a released GpuTensor', context);
+    return;
+  }
+  const p = cpuTensorProblem(t);
+  if (p) throw new KernelArgumentError(name, `a GpuTensor or ${p.expected}`, p.received, context);
 }
 
 /** Checks one tensor's shape (and, for GPU tensors, dtype). */
@@ -46,15 +49,7 @@ export function expectTensor(
   dtypes: readonly GpuDtype[] = ['f32', 'f16'],
 ): asserts t is TensorLike {
   const want = `shape (${dimNames.join(', ')}) = ${fmt(expected)}`;
-  if (!isTensorLike(t)) {
-    const got =
-      t instanceof GpuTensor
-        ? 'a released GpuTensor'
-        : t === undefined
-          ? 'undefined'
-          : 'something that is not a tensor';
-    throw new KernelArgumentError(name, `a GpuTensor or CPU tensor of ${want}`, got, context);
-  }
+  expectTensorLike(name, t, context);
   const ok = t.shape.length === expected.length && t.shape.every((d, x) => d === expected[x]);
   if (!ok) throw new KernelArgumentError(name, want, `shape ${fmt(t.shape)}`, context);
   if (t instanceof GpuTensor && !dtypes.includes(t.dtype)) {
@@ -76,21 +71,23 @@ export function validateSequence(
   context: string,
 ): SequenceDims {
   const { q, k, v, i, f } = a;
-  if (!isTensorLike(q) || q.shape.length !== 4 || q.shape.some((d) => !(d >= 1))) {
+  expectTensorLike('q', q, context);
+  if (q.shape.length !== 4 || q.shape.some((d) => !(d >= 1))) {
     throw new KernelArgumentError(
       'q',
       'a tensor of shape (B, NH, S, DHQK) with all dims >= 1',
-      isTensorLike(q) ? `shape ${fmt(q.shape)}` : String(q),
+      `shape ${fmt(q.shape)}`,
       context,
     );
   }
   const [B, NH, S, DHQK] = q.shape;
   expectTensor('k', k, [B, NH, S, DHQK], ['B', 'NH', 'S', 'DHQK'], context);
-  if (!isTensorLike(v) || v.shape.length !== 4 || !(v.shape[3] >= 1)) {
+  expectTensorLike('v', v, context);
+  if (v.shape.length !== 4 || !(v.shape[3] >= 1)) {
     throw new KernelArgumentError(
       'v',
       `a tensor of shape (B, NH, S, DHHV) = (${B}, ${NH}, ${S}, DHHV)`,
-      isTensorLike(v) ? `shape ${fmt(v.shape)}` : String(v),
+      `shape ${fmt(v.shape)}`,
       context,
     );
   }
@@ -148,6 +145,9 @@ export function resolveDtype(
   requested: GpuDtype | undefined,
   context: string,
 ): GpuDtype {
+  // the one spelling of every package; 'float32' / 'float16' (and 'fp32' / 'fp16') map to it
+  if (requested !== undefined)
+    requested = normalizeDtype<GpuDtype>('dtype', requested, ['f32', 'f16'], context);
   const dtype = q instanceof GpuTensor ? q.dtype : (requested ?? 'f32');
   if (q instanceof GpuTensor && requested && requested !== q.dtype) {
     throw new KernelArgumentError(

@@ -33,7 +33,6 @@ import {
 } from '../src/chunkwise/kernels/state_carry.js';
 import { packF16, unpackF16 } from '../src/index.js';
 import { cdiv } from '../src/wgsl/common.js';
-import { stubSubgroupMatrix } from './sgmat-stub.js';
 import { openGpuContext, withLimits } from './helpers.js';
 import { useMatrixPath } from '../src/chunkwise/tfla.js';
 import { matrixLoadsWgsl, type OperandSource } from '../scripts/matrix-loads-wgsl.js';

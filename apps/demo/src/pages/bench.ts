@@ -294,22 +294,29 @@ export function render(root: HTMLElement): void {
     await show(await r.text(), `docs/benchmarks/${committed.value}`);
   });
   fetch('benchmarks/index.json')
-    .then((r) => r.json() as Promise<string[]>)
+    .then((r) => r.json() as Promise<{ file: string; started: string | null }[]>)
     .then((list) => {
+      // newest run first (the server sorts by the run's start time); the first one is marked and shown
       committed.replaceChildren(
         h(
           'option',
           { value: '' },
           list.length
-            ? `— ${list.length} committed result file(s) —`
+            ? `— ${list.length} committed result file(s), newest first —`
             : '(no results CSV committed under docs/benchmarks/ yet)',
         ),
-        ...list.map((f) => h('option', { value: f }, f)),
+        ...list.map((e, x) =>
+          h(
+            'option',
+            { value: e.file },
+            `${e.file}${e.started ? ` — ${e.started.slice(0, 16).replace('T', ' ')} UTC` : ''}${x === 0 ? ' (newest)' : ''}`,
+          ),
+        ),
       );
       committed.dataset.count = String(list.length);
-      const h100 = list.find((f) => /h100/i.test(f)) ?? list[0];
-      if (h100 && params.get('view') !== 'none') {
-        committed.value = h100;
+      committed.dataset.newest = list[0]?.file ?? '';
+      if (list.length && params.get('view') !== 'none') {
+        committed.value = list[0].file;
         committed.dispatchEvent(new Event('change'));
       }
     })

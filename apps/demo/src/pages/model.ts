@@ -115,7 +115,7 @@ export function render(root: HTMLElement): void {
 
   load.addEventListener('click', async () => {
     let source: LoadArgs['source'];
-    if (sourceKind.value === 'tiny') source = { kind: 'url', url: tinyUrl };
+    if (sourceKind.value === 'tiny') source = { kind: 'url', url: tinyUrl, listing: `${tinyUrl}/files.json` };
     else if (sourceKind.value === 'url') source = { kind: 'url', url: url.value.trim() };
     else {
       const list = [...(files.files ?? [])];

@@ -2,7 +2,8 @@
 import type { MemoryEstimate } from '@mlstm/hf-model';
 
 export interface LoadArgs {
-  source: { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
+  /** `listing`: a files.json of the folder (the served tiny model): only listed files are requested */
+  source: { kind: 'url'; url: string; listing?: string } | { kind: 'files'; files: File[] };
   device: 'auto' | 'webgpu' | 'cpu';
   weightDtype: 'auto' | 'f32' | 'f16';
   cache: boolean;

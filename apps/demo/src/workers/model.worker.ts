@@ -47,6 +47,22 @@ async function configText(a: LoadArgs): Promise<string> {
   return r.text();
 }
 
+/**
+ * A fetch that answers "404" itself for files a folder's listing does not name, so that the loader's
+ * probes of optional files (model.safetensors.index.json …) cause no failed request in the console.
+ */
+async function listedFetch(listingUrl: string): Promise<typeof fetch> {
+  const r = await fetch(listingUrl);
+  if (!r.ok) return fetch;
+  const files = new Set((await r.json()) as string[]);
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const name = decodeURIComponent(url.split('?')[0].split('/').pop() ?? '');
+    if (!files.has(name)) return Promise.resolve(new Response(null, { status: 404 }));
+    return fetch(input, init);
+  };
+}
+
 async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<LoadDone> {
   generation?.abort();
   chat?.dispose();
@@ -79,6 +95,7 @@ async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<
     source = { files };
   } else source = a.source.url;
   model = await XlstmForCausalLM.fromPretrained(source, {
+    ...(a.source.kind === 'url' && a.source.listing ? { fetch: await listedFetch(a.source.listing) } : {}),
     device: a.device,
     weightDtype: a.weightDtype,
     cache: a.cache,

@@ -3,6 +3,7 @@
  * vary (`grid`: Cartesian product; `sequence`: equal-length lists zipped), kernel specs, a name
  * and the x-axis parameter. Loaded from YAML or JSON and validated with zod.
  */
+import { MlstmError } from '@mlstm/core-reference';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
@@ -63,7 +64,8 @@ export type BenchmarkConfigInput = z.input<typeof benchmarkConfigSchema>;
 export type ParamValue = string | number | boolean;
 export type ParamDict = Record<string, ParamValue>;
 
-export class BenchmarkConfigError extends Error {
+/** A benchmark config (YAML / JSON) is invalid; part of the `MlstmError` hierarchy of every @mlstm package. */
+export class BenchmarkConfigError extends MlstmError {
   override name = 'BenchmarkConfigError';
 }
 
@@ -102,6 +104,11 @@ export class BenchmarkConfig {
     this.warmup = c.warmup;
     this.rep = c.rep;
     this.aggregation = c.aggregation;
+  }
+
+  /** The same config with other kernel specs (e.g. only the series that need no GPU). */
+  withKernelSpecs(specs: readonly KernelSpec[]): BenchmarkConfig {
+    return new BenchmarkConfig({ ...this.toJSON(), kernelSpecs: [...specs] });
   }
 
   /** Fixed parameters overlaid with each combination of the varied ones. */

@@ -37,8 +37,35 @@ export interface RuntimeResult {
   runtimes: number[];
   /** how the runtime was measured */
   timing: string;
+  /**
+   * Warm-up of this cell: calls made before the timed repetitions (the fixed `warmup` calls plus the
+   * stability batches), and whether two consecutive batch medians agreed within the tolerance
+   * (`null`: stability warm-up off for this cell).
+   */
+  warmupCalls?: number;
+  stable?: boolean | null;
   error?: string;
 }
+
+/** A stability warm-up policy (see {@link WARMUP_POLICY}). */
+export interface WarmupPolicy {
+  tolerance: number;
+  batch: number;
+  maxCalls: number;
+  maxMs: number;
+}
+
+/** The warm-up policy every benchmark uses unless its parameters change it (recorded in run.json). */
+export const WARMUP_POLICY: Readonly<WarmupPolicy> = Object.freeze({
+  /** relative difference of two consecutive batch medians under which timings count as stable */
+  tolerance: 0.02,
+  /** timed calls per batch */
+  batch: 3,
+  /** at most this many stability calls per cell… */
+  maxCalls: 30,
+  /** …and at most this long (ms) */
+  maxMs: 5000,
+});
 
 export function stats(xs: readonly number[]): Stats {
   if (xs.length === 0) return { min: NaN, max: NaN, mean: NaN, median: NaN };
@@ -84,6 +111,16 @@ export abstract class BenchmarkInterface {
   warmup = 10;
   rep = 30;
   aggregation: 'median' | 'mean' = 'median';
+  /**
+   * Stability warm-up after the `warmup` calls: batches of `warmup_batch` calls until two
+   * consecutive batch medians differ by at most `warmup_tolerance` (relative), capped at
+   * `warmup_max_calls` calls and `warmup_max_ms`. A cell that reaches the cap is recorded as
+   * unstable (`stable: false`). `warmup_tolerance = 0` turns it off.
+   */
+  warmup_tolerance: number = WARMUP_POLICY.tolerance;
+  warmup_batch: number = WARMUP_POLICY.batch;
+  warmup_max_calls: number = WARMUP_POLICY.maxCalls;
+  warmup_max_ms: number = WARMUP_POLICY.maxMs;
   /** the spec and parameters this benchmark was created for (recorded in results) */
   spec?: KernelSpec;
   params: ParamDict = {};
@@ -109,6 +146,27 @@ export abstract class BenchmarkInterface {
   /** Frees inputs (after the repetitions, also after errors). */
   async teardown(): Promise<void> {}
 
+  /**
+   * Batches of `warmup_batch` timed calls until two consecutive batch medians agree within
+   * `warmup_tolerance`, or the cap is reached. Returns the calls made and whether it settled.
+   */
+  protected async warmUntilStable(timer: Timer): Promise<{ calls: number; stable: boolean | null }> {
+    if (!(this.warmup_tolerance > 0) || this.warmup_batch < 1) return { calls: 0, stable: null };
+    const t0 = performance.now();
+    let calls = 0;
+    let previous = Number.NaN;
+    while (calls + this.warmup_batch <= this.warmup_max_calls) {
+      const batch: number[] = [];
+      for (let c = 0; c < this.warmup_batch; c++) batch.push(await timer.time(() => this.benchmarkFn()));
+      calls += this.warmup_batch;
+      const median = stats(batch).median;
+      if (relDiff(median, previous) <= this.warmup_tolerance) return { calls, stable: true };
+      previous = median;
+      if (performance.now() - t0 > this.warmup_max_ms) break;
+    }
+    return { calls, stable: false };
+  }
+
   async runBenchmark(): Promise<RuntimeResult> {
     let timing = 'n/a';
     try {
@@ -116,8 +174,9 @@ export abstract class BenchmarkInterface {
       const timer = this.timer();
       timing = timer.method;
       const mem = this.memoryMeter();
-      // warm-up (the first call compiles pipelines / creates sessions)
+      // warm-up (the first call compiles pipelines / creates sessions), then until stable
       for (let w = 0; w < this.warmup; w++) await timer.time(() => this.benchmarkFn());
+      const warm = await this.warmUntilStable(timer);
       const runtimes: number[] = [];
       let peak = mem ? 0 : -1;
       for (let r = 0; r < this.rep; r++) {
@@ -132,6 +191,8 @@ export abstract class BenchmarkInterface {
         runtimeStats: st,
         runtimes,
         timing,
+        warmupCalls: this.warmup + warm.calls,
+        stable: warm.stable,
       };
     } catch (e) {
       return failedResult(e, timing);
@@ -143,6 +204,12 @@ export abstract class BenchmarkInterface {
       }
     }
   }
+}
+
+/** Relative difference of two positive numbers (∞ when either is not finite). */
+function relDiff(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return Number.POSITIVE_INFINITY;
+  return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), Number.MIN_VALUE);
 }
 
 /** Creates the benchmark of one cell (upstream `BenchmarkCreator`). */

@@ -295,6 +295,7 @@ export class ReferenceNumbersBenchmark extends BenchmarkInterface {
     super();
     this.warmup = 0;
     this.rep = 1;
+    this.warmup_tolerance = 0; // a number from a table: nothing to warm up
   }
   private value = NaN;
   async setup(): Promise<void> {

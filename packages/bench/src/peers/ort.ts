@@ -1,5 +1,5 @@
 /**
- * onnxruntime-web under Node (see ../shared/docs/onnxruntime-web-in-node.md): imports
+ * onnxruntime-web under Node (the traps are listed in the package README): imports
  * `onnxruntime-web/webgpu` (trap 1: the plain import is a wasm-only build), installs dawn.node's
  * `navigator.gpu` (trap 2), copies SharedArrayBuffer views in `writeBuffer` (trap 3), passes model
  * bytes (trap 4), keeps one session alive for the whole run (trap 5), and runs `Loop` graphs on

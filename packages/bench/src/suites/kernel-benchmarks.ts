@@ -67,8 +67,8 @@ export function resolveSequenceKernel(name: string): { fw: Fw; bw: Bw; chunked: 
     if (k.platform !== 'webgpu')
       throw new Error(`${name}: only WebGPU kernels are benchmarked here (got ${k.platform})`);
     return {
-      fw: (ctx, a) => k(a, { device: ctx }) as Promise<ChunkwiseResult<GpuTensor>>,
-      bw: (ctx, a) => k.backward(a, { device: ctx }) as Promise<ChunkwiseGradients<GpuTensor>>,
+      fw: (ctx, a) => k(a, { gpu: ctx }) as Promise<ChunkwiseResult<GpuTensor>>,
+      bw: (ctx, a) => k.backward(a, { gpu: ctx }) as Promise<ChunkwiseGradients<GpuTensor>>,
       chunked: k.family === 'chunkwise',
     };
   }

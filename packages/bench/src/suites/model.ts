@@ -298,6 +298,9 @@ abstract class ModelBenchmark extends BenchmarkInterface {
     protected readonly dtype: Dtype,
   ) {
     super();
+    // a call is a whole prefill or decode run (seconds for the 7B shape): the suite's own
+    // warm-up / repetitions only, no stability batches (recorded as stable: null)
+    this.warmup_tolerance = 0;
   }
 
   async setup(): Promise<void> {

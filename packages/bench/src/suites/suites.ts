@@ -218,7 +218,14 @@ function peerSpecs(
       dtype: 'float32',
       fwbw,
       label: 'ORT-web wasm Loop (B=1, scaled)',
-      additionalParams: { max_sequence_length: 512, measure_batch: 1, warmup: 0, rep: 1 },
+      // one scaled run of several seconds: no stability warm-up (recorded as stable: null)
+      additionalParams: {
+        max_sequence_length: 512,
+        measure_batch: 1,
+        warmup: 0,
+        rep: 1,
+        warmup_tolerance: 0,
+      },
     });
   }
   if (peers.includes('cpu') && !fwbw) {
@@ -227,7 +234,8 @@ function peerSpecs(
       dtype: 'float32',
       fwbw,
       label: 'CPU core-reference (f64)',
-      additionalParams: { chunk_size: 64, warmup: 0, rep: 1 },
+      // warmed up like every series (the first calls of the float64 code run unoptimised)
+      additionalParams: { chunk_size: 64, warmup: 1, rep: 3 },
     });
   }
   return out;

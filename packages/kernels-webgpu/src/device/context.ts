@@ -1,4 +1,12 @@
-import { GpuDeviceLostError, GpuValidationError, KernelArgumentError, NoAdapterError } from '../errors.js';
+import { checkOptionKeys, type KeysListed } from '@mlstm/core-reference/checks';
+import { filterNativeStderr, loadNodeModules } from './dawn-log.js';
+import {
+  GpuDeviceLostError,
+  GpuValidationError,
+  KernelArgumentError,
+  MlstmOutOfMemoryError,
+  NoAdapterError,
+} from '../errors.js';
 import { packF16, unpackF16 } from './f16.js';
 import { BufferPool } from './pool.js';
 import { BYTES_PER_ELEMENT, type GpuDtype, GpuTensor, TENSOR_USAGE } from './tensor.js';
@@ -74,6 +82,12 @@ export interface GpuContextOptions {
   matrixProbeWgsl?: (code: string) => string;
   /** Debugging: called with each chunkwise / parallel call's plan (the path it takes and why, see `explainPlan`). */
   onPlan?: (plan: ExecutionPlan) => void;
+  /**
+   * Node only: `'filtered'` (default) drops the two `max…BuffersPerPipelineLayout artificially
+   * reduced …` warnings Dawn's Vulkan backend prints while it enumerates adapters (limits the
+   * kernels do not use); every other line passes. `'all'` prints everything Dawn prints.
+   */
+  dawnLog?: 'filtered' | 'all';
 }
 
 const WANTED_FEATURES = [
@@ -305,7 +319,7 @@ export class GpuContext {
   /** @internal the device and features the matrix-path status belongs to */
   matrixPathOf: { device: GPUDevice; features: GpuFeatures } | null = null;
   private pipelines = new Map<string, GPUComputePipeline>();
-  private errors: GpuValidationError[] = [];
+  private errors: (GpuValidationError | MlstmOutOfMemoryError)[] = [];
   private lostInfo: GPUDeviceLostInfo | null = null;
 
   private constructor(
@@ -337,7 +351,14 @@ export class GpuContext {
       let adapter = options.adapter;
       if (!adapter) {
         const gpu = await findGpu(!!options.disableRobustness, options.dawnToggles);
-        adapter = (await gpu.requestAdapter({ powerPreference: options.powerPreference })) ?? undefined;
+        const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+        const request = () => gpu.requestAdapter({ powerPreference: options.powerPreference });
+        let pending: Promise<GPUAdapter | null>;
+        if (isNode && options.dawnLog !== 'all') {
+          await loadNodeModules();
+          pending = filterNativeStderr(request); // Dawn's limit warnings (see dawn-log.ts)
+        } else pending = request();
+        adapter = (await pending) ?? undefined;
         if (!adapter) {
           throw new NoAdapterError(
             'requestAdapter() found no WebGPU adapter. In Node on a machine without a GPU install Mesa lavapipe ' +
@@ -372,13 +393,14 @@ export class GpuContext {
     });
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
-      const kind =
-        err.constructor?.name === 'GPUOutOfMemoryError'
-          ? 'out-of-memory'
-          : err.constructor?.name === 'GPUInternalError'
-            ? 'internal'
-            : 'validation';
-      this.errors.push(new GpuValidationError(kind, err.message));
+      const type = err.constructor?.name;
+      if (type === 'GPUOutOfMemoryError') {
+        this.errors.push(new MlstmOutOfMemoryError(`WebGPU out of memory: ${err.message}`));
+        return;
+      }
+      this.errors.push(
+        new GpuValidationError(type === 'GPUInternalError' ? 'internal' : 'validation', err.message),
+      );
     });
   }
 
@@ -780,5 +802,26 @@ export class GpuContext {
  * ```
  */
 export function getGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
+  try {
+    checkOptionKeys(options, GPU_CONTEXT_OPTION_KEYS, 'getGpuContext');
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return GpuContext.create(options);
 }
+
+/** The option keys of {@link getGpuContext} (an unknown key is an `MlstmOptionError`). */
+export const GPU_CONTEXT_OPTION_KEYS = [
+  'device',
+  'adapter',
+  'powerPreference',
+  'disableRobustness',
+  'dawnToggles',
+  'maxCachedBytes',
+  'dawnLog',
+  'tuning',
+  'matrixProbeWgsl',
+  'onPlan',
+] as const satisfies readonly (keyof GpuContextOptions)[];
+// a new option of GpuContextOptions must be added to the list above (else this is a type error)
+const _gpuContextKeysComplete: KeysListed<GpuContextOptions, typeof GPU_CONTEXT_OPTION_KEYS> = true;

@@ -5,6 +5,8 @@
  * current calls stays cached when earlier calls used other sizes.
  * `liveBytes` counts buffers handed out and not yet released: the leak tests read it.
  */
+import { MlstmOutOfMemoryError } from '../errors.js';
+
 export interface PoolStats {
   /** bytes of buffers currently acquired (by size class) */
   liveBytes: number;
@@ -70,7 +72,16 @@ export class BufferPool {
       this.cached -= size;
       this.reused++;
     } else {
-      buffer = this.device.createBuffer({ size, usage, label });
+      try {
+        buffer = this.device.createBuffer({ size, usage, label });
+      } catch (e) {
+        // dawn.node and browsers throw RangeError/TypeError for a size they cannot allocate
+        if (e instanceof RangeError || e instanceof TypeError)
+          throw new MlstmOutOfMemoryError(
+            `cannot allocate a GPU buffer of ${size} bytes${label ? ` (${label})` : ''}: ${e.message}`,
+          );
+        throw e;
+      }
       this.created++;
     }
     this.owned.set(buffer, { key, size });

@@ -44,6 +44,7 @@ import {
   type CpuTensor,
   checkSizes,
   expectTensor,
+  expectTensorLike,
   resolveDtype,
   type TensorLike,
   validateEps,
@@ -480,22 +481,24 @@ export async function mlstmRecurrentStepWebgpu<T extends TensorLike>(
 ): Promise<RecurrentStepWebgpuResult<ResultKind<T>>> {
   const context = 'mlstmRecurrentStepWebgpu';
   const { q, k, v, i, f, c, n, m } = args;
-  if (!isLive(q) || q.shape.length !== 3 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+  expectTensorLike('q', q, context);
+  if (q.shape.length !== 3 || q.shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new KernelArgumentError(
       'q',
       'a tensor of shape (B, NH, DHQK) with all dims >= 1',
-      q instanceof GpuTensor && q.released ? 'a released GpuTensor' : describe(q),
+      describe(q),
       context,
     );
   }
   const [B, NH, DHQK] = q.shape;
   expectTensor('q', q, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context); // also checks a CPU tensor's data length
   expectTensor('k', k, [B, NH, DHQK], ['B', 'NH', 'DHQK'], context);
-  if (!isLive(v) || v.shape.length !== 3 || !Number.isInteger(v.shape[2]) || v.shape[2] < 1) {
+  expectTensorLike('v', v, context);
+  if (v.shape.length !== 3 || !Number.isInteger(v.shape[2]) || v.shape[2] < 1) {
     throw new KernelArgumentError(
       'v',
       `a tensor of shape (B, NH, DHHV) = (${B}, ${NH}, DHHV)`,
-      v instanceof GpuTensor && v.released ? 'a released GpuTensor' : describe(v),
+      describe(v),
       context,
     );
   }
