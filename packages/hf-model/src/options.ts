@@ -20,7 +20,11 @@ export const LOAD_OPTION_KEYS = [
   'cpuCell',
 ] as const;
 /** Options of `fromRandom`. */
-export const RANDOM_OPTION_KEYS = [...LOAD_OPTION_KEYS.filter((k) => k !== 'tokenizer'), 'seed', 'init'] as const;
+export const RANDOM_OPTION_KEYS = [
+  ...LOAD_OPTION_KEYS.filter((k) => k !== 'tokenizer'),
+  'seed',
+  'init',
+] as const;
 /** `ForwardOptions`. */
 export const FORWARD_OPTION_KEYS = ['cache', 'lastOnly', 'activations'] as const;
 /** `SamplingOptions`. */
@@ -42,7 +46,10 @@ export const GENERATE_OPTION_KEYS = [
 const _complete: [
   KeysListed<SourceOptions, typeof SOURCE_OPTION_KEYS>,
   KeysListed<LoadOptions, typeof LOAD_OPTION_KEYS>,
-  KeysListed<Omit<LoadOptions, 'tokenizer'> & { seed?: number; init?: 'gpu' | 'cpu' }, typeof RANDOM_OPTION_KEYS>,
+  KeysListed<
+    Omit<LoadOptions, 'tokenizer'> & { seed?: number; init?: 'gpu' | 'cpu' },
+    typeof RANDOM_OPTION_KEYS
+  >,
   KeysListed<ForwardOptions, typeof FORWARD_OPTION_KEYS>,
   KeysListed<SamplingOptions, typeof SAMPLING_OPTION_KEYS>,
   KeysListed<GenerateOptions, typeof GENERATE_OPTION_KEYS>,
