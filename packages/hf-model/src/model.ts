@@ -9,6 +9,15 @@ import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import { GpuEngine, type GpuStates } from './gpu/engine.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+import type { WeightFormat } from './quant/formats.js';
+import {
+  ALL_F32,
+  type PackedPieces,
+  packPieces,
+  resolveFormats,
+  unpackPieces,
+  type WeightFormats,
+} from './quant/pieces.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
@@ -70,7 +79,18 @@ export interface LoadOptions extends SourceOptions {
   device?: DeviceKind | 'auto';
   /** the GPU context (default: the process-wide one of `@mlstm/backend`'s `getDefaultGpuContext()`) */
   gpu?: GpuContext;
-  /** weights on the GPU: 'f32', 'f16', or 'auto' (default: f16 when the adapter has shader-f16 and the checkpoint is not F32... see README) */
+  /**
+   * Format of the block weight matrices: 'f32', 'f16', 'q8', 'q4' (quantised on load, or read as
+   * stored from a quantised checkpoint), or 'auto' (f16 on the GPU for models over 2 GB of f32
+   * weights when the adapter has shader-f16, else f32). Default: the formats a quantised checkpoint
+   * was saved in, else 'auto'. The CPU path computes with the dequantised weights.
+   */
+  dtype?: WeightFormat | 'auto';
+  /** the embedding table's format (default: `dtype`'s) */
+  embeddingDtype?: WeightFormat;
+  /** the lm_head's format (default: `dtype`'s) */
+  lmHeadDtype?: WeightFormat;
+  /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
   tokenizer?: boolean;
@@ -140,6 +160,8 @@ export class XlstmForCausalLM {
   readonly device: DeviceKind;
   /** stop ids from generation_config.json / config (informational; see `GenerateOptions.stopTokens`) */
   readonly eosTokenIds: number[];
+  /** the formats of the weights (on the CPU path: the formats whose dequantised values it computes with) */
+  readonly formats: WeightFormats;
   private readonly gpu: GpuEngine | null;
   private readonly cpuCell: CpuCell | null;
 
@@ -150,8 +172,10 @@ export class XlstmForCausalLM {
     gpu: GpuEngine | null,
     eos: number[],
     cellKind: CpuCellKind = 'backend',
+    formats: WeightFormats = ALL_F32,
   ) {
     this.config = config;
+    this.formats = gpu?.formats ?? formats;
     this.weights = weights;
     this.tokenizer = tokenizer;
     this.gpu = gpu;
@@ -218,7 +242,12 @@ export class XlstmForCausalLM {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
     const loader = new WeightLoader(cfg, store);
     loader.validate(); // typed errors before anything is decoded or uploaded
-    return XlstmForCausalLM.fromPieces(cfg, loader, opts, tokenizer, eos);
+    const src = {
+      f32: loader,
+      packed: (f: WeightFormats) => loader.packed(f),
+      stored: loader.storedFormats(),
+    };
+    return XlstmForCausalLM.fromPieces(cfg, src, opts, tokenizer, eos);
   }
 
   /**
@@ -230,28 +259,51 @@ export class XlstmForCausalLM {
     opts: Omit<LoadOptions, 'tokenizer'> & { seed?: number } = {},
   ): Promise<XlstmForCausalLM> {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
-    return XlstmForCausalLM.fromPieces(cfg, new RandomWeights(cfg, opts.seed ?? 1), opts, null);
+    const seed = opts.seed ?? 1;
+    const src = {
+      f32: new RandomWeights(cfg, seed),
+      packed: (f: WeightFormats) => packPieces(cfg, new RandomWeights(cfg, seed), f),
+      stored: null,
+    };
+    return XlstmForCausalLM.fromPieces(cfg, src, opts, null);
   }
 
   private static async fromPieces(
     cfg: XlstmConfig,
-    pieces: WeightPieces,
+    src: { f32: WeightPieces; packed: (f: WeightFormats) => PackedPieces; stored: WeightFormats | null },
     opts: Omit<LoadOptions, 'tokenizer'>,
     tokenizer: XlstmTokenizer | null,
     eos?: number[],
   ): Promise<XlstmForCausalLM> {
+    const asked = opts.dtype ?? opts.weightDtype;
+    const dtype = asked ?? src.stored?.linear ?? 'auto';
+    const sub = {
+      embeddingDtype: opts.embeddingDtype ?? (asked ? undefined : src.stored?.embedding),
+      lmHeadDtype: opts.lmHeadDtype ?? (asked ? undefined : src.stored?.lmHead),
+    };
+    // typed errors for unknown formats before any GPU work
+    const cpuFormats = resolveFormats(dtype === 'auto' ? 'f32' : dtype, sub);
     let gpu: GpuEngine | null = null;
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, pieces, { ctx: opts.gpu, weightDtype: opts.weightDtype ?? 'auto' });
+        gpu = await GpuEngine.create(cfg, { ctx: opts.gpu, dtype, ...sub, pieces: src.packed });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
       }
     }
-    const weights = gpu ? null : assembleWeights(cfg, pieces);
-    return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId, opts.cpuCell);
+    const dense = Object.values(cpuFormats).every((f) => f === 'f32');
+    const weights = gpu ? null : assembleWeights(cfg, dense ? src.f32 : unpackPieces(src.packed(cpuFormats)));
+    return new XlstmForCausalLM(
+      cfg,
+      weights,
+      tokenizer,
+      gpu,
+      eos ?? cfg.eosTokenId,
+      opts.cpuCell,
+      cpuFormats,
+    );
   }
 
   /** Memory estimate for this model's config. */
@@ -271,12 +323,18 @@ export class XlstmForCausalLM {
 
   /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
   memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
-    return estimateMemory(this.config, { weightDtype: this.gpu?.weightDtype ?? 'f32', ...opts });
+    const f = this.formats;
+    return estimateMemory(this.config, {
+      dtype: this.gpu ? f.linear : 'f32',
+      embeddingDtype: this.gpu ? f.embedding : 'f32',
+      lmHeadDtype: this.gpu ? f.lmHead : 'f32',
+      ...opts,
+    });
   }
 
-  /** Dtype of the weights on the GPU (null on the CPU path). */
-  get weightDtype(): 'f32' | 'f16' | null {
-    return this.gpu?.weightDtype ?? null;
+  /** Format of the block weights on the GPU (null on the CPU path; see {@link formats}). */
+  get weightDtype(): WeightFormat | null {
+    return this.gpu?.formats.linear ?? null;
   }
 
   /**

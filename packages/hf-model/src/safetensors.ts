@@ -6,7 +6,19 @@
 import { CheckpointFormatError } from './errors.js';
 import { writeSafetensors } from '@mlstm/core-reference/testing';
 
-export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+export type StDtype =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL';
 
 const BYTES: Record<StDtype, number> = {
   F64: 8,
@@ -17,6 +29,8 @@ const BYTES: Record<StDtype, number> = {
   I32: 4,
   I16: 2,
   I8: 1,
+  U32: 4,
+  U16: 2,
   U8: 1,
   BOOL: 1,
 };
@@ -135,7 +149,7 @@ export function parseSafetensorsFile(
     }
     const t = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
     if (!t || !(t.dtype in BYTES)) {
-      throw new CheckpointFormatError(file, `tensor ${name} has unsupported dtype ${t?.dtype}`);
+      throw new CheckpointFormatError(file, `tensor ${name} has unsupported dtype ${t?.dtype}`, name);
     }
     const [start, end] = t.data_offsets ?? [];
     const n = (t.shape ?? []).reduce((a, b) => a * b, 1);
@@ -145,7 +159,13 @@ export function parseSafetensorsFile(
       end - start !== n * BYTES[t.dtype] ||
       base + end > size
     ) {
-      throw new CheckpointFormatError(file, `tensor ${name} has inconsistent data_offsets`);
+      throw new CheckpointFormatError(
+        file,
+        base + end > size
+          ? `tensor ${name} ends at byte ${base + end}, past the end of the file (${size} bytes): truncated`
+          : `tensor ${name} has inconsistent data_offsets`,
+        name,
+      );
     }
     tensors.set(name, {
       name,

@@ -17,7 +17,22 @@ import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
 import { ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
-import type { Linear, NormParams, WeightPieces } from '../weights.js';
+import {
+  isQuantFormat,
+  type QuantMatrix,
+  sliceRows,
+  wordsPerRow,
+  type WeightFormat,
+} from '../quant/formats.js';
+import {
+  type DenseMatrix,
+  type PackedLinear,
+  type PackedMatrix,
+  type PackedPieces,
+  stackRows,
+  type WeightFormats,
+} from '../quant/pieces.js';
+import type { NormParams } from '../weights.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -26,10 +41,17 @@ import {
   encodeRmsNorm,
   encodeSwiglu,
 } from './kernels.js';
+import { encodeQEmbedding, encodeQMatmul, type QuantGpuMatrix, uploadQuant } from './qmatmul.js';
 
 export interface GpuEngineOptions {
   ctx?: GpuContext;
-  weightDtype: 'f32' | 'f16' | 'auto';
+  /** format of the block matrices ('auto': f16 for large models on adapters with shader-f16, else f32) */
+  dtype: WeightFormat | 'auto';
+  /** the embedding's and lm_head's formats (default: `dtype`'s) */
+  embeddingDtype?: WeightFormat;
+  lmHeadDtype?: WeightFormat;
+  /** the weights in the chosen formats, one piece at a time */
+  pieces: (formats: WeightFormats) => PackedPieces;
 }
 
 /** Per-block GPU states (f32). */
@@ -37,9 +59,12 @@ export interface GpuStates {
   blocks: { c: GpuTensor; n: GpuTensor; m: GpuTensor }[];
 }
 
-/** A weight matrix in row parts that each fit one storage binding (one part unless it is huge). */
+/**
+ * A weight matrix in row parts that each fit one storage binding (one part unless it is huge);
+ * a part is dense (`w`) or quantised (`q`).
+ */
 interface RowParts {
-  parts: { w: GpuTensor; row0: number; rows: number }[];
+  parts: { w: GpuTensor | null; q: QuantGpuMatrix | null; row0: number; rows: number }[];
   rows: number;
   cols: number;
 }
@@ -65,10 +90,8 @@ interface GBlock {
 }
 
 /** Stacks the rows of two linear layers with the same input (one matmul instead of two). */
-function fuseRows(a: Linear, b: Linear): Linear {
-  const w = new Float32Array((a.out + b.out) * a.in);
-  w.set(a.w, 0);
-  w.set(b.w, a.out * a.in);
+function fuseRows(a: PackedLinear, b: PackedLinear): PackedLinear {
+  const w = stackRows(a.w, b.w);
   let bias: Float32Array | null = null;
   if (a.b || b.b) {
     bias = new Float32Array(a.out + b.out);
@@ -90,37 +113,46 @@ export class GpuEngine {
   private readonly embedding: RowParts;
   private readonly outNorm: GpuTensor;
   private readonly lmHead: RowParts;
+  /** the formats the weights were uploaded in */
+  readonly formats: WeightFormats;
 
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
-    W: WeightPieces,
-    readonly weightDtype: GpuDtype,
+    W: PackedPieces,
   ) {
+    this.formats = W.formats;
     const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
       const t = ctx.upload(data, shape, dtype);
       this.owned.push(t);
       return t;
     };
     const limit = ctx.limits.maxStorageBufferBindingSize;
-    const E = weightDtype === 'f16' ? 2 : 4;
-    const rowParts = (data: Float32Array, rows: number, cols: number, name: string): RowParts => {
-      const per = Math.floor(limit / (cols * E));
+    const rowParts = (m: PackedMatrix, name: string): RowParts => {
+      const { rows, cols } = m;
+      const quant = isQuantFormat(m.format);
+      const rowBytes = quant
+        ? 4 * wordsPerRow(m.format as QuantMatrix['format'], cols)
+        : cols * (m.format === 'f16' ? 2 : 4);
+      const per = Math.floor(limit / rowBytes);
       if (per < 1)
-        throw new ModelTooLargeError(`${name} (one row)`, cols * E, limit, 'maxStorageBufferBindingSize');
+        throw new ModelTooLargeError(`${name} (one row)`, rowBytes, limit, 'maxStorageBufferBindingSize');
       const parts = [];
       for (let r0 = 0; r0 < rows; r0 += per) {
         const n = Math.min(per, rows - r0);
-        parts.push({
-          w: up(data.subarray(r0 * cols, (r0 + n) * cols), [n, cols], weightDtype),
-          row0: r0,
-          rows: n,
-        });
+        if (quant) {
+          const q = uploadQuant(ctx, sliceRows(m as QuantMatrix, r0, r0 + n));
+          this.owned.push(q.data, q.scales);
+          parts.push({ w: null, q, row0: r0, rows: n });
+        } else {
+          const d = (m as DenseMatrix).data.subarray(r0 * cols, (r0 + n) * cols);
+          parts.push({ w: up(d, [n, cols], m.format as GpuDtype), q: null, row0: r0, rows: n });
+        }
       }
       return { parts, rows, cols };
     };
-    const lin = (l: Linear, name = 'linear'): GLinear => ({
-      w: rowParts(l.w, l.out, l.in, name),
+    const lin = (l: PackedLinear, name = 'linear'): GLinear => ({
+      w: rowParts(l.w, name),
       b: l.b ? up(l.b, [l.out]) : null,
       out: l.out,
       in: l.in,
@@ -129,13 +161,12 @@ export class GpuEngine {
       w: up(p.w, [p.w.length]),
       b: p.b ? up(p.b, [p.b.length]) : null,
     });
-    const { H, V } = cfg.dims;
+    const { H } = cfg.dims;
     try {
       // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
-      const emb = W.embedding();
-      this.embedding = rowParts(emb, V, H, 'embedding');
-      const head = W.head(emb);
-      this.lmHead = head.lmHead === emb ? this.embedding : rowParts(head.lmHead!, V, H, 'lm_head');
+      this.embedding = rowParts(W.embedding(), 'embedding');
+      const head = W.head();
+      this.lmHead = head.lmHead ? rowParts(head.lmHead, 'lm_head') : this.embedding;
       this.outNorm = up(head.outNorm, [H]);
       this.blocks = [];
       for (let i = 0; i < cfg.dims.blocks; i++) {
@@ -159,18 +190,24 @@ export class GpuEngine {
   }
 
   /** Uploads the weights (validated first by the caller) and returns the engine. */
-  static async create(cfg: XlstmConfig, W: WeightPieces, o: GpuEngineOptions): Promise<GpuEngine> {
+  static async create(cfg: XlstmConfig, o: GpuEngineOptions): Promise<GpuEngine> {
     // default: the process-wide context shared with @mlstm/backend (one device for kernels and models)
     const ctx = o.ctx ?? (await getDefaultGpuContext());
-    let dtype: GpuDtype;
-    if (o.weightDtype === 'auto') {
+    let dtype: WeightFormat;
+    if (o.dtype === 'auto') {
       const big = estimateMemory(cfg, { weightDtype: 'f32' }).weightBytes > AUTO_F16_BYTES;
       dtype = big && ctx.features.shaderF16 ? 'f16' : 'f32';
-    } else dtype = o.weightDtype;
-    if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
+    } else dtype = o.dtype;
+    // dense f16 needs shader-f16 (the quantised formats do not: their scales are unpacked from u32)
+    const fit = (f: WeightFormat): WeightFormat => (f === 'f16' && !ctx.features.shaderF16 ? 'f32' : f);
+    const formats: WeightFormats = {
+      linear: fit(dtype),
+      embedding: fit(o.embeddingDtype ?? dtype),
+      lmHead: fit(o.lmHeadDtype ?? dtype),
+    };
     let e: GpuEngine | undefined;
     try {
-      e = new GpuEngine(ctx, cfg, W, dtype);
+      e = new GpuEngine(ctx, cfg, o.pieces(formats));
       await ctx.sync();
     } catch (err) {
       e?.dispose();
@@ -225,7 +262,9 @@ export class GpuEngine {
       o: { M: number; N: number; K: number; accumulate?: boolean; softcap?: number | null },
     ) => {
       for (const p of l.w.parts) {
-        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N: p.rows, nOff: p.row0, ldy: o.N });
+        const po = { ...o, N: p.rows, nOff: p.row0, ldy: o.N };
+        if (p.q) encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, po);
+        else encodeMatmul(ctx, batch, xIn, p.w!, l.b, y, po);
       }
     };
     try {
@@ -233,7 +272,10 @@ export class GpuEngine {
       temps.push(idsT);
       ctx.device.queue.writeBuffer(idsT.buffer, 0, new Uint32Array(ids));
       const x = tmp([T, H]);
-      for (const p of this.embedding.parts) encodeEmbedding(ctx, batch, idsT, p.w, x, T, H, p.row0, p.rows);
+      for (const p of this.embedding.parts) {
+        if (p.q) encodeQEmbedding(ctx, batch, idsT, p.q, x, T, H, p.row0);
+        else encodeEmbedding(ctx, batch, idsT, p.w!, x, T, H, p.row0, p.rows);
+      }
       const a = tmp([T, H]);
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates

@@ -1,0 +1,195 @@
+/**
+ * Weights in their load-time formats: every matrix of the model is a {@link PackedMatrix} (dense
+ * f32 / f16 values, or a quantised {@link QuantMatrix}); norms and biases stay f32. The GPU engine
+ * uploads these pieces one at a time and the checkpoint writer saves them; the CPU path
+ * dequantises them back to f32 ({@link unpackPieces}).
+ */
+import { roundToF16 } from '@mlstm/kernels-webgpu';
+import type { XlstmConfig } from '../config.js';
+import { ModelArgumentError } from '../errors.js';
+import type { BlockWeights, Linear, NormParams, WeightPieces } from '../weights.js';
+import {
+  concatRows,
+  dequantize,
+  isQuantFormat,
+  type QuantMatrix,
+  quantize,
+  WEIGHT_FORMATS,
+  type WeightFormat,
+} from './formats.js';
+
+/** A dense matrix: f32 values (for `f16`, the values before the f16 rounding of the upload). */
+export interface DenseMatrix {
+  format: 'f32' | 'f16';
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export type PackedMatrix = DenseMatrix | QuantMatrix;
+
+export interface PackedLinear {
+  w: PackedMatrix;
+  b: Float32Array | null;
+  out: number;
+  in: number;
+}
+
+/** {@link BlockWeights} with packed matrices. */
+export interface PackedBlock {
+  normMlstm: NormParams;
+  qkvo: PackedLinear;
+  ifGate: PackedLinear;
+  multiheadNorm: NormParams;
+  outProj: PackedLinear;
+  normFfn: NormParams;
+  upGateZ: PackedLinear;
+  down: PackedLinear;
+}
+
+/** The weights one piece at a time, packed. `head().lmHead` is null when it is the embedding itself. */
+export interface PackedPieces {
+  readonly formats: WeightFormats;
+  embedding(): PackedMatrix;
+  block(i: number): PackedBlock;
+  head(): { outNorm: Float32Array; lmHead: PackedMatrix | null };
+}
+
+/** The format of the block matrices, of the embedding table and of the lm_head. */
+export interface WeightFormats {
+  linear: WeightFormat;
+  embedding: WeightFormat;
+  lmHead: WeightFormat;
+}
+
+/** The formats for a `dtype` option: the embedding and lm_head follow `dtype` unless given. */
+export function resolveFormats(
+  dtype: WeightFormat,
+  o: { embeddingDtype?: WeightFormat; lmHeadDtype?: WeightFormat } = {},
+): WeightFormats {
+  const f = { linear: dtype, embedding: o.embeddingDtype ?? dtype, lmHead: o.lmHeadDtype ?? dtype };
+  for (const [k, v] of Object.entries(f)) {
+    if (!WEIGHT_FORMATS.includes(v)) {
+      const arg = k === 'linear' ? 'dtype' : `${k}Dtype`;
+      throw new ModelArgumentError(
+        arg,
+        `expected one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  return f;
+}
+
+export const ALL_F32: WeightFormats = { linear: 'f32', embedding: 'f32', lmHead: 'f32' };
+
+/** Packs f32 values `[rows, cols]` into a format (quantising them for q8 / q4). */
+export function packMatrix(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  format: WeightFormat,
+  name = 'matrix',
+): PackedMatrix {
+  if (isQuantFormat(format)) return quantize(format, data, rows, cols, name);
+  return { format, rows, cols, data };
+}
+
+/** The f32 values of a packed matrix as the GPU sees them (f16 rounded, quantised dequantised). */
+export function unpackMatrix(m: PackedMatrix): Float32Array {
+  if (isQuantFormat(m.format)) return dequantize(m as QuantMatrix);
+  return m.format === 'f16' ? roundToF16((m as DenseMatrix).data) : (m as DenseMatrix).data;
+}
+
+/** Converts a packed matrix to another format (no work when it already is in it). */
+export function convertMatrix(m: PackedMatrix, format: WeightFormat, name?: string): PackedMatrix {
+  if (m.format === format) return m;
+  return packMatrix(unpackMatrix(m), m.rows, m.cols, format, name);
+}
+
+/** Stacks the rows of two matrices of one format and width. */
+export function stackRows(a: PackedMatrix, b: PackedMatrix, name?: string): PackedMatrix {
+  if (isQuantFormat(a.format) && a.format === b.format) {
+    return concatRows([a as QuantMatrix, b as QuantMatrix], name);
+  }
+  const da = a as DenseMatrix;
+  const db = convertMatrix(b, a.format) as DenseMatrix;
+  const data = new Float32Array((a.rows + b.rows) * a.cols);
+  data.set(da.data, 0);
+  data.set(db.data, a.rows * a.cols);
+  return { format: da.format, rows: a.rows + b.rows, cols: a.cols, data };
+}
+
+const packLinear = (l: Linear, format: WeightFormat, name: string): PackedLinear => ({
+  w: packMatrix(l.w, l.out, l.in, format, name),
+  b: l.b,
+  out: l.out,
+  in: l.in,
+});
+
+const unpackLinear = (l: PackedLinear): Linear => ({ w: unpackMatrix(l.w), b: l.b, out: l.out, in: l.in });
+
+/** Packs one f32 block (its matrices named for error messages). */
+export function packBlock(b: BlockWeights, format: WeightFormat, i: number): PackedBlock {
+  const p = `backbone.blocks.${i}.`;
+  return {
+    normMlstm: b.normMlstm,
+    qkvo: packLinear(b.qkvo, format, `${p}mlstm_layer.qkv_opreact.weight`),
+    ifGate: packLinear(b.ifGate, format, `${p}mlstm_layer.ifgate_preact.weight`),
+    multiheadNorm: b.multiheadNorm,
+    outProj: packLinear(b.outProj, format, `${p}mlstm_layer.out_proj.weight`),
+    normFfn: b.normFfn,
+    upGateZ: packLinear(b.upGateZ, format, `${p}ffn.proj_up_gate_z.weight`),
+    down: packLinear(b.down, format, `${p}ffn.proj_down.weight`),
+  };
+}
+
+export function unpackBlock(b: PackedBlock): BlockWeights {
+  return {
+    normMlstm: b.normMlstm,
+    qkvo: unpackLinear(b.qkvo),
+    ifGate: unpackLinear(b.ifGate),
+    multiheadNorm: b.multiheadNorm,
+    outProj: unpackLinear(b.outProj),
+    normFfn: b.normFfn,
+    upGateZ: unpackLinear(b.upGateZ),
+    down: unpackLinear(b.down),
+  };
+}
+
+/**
+ * Packs f32 pieces (e.g. random weights) piece by piece. A tied lm_head in another format than
+ * the embedding is packed from the same f32 table when the embedding is.
+ */
+export function packPieces(config: XlstmConfig, pieces: WeightPieces, formats: WeightFormats): PackedPieces {
+  const { V, H } = config.dims;
+  let tiedHead: PackedMatrix | null = null;
+  return {
+    formats,
+    embedding() {
+      const e = pieces.embedding();
+      if (config.tieWordEmbeddings && formats.lmHead !== formats.embedding) {
+        tiedHead = packMatrix(e, V, H, formats.lmHead, 'lm_head.weight (tied)');
+      }
+      return packMatrix(e, V, H, formats.embedding, 'backbone.embeddings.weight');
+    },
+    block: (i) => packBlock(pieces.block(i), formats.linear, i),
+    head() {
+      const h = pieces.head(null);
+      const lmHead = h.lmHead ? packMatrix(h.lmHead, V, H, formats.lmHead, 'lm_head.weight') : tiedHead;
+      tiedHead = null;
+      return { outNorm: h.outNorm, lmHead };
+    },
+  };
+}
+
+/** The f32 pieces of packed ones (what the CPU path computes with: dequantised weights). */
+export function unpackPieces(pieces: PackedPieces): WeightPieces {
+  return {
+    embedding: () => unpackMatrix(pieces.embedding()),
+    block: (i) => unpackBlock(pieces.block(i)),
+    head(embedding) {
+      const h = pieces.head();
+      return { outNorm: h.outNorm, lmHead: h.lmHead ? unpackMatrix(h.lmHead) : embedding };
+    },
+  };
+}
