@@ -18,6 +18,7 @@ export {
   ModelArgumentError,
   ModelSourceError,
   ModelTooLargeError,
+  QuantFormatError,
   TensorShapeError,
   XlstmConfigError,
 } from './errors.js';
@@ -49,7 +50,43 @@ export {
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';
 export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
-export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+export { checkGpuLimits, estimateMemory, type MemoryEstimate, type MemoryOptions } from './memory.js';
+export {
+  dequantize,
+  GROUP_SIZE,
+  groupsPerRow,
+  isQuantFormat,
+  matrixBytes,
+  type QuantFormat,
+  type QuantMatrix,
+  quantize,
+  WEIGHT_FORMATS,
+  type WeightFormat,
+  wordsPerRow,
+} from './quant/formats.js';
+export {
+  type DenseMatrix,
+  type PackedBlock,
+  type PackedLinear,
+  type PackedMatrix,
+  type PackedPieces,
+  packPieces,
+  resolveFormats,
+  unpackPieces,
+  type WeightFormats,
+} from './quant/pieces.js';
+export {
+  type ByteSink,
+  checksum,
+  memorySink,
+  QUANT_METADATA_KEY,
+  type QuantRecord,
+  type QuantTensorInfo,
+  quantIndex,
+  quantizedConfigJson,
+  SafetensorsStreamWriter,
+  writeQuantizedCheckpoint,
+} from './quant/checkpoint.js';
 export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 export {
   cacheApiCache,
