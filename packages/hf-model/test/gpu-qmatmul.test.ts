@@ -139,7 +139,7 @@ describe.each(['q8', 'q4'] as const)('%s matmul', (format) => {
     const got = await ctx.read(out);
     const d = dequantize(w);
     const want = new Float32Array(ids.length * H);
-    ids.forEach((id, r) => want.set(d.subarray(id * H, (id + 1) * H), r * H));
+    for (const [r, id] of ids.entries()) want.set(d.subarray(id * H, (id + 1) * H), r * H);
     expect(maxAbsDiff(got, want)).toBe(0);
     for (const t of [idsT, out, table.data, table.scales, p0.data, p0.scales, p1.data, p1.scales])
       t.release();
