@@ -5,6 +5,7 @@
 import type { XlstmConfig } from './config.js';
 import { ModelTooLargeError } from './errors.js';
 import { matrixBytes, type WeightFormat } from './quant/formats.js';
+import { defaultTableFormat } from './quant/pieces.js';
 
 export interface MemoryEstimate {
   parameters: number;
@@ -27,9 +28,9 @@ export interface MemoryOptions {
    * of 32) and the norms and biases at 4 bytes (they stay f32).
    */
   dtype?: WeightFormat;
-  /** the embedding's format (default: `dtype`) */
+  /** the embedding's format (default: f16 for q8, q8 for q4, else `dtype`) */
   embeddingDtype?: WeightFormat;
-  /** the lm_head's format (default: `dtype`) */
+  /** the lm_head's format (default: as the embedding's) */
   lmHeadDtype?: WeightFormat;
   /** @deprecated the former name of `dtype` */
   weightDtype?: 'f32' | 'f16';
@@ -62,8 +63,8 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
     ['proj_up_gate_z (fused FFN up)', 2 * F * H],
     ['proj_down', H * F],
   ];
-  const embF = opts.embeddingDtype ?? dtype;
-  const headF = opts.lmHeadDtype ?? dtype;
+  const embF = opts.embeddingDtype ?? defaultTableFormat(dtype);
+  const headF = opts.lmHeadDtype ?? defaultTableFormat(dtype);
   const stateBytesPerSequence = blocks * NH * (dqk * dv + dqk + 1) * 4;
   const T = batch * seqLen;
   const activationBytes = 4 * T * (3 * H + 2 * (2 * Dqk + 2 * Dv) + 3 * F + V);

@@ -86,9 +86,9 @@ export interface LoadOptions extends SourceOptions {
    * was saved in, else 'auto'. The CPU path computes with the dequantised weights.
    */
   dtype?: WeightFormat | 'auto';
-  /** the embedding table's format (default: `dtype`'s) */
+  /** the embedding table's format (default: f16 with dtype q8, q8 with q4, else `dtype`) */
   embeddingDtype?: WeightFormat;
-  /** the lm_head's format (default: `dtype`'s) */
+  /** the lm_head's format (default: as the embedding's) */
   lmHeadDtype?: WeightFormat;
   /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';

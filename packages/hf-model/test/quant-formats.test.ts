@@ -176,13 +176,20 @@ test('memory per format: bytes of a matrix and of the 7B shape', () => {
     vocab_size: 50304,
   });
   const f16 = estimateMemory(c, { dtype: 'f16' }).weightBytes;
-  const q8 = estimateMemory(c, { dtype: 'q8' }).weightBytes;
-  const q4 = estimateMemory(c, { dtype: 'q4' }).weightBytes;
-  const q4e = estimateMemory(c, { dtype: 'q4', embeddingDtype: 'f16' }).weightBytes;
+  const all = (f: 'q8' | 'q4') => ({ dtype: f, embeddingDtype: f, lmHeadDtype: f });
+  const q8 = estimateMemory(c, all('q8')).weightBytes;
+  const q4 = estimateMemory(c, all('q4')).weightBytes;
   expect(f16).toBe(2 * 6_865_424_896);
   // 8.5 and 4.5 bits per matrix weight plus the f32 norms and biases
   expect(q8 / 1e9).toBeCloseTo(7.29, 1);
   expect(q4 / 1e9).toBeCloseTo(3.86, 1);
-  expect(q4e - q4).toBe(matrixBytes('f16', 50304, 4096) - matrixBytes('q4', 50304, 4096));
+  // the defaults: q8 with f16 tables, q4 with q8 tables
+  const table = matrixBytes('f16', 50304, 4096);
+  expect(estimateMemory(c, { dtype: 'q8' }).weightBytes - q8).toBe(
+    2 * (table - matrixBytes('q8', 50304, 4096)),
+  );
+  expect(estimateMemory(c, { dtype: 'q4' }).weightBytes / 1e9).toBeCloseTo(4.07, 1);
+  const q4e = estimateMemory(c, { ...all('q4'), embeddingDtype: 'f16' }).weightBytes;
+  expect(q4e - q4).toBe(table - matrixBytes('q4', 50304, 4096));
   expect(estimateMemory(c, { dtype: 'q4' }).largestTensor.name).toBe('embedding');
 });

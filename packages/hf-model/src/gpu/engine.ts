@@ -29,6 +29,7 @@ import {
   type PackedLinear,
   type PackedMatrix,
   type PackedPieces,
+  resolveFormats,
   stackRows,
   type WeightFormats,
 } from '../quant/pieces.js';
@@ -47,7 +48,7 @@ export interface GpuEngineOptions {
   ctx?: GpuContext;
   /** format of the block matrices ('auto': f16 for large models on adapters with shader-f16, else f32) */
   dtype: WeightFormat | 'auto';
-  /** the embedding's and lm_head's formats (default: `dtype`'s) */
+  /** the embedding's and lm_head's formats (default: `defaultTableFormat(dtype)`) */
   embeddingDtype?: WeightFormat;
   lmHeadDtype?: WeightFormat;
   /** the weights in the chosen formats, one piece at a time */
@@ -200,10 +201,11 @@ export class GpuEngine {
     } else dtype = o.dtype;
     // dense f16 needs shader-f16 (the quantised formats do not: their scales are unpacked from u32)
     const fit = (f: WeightFormat): WeightFormat => (f === 'f16' && !ctx.features.shaderF16 ? 'f32' : f);
+    const r = resolveFormats(dtype, o);
     const formats: WeightFormats = {
-      linear: fit(dtype),
-      embedding: fit(o.embeddingDtype ?? dtype),
-      lmHead: fit(o.lmHeadDtype ?? dtype),
+      linear: fit(r.linear),
+      embedding: fit(r.embedding),
+      lmHead: fit(r.lmHead),
     };
     let e: GpuEngine | undefined;
     try {
