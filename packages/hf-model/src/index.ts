@@ -87,6 +87,7 @@ export {
   SafetensorsStreamWriter,
   writeQuantizedCheckpoint,
 } from './quant/checkpoint.js';
+export { fileSink, type QuantizeOptions, quantizeCheckpoint } from './quant/convert.js';
 export { argmax, chooseToken, makeRng, type SamplingOptions } from './sampling.js';
 export {
   cacheApiCache,
