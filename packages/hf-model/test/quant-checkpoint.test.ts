@@ -182,7 +182,10 @@ describe('quantise on load from F16 / BF16 shards', () => {
           device: 'webgpu',
           gpu: ctx,
           dtype: 'q8',
-          onProgress: (p) => (progress.push(p.loaded), (total = p.total ?? 0)),
+          onProgress: (p) => {
+            progress.push(p.loaded);
+            total = p.total ?? 0;
+          },
         },
       );
       expect(progress.at(-1)).toBe(total);
@@ -197,7 +200,10 @@ describe('quantise on load from F16 / BF16 shards', () => {
 });
 
 /** The file with its header JSON rewritten by `edit` (data unchanged). */
-function editHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+function editHeader(
+  bytes: Uint8Array,
+  edit: (h: { __metadata__: Record<string, string> }) => void,
+): Uint8Array {
   const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
   edit(h);
