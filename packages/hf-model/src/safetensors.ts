@@ -41,6 +41,8 @@ export interface StEntry {
   shape: number[];
   /** raw little-endian bytes (read on demand: a file source reads them from disk now) */
   bytes(): Uint8Array;
+  /** `length` bytes from `offset` within the tensor (defaults to a slice of {@link bytes}) */
+  readRange?(offset: number, length: number): Uint8Array;
   byteLength: number;
   /** file it came from (error messages) */
   file: string;
@@ -173,6 +175,7 @@ export function parseSafetensorsFile(
       shape: [...t.shape],
       byteLength: end - start,
       bytes: () => src.read(base + start, end - start),
+      readRange: (offset, length) => src.read(base + start + offset, length),
       file,
     });
   }
@@ -212,11 +215,27 @@ const f16Table = (() => {
   return t;
 })();
 
-/** Decodes an entry to float32 values, written into `out` at `offset` (or a new array). */
-export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32Array {
-  const n = e.shape.reduce((a, b) => a * b, 1);
+/**
+ * Decodes elements `[from, from + count)` of an entry (default all) to float32 values, written
+ * into `out` at `offset` (or a new array). Reading a range reads only its bytes.
+ */
+export function decodeEntry(
+  e: StEntry,
+  out?: Float32Array,
+  offset = 0,
+  from = 0,
+  count?: number,
+): Float32Array {
+  const total = e.shape.reduce((a, b) => a * b, 1);
+  const n = count ?? total - from;
   const dst = out ?? new Float32Array(n);
-  const bytes = e.bytes();
+  const size = BYTES[e.dtype];
+  const bytes =
+    from === 0 && n === total
+      ? e.bytes()
+      : e.readRange
+        ? e.readRange(from * size, n * size)
+        : e.bytes().subarray(from * size, (from + n) * size);
   const aligned = (size: number) => bytes.byteOffset % size === 0;
   switch (e.dtype) {
     case 'F32': {
@@ -231,12 +250,9 @@ export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32
         : new Uint16Array(bytes.slice().buffer);
       if (e.dtype === 'F16') for (let x = 0; x < n; x++) dst[offset + x] = f16Table[u16[x]];
       else {
-        const u32 = new Uint32Array(1);
-        const f32 = new Float32Array(u32.buffer);
-        for (let x = 0; x < n; x++) {
-          u32[0] = u16[x] << 16;
-          dst[offset + x] = f32[0];
-        }
+        // BF16 is the top half of an f32: write the bits through an integer view of `dst`
+        const bits = new Uint32Array(dst.buffer, dst.byteOffset + 4 * offset, n);
+        for (let x = 0; x < n; x++) bits[x] = u16[x] << 16;
       }
       break;
     }

@@ -7,6 +7,7 @@
 import type { XlstmConfig } from './config.js';
 import { MissingTensorError, TensorShapeError } from './errors.js';
 import { quantIndex, type QuantIndex, readQuantTensor } from './quant/checkpoint.js';
+import { groupsPerRow, isQuantFormat, type QuantMatrix, quantize, wordsPerRow } from './quant/formats.js';
 import {
   ALL_F32,
   convertMatrix,
@@ -66,6 +67,8 @@ const shapeEq = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, x) => d === b[x]);
 
 const EMPTY = new Float32Array(0);
+/** Values per slice when a checkpoint matrix is decoded and quantised piecewise (16 MB of f32). */
+const SLICE_VALUES = 4 << 20;
 
 class Loader {
   private readonly quant: QuantIndex | null;
@@ -131,7 +134,26 @@ class Loader {
     }
     const e = this.entry(list, [rows, cols]);
     if (this.dry) return { format: 'f32', rows, cols, data: EMPTY };
-    return packMatrix(decodeEntry(e), rows, cols, format, e.name);
+    if (!isQuantFormat(format)) return packMatrix(decodeEntry(e), rows, cols, format, e.name);
+    // quantised in slices of rows (rows quantise independently): the f32 copy stays small
+    const per = Math.max(1, Math.floor(SLICE_VALUES / cols));
+    if (per >= rows) return quantize(format, decodeEntry(e), rows, cols, e.name);
+    const G = groupsPerRow(cols);
+    const wpr = wordsPerRow(format, cols);
+    const out: QuantMatrix = {
+      format,
+      rows,
+      cols,
+      data: new Uint32Array(rows * wpr),
+      scales: new Uint16Array(rows * G),
+    };
+    for (let r0 = 0; r0 < rows; r0 += per) {
+      const n = Math.min(per, rows - r0);
+      const q = quantize(format, decodeEntry(e, undefined, 0, r0 * cols, n * cols), n, cols, e.name);
+      out.data.set(q.data, r0 * wpr);
+      out.scales.set(q.scales, r0 * G);
+    }
+    return out;
   }
 
   /** Rows of several tensors stacked into one `[Σ rows, cols]` matrix. */

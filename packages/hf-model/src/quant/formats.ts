@@ -69,7 +69,6 @@ export function matrixBytes(format: WeightFormat, rows: number, cols: number): n
 }
 
 const F16_MAX = 65504;
-const roundAway = (v: number) => (v < 0 ? -Math.round(-v) : Math.round(v));
 
 /**
  * Quantises `w [rows, cols]` (row-major) into `format`. Every group is independent, so rows
@@ -77,7 +76,7 @@ const roundAway = (v: number) => (v < 0 ? -Math.round(-v) : Math.round(v));
  */
 export function quantize(
   format: QuantFormat,
-  w: ArrayLike<number>,
+  w: Float32Array,
   rows: number,
   cols: number,
   name = 'matrix',
@@ -94,30 +93,50 @@ export function quantize(
   const q4 = format === 'q4';
   const qmax = QMAX[format];
   const qmin = q4 ? -8 : -127;
+  const per = q4 ? 8 : 4; // values per word
+  const bits = q4 ? 4 : 8;
+  const mask = q4 ? 15 : 255;
+  const bias = q4 ? 8 : 0; // q4 stores q + 8; q8 stores the two's-complement byte
   for (let r = 0; r < rows; r++) {
     const ro = r * cols;
     for (let g = 0; g < G; g++) {
-      const k0 = g * GROUP_SIZE;
-      const k1 = Math.min(cols, k0 + GROUP_SIZE);
+      const k0 = ro + g * GROUP_SIZE;
+      const k1 = ro + Math.min(cols, (g + 1) * GROUP_SIZE);
+      // the value of largest magnitude (and a NaN / ±Inf check: v·0 is NaN for both)
       let m = 0;
-      for (let k = k0; k < k1; k++) if (Math.abs(w[ro + k]) > Math.abs(m)) m = w[ro + k];
-      let s = m === 0 ? 0 : q4 ? -m / 8 : Math.abs(m) / 127;
-      if (!Number.isFinite(s)) throw new QuantFormatError(name, `row ${r} has a value that is not finite`);
-      s = Math.max(-F16_MAX, Math.min(F16_MAX, s));
-      const bits = f32ToF16Bits(s);
-      const sv = f16BitsToF32(bits);
-      scales[r * G + g] = bits;
-      const wo = (r * G + g) * wpg;
+      let am = 0;
+      let chk = 0;
       for (let k = k0; k < k1; k++) {
-        const v = w[ro + k];
-        if (!Number.isFinite(v)) throw new QuantFormatError(name, `row ${r} has a value that is not finite`);
-        const q = sv === 0 ? 0 : Math.max(qmin, Math.min(qmax, roundAway(v / sv)));
-        const j = k - k0;
-        if (q4) data[wo + (j >> 3)] |= (q + 8) << (4 * (j & 7));
-        else data[wo + (j >> 2)] |= (q & 0xff) << (8 * (j & 3));
+        const v = w[k];
+        chk += v * 0;
+        const a = v < 0 ? -v : v;
+        if (a > am) {
+          am = a;
+          m = v;
+        }
       }
-      // padded values of the last group stay 0: for q4 the nibble must be 8 (q = 0)
-      if (q4) for (let j = k1 - k0; j < GROUP_SIZE; j++) data[wo + (j >> 3)] |= 8 << (4 * (j & 7));
+      if (chk !== 0) throw new QuantFormatError(name, `row ${r} has a value that is not finite`);
+      let s = m === 0 ? 0 : q4 ? -m / 8 : am / 127;
+      s = s > F16_MAX ? F16_MAX : s < -F16_MAX ? -F16_MAX : s;
+      const sb = f32ToF16Bits(s);
+      const sv = f16BitsToF32(sb);
+      scales[r * G + g] = sb;
+      const wo = (r * G + g) * wpg;
+      for (let j0 = 0; j0 < GROUP_SIZE; j0 += per) {
+        let word = 0;
+        for (let j = 0; j < per; j++) {
+          const k = k0 + j0 + j;
+          let q = 0;
+          if (k < k1 && sv !== 0) {
+            // round half away from zero, then clamp to the grid
+            const t = w[k] / sv;
+            q = t < 0 ? -Math.floor(0.5 - t) : Math.floor(t + 0.5);
+            q = q > qmax ? qmax : q < qmin ? qmin : q;
+          }
+          word |= ((q + bias) & mask) << (bits * j);
+        }
+        data[wo + j0 / per] = word >>> 0;
+      }
     }
   }
   return { format, rows, cols, data, scales };
