@@ -117,7 +117,7 @@ export function quantize(
       }
       if (chk !== 0) throw new QuantFormatError(name, `row ${r} has a value that is not finite`);
       let s = m === 0 ? 0 : q4 ? -m / 8 : am / 127;
-      s = s > F16_MAX ? F16_MAX : s < -F16_MAX ? -F16_MAX : s;
+      s = Math.min(F16_MAX, Math.max(-F16_MAX, s));
       const sb = f32ToF16Bits(s);
       const sv = f16BitsToF32(sb);
       scales[r * G + g] = sb;
@@ -131,7 +131,7 @@ export function quantize(
             // round half away from zero, then clamp to the grid
             const t = w[k] / sv;
             q = t < 0 ? -Math.floor(0.5 - t) : Math.floor(t + 0.5);
-            q = q > qmax ? qmax : q < qmin ? qmin : q;
+            q = Math.min(qmax, Math.max(qmin, q));
           }
           word |= ((q + bias) & mask) << (bits * j);
         }
