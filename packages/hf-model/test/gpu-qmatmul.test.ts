@@ -70,26 +70,28 @@ describe.each(['q8', 'q4'] as const)('%s matmul', (format) => {
     const wg = uploadQuant(ctx, w);
     const xg = ctx.upload(x, [M, K]);
     const bg = ctx.upload(b, [N]);
-    for (const tiled of [false, true]) {
+    // the tiled kernel, the decode kernel with workgroup sums, and with subgroup sums where available
+    const kernels = [
+      { tiled: true, subgroups: false },
+      { tiled: false, subgroups: false },
+      ...(ctx.features.subgroups ? [{ tiled: false, subgroups: true }] : []),
+    ];
+    for (const { tiled, subgroups } of kernels) {
       for (const [bias, cap, acc] of [
         [false, 0, false],
         [true, 3, true],
       ] as const) {
         const yg = ctx.upload(y0, [M, N]);
         const batch = ctx.batch();
-        encodeQMatmul(ctx, batch, xg, wg, bias ? bg : null, yg, {
-          M,
-          N,
-          K,
-          tiled,
-          softcap: cap,
-          accumulate: acc,
-        });
+        const o = { M, N, K, tiled, subgroups, softcap: cap, accumulate: acc };
+        encodeQMatmul(ctx, batch, xg, wg, bias ? bg : null, yg, o);
         batch.submit();
         const got = await ctx.read(yg);
         const want = reference(x, wd, bias ? b : null, acc ? y0 : null, M, N, K, cap);
         // f32 sums of K products in another order: |Δ| ≲ K·2⁻²⁴·Σ|x·w| ≈ 1e-5 here
-        expect(maxAbsDiff(got, want), `tiled ${tiled}, bias ${bias}`).toBeLessThan(2e-4);
+        expect(maxAbsDiff(got, want), `tiled ${tiled}, subgroups ${subgroups}, bias ${bias}`).toBeLessThan(
+          2e-4,
+        );
         yg.release();
       }
     }

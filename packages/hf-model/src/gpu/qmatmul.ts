@@ -3,10 +3,11 @@
  * dequantised inside the kernel: `y (+)= x·Wᵀ + b` with W `[N, K]` as packed u32 words and f16
  * scales (two per u32 word, read with `unpack2x16float`, so no `shader-f16` is needed).
  *
- * - Decode (M below {@link QMM_TILED_MIN_ROWS}): a team of 32 invocations per weight row, each
+ * - Decode (M below {@link QMM_TILED_MIN_ROWS}): 32 invocations per weight row (a subgroup where
+ *   the adapter has subgroups, else a team whose partial sums meet in workgroup memory), each
  *   reading whole groups as `vec4<u32>` (q4: one load per group of 32, q8: two), dequantising in
- *   registers and multiplying up to {@link QMM_ROWS} rows of x; the team's partial sums meet in
- *   workgroup memory. Every weight byte is read once per {@link QMM_ROWS} rows of x.
+ *   registers and multiplying up to {@link QMM_ROWS} rows of x. Every weight byte is read once per
+ *   {@link QMM_ROWS} rows of x.
  * - Prefill: 64×64 output tiles; per group of 32 along K the weight tile is dequantised into
  *   workgroup memory (each invocation unpacks 8 values), then multiplied like the dense tiled kernel.
  *
@@ -181,6 +182,44 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 }
 
+/**
+ * The decode kernel with subgroup sums: each subgroup takes weight rows of its own (a slot from a
+ * workgroup counter, so nothing depends on how invocations map to subgroups or on the subgroup
+ * size), its lanes stride over the row's groups, `subgroupAdd` gives the row's sums.
+ */
+function gemvSubgroupWgsl(format: QuantFormat, aligned: boolean): string {
+  return `enable subgroups;
+diagnostic(off, subgroup_uniformity);
+${BINDINGS(aligned ? 'vec4<f32>' : 'f32')}
+${dequantWgsl(format)}
+${groupDotWgsl(format, aligned)}
+var<workgroup> slots: atomic<u32>;
+@compute @workgroup_size(${TEAMS * TEAM})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) sl: u32, @builtin(subgroup_size) ss: u32) {
+  var slot = 0u;
+  if (sl == 0u) { slot = atomicAdd(&slots, 1u); }
+  slot = subgroupBroadcastFirst(slot);
+  let nsg = (${TEAMS * TEAM}u + ss - 1u) / ss;
+  let base = (wid.x + wid.y * nwg.x) * ${TEAMS}u;
+  let m0 = wid.z * ${QMM_ROWS}u;
+  let rows = min(${QMM_ROWS}u, P.M - m0);
+  for (var i = slot; i < ${TEAMS}u; i += nsg) {
+    let n = base + i;
+    if (n >= P.N) { break; }
+    var acc: array<f32, ${QMM_ROWS}>;
+    for (var r = 0u; r < ${QMM_ROWS}u; r++) { acc[r] = 0.0; }
+    for (var g = sl; g < P.G; g += ss) {
+      for (var r = 0u; r < rows; r++) { acc[r] += groupDot(n, g, m0 + r); }
+    }
+    for (var r = 0u; r < ${QMM_ROWS}u; r++) {
+      let t = subgroupAdd(acc[r]);
+      if (sl == 0u && r < rows) { epilogue(m0 + r, n, t); }
+    }
+  }
+}`;
+}
+
 /** 64×64 tiles; per group of 32 along K, x and the dequantised W tile pass through workgroup memory. */
 function tiledWgsl(format: QuantFormat): string {
   const wpg = WORDS_PER_GROUP[format];
@@ -278,10 +317,15 @@ export function encodeQMatmul(
     accumulate?: boolean;
     softcap?: number | null;
     tiled?: boolean;
+    /** decode kernel: subgroup sums (default: where the adapter has subgroups) */
+    subgroups?: boolean;
     nOff?: number;
     ldy?: number;
   },
 ): void {
+  if (o.subgroups && !ctx.features.subgroups) {
+    throw new ModelArgumentError('subgroups', 'needs an adapter with the subgroups feature');
+  }
   if (o.N !== w.rows || o.K !== w.cols) {
     throw new ModelArgumentError('w', `a quantised [${o.N}, ${o.K}] matrix, got [${w.rows}, ${w.cols}]`);
   }
@@ -312,9 +356,10 @@ export function encodeQMatmul(
     return;
   }
   const aligned = o.K % 32 === 0;
+  const sg = o.subgroups ?? ctx.features.subgroups;
   const p = ctx.pipeline(
-    `hf.qmatmul.gemv:${w.format}:${aligned ? 'a' : 'u'}`,
-    () => gemvWgsl(w.format, aligned),
+    `hf.qmatmul.gemv:${w.format}:${aligned ? 'a' : 'u'}:${sg ? 'sg' : 'wg'}`,
+    () => (sg ? gemvSubgroupWgsl(w.format, aligned) : gemvWgsl(w.format, aligned)),
     layout,
   );
   const [gx, gy] = grid(Math.ceil(o.N / TEAMS), maxWg);
