@@ -2,7 +2,7 @@
 // decode tokens/s at batch B, for the tiny fixture model or a model of the xLSTM-7B shape with random
 // weights built in memory (no download). Needs a build: `pnpm --filter @mlstm/hf-model build`.
 //
-//   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16]
+//   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16|q8|q4]
 //                              [--prompts 128,512,2048] [--batches 1,8] [--decode 32] [--blocks N]
 import { getGpuContext } from '@mlstm/kernels-webgpu';
 import { XlstmForCausalLM } from '@mlstm/hf-model';
@@ -28,12 +28,12 @@ if (which === '7b') {
   const blocks = Number(args.blocks ?? 32);
   model = await XlstmForCausalLM.fromRandom(
     { num_blocks: blocks, num_hidden_layers: blocks },
-    { device, gpu: ctx, weightDtype: dtype },
+    { device, gpu: ctx, dtype },
   );
 } else {
   const folder =
     which === 'tiny' ? new URL('../../../fixtures/xlstm-tiny/single/model', import.meta.url).pathname : which;
-  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, weightDtype: dtype });
+  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, dtype });
 }
 const V = model.config.vocabSize;
 console.log(

@@ -13,7 +13,7 @@ import { CASES, idsOf, loadFixture, maxAbsDiff, modelDir, type Variant } from '.
 const V = 512;
 
 /** max |Δ|, max |ref| and the top-1 agreement over positions. */
-function quality(got: Float32Array, ref: Float32Array) {
+function quality(got: Float32Array, ref: Float32Array | Float64Array) {
   let maxRef = 0;
   for (const v of ref) maxRef = Math.max(maxRef, Math.abs(v));
   let agree = 0;
