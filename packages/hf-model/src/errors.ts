@@ -72,7 +72,7 @@ export class ModelTooLargeError extends Error {
   constructor(tensor: string, bytes: number, limit: number, limitName: string) {
     super(
       `${tensor} needs ${bytes} bytes on the GPU, more than the adapter's ${limitName} = ${limit} bytes ` +
-        '(use weightDtype "f16", a smaller model, or the CPU path)',
+        '(use dtype "f16", "q8" or "q4", a smaller model, or the CPU path)',
     );
     this.name = 'ModelTooLargeError';
     this.tensor = tensor;
