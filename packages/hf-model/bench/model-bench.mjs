@@ -3,6 +3,7 @@
 // weights built in memory (no download). Needs a build: `pnpm --filter @mlstm/hf-model build`.
 //
 //   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16|q8|q4]
+//                              [--quant-prefill tiles|dequantize]
 //                              [--prompts 128,512,2048] [--batches 1,8] [--decode 32] [--blocks N]
 import { getGpuContext } from '@mlstm/kernels-webgpu';
 import { XlstmForCausalLM } from '@mlstm/hf-model';
@@ -16,6 +17,7 @@ const args = Object.fromEntries(
 const which = args.model ?? 'tiny';
 const device = args.device ?? 'webgpu';
 const dtype = args.dtype ?? 'f32';
+const quantPrefill = args['quant-prefill'] ?? 'tiles';
 const prompts = (args.prompts ?? '128,512,2048').split(',').map(Number);
 const batches = (args.batches ?? '1,8').split(',').map(Number);
 const decodeSteps = Number(args.decode ?? 32);
@@ -28,12 +30,12 @@ if (which === '7b') {
   const blocks = Number(args.blocks ?? 32);
   model = await XlstmForCausalLM.fromRandom(
     { num_blocks: blocks, num_hidden_layers: blocks },
-    { device, gpu: ctx, dtype },
+    { device, gpu: ctx, dtype, quantPrefill },
   );
 } else {
   const folder =
     which === 'tiny' ? new URL('../../../fixtures/xlstm-tiny/single/model', import.meta.url).pathname : which;
-  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, dtype });
+  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, dtype, quantPrefill });
 }
 const V = model.config.vocabSize;
 console.log(

@@ -7,7 +7,7 @@ import { parseXlstmConfig, type XlstmConfig } from './config.js';
 import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
-import { GpuEngine, type GpuStates } from './gpu/engine.js';
+import { GpuEngine, type GpuStates, type QuantPrefill } from './gpu/engine.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import type { WeightFormat } from './quant/formats.js';
 import {
@@ -90,6 +90,12 @@ export interface LoadOptions extends SourceOptions {
   embeddingDtype?: WeightFormat;
   /** the lm_head's format (default: as the embedding's) */
   lmHeadDtype?: WeightFormat;
+  /**
+   * WebGPU prefill over quantised weights: 'tiles' (default; dequantised tile by tile inside the
+   * quantised GEMM kernel) or 'dequantize' (each matrix dequantised into one scratch buffer, then the
+   * dense GEMM kernel)
+   */
+  quantPrefill?: QuantPrefill;
   /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
@@ -287,7 +293,13 @@ export class XlstmForCausalLM {
     const want = opts.device ?? 'auto';
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, { ctx: opts.gpu, dtype, ...sub, pieces: src.packed });
+        gpu = await GpuEngine.create(cfg, {
+          ctx: opts.gpu,
+          dtype,
+          ...sub,
+          pieces: src.packed,
+          quantPrefill: opts.quantPrefill,
+        });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;

@@ -4,9 +4,15 @@
  * prefill), K not a multiple of 32 (padded last group), bias, soft cap, residual accumulation,
  * row parts (nOff / ldy). Uploads read back bit-identical.
  */
-import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
+import { type GpuContext, getGpuContext, roundToF16 } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeQEmbedding, encodeQMatmul, readQuant, uploadQuant } from '../src/gpu/qmatmul.js';
+import {
+  encodeDequantize,
+  encodeQEmbedding,
+  encodeQMatmul,
+  readQuant,
+  uploadQuant,
+} from '../src/gpu/qmatmul.js';
 import { dequantize, quantize, sliceRows } from '../src/quant/formats.js';
 import { maxAbsDiff } from './helpers.js';
 
@@ -145,5 +151,23 @@ describe.each(['q8', 'q4'] as const)('%s matmul', (format) => {
     expect(maxAbsDiff(got, want)).toBe(0);
     for (const t of [idsT, out, table.data, table.scales, p0.data, p0.scales, p1.data, p1.scales])
       t.release();
+  });
+  test('dequantise into a dense matrix: f32 exactly the reference, f16 its f16 rounding', async () => {
+    const [N, K] = [9, 70];
+    const w = quantize(format, rnd(N * K), N, K);
+    const wg = uploadQuant(ctx, w);
+    const d = dequantize(w);
+    const dtypes = ctx.features.shaderF16 ? (['f32', 'f16'] as const) : (['f32'] as const);
+    for (const dtype of dtypes) {
+      const out = ctx.zeros([N * K + 64], dtype);
+      const batch = ctx.batch();
+      encodeDequantize(ctx, batch, wg, out);
+      batch.submit();
+      const got = (await ctx.read(out)).subarray(0, N * K);
+      expect(maxAbsDiff(got, dtype === 'f32' ? d : roundToF16(d)), dtype).toBe(0);
+      out.release();
+    }
+    wg.data.release();
+    wg.scales.release();
   });
 });

@@ -110,6 +110,24 @@ describe('WebGPU with quantised weights = the CPU path on the dequantised weight
     },
   );
 
+  test("quantPrefill 'dequantize': the dense GEMM on dequantised weights = the CPU path", async () => {
+    const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', dtype: 'q4' });
+    const gpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: ctx,
+      dtype: 'q4',
+      quantPrefill: 'dequantize',
+    });
+    const ids = idsOf(fx.tensors['input_ids.len64']);
+    const a = await cpu.forward(ids);
+    const g = await gpu.forward(ids);
+    // the scratch holds the dequantised weights in f16 where the adapter has shader-f16 (one more
+    // rounding of each weight, as f16 weights: 5e-2 in gpu.test.ts), else f32
+    expect(maxAbsDiff(g.logits, a.logits)).toBeLessThan(ctx.features.shaderF16 ? 5e-2 : TOL);
+    g.cache.release();
+    gpu.dispose();
+  });
+
   test('memory estimate of a quantised model: q4 below q8 below f32', async () => {
     const sizes: number[] = [];
     for (const dtype of ['q4', 'q8', 'f32'] as const) {

@@ -42,7 +42,14 @@ import {
   encodeRmsNorm,
   encodeSwiglu,
 } from './kernels.js';
-import { encodeQEmbedding, encodeQMatmul, type QuantGpuMatrix, uploadQuant } from './qmatmul.js';
+import {
+  encodeDequantize,
+  encodeQEmbedding,
+  encodeQMatmul,
+  QMM_TILED_MIN_ROWS,
+  type QuantGpuMatrix,
+  uploadQuant,
+} from './qmatmul.js';
 
 export interface GpuEngineOptions {
   ctx?: GpuContext;
@@ -53,7 +60,17 @@ export interface GpuEngineOptions {
   lmHeadDtype?: WeightFormat;
   /** the weights in the chosen formats, one piece at a time */
   pieces: (formats: WeightFormats) => PackedPieces;
+  /** prefill matmuls over quantised weights: see {@link QuantPrefill} (default 'tiles') */
+  quantPrefill?: QuantPrefill;
 }
+
+/**
+ * How a prefill (32 rows or more) multiplies by quantised weights: `'tiles'` dequantises tiles into
+ * workgroup memory inside the quantised GEMM kernel; `'dequantize'` writes the matrix dequantised
+ * (f16 with shader-f16) into one scratch buffer and runs the dense GEMM kernel on it, one matrix at a
+ * time (scratch = the largest quantised matrix).
+ */
+export type QuantPrefill = 'tiles' | 'dequantize';
 
 /** Per-block GPU states (f32). */
 export interface GpuStates {
@@ -116,6 +133,9 @@ export class GpuEngine {
   private readonly lmHead: RowParts;
   /** the formats the weights were uploaded in */
   readonly formats: WeightFormats;
+  /** elements of the largest quantised row part (the scratch of the 'dequantize' prefill) */
+  private maxQuantElems = 0;
+  private quantPrefill: QuantPrefill = 'tiles';
 
   private constructor(
     readonly ctx: GpuContext,
@@ -144,6 +164,7 @@ export class GpuEngine {
         if (quant) {
           const q = uploadQuant(ctx, sliceRows(m as QuantMatrix, r0, r0 + n));
           this.owned.push(q.data, q.scales);
+          this.maxQuantElems = Math.max(this.maxQuantElems, n * cols);
           parts.push({ w: null, q, row0: r0, rows: n });
         } else {
           const d = (m as DenseMatrix).data.subarray(r0 * cols, (r0 + n) * cols);
@@ -210,6 +231,7 @@ export class GpuEngine {
     let e: GpuEngine | undefined;
     try {
       e = new GpuEngine(ctx, cfg, o.pieces(formats));
+      e.quantPrefill = o.quantPrefill ?? 'tiles';
       await ctx.sync();
     } catch (err) {
       e?.dispose();
@@ -256,6 +278,9 @@ export class GpuEngine {
       deferred = [];
       batch = ctx.batch();
     };
+    // the dequantised weights of the 'dequantize' prefill: one scratch for every matrix in turn
+    let dq: GpuTensor | null = null;
+    const dqDtype: GpuDtype = ctx.features.shaderF16 ? 'f16' : 'f32';
     /** `y (+)= x·Wᵀ + b` over the row parts of W (output column ranges of y) */
     const mm = (
       xIn: GpuTensor,
@@ -265,7 +290,15 @@ export class GpuEngine {
     ) => {
       for (const p of l.w.parts) {
         const po = { ...o, N: p.rows, nOff: p.row0, ldy: o.N };
-        if (p.q) encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, po);
+        if (p.q && this.quantPrefill === 'dequantize' && o.M >= QMM_TILED_MIN_ROWS) {
+          if (!dq) {
+            dq = ctx.empty([this.maxQuantElems], dqDtype);
+            temps.push(dq);
+          }
+          const w = dq.subview(0, [p.rows, l.in]);
+          encodeDequantize(ctx, batch, p.q, w);
+          encodeMatmul(ctx, batch, xIn, w, l.b, y, po);
+        } else if (p.q) encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, po);
         else encodeMatmul(ctx, batch, xIn, p.w!, l.b, y, po);
       }
     };

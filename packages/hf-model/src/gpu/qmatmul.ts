@@ -418,3 +418,59 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     `embedding ${table.format}`,
   );
 }
+
+const dequantParams = defineParams({ words: 'u32', K: 'u32', wpr: 'u32' });
+
+/**
+ * Writes the dequantised matrix `[rows, cols]` into `out` (f16 or f32, row-major; the padding of
+ * the last group is dropped): one invocation per packed word. For a prefill through a dense GEMM
+ * kernel (the dequantised weights live in one scratch buffer for one matmul at a time).
+ */
+export function encodeDequantize(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  w: QuantGpuMatrix,
+  out: GpuTensor,
+): void {
+  if (out.numel < w.rows * w.cols) {
+    throw new ModelArgumentError('out', `at least ${w.rows * w.cols} elements, got ${out.numel}`);
+  }
+  const per = w.format === 'q4' ? 8 : 4;
+  const value =
+    w.format === 'q4'
+      ? 'f32((wv >> (4u * j)) & 15u) - 8.0'
+      : 'f32((bitcast<i32>(wv) << (24u - 8u * j)) >> 24u)';
+  const p = ctx.pipeline(
+    `hf.qdequant:${w.format}:${out.dtype}`,
+    () => `${out.dtype === 'f16' ? 'enable f16;' : ''}
+${dequantParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> wq: array<u32>;
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<${out.dtype}>;
+@compute @workgroup_size(${GATHER_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * ${GATHER_WG}u + lid;
+  if (idx >= P.words) { return; }
+  let row = idx / P.wpr;
+  let c = idx % P.wpr;                 // word of the row
+  let gi = row * (P.wpr / ${WORDS_PER_GROUP[w.format]}u) + c / ${WORDS_PER_GROUP[w.format]}u;
+  let s = unpack2x16float(scales[gi >> 1u])[gi & 1u];
+  let wv = wq[idx];
+  let k0 = c * ${per}u;
+  for (var j = 0u; j < ${per}u; j++) {
+    if (k0 + j < P.K) { out[row * P.K + k0 + j] = ${out.dtype}((${value}) * s); }
+  }
+}`,
+    ['uniform', 'read', 'read', 'rw'],
+  );
+  const wpr = wordsPerRow(w.format, w.cols);
+  const words = w.rows * wpr;
+  batch.dispatch(
+    p,
+    [w.data, w.scales, out],
+    dequantParams.pack({ words, K: w.cols, wpr }),
+    grid(Math.ceil(words / GATHER_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    `dequantize ${w.format}`,
+  );
+}
