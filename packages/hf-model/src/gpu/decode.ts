@@ -27,7 +27,8 @@ import {
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv } from './gemv.js';
-import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm } from './kernels.js';
+import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
+import { encodeQEmbedding, encodeQMatmul, type QuantGpuMatrix } from './qmatmul.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
@@ -38,8 +39,9 @@ export interface DecodeWeights {
   lmHead: RowParts;
   blocks: DecodeBlock[];
 }
+/** Row parts of a matrix: dense (`w`, through ./gemv.ts) or quantised (`q`, through ./qmatmul.ts). */
 export interface RowParts {
-  parts: { w: GpuTensor; row0: number; rows: number }[];
+  parts: { w: GpuTensor | null; q: QuantGpuMatrix | null; row0: number; rows: number }[];
   rows: number;
   cols: number;
 }
@@ -239,6 +241,10 @@ export class GpuDecoder {
         });
       }
 
+      // quantised down projection: SwiGLU into its own buffer first (the quantised kernel has no
+      // SwiGLU prologue)
+      const quantDown = W.blocks.some((b) => b.down.w.parts.some((p) => p.q));
+      const g = quantDown ? buf([B, F]) : null;
       const mm = (
         xIn: GpuTensor,
         l: DecodeLinear,
@@ -246,22 +252,25 @@ export class GpuDecoder {
         o: { accumulate?: boolean; softcap?: number | null; swiglu?: boolean },
         rec: RecordingBatch,
       ) => {
+        const quant = l.w.parts.some((p) => p.q);
+        if (quant && o.swiglu) encodeSwiglu(ctx, rec, xIn, g!, B, F);
         for (const p of l.w.parts) {
-          encodeGemv(ctx, rec, xIn, p.w, l.b, y, {
-            M: B,
-            N: p.rows,
-            K: l.in,
-            nOff: p.row0,
-            ldy: l.out,
-            ...o,
-          });
+          const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
+          if (p.q) {
+            // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
+            const { swiglu: _, ...qo } = o;
+            encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
+          } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
         }
       };
       const record = (par: 0 | 1): Recorded[] => {
         const rec = new RecordingBatch(ctx);
         const src = this.sets[par];
         const dst = this.sets[1 - par];
-        for (const p of W.embedding.parts) encodeEmbedding(ctx, rec, this.ids, p.w, x, B, H, p.row0, p.rows);
+        for (const p of W.embedding.parts) {
+          if (p.q) encodeQEmbedding(ctx, rec, this.ids, p.q, x, B, H, p.row0);
+          else encodeEmbedding(ctx, rec, this.ids, p.w!, x, B, H, p.row0, p.rows);
+        }
         const dimsO = { B, S: 1, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
         for (const [bi, blk] of W.blocks.entries()) {
           encodeRmsNorm(ctx, rec, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: B, H, eps: cfg.normEps });
