@@ -67,8 +67,13 @@ export interface GpuEngineOptions {
   lmHeadDtype?: WeightFormat;
   /** the weights in the chosen formats, one piece at a time */
   pieces: (formats: WeightFormats) => PackedPieces;
-  /** prefill matmuls over quantised weights: see {@link QuantPrefill} (default 'tiles') */
+  /**
+   * prefill matmuls over quantised weights: see {@link QuantPrefill} (default: 'dequantize' where
+   * the dense GEMM runs on the matrix units, else 'tiles'; {@link defaultQuantPrefill})
+   */
   quantPrefill?: QuantPrefill;
+  /** f32 values per pass when random q8 / q4 weights are filled and quantised on the GPU (default 16 Mi) */
+  quantizeScratchElems?: number;
 }
 
 /**
@@ -163,6 +168,7 @@ export class GpuEngine {
     private readonly cfg: XlstmConfig,
     W: PackedPieces,
     quantPrefill: QuantPrefill,
+    private readonly quantizeScratchElems: number,
   ) {
     this.formats = W.formats;
     this.quantPrefill = quantPrefill;
@@ -260,7 +266,13 @@ export class GpuEngine {
     };
     let e: GpuEngine | undefined;
     try {
-      e = new GpuEngine(ctx, cfg, o.pieces(formats), o.quantPrefill ?? defaultQuantPrefill(ctx));
+      e = new GpuEngine(
+        ctx,
+        cfg,
+        o.pieces(formats),
+        o.quantPrefill ?? defaultQuantPrefill(ctx),
+        o.quantizeScratchElems ?? QUANTIZE_SCRATCH_ELEMS,
+      );
       await ctx.sync();
     } catch (err) {
       e?.dispose();
@@ -290,7 +302,7 @@ export class GpuEngine {
     const scales = ctx.empty([Math.max(1, Math.ceil((rows * groupsPerRow(cols)) / 2))], 'f32');
     this.owned.push(data, scales);
     const q: QuantGpuMatrix = { format, rows, cols, data, scales };
-    let step = Math.max(1, Math.floor(QUANTIZE_SCRATCH_ELEMS / cols));
+    let step = Math.max(1, Math.floor(this.quantizeScratchElems / cols));
     step = Math.min(rows, step + (step % 2));
     const scratch = ctx.empty([step * cols]);
     try {
