@@ -323,7 +323,10 @@ export class GpuDecoder {
         this.programs.push(ready);
       }
       // check the sampler's arguments now (typed errors before any GPU work)
-      if (opts.sampling === 'gpu') this.recordSampler(new Float32Array(B));
+      if (opts.sampling === 'gpu') {
+        // (its scratch tensors are not used: released at once)
+        for (const t of this.recordSampler(new Float32Array(B)).scratchTensors) t.release();
+      }
       this.readBytes = opts.sampling === 'gpu' ? 4 * B : this.logits.byteLength;
       for (let s = 0; s < 2; s++)
         this.staging.push(ctx.pool.acquire(this.readBytes, MAP_READ | COPY_DST, 'decode-read'));
