@@ -20,7 +20,8 @@ const args = Object.fromEntries(
 const which = args.model ?? 'tiny';
 const device = args.device ?? 'webgpu';
 const dtype = args.dtype ?? 'f32';
-const quantPrefill = args['quant-prefill'];
+const quantPrefill = args['quant-prefill']; // default: 'dequantize' with matrix units, else 'tiles'
+const init = args.init ?? 'gpu'; // random 7B-shaped weights generated (and quantised) on the GPU
 const prompts = (args.prompts ?? '128,2048,8192').split(',').map(Number);
 const batches = (args.batches ?? '1,8,32').split(',').map(Number);
 const decodePrompt = Number(args['decode-prompt'] ?? 128);
@@ -35,7 +36,7 @@ if (which === '7b') {
   const blocks = Number(args.blocks ?? 32);
   model = await XlstmForCausalLM.fromRandom(
     { num_blocks: blocks, num_hidden_layers: blocks },
-    { device, gpu: ctx, dtype, quantPrefill },
+    { device, gpu: ctx, dtype, quantPrefill, init },
   );
 } else {
   const folder =

@@ -12,8 +12,10 @@
  *
  * `M--` is the peak of the kernels' buffer pool during a repetition (weights included). Models:
  * `tiny` (the fixture `fixtures/xlstm-tiny/single/model`), `7b` (the xLSTM-7B shape with random
- * weights built in memory; `blocks` of them), or a checkpoint folder. A model is loaded once per
- * (model, weight dtype) and warmed up (every pipeline compiled) before its first cell.
+ * weights built in memory; `blocks` of them), or a checkpoint folder. A model is loaded when a cell
+ * needs it (model, blocks, weight dtype) and warmed up (every pipeline compiled) before its first
+ * cell; one model is in memory at a time (the previous one is disposed first), so `M--` holds only
+ * the measured model's weights.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -220,18 +222,19 @@ function promptIds(B: number, P: number, V: number): number[][] {
   return Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
 }
 
-/** Per run: the loaded models (one model name at a time), keyed by model / blocks / dtype. */
+/** Per run: the loaded model (one at a time), keyed by model / blocks / dtype. */
 class ModelCache {
   private readonly models = new Map<string, Promise<XlstmForCausalLM>>();
   private current = '';
   constructor(private readonly env: BenchEnv) {}
 
   async get(model: string, blocks: number, weightDtype: WeightFormat): Promise<XlstmForCausalLM> {
-    if (model !== this.current) {
-      await this.close();
-      this.current = model;
-    }
+    // one model in memory at a time: the pool's peak then holds only the measured model's weights
     const key = `${model}|${blocks}|${weightDtype}`;
+    if (key !== this.current) {
+      await this.close();
+      this.current = key;
+    }
     let m = this.models.get(key);
     if (!m) {
       m = this.load(model, blocks, weightDtype);
