@@ -207,7 +207,7 @@ describe('q8 / q4 random weights filled and quantised on the GPU', () => {
     ['tied, other formats, small passes', 'q8', 'f32', 'q4', 0, 777, tied],
   ];
   test.each(cases)(
-    '%s: linear %s, embedding %s, lm_head %s = the host values quantised by quantize (same logits, bit for bit)',
+    '%s: linear %s, embedding %s, lm_head %s = the host values quantised by quantize (same logits, bit for bit); no leak',
     async (_, dtype, embeddingDtype, lmHeadDtype, limit, scratch, config) => {
       if (!ctx.features.shaderF16 && [embeddingDtype, lmHeadDtype].includes('f16')) return;
       let c = ctx;
@@ -218,6 +218,7 @@ describe('q8 / q4 random weights filled and quantised on the GPU', () => {
           limits: { value: { ...limits, maxStorageBufferBindingSize: limit } },
         }) as GpuContext;
       }
+      const before = ctx.pool.stats.liveBytes;
       const o = { ctx: c, dtype, embeddingDtype, lmHeadDtype, quantizeScratchElems: scratch };
       const onGpu = await GpuEngine.create(config, {
         ...o,
@@ -242,6 +243,8 @@ describe('q8 / q4 random weights filled and quantised on the GPU', () => {
       }
       onGpu.dispose();
       onHost.dispose();
+      // every weight buffer (uploaded or filled and quantised, and the fill scratch) released
+      expect(ctx.pool.stats.liveBytes).toBe(before);
     },
   );
 

@@ -1,6 +1,7 @@
 /**
- * The WebGPU forward pass: weights uploaded once (f32 or f16), activations f32, the dense parts
- * through ./kernels.ts, the mLSTM cell through the kernels package (TFLA `xl_chunk` for whole
+ * The WebGPU forward pass: weights placed once (f32, f16 or quantised q8 / q4 row parts; uploaded
+ * from host values, or — random weights — generated, and quantised, on the GPU), activations f32,
+ * the dense parts through ./kernels.ts (quantised ones through ./qmatmul.ts), the mLSTM cell through the kernels package (TFLA `xl_chunk` for whole
  * chunks of a prefill, the recurrent step kernel for the rest and for decoding). Everything of
  * one forward is encoded into as few submissions as possible: one per forward when no chunkwise
  * call is needed (decode), otherwise one more around each block's chunkwise call.
@@ -192,9 +193,12 @@ export class GpuEngine {
         const n = Math.min(per, rows - r0);
         if (quant) {
           // host words uploaded; random weights filled and quantised on the GPU
-          const q = isFilledMatrix(m)
-            ? this.quantizeFill(m.fill, m.format as QuantFormat, r0, n, cols)
-            : uploadQuant(ctx, sliceRows(m as QuantMatrix, r0, r0 + n));
+          let q: QuantGpuMatrix;
+          if (isFilledMatrix(m)) q = this.quantizeFill(m.fill, m.format as QuantFormat, r0, n, cols);
+          else {
+            q = uploadQuant(ctx, sliceRows(m as QuantMatrix, r0, r0 + n));
+            this.owned.push(q.data, q.scales);
+          }
           this.maxQuantElems = Math.max(this.maxQuantElems, n * cols);
           parts.push({ w: null, q, row0: r0, rows: n });
         } else {
