@@ -471,8 +471,9 @@ export class GpuEngine {
             chunkSize: L,
             eps,
             returnLastStates: true,
-            // f16 weights: the cell in f16 too (f32 with f32 and quantised weights) (on the matrix units where the adapter has them)
-            computeDtype: this.formats.linear === 'f16' ? 'f16' : 'f32',
+            // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in
+            // f16 too (on the matrix units where the adapter has them); else f32
+            computeDtype: this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32',
           });
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;
