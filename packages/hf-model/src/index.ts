@@ -108,6 +108,15 @@ export {
   seenMaskBits,
   seenWords,
 } from './gpu/sample.js';
+export { defaultQuantPrefill, type QuantPrefill } from './gpu/engine.js';
+export {
+  encodeDequantize,
+  encodeQEmbedding,
+  encodeQMatmul,
+  type QuantGpuMatrix,
+  readQuant,
+  uploadQuant,
+} from './gpu/qmatmul.js';
 export { encodeQuantize } from './gpu/quantize.js';
 export {
   cacheApiCache,
