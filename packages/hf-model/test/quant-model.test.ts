@@ -128,6 +128,30 @@ describe('WebGPU with quantised weights = the CPU path on the dequantised weight
     gpu.dispose();
   });
 
+  test("quantPrefill 'dequantize': row parts sized for the dequantised copy (small storage bindings)", async () => {
+    const limits: Record<string, number> = {};
+    for (const key in ctx.limits) limits[key] = (ctx.limits as unknown as Record<string, number>)[key];
+    // q4 rows are 4× smaller than their f16 copies: parts by the quantised size would not fit (and
+    // 32 tokens per call still fit, so the prefill takes the dequantize branch)
+    const small = Object.create(ctx, {
+      limits: { value: { ...limits, maxStorageBufferBindingSize: 131072 } },
+    }) as GpuContext;
+    const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', dtype: 'q4' });
+    const gpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: small,
+      dtype: 'q4',
+      quantPrefill: 'dequantize',
+    });
+    expect(gpu.gpuLayout()!.weightParts.maxPerLinear).toBeGreaterThan(1);
+    const ids = idsOf(fx.tensors['input_ids.len64']);
+    const a = await cpu.forward(ids);
+    const g = await gpu.forward(ids);
+    expect(maxAbsDiff(g.logits, a.logits)).toBeLessThan(ctx.features.shaderF16 ? 5e-2 : TOL);
+    g.cache.release();
+    gpu.dispose();
+  });
+
   test('memory estimate of a quantised model: q4 below q8 below f32', async () => {
     const sizes: number[] = [];
     for (const dtype of ['q4', 'q8', 'f32'] as const) {

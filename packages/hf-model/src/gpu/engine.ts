@@ -185,7 +185,11 @@ export class GpuEngine {
       const rowBytes = quant
         ? 4 * wordsPerRow(m.format as QuantFormat, cols)
         : cols * (m.format === 'f16' ? 2 : 4);
-      const per = Math.floor(limit / rowBytes);
+      let per = Math.floor(limit / rowBytes);
+      // 'dequantize' prefill: a part's dequantised copy must fit one binding of the dense GEMM too
+      if (quant && quantPrefill === 'dequantize') {
+        per = Math.min(per, Math.floor(limit / (cols * (this.dqDtype === 'f16' ? 2 : 4))));
+      }
       if (per < 1)
         throw new ModelTooLargeError(`${name} (one row)`, rowBytes, limit, 'maxStorageBufferBindingSize');
       const parts = [];
