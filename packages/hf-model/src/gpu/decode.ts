@@ -3,6 +3,8 @@
  * input ids, every block (RMSNorm, fused projection GEMV, cell inputs, recurrent step, multi-head
  * norm + output gate, output projection, RMSNorm, up/gate GEMV, SwiGLU + down GEMV), the final
  * norm, the lm_head GEMV and the choice of the next ids — recorded once and replayed per token.
+ * Dense row parts go through ./gemv.ts, quantised (q8 / q4) ones through the quantised decode
+ * kernel of ./qmatmul.ts (and the quantised embedding gather), recorded into the same step.
  *
  * WebGPU has no command-buffer replay, so the nearest thing is built: every activation and state
  * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
