@@ -95,9 +95,9 @@ export interface LoadOptions extends SourceOptions {
   /** the lm_head's format (default: as the embedding's) */
   lmHeadDtype?: WeightFormat;
   /**
-   * WebGPU prefill over quantised weights: 'tiles' (default; dequantised tile by tile inside the
-   * quantised GEMM kernel) or 'dequantize' (each matrix dequantised into one scratch buffer, then the
-   * dense GEMM kernel)
+   * WebGPU prefill over quantised weights: 'dequantize' (each matrix dequantised into one scratch
+   * buffer, then the dense GEMM kernel; the default where that kernel runs on the matrix units) or
+   * 'tiles' (dequantised tile by tile inside the quantised GEMM kernel; the default elsewhere)
    */
   quantPrefill?: QuantPrefill;
   /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
