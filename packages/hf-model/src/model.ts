@@ -270,8 +270,9 @@ export class XlstmForCausalLM {
    * A model of `config`'s shapes with random weights (benchmarks without a download, e.g. the
    * xLSTM-7B shape in f16 on the GPU); no tokenizer. On WebGPU the weights are generated on the GPU
    * by default (`init: 'gpu'`: a hashed generator in a kernel, same distributions, other values than
-   * the CPU's for the same seed); `init: 'cpu'` uploads the CPU generator's weights (the same model
-   * as on the CPU path).
+   * the CPU's for the same seed; with `dtype` q8 / q4 filled in f32 and quantised on the GPU, bit for
+   * bit as `quantize` would); `init: 'cpu'` uploads the CPU generator's weights (the same model as on
+   * the CPU path).
    */
   static async fromRandom(
     config: XlstmConfig | Record<string, unknown>,
