@@ -12,7 +12,7 @@ import { SingleBar } from 'cli-progress';
 import { BenchmarkConfig } from './core/config.js';
 import type { Dtype } from './core/kernel-spec.js';
 import { runSuites } from './runner.js';
-import { listSuites, type Mode, type Peer, type Preset } from './suites/suites.js';
+import { listSuites, type Mode, type Peer, type Preset, type WeightQuant } from './suites/suites.js';
 
 const list = (v: string) =>
   v
@@ -30,12 +30,17 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
   return n;
 };
-const dtypes = (v: string): Dtype[] =>
+const dtypes = (v: string): (Dtype | WeightQuant)[] =>
   list(v).map((d) => {
     if (d === 'f32' || d === 'float32') return 'float32';
     if (d === 'f16' || d === 'float16') return 'float16';
-    throw new InvalidArgumentError(`unknown dtype '${d}' (f32, f16)`);
+    if (d === 'q8' || d === 'q4') return d;
+    throw new InvalidArgumentError(`unknown dtype '${d}' (f32, f16; the model suite also q8, q4)`);
   });
+const floats = (d?: (Dtype | WeightQuant)[]) => {
+  const f = d?.filter((x): x is Dtype => x !== 'q8' && x !== 'q4');
+  return f?.length ? f : undefined;
+};
 
 export function buildProgram(): Command {
   return new Command('mlstm-bench')
@@ -53,7 +58,7 @@ export function buildProgram(): Command {
     .option('--fw', 'forward only (default)')
     .option('--fwbw', 'forward + backward')
     .option('--modes <modes>', 'fw,fwbw (overrides --fw/--fwbw)', list)
-    .option('--dtypes <dtypes>', 'f32,f16', dtypes)
+    .option('--dtypes <dtypes>', 'f32,f16 (the model suite also q8,q4: quantised weights)', dtypes)
     .option('--seq-lens <list>', 'consttoken sequence lengths', intList)
     .option('--tokens <n>', 'consttoken tokens per point (B·S)', int)
     .option('--num-heads <n>', 'heads', int)
@@ -139,7 +144,8 @@ export async function main(argv = process.argv): Promise<number> {
     suites,
     preset: o.preset as Preset | 'auto',
     modes,
-    dtypes: o.dtypes,
+    dtypes: floats(o.dtypes),
+    weightQuants: o.dtypes?.filter((x: string): x is WeightQuant => x === 'q8' || x === 'q4'),
     seqLens: o.seqLens,
     tokens: o.tokens,
     numHeads: o.numHeads,

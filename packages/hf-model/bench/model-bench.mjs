@@ -4,7 +4,8 @@
 // model of the xLSTM-7B shape with random weights built in memory (no download). Needs a build:
 // `pnpm --filter @mlstm/hf-model build`.
 //
-//   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16]
+//   node bench/model-bench.mjs [--model tiny|7b|<folder>] [--device webgpu|cpu] [--dtype f32|f16|q8|q4]
+//                              [--quant-prefill tiles|dequantize] [--init gpu|cpu]
 //                              [--prompts 128,2048,8192] [--batches 1,8,32] [--decode 32] [--blocks N]
 //                              [--decode-prompt 128] [--sampling gpu|cpu]
 import { getGpuContext } from '@mlstm/kernels-webgpu';
@@ -19,6 +20,8 @@ const args = Object.fromEntries(
 const which = args.model ?? 'tiny';
 const device = args.device ?? 'webgpu';
 const dtype = args.dtype ?? 'f32';
+const quantPrefill = args['quant-prefill']; // default: 'dequantize' with matrix units, else 'tiles'
+const init = args.init ?? 'gpu'; // random 7B-shaped weights generated (and quantised) on the GPU
 const prompts = (args.prompts ?? '128,2048,8192').split(',').map(Number);
 const batches = (args.batches ?? '1,8,32').split(',').map(Number);
 const decodePrompt = Number(args['decode-prompt'] ?? 128);
@@ -33,12 +36,12 @@ if (which === '7b') {
   const blocks = Number(args.blocks ?? 32);
   model = await XlstmForCausalLM.fromRandom(
     { num_blocks: blocks, num_hidden_layers: blocks },
-    { device, gpu: ctx, weightDtype: dtype },
+    { device, gpu: ctx, dtype, quantPrefill, init },
   );
 } else {
   const folder =
     which === 'tiny' ? new URL('../../../fixtures/xlstm-tiny/single/model', import.meta.url).pathname : which;
-  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, weightDtype: dtype });
+  model = await XlstmForCausalLM.fromPretrained(folder, { device, gpu: ctx, dtype, quantPrefill });
 }
 const V = model.config.vocabSize;
 console.log(

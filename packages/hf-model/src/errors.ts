@@ -63,10 +63,13 @@ export class TensorShapeError extends MlstmError {
 /** A checkpoint file is malformed (safetensors header, index file, unsupported dtype). */
 export class CheckpointFormatError extends MlstmError {
   readonly file: string;
-  constructor(file: string, message: string) {
+  /** the tensor concerned, when the problem is one tensor's */
+  readonly tensor: string | null;
+  constructor(file: string, message: string, tensor: string | null = null) {
     super(`${file}: ${message}`);
     this.name = 'CheckpointFormatError';
     this.file = file;
+    this.tensor = tensor;
   }
 }
 
@@ -88,7 +91,7 @@ export class ModelTooLargeError extends MlstmOutOfMemoryError {
   constructor(tensor: string, bytes: number, limit: number, limitName: string) {
     super(
       `${tensor} needs ${bytes} bytes on the GPU, more than the adapter's ${limitName} = ${limit} bytes ` +
-        '(use weightDtype "f16", a smaller model, or the CPU path)',
+        '(use dtype "f16", "q8" or "q4", a smaller model, or the CPU path)',
     );
     this.name = 'ModelTooLargeError';
     this.tensor = tensor;
@@ -103,5 +106,20 @@ export class ModelArgumentError extends MlstmArgumentError {
     super(argument, message, '');
     this.message = `${argument}: ${message}`;
     this.name = 'ModelArgumentError';
+  }
+}
+
+/**
+ * A quantised weight is malformed or cannot be made: unknown format, a row that is not a whole
+ * number of groups, a truncated or corrupted tensor of a quantised checkpoint, a non-finite value.
+ */
+export class QuantFormatError extends Error {
+  readonly tensor: string;
+  readonly problem: string;
+  constructor(tensor: string, problem: string) {
+    super(`quantised weights: ${tensor}: ${problem}`);
+    this.name = 'QuantFormatError';
+    this.tensor = tensor;
+    this.problem = problem;
   }
 }

@@ -24,6 +24,7 @@ export {
   MlstmOptionError,
   MlstmOutOfMemoryError,
   ModelTooLargeError,
+  QuantFormatError,
   TensorShapeError,
   XlstmConfigError,
 } from './errors.js';
@@ -62,7 +63,47 @@ export {
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';
 export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
-export { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+export { checkGpuLimits, estimateMemory, type MemoryEstimate, type MemoryOptions } from './memory.js';
+export {
+  dequantize,
+  GROUP_SIZE,
+  groupsPerRow,
+  isQuantFormat,
+  matrixBytes,
+  type QuantFormat,
+  type QuantMatrix,
+  quantize,
+  WEIGHT_FORMATS,
+  type WeightFormat,
+  wordsPerRow,
+} from './quant/formats.js';
+export {
+  type DenseMatrix,
+  type FilledMatrix,
+  fillPieces,
+  isFilledMatrix,
+  type PackedBlock,
+  type PackedLinear,
+  type PackedMatrix,
+  type PackedPieces,
+  packPieces,
+  resolveFormats,
+  unpackPieces,
+  type WeightFormats,
+} from './quant/pieces.js';
+export {
+  type ByteSink,
+  checksum,
+  memorySink,
+  QUANT_METADATA_KEY,
+  type QuantRecord,
+  type QuantTensorInfo,
+  quantIndex,
+  quantizedConfigJson,
+  SafetensorsStreamWriter,
+  writeQuantizedCheckpoint,
+} from './quant/checkpoint.js';
+export { fileSink, type QuantizeOptions, quantizeCheckpoint } from './quant/convert.js';
 export {
   argmax,
   chooseToken,
@@ -79,6 +120,16 @@ export {
   seenMaskBits,
   seenWords,
 } from './gpu/sample.js';
+export { defaultQuantPrefill, type QuantPrefill } from './gpu/engine.js';
+export {
+  encodeDequantize,
+  encodeQEmbedding,
+  encodeQMatmul,
+  type QuantGpuMatrix,
+  readQuant,
+  uploadQuant,
+} from './gpu/qmatmul.js';
+export { encodeQuantize } from './gpu/quantize.js';
 export {
   cacheApiCache,
   type FileCache,

@@ -4,6 +4,8 @@
  */
 import type { XlstmConfig } from './config.js';
 import { ModelTooLargeError } from './errors.js';
+import { matrixBytes, type WeightFormat } from './quant/formats.js';
+import { defaultTableFormat } from './quant/pieces.js';
 
 export interface MemoryEstimate {
   parameters: number;
@@ -19,13 +21,28 @@ export interface MemoryEstimate {
   totalBytes: number;
 }
 
-/** Estimate for a config; `weightDtype` f32 (4 bytes) or f16 (2 bytes). */
-export function estimateMemory(
-  config: XlstmConfig,
-  opts: { weightDtype?: 'f32' | 'f16'; batch?: number; seqLen?: number } = {},
-): MemoryEstimate {
+export interface MemoryOptions {
+  /**
+   * Format of the block matrices (default f32). f32 / f16 count every parameter at 4 / 2 bytes;
+   * q8 / q4 count the packed matrices (8.5 / 4.5 bits per weight with the f16 scales of each group
+   * of 32) and the norms and biases at 4 bytes (they stay f32).
+   */
+  dtype?: WeightFormat;
+  /** the embedding's format (default: f16 for q8, q8 for q4, else `dtype`) */
+  embeddingDtype?: WeightFormat;
+  /** the lm_head's format (default: as the embedding's) */
+  lmHeadDtype?: WeightFormat;
+  /** @deprecated the former name of `dtype` */
+  weightDtype?: 'f32' | 'f16';
+  batch?: number;
+  seqLen?: number;
+}
+
+/** Estimate for a config and weight formats (see {@link MemoryOptions}). */
+export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): MemoryEstimate {
   const { H, NH, Dqk, Dv, dqk, dv, F, V, blocks } = config.dims;
-  const E = opts.weightDtype === 'f16' ? 2 : 4;
+  const dtype = opts.dtype ?? opts.weightDtype ?? 'f32';
+  const E = dtype === 'f16' ? 2 : 4;
   const batch = opts.batch ?? 1;
   const seqLen = opts.seqLen ?? 1;
   const bias = config.useBias;
@@ -46,15 +63,46 @@ export function estimateMemory(
     ['proj_up_gate_z (fused FFN up)', 2 * F * H],
     ['proj_down', H * F],
   ];
-  const [name, n] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const embF = opts.embeddingDtype ?? defaultTableFormat(dtype);
+  const headF = opts.lmHeadDtype ?? defaultTableFormat(dtype);
   const stateBytesPerSequence = blocks * NH * (dqk * dv + dqk + 1) * 4;
   const T = batch * seqLen;
   const activationBytes = 4 * T * (3 * H + 2 * (2 * Dqk + 2 * Dv) + 3 * F + V);
-  const weightBytes = parameters * E;
+  let weightBytes: number;
+  let largestTensor: { name: string; bytes: number };
+  const plain = (f: WeightFormat) => f === 'f32' || f === 'f16';
+  if (plain(dtype) && embF === dtype && headF === dtype) {
+    const [name, n] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
+    weightBytes = parameters * E;
+    largestTensor = { name, bytes: n * E };
+  } else {
+    // the matrices in their formats (the q/k/v/o and gate rows are one matrix on the GPU), the rest f32
+    const mats: [string, WeightFormat, number, number][] = [
+      ['embedding', embF, V, H],
+      ['qkv_opreact + ifgate (fused)', dtype, 2 * Dqk + 2 * Dv + 2 * NH, H],
+      ['out_proj', dtype, H, Dv],
+      ['proj_up_gate_z (fused FFN up)', dtype, 2 * F, H],
+      ['proj_down', dtype, H, F],
+    ];
+    if (!config.tieWordEmbeddings || headF !== embF) mats.push(['lm_head', headF, V, H]);
+    const per = (name: string) => (name === 'embedding' || name === 'lm_head' ? 1 : blocks);
+    let matParams = 0;
+    weightBytes = 0;
+    largestTensor = { name: '', bytes: 0 };
+    for (const [name, f, r, c] of mats) {
+      const bytes = matrixBytes(f, r, c);
+      matParams += per(name) * r * c;
+      weightBytes += per(name) * bytes;
+      if (bytes > largestTensor.bytes) largestTensor = { name, bytes };
+    }
+    // a tied lm_head kept in its own format is one more matrix than the parameters count
+    const extraHead = config.tieWordEmbeddings && headF !== embF ? V * H : 0;
+    weightBytes += 4 * (parameters + extraHead - matParams);
+  }
   return {
     parameters,
     weightBytes,
-    largestTensor: { name, bytes: n * E },
+    largestTensor,
     stateBytesPerSequence,
     activationBytes,
     totalBytes: weightBytes + batch * stateBytesPerSequence + activationBytes,

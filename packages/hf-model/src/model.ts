@@ -17,9 +17,19 @@ import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import type { GpuDecoder } from './gpu/decode.js';
-import { GpuEngine, type GpuStates } from './gpu/engine.js';
-import { GpuRandomWeights, type WeightData } from './gpu/random-init.js';
+import { GpuEngine, type GpuStates, type QuantPrefill } from './gpu/engine.js';
+import { GpuRandomWeights } from './gpu/random-init.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+import type { WeightFormat } from './quant/formats.js';
+import {
+  ALL_F32,
+  fillPieces,
+  type PackedPieces,
+  packPieces,
+  resolveFormats,
+  unpackPieces,
+  type WeightFormats,
+} from './quant/pieces.js';
 import { mergeStores, parseSafetensorsFile, shardFiles, type TensorStore } from './safetensors.js';
 import { drawUniforms, makeRng, type SamplingOptions, sampleToken } from './sampling.js';
 import { type ModelSource, openSource, type SourceOptions } from './sources.js';
@@ -88,7 +98,24 @@ export interface LoadOptions extends SourceOptions {
   device?: DeviceKind | 'auto';
   /** the GPU context (default: the process-wide one of `@mlstm/backend`'s `getDefaultGpuContext()`) */
   gpu?: GpuContext;
-  /** weights on the GPU: 'f32', 'f16', or 'auto' (default: f16 when the adapter has shader-f16 and the checkpoint is not F32... see README) */
+  /**
+   * Format of the block weight matrices: 'f32', 'f16', 'q8', 'q4' (quantised on load, or read as
+   * stored from a quantised checkpoint), or 'auto' (f16 on the GPU for models over 2 GB of f32
+   * weights when the adapter has shader-f16, else f32). Default: the formats a quantised checkpoint
+   * was saved in, else 'auto'. The CPU path computes with the dequantised weights.
+   */
+  dtype?: WeightFormat | 'auto';
+  /** the embedding table's format (default: f16 with dtype q8, q8 with q4, else `dtype`) */
+  embeddingDtype?: WeightFormat;
+  /** the lm_head's format (default: as the embedding's) */
+  lmHeadDtype?: WeightFormat;
+  /**
+   * WebGPU prefill over quantised weights: 'dequantize' (each matrix dequantised into one scratch
+   * buffer, then the dense GEMM kernel; the default where that kernel runs on the matrix units) or
+   * 'tiles' (dequantised tile by tile inside the quantised GEMM kernel; the default elsewhere)
+   */
+  quantPrefill?: QuantPrefill;
+  /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
   tokenizer?: boolean;
@@ -164,6 +191,8 @@ export class XlstmForCausalLM {
   readonly device: DeviceKind;
   /** stop ids from generation_config.json / config (informational; see `GenerateOptions.stopTokens`) */
   readonly eosTokenIds: number[];
+  /** the formats of the weights (on the CPU path: the formats whose dequantised values it computes with) */
+  readonly formats: WeightFormats;
   private readonly gpu: GpuEngine | null;
   private readonly cpuCell: CpuCell | null;
 
@@ -174,8 +203,10 @@ export class XlstmForCausalLM {
     gpu: GpuEngine | null,
     eos: number[],
     cellKind: CpuCellKind = 'backend',
+    formats: WeightFormats = ALL_F32,
   ) {
     this.config = config;
+    this.formats = gpu?.formats ?? formats;
     this.weights = weights;
     this.tokenizer = tokenizer;
     this.gpu = gpu;
@@ -244,15 +275,21 @@ export class XlstmForCausalLM {
     const cfg = 'dims' in config ? (config as XlstmConfig) : parseXlstmConfig(config);
     const loader = new WeightLoader(cfg, store);
     loader.validate(); // typed errors before anything is decoded or uploaded
-    return XlstmForCausalLM.fromPieces(cfg, loader, opts, tokenizer, eos);
+    const src = {
+      f32: loader,
+      packed: (f: WeightFormats) => loader.packed(f),
+      stored: loader.storedFormats(),
+    };
+    return XlstmForCausalLM.fromPieces(cfg, src, opts, tokenizer, eos);
   }
 
   /**
    * A model of `config`'s shapes with random weights (benchmarks without a download, e.g. the
    * xLSTM-7B shape in f16 on the GPU); no tokenizer. On WebGPU the weights are generated on the GPU
    * by default (`init: 'gpu'`: a hashed generator in a kernel, same distributions, other values than
-   * the CPU's for the same seed); `init: 'cpu'` uploads the CPU generator's weights (the same model
-   * as on the CPU path).
+   * the CPU's for the same seed; with `dtype` q8 / q4 filled in f32 and quantised on the GPU, bit for
+   * bit as `quantize` would); `init: 'cpu'` uploads the CPU generator's weights (the same model as on
+   * the CPU path).
    */
   static async fromRandom(
     config: XlstmConfig | Record<string, unknown>,
@@ -264,39 +301,71 @@ export class XlstmForCausalLM {
     if (init !== 'gpu' && init !== 'cpu')
       throw new ModelArgumentError('init', `expected 'gpu' or 'cpu', got ${init}`);
     const seed = opts.seed ?? 1;
-    const cpu = new RandomWeights(cfg, seed);
-    return XlstmForCausalLM.fromPieces(
-      cfg,
-      cpu,
-      opts,
-      null,
-      undefined,
-      init === 'gpu' ? new GpuRandomWeights(cfg, seed) : cpu,
-    );
+    const packed = (f: WeightFormats) => packPieces(cfg, new RandomWeights(cfg, seed), f);
+    const src = {
+      f32: new RandomWeights(cfg, seed),
+      packed,
+      // on the GPU: filled in place (dense) or filled and quantised on the GPU (q8 / q4)
+      gpuPacked:
+        init === 'gpu' ? (f: WeightFormats) => fillPieces(cfg, new GpuRandomWeights(cfg, seed), f) : packed,
+      stored: null,
+    };
+    return XlstmForCausalLM.fromPieces(cfg, src, opts, null);
   }
 
-  /** `gpuPieces`: what the WebGPU engine builds from (default: `pieces`, also the CPU fallback). */
+  /**
+   * `src.gpuPacked`: what the WebGPU engine builds from (default: `src.packed`, which with `src.f32`
+   * is also the CPU fallback).
+   */
   private static async fromPieces(
     cfg: XlstmConfig,
-    pieces: WeightPieces,
+    src: {
+      f32: WeightPieces;
+      packed: (f: WeightFormats) => PackedPieces;
+      gpuPacked?: (f: WeightFormats) => PackedPieces;
+      stored: WeightFormats | null;
+    },
     opts: Omit<LoadOptions, 'tokenizer'>,
     tokenizer: XlstmTokenizer | null,
     eos?: number[],
-    gpuPieces: WeightPieces<WeightData> = pieces,
   ): Promise<XlstmForCausalLM> {
-    let gpu: GpuEngine | null = null;
     // values checked on every path (a CPU run must not accept what a GPU run would reject)
-    const { device: want, weightDtype } = loadOptionValues(opts, 'XlstmForCausalLM');
+    const v = loadOptionValues(opts, 'XlstmForCausalLM');
+    const asked = v.dtype;
+    const dtype = asked ?? src.stored?.linear ?? 'auto';
+    const sub = {
+      embeddingDtype: v.embeddingDtype ?? (asked ? undefined : src.stored?.embedding),
+      lmHeadDtype: v.lmHeadDtype ?? (asked ? undefined : src.stored?.lmHead),
+    };
+    // typed errors for unknown formats before any GPU work
+    const cpuFormats = resolveFormats(dtype === 'auto' ? 'f32' : dtype, sub);
+    let gpu: GpuEngine | null = null;
+    const want = v.device;
     if (want !== 'cpu') {
       try {
-        gpu = await GpuEngine.create(cfg, gpuPieces, { ctx: opts.gpu, weightDtype });
+        gpu = await GpuEngine.create(cfg, {
+          ctx: opts.gpu,
+          dtype,
+          ...sub,
+          pieces: src.gpuPacked ?? src.packed,
+          quantPrefill: opts.quantPrefill,
+        });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
         gpu = null;
       }
     }
-    const weights = gpu ? null : assembleWeights(cfg, pieces);
-    return new XlstmForCausalLM(cfg, weights, tokenizer, gpu, eos ?? cfg.eosTokenId, opts.cpuCell);
+    const dense = Object.values(cpuFormats).every((f) => f === 'f32');
+    const weights = gpu ? null : assembleWeights(cfg, dense ? src.f32 : unpackPieces(src.packed(cpuFormats)));
+    return new XlstmForCausalLM(
+      cfg,
+      weights,
+      tokenizer,
+      gpu,
+      eos ?? cfg.eosTokenId,
+      opts.cpuCell,
+      cpuFormats,
+    );
   }
 
   /** Memory estimate for this model's config. */
@@ -316,12 +385,18 @@ export class XlstmForCausalLM {
 
   /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
   memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
-    return estimateMemory(this.config, { weightDtype: this.gpu?.weightDtype ?? 'f32', ...opts });
+    const f = this.formats;
+    return estimateMemory(this.config, {
+      dtype: this.gpu ? f.linear : 'f32',
+      embeddingDtype: this.gpu ? f.embedding : 'f32',
+      lmHeadDtype: this.gpu ? f.lmHead : 'f32',
+      ...opts,
+    });
   }
 
-  /** Dtype of the weights on the GPU (null on the CPU path). */
-  get weightDtype(): 'f32' | 'f16' | null {
-    return this.gpu?.weightDtype ?? null;
+  /** Format of the block weights on the GPU (null on the CPU path; see {@link formats}). */
+  get weightDtype(): WeightFormat | null {
+    return this.gpu?.formats.linear ?? null;
   }
 
   /**

@@ -15,6 +15,10 @@ export const LOAD_OPTION_KEYS = [
   ...SOURCE_OPTION_KEYS,
   'device',
   'gpu',
+  'dtype',
+  'embeddingDtype',
+  'lmHeadDtype',
+  'quantPrefill',
   'weightDtype',
   'tokenizer',
   'cpuCell',
@@ -57,30 +61,43 @@ const _complete: [
 
 /** `device`: where the model runs. */
 export const DEVICES = ['webgpu', 'cpu', 'auto'] as const;
-/** `weightDtype`: storage of the weights on the GPU (aliases such as `'float16'` are mapped). */
+/** `dtype`: the weight format (aliases such as `'float16'` are mapped); `embeddingDtype` / `lmHeadDtype` the same without `'auto'`. */
+export const DTYPES = ['f32', 'f16', 'q8', 'q4', 'auto'] as const;
+/** `quantPrefill`: how a prefill multiplies quantised weights. */
+export const QUANT_PREFILLS = ['tiles', 'dequantize'] as const;
+/** `weightDtype` (deprecated alias of `dtype`, dense formats only). */
 export const WEIGHT_DTYPES = ['f32', 'f16', 'auto'] as const;
 /** `cpuCell`: the mLSTM cell of the CPU path. */
 export const CPU_CELLS = ['backend', 'reference'] as const;
 
 /** Checks the keys of `opts` against `keys` and the values of `device`, `weightDtype`, `cpuCell`. */
-export function checkLoadOptions(
-  opts: unknown,
-  keys: readonly string[],
-  context: string,
-): { device: (typeof DEVICES)[number]; weightDtype: (typeof WEIGHT_DTYPES)[number] } {
+export function checkLoadOptions(opts: unknown, keys: readonly string[], context: string): LoadOptionValues {
   checkOptionKeys(opts, keys, context);
   return loadOptionValues(opts, context);
 }
 
 /** The checked values of `device` (default `'auto'`) and `weightDtype` (default `'auto'`); checks `cpuCell`. */
-export function loadOptionValues(
-  opts: unknown,
-  context: string,
-): { device: (typeof DEVICES)[number]; weightDtype: (typeof WEIGHT_DTYPES)[number] } {
+export function loadOptionValues(opts: unknown, context: string): LoadOptionValues {
   const o = (opts ?? {}) as Record<string, unknown>;
   if (o.cpuCell !== undefined) checkOneOf('cpuCell', o.cpuCell, CPU_CELLS, context);
+  const formats = DTYPES.filter((d) => d !== 'auto');
+  const opt = <T extends string>(k: string, valid: readonly T[]): T | undefined =>
+    o[k] === undefined ? undefined : normalizeDtype(k, o[k], valid, context);
+  if (o.quantPrefill !== undefined) checkOneOf('quantPrefill', o.quantPrefill, QUANT_PREFILLS, context);
   return {
     device: checkOneOf('device', o.device, DEVICES, context, 'auto'),
     weightDtype: normalizeDtype('weightDtype', o.weightDtype, WEIGHT_DTYPES, context, 'auto'),
+    dtype: opt('dtype', DTYPES) ?? opt('weightDtype', WEIGHT_DTYPES),
+    embeddingDtype: opt('embeddingDtype', formats),
+    lmHeadDtype: opt('lmHeadDtype', formats),
   };
+}
+
+/** The checked and normalised values of the load options (`dtype` falls back to `weightDtype`; unset: undefined). */
+export interface LoadOptionValues {
+  device: (typeof DEVICES)[number];
+  weightDtype: (typeof WEIGHT_DTYPES)[number];
+  dtype?: (typeof DTYPES)[number];
+  embeddingDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
+  lmHeadDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
 }

@@ -8,6 +8,7 @@ import { Template } from '@huggingface/jinja';
 import { generateBatch } from './batch.js';
 import { ModelArgumentError } from './errors.js';
 import { type LoadOptions, type TokenEvent, XlstmForCausalLM } from './model.js';
+import type { WeightFormat } from './quant/formats.js';
 import type { SamplingOptions } from './sampling.js';
 import { type ModelSource, openSource } from './sources.js';
 
@@ -24,11 +25,12 @@ export type PipelineProgress =
   | { status: 'ready'; task: 'text-generation'; model: string };
 
 /** Options of {@link pipeline} (transformers.js names; the rest as `XlstmForCausalLM.fromPretrained`). */
-export interface PipelineOptions extends Omit<LoadOptions, 'device' | 'weightDtype' | 'onProgress'> {
+export interface PipelineOptions
+  extends Omit<LoadOptions, 'device' | 'dtype' | 'weightDtype' | 'onProgress'> {
   /** 'webgpu', 'cpu' or 'auto' (default) */
   device?: 'webgpu' | 'cpu' | 'auto';
-  /** weights on the GPU: 'fp32', 'fp16' or 'auto' (default; 'f32' / 'f16' accepted too) */
-  dtype?: 'fp32' | 'fp16' | 'f32' | 'f16' | 'auto';
+  /** weights on the GPU: 'fp32', 'fp16', 'q8', 'q4' or 'auto' (default; 'f32' / 'f16' accepted too) */
+  dtype?: 'fp32' | 'fp16' | 'f32' | 'f16' | 'q8' | 'q4' | 'auto';
   progress_callback?: (p: PipelineProgress) => void;
 }
 
@@ -101,11 +103,13 @@ export interface TextGenerationPipeline {
   dispose(): void;
 }
 
-const DTYPES: Record<string, 'f32' | 'f16' | 'auto'> = {
+const DTYPES: Record<string, WeightFormat | 'auto'> = {
   fp32: 'f32',
   f32: 'f32',
   fp16: 'f16',
   f16: 'f16',
+  q8: 'q8',
+  q4: 'q4',
   auto: 'auto',
 };
 
@@ -155,8 +159,12 @@ export async function pipeline(
     throw new ModelArgumentError('task', `expected 'text-generation', got ${JSON.stringify(task)}`);
   const { device, dtype, progress_callback, ...load } = options;
   const weightDtype = DTYPES[dtype ?? 'auto'];
-  if (!weightDtype)
-    throw new ModelArgumentError('dtype', `expected 'fp32', 'fp16' or 'auto', got ${JSON.stringify(dtype)}`);
+  if (!weightDtype) {
+    throw new ModelArgumentError(
+      'dtype',
+      `expected 'fp32', 'fp16', 'q8', 'q4' or 'auto', got ${JSON.stringify(dtype)}`,
+    );
+  }
   const name =
     source instanceof XlstmForCausalLM
       ? 'model'
@@ -170,7 +178,7 @@ export async function pipeline(
     model = await XlstmForCausalLM.fromPretrained(source, {
       ...load,
       device: device ?? 'auto',
-      weightDtype,
+      dtype: weightDtype,
       onProgress: progress_callback
         ? (p) =>
             progress_callback({

@@ -6,7 +6,19 @@
 import { CheckpointFormatError } from './errors.js';
 import { writeSafetensors } from '@mlstm/core-reference/testing';
 
-export type StDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+export type StDtype =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL';
 
 const BYTES: Record<StDtype, number> = {
   F64: 8,
@@ -17,6 +29,8 @@ const BYTES: Record<StDtype, number> = {
   I32: 4,
   I16: 2,
   I8: 1,
+  U32: 4,
+  U16: 2,
   U8: 1,
   BOOL: 1,
 };
@@ -27,6 +41,8 @@ export interface StEntry {
   shape: number[];
   /** raw little-endian bytes (read on demand: a file source reads them from disk now) */
   bytes(): Uint8Array;
+  /** `length` bytes from `offset` within the tensor (defaults to a slice of {@link bytes}) */
+  readRange?(offset: number, length: number): Uint8Array;
   byteLength: number;
   /** file it came from (error messages) */
   file: string;
@@ -135,7 +151,7 @@ export function parseSafetensorsFile(
     }
     const t = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
     if (!t || !(t.dtype in BYTES)) {
-      throw new CheckpointFormatError(file, `tensor ${name} has unsupported dtype ${t?.dtype}`);
+      throw new CheckpointFormatError(file, `tensor ${name} has unsupported dtype ${t?.dtype}`, name);
     }
     const [start, end] = t.data_offsets ?? [];
     const n = (t.shape ?? []).reduce((a, b) => a * b, 1);
@@ -145,7 +161,13 @@ export function parseSafetensorsFile(
       end - start !== n * BYTES[t.dtype] ||
       base + end > size
     ) {
-      throw new CheckpointFormatError(file, `tensor ${name} has inconsistent data_offsets`);
+      throw new CheckpointFormatError(
+        file,
+        base + end > size
+          ? `tensor ${name} ends at byte ${base + end}, past the end of the file (${size} bytes): truncated`
+          : `tensor ${name} has inconsistent data_offsets`,
+        name,
+      );
     }
     tensors.set(name, {
       name,
@@ -153,6 +175,7 @@ export function parseSafetensorsFile(
       shape: [...t.shape],
       byteLength: end - start,
       bytes: () => src.read(base + start, end - start),
+      readRange: (offset, length) => src.read(base + start + offset, length),
       file,
     });
   }
@@ -192,11 +215,27 @@ const f16Table = (() => {
   return t;
 })();
 
-/** Decodes an entry to float32 values, written into `out` at `offset` (or a new array). */
-export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32Array {
-  const n = e.shape.reduce((a, b) => a * b, 1);
+/**
+ * Decodes elements `[from, from + count)` of an entry (default all) to float32 values, written
+ * into `out` at `offset` (or a new array). Reading a range reads only its bytes.
+ */
+export function decodeEntry(
+  e: StEntry,
+  out?: Float32Array,
+  offset = 0,
+  from = 0,
+  count?: number,
+): Float32Array {
+  const total = e.shape.reduce((a, b) => a * b, 1);
+  const n = count ?? total - from;
   const dst = out ?? new Float32Array(n);
-  const bytes = e.bytes();
+  const size = BYTES[e.dtype];
+  const bytes =
+    from === 0 && n === total
+      ? e.bytes()
+      : e.readRange
+        ? e.readRange(from * size, n * size)
+        : e.bytes().subarray(from * size, (from + n) * size);
   const aligned = (size: number) => bytes.byteOffset % size === 0;
   switch (e.dtype) {
     case 'F32': {
@@ -211,12 +250,9 @@ export function decodeEntry(e: StEntry, out?: Float32Array, offset = 0): Float32
         : new Uint16Array(bytes.slice().buffer);
       if (e.dtype === 'F16') for (let x = 0; x < n; x++) dst[offset + x] = f16Table[u16[x]];
       else {
-        const u32 = new Uint32Array(1);
-        const f32 = new Float32Array(u32.buffer);
-        for (let x = 0; x < n; x++) {
-          u32[0] = u16[x] << 16;
-          dst[offset + x] = f32[0];
-        }
+        // BF16 is the top half of an f32: write the bits through an integer view of `dst`
+        const bits = new Uint32Array(dst.buffer, dst.byteOffset + 4 * offset, n);
+        for (let x = 0; x < n; x++) bits[x] = u16[x] << 16;
       }
       break;
     }

@@ -6,6 +6,20 @@
  */
 import type { XlstmConfig } from './config.js';
 import { MissingTensorError, TensorShapeError } from './errors.js';
+import { quantIndex, type QuantIndex, readQuantTensor } from './quant/checkpoint.js';
+import { groupsPerRow, isQuantFormat, type QuantMatrix, quantize, wordsPerRow } from './quant/formats.js';
+import {
+  ALL_F32,
+  convertMatrix,
+  type PackedBlock,
+  type PackedLinear,
+  type PackedMatrix,
+  type PackedPieces,
+  packMatrix,
+  unpackBlock,
+  unpackMatrix,
+  type WeightFormats,
+} from './quant/pieces.js';
 import { decodeEntry, type StEntry, type TensorStore } from './safetensors.js';
 
 /**
@@ -56,13 +70,20 @@ const shapeEq = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, x) => d === b[x]);
 
 const EMPTY = new Float32Array(0);
+/** Values per slice when a checkpoint matrix is decoded and quantised piecewise (16 MB of f32). */
+const SLICE_VALUES = 4 << 20;
 
 class Loader {
-  /** `dry`: check names and shapes only, decode nothing */
+  private readonly quant: QuantIndex | null;
+
+  /** `dry`: check names and shapes only, decode nothing; matrices are packed into `formats` */
   constructor(
     private readonly store: TensorStore,
     private readonly dry = false,
-  ) {}
+    private readonly formats: WeightFormats = ALL_F32,
+  ) {
+    this.quant = quantIndex(store);
+  }
 
   find(names: readonly string[]): StEntry | undefined {
     for (const n of names) {
@@ -94,6 +115,50 @@ class Loader {
     return this.dry ? EMPTY : decodeEntry(e);
   }
 
+  /**
+   * A weight matrix `[rows, cols]` in format `role`'s format: a quantised tensor of a quantised
+   * checkpoint is read as it is (converted when another format is asked for), any other tensor is
+   * decoded and packed (quantised) right away, so only one f32 copy exists at a time.
+   */
+  mat(
+    names: string | readonly string[],
+    rows: number,
+    cols: number,
+    role: keyof WeightFormats,
+  ): PackedMatrix {
+    const list = typeof names === 'string' ? [names] : names;
+    const format = this.formats[role];
+    for (const n of list) {
+      const q = this.quant?.entries.get(n);
+      if (!q) continue;
+      if (!shapeEq(q.info.shape, [rows, cols])) throw new TensorShapeError(n, [rows, cols], q.info.shape);
+      if (this.dry) return { format: 'f32', rows, cols, data: EMPTY };
+      return convertMatrix(readQuantTensor(n, q), format, n);
+    }
+    const e = this.entry(list, [rows, cols]);
+    if (this.dry) return { format: 'f32', rows, cols, data: EMPTY };
+    if (!isQuantFormat(format)) return packMatrix(decodeEntry(e), rows, cols, format, e.name);
+    // quantised in slices of rows (rows quantise independently): the f32 copy stays small
+    const per = Math.max(1, Math.floor(SLICE_VALUES / cols));
+    if (per >= rows) return quantize(format, decodeEntry(e), rows, cols, e.name);
+    const G = groupsPerRow(cols);
+    const wpr = wordsPerRow(format, cols);
+    const out: QuantMatrix = {
+      format,
+      rows,
+      cols,
+      data: new Uint32Array(rows * wpr),
+      scales: new Uint16Array(rows * G),
+    };
+    for (let r0 = 0; r0 < rows; r0 += per) {
+      const n = Math.min(per, rows - r0);
+      const q = quantize(format, decodeEntry(e, undefined, 0, r0 * cols, n * cols), n, cols, e.name);
+      out.data.set(q.data, r0 * wpr);
+      out.scales.set(q.scales, r0 * G);
+    }
+    return out;
+  }
+
   /** Rows of several tensors stacked into one `[Σ rows, cols]` matrix. */
   concat(parts: readonly { names: readonly string[]; rows: number }[], cols: number): Float32Array {
     const total = parts.reduce((a, p) => a + p.rows, 0);
@@ -108,8 +173,16 @@ class Loader {
     return out;
   }
 
+  /** {@link concat} of weight matrices, packed (quantised) once stacked. */
+  matConcat(parts: readonly { names: readonly string[]; rows: number }[], cols: number): PackedMatrix {
+    const rows = parts.reduce((a, p) => a + p.rows, 0);
+    const data = this.concat(parts, cols);
+    if (this.dry) return { format: 'f32', rows, cols, data };
+    return packMatrix(data, rows, cols, this.formats.linear, parts[0].names[0]);
+  }
+
   has(name: string): boolean {
-    return this.store.tensors.has(name);
+    return this.store.tensors.has(name) || !!this.quant?.entries.has(name);
   }
 }
 
@@ -134,46 +207,75 @@ export class WeightLoader implements WeightPieces {
     private readonly store: TensorStore,
   ) {}
 
-  /** Throws the first MissingTensorError / TensorShapeError, decoding nothing. */
+  /** Throws the first MissingTensorError / TensorShapeError / QuantFormatError, decoding nothing. */
   validate(): void {
     const L = new Loader(this.store, true);
     readEmbedding(L, this.config);
     for (let i = 0; i < this.config.dims.blocks; i++) readBlock(L, this.config, i);
-    readHead(L, this.config, EMPTY);
+    readHead(L, this.config);
+  }
+
+  /** The formats of a quantised checkpoint (its `mlstm_quant` record), or null for an ordinary one. */
+  storedFormats(): WeightFormats | null {
+    return quantIndex(this.store)?.record.formats ?? null;
   }
 
   embedding(): Float32Array {
-    return readEmbedding(new Loader(this.store), this.config);
+    return unpackMatrix(readEmbedding(new Loader(this.store), this.config));
   }
 
   block(i: number): BlockWeights {
-    return readBlock(new Loader(this.store), this.config, i);
+    return unpackBlock(readBlock(new Loader(this.store), this.config, i));
   }
 
   /** `embedding` is returned as lm_head for tied checkpoints without lm_head.weight */
   head(embedding: Float32Array | null): { outNorm: Float32Array; lmHead: Float32Array | null } {
-    return readHead(new Loader(this.store), this.config, embedding);
+    const h = readHead(new Loader(this.store), this.config);
+    return { outNorm: h.outNorm, lmHead: h.lmHead ? unpackMatrix(h.lmHead) : embedding };
+  }
+
+  /**
+   * The pieces packed into `formats`: each matrix is decoded and quantised on its own (or read
+   * as stored from a quantised checkpoint), so the peak memory is about one f32 matrix plus the
+   * packed pieces of one block.
+   */
+  packed(formats: WeightFormats): PackedPieces {
+    const { config, store } = this;
+    const tiedOther =
+      config.tieWordEmbeddings &&
+      !new Loader(store).has('lm_head.weight') &&
+      formats.lmHead !== formats.embedding;
+    return {
+      formats,
+      embedding: () => readEmbedding(new Loader(store, false, formats), config),
+      block: (i) => readBlock(new Loader(store, false, formats), config, i),
+      head: () => {
+        const L = new Loader(store, false, formats);
+        const h = readHead(L, config);
+        // a tied lm_head in another format than the embedding: the table again, in its format
+        const lmHead =
+          h.lmHead ?? (tiedOther ? L.mat(EMBEDDING_NAMES, config.dims.V, config.dims.H, 'lmHead') : null);
+        return { outNorm: h.outNorm, lmHead };
+      },
+    };
   }
 }
 
-function readEmbedding(L: Loader, config: XlstmConfig): Float32Array {
+function readEmbedding(L: Loader, config: XlstmConfig): PackedMatrix {
   const { H, V } = config.dims;
-  return L.get(EMBEDDING_NAMES, [V, H]);
+  return L.mat(EMBEDDING_NAMES, V, H, 'embedding');
 }
 
-function readHead(
-  L: Loader,
-  config: XlstmConfig,
-  embedding: Float32Array | null,
-): { outNorm: Float32Array; lmHead: Float32Array | null } {
+/** `lmHead` null: tied to the embedding (no lm_head.weight in the checkpoint). */
+function readHead(L: Loader, config: XlstmConfig): { outNorm: Float32Array; lmHead: PackedMatrix | null } {
   const { H, V } = config.dims;
   const outNorm = L.get('backbone.out_norm.weight', [H]);
   const lmHead =
-    config.tieWordEmbeddings && !L.has('lm_head.weight') ? embedding : L.get('lm_head.weight', [V, H]);
+    config.tieWordEmbeddings && !L.has('lm_head.weight') ? null : L.mat('lm_head.weight', V, H, 'lmHead');
   return { outNorm, lmHead };
 }
 
-function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
+function readBlock(L: Loader, config: XlstmConfig, i: number): PackedBlock {
   const { H, NH, Dqk, Dv, F } = config.dims;
   const bias = config.useBias;
   const p = `backbone.blocks.${i}.`;
@@ -182,25 +284,25 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
     w: L.get(`${name}.weight`, [n], also),
     b: withBias ? L.get(`${name}.bias`, [n], also) : null,
   });
-  let qkvo: Linear;
-  let ifGate: Linear;
-  let upGateZ: Linear;
+  let qkvo: PackedLinear;
+  let ifGate: PackedLinear;
+  let upGateZ: PackedLinear;
   const qkvoRows = 2 * Dqk + 2 * Dv;
   if (config.weightMode === 'fused') {
     qkvo = {
-      w: L.get(`${m}qkv_opreact.weight`, [qkvoRows, H]),
+      w: L.mat(`${m}qkv_opreact.weight`, qkvoRows, H, 'linear'),
       b: bias ? L.get(`${m}qkv_opreact.bias`, [qkvoRows]) : null,
       out: qkvoRows,
       in: H,
     };
     ifGate = {
-      w: L.get(`${m}ifgate_preact.weight`, [2 * NH, H]),
+      w: L.mat(`${m}ifgate_preact.weight`, 2 * NH, H, 'linear'),
       b: L.get(`${m}ifgate_preact.bias`, [2 * NH]),
       out: 2 * NH,
       in: H,
     };
     upGateZ = {
-      w: L.get(`${p}ffn.proj_up_gate_z.weight`, [2 * F, H]),
+      w: L.mat(`${p}ffn.proj_up_gate_z.weight`, 2 * F, H, 'linear'),
       b: bias ? L.get(`${p}ffn.proj_up_gate_z.bias`, [2 * F]) : null,
       out: 2 * F,
       in: H,
@@ -214,7 +316,7 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
       { base: qkv('ogate_preact', null), rows: Dv },
     ];
     qkvo = {
-      w: L.concat(
+      w: L.matConcat(
         names.map((n) => ({ names: n.base.map((b) => `${b}.weight`), rows: n.rows })),
         H,
       ),
@@ -228,7 +330,7 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
       in: H,
     };
     ifGate = {
-      w: L.concat(
+      w: L.matConcat(
         [
           { names: [`${m}igate_preact.weight`], rows: NH },
           { names: [`${m}fgate_preact.weight`], rows: NH },
@@ -246,7 +348,7 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
       in: H,
     };
     upGateZ = {
-      w: L.concat(
+      w: L.matConcat(
         [
           { names: [`${p}ffn.proj_up_gate.weight`], rows: F },
           { names: [`${p}ffn.proj_up.weight`], rows: F },
@@ -266,8 +368,8 @@ function readBlock(L: Loader, config: XlstmConfig, i: number): BlockWeights {
       in: H,
     };
   }
-  const lin = (name: string, out: number, inn: number): Linear => ({
-    w: L.get(`${name}.weight`, [out, inn]),
+  const lin = (name: string, out: number, inn: number): PackedLinear => ({
+    w: L.mat(`${name}.weight`, out, inn, 'linear'),
     b: bias ? L.get(`${name}.bias`, [out]) : null,
     out,
     in: inn,

@@ -3,12 +3,13 @@
  * and CPU sampling against the CPU device (batches 1, 3, 17 and 32), states after generation
  * against a token-by-token `forward`, the read-back volume (only the ids with GPU sampling), a
  * stop token in the middle (the step submitted ahead is discarded), seeded sampling, abort and
- * buffer leaks.
+ * buffer leaks; q8 / q4 weights (quantised decode kernels and embedding gather in the replayed
+ * step) against the CPU device on the dequantised weights.
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GpuDecoder } from '../src/gpu/decode.js';
-import { type GenerateOptions, XlstmForCausalLM } from '../src/index.js';
+import { type GenerateOptions, type WeightFormat, XlstmForCausalLM } from '../src/index.js';
 import { idsOf, loadFixture, modelDir, relDiff } from './helpers.js';
 
 const fx = loadFixture('single');
@@ -204,5 +205,67 @@ describe('WebGPU decode loop', () => {
     expect(cache.seqlenOffset).toBe(10 + 2 + 2);
     cache.release();
     expect(ctx.pool.stats.liveBytes).toBe(before);
+  });
+});
+
+describe('WebGPU decode loop with quantised weights (quantised kernels inside the replayed step)', () => {
+  // the CPU device computes with the dequantised weights: the same values as the GPU's kernels
+  const cases: [WeightFormat, WeightFormat, number, number, number][] = [
+    ['q8', 'q8', 1, 7, 8],
+    ['q4', 'q4', 3, 7, 6],
+    ['q4', 'f32', 32, 4, 3],
+    ['q8', 'q4', 17, 5, 4],
+  ];
+  test.each(cases)(
+    'linear %s, tables %s, B %i: greedy tokens of GPU sampling = CPU sampling = the CPU device',
+    async (dtype, table, B, P, n) => {
+      const o = { dtype, embeddingDtype: table, lmHeadDtype: table };
+      const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+        device: 'webgpu',
+        gpu: ctx,
+        ...o,
+      });
+      const qc = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', ...o });
+      expect(q.formats).toEqual({ linear: dtype, embedding: table, lmHead: table });
+      const rows = prompts(B, P);
+      const want = await qc.generate(rows, { ...greedy, maxNewTokens: n });
+      const g = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+      const c = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'cpu' });
+      expect(g.tokens).toEqual(want.tokens);
+      expect(c.tokens).toEqual(want.tokens);
+      expect(await c.cache.readStates()).toEqual(await g.cache.readStates());
+      for (const r of [want, g, c]) r.cache.release();
+      q.dispose();
+    },
+  );
+
+  test('q4: only the ids are read back per token with GPU sampling', async () => {
+    const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: ctx,
+      dtype: 'q4',
+    });
+    const probe = ctx.device.createBuffer({
+      size: 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
+    probe.destroy();
+    const original = proto.mapAsync;
+    const reads: number[] = [];
+    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
+      reads.push(size ?? this.size - (offset ?? 0));
+      return original.call(this, mode, offset, size);
+    };
+    try {
+      const B = 2;
+      const n = 6;
+      const r = await q.generate(prompts(B, 7), { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+      r.cache.release();
+      expect(reads).toEqual([4 * B * V, ...Array(n - 1).fill(4 * B)]);
+    } finally {
+      proto.mapAsync = original;
+      q.dispose();
+    }
   });
 });

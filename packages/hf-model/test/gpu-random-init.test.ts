@@ -2,7 +2,8 @@
  * Random weights built on the GPU (`gpu/random-init.ts`): the fill kernel against its CPU twin
  * (f32 bit for bit, f16 to f16 rounding), two-piece (fused) fills and row-part offsets; per-tensor
  * statistics of a model's pieces; determinism per seed; a tiny model built on the GPU generates
- * finite logits, also with its weights split into row parts.
+ * finite logits, also with its weights split into row parts; q8 / q4 weights filled and quantised
+ * on the GPU equal the host values quantised by the reference (same logits, bit for bit).
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,7 +15,11 @@ import {
   randomFill,
   randomValues,
 } from '../src/gpu/random-init.js';
-import { parseXlstmConfig, XlstmForCausalLM } from '../src/index.js';
+import { GpuEngine } from '../src/gpu/engine.js';
+import { parseXlstmConfig, type XlstmConfig, XlstmForCausalLM } from '../src/index.js';
+import type { WeightFormat } from '../src/quant/formats.js';
+import { fillPieces, packPieces } from '../src/quant/pieces.js';
+import { RandomPieces } from '../src/weights.js';
 import { maxAbsDiff } from './helpers.js';
 
 let ctx: GpuContext;
@@ -23,14 +28,15 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
-const cfg = parseXlstmConfig({
+const cfgJson = {
   hidden_size: 64,
   num_heads: 2,
   num_blocks: 2,
   num_hidden_layers: 2,
   vocab_size: 301,
   chunk_size: 16,
-});
+};
+const cfg = parseXlstmConfig(cfgJson);
 
 async function readFill(fill: GpuFill, dtype: 'f32' | 'f16', start = 0, n = fill.length - start) {
   const t = placeWeight(ctx, fill, [n], dtype, start);
@@ -171,6 +177,83 @@ describe('fromRandom on WebGPU builds its weights on the GPU', () => {
     const r = await m.forward(ids);
     expect(r.logits.every(Number.isFinite)).toBe(true);
     r.cache.release();
+    m.dispose();
+  });
+});
+
+/** The host twin of {@link GpuRandomWeights}: the same values, on the CPU (randomValues). */
+class HostTwin extends RandomPieces<Float32Array> {
+  constructor(
+    config: XlstmConfig,
+    private readonly seed: number,
+  ) {
+    super(config);
+  }
+  protected matrix(n: number, scale: number, name: string): Float32Array {
+    return randomValues(n, scale, name, this.seed);
+  }
+  protected vector(n: number, scale: number, name: string): Float32Array {
+    return randomValues(n, scale, name, this.seed);
+  }
+}
+
+describe('q8 / q4 random weights filled and quantised on the GPU', () => {
+  const tied = parseXlstmConfig({ ...cfgJson, tie_word_embeddings: true });
+  // [config, dtype, embedding, lm_head, storage-binding limit (row parts), scratch values per pass]
+  const cases: [string, WeightFormat, WeightFormat, WeightFormat, number, number, XlstmConfig][] = [
+    ['untied', 'q8', 'f16', 'f16', 0, 1 << 24, cfg],
+    ['untied', 'q4', 'q8', 'q8', 0, 1 << 24, cfg],
+    ['untied, row parts, small passes', 'q4', 'q8', 'q8', 16384, 1000, cfg],
+    ['tied, other formats, small passes', 'q8', 'f32', 'q4', 0, 777, tied],
+  ];
+  test.each(cases)(
+    '%s: linear %s, embedding %s, lm_head %s = the host values quantised by quantize (same logits, bit for bit); no leak',
+    async (_, dtype, embeddingDtype, lmHeadDtype, limit, scratch, config) => {
+      if (!ctx.features.shaderF16 && [embeddingDtype, lmHeadDtype].includes('f16')) return;
+      let c = ctx;
+      if (limit) {
+        const limits: Record<string, number> = {};
+        for (const key in ctx.limits) limits[key] = (ctx.limits as unknown as Record<string, number>)[key];
+        c = Object.create(ctx, {
+          limits: { value: { ...limits, maxStorageBufferBindingSize: limit } },
+        }) as GpuContext;
+      }
+      const before = ctx.pool.stats.liveBytes;
+      const o = { ctx: c, dtype, embeddingDtype, lmHeadDtype, quantizeScratchElems: scratch };
+      const onGpu = await GpuEngine.create(config, {
+        ...o,
+        pieces: (f) => fillPieces(config, new GpuRandomWeights(config, 6), f),
+      });
+      const onHost = await GpuEngine.create(config, {
+        ...o,
+        pieces: (f) => packPieces(config, new HostTwin(config, 6), f),
+      });
+      if (limit) expect(onGpu.weightParts().lmHead).toBeGreaterThan(1);
+      const ids = Int32Array.from({ length: 40 }, (_, t) => (t * 53 + 1) % config.vocabSize);
+      for (const [S, lastOnly] of [
+        [40, false],
+        [1, true],
+      ] as const) {
+        const a = await onGpu.forward(ids.subarray(0, S), 1, S, null, { lastOnly });
+        const b = await onHost.forward(ids.subarray(0, S), 1, S, null, { lastOnly });
+        expect(a.logits.every(Number.isFinite)).toBe(true);
+        expect(a.logits).toEqual(b.logits);
+        onGpu.releaseStates(a.states);
+        onHost.releaseStates(b.states);
+      }
+      onGpu.dispose();
+      onHost.dispose();
+      // every weight buffer (uploaded or filled and quantised, and the fill scratch) released
+      expect(ctx.pool.stats.liveBytes).toBe(before);
+    },
+  );
+
+  test('fromRandom q4 on WebGPU: weights on the GPU, the formats asked for', async () => {
+    const m = await XlstmForCausalLM.fromRandom(cfg, { device: 'webgpu', gpu: ctx, dtype: 'q4', seed: 2 });
+    expect(m.formats).toEqual({ linear: 'q4', embedding: 'q8', lmHead: 'q8' });
+    const g = await m.generate([[1, 2, 3]], { maxNewTokens: 4, stopTokens: [], addBos: false });
+    expect(g.tokens[0]).toHaveLength(4);
+    g.cache.release();
     m.dispose();
   });
 });

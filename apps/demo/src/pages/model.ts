@@ -49,7 +49,7 @@ export function render(root: HTMLElement): void {
   });
   const files = h('input', { id: 'md-files', type: 'file', multiple: true });
   const device = select('md-device', ['auto', 'webgpu', 'cpu'], params.get('device') ?? 'auto');
-  const weightDtype = select('md-wdtype', ['auto', 'f32', 'f16'], 'auto');
+  const weightDtype = select('md-wdtype', ['auto', 'f32', 'f16', 'q8', 'q4'], 'auto');
   const cache = h('input', { id: 'md-cache', type: 'checkbox' });
   const load = h('button', { id: 'md-load' }, 'Load');
   const bar = h('progress', { id: 'md-progress', max: 1, value: 0 });
@@ -144,7 +144,7 @@ export function render(root: HTMLElement): void {
         const p = d as ModelProgress;
         if (p.kind === 'estimate')
           estimate.replaceChildren(
-            estimateCard(p.f32, p.f16, p.dims, p.seqLen, p.maxStorageBufferBindingSize),
+            estimateCard([p.f32, p.f16, p.q8, p.q4], p.dims, p.seqLen, p.maxStorageBufferBindingSize),
           );
         else if (p.kind === 'download') {
           if (p.total) {
@@ -312,7 +312,11 @@ export function render(root: HTMLElement): void {
         { class: 'grid' },
         field('source', sourceKind),
         field('device', device),
-        field('GPU weight dtype', weightDtype, 'f16 needs shader-f16'),
+        field(
+          'GPU weight dtype',
+          weightDtype,
+          'f16 needs shader-f16; q8 / q4 quantise while loading (groups of 32, f16 scales)',
+        ),
         h('label', { class: 'inline' }, cache, 'cache downloads (Cache API)'),
       ),
       urlRow,
@@ -360,14 +364,15 @@ export function render(root: HTMLElement): void {
   if (params.get('run') === '1') load.click();
 }
 
+/** The estimate per weight format: f32, f16, q8 (f16 tables), q4 (q8 tables). */
 function estimateCard(
-  f32: MemoryEstimate,
-  f16: MemoryEstimate,
+  est: [MemoryEstimate, MemoryEstimate, MemoryEstimate, MemoryEstimate],
   dims: Record<string, number>,
   seqLen: number,
   maxBinding: number | null,
 ): HTMLElement {
-  const row = (name: string, a: number, b: number) => [name, bytes(a), bytes(b)];
+  const [f32, f16] = est;
+  const row = (name: string, get: (e: MemoryEstimate) => number) => [name, ...est.map((e) => bytes(get(e)))];
   return h(
     'div',
     { id: 'md-estimate-card' },
@@ -378,19 +383,15 @@ function estimateCard(
       `${f32.parameters.toLocaleString('en')} parameters · ${dims.blocks} blocks · hidden ${dims.H} · ${dims.NH} heads · vocabulary ${dims.V}`,
     ),
     table(
-      ['', 'f32 weights', 'f16 weights'],
+      ['', 'f32 weights', 'f16 weights', 'q8 weights', 'q4 weights'],
       [
-        row('weights', f32.weightBytes, f16.weightBytes),
-        [
-          `largest tensor (${f32.largestTensor.name})`,
-          bytes(f32.largestTensor.bytes),
-          bytes(f16.largestTensor.bytes),
-        ],
-        row('recurrent state per sequence (f32)', f32.stateBytesPerSequence, f16.stateBytesPerSequence),
-        row(`activations of a ${seqLen}-token prompt`, f32.activationBytes, f16.activationBytes),
-        row('total (batch 1)', f32.totalBytes, f16.totalBytes),
+        row('weights', (e) => e.weightBytes),
+        row('largest tensor', (e) => e.largestTensor.bytes),
+        row('recurrent state per sequence (f32)', (e) => e.stateBytesPerSequence),
+        row(`activations of a ${seqLen}-token prompt`, (e) => e.activationBytes),
+        row('total (batch 1)', (e) => e.totalBytes),
       ],
-      [false, true, true],
+      [false, true, true, true, true],
     ),
     maxBinding === null
       ? ''

@@ -5,7 +5,8 @@ export interface LoadArgs {
   /** `listing`: a files.json of the folder (the served tiny model): only listed files are requested */
   source: { kind: 'url'; url: string; listing?: string } | { kind: 'files'; files: File[] };
   device: 'auto' | 'webgpu' | 'cpu';
-  weightDtype: 'auto' | 'f32' | 'f16';
+  /** the model's `dtype` option: weight format of the blocks (q8 / q4 quantise on load) */
+  weightDtype: 'auto' | 'f32' | 'f16' | 'q8' | 'q4';
   cache: boolean;
   /** tokens of one forward in the estimate of activations */
   estimateSeqLen: number;
@@ -48,6 +49,9 @@ export type ModelProgress =
       kind: 'estimate';
       f32: MemoryEstimate;
       f16: MemoryEstimate;
+      /** q8 / q4 blocks with their default tables (f16 / q8) */
+      q8: MemoryEstimate;
+      q4: MemoryEstimate;
       dims: Record<string, number>;
       seqLen: number;
       /** the adapter's binding limit (null without WebGPU or on the CPU path) */

@@ -72,8 +72,8 @@ async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<
   const t0 = performance.now();
   // the estimate first (config.json only), so that a too-large model is visible before the download
   const cfg = parseXlstmConfig(await configText(a));
-  const est = (weightDtype: 'f32' | 'f16') =>
-    estimateMemory(cfg, { weightDtype, batch: 1, seqLen: a.estimateSeqLen });
+  const est = (dtype: 'f32' | 'f16' | 'q8' | 'q4') =>
+    estimateMemory(cfg, { dtype, batch: 1, seqLen: a.estimateSeqLen });
   let maxBinding: number | null = null;
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (a.device !== 'cpu' && gpu) {
@@ -85,6 +85,8 @@ async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<
     maxStorageBufferBindingSize: maxBinding,
     f32: est('f32'),
     f16: est('f16'),
+    q8: est('q8'),
+    q4: est('q4'),
     dims: { ...cfg.dims },
     seqLen: a.estimateSeqLen,
   });
@@ -97,7 +99,7 @@ async function load(a: LoadArgs, progress: (d: ModelProgress) => void): Promise<
   model = await XlstmForCausalLM.fromPretrained(source, {
     ...(a.source.kind === 'url' && a.source.listing ? { fetch: await listedFetch(a.source.listing) } : {}),
     device: a.device,
-    weightDtype: a.weightDtype,
+    dtype: a.weightDtype,
     cache: a.cache,
     onProgress: (p: LoadProgress) => progress({ kind: 'download', ...p }),
   });

@@ -12,13 +12,15 @@
  *
  * `M--` is the peak of the kernels' buffer pool during a repetition (weights included). Models:
  * `tiny` (the fixture `fixtures/xlstm-tiny/single/model`), `7b` (the xLSTM-7B shape with random
- * weights built in memory; `blocks` of them), or a checkpoint folder. A model is loaded once per
- * (model, weight dtype) and warmed up (every pipeline compiled) before its first cell.
+ * weights built in memory; `blocks` of them), or a checkpoint folder. A model is loaded when a cell
+ * needs it (model, blocks, weight dtype) and warmed up (every pipeline compiled) before its first
+ * cell; one model is in memory at a time (the previous one is disposed first), so `M--` holds only
+ * the measured model's weights.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XlstmForCausalLM } from '@mlstm/hf-model';
+import { type WeightFormat, XlstmForCausalLM } from '@mlstm/hf-model';
 import type { GpuContext } from '@mlstm/kernels-webgpu';
 import { BenchmarkConfig, type ParamDict } from '../core/config.js';
 import { poolMemoryMeter } from '../core/gpu-timing.js';
@@ -134,7 +136,12 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     const p = model === '7b' ? { ...base, ...base.sevenB } : base;
     const promptLens = o.promptLens ?? p.promptLens;
     const batchSizes = o.modelBatchSizes ?? p.batchSizes;
-    const dtypes = o.dtypes ?? p.dtypes;
+    const quants = o.weightQuants ?? [];
+    // (spec dtype, weight format) pairs: the float dtypes, then q8 / q4 weights (f32 activations)
+    const formats: [Dtype, string][] = [
+      ...(o.dtypes ?? (quants.length ? [] : p.dtypes)).map((d): [Dtype, string] => [d, '']),
+      ...quants.map((q): [Dtype, string] => ['float32', q]),
+    ];
     const decodeSteps = o.decodeSteps ?? p.decodeSteps;
     const decodePrompt = o.decodePrompt ?? Math.min(p.decodePrompt, ...promptLens);
     const rep = o.rep ?? p.rep;
@@ -142,15 +149,16 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     while (used.has(slug)) slug += '_';
     used.add(slug);
     const modelParams: AdditionalParams = model === '7b' ? { model, blocks } : { model };
-    const dt = (d: Dtype) => (d === 'float16' ? 'f16' : 'f32');
+    const dt = (d: Dtype, w: string) => w || (d === 'float16' ? 'f16' : 'f32');
+    const withWeights = (w: string) => (w ? { ...modelParams, weights: w } : modelParams);
     const name = model === '7b' ? `7B-shaped (${blocks} blocks)` : model;
     const ttftBatchSizes = o.modelBatchSizes ?? p.ttftBatchSizes ?? batchSizes;
-    const ttftSpecs: KernelSpecInit[] = dtypes.flatMap((dtype) =>
+    const ttftSpecs: KernelSpecInit[] = formats.flatMap(([dtype, w]) =>
       ttftBatchSizes.map((B) => ({
         kernelName: MODEL_TTFT,
         dtype,
-        label: `${name} ${dt(dtype)} B=${B}`,
-        additionalParams: { ...modelParams, batch_size: B },
+        label: `${name} ${dt(dtype, w)} B=${B}`,
+        additionalParams: { ...withWeights(w), batch_size: B },
       })),
     );
     out.push(
@@ -171,11 +179,11 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
         varyType: 'grid',
         varyParams: { batch_size: batchSizes },
         fixedParams: { prompt_length: decodePrompt, decode_steps: decodeSteps },
-        kernelSpecs: dtypes.map((dtype) => ({
+        kernelSpecs: formats.map(([dtype, w]) => ({
           kernelName: MODEL_DECODE,
           dtype,
-          label: `${name} ${dt(dtype)}`,
-          additionalParams: modelParams,
+          label: `${name} ${dt(dtype, w)}`,
+          additionalParams: withWeights(w),
         })),
         xAxisParam: 'batch_size',
         warmup,
@@ -214,18 +222,19 @@ function promptIds(B: number, P: number, V: number): number[][] {
   return Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
 }
 
-/** Per run: the loaded models (one model name at a time), keyed by model / blocks / dtype. */
+/** Per run: the loaded model (one at a time), keyed by model / blocks / dtype. */
 class ModelCache {
   private readonly models = new Map<string, Promise<XlstmForCausalLM>>();
   private current = '';
   constructor(private readonly env: BenchEnv) {}
 
-  async get(model: string, blocks: number, weightDtype: 'f32' | 'f16'): Promise<XlstmForCausalLM> {
-    if (model !== this.current) {
-      await this.close();
-      this.current = model;
-    }
+  async get(model: string, blocks: number, weightDtype: WeightFormat): Promise<XlstmForCausalLM> {
+    // one model in memory at a time: the pool's peak then holds only the measured model's weights
     const key = `${model}|${blocks}|${weightDtype}`;
+    if (key !== this.current) {
+      await this.close();
+      this.current = key;
+    }
     let m = this.models.get(key);
     if (!m) {
       m = this.load(model, blocks, weightDtype);
@@ -235,9 +244,9 @@ class ModelCache {
     return m;
   }
 
-  private async load(model: string, blocks: number, weightDtype: 'f32' | 'f16'): Promise<XlstmForCausalLM> {
+  private async load(model: string, blocks: number, dtype: WeightFormat): Promise<XlstmForCausalLM> {
     const gpu = await this.env.gpu();
-    const opts = { device: 'webgpu' as const, gpu, weightDtype };
+    const opts = { device: 'webgpu' as const, gpu, dtype };
     const m =
       model === '7b'
         ? await XlstmForCausalLM.fromRandom({ num_blocks: blocks, num_hidden_layers: blocks }, opts)
@@ -288,6 +297,8 @@ abstract class ModelBenchmark extends BenchmarkInterface {
   batch_size = 1;
   prompt_length = 128;
   decode_steps = 32;
+  /** quantised weight format ('q8', 'q4'), or '' for the spec's float dtype */
+  weights = '';
   protected lm?: XlstmForCausalLM;
   protected ctx?: GpuContext;
   protected lastMs = NaN;
@@ -305,7 +316,8 @@ abstract class ModelBenchmark extends BenchmarkInterface {
 
   async setup(): Promise<void> {
     this.ctx = await this.env.gpu();
-    this.lm = await this.models.get(this.model, this.blocks, gpuDtype(this.dtype));
+    const w = this.weights as WeightFormat;
+    this.lm = await this.models.get(this.model, this.blocks, w || gpuDtype(this.dtype));
   }
 
   override memoryMeter(): MemoryMeter | null {

@@ -35,10 +35,15 @@ export type Preset = 'tiny' | 'default' | 'full';
 export type Mode = 'fw' | 'fwbw';
 export type Peer = 'ort' | 'ort-loop' | 'cpu' | 'triton';
 
+/** Quantised weight formats of the model suite (`--dtypes q8,q4`). */
+export type WeightQuant = 'q8' | 'q4';
+
 export interface SuiteOptions {
   preset: Preset;
   modes?: Mode[];
   dtypes?: Dtype[];
+  /** model suite: quantised weight formats measured besides `dtypes` (alone when `dtypes` is not set) */
+  weightQuants?: WeightQuant[];
   /** override the sequence lengths of consttoken */
   seqLens?: number[];
   /** tokens per const-token point (B·S) */

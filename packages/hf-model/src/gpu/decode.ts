@@ -3,6 +3,8 @@
  * input ids, every block (RMSNorm, fused projection GEMV, cell inputs, recurrent step, multi-head
  * norm + output gate, output projection, RMSNorm, up/gate GEMV, SwiGLU + down GEMV), the final
  * norm, the lm_head GEMV and the choice of the next ids — recorded once and replayed per token.
+ * Dense row parts go through ./gemv.ts, quantised (q8 / q4) ones through the quantised decode
+ * kernel of ./qmatmul.ts (and the quantised embedding gather), recorded into the same step.
  *
  * WebGPU has no command-buffer replay, so the nearest thing is built: every activation and state
  * buffer is allocated once, the step's dispatches are recorded once per state parity (the states
@@ -30,6 +32,7 @@ import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv } from './gemv.js';
 import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
+import { encodeQEmbedding, encodeQMatmul, type QuantGpuMatrix } from './qmatmul.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
@@ -40,8 +43,9 @@ export interface DecodeWeights {
   lmHead: RowParts;
   blocks: DecodeBlock[];
 }
+/** Row parts of a matrix: dense (`w`, through ./gemv.ts) or quantised (`q`, through ./qmatmul.ts). */
 export interface RowParts {
-  parts: { w: GpuTensor; row0: number; rows: number }[];
+  parts: { w: GpuTensor | null; q: QuantGpuMatrix | null; row0: number; rows: number }[];
   rows: number;
   cols: number;
 }
@@ -238,9 +242,6 @@ export class GpuDecoder {
       const h = buf([BH, 1, dv]);
       const gated = buf([B, Dv]);
       const u = buf([B, 2 * F]);
-      // one row: SwiGLU read by the down projection's GEMV; more rows: its own dispatch (the
-      // fused input recomputes silu per row group and x row, which costs more than it saves)
-      const g = B === 1 ? null : buf([B, F]);
       const z = buf([B, H]);
       this.logits = buf([B, V]);
       const scratch = buf([BH * STEP_SCRATCH_PER_HEAD]);
@@ -254,6 +255,13 @@ export class GpuDecoder {
         });
       }
 
+      // quantised down projection: SwiGLU into its own buffer first (the quantised kernel has no
+      // SwiGLU prologue)
+      const quantDown = W.blocks.some((b) => b.down.w.parts.some((p) => p.q));
+      // one row of dense weights: SwiGLU read by the down projection's GEMV; more rows (or a
+      // quantised down projection): its own dispatch (the fused input recomputes silu per row
+      // group and x row, which costs more than it saves)
+      const g = B === 1 && !quantDown ? null : buf([B, F]);
       const mm = (
         xIn: GpuTensor,
         l: DecodeLinear,
@@ -261,22 +269,25 @@ export class GpuDecoder {
         o: { accumulate?: boolean; softcap?: number | null; swiglu?: boolean },
         rec: RecordingBatch,
       ) => {
+        const quant = l.w.parts.some((p) => p.q);
+        if (quant && o.swiglu) encodeSwiglu(ctx, rec, xIn, g!, B, F);
         for (const p of l.w.parts) {
-          encodeGemv(ctx, rec, xIn, p.w, l.b, y, {
-            M: B,
-            N: p.rows,
-            K: l.in,
-            nOff: p.row0,
-            ldy: l.out,
-            ...o,
-          });
+          const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
+          if (p.q) {
+            // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
+            const { swiglu: _, ...qo } = o;
+            encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
+          } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
         }
       };
       const record = (par: 0 | 1): Recorded[] => {
         const rec = new RecordingBatch(ctx);
         const src = this.sets[par];
         const dst = this.sets[1 - par];
-        for (const p of W.embedding.parts) encodeEmbedding(ctx, rec, this.ids, p.w, x, B, H, p.row0, p.rows);
+        for (const p of W.embedding.parts) {
+          if (p.q) encodeQEmbedding(ctx, rec, this.ids, p.q, x, B, H, p.row0);
+          else encodeEmbedding(ctx, rec, this.ids, p.w!, x, B, H, p.row0, p.rows);
+        }
         const dimsO = { B, S: 1, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
         let chunk = 1;
         let next = 1;
@@ -339,7 +350,10 @@ export class GpuDecoder {
         this.programs.push(ready);
       }
       // check the sampler's arguments now (typed errors before any GPU work)
-      if (opts.sampling === 'gpu') this.recordSampler(new Float32Array(B));
+      if (opts.sampling === 'gpu') {
+        // (its scratch tensors are not used: released at once)
+        for (const t of this.recordSampler(new Float32Array(B)).scratchTensors) t.release();
+      }
       this.readBytes = opts.sampling === 'gpu' ? 4 * B : this.logits.byteLength;
       for (let s = 0; s < 2; s++)
         this.staging.push(ctx.pool.acquire(this.readBytes, MAP_READ | COPY_DST, 'decode-read'));

@@ -1,6 +1,7 @@
 /**
- * The WebGPU forward pass: weights uploaded once (f32 or f16), activations f32, the dense parts
- * through ./kernels.ts, the mLSTM cell through the kernels package (TFLA `xl_chunk` for whole
+ * The WebGPU forward pass: weights placed once (f32, f16 or quantised q8 / q4 row parts; uploaded
+ * from host values, or — random weights — generated, and quantised, on the GPU), activations f32,
+ * the dense parts through ./kernels.ts (quantised ones through ./qmatmul.ts), the mLSTM cell through the kernels package (TFLA `xl_chunk` for whole
  * chunks of a prefill, the recurrent step kernel for the rest and for decoding). Everything of
  * one forward is encoded into as few submissions as possible: one per forward when no chunkwise
  * call is needed (decode), otherwise one more around each block's chunkwise call.
@@ -19,9 +20,28 @@ import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
 import { ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
-import type { Linear, NormParams, WeightPieces } from '../weights.js';
+import {
+  isQuantFormat,
+  type QuantFormat,
+  type QuantMatrix,
+  groupsPerRow,
+  sliceRows,
+  wordsPerRow,
+  type WeightFormat,
+} from '../quant/formats.js';
+import {
+  type DenseMatrix,
+  isFilledMatrix,
+  type PackedLinear,
+  type PackedMatrix,
+  type PackedPieces,
+  resolveFormats,
+  stackRows,
+  type WeightFormats,
+} from '../quant/pieces.js';
+import type { NormParams } from '../weights.js';
 import { GpuDecoder, type GpuDecoderOptions } from './decode.js';
-import { concatWeights, placeWeight, type WeightData } from './random-init.js';
+import { type GpuFill, placeWeight } from './random-init.js';
 import {
   encodeCellPost,
   encodeCellPrep,
@@ -31,20 +51,52 @@ import {
   encodeSwiglu,
   MM_TILED_MIN_ROWS,
 } from './kernels.js';
+import {
+  encodeDequantize,
+  encodeQEmbedding,
+  encodeQMatmul,
+  type QuantGpuMatrix,
+  uploadQuant,
+} from './qmatmul.js';
+import { encodeQuantize } from './quantize.js';
 
 export interface GpuEngineOptions {
   ctx?: GpuContext;
-  weightDtype: 'f32' | 'f16' | 'auto';
+  /** format of the block matrices ('auto': f16 for large models on adapters with shader-f16, else f32) */
+  dtype: WeightFormat | 'auto';
+  /** the embedding's and lm_head's formats (default: `defaultTableFormat(dtype)`) */
+  embeddingDtype?: WeightFormat;
+  lmHeadDtype?: WeightFormat;
+  /** the weights in the chosen formats, one piece at a time */
+  pieces: (formats: WeightFormats) => PackedPieces;
+  /**
+   * prefill matmuls over quantised weights: see {@link QuantPrefill} (default: 'dequantize' where
+   * the dense GEMM runs on the matrix units, else 'tiles'; {@link defaultQuantPrefill})
+   */
+  quantPrefill?: QuantPrefill;
+  /** f32 values per pass when random q8 / q4 weights are filled and quantised on the GPU (default 16 Mi) */
+  quantizeScratchElems?: number;
 }
+
+/**
+ * How a prefill (32 rows or more) multiplies by quantised weights: `'tiles'` dequantises tiles into
+ * workgroup memory inside the quantised GEMM kernel; `'dequantize'` writes the matrix dequantised
+ * (f16 with shader-f16) into one scratch buffer and runs the dense GEMM kernel on it, one matrix at a
+ * time (scratch = the largest quantised matrix).
+ */
+export type QuantPrefill = 'tiles' | 'dequantize';
 
 /** Per-block GPU states (f32). */
 export interface GpuStates {
   blocks: { c: GpuTensor; n: GpuTensor; m: GpuTensor }[];
 }
 
-/** A weight matrix in row parts that each fit one storage binding (one part unless it is huge). */
+/**
+ * A weight matrix in row parts that each fit one storage binding (one part unless it is huge);
+ * a part is dense (`w`) or quantised (`q`).
+ */
 interface RowParts {
-  parts: { w: GpuTensor; row0: number; rows: number }[];
+  parts: { w: GpuTensor | null; q: QuantGpuMatrix | null; row0: number; rows: number }[];
   rows: number;
   cols: number;
 }
@@ -70,8 +122,8 @@ interface GBlock {
 }
 
 /** Stacks the rows of two linear layers with the same input (one matmul instead of two). */
-function fuseRows(a: Linear<WeightData>, b: Linear<WeightData>): Linear<WeightData> {
-  const w = concatWeights(a.w, b.w);
+function fuseRows(a: PackedLinear, b: PackedLinear): PackedLinear {
+  const w = stackRows(a.w, b.w);
   let bias: Float32Array | null = null;
   if (a.b || b.b) {
     bias = new Float32Array(a.out + b.out);
@@ -80,6 +132,19 @@ function fuseRows(a: Linear<WeightData>, b: Linear<WeightData>): Linear<WeightDa
   }
   return { w, b: bias, out: a.out + b.out, in: a.in };
 }
+
+/**
+ * The default {@link QuantPrefill}: 'dequantize' where the dense GEMM runs on the matrix units
+ * (several times the tiled kernels), else 'tiles'.
+ */
+export function defaultQuantPrefill(ctx: GpuContext): QuantPrefill {
+  return denseMatmulPath(ctx, { wDtype: 'f16', M: 2048, N: 4096, K: 4096 }) === 'matrix'
+    ? 'dequantize'
+    : 'tiles';
+}
+
+/** f32 values per pass when random weights are quantised on the GPU (64 MiB of scratch). */
+const QUANTIZE_SCRATCH_ELEMS = 16 * 1024 * 1024;
 
 /** Floats per head of the recurrent step kernels' scratch (f', i', den, m'). */
 const STEP_SCRATCH_PER_HEAD = 4;
@@ -93,38 +158,68 @@ export class GpuEngine {
   private readonly embedding: RowParts;
   private readonly outNorm: GpuTensor;
   private readonly lmHead: RowParts;
+  /** the formats the weights were uploaded in */
+  readonly formats: WeightFormats;
+  /** elements of the largest quantised row part (the scratch of the 'dequantize' prefill) */
+  private maxQuantElems = 0;
+  /** how prefills multiply by quantised weights (see {@link QuantPrefill}) */
+  readonly quantPrefill: QuantPrefill;
 
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
-    W: WeightPieces<WeightData>,
-    readonly weightDtype: GpuDtype,
+    W: PackedPieces,
+    quantPrefill: QuantPrefill,
+    private readonly quantizeScratchElems: number,
   ) {
-    // host values are uploaded, GPU fills (random weights) generated in place
-    const up = (data: WeightData, shape: number[], dtype: GpuDtype = 'f32', start = 0) => {
-      const t = placeWeight(ctx, data, shape, dtype, start);
+    this.formats = W.formats;
+    this.quantPrefill = quantPrefill;
+    const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
+      const t = ctx.upload(data, shape, dtype);
       this.owned.push(t);
       return t;
     };
     const limit = ctx.limits.maxStorageBufferBindingSize;
-    const E = weightDtype === 'f16' ? 2 : 4;
-    const rowParts = (data: WeightData, rows: number, cols: number, name: string): RowParts => {
-      const per = Math.floor(limit / (cols * E));
+    const rowParts = (m: PackedMatrix, name: string): RowParts => {
+      const { rows, cols } = m;
+      const quant = isQuantFormat(m.format);
+      const rowBytes = quant
+        ? 4 * wordsPerRow(m.format as QuantFormat, cols)
+        : cols * (m.format === 'f16' ? 2 : 4);
+      let per = Math.floor(limit / rowBytes);
+      // 'dequantize' prefill: a part's dequantised copy must fit one binding of the dense GEMM too
+      if (quant && quantPrefill === 'dequantize') {
+        per = Math.min(per, Math.floor(limit / (cols * (this.dqDtype === 'f16' ? 2 : 4))));
+      }
       if (per < 1)
-        throw new ModelTooLargeError(`${name} (one row)`, cols * E, limit, 'maxStorageBufferBindingSize');
+        throw new ModelTooLargeError(`${name} (one row)`, rowBytes, limit, 'maxStorageBufferBindingSize');
       const parts = [];
       for (let r0 = 0; r0 < rows; r0 += per) {
         const n = Math.min(per, rows - r0);
-        parts.push({
-          w: up(data, [n, cols], weightDtype, r0 * cols),
-          row0: r0,
-          rows: n,
-        });
+        if (quant) {
+          // host words uploaded; random weights filled and quantised on the GPU
+          let q: QuantGpuMatrix;
+          if (isFilledMatrix(m)) q = this.quantizeFill(m.fill, m.format as QuantFormat, r0, n, cols);
+          else {
+            q = uploadQuant(ctx, sliceRows(m as QuantMatrix, r0, r0 + n));
+            this.owned.push(q.data, q.scales);
+          }
+          this.maxQuantElems = Math.max(this.maxQuantElems, n * cols);
+          parts.push({ w: null, q, row0: r0, rows: n });
+        } else {
+          const dtype = m.format as GpuDtype;
+          // host values uploaded; random weights generated in place
+          const w = isFilledMatrix(m)
+            ? placeWeight(ctx, m.fill, [n, cols], dtype, r0 * cols)
+            : ctx.upload((m as DenseMatrix).data.subarray(r0 * cols, (r0 + n) * cols), [n, cols], dtype);
+          this.owned.push(w);
+          parts.push({ w, q: null, row0: r0, rows: n });
+        }
       }
       return { parts, rows, cols };
     };
-    const lin = (l: Linear<WeightData>, name = 'linear'): GLinear => ({
-      w: rowParts(l.w, l.out, l.in, name),
+    const lin = (l: PackedLinear, name = 'linear'): GLinear => ({
+      w: rowParts(l.w, name),
       b: l.b ? up(l.b, [l.out]) : null,
       out: l.out,
       in: l.in,
@@ -133,13 +228,12 @@ export class GpuEngine {
       w: up(p.w, [p.w.length]),
       b: p.b ? up(p.b, [p.b.length]) : null,
     });
-    const { H, V } = cfg.dims;
+    const { H } = cfg.dims;
     try {
       // one piece at a time: decoded, uploaded, dropped (peak CPU memory ≈ one block)
-      const emb = W.embedding();
-      this.embedding = rowParts(emb, V, H, 'embedding');
-      const head = W.head(emb);
-      this.lmHead = head.lmHead === emb ? this.embedding : rowParts(head.lmHead!, V, H, 'lm_head');
+      this.embedding = rowParts(W.embedding(), 'embedding');
+      const head = W.head();
+      this.lmHead = head.lmHead ? rowParts(head.lmHead, 'lm_head') : this.embedding;
       this.outNorm = up(head.outNorm, [H]);
       this.blocks = [];
       for (let i = 0; i < cfg.dims.blocks; i++) {
@@ -163,30 +257,79 @@ export class GpuEngine {
   }
 
   /** Uploads the weights (validated first by the caller) and returns the engine. */
-  static async create(
-    cfg: XlstmConfig,
-    W: WeightPieces<WeightData>,
-    o: GpuEngineOptions,
-  ): Promise<GpuEngine> {
+  static async create(cfg: XlstmConfig, o: GpuEngineOptions): Promise<GpuEngine> {
     // default: the process-wide context shared with @mlstm/backend (one device for kernels and models)
     const ctx = o.ctx ?? (await getDefaultGpuContext());
-    let dtype: GpuDtype;
-    if (o.weightDtype === 'auto') {
+    let dtype: WeightFormat;
+    if (o.dtype === 'auto') {
       const big = estimateMemory(cfg, { weightDtype: 'f32' }).weightBytes > AUTO_F16_BYTES;
       dtype = big && ctx.features.shaderF16 ? 'f16' : 'f32';
-    } else dtype = o.weightDtype;
-    if (dtype === 'f16' && !ctx.features.shaderF16) dtype = 'f32';
+    } else dtype = o.dtype;
+    // dense f16 needs shader-f16 (the quantised formats do not: their scales are unpacked from u32)
+    const fit = (f: WeightFormat): WeightFormat => (f === 'f16' && !ctx.features.shaderF16 ? 'f32' : f);
+    const r = resolveFormats(dtype, o);
+    const formats: WeightFormats = {
+      linear: fit(r.linear),
+      embedding: fit(r.embedding),
+      lmHead: fit(r.lmHead),
+    };
     // the one-time matrix-path probe, so the prefill matmul takes the register tiles where it fails
-    if (dtype === 'f16') await ensureMatrixProbe(ctx);
+    if (ctx.features.shaderF16) await ensureMatrixProbe(ctx);
     let e: GpuEngine | undefined;
     try {
-      e = new GpuEngine(ctx, cfg, W, dtype);
+      e = new GpuEngine(
+        ctx,
+        cfg,
+        o.pieces(formats),
+        o.quantPrefill ?? defaultQuantPrefill(ctx),
+        o.quantizeScratchElems ?? QUANTIZE_SCRATCH_ELEMS,
+      );
       await ctx.sync();
     } catch (err) {
       e?.dispose();
       throw err;
     }
     return e;
+  }
+
+  /** the dtype of the dequantised scratch of the 'dequantize' prefill */
+  private get dqDtype(): GpuDtype {
+    return this.ctx.features.shaderF16 ? 'f16' : 'f32';
+  }
+
+  /** The weight dtype a prefill's dense kernel sees for a format (null: the quantised kernel). */
+  private prefillDtype(f: WeightFormat): GpuDtype | null {
+    if (!isQuantFormat(f)) return f;
+    return this.quantPrefill === 'dequantize' ? this.dqDtype : null;
+  }
+
+  /**
+   * Rows `[r0, r0 + rows)` of a random matrix, filled in f32 into a scratch buffer and quantised
+   * there (./quantize.ts), a bounded number of rows per pass (an even count: whole scale words).
+   */
+  private quantizeFill(fill: GpuFill, format: QuantFormat, r0: number, rows: number, cols: number) {
+    const { ctx } = this;
+    const data = ctx.empty([Math.max(1, rows * wordsPerRow(format, cols))], 'f32');
+    const scales = ctx.empty([Math.max(1, Math.ceil((rows * groupsPerRow(cols)) / 2))], 'f32');
+    this.owned.push(data, scales);
+    const q: QuantGpuMatrix = { format, rows, cols, data, scales };
+    let step = Math.max(1, Math.floor(this.quantizeScratchElems / cols));
+    step = Math.min(rows, step + (step % 2));
+    const scratch = ctx.empty([step * cols]);
+    try {
+      for (let s = 0; s < rows; s += step) {
+        const n = Math.min(step, rows - s);
+        const src = scratch.subview(0, [n, cols]);
+        const batch = ctx.batch();
+        fill.encode(ctx, batch, src, (r0 + s) * cols);
+        encodeQuantize(ctx, batch, src, q, s, n);
+        batch.submit();
+      }
+    } finally {
+      // released after the submitted passes (the pool reuses a buffer only for later submissions)
+      scratch.release();
+    }
+    return q;
   }
 
   private zeroStates(B: number): GpuStates {
@@ -222,9 +365,10 @@ export class GpuEngine {
     // prefill on the matrix units: one f16 buffer for the f16 copies of the matmul inputs (reused
     // by every matmul of the forward; each is converted right before its matmul)
     let act16: GpuTensor | null = null;
+    const dense = [this.formats.linear, this.formats.lmHead].map((f) => this.prefillDtype(f));
     if (
       T >= MM_TILED_MIN_ROWS &&
-      denseMatmulPath(ctx, { wDtype: this.weightDtype, M: T, N: H, K: H }) === 'matrix'
+      dense.some((d) => d && denseMatmulPath(ctx, { wDtype: d, M: T, N: H, K: H }) === 'matrix')
     ) {
       act16 = ctx.empty([T * Math.max(H, Dv, F)], 'f16');
       temps.push(act16);
@@ -237,6 +381,8 @@ export class GpuEngine {
       deferred = [];
       batch = ctx.batch();
     };
+    // the dequantised weights of the 'dequantize' prefill: one scratch for every matrix in turn
+    let dq: GpuTensor | null = null;
     /** `y (+)= x·Wᵀ + b` over the row parts of W (output column ranges of y) */
     const mm = (
       xIn: GpuTensor,
@@ -255,7 +401,19 @@ export class GpuEngine {
       for (const p of l.w.parts) {
         // gated: one part holding the gate and up rows (fusedGate), N output columns
         const N = o.gate ? p.rows / 2 : p.rows;
-        encodeMatmul(ctx, batch, xIn, p.w, l.b, y, { ...o, N, nOff: p.row0, ldy: o.N, x16 });
+        const po = { ...o, N, nOff: p.row0, ldy: o.N, x16 };
+        if (p.q && this.quantPrefill === 'dequantize' && o.M >= MM_TILED_MIN_ROWS) {
+          if (!dq) {
+            dq = ctx.empty([this.maxQuantElems], this.dqDtype);
+            temps.push(dq);
+          }
+          const w = dq.subview(0, [p.rows, l.in]);
+          encodeDequantize(ctx, batch, p.q, w);
+          encodeMatmul(ctx, batch, xIn, w, l.b, y, po);
+        } else if (p.q) {
+          const { gate: _, x16: __, ...qo } = po;
+          encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, qo);
+        } else encodeMatmul(ctx, batch, xIn, p.w!, l.b, y, po);
       }
     };
     try {
@@ -263,7 +421,10 @@ export class GpuEngine {
       temps.push(idsT);
       ctx.device.queue.writeBuffer(idsT.buffer, 0, new Uint32Array(ids));
       const x = tmp([T, H]);
-      for (const p of this.embedding.parts) encodeEmbedding(ctx, batch, idsT, p.w, x, T, H, p.row0, p.rows);
+      for (const p of this.embedding.parts) {
+        if (p.q) encodeQEmbedding(ctx, batch, idsT, p.q, x, T, H, p.row0);
+        else encodeEmbedding(ctx, batch, idsT, p.w!, x, T, H, p.row0, p.rows);
+      }
       const a = tmp([T, H]);
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
@@ -272,7 +433,11 @@ export class GpuEngine {
       const g = tmp([T, F]);
       // prefill: SwiGLU in the matmul's epilogue (the gate/up weight in one binding); else a
       // [T, 2F] product and the SwiGLU kernel
-      const fusedGate = T >= MM_TILED_MIN_ROWS && this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
+      // (quantised weights: only through the dense kernel, i.e. quantPrefill 'dequantize')
+      const fusedGate =
+        T >= MM_TILED_MIN_ROWS &&
+        this.prefillDtype(this.formats.linear) !== null &&
+        this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
       const u = fusedGate ? null : tmp([T, 2 * F]);
       const L = cfg.chunkSize;
       const Sc = S > 1 ? Math.floor(S / L) * L : 0;
@@ -313,8 +478,9 @@ export class GpuEngine {
             chunkSize: L,
             eps,
             returnLastStates: true,
-            // f16 weights: the cell in f16 too (on the matrix units where the adapter has them)
-            computeDtype: this.weightDtype,
+            // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in
+            // f16 too (on the matrix units where the adapter has them); else f32
+            computeDtype: this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32',
           });
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;
