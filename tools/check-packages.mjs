@@ -6,7 +6,7 @@
  *  2. `publint` and `@arethetypeswrong/cli` (profile `esm-only`: the packages are ESM-only by
  *     design, so the node10 / require() rows are not errors) on every tarball;
  *  3. a scratch project installs the tarballs with `npm install --offline` (no registry: the
- *     checked packages depend only on each other and on @huggingface/tokenizers, packed from this
+ *     checked packages depend only on each other and on @huggingface/tokenizers and @huggingface/jinja, packed from this
  *     repository's copy; `webgpu`, an optional peer, is linked from it) and
  *     - imports every export in Node ESM and runs a CPU kernel through the backend,
  *     - type-checks a consumer file with `tsc` (moduleResolution nodenext, types from dist),
@@ -46,14 +46,14 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 /**
  * Packages installed with npm (offline) into one scratch project: their dependencies are each
- * other and @huggingface/tokenizers (packed from this repository's copy). @mlstm/bench has many
+ * other, @huggingface/tokenizers and @huggingface/jinja (packed from this repository's copy). @mlstm/bench has many
  * third-party dependencies: it is installed with pnpm only (overrides point at this repository's
  * copies). Every package gets a pnpm scratch project of its own.
  */
 export const OFFLINE_PACKAGES = ['core-reference', 'kernels-webgpu', 'backend', 'hf-model'];
 export const LINT_ONLY_PACKAGES = ['bench'];
 /** Third-party dependencies of OFFLINE_PACKAGES, packed from the copies this repository installed. */
-const NPM_THIRD_PARTY = { '@huggingface/tokenizers': 'hf-model' };
+const NPM_THIRD_PARTY = { '@huggingface/tokenizers': 'hf-model', '@huggingface/jinja': 'hf-model' };
 
 function run(cmd, args, opts = {}) {
   try {
