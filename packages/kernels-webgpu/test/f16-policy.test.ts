@@ -120,7 +120,7 @@ describe('f16 policy on the GPU', () => {
     ],
     ['both', [[65520, 1]], [[65505, 65504, -70000, Number.NaN]], 3],
   ];
-  it.each(COUNT)('counts saturations: %s', async (_, ups, casts, want, t) => {
+  it.for(COUNT)('counts saturations: %s', async ([, ups, casts, want], t) => {
     if (!counting.features.shaderF16) return t.skip();
     counting.resetF16Saturations();
     const owned = ups.map((v) => counting.upload(v, [v.length], 'f16'));
