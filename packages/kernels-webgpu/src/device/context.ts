@@ -428,6 +428,7 @@ export class GpuContext {
     this.lostInfo = null;
     this.matrixPath = { state: 'unprobed', reason: 'the device was recreated' };
     this.matrixPathOf = null;
+    this.f16SaturationBuffer = null; // the GPU part of the count went with the old device
     this.pool.reset(device);
     this.watch(device);
   }
@@ -665,7 +666,8 @@ export class GpuContext {
   /**
    * Number of values saturated to ±65 504 when converted to f16 since the context was created
    * (or the last `resetF16Saturations`): f16 uploads plus f32 → f16 casts on the GPU (submitted
-   * work). Needs the context option `countF16Saturation`; throws a `KernelArgumentError` otherwise.
+   * work; a `recreate()` loses the GPU part). Needs the context option `countF16Saturation`; throws
+   * a `KernelArgumentError` otherwise.
    */
   async f16Saturations(): Promise<number> {
     if (!this.options.countF16Saturation)
