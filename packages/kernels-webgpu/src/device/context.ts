@@ -616,7 +616,11 @@ export class GpuContext {
     return t;
   }
 
-  /** Uploads values (any numeric array) as a tensor of `shape` and `dtype`. */
+  /**
+   * Uploads values (any numeric array) as a tensor of `shape` and `dtype`. f16: rounded to nearest
+   * even and saturated to ±65 504 (NaN kept; the f16 policy of `device/f16.ts`), counted with
+   * `countF16Saturation`.
+   */
   upload(data: ArrayLike<number>, shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) {

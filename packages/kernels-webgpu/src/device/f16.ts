@@ -8,13 +8,15 @@
  *   saturated: a finite result beyond ±65 504 — and ±Inf — becomes ±65 504 (`F16_MAX`), never
  *   Inf. NaN stays NaN. A value is counted as saturated when its magnitude exceeds 65 504.
  * - Where it applies: f16 uploads of CPU data (`ctx.upload`, `packF16`, so every CPU input of an
- *   f16 call), the f32 → f16 cast kernel (`computeDtype` inputs, f16 outputs converted for GPU
- *   callers, the dense matmul's f16 copy of x), and the matrix-unit path's f16 copies of the states
- *   and of the chunk products (clamped in their own WGSL, which keeps NaN only where the driver's
- *   clamp does).
- * - Where it does not: accumulators, gates, m and n are f32 by design; outputs that an f16 kernel
- *   writes itself (h, gradients) are converted by WGSL's `f16()` without a clamp (out of range is
- *   undefined there by the WGSL spec).
+ *   f16 call), the f32 → f16 cast kernel (`computeDtype` inputs, f32 outputs converted back to f16
+ *   for f16 GPU inputs, the dense matmul's f16 copy of x), and, clamped in their own WGSL (NaN
+ *   there as the driver's `clamp` gives it), the matrix-unit path's f16 copies of the states and
+ *   chunk products and the dense matrix-unit matmul's in-kernel conversion of x.
+ * - Where it does not: accumulators, gates, m and n are f32 by design; values an f16 kernel
+ *   computes and writes itself (h, dq, dk, dv, the gated scores staged as matrix operands) are
+ *   converted by WGSL's `f16()` without a clamp (the WGSL spec leaves out of range to the driver),
+ *   the same on both paths, so that the verified matrix-unit WGSL stays as it is.
+ * - bfloat16 requests are stored as f32 (bfloat16 has float32's range), never as f16.
  */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
