@@ -41,8 +41,8 @@ export interface MlstmBackendConfig {
   returnLastStates: boolean;
   /**
    * Storage dtype of q, k, v, h on the GPU when the backend uploads CPU inputs for a WebGPU kernel
-   * (default `float32`; see the README: `float16` and `bfloat16` both map to WGSL `f16` where the
-   * adapter has `shader-f16`, else f32). GPU inputs keep their dtype. CPU kernels always compute in float64.
+   * (default `float32`; see the README: `float16` maps to WGSL `f16` where the adapter has
+   * `shader-f16`, else f32; `bfloat16` to f32, since f16 would saturate bfloat16's range). GPU inputs keep their dtype. CPU kernels always compute in float64.
    */
   autocastKernelDtype: MlstmDtypeName;
   /** added to the normaliser (default 1e-6) */
@@ -167,9 +167,13 @@ export function checkInferenceKernel(spec: MlstmKernelSpecifier): void {
   }
 }
 
-/** GPU storage dtype for an autocast dtype name: `f16` for f16/bf16 when the adapter has `shader-f16`. */
+/**
+ * GPU storage dtype for an autocast dtype name: `f16` for f16 (`float16`) when the adapter has
+ * `shader-f16`, else `f32`. bfloat16 is stored as `f32`: WGSL has no bfloat16, and f16 would
+ * saturate values beyond ±65 504 that bfloat16 (float32's range) holds; f32 holds them all exactly.
+ */
 export function gpuDtypeOf(name: MlstmDtypeName, shaderF16: boolean): GpuDtype {
-  return name !== 'f32' && name !== 'float32' && shaderF16 ? 'f16' : 'f32';
+  return (name === 'f16' || name === 'float16') && shaderF16 ? 'f16' : 'f32';
 }
 
 /** Upstream kernel names → ours (`triton` → `webgpu`; `native_autograd` → the custbw twin). */

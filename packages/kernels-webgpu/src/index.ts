@@ -13,7 +13,16 @@ export {
   GPU_CONTEXT_OPTION_KEYS,
   type SubgroupMatrixConfig,
 } from './device/context.js';
-export { f16BitsToF32, f32ToF16Bits, packF16, roundToF16, unpackF16 } from './device/f16.js';
+export {
+  F16_MAX,
+  f16BitsToF32,
+  f16Saturates,
+  f32ToF16Bits,
+  f32ToF16BitsIeee,
+  packF16,
+  roundToF16,
+  unpackF16,
+} from './device/f16.js';
 export { BufferPool, type PoolStats, sizeClass } from './device/pool.js';
 export { defineParams, type ParamBlock, type ParamType } from './device/params.js';
 export { type GpuDtype, GpuTensor } from './device/tensor.js';

@@ -65,7 +65,7 @@ export interface ChunkwiseArgs<T extends TensorLike = TensorLike> {
   dtype?: GpuDtype;
   /**
    * Storage type the kernels run in (default: that of the inputs). `'f16'` with f32 inputs: q, k,
-   * v (and dh) are converted to f16 on the GPU (clamped to ±65504), the f16 kernels run — on the
+   * v (and dh) are converted to f16 on the GPU (saturated to ±65504, README: f16 numeric policy), the f16 kernels run — on the
    * adapter's matrix units where it has them — and h (and dq, dk, dv) come back as f32. The same
    * trade as upstream's Triton kernels with fp32 inputs (TF32 matrix products): f16 accuracy (f16
    * operands and state copies, f32 accumulation), several times faster on GPUs with matrix units.

@@ -80,6 +80,13 @@ export interface GpuContextOptions {
    * check that the calls fall back to the register-tiled kernels).
    */
   matrixProbeWgsl?: (code: string) => string;
+  /**
+   * Debugging: count the values saturated to ±65 504 when converted to f16 (the package's f16
+   * policy, see `device/f16.ts` and the README): f16 uploads count on the CPU, the f32 → f16 cast
+   * kernel with an atomic counter (a separate pipeline; without this option the counter is never
+   * allocated and the default kernels run). Read with `ctx.f16Saturations()`.
+   */
+  countF16Saturation?: boolean;
   /** Debugging: called with each chunkwise / parallel call's plan (the path it takes and why, see `explainPlan`). */
   onPlan?: (plan: ExecutionPlan) => void;
   /**
@@ -319,6 +326,9 @@ export class GpuContext {
   /** @internal the device and features the matrix-path status belongs to */
   matrixPathOf: { device: GPUDevice; features: GpuFeatures } | null = null;
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** saturations counted on the CPU (f16 uploads) and the GPU counter (cast kernel), with `countF16Saturation` */
+  private f16Saturated = { saturated: 0 };
+  private f16SaturationBuffer: GPUBuffer | null = null;
   private errors: (GpuValidationError | MlstmOutOfMemoryError)[] = [];
   private lostInfo: GPUDeviceLostInfo | null = null;
 
@@ -440,6 +450,7 @@ export class GpuContext {
     this.lostInfo = null;
     this.matrixPath = { state: 'unprobed', reason: 'the device was recreated' };
     this.matrixPathOf = null;
+    this.f16SaturationBuffer = null; // the GPU part of the count went with the old device
     this.pool.reset(device);
     this.watch(device);
   }
@@ -627,7 +638,11 @@ export class GpuContext {
     return t;
   }
 
-  /** Uploads values (any numeric array) as a tensor of `shape` and `dtype`. */
+  /**
+   * Uploads values (any numeric array) as a tensor of `shape` and `dtype`. f16: rounded to nearest
+   * even and saturated to ±65 504 (NaN kept; the f16 policy of `device/f16.ts`), counted with
+   * `countF16Saturation`.
+   */
   upload(data: ArrayLike<number>, shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) {
@@ -641,12 +656,69 @@ export class GpuContext {
     const t = this.empty(shape, dtype);
     const bytes =
       dtype === 'f16'
-        ? packF16(data)
+        ? packF16(data, this.options.countF16Saturation ? this.f16Saturated : undefined)
         : data instanceof Float32Array
           ? data
           : Float32Array.from(data as ArrayLike<number>);
     this.device.queue.writeBuffer(t.buffer, 0, bytes.buffer as ArrayBuffer, bytes.byteOffset, t.byteLength);
     return t;
+  }
+
+  /** Whether this context counts f16 saturations (option `countF16Saturation`). */
+  get countsF16Saturations(): boolean {
+    return this.options.countF16Saturation === true;
+  }
+
+  /**
+   * @internal The GPU counter of f16 saturations (one u32, allocated on first use), or null when
+   * the context does not count them; kernels that convert to f16 bind it in their counting variant.
+   */
+  f16SaturationCounter(): GPUBuffer | null {
+    if (!this.options.countF16Saturation) return null;
+    if (!this.f16SaturationBuffer) {
+      this.f16SaturationBuffer = this.pool.acquire(4, TENSOR_USAGE, 'f16-saturations');
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(this.f16SaturationBuffer, 0, 4);
+      this.device.queue.submit([enc.finish()]);
+    }
+    return this.f16SaturationBuffer;
+  }
+
+  /** @internal whether the GPU saturation counter has been allocated (tests: the default path never does) */
+  get hasF16SaturationCounter(): boolean {
+    return this.f16SaturationBuffer !== null;
+  }
+
+  /**
+   * Number of values saturated to ±65 504 when converted to f16 since the context was created
+   * (or the last `resetF16Saturations`): f16 uploads plus f32 → f16 casts on the GPU (submitted
+   * work; a `recreate()` loses the GPU part). Needs the context option `countF16Saturation`; throws
+   * a `KernelArgumentError` otherwise.
+   */
+  async f16Saturations(): Promise<number> {
+    if (!this.options.countF16Saturation)
+      throw new KernelArgumentError(
+        'countF16Saturation',
+        'true in the options of the context',
+        String(this.options.countF16Saturation),
+        'f16Saturations',
+      );
+    let gpu = 0;
+    if (this.f16SaturationBuffer) {
+      const bits = await this.read(new GpuTensor(this.f16SaturationBuffer, [1], 'f32', null));
+      gpu = new Uint32Array(bits.buffer, bits.byteOffset, 1)[0];
+    }
+    return this.f16Saturated.saturated + gpu;
+  }
+
+  /** Sets the f16 saturation count back to 0. */
+  resetF16Saturations(): void {
+    this.f16Saturated.saturated = 0;
+    if (this.f16SaturationBuffer) {
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(this.f16SaturationBuffer, 0, 4);
+      this.device.queue.submit([enc.finish()]);
+    }
   }
 
   /** Reads a tensor back as float32 values (f16 is unpacked). Throws pending WebGPU errors. */
@@ -784,6 +856,8 @@ export class GpuContext {
 
   /** Destroys the device (the context is unusable afterwards). */
   destroy(): void {
+    if (this.f16SaturationBuffer) this.pool.release(this.f16SaturationBuffer);
+    this.f16SaturationBuffer = null;
     this.pool.trim();
     this.device.destroy();
   }
@@ -822,6 +896,7 @@ export const GPU_CONTEXT_OPTION_KEYS = [
   'tuning',
   'matrixProbeWgsl',
   'onPlan',
+  'countF16Saturation',
 ] as const satisfies readonly (keyof GpuContextOptions)[];
 // a new option of GpuContextOptions must be added to the list above (else this is a type error)
 const _gpuContextKeysComplete: KeysListed<GpuContextOptions, typeof GPU_CONTEXT_OPTION_KEYS> = true;
