@@ -150,6 +150,7 @@ export {
   type ForwardResult,
   type GenerateOptions,
   type GenerateResult,
+  type GenerateInput,
   type LoadOptions,
   type TokenEvent,
   XlstmCache,

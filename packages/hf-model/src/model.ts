@@ -169,6 +169,13 @@ export interface GenerateOptions extends SamplingOptions {
   sampling?: 'auto' | 'gpu' | 'cpu';
 }
 
+/**
+ * A prompt for `generate` / `stream`: text, token ids, or a list of prompts (text or ids). A list
+ * whose prompts differ in length (after tokenising) runs through `generateBatch`'s path; an
+ * equal-length list is one batch forward per step.
+ */
+export type GenerateInput = string | readonly number[] | readonly (string | readonly number[])[];
+
 export interface GenerateResult {
   /** generated ids per row (without the prompt; stop token included) */
   tokens: number[][];
@@ -697,13 +704,20 @@ export class XlstmForCausalLM {
     cache.states = null;
   }
 
-  private prepareInput(input: string | readonly number[] | readonly (readonly number[])[], addBos: boolean) {
-    let rows: number[][];
-    if (typeof input === 'string') {
+  private prepareInput(input: GenerateInput, addBos: boolean) {
+    const encode = (text: string) => {
       if (!this.tokenizer)
         throw new ModelArgumentError('input', 'text needs a tokenizer (no tokenizer.json was loaded)');
-      rows = [this.tokenizer.encode(input)];
-    } else if (input.length > 0 && Array.isArray(input[0])) rows = (input as number[][]).map((r) => [...r]);
+      return this.tokenizer.encode(text);
+    };
+    let rows: number[][];
+    if (typeof input === 'string') rows = [encode(input)];
+    else if (input.length > 0 && typeof input[0] !== 'number')
+      rows = (input as readonly (string | readonly number[])[]).map((p, b) => {
+        if (typeof p === 'string') return encode(p);
+        if (Array.isArray(p)) return [...(p as readonly number[])];
+        throw new ModelArgumentError('input', `prompt ${b} is neither text nor a list of token ids`);
+      });
     else rows = [[...(input as number[])]];
     const bos = this.config.bosTokenId;
     if (addBos && bos !== null) rows = rows.map((r) => (r[0] === bos ? r : [bos, ...r]));
@@ -720,9 +734,10 @@ export class XlstmForCausalLM {
   /**
    * Streams generated tokens: prefill the prompt (one forward), then one cached single-token
    * forward per new token. Yields one {@link TokenEvent} per step; abortable with `signal`.
+   * A list of prompts of different lengths goes through {@link streamBatch}'s path (no `cache`).
    */
   async *stream(
-    input: string | readonly number[] | readonly (readonly number[])[],
+    input: GenerateInput,
     opts: GenerateOptions = {},
   ): AsyncGenerator<TokenEvent, GenerateResult> {
     checkOptionKeys(opts, GENERATE_OPTION_KEYS, 'XlstmForCausalLM.generate');
@@ -746,6 +761,23 @@ export class XlstmForCausalLM {
     }
     const signal = opts.signal;
     const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
+    if (rows.some((r) => r.length !== rows[0].length)) {
+      // prompts of different lengths: the batch path (packed prefill on the CPU, each prompt alone
+      // on WebGPU, then one decode of all rows), with today's result shape
+      if (opts.cache)
+        throw new ModelArgumentError(
+          'cache',
+          'prompts of different lengths start from fresh states: pass no cache (or equal-length rows)',
+        );
+      const { cache: _c, sampling: _s, ...rest } = opts;
+      const r = yield* runBatchStream(this, rows, { ...rest, addBos: false });
+      return {
+        tokens: r.tokens,
+        ...(r.text ? { text: r.text } : {}),
+        stopReason: r.stopReason,
+        cache: r.cache,
+      };
+    }
     const B = rows.length;
     const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
@@ -910,10 +942,7 @@ export class XlstmForCausalLM {
   }
 
   /** Generates up to `maxNewTokens` per row (greedy by default); see {@link stream}. */
-  async generate(
-    input: string | readonly number[] | readonly (readonly number[])[],
-    opts: GenerateOptions = {},
-  ): Promise<GenerateResult> {
+  async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GenerateResult> {
     const it = this.stream(input, opts);
     for (;;) {
       const r = await it.next();
