@@ -391,7 +391,7 @@ export class XlstmForCausalLM {
   }
 
   /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
-  memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
+  memoryEstimate(opts: { batch?: number; seqLen?: number; sampling?: 'gpu' | 'cpu' } = {}): MemoryEstimate {
     const f = this.formats;
     return estimateMemory(this.config, {
       dtype: this.gpu ? f.linear : 'f32',
