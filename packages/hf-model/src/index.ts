@@ -143,6 +143,7 @@ export {
   type SourceOptions,
 } from './sources.js';
 export { XlstmTokenizer } from './tokenizer.js';
+export { ChatTemplate, type TemplateMessage } from './chat-template.js';
 export {
   type BlockStateArrays,
   type DeviceKind,
