@@ -6,7 +6,13 @@
  */
 import type { ChatTemplate } from './chat-template.js';
 import { ModelArgumentError } from './errors.js';
-import type { GenerateOptions, TokenEvent, XlstmCache, XlstmForCausalLM } from './model.js';
+import {
+  type GenerateOptions,
+  stopSets,
+  type TokenEvent,
+  type XlstmCache,
+  type XlstmForCausalLM,
+} from './model.js';
 import { StateSnapshotError } from './state.js';
 
 /** Where sessions are kept: bytes by key. */
@@ -253,7 +259,7 @@ export class ChatSession {
     }
     const tokens = r.tokens[0];
     settle(tokens);
-    const stops = new Set(g.stopTokens ?? this.model.defaultStopTokens());
+    const stops = stopSets(g.stopTokens, 1, () => this.model.defaultStopTokens())[0];
     const shown =
       r.stopReason[0] === 'stop' && stops.has(tokens[tokens.length - 1]) ? tokens.slice(0, -1) : tokens;
     const reply = tok.decode(shown);

@@ -153,8 +153,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens?: number;
   /** seed of the sampler (default: random) */
   seed?: number;
-  /** stop when a row produces one of these (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass []) */
-  stopTokens?: readonly number[];
+  /**
+   * stop when a row produces one of these: one list for every row, or one list per row
+   * (`[[…], […]]`) (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass [])
+   */
+  stopTokens?: readonly number[] | readonly (readonly number[])[];
   /** prepend `bos_token_id` when the prompt does not start with it (default: true for a fresh cache, false when continuing one) */
   addBos?: boolean;
   onToken?: (e: TokenEvent) => void;
@@ -184,6 +187,21 @@ export interface GenerateResult {
   /** why each row stopped */
   stopReason: ('stop' | 'length')[];
   cache: XlstmCache;
+}
+
+/** The stop ids of each of `B` rows: one list for all, or one list per row (checked). */
+export function stopSets(
+  st: readonly number[] | readonly (readonly number[])[] | undefined,
+  B: number,
+  fallback: () => readonly number[],
+): Set<number>[] {
+  const perRow = Array.isArray(st) && st.length > 0 && Array.isArray(st[0]);
+  if (perRow && st!.length !== B)
+    throw new ModelArgumentError('stopTokens', `expected one list per prompt (${B}), got ${st!.length}`);
+  return Array.from(
+    { length: B },
+    (_, b) => new Set<number>(perRow ? (st as number[][])[b] : ((st as number[] | undefined) ?? fallback())),
+  );
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -779,7 +797,7 @@ export class XlstmForCausalLM {
       };
     }
     const B = rows.length;
-    const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
+    const stop = stopSets(opts.stopTokens, B, () => this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     // one uniform draw per row and step (greedy rows and rows that stopped too), so that the GPU
     // sampler, which gets a step's draws before the previous step is read back, sees the same
@@ -811,7 +829,7 @@ export class XlstmForCausalLM {
         history[b].push(t);
         sb.add(t);
         generated[b].push(t);
-        const hit = stop.has(t);
+        const hit = stop[b].has(t);
         if (hit) {
           done[b] = true;
           reason[b] = 'stop';

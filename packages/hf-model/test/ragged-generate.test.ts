@@ -76,6 +76,32 @@ describe.each(['cpu', 'webgpu'] as const)('generate with prompts of different le
     res.cache.release();
   });
 
+  test('stop tokens per row (ragged and equal-length lists); a count that does not match is refused', async () => {
+    for (const prompts of [
+      [
+        [0, 5, 9],
+        [0, 200, 17, 33, 71, 8, 99, 140, 3],
+        [0, 44],
+      ],
+      [
+        [0, 5, 9],
+        [0, 7, 1],
+        [0, 44, 2],
+      ],
+    ]) {
+      const full = await m.generate(prompts, { maxNewTokens: 8, stopTokens: [] });
+      full.cache.release();
+      // row 1 stops at its 3rd token, the others have no stop ids
+      const stopAt = full.tokens[1][2];
+      const r = await m.generate(prompts, { maxNewTokens: 8, stopTokens: [[], [stopAt], []] });
+      const at = full.tokens[1].indexOf(stopAt);
+      expect(r.tokens).toEqual([full.tokens[0], full.tokens[1].slice(0, at + 1), full.tokens[2]]);
+      expect(r.stopReason).toEqual(['length', 'stop', 'length']);
+      r.cache.release();
+      await expect(m.generate(prompts, { stopTokens: [[1], [2]] })).rejects.toThrow(/stopTokens/);
+    }
+  });
+
   test('equal-length lists keep the one-forward path; a cache with ragged prompts is refused', async () => {
     const r = await m.generate(
       [
