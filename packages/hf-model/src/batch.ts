@@ -5,13 +5,18 @@
  * then the rows decode together — one forward of B tokens per step — each with its own stop tokens.
  */
 import { ModelArgumentError } from './errors.js';
-import type { GenerateOptions, GenerateResult, TokenEvent, XlstmCache, XlstmForCausalLM } from './model.js';
+import {
+  type GenerateOptions,
+  type GenerateResult,
+  stopSets,
+  type TokenEvent,
+  type XlstmCache,
+  type XlstmForCausalLM,
+} from './model.js';
 import { chooseToken, makeRng } from './sampling.js';
 
-/** Options of {@link streamBatch}: as `generate`, with stop tokens per row. */
-export interface BatchGenerateOptions extends Omit<GenerateOptions, 'stopTokens' | 'cache'> {
-  /** stop ids of every row, or one list per row (default: the model's default stop tokens) */
-  stopTokens?: readonly number[] | readonly (readonly number[])[];
+/** Options of {@link streamBatch}: as `generate` (stop tokens for all rows or per row), without a cache. */
+export interface BatchGenerateOptions extends Omit<GenerateOptions, 'cache'> {
   /** prefill all prompts in one packed forward where the model has one (CPU; default true) */
   packedPrefill?: boolean;
 }
@@ -53,16 +58,7 @@ export async function* streamBatch(
     return ids;
   });
   const B = rows.length;
-  const st = opts.stopTokens;
-  const perRow = Array.isArray(st) && st.length > 0 && Array.isArray(st[0]);
-  if (perRow && st!.length !== B)
-    throw new ModelArgumentError('stopTokens', `expected one list per prompt (${B}), got ${st!.length}`);
-  const stops = rows.map(
-    (_, b) =>
-      new Set<number>(
-        perRow ? (st as number[][])[b] : ((st as number[] | undefined) ?? model.defaultStopTokens()),
-      ),
-  );
+  const stops = stopSets(opts.stopTokens, B, () => model.defaultStopTokens());
   const signal = opts.signal;
   const abort = () => signal?.reason ?? new DOMException('The operation was aborted.', 'AbortError');
   const V = model.config.vocabSize;

@@ -4,8 +4,15 @@
  * messages — can be persisted to a {@link StateStorage}: a folder in Node
  * ({@link fileStateStorage}), IndexedDB in browsers ({@link indexedDbStateStorage}).
  */
+import type { ChatTemplate } from './chat-template.js';
 import { ModelArgumentError } from './errors.js';
-import type { GenerateOptions, TokenEvent, XlstmCache, XlstmForCausalLM } from './model.js';
+import {
+  type GenerateOptions,
+  stopSets,
+  type TokenEvent,
+  type XlstmCache,
+  type XlstmForCausalLM,
+} from './model.js';
 import { StateSnapshotError } from './state.js';
 
 /** Where sessions are kept: bytes by key. */
@@ -101,8 +108,9 @@ export interface ChatMessage {
 }
 
 /**
- * How a new message becomes prompt text (default: `"User: …\nAssistant:"` for user messages,
- * `"System: …\n"` for system ones). Given only the new message: the history is in the state.
+ * How a new message becomes prompt text when the tokenizer config has no `chat_template` (default:
+ * `"User: …\nAssistant:"` for user messages, `"System: …\n"` for system ones). Given only the new
+ * message: the history is in the state.
  */
 export type TurnFormatter = (message: ChatMessage, isFirst: boolean) => string;
 
@@ -117,8 +125,13 @@ export interface ChatSessionOptions {
   storage?: StateStorage;
   /** the session's key in `storage` (default 'default') */
   key?: string;
-  /** prompt text of a new message (default: see {@link TurnFormatter}) */
+  /**
+   * prompt text of a new message. Default: the tokenizer config's `chat_template` when it has one
+   * (see {@link ChatSession.send}), else the plain format of {@link TurnFormatter}
+   */
   format?: TurnFormatter;
+  /** use the tokenizer config's `chat_template` when there is one and no `format` is given (default true) */
+  chatTemplate?: boolean;
   /** messages that start the conversation (prefilled with the first turn) */
   system?: string;
   /** generation defaults of every turn (greedy, 128 tokens, the model's stop tokens) */
@@ -153,6 +166,10 @@ export class ChatSession {
   /** generated tokens not yet fed to the model (the last token of the previous reply) */
   private pending: number[] = [];
   private readonly format: TurnFormatter;
+  /** the tokenizer config's chat template, when turns are rendered through it */
+  readonly template: ChatTemplate | null;
+  /** template path: the text the state holds once `pending` is fed (rendered prompts + replies) */
+  private absorbed = '';
 
   private constructor(
     readonly model: XlstmForCausalLM,
@@ -160,6 +177,7 @@ export class ChatSession {
   ) {
     if (!model.tokenizer) throw new ModelArgumentError('model', 'a chat session needs a tokenizer');
     this.format = opts.format ?? defaultFormat;
+    this.template = opts.format || opts.chatTemplate === false ? null : model.tokenizer.chatTemplate;
   }
 
   /** A session: resumed from `storage` when it holds `key`, else new. */
@@ -178,7 +196,13 @@ export class ChatSession {
     return this.cache?.seqlenOffset ?? 0;
   }
 
-  /** Sends a user message; the reply is generated from the carried state (only this turn is prefilled). */
+  /**
+   * Sends a user message; the reply is generated from the carried state (only this turn is
+   * prefilled). With a chat template, the whole conversation is rendered and the turn feeds what
+   * follows the text the state already holds (the rendered prompts and the generated replies); where
+   * the template renders earlier turns differently (e.g. it leaves out a stop token the model
+   * produced), the turn starts after the longest common prefix.
+   */
   async send(
     content: string,
     opts: Omit<GenerateOptions, 'cache' | 'addBos'> & { onToken?: (e: TokenEvent) => void } = {},
@@ -189,11 +213,22 @@ export class ChatSession {
     const unsent = this.messages.filter((m) => m.role === 'system' && fresh);
     const msg: ChatMessage = { role: 'user', content };
     let text = '';
-    [...unsent, msg].forEach((m, x) => {
-      text += this.format(m, fresh && x === 0);
-    });
+    let rendered = '';
+    if (this.template) {
+      rendered = this.template.render([...this.messages, msg], { add_generation_prompt: true });
+      const held = fresh ? '' : this.absorbed;
+      let at = 0;
+      while (at < held.length && at < rendered.length && held[at] === rendered[at]) at++;
+      text = rendered.slice(at);
+    } else {
+      [...unsent, msg].forEach((m, x) => {
+        text += this.format(m, fresh && x === 0);
+      });
+    }
     const bos = this.model.config.bosTokenId;
-    const ids = [...(fresh && bos !== null ? [bos] : []), ...this.pending, ...tok.encode(text)];
+    const turn = tok.encode(text);
+    const addBos = fresh && bos !== null && turn[0] !== bos;
+    const ids = [...(addBos ? [bos] : []), ...this.pending, ...turn];
     this.cache ??= this.model.newCache(1);
     const cache = this.cache;
     const before = cache.seqlenOffset;
@@ -209,6 +244,7 @@ export class ChatSession {
       const fed = cache.seqlenOffset - before - ids.length;
       this.pending = tokens.slice(Math.max(0, fed));
       this.prefillTokens += ids.length;
+      if (this.template) this.absorbed = rendered + tok.decode(tokens);
     };
     let r: Awaited<ReturnType<XlstmForCausalLM['generate']>>;
     try {
@@ -223,7 +259,7 @@ export class ChatSession {
     }
     const tokens = r.tokens[0];
     settle(tokens);
-    const stops = new Set(g.stopTokens ?? this.model.defaultStopTokens());
+    const stops = stopSets(g.stopTokens, 1, () => this.model.defaultStopTokens())[0];
     const shown =
       r.stopReason[0] === 'stop' && stops.has(tokens[tokens.length - 1]) ? tokens.slice(0, -1) : tokens;
     const reply = tok.decode(shown);
@@ -235,7 +271,12 @@ export class ChatSession {
   async toBytes(): Promise<Uint8Array> {
     const state = this.cache ? await this.model.saveState(this.cache) : new Uint8Array(0);
     const meta = new TextEncoder().encode(
-      JSON.stringify({ messages: this.messages, pending: this.pending, prefillTokens: this.prefillTokens }),
+      JSON.stringify({
+        messages: this.messages,
+        pending: this.pending,
+        prefillTokens: this.prefillTokens,
+        absorbed: this.absorbed,
+      }),
     );
     const out = new Uint8Array(SESSION_MAGIC.length + 8 + meta.length + state.length);
     for (let x = 0; x < SESSION_MAGIC.length; x++) out[x] = SESSION_MAGIC.charCodeAt(x);
@@ -269,6 +310,7 @@ export class ChatSession {
       messages: ChatMessage[];
       pending: number[];
       prefillTokens: number;
+      absorbed?: string;
     };
     const cache = stateLen ? await this.model.restoreState(bytes.subarray(m0 + metaLen)) : null;
     this.cache?.release();
@@ -276,6 +318,9 @@ export class ChatSession {
     this.messages.splice(0, this.messages.length, ...meta.messages);
     this.pending = meta.pending;
     this.prefillTokens = meta.prefillTokens;
+    this.absorbed =
+      meta.absorbed ??
+      (this.template && cache ? this.template.render(meta.messages, { add_generation_prompt: false }) : '');
   }
 
   /** Forgets the conversation (and deletes it from storage when `fromStorage`). */
@@ -284,6 +329,7 @@ export class ChatSession {
     this.cache = null;
     this.pending = [];
     this.prefillTokens = 0;
+    this.absorbed = '';
     this.messages.length = 0;
     if (this.opts.system) this.messages.push({ role: 'system', content: this.opts.system });
     if (fromStorage && this.opts.storage) await this.opts.storage.delete(this.opts.key ?? 'default');

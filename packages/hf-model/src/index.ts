@@ -143,6 +143,7 @@ export {
   type SourceOptions,
 } from './sources.js';
 export { XlstmTokenizer } from './tokenizer.js';
+export { ChatTemplate, type TemplateMessage } from './chat-template.js';
 export {
   type BlockStateArrays,
   type DeviceKind,
@@ -150,6 +151,7 @@ export {
   type ForwardResult,
   type GenerateOptions,
   type GenerateResult,
+  type GenerateInput,
   type LoadOptions,
   type TokenEvent,
   XlstmCache,

@@ -17,7 +17,19 @@ export interface MemoryEstimate {
   stateBytesPerSequence: number;
   /** activations of one forward over `batch × seqLen` tokens (largest live set, rough) */
   activationBytes: number;
-  /** weights + states of `batch` sequences + activations */
+  /**
+   * What the WebGPU decode loop (`src/gpu/decode.ts`) allocates for `batch` sequences besides the
+   * cache's states: the second state set (a step reads one set and writes the other:
+   * `batch × stateBytesPerSequence`), the step's f32 activations (ids, repetition mask, hidden,
+   * projections, cell inputs and output, FFN, logits, step scratch) and the two read-back buffers
+   * of GPU sampling (of the logits with CPU sampling). Not counted: its uniform buffer (≈ 256 B per recorded dispatch, independent
+   * of `batch`) and the pool's rounding of each buffer to its size class.
+   */
+  decodeBytes: number;
+  /**
+   * Weights + states of `batch` sequences + the larger of the prefill's activations and the
+   * decode loop's buffers (generation holds one, then the other)
+   */
   totalBytes: number;
 }
 
@@ -36,6 +48,8 @@ export interface MemoryOptions {
   weightDtype?: 'f32' | 'f16';
   batch?: number;
   seqLen?: number;
+  /** where the decode loop chooses the next ids (`decodeBytes`: 'cpu' reads back the logits; default 'gpu') */
+  sampling?: 'gpu' | 'cpu';
 }
 
 /** Estimate for a config and weight formats (see {@link MemoryOptions}). */
@@ -68,6 +82,26 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
   const stateBytesPerSequence = blocks * NH * (dqk * dv + dqk + 1) * 4;
   const T = batch * seqLen;
   const activationBytes = 4 * T * (3 * H + 2 * (2 * Dqk + 2 * Dv) + 3 * F + V);
+  // src/gpu/decode.ts, per sequence in f32 words: ids, seen mask, x / a / z, the fused projection
+  // (+ gates), q, k, v, i, f, h, the gated cell output, up/gate, logits, the step scratch (4 per
+  // head), and the SwiGLU output (batch > 1 or a quantised down projection); 2 read-back buffers
+  // (the ids, or the logits with CPU sampling)
+  const quantDown = dtype === 'q8' || dtype === 'q4';
+  const decodeWords =
+    1 +
+    Math.ceil(V / 32) +
+    3 * H +
+    (2 * Dqk + 2 * Dv + 2 * NH) +
+    2 * Dqk +
+    2 * Dv +
+    2 * NH +
+    Dv +
+    2 * F +
+    V +
+    4 * NH +
+    (batch > 1 || quantDown ? F : 0) +
+    2 * (opts.sampling === 'cpu' ? V : 1);
+  const decodeBytes = batch * (stateBytesPerSequence + 4 * decodeWords);
   let weightBytes: number;
   let largestTensor: { name: string; bytes: number };
   const plain = (f: WeightFormat) => f === 'f32' || f === 'f16';
@@ -105,7 +139,8 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
     largestTensor,
     stateBytesPerSequence,
     activationBytes,
-    totalBytes: weightBytes + batch * stateBytesPerSequence + activationBytes,
+    decodeBytes,
+    totalBytes: weightBytes + batch * stateBytesPerSequence + Math.max(activationBytes, decodeBytes),
   };
 }
 

@@ -153,8 +153,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens?: number;
   /** seed of the sampler (default: random) */
   seed?: number;
-  /** stop when a row produces one of these (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass []) */
-  stopTokens?: readonly number[];
+  /**
+   * stop when a row produces one of these: one list for every row, or one list per row
+   * (`[[…], […]]`) (default: the tokenizer's `<|endoftext|>` or bos id 0; none for greedy fixtures: pass [])
+   */
+  stopTokens?: readonly number[] | readonly (readonly number[])[];
   /** prepend `bos_token_id` when the prompt does not start with it (default: true for a fresh cache, false when continuing one) */
   addBos?: boolean;
   onToken?: (e: TokenEvent) => void;
@@ -169,6 +172,13 @@ export interface GenerateOptions extends SamplingOptions {
   sampling?: 'auto' | 'gpu' | 'cpu';
 }
 
+/**
+ * A prompt for `generate` / `stream`: text, token ids, or a list of prompts (text or ids). A list
+ * whose prompts differ in length (after tokenising) runs through `generateBatch`'s path; an
+ * equal-length list is one batch forward per step.
+ */
+export type GenerateInput = string | readonly number[] | readonly (string | readonly number[])[];
+
 export interface GenerateResult {
   /** generated ids per row (without the prompt; stop token included) */
   tokens: number[][];
@@ -177,6 +187,21 @@ export interface GenerateResult {
   /** why each row stopped */
   stopReason: ('stop' | 'length')[];
   cache: XlstmCache;
+}
+
+/** The stop ids of each of `B` rows: one list for all, or one list per row (checked). */
+export function stopSets(
+  st: readonly number[] | readonly (readonly number[])[] | undefined,
+  B: number,
+  fallback: () => readonly number[],
+): Set<number>[] {
+  const perRow = Array.isArray(st) && st.length > 0 && Array.isArray(st[0]);
+  if (perRow && st!.length !== B)
+    throw new ModelArgumentError('stopTokens', `expected one list per prompt (${B}), got ${st!.length}`);
+  return Array.from(
+    { length: B },
+    (_, b) => new Set<number>(perRow ? (st as number[][])[b] : ((st as number[] | undefined) ?? fallback())),
+  );
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -384,7 +409,7 @@ export class XlstmForCausalLM {
   }
 
   /** Memory needed for `batch` sequences of `seqLen` tokens per forward. */
-  memoryEstimate(opts: { batch?: number; seqLen?: number } = {}): MemoryEstimate {
+  memoryEstimate(opts: { batch?: number; seqLen?: number; sampling?: 'gpu' | 'cpu' } = {}): MemoryEstimate {
     const f = this.formats;
     return estimateMemory(this.config, {
       dtype: this.gpu ? f.linear : 'f32',
@@ -697,13 +722,20 @@ export class XlstmForCausalLM {
     cache.states = null;
   }
 
-  private prepareInput(input: string | readonly number[] | readonly (readonly number[])[], addBos: boolean) {
-    let rows: number[][];
-    if (typeof input === 'string') {
+  private prepareInput(input: GenerateInput, addBos: boolean) {
+    const encode = (text: string) => {
       if (!this.tokenizer)
         throw new ModelArgumentError('input', 'text needs a tokenizer (no tokenizer.json was loaded)');
-      rows = [this.tokenizer.encode(input)];
-    } else if (input.length > 0 && Array.isArray(input[0])) rows = (input as number[][]).map((r) => [...r]);
+      return this.tokenizer.encode(text);
+    };
+    let rows: number[][];
+    if (typeof input === 'string') rows = [encode(input)];
+    else if (input.length > 0 && typeof input[0] !== 'number')
+      rows = (input as readonly (string | readonly number[])[]).map((p, b) => {
+        if (typeof p === 'string') return encode(p);
+        if (Array.isArray(p)) return [...(p as readonly number[])];
+        throw new ModelArgumentError('input', `prompt ${b} is neither text nor a list of token ids`);
+      });
     else rows = [[...(input as number[])]];
     const bos = this.config.bosTokenId;
     if (addBos && bos !== null) rows = rows.map((r) => (r[0] === bos ? r : [bos, ...r]));
@@ -720,9 +752,10 @@ export class XlstmForCausalLM {
   /**
    * Streams generated tokens: prefill the prompt (one forward), then one cached single-token
    * forward per new token. Yields one {@link TokenEvent} per step; abortable with `signal`.
+   * A list of prompts of different lengths goes through {@link streamBatch}'s path (no `cache`).
    */
   async *stream(
-    input: string | readonly number[] | readonly (readonly number[])[],
+    input: GenerateInput,
     opts: GenerateOptions = {},
   ): AsyncGenerator<TokenEvent, GenerateResult> {
     checkOptionKeys(opts, GENERATE_OPTION_KEYS, 'XlstmForCausalLM.generate');
@@ -746,8 +779,25 @@ export class XlstmForCausalLM {
     }
     const signal = opts.signal;
     const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
+    if (rows.some((r) => r.length !== rows[0].length)) {
+      // prompts of different lengths: the batch path (packed prefill on the CPU, each prompt alone
+      // on WebGPU, then one decode of all rows), with today's result shape
+      if (opts.cache)
+        throw new ModelArgumentError(
+          'cache',
+          'prompts of different lengths start from fresh states: pass no cache (or equal-length rows)',
+        );
+      const { cache: _c, sampling: _s, ...rest } = opts;
+      const r = yield* runBatchStream(this, rows, { ...rest, addBos: false });
+      return {
+        tokens: r.tokens,
+        ...(r.text ? { text: r.text } : {}),
+        stopReason: r.stopReason,
+        cache: r.cache,
+      };
+    }
     const B = rows.length;
-    const stop = new Set(opts.stopTokens ?? this.defaultStopTokens());
+    const stop = stopSets(opts.stopTokens, B, () => this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     // one uniform draw per row and step (greedy rows and rows that stopped too), so that the GPU
     // sampler, which gets a step's draws before the previous step is read back, sees the same
@@ -779,7 +829,7 @@ export class XlstmForCausalLM {
         history[b].push(t);
         sb.add(t);
         generated[b].push(t);
-        const hit = stop.has(t);
+        const hit = stop[b].has(t);
         if (hit) {
           done[b] = true;
           reason[b] = 'stop';
@@ -910,10 +960,7 @@ export class XlstmForCausalLM {
   }
 
   /** Generates up to `maxNewTokens` per row (greedy by default); see {@link stream}. */
-  async generate(
-    input: string | readonly number[] | readonly (readonly number[])[],
-    opts: GenerateOptions = {},
-  ): Promise<GenerateResult> {
+  async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GenerateResult> {
     const it = this.stream(input, opts);
     for (;;) {
       const r = await it.next();

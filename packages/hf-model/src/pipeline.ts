@@ -4,8 +4,8 @@
  * generation options by their transformers names, and returns `[{ generated_text }]`. Chat
  * messages go through the tokenizer config's `chat_template` (Jinja, via `@huggingface/jinja`).
  */
-import { Template } from '@huggingface/jinja';
 import { generateBatch } from './batch.js';
+import { ChatTemplate } from './chat-template.js';
 import { ModelArgumentError } from './errors.js';
 import { type LoadOptions, type TokenEvent, XlstmForCausalLM } from './model.js';
 import type { WeightFormat } from './quant/formats.js';
@@ -134,13 +134,6 @@ function sampling(c: TextGenerationConfig): SamplingOptions {
   };
 }
 
-const tokenText = (t: unknown): string | undefined =>
-  typeof t === 'string'
-    ? t
-    : t && typeof t === 'object' && 'content' in t
-      ? String((t as { content: unknown }).content)
-      : undefined;
-
 /**
  * A text-generation pipeline (transformers.js shape) on an xLSTM model.
  *
@@ -173,8 +166,10 @@ export async function pipeline(
         : String(source);
   let model: XlstmForCausalLM;
   let tokConfig: Record<string, unknown> = {};
-  if (source instanceof XlstmForCausalLM) model = source;
-  else {
+  if (source instanceof XlstmForCausalLM) {
+    model = source;
+    tokConfig = { ...model.tokenizer?.config };
+  } else {
     model = await XlstmForCausalLM.fromPretrained(source, {
       ...load,
       device: device ?? 'auto',
@@ -197,8 +192,8 @@ export async function pipeline(
   if (!model.tokenizer)
     throw new ModelArgumentError('source', 'the text-generation pipeline needs tokenizer.json');
   const tok = model.tokenizer;
-  const chatTemplate = typeof tokConfig.chat_template === 'string' ? tokConfig.chat_template : null;
-  const template = chatTemplate ? new Template(chatTemplate) : null;
+  const template = ChatTemplate.fromTokenizerConfig(tokConfig);
+  const chatTemplate = template?.source ?? null;
 
   const applyChatTemplate = (messages: Message[], o: { add_generation_prompt?: boolean } = {}) => {
     if (!template) {
@@ -207,14 +202,7 @@ export async function pipeline(
         'chat messages need a chat_template in tokenizer_config.json (this model has none; pass text)',
       );
     }
-    return template.render({
-      messages,
-      add_generation_prompt: o.add_generation_prompt ?? true,
-      bos_token: tokenText(tokConfig.bos_token) ?? '',
-      eos_token: tokenText(tokConfig.eos_token) ?? '',
-      pad_token: tokenText(tokConfig.pad_token) ?? '',
-      unk_token: tokenText(tokConfig.unk_token) ?? '',
-    });
+    return template.render(messages, o);
   };
 
   const isChat = (x: unknown): x is Message[] =>

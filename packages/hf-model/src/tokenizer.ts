@@ -5,12 +5,23 @@
  * already starts with it.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
+import { ChatTemplate } from './chat-template.js';
 
 export class XlstmTokenizer {
   private readonly tok: Tokenizer;
+  /** `tokenizer_config.json` as loaded (special tokens, `chat_template`, …) */
+  readonly config: Readonly<Record<string, unknown>>;
+  private template: ChatTemplate | null | undefined;
 
   constructor(tokenizerJson: object, tokenizerConfig: object = {}) {
     this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.config = { ...(tokenizerConfig as Record<string, unknown>) };
+  }
+
+  /** The config's `chat_template` (parsed on first use), or null when it has none. */
+  get chatTemplate(): ChatTemplate | null {
+    if (this.template === undefined) this.template = ChatTemplate.fromTokenizerConfig(this.config);
+    return this.template;
   }
 
   /** Token ids of `text` (no BOS/EOS added). */

@@ -41,6 +41,13 @@ describe('parseXlstmConfig', () => {
     expect(estimateMemory(c).parameters).toBe(6_865_424_896);
     expect(estimateMemory(c, { weightDtype: 'f16' }).weightBytes).toBe(2 * 6_865_424_896);
     expect(estimateMemory(c).stateBytesPerSequence).toBe(32 * 8 * (256 * 512 + 256 + 1) * 4);
+    // decoding holds a second state set per sequence plus its step buffers (< 1 MB per sequence)
+    for (const batch of [1, 4]) {
+      const e = estimateMemory(c, { dtype: 'f16', batch });
+      expect(e.decodeBytes - batch * e.stateBytesPerSequence).toBeGreaterThan(0);
+      expect(e.decodeBytes - batch * e.stateBytesPerSequence).toBeLessThan(batch * 1e6);
+      expect(e.totalBytes).toBe(e.weightBytes + batch * e.stateBytesPerSequence + e.decodeBytes);
+    }
   });
 
   test('the fixture config.json', () => {

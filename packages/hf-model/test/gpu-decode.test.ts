@@ -269,3 +269,40 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
     }
   });
 });
+
+describe('memory estimate of generation', () => {
+  // the pool's live bytes while the decode loop runs (read in onToken) minus those before the
+  // generate call = the cache's states + the decoder's buffers, which the estimate counts as
+  // batch × stateBytesPerSequence + decodeBytes. Tolerance: the estimate leaves out the decoder's
+  // uniform buffer (256 B per recorded dispatch, ≈ 14 KB for this 2-block model whatever the batch)
+  // and the pool's rounding of each buffer to its size class (256 B at least): up to 24 KiB more.
+  // Counting one state set, as before, misses batch × 33 KB here.
+  test.each([
+    { B: 1, sampling: 'gpu' },
+    { B: 3, sampling: 'gpu' },
+    { B: 8, sampling: 'gpu' },
+    { B: 3, sampling: 'cpu' },
+  ] as const)(
+    'batch $B, $sampling sampling: estimate vs pool live bytes during a generate',
+    async ({ B, sampling }) => {
+      const est = gpu.memoryEstimate({ batch: B, sampling });
+      const before = ctx.pool.stats.liveBytes;
+      let during = 0;
+      const r = await gpu.generate(prompts(B, 5), {
+        ...greedy,
+        sampling,
+        maxNewTokens: 4,
+        onToken: (e) => {
+          if (e.step === 2) during = ctx.pool.stats.liveBytes;
+        },
+      });
+      r.cache.release();
+      const live = during - before;
+      const counted = B * est.stateBytesPerSequence + est.decodeBytes;
+      expect(est.decodeBytes).toBeGreaterThan(B * est.stateBytesPerSequence);
+      expect(live).toBeGreaterThanOrEqual(counted);
+      expect(live - counted).toBeLessThanOrEqual(24 * 1024);
+      expect(est.totalBytes).toBe(est.weightBytes + B * est.stateBytesPerSequence + est.decodeBytes);
+    },
+  );
+});
