@@ -26,6 +26,7 @@ import {
   shortLabel,
 } from './core/run.js';
 import { adapterName, openGpuContext } from './gpu.js';
+import { type TritonLiveOptions, TritonLiveRunner } from './peers/triton-live.js';
 import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
 import {
   createBenchmarkCreator,
@@ -47,6 +48,8 @@ export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   timing?: BenchEnv['timing'];
   ortWasmDir?: string;
   ortProvider?: 'webgpu' | 'wasm';
+  /** the `triton-live` peer: interpreter, path of the upstream mlstm_kernels package, script */
+  tritonLive?: TritonLiveOptions;
   onProgress?: (e: ProgressEvent & { config: string }) => void;
   log?: (line: string) => void;
   /** cells that would start after this many seconds are skipped (recorded as `skipped: time budget`) */
@@ -68,6 +71,7 @@ export interface RunSuitesResult {
 /** Whether a kernel spec needs a WebGPU adapter (everything but the CPU peers and the reference numbers). */
 export function needsGpu(kernelName: string, ortProvider?: 'webgpu' | 'wasm'): boolean {
   if (kernelName.startsWith('cpu--') || kernelName.startsWith('reference--')) return false;
+  if (kernelName.startsWith('triton-live--')) return false; // Python + CUDA, not WebGPU
   if (kernelName === 'ort--recurrent_loop') return false; // wasm
   if (kernelName.startsWith('ort--')) return ortProvider !== 'wasm';
   return true;
@@ -113,6 +117,7 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
     timing: o.timing ?? 'auto',
     ortWasmDir: o.ortWasmDir,
     ortProvider: o.ortProvider,
+    tritonLive: new TritonLiveRunner(o.tritonLive, log),
   };
   const sopts: SuiteOptions = { ...o, preset };
   const builtin = createBenchmarkCreator(env);
@@ -132,6 +137,20 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
         jobs[j].config = jobs[j].config.withKernelSpecs(specs);
     }
   }
+  // the triton-live cells of the whole run go to one Python process
+  for (const { config } of jobs)
+    for (const spec of config.kernelSpecs) {
+      if (!spec.kernelName.startsWith('triton-live--')) continue;
+      const kernel = spec.kernelName === 'triton-live--xl_chunk' ? 'xl_chunk' : 'sdpa';
+      for (const p of config.getParamDicts())
+        env.tritonLive?.plan(kernel, spec.fwbw ? 'fwbw' : 'fw', {
+          S: Number(p.sequence_length),
+          B: Number(p.batch_size),
+          NH: Number(p.num_heads),
+          DHQK: Number(p.head_dim_qk),
+          DHHV: Number(p.head_dim_v),
+        });
+    }
   const policy = { ...WARMUP_POLICY, ...o.warmupPolicy };
   // absolute: `pnpm bench` runs in packages/bench while the user stands elsewhere
   const folder = resolve(setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix));
@@ -198,7 +217,8 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
 
 /**
  * The headline of a const-token run as a markdown table: per S, ours (xl_chunk / siging, f32 /
- * f16) next to the Triton reference and the ORT baseline, fw and fw+bw, with ours/Triton ratios.
+ * f16) next to the Triton reference (constants, and live when measured), torch SDPA, ORT's causal
+ * attention and the ORT mLSTM graphs, fw and fw+bw, with ours/reference ratios.
  */
 export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   const byMode = new Map(
@@ -213,6 +233,10 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
     'xl f16 cs128',
     'sig f16 cs128',
     'Triton*',
+    'Triton-live',
+    'SDPA-live',
+    'ORT-attn f32',
+    'ORT-attn f16',
     'ORT-par f32',
     'ORT-par f16',
     'ORT-loop',
@@ -240,16 +264,26 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   };
   const fmt = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '—');
   const ratios: { label: string; mode: string; ours: string; ref: string }[] = [];
+  // ours (xl f16) over each reference present: Triton constants, live Triton, live SDPA, ORT attention
+  const refs: [prefix: string, name: string][] = [
+    ['Triton* ', 'Triton'],
+    ['Triton-live ', 'Triton-live'],
+    ['SDPA-live ', 'SDPA-live'],
+    ['ORT-attn f16 ', 'ORT-attn f16'],
+  ];
   for (const mode of byMode.keys()) {
     const ours = cols.find((c) => c.mode === mode && c.label.startsWith('xl f16'));
-    const tri = cols.find((c) => c.mode === mode && c.label.startsWith('Triton'));
-    if (ours && tri)
-      ratios.push({
-        label: `xl f16 / Triton ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
-        mode,
-        ours: ours.col,
-        ref: tri.col,
-      });
+    if (!ours) continue;
+    for (const [prefix, name] of refs) {
+      const ref = cols.find((c) => c.mode === mode && c.label.startsWith(prefix));
+      if (ref)
+        ratios.push({
+          label: `xl f16 / ${name} ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
+          mode,
+          ours: ours.col,
+          ref: ref.col,
+        });
+    }
   }
   const header = ['S', ...cols.map((c) => c.label), ...ratios.map((r) => r.label)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
@@ -262,9 +296,18 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
     lines.push(`| ${[String(S), ...vals, ...rs].join(' | ')} |`);
   }
   // name only the series the table has
-  const note = cols.some((c) => c.label.startsWith('Triton'))
-    ? ' (Triton* = upstream, bf16, H100, measured elsewhere)'
-    : '';
+  const notes = [
+    cols.some((c) => c.label.startsWith('Triton*'))
+      ? 'Triton* = upstream, bf16, H100, measured elsewhere'
+      : '',
+    cols.some((c) => c.label.startsWith('Triton-live') || c.label.startsWith('SDPA-live'))
+      ? 'Triton-live / SDPA-live = upstream xl_chunk / torch causal SDPA, bf16, measured in this call'
+      : '',
+    cols.some((c) => c.label.startsWith('ORT-attn'))
+      ? 'ORT-attn = causal softmax attention on onnxruntime-web'
+      : '',
+  ].filter(Boolean);
+  const note = notes.length ? ` (${notes.join('; ')})` : '';
   return `## Const-token headline [ms per pass]${note}\n\n${lines.join('\n')}\n`;
 }
 
