@@ -225,3 +225,37 @@ describe('OrtAttentionBenchmark', () => {
     expect(Number.isNaN(r.runtimeMs)).toBe(true);
   });
 });
+
+describe('headline with the ORT attention series', () => {
+  it('names ORT-attn and gives ours over it per S', async () => {
+    const { consttokenConfigs, consttokenHeadline, RUNTIME_PREFIX } = await import('../src/index.js');
+    const [cfg] = consttokenConfigs({
+      preset: 'full',
+      modes: ['fw'],
+      dtypes: ['float16'],
+      seqLens: [512, 1024],
+      peers: ['ort-attention'],
+    });
+    const xl = cfg.kernelSpecs.find((s) => s.kernelName === 'chunkwise--webgpu_xl_chunk')!;
+    const attn = cfg.kernelSpecs.find((s) => s.kernelName === 'ort--attention')!;
+    expect(attn.label).toBe('ORT-web attention MHA causal f16');
+    const rows = [
+      {
+        'P--sequence_length': 512,
+        [RUNTIME_PREFIX + xl.toString()]: 20,
+        [RUNTIME_PREFIX + attn.toString()]: 10,
+      },
+      {
+        'P--sequence_length': 1024,
+        [RUNTIME_PREFIX + xl.toString()]: 20,
+        [RUNTIME_PREFIX + attn.toString()]: NaN,
+      },
+    ];
+    const md = consttokenHeadline([{ config: cfg, rows, cells: [] }]);
+    expect(md).toContain('| S | xl f16 cs128 fw | ORT-attn f16 fw | xl f16 / ORT-attn f16 fw |');
+    expect(md).toContain('| 512 | 20.0 | 10.0 | 2.0× |');
+    expect(md).toContain('| 1024 | 20.0 | — | — |');
+    expect(md).toContain('ORT-attn = causal softmax attention on onnxruntime-web');
+    expect(md).not.toMatch(/Triton/);
+  });
+});
