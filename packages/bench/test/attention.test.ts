@@ -259,3 +259,24 @@ describe('headline with the ORT attention series', () => {
     expect(md).not.toMatch(/Triton/);
   });
 });
+
+describe('OrtAttentionBenchmark on the WebGPU EP', () => {
+  it('times with GPU buffers and measures the GPU memory ORT holds', async (t) => {
+    const { openGpuContext } = await import('../src/index.js');
+    try {
+      await openGpuContext();
+    } catch (e) {
+      t.skip(`no WebGPU adapter: ${(e as Error).message}`);
+    }
+    const env = { gpu: () => Promise.reject(new Error('unused')), timing: 'auto' as const };
+    const b = new OrtAttentionBenchmark(env, 'float32', false);
+    const p = { batch_size: 2, sequence_length: 32, num_heads: 2, head_dim_qk: 8, head_dim_v: 16 };
+    b.setParams({ ...p, warmup: 1, rep: 2, warmup_tolerance: 0 });
+    const r = await b.runBenchmark();
+    expect(r.error).toBeUndefined();
+    expect(r.timing).toContain('ORT WebGPU EP, GPU buffers');
+    // at least q, k, v and o (f32) are on ORT's device during a call
+    const io = 4 * p.batch_size * p.sequence_length * p.num_heads * (2 * p.head_dim_qk + 2 * p.head_dim_v);
+    expect(r.peakMemoryBytes).toBeGreaterThanOrEqual(io);
+  });
+});

@@ -8,7 +8,7 @@
  * within `max_sub_batch_bytes`, as for the mLSTM parallel graph.
  */
 import { f32ToF16Bits } from '@mlstm/kernels-webgpu';
-import { BenchmarkInterface, type Timer, WallTimer } from '../core/interface.js';
+import { BenchmarkInterface, type MemoryMeter, type Timer, WallTimer } from '../core/interface.js';
 import type { Dtype } from '../core/kernel-spec.js';
 import { type AttentionImpl, buildCausalAttentionGraph } from '../onnx/attention-graphs.js';
 import { type BenchEnv, SkipBenchmark } from '../suites/common.js';
@@ -25,6 +25,42 @@ function randomData(n: number, seed: number): Float32Array {
     a[x] = ((s >>> 0) / 4294967296) * 2 - 1;
   }
   return a;
+}
+
+/** Live and peak bytes of the GPU buffers created on one device (ORT's). */
+interface BufferTracker {
+  live: number;
+  peak: number;
+}
+const trackers = new WeakMap<GPUDevice, BufferTracker>();
+
+/**
+ * Counts the buffers created on `device` from now on (ORT's WebGPU EP creates its buffers through
+ * the device's `createBuffer`): live bytes go up there and down at `destroy()`. ORT keeps freed
+ * buffers in its own cache, so the peak is what ORT holds on the GPU, cache included.
+ */
+export function trackDeviceBuffers(device: GPUDevice): BufferTracker {
+  let t = trackers.get(device);
+  if (t) return t;
+  const tracker: BufferTracker = { live: 0, peak: 0 };
+  t = tracker;
+  trackers.set(device, tracker);
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (desc: GPUBufferDescriptor) => {
+    const buf = create(desc);
+    const size = Number(desc.size);
+    tracker.live += size;
+    tracker.peak = Math.max(tracker.peak, tracker.live);
+    const destroy = buf.destroy.bind(buf);
+    let gone = false;
+    buf.destroy = () => {
+      if (!gone) tracker.live -= size;
+      gone = true;
+      destroy();
+    };
+    return buf;
+  };
+  return tracker;
 }
 
 // one session per graph for the whole run (ORT's WebGPU device lives with its sessions)
@@ -52,6 +88,7 @@ export class OrtAttentionBenchmark extends BenchmarkInterface {
   private nSub = 1;
   private device: GPUDevice | undefined;
   private buffers: GPUBuffer[] = [];
+  private tracker: BufferTracker | undefined;
 
   constructor(
     private readonly env: BenchEnv,
@@ -88,6 +125,8 @@ export class OrtAttentionBenchmark extends BenchmarkInterface {
     }
     this.session = s;
     this.device = this.ep === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : undefined;
+    // from here on (inputs included, as the kernels' pool peak)
+    this.tracker = this.device ? trackDeviceBuffers(this.device) : undefined;
     const shapes: Record<string, number[]> = {
       q: [sub, S, NH * d.DHQK],
       k: [sub, S, NH * d.DHQK],
@@ -130,6 +169,18 @@ export class OrtAttentionBenchmark extends BenchmarkInterface {
     const where = this.ep === 'webgpu' ? 'ORT WebGPU EP, GPU buffers' : 'ORT wasm EP';
     const op = this.impl === 'mha' ? 'MultiHeadAttention' : 'MatMul+Softmax';
     return new WallTimer(`wall (${where}, ${op}, ${this.nSub} sub-batch run${this.nSub > 1 ? 's' : ''})`);
+  }
+
+  /** GPU bytes ORT's device holds (buffers created through `createBuffer`, ORT's cache included); none on wasm. */
+  override memoryMeter(): MemoryMeter | null {
+    const t = this.tracker;
+    if (!t) return null;
+    return {
+      reset: () => {
+        t.peak = t.live;
+      },
+      peakBytes: () => t.peak,
+    };
   }
 
   override async teardown(): Promise<void> {
