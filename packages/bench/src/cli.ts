@@ -189,6 +189,7 @@ export async function main(argv = process.argv): Promise<number> {
       python: o.python,
       mlstmKernelsPath: o.mlstmKernelsPath ?? process.env.MLSTM_KERNELS_PATH,
       script: o.tritonScript,
+      timeoutS: o.tritonTimeout,
     },
     ortProvider: o.ortEp,
     ortWasmDir: o.ortWasmDir,

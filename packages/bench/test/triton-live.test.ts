@@ -22,7 +22,7 @@ const SAMPLE = readFileSync(join(__dirname, 'fixtures', 'triton-live-sample.txt'
 const cell = (S: number) => ({ S, B: 65536 / S, NH: 16, DHQK: 128, DHHV: 256 });
 
 /** A stand-in for python3: `-c …` (the import probe) succeeds; a script run logs its argv and env, prints the sample. */
-function fakePython(): { python: string; log: string } {
+function fakePython(hang = false): { python: string; log: string } {
   const dir = mkdtempSync(join(tmpdir(), 'triton-live-'));
   const sample = join(dir, 'sample.txt');
   writeFileSync(sample, SAMPLE);
@@ -30,7 +30,7 @@ function fakePython(): { python: string; log: string } {
   const python = join(dir, 'python3');
   writeFileSync(
     python,
-    `#!/bin/sh\nif [ "$1" = "-c" ]; then exit 0; fi\necho "DISABLE_LLVM_OPT=$DISABLE_LLVM_OPT PYTHONPATH=$PYTHONPATH $*" > '${log}'\ncat '${sample}'\n`,
+    `#!/bin/sh\nif [ "$1" = "-c" ]; then exit 0; fi\necho "DISABLE_LLVM_OPT=$DISABLE_LLVM_OPT PYTHONPATH=$PYTHONPATH $*" > '${log}'\ncat '${sample}'\n${hang ? 'exec sleep 30\n' : ''}`,
   );
   chmodSync(python, 0o755);
   return { python, log };
@@ -152,6 +152,16 @@ describe('TritonLiveRunner', () => {
       '--cell 512,128,16,128,256 --cell 1024,64,16,128,256 --modes fwbw,fw --kernels xl_chunk,sdpa',
     );
     expect(lines.filter((l) => l.startsWith('triton-live: '))).toHaveLength(1); // the command, once
+  });
+
+  it('a run past the timeout is stopped; the records printed until then are kept', async () => {
+    const { python } = fakePython(true);
+    const lines: string[] = [];
+    const runner = new TritonLiveRunner({ python, timeoutS: 1 }, (l) => lines.push(l));
+    const t0 = performance.now();
+    expect(await runner.lookup('xl_chunk', 'fw', cell(512))).toBe(3.78);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(lines.some((l) => /the script was stopped after 1 s after 8 records/.test(l))).toBe(true);
   });
 
   it('without an interpreter: every cell skipped with the reason, said once', async () => {

@@ -274,8 +274,10 @@ export class TritonLiveRunner {
     }
     if (code !== 0) {
       const tail = stderr.trim().split('\n').slice(-3).join(' / ');
-      this.log(`triton-live: the script exited with ${code} after ${records.length} records: ${tail}`);
-      if (records.length === 0) return `triton-live: the script exited with ${code}: ${tail}`;
+      const how =
+        code === null ? `was stopped after ${this.options.timeoutS ?? 540} s` : `exited with ${code}`;
+      this.log(`triton-live: the script ${how} after ${records.length} records: ${tail}`);
+      if (records.length === 0) return `triton-live: the script ${how}: ${tail}`;
     }
     const map = new Map<string, TritonLiveRecord>();
     for (const r of records) map.set(tritonLiveKey(r.kernel, r.mode, r), r);
