@@ -19,12 +19,16 @@ import {
   type BenchmarkRunResult,
   formatTable,
   MEMORY_PREFIX,
+  plotLabel,
   type ProgressEvent,
   runAndRecordBenchmarks,
   RUNTIME_PREFIX,
+  seriesPoints,
   setupOutputFolder,
   shortLabel,
 } from './core/run.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { type LinePoint, linePlotSpec, renderSvg } from './core/plot.js';
 import { adapterName, openGpuContext } from './gpu.js';
 import { type TritonLiveOptions, TritonLiveRunner } from './peers/triton-live.js';
 import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
@@ -210,10 +214,29 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   runInfo.unstable = unstableCells(results);
   runInfo.finished = new Date().toISOString();
   writeRunInfo();
+  const headlinePlot = consttokenHeadlinePlotSpec(results, adapter);
+  if (headlinePlot)
+    writeFileSync(join(folder, 'plot_consttoken_headline.svg'), await renderSvg(headlinePlot));
   const summary = summarize(results, adapter, policy);
   writeFileSync(join(folder, 'summary.md'), summary);
   return { folder, adapter, preset, results, summary };
 }
+
+/** The headline's series, in column order (short labels). */
+const HEADLINE_SERIES = [
+  'xl f32 cs128',
+  'xl f32→f16 cs128',
+  'xl f16 cs128',
+  'sig f16 cs128',
+  'Triton*',
+  'Triton-live',
+  'SDPA-live',
+  'ORT-attn f32',
+  'ORT-attn f16',
+  'ORT-par f32',
+  'ORT-par f16',
+  'ORT-loop',
+];
 
 /**
  * The headline of a const-token run as a markdown table: per S, ours (xl_chunk / siging, f32 /
@@ -227,23 +250,9 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
       .map((r) => [r.config.benchmarkName.slice('consttoken_'.length), r]),
   );
   if (byMode.size === 0) return '';
-  const wanted = [
-    'xl f32 cs128',
-    'xl f32→f16 cs128',
-    'xl f16 cs128',
-    'sig f16 cs128',
-    'Triton*',
-    'Triton-live',
-    'SDPA-live',
-    'ORT-attn f32',
-    'ORT-attn f16',
-    'ORT-par f32',
-    'ORT-par f16',
-    'ORT-loop',
-  ];
   const cols: { mode: string; label: string; col: string }[] = [];
   for (const [mode, r] of byMode) {
-    for (const w of wanted) {
+    for (const w of HEADLINE_SERIES) {
       const spec = r.config.kernelSpecs.find((k) => shortLabel(k) === w);
       if (spec && r.rows.some((row) => Number.isFinite(Number(row[RUNTIME_PREFIX + spec.toString()]))))
         cols.push({
@@ -309,6 +318,46 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   ].filter(Boolean);
   const note = notes.length ? ` (${notes.join('; ')})` : '';
   return `## Const-token headline [ms per pass]${note}\n\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The headline as one figure, the layout of the paper's plot: forward on the left, forward +
+ * backward on the right, ms per pass over S, one line per headline series present (ours,
+ * Triton constants / live, torch SDPA, ORT attention, the ORT mLSTM graphs). `undefined` without
+ * const-token results.
+ */
+export function consttokenHeadlinePlotSpec(
+  results: BenchmarkRunResult[],
+  adapter: string,
+): TopLevelSpec | undefined {
+  const panels: [mode: string, title: string][] = [
+    ['fw', 'forward'],
+    ['fwbw', 'forward + backward'],
+  ];
+  const points: (LinePoint & { panel: string })[] = [];
+  for (const [mode, panel] of panels) {
+    const r = results.find((x) => x.config.benchmarkName === `consttoken_${mode}`);
+    if (!r) continue;
+    const keep = new Set(
+      r.config.kernelSpecs.filter((k) => HEADLINE_SERIES.includes(shortLabel(k))).map((k) => plotLabel(k)),
+    );
+    for (const p of seriesPoints(r, RUNTIME_PREFIX)) if (keep.has(p.series)) points.push({ ...p, panel });
+  }
+  if (points.length === 0) return undefined;
+  const spec = linePlotSpec(points, {
+    title: 'Const-token: ours vs attention vs Triton',
+    subtitle: adapter,
+    xTitle: 'sequence length S',
+    yTitle: 'Time [ms]',
+    width: 420,
+  }) as TopLevelSpec & { encoding: Record<string, unknown> };
+  spec.encoding.column = {
+    field: 'panel',
+    type: 'nominal',
+    title: null,
+    sort: panels.map(([, t]) => t),
+  };
+  return spec;
 }
 
 /** The cells whose timings did not settle within the warm-up cap (see {@link WARMUP_POLICY}). */

@@ -6,6 +6,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import {
   consttokenConfigs,
@@ -243,5 +244,16 @@ describe('--peers triton-live, ort-attention', () => {
     expect(res.summary).toMatch(
       /Triton-live \/ SDPA-live = upstream xl_chunk \/ torch causal SDPA, bf16, measured in this call/,
     );
+    // the headline figure: forward left, forward + backward right, the live series in both
+    const svg = readFileSync(join(res.folder, 'plot_consttoken_headline.svg'), 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    for (const text of [
+      'forward',
+      'forward + backward',
+      'Triton xl_chunk (live, bf16)',
+      'torch SDPA causal (live, bf16)',
+    ])
+      expect(svg).toContain(`>${text}<`);
+    expect(svg.indexOf('>forward<')).toBeLessThan(svg.indexOf('>forward + backward<'));
   });
 });
