@@ -93,6 +93,7 @@ export {
 export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtProvider } from './peers/ort.js';
 export {
   consttokenHeadline,
+  consttokenHeadlinePlotSpec,
   needsGpu,
   type RunSuitesOptions,
   type RunSuitesResult,

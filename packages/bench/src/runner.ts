@@ -341,7 +341,9 @@ export function consttokenHeadlinePlotSpec(
     const keep = new Set(
       r.config.kernelSpecs.filter((k) => HEADLINE_SERIES.includes(shortLabel(k))).map((k) => plotLabel(k)),
     );
-    for (const p of seriesPoints(r, RUNTIME_PREFIX)) if (keep.has(p.series)) points.push({ ...p, panel });
+    // one colour per kernel across both panels: the panel says the mode
+    for (const p of seriesPoints(r, RUNTIME_PREFIX))
+      if (keep.has(p.series)) points.push({ ...p, series: p.series.replace(' fw+bw', ''), panel });
   }
   if (points.length === 0) return undefined;
   const spec = linePlotSpec(points, {

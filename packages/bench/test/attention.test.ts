@@ -280,3 +280,37 @@ describe('OrtAttentionBenchmark on the WebGPU EP', () => {
     expect(r.peakMemoryBytes).toBeGreaterThanOrEqual(io);
   });
 });
+
+describe('headline figure', () => {
+  it('forward left, forward + backward right; one series name per kernel in both panels', async () => {
+    const { consttokenConfigs, consttokenHeadlinePlotSpec, RUNTIME_PREFIX } = await import('../src/index.js');
+    const cfgs = consttokenConfigs({
+      preset: 'full',
+      modes: ['fwbw', 'fw'],
+      dtypes: ['float16'],
+      seqLens: [512, 1024],
+      peers: ['ort-attention'],
+    });
+    const results = cfgs.map((config) => {
+      const cols = config.kernelSpecs.filter(
+        (k) => k.kernelName === 'chunkwise--webgpu_xl_chunk' || k.kernelName === 'ort--attention',
+      );
+      const rows = [512, 1024].map((S) => ({
+        'P--sequence_length': S,
+        ...Object.fromEntries(cols.map((k) => [RUNTIME_PREFIX + k.toString(), S / 100])),
+      }));
+      return { config, rows, cells: [] };
+    });
+    const spec = consttokenHeadlinePlotSpec(results, 'test adapter') as unknown as {
+      data: { values: { series: string; panel: string; x: number }[] };
+      encoding: { column: { sort: string[] } };
+    };
+    expect(spec.encoding.column.sort).toEqual(['forward', 'forward + backward']);
+    const byPanel = (p: string) => [
+      ...new Set(spec.data.values.filter((v) => v.panel === p).map((v) => v.series)),
+    ];
+    expect(byPanel('forward')).toEqual(['WebGPU xl_chunk f16 cs128', 'ORT-web attention MHA causal f16']);
+    expect(byPanel('forward + backward')).toEqual(['WebGPU xl_chunk f16 cs128']); // ORT attention: fw only
+    expect(consttokenHeadlinePlotSpec([], 'x')).toBeUndefined();
+  });
+});
