@@ -47,38 +47,43 @@ def main():
 
         xl = get_mlstm_kernel("chunkwise--triton_xl_chunk")
 
-    def emit(rec):
-        print(json.dumps(rec), flush=True)
+    def measure(S, B, NH, DHQK, DHHV, kernel, mode):
+        """ms of one call (median of do_bench); the tensors are freed when it returns."""
+        grad = mode == "fwbw"
+
+        def mk(*shape, offset=0.0):
+            x = torch.randn(*shape, device="cuda", dtype=dtype) + offset
+            return x.requires_grad_(grad)
+
+        q, k, v = mk(B, NH, S, DHQK), mk(B, NH, S, DHQK), mk(B, NH, S, DHHV)
+        if kernel == "xl_chunk":
+            ig, fg = mk(B, NH, S), mk(B, NH, S, offset=3.0)  # forget gates mostly open
+
+            def fw():
+                return xl(q, k, v, ig, fg, chunk_size=a.chunk_size, return_last_states=False)
+
+        else:
+
+            def fw():
+                return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+        if not grad:
+            return float(triton.testing.do_bench(fw, warmup=a.warmup, rep=a.rep))
+        do = torch.randn(B, NH, S, DHHV, device="cuda", dtype=dtype)
+        return float(triton.testing.do_bench(lambda: fw().backward(do), warmup=a.warmup, rep=a.rep))
 
     for cell in a.cell:
-        S, B, NH, DHQK, DHHV = (cell[k] for k in ["S", "B", "NH", "DHQK", "DHHV"])
         for kernel in kernels:
             for mode in modes:
                 name = "chunkwise--triton_xl_chunk" if kernel == "xl_chunk" else "torch_sdpa"
                 rec = dict(kernel=name, mode=mode, dtype=a.dtype, **cell)
                 try:
-                    grad = mode == "fwbw"
-                    mk = lambda *shape: torch.randn(*shape, device="cuda", dtype=dtype, requires_grad=grad)
-                    q, k, v = mk(B, NH, S, DHQK), mk(B, NH, S, DHQK), mk(B, NH, S, DHHV)
-                    if kernel == "xl_chunk":
-                        ig, fg = mk(B, NH, S), (torch.randn(B, NH, S, device="cuda", dtype=dtype) + 3.0)
-                        if grad:
-                            fg.requires_grad_(True)
-                        fn = lambda: xl(q, k, v, ig, fg, chunk_size=a.chunk_size, return_last_states=False)
-                    else:
-                        fn = lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
-                    if grad:
-                        fw = fn
-                        do = torch.randn(B, NH, S, DHHV, device="cuda", dtype=dtype)
-
-                        def fn():
-                            fw().backward(do)
-
-                    rec["ms"] = float(triton.testing.do_bench(fn, warmup=a.warmup, rep=a.rep))
-                except Exception as e:  # one failing cell must not end the sweep
-                    rec["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
-                    torch.cuda.empty_cache()
-                emit(rec)
+                    rec["ms"] = measure(kernel=kernel, mode=mode, **cell)
+                except Exception as e:  # one failing cell (out of memory, compile error) must not end the sweep
+                    msg = str(e).splitlines()[0] if str(e) else ""
+                    rec["error"] = f"{type(e).__name__}: {msg}"[:300]
+                torch.cuda.empty_cache()
+                print(json.dumps(rec), flush=True)
     return 0
 
 

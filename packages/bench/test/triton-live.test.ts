@@ -3,7 +3,8 @@
  * sample of the script's output, the runner against a stand-in interpreter (a shell script that
  * prints the sample), and the fallback when no interpreter is there.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
@@ -255,5 +256,74 @@ describe('--peers triton-live, ort-attention', () => {
     ])
       expect(svg).toContain(`>${text}<`);
     expect(svg.indexOf('>forward<')).toBeLessThan(svg.indexOf('>forward + backward<'));
+  });
+});
+
+/** Stand-ins for torch, triton and mlstm_kernels: record the calls, return fixed times (no GPU). */
+const STUBS: Record<string, string> = {
+  'torch/__init__.py': `
+import types
+calls = []
+class T:
+    def __init__(self, shape): self.shape = shape
+    def __add__(self, o): return self
+    def requires_grad_(self, g): self.grad = g; return self
+    def backward(self, do): calls.append(("backward", self.shape))
+def randn(*shape, device=None, dtype=None):
+    if shape[0] * shape[2] > 10**6: raise RuntimeError("CUDA out of memory. Tried to allocate a lot\\nmore")
+    return T(shape)
+bfloat16 = "bf16"; float16 = "f16"; float32 = "f32"
+cuda = types.SimpleNamespace(empty_cache=lambda: None)
+def _sdpa(q, k, v, is_causal=False):
+    assert is_causal
+    return T(v.shape)
+nn = types.SimpleNamespace(functional=types.SimpleNamespace(scaled_dot_product_attention=_sdpa))
+`,
+  'triton/__init__.py': 'from . import testing\n',
+  'triton/testing.py': `
+def do_bench(fn, warmup=25, rep=100):
+    fn()
+    return 1.25 if warmup == 7 else 9.0
+`,
+  'mlstm_kernels/__init__.py': '',
+  'mlstm_kernels/torch/__init__.py': `
+import torch
+def get_mlstm_kernel(name):
+    assert name == "chunkwise--triton_xl_chunk"
+    def k(q, k, v, i, f, chunk_size=64, return_last_states=True):
+        assert chunk_size == 128 and return_last_states is False
+        return torch.T(v.shape)
+    return k
+`,
+};
+
+describe('scripts/triton_live.py with stand-in modules', () => {
+  it('prints one record per cell, kernel and mode that the parser reads; a failing cell gives its error', (t) => {
+    if (spawnSync('python3', ['--version']).status !== 0) t.skip('no python3 here');
+    const dir = mkdtempSync(join(tmpdir(), 'triton-live-stubs-'));
+    for (const [f, text] of Object.entries(STUBS)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), text);
+    }
+    const cells = [cell(512), { S: 65536, B: 32, NH: 16, DHQK: 128, DHHV: 256 }]; // the second "runs out of memory"
+    const cmd = tritonLiveCommand(cells, ['fw', 'fwbw'], ['xl_chunk', 'sdpa'], {
+      mlstmKernelsPath: dir,
+      warmupMs: 7,
+    });
+    const r = spawnSync(cmd.command, cmd.args, { env: { ...process.env, ...cmd.env }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const recs = parseTritonLiveOutput(r.stdout);
+    expect(recs.map((x) => `${x.kernel} ${x.mode} ${x.S} ${x.ms ?? x.error}`)).toEqual([
+      'chunkwise--triton_xl_chunk fw 512 1.25',
+      'chunkwise--triton_xl_chunk fwbw 512 1.25',
+      'torch_sdpa fw 512 1.25',
+      'torch_sdpa fwbw 512 1.25',
+      'chunkwise--triton_xl_chunk fw 65536 RuntimeError: CUDA out of memory. Tried to allocate a lot',
+      'chunkwise--triton_xl_chunk fwbw 65536 RuntimeError: CUDA out of memory. Tried to allocate a lot',
+      'torch_sdpa fw 65536 RuntimeError: CUDA out of memory. Tried to allocate a lot',
+      'torch_sdpa fwbw 65536 RuntimeError: CUDA out of memory. Tried to allocate a lot',
+    ]);
+    expect(recs[0]).toMatchObject({ dtype: 'bfloat16', B: 128, NH: 16, DHQK: 128, DHHV: 256 });
   });
 });
