@@ -97,6 +97,11 @@ export function buildProgram(): Command {
       "triton-live: folder holding upstream's mlstm_kernels/ package (default $MLSTM_KERNELS_PATH)",
     )
     .option(
+      '--triton-timeout <seconds>',
+      'triton-live: stop the Python run after this many seconds (default 540)',
+      int,
+    )
+    .option(
       '--triton-script <file>',
       "triton-live: the timing script (default: the package's scripts/triton_live.py)",
     )

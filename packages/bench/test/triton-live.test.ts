@@ -184,10 +184,23 @@ describe('--peers triton-live, ort-attention', () => {
     const o = buildProgram()
       .exitOverride()
       .configureOutput({ writeErr: () => {} })
-      .parse(['node', 'mlstm-bench', '--peers', 'ort-attention,triton-live', '--mlstm-kernels-path', '/up'])
+      .parse([
+        'node',
+        'mlstm-bench',
+        '--peers',
+        'ort-attention,triton-live',
+        '--mlstm-kernels-path',
+        '/up',
+        '--triton-timeout',
+        '300',
+        '--attention-impl',
+        'matmul',
+      ])
       .opts();
     expect(o.peers).toEqual(['ort-attention', 'triton-live']);
     expect(o.mlstmKernelsPath).toBe('/up');
+    expect(o.tritonTimeout).toBe(300);
+    expect(o.attentionImpl).toBe('matmul');
     expect(() =>
       buildProgram()
         .exitOverride()
