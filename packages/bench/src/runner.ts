@@ -215,8 +215,13 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   runInfo.finished = new Date().toISOString();
   writeRunInfo();
   const headlinePlot = consttokenHeadlinePlotSpec(results, adapter);
-  if (headlinePlot)
-    writeFileSync(join(folder, 'plot_consttoken_headline.svg'), await renderSvg(headlinePlot));
+  try {
+    if (headlinePlot)
+      writeFileSync(join(folder, 'plot_consttoken_headline.svg'), await renderSvg(headlinePlot));
+  } catch (e) {
+    // a figure must not cost the run's results
+    log(`headline figure not drawn: ${(e as Error).message}`);
+  }
   const summary = summarize(results, adapter, policy);
   writeFileSync(join(folder, 'summary.md'), summary);
   return { folder, adapter, preset, results, summary };
