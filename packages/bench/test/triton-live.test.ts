@@ -14,6 +14,7 @@ import {
   defaultTritonLiveScript,
   parseTritonLiveOutput,
   runSuites,
+  stepConfigs,
   TritonLiveBenchmark,
   TritonLiveRunner,
   tritonLiveCommand,
@@ -230,6 +231,9 @@ describe('--peers triton-live, ort-attention', () => {
       'triton-live--xl_chunk:bfloat16',
       'triton-live--torch_sdpa:bfloat16',
     ]);
+    // the step suite has no live series: triton-live keeps its labelled constants
+    const [step] = stepConfigs({ preset: 'full', peers: ['triton-live'] });
+    expect(step.kernelSpecs.map((k) => k.kernelName)).toContain('reference--triton_step');
   });
 
   it('a run with the stand-in interpreter records the live series and names them in the headline', async () => {

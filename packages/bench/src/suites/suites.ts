@@ -352,7 +352,8 @@ export function stepConfigs(o: SuiteOptions): BenchmarkConfig[] {
   const dtypes = o.dtypes ?? ['float32'];
   const peers = o.peers ?? p.peers;
   const specs: KernelSpecInit[] = dtypes.map((dtype) => ({ kernelName: 'step--webgpu', dtype, fwbw: false }));
-  if (peers.includes('triton'))
+  // no live step measurement: triton-live keeps the labelled step constants
+  if (peers.includes('triton') || peers.includes('triton-live'))
     specs.push({ kernelName: 'reference--triton_step', dtype: 'bfloat16', label: TRITON_LABEL });
   return [
     new BenchmarkConfig({
