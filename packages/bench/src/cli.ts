@@ -12,7 +12,7 @@ import { SingleBar } from 'cli-progress';
 import { BenchmarkConfig } from './core/config.js';
 import type { Dtype } from './core/kernel-spec.js';
 import { runSuites } from './runner.js';
-import { listSuites, type Mode, type Peer, type Preset, type WeightQuant } from './suites/suites.js';
+import { listSuites, type Mode, PEERS, type Peer, type Preset, type WeightQuant } from './suites/suites.js';
 
 const list = (v: string) =>
   v
@@ -36,6 +36,12 @@ const dtypes = (v: string): (Dtype | WeightQuant)[] =>
     if (d === 'f16' || d === 'float16') return 'float16';
     if (d === 'q8' || d === 'q4') return d;
     throw new InvalidArgumentError(`unknown dtype '${d}' (f32, f16; the model suite also q8, q4)`);
+  });
+const peerList = (v: string): string[] =>
+  list(v).map((p) => {
+    if (p !== 'none' && !(PEERS as readonly string[]).includes(p))
+      throw new InvalidArgumentError(`unknown peer '${p}' (${PEERS.join(', ')}, or none)`);
+    return p;
   });
 const floats = (d?: (Dtype | WeightQuant)[]) => {
   const f = d?.filter((x): x is Dtype => x !== 'q8' && x !== 'q4');
@@ -76,8 +82,29 @@ export function buildProgram(): Command {
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
       list,
     )
-    .option('--peers <list>', "peer baselines: triton, ort, ort-loop, cpu, or 'none'", list)
+    .option('--peers <list>', `peer baselines: ${PEERS.join(', ')}, or 'none'`, peerList)
     .option('--ort-max-seq-len <n>', 'longest S of the ORT parallel baseline', int)
+    .option('--attention-max-seq-len <n>', 'longest S of the ort-attention peer (default: every S)', int)
+    .addOption(
+      new Option(
+        '--attention-impl <impl>',
+        'ort-attention graph: mha (com.microsoft.MultiHeadAttention) or matmul (plain ops)',
+      ).choices(['mha', 'matmul']),
+    )
+    .option('--python <cmd>', 'triton-live: the Python interpreter', 'python3')
+    .option(
+      '--mlstm-kernels-path <dir>',
+      "triton-live: folder holding upstream's mlstm_kernels/ package (default $MLSTM_KERNELS_PATH)",
+    )
+    .option(
+      '--triton-timeout <seconds>',
+      'triton-live: stop the Python run after this many seconds (default 540)',
+      int,
+    )
+    .option(
+      '--triton-script <file>',
+      "triton-live: the timing script (default: the package's scripts/triton_live.py)",
+    )
     .addOption(
       new Option('--ort-ep <ep>', 'ORT execution provider of the parallel graph').choices(['webgpu', 'wasm']),
     )
@@ -161,6 +188,14 @@ export async function main(argv = process.argv): Promise<number> {
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,
+    attentionMaxSeqLen: o.attentionMaxSeqLen,
+    attentionImpl: o.attentionImpl,
+    tritonLive: {
+      python: o.python,
+      mlstmKernelsPath: o.mlstmKernelsPath ?? process.env.MLSTM_KERNELS_PATH,
+      script: o.tritonScript,
+      timeoutS: o.tritonTimeout,
+    },
     ortProvider: o.ortEp,
     ortWasmDir: o.ortWasmDir,
     warmup: o.warmup,

@@ -61,14 +61,39 @@ export {
   type MlstmGraphOptions,
 } from './onnx/index.js';
 export {
+  type AttentionGraphDims,
+  type AttentionGraphOptions,
+  type AttentionImpl,
+  buildCausalAttentionGraph,
+  causalAttentionReference,
+} from './onnx/attention-graphs.js';
+export {
   CpuReferenceBenchmark,
   OrtLoopBenchmark,
   OrtParallelBenchmark,
   ReferenceNumbersBenchmark,
 } from './peers/benchmarks.js';
+export { OrtAttentionBenchmark } from './peers/attention.js';
+export {
+  defaultTritonLiveScript,
+  parseTritonLiveOutput,
+  TRITON_LIVE_KERNEL_NAME,
+  type TritonLiveCell,
+  type TritonLiveCommand,
+  TritonLiveBenchmark,
+  type TritonLiveKernel,
+  type TritonLiveMode,
+  type TritonLiveOptions,
+  type TritonLiveRecord,
+  TritonLiveRunner,
+  tritonLiveAvailable,
+  tritonLiveCommand,
+  tritonLiveKey,
+} from './peers/triton-live.js';
 export { createSession, installNavigatorGpu, loadOrt, ORT_WASM_FILE, type OrtProvider } from './peers/ort.js';
 export {
   consttokenHeadline,
+  consttokenHeadlinePlotSpec,
   needsGpu,
   type RunSuitesOptions,
   type RunSuitesResult,
@@ -121,6 +146,7 @@ export {
   listSuites,
   type Mode,
   type Peer,
+  PEERS,
   PRESETS,
   type Preset,
   registerSuite,

@@ -19,13 +19,18 @@ import {
   type BenchmarkRunResult,
   formatTable,
   MEMORY_PREFIX,
+  plotLabel,
   type ProgressEvent,
   runAndRecordBenchmarks,
   RUNTIME_PREFIX,
+  seriesPoints,
   setupOutputFolder,
   shortLabel,
 } from './core/run.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { type LinePoint, linePlotSpec, renderSvg } from './core/plot.js';
 import { adapterName, openGpuContext } from './gpu.js';
+import { type TritonLiveOptions, TritonLiveRunner } from './peers/triton-live.js';
 import { type BenchEnv, lazyGpu, SkipBenchmark } from './suites/common.js';
 import {
   createBenchmarkCreator,
@@ -47,6 +52,8 @@ export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   timing?: BenchEnv['timing'];
   ortWasmDir?: string;
   ortProvider?: 'webgpu' | 'wasm';
+  /** the `triton-live` peer: interpreter, path of the upstream mlstm_kernels package, script */
+  tritonLive?: TritonLiveOptions;
   onProgress?: (e: ProgressEvent & { config: string }) => void;
   log?: (line: string) => void;
   /** cells that would start after this many seconds are skipped (recorded as `skipped: time budget`) */
@@ -68,6 +75,7 @@ export interface RunSuitesResult {
 /** Whether a kernel spec needs a WebGPU adapter (everything but the CPU peers and the reference numbers). */
 export function needsGpu(kernelName: string, ortProvider?: 'webgpu' | 'wasm'): boolean {
   if (kernelName.startsWith('cpu--') || kernelName.startsWith('reference--')) return false;
+  if (kernelName.startsWith('triton-live--')) return false; // Python + CUDA, not WebGPU
   if (kernelName === 'ort--recurrent_loop') return false; // wasm
   if (kernelName.startsWith('ort--')) return ortProvider !== 'wasm';
   return true;
@@ -113,6 +121,7 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
     timing: o.timing ?? 'auto',
     ortWasmDir: o.ortWasmDir,
     ortProvider: o.ortProvider,
+    tritonLive: new TritonLiveRunner(o.tritonLive, log),
   };
   const sopts: SuiteOptions = { ...o, preset };
   const builtin = createBenchmarkCreator(env);
@@ -132,6 +141,20 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
         jobs[j].config = jobs[j].config.withKernelSpecs(specs);
     }
   }
+  // the triton-live cells of the whole run go to one Python process
+  for (const { config } of jobs)
+    for (const spec of config.kernelSpecs) {
+      if (!spec.kernelName.startsWith('triton-live--')) continue;
+      const kernel = spec.kernelName === 'triton-live--xl_chunk' ? 'xl_chunk' : 'sdpa';
+      for (const p of config.getParamDicts())
+        env.tritonLive?.plan(kernel, spec.fwbw ? 'fwbw' : 'fw', {
+          S: Number(p.sequence_length),
+          B: Number(p.batch_size),
+          NH: Number(p.num_heads),
+          DHQK: Number(p.head_dim_qk),
+          DHHV: Number(p.head_dim_v),
+        });
+    }
   const policy = { ...WARMUP_POLICY, ...o.warmupPolicy };
   // absolute: `pnpm bench` runs in packages/bench while the user stands elsewhere
   const folder = resolve(setupOutputFolder(o.outputDir ?? './outputs_kernel_benchmarks', o.suffix));
@@ -191,14 +214,39 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
   runInfo.unstable = unstableCells(results);
   runInfo.finished = new Date().toISOString();
   writeRunInfo();
+  const headlinePlot = consttokenHeadlinePlotSpec(results, adapter);
+  try {
+    if (headlinePlot)
+      writeFileSync(join(folder, 'plot_consttoken_headline.svg'), await renderSvg(headlinePlot));
+  } catch (e) {
+    // a figure must not cost the run's results
+    log(`headline figure not drawn: ${(e as Error).message}`);
+  }
   const summary = summarize(results, adapter, policy);
   writeFileSync(join(folder, 'summary.md'), summary);
   return { folder, adapter, preset, results, summary };
 }
 
+/** The headline's series, in column order (short labels). */
+const HEADLINE_SERIES = [
+  'xl f32 cs128',
+  'xl f32→f16 cs128',
+  'xl f16 cs128',
+  'sig f16 cs128',
+  'Triton*',
+  'Triton-live',
+  'SDPA-live',
+  'ORT-attn f32',
+  'ORT-attn f16',
+  'ORT-par f32',
+  'ORT-par f16',
+  'ORT-loop',
+];
+
 /**
  * The headline of a const-token run as a markdown table: per S, ours (xl_chunk / siging, f32 /
- * f16) next to the Triton reference and the ORT baseline, fw and fw+bw, with ours/Triton ratios.
+ * f16) next to the Triton reference (constants, and live when measured), torch SDPA, ORT's causal
+ * attention and the ORT mLSTM graphs, fw and fw+bw, with ours/reference ratios.
  */
 export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   const byMode = new Map(
@@ -207,19 +255,9 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
       .map((r) => [r.config.benchmarkName.slice('consttoken_'.length), r]),
   );
   if (byMode.size === 0) return '';
-  const wanted = [
-    'xl f32 cs128',
-    'xl f32→f16 cs128',
-    'xl f16 cs128',
-    'sig f16 cs128',
-    'Triton*',
-    'ORT-par f32',
-    'ORT-par f16',
-    'ORT-loop',
-  ];
   const cols: { mode: string; label: string; col: string }[] = [];
   for (const [mode, r] of byMode) {
-    for (const w of wanted) {
+    for (const w of HEADLINE_SERIES) {
       const spec = r.config.kernelSpecs.find((k) => shortLabel(k) === w);
       if (spec && r.rows.some((row) => Number.isFinite(Number(row[RUNTIME_PREFIX + spec.toString()]))))
         cols.push({
@@ -240,16 +278,26 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
   };
   const fmt = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toPrecision(3)) : '—');
   const ratios: { label: string; mode: string; ours: string; ref: string }[] = [];
+  // ours (xl f16) over each reference present: Triton constants, live Triton, live SDPA, ORT attention
+  const refs: [prefix: string, name: string][] = [
+    ['Triton* ', 'Triton'],
+    ['Triton-live ', 'Triton-live'],
+    ['SDPA-live ', 'SDPA-live'],
+    ['ORT-attn f16 ', 'ORT-attn f16'],
+  ];
   for (const mode of byMode.keys()) {
     const ours = cols.find((c) => c.mode === mode && c.label.startsWith('xl f16'));
-    const tri = cols.find((c) => c.mode === mode && c.label.startsWith('Triton'));
-    if (ours && tri)
-      ratios.push({
-        label: `xl f16 / Triton ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
-        mode,
-        ours: ours.col,
-        ref: tri.col,
-      });
+    if (!ours) continue;
+    for (const [prefix, name] of refs) {
+      const ref = cols.find((c) => c.mode === mode && c.label.startsWith(prefix));
+      if (ref)
+        ratios.push({
+          label: `xl f16 / ${name} ${mode === 'fwbw' ? 'fw+bw' : 'fw'}`,
+          mode,
+          ours: ours.col,
+          ref: ref.col,
+        });
+    }
   }
   const header = ['S', ...cols.map((c) => c.label), ...ratios.map((r) => r.label)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
@@ -262,10 +310,61 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
     lines.push(`| ${[String(S), ...vals, ...rs].join(' | ')} |`);
   }
   // name only the series the table has
-  const note = cols.some((c) => c.label.startsWith('Triton'))
-    ? ' (Triton* = upstream, bf16, H100, measured elsewhere)'
-    : '';
+  const notes = [
+    cols.some((c) => c.label.startsWith('Triton*'))
+      ? 'Triton* = upstream, bf16, H100, measured elsewhere'
+      : '',
+    cols.some((c) => c.label.startsWith('Triton-live') || c.label.startsWith('SDPA-live'))
+      ? 'Triton-live / SDPA-live = upstream xl_chunk / torch causal SDPA, bf16, measured in this call'
+      : '',
+    cols.some((c) => c.label.startsWith('ORT-attn'))
+      ? 'ORT-attn = causal softmax attention on onnxruntime-web'
+      : '',
+  ].filter(Boolean);
+  const note = notes.length ? ` (${notes.join('; ')})` : '';
   return `## Const-token headline [ms per pass]${note}\n\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The headline as one figure, the layout of the paper's plot: forward on the left, forward +
+ * backward on the right, ms per pass over S, one line per headline series present (ours,
+ * Triton constants / live, torch SDPA, ORT attention, the ORT mLSTM graphs). `undefined` without
+ * const-token results.
+ */
+export function consttokenHeadlinePlotSpec(
+  results: BenchmarkRunResult[],
+  adapter: string,
+): TopLevelSpec | undefined {
+  const panels: [mode: string, title: string][] = [
+    ['fw', 'forward'],
+    ['fwbw', 'forward + backward'],
+  ];
+  const points: (LinePoint & { panel: string })[] = [];
+  for (const [mode, panel] of panels) {
+    const r = results.find((x) => x.config.benchmarkName === `consttoken_${mode}`);
+    if (!r) continue;
+    const keep = new Set(
+      r.config.kernelSpecs.filter((k) => HEADLINE_SERIES.includes(shortLabel(k))).map((k) => plotLabel(k)),
+    );
+    // one colour per kernel across both panels: the panel says the mode
+    for (const p of seriesPoints(r, RUNTIME_PREFIX))
+      if (keep.has(p.series)) points.push({ ...p, series: p.series.replace(' fw+bw', ''), panel });
+  }
+  if (points.length === 0) return undefined;
+  const spec = linePlotSpec(points, {
+    title: 'Const-token: ours vs attention vs Triton',
+    subtitle: adapter,
+    xTitle: 'sequence length S',
+    yTitle: 'Time [ms]',
+    width: 420,
+  }) as TopLevelSpec & { encoding: Record<string, unknown> };
+  spec.encoding.column = {
+    field: 'panel',
+    type: 'nominal',
+    title: null,
+    sort: panels.map(([, t]) => t),
+  };
+  return spec;
 }
 
 /** The cells whose timings did not settle within the warm-up cap (see {@link WARMUP_POLICY}). */

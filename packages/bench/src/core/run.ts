@@ -231,6 +231,9 @@ const SHORT_KERNEL: Record<string, string> = {
   'step--webgpu': 'step',
   'ort--parallel_stablef': 'ORT-par',
   'ort--recurrent_loop': 'ORT-loop',
+  'ort--attention': 'ORT-attn',
+  'triton-live--xl_chunk': 'Triton-live',
+  'triton-live--torch_sdpa': 'SDPA-live',
   'cpu--core_reference_chunkwise': 'CPU-ref',
   'reference--triton_xl_chunk': 'Triton*',
   'reference--triton_step': 'Triton*',
@@ -242,7 +245,7 @@ export function shortLabel(spec: KernelSpec): string {
   const base = SHORT_KERNEL[viaBackend ? spec.kernelName.slice('backend:'.length) : spec.kernelName];
   if (!base) return spec.displayName;
   const k = viaBackend ? `be:${base}` : base;
-  if (k.startsWith('Triton') || k === 'CPU-ref' || k === 'ORT-loop') return k;
+  if (k.startsWith('Triton') || k === 'CPU-ref' || k === 'ORT-loop' || k === 'SDPA-live') return k;
   const cs = spec.additionalParams.chunk_size;
   return `${k} ${dtypeLabel(spec)}${cs !== undefined ? ` cs${cs}` : ''}`;
 }

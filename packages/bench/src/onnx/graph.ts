@@ -43,6 +43,8 @@ export class GraphBuilder {
   private readonly inputs: ValueInfo[] = [];
   private readonly outputs: ValueInfo[] = [];
   private counter = 0;
+  /** operator-set domains other than the default one used by nodes (e.g. `com.microsoft`) */
+  private readonly domains = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -68,6 +70,7 @@ export class GraphBuilder {
     inputs: readonly string[],
     attrs: Record<string, AttrValue> = {},
     outNames?: string[],
+    domain = '',
   ): string[] {
     const outs = outNames ?? [this.fresh(opType.toLowerCase())];
     const attribute = Object.entries(attrs).map(([name, v]) => {
@@ -82,7 +85,9 @@ export class GraphBuilder {
       output: outs,
       name: this.fresh(`n_${opType}`),
       attribute,
+      ...(domain ? { domain } : {}),
     });
+    if (domain) this.domains.add(domain);
     return outs;
   }
 
@@ -137,14 +142,18 @@ export class GraphBuilder {
     };
   }
 
-  /** The serialized ModelProto (IR version 8, default domain at `opset`). */
+  /** The serialized ModelProto (IR version 8, default domain at `opset`, other domains used at 1). */
   encode(opset = 18, producer = '@mlstm/bench'): Uint8Array {
     const T = onnxModelType();
     const msg = T.fromObject({
       ir_version: 8,
       producer_name: producer,
       producer_version: '0.1.0',
-      opset_import: [{ domain: '', version: opset }],
+      // contrib domains (com.microsoft) are imported at version 1
+      opset_import: [
+        { domain: '', version: opset },
+        ...[...this.domains].map((domain) => ({ domain, version: 1 })),
+      ],
       graph: this.toProto(),
     });
     return T.encode(msg).finish();

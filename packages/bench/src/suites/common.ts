@@ -1,6 +1,7 @@
 /** Shared pieces of the suites: the benchmark environment and the skip signal. */
 import type { GpuContext } from '@mlstm/kernels-webgpu';
 import type { Dtype } from '../core/kernel-spec.js';
+import type { TritonLiveRunner } from '../peers/triton-live.js';
 
 /** Thrown by a benchmark's setup to skip a cell (recorded as `skipped: …`, runtime NaN). */
 export class SkipBenchmark extends Error {
@@ -20,6 +21,8 @@ export interface BenchEnv {
   ortWasmDir?: string;
   /** ORT execution provider for the parallel graph ('webgpu'; 'wasm' for CPU-only machines) */
   ortProvider?: 'webgpu' | 'wasm';
+  /** the `triton-live` peer's script runner (one Python run per bench run) */
+  tritonLive?: TritonLiveRunner;
 }
 
 export function gpuDtype(d: Dtype): 'f32' | 'f16' {

@@ -14,6 +14,8 @@ import {
   ReferenceNumbersBenchmark,
 } from '../peers/benchmarks.js';
 import type { BenchmarkRunResult } from '../core/run.js';
+import { OrtAttentionBenchmark } from '../peers/attention.js';
+import { TritonLiveBenchmark } from '../peers/triton-live.js';
 import type { BenchEnv } from './common.js';
 import {
   BACKEND_PREFIX,
@@ -33,7 +35,9 @@ import {
 
 export type Preset = 'tiny' | 'default' | 'full';
 export type Mode = 'fw' | 'fwbw';
-export type Peer = 'ort' | 'ort-loop' | 'cpu' | 'triton';
+export type Peer = 'ort' | 'ort-loop' | 'ort-attention' | 'cpu' | 'triton' | 'triton-live';
+/** Every peer name `--peers` accepts. */
+export const PEERS: readonly Peer[] = ['triton', 'triton-live', 'ort', 'ort-loop', 'ort-attention', 'cpu'];
 
 /** Quantised weight formats of the model suite (`--dtypes q8,q4`). */
 export type WeightQuant = 'q8' | 'q4';
@@ -56,6 +60,10 @@ export interface SuiteOptions {
   peers?: Peer[];
   /** longest S the ORT parallel baseline runs at */
   ortMaxSeqLen?: number;
+  /** longest S the ORT attention peer runs at (default: every S; ORT's refusals are recorded per cell) */
+  attentionMaxSeqLen?: number;
+  /** ORT attention graph: `mha` (com.microsoft.MultiHeadAttention, default) or `matmul` (plain ops) */
+  attentionImpl?: 'mha' | 'matmul';
   /** batch sizes of the step suite */
   batchSizes?: number[];
   warmup?: number;
@@ -198,7 +206,8 @@ function peerSpecs(
   const fwbw = mode === 'fwbw';
   const out: KernelSpecInit[] = [];
   const ortMax = o.ortMaxSeqLen ?? p.ortMaxSeqLen;
-  if (peers.includes('triton')) {
+  // triton-live keeps the labelled constants beside it (they stay when Python is absent)
+  if (peers.includes('triton') || peers.includes('triton-live')) {
     out.push({
       kernelName: 'reference--triton_xl_chunk',
       dtype: 'bfloat16',
@@ -206,6 +215,41 @@ function peerSpecs(
       label: TRITON_LABEL,
       additionalParams: { cs: 128 },
     });
+  }
+  if (peers.includes('triton-live')) {
+    out.push(
+      {
+        kernelName: 'triton-live--xl_chunk',
+        dtype: 'bfloat16',
+        fwbw,
+        label: 'Triton xl_chunk (live, bf16)',
+        additionalParams: { warmup: 0, rep: 1, warmup_tolerance: 0 },
+      },
+      {
+        kernelName: 'triton-live--torch_sdpa',
+        dtype: 'bfloat16',
+        fwbw,
+        label: 'torch SDPA causal (live, bf16)',
+        additionalParams: { warmup: 0, rep: 1, warmup_tolerance: 0 },
+      },
+    );
+  }
+  if (peers.includes('ort-attention') && !fwbw) {
+    for (const dtype of dtypes.filter((d) => d !== 'bfloat16')) {
+      const impl = o.attentionImpl ?? 'mha';
+      out.push({
+        kernelName: 'ort--attention',
+        dtype,
+        fwbw,
+        label: `ORT-web attention ${impl === 'mha' ? 'MHA' : 'MatMul+Softmax'} causal ${dtype === 'float16' ? 'f16' : 'f32'}`,
+        additionalParams: {
+          impl,
+          ...(o.attentionMaxSeqLen !== undefined ? { max_sequence_length: o.attentionMaxSeqLen } : {}),
+          warmup: 1,
+          rep: 3,
+        },
+      });
+    }
   }
   if (peers.includes('ort') && !fwbw) {
     for (const dtype of dtypes)
@@ -308,7 +352,8 @@ export function stepConfigs(o: SuiteOptions): BenchmarkConfig[] {
   const dtypes = o.dtypes ?? ['float32'];
   const peers = o.peers ?? p.peers;
   const specs: KernelSpecInit[] = dtypes.map((dtype) => ({ kernelName: 'step--webgpu', dtype, fwbw: false }));
-  if (peers.includes('triton'))
+  // no live step measurement: triton-live keeps the labelled step constants
+  if (peers.includes('triton') || peers.includes('triton-live'))
     specs.push({ kernelName: 'reference--triton_step', dtype: 'bfloat16', label: TRITON_LABEL });
   return [
     new BenchmarkConfig({
@@ -395,6 +440,10 @@ export function createBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
     if (isSequenceKernel(n)) b = new MlstmKernelBenchmark(env, n, spec.dtype, spec.fwbw);
     else if (n === 'step--webgpu') b = new MlstmStepBenchmark(env, spec.dtype);
     else if (n === 'ort--parallel_stablef') b = new OrtParallelBenchmark(env, spec.dtype, spec.fwbw);
+    else if (n === 'ort--attention') b = new OrtAttentionBenchmark(env, spec.dtype, spec.fwbw);
+    else if (n === 'triton-live--xl_chunk')
+      b = new TritonLiveBenchmark(env.tritonLive, 'xl_chunk', spec.fwbw);
+    else if (n === 'triton-live--torch_sdpa') b = new TritonLiveBenchmark(env.tritonLive, 'sdpa', spec.fwbw);
     else if (n === 'ort--recurrent_loop') b = new OrtLoopBenchmark(env, spec.fwbw);
     else if (n === 'cpu--core_reference_chunkwise') b = new CpuReferenceBenchmark('exp', spec.fwbw);
     else if (n === 'reference--triton_xl_chunk')
