@@ -144,7 +144,7 @@ export default defineConfig({
     alias: [
       // @mlstm/bench's Node-only helpers (writing result folders, onnxruntime in Node) import these;
       // the browser never calls them
-      { find: /^node:(fs|fs\/promises|path|module|v8|url|os)$/, replacement: nodeShim },
+      { find: /^node:(fs|fs\/promises|path|module|v8|url|os|child_process)$/, replacement: nodeShim },
     ],
   },
   worker: { format: 'es' },

@@ -20,5 +20,8 @@ export const fileURLToPath = (u: string | URL): string => String(u);
 export const dirname = (p: string): string => p.replace(/\/[^/]*$/, '');
 export const join = (...parts: string[]): string => parts.join('/');
 export const resolve = (...parts: string[]): string => parts.join('/');
+export const delimiter = ':';
+export const spawn = fail('child_process.spawn');
+export const spawnSync = fail('child_process.spawnSync');
 export const homedir = (): string => '/';
 export default {};
