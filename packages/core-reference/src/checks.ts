@@ -169,3 +169,59 @@ export function normalizeDtype<T extends string>(
   const mapped = typeof value === 'string' ? (DTYPE_ALIASES[value] ?? value) : value;
   return checkOneOf(argument, mapped, valid, context, fallback);
 }
+
+/** Offsets of N packed sequences: N + 1 integers from 0 to the token count, strictly increasing. */
+export type SeqStarts = Int32Array | readonly number[];
+
+/** An argument-error class (`MlstmArgumentError` or a subclass such as the kernels' `KernelArgumentError`). */
+export type ArgumentErrorClass = new (
+  argument: string,
+  expected: string,
+  received: string,
+  context?: string,
+) => MlstmArgumentError;
+
+/**
+ * Checks packed-sequence offsets `seqStarts` against the packed token count `T` (and, when given,
+ * the number of initial states): N + 1 integers, from 0, strictly increasing, ending at `T`.
+ * Throws `ErrorClass` naming `seqStarts`; returns the offsets as numbers.
+ */
+export function checkSeqStarts(
+  seqStarts: unknown,
+  T: number,
+  context: string,
+  states?: number,
+  ErrorClass: ArgumentErrorClass = MlstmArgumentError,
+): number[] {
+  const fail = (expected: string, received: string): never => {
+    throw new ErrorClass('seqStarts', expected, received, context);
+  };
+  const ok = seqStarts instanceof Int32Array || Array.isArray(seqStarts);
+  const list = ok ? Array.from(seqStarts as ArrayLike<number>) : undefined;
+  if (!list || list.length < 2) {
+    return fail(
+      'an Int32Array of N + 1 offsets (N >= 1 sequences) into the packed token axis',
+      list ? `${list.length} offsets` : String(seqStarts),
+    );
+  }
+  const bad = list.findIndex((v) => !Number.isInteger(v));
+  if (bad >= 0) fail('integer offsets', `seqStarts[${bad}] = ${list[bad]}`);
+  if (list[0] !== 0) fail('offsets starting at 0', `seqStarts[0] = ${list[0]}`);
+  for (let s = 1; s < list.length; s++) {
+    if (list[s] <= list[s - 1]) {
+      fail(
+        'strictly increasing offsets (every sequence has at least one token)',
+        `seqStarts[${s - 1}] = ${list[s - 1]}, seqStarts[${s}] = ${list[s]}`,
+      );
+    }
+  }
+  const N = list.length - 1;
+  if (list[N] !== T) fail(`offsets ending at the token count T = ${T}`, `seqStarts[${N}] = ${list[N]}`);
+  if (states !== undefined && states !== N) {
+    fail(
+      `N + 1 = ${states + 1} offsets for the ${states} initial states (one per sequence)`,
+      `${list.length} offsets (${N} sequences)`,
+    );
+  }
+  return list;
+}

@@ -31,62 +31,16 @@ import {
   validateSequenceInputs,
   validateStates,
 } from './validate.js';
+import { checkSeqStarts, type SeqStarts } from './checks.js';
 
-/** Offsets of N packed sequences: N + 1 integers from 0 to the token count, strictly increasing. */
-export type SeqStarts = Int32Array | readonly number[];
+export type { SeqStarts };
 
 /**
  * Checks `seqStarts` against the packed token count `T` (and, when given, the number of initial
  * states `N`): typed errors naming `seqStarts`. Returns the number of sequences.
  */
 export function validateSeqStarts(seqStarts: unknown, T: number, context: string, states?: number): number {
-  const ok = seqStarts instanceof Int32Array || Array.isArray(seqStarts);
-  const list = ok ? (seqStarts as ArrayLike<number>) : undefined;
-  if (!list || list.length < 2) {
-    throw new MlstmArgumentError(
-      'seqStarts',
-      'an Int32Array of N + 1 offsets (N >= 1 sequences) into the packed token axis',
-      list ? `${list.length} offsets` : String(seqStarts),
-      context,
-    );
-  }
-  for (let s = 0; s < list.length; s++) {
-    const v = list[s];
-    if (!Number.isInteger(v)) {
-      throw new MlstmArgumentError('seqStarts', 'integer offsets', `seqStarts[${s}] = ${v}`, context);
-    }
-  }
-  if (list[0] !== 0) {
-    throw new MlstmArgumentError('seqStarts', 'offsets starting at 0', `seqStarts[0] = ${list[0]}`, context);
-  }
-  for (let s = 1; s < list.length; s++) {
-    if (list[s] <= list[s - 1]) {
-      throw new MlstmArgumentError(
-        'seqStarts',
-        'strictly increasing offsets (every sequence has at least one token)',
-        `seqStarts[${s - 1}] = ${list[s - 1]}, seqStarts[${s}] = ${list[s]}`,
-        context,
-      );
-    }
-  }
-  const N = list.length - 1;
-  if (list[N] !== T) {
-    throw new MlstmArgumentError(
-      'seqStarts',
-      `offsets ending at the token count T = ${T}`,
-      `seqStarts[${N}] = ${list[N]}`,
-      context,
-    );
-  }
-  if (states !== undefined && states !== N) {
-    throw new MlstmArgumentError(
-      'seqStarts',
-      `N + 1 = ${states + 1} offsets for the ${states} initial states (one per sequence)`,
-      `${list.length} offsets (${N} sequences)`,
-      context,
-    );
-  }
-  return N;
+  return checkSeqStarts(seqStarts, T, context, states).length - 1;
 }
 
 /** Arguments of {@link mlstmChunkwisePacked}: q,k `(1,NH,T,DHQK)`, v `(1,NH,T,DHHV)`, i,f `(1,NH,T)`. */

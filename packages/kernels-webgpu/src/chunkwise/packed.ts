@@ -13,6 +13,7 @@
  * gradients of the real tokens are those of the unpadded sequence (to rounding). Gather and
  * scatter between the packed axis and the padded batch are GPU kernels (util/pack.ts).
  */
+import { checkSeqStarts, type SeqStarts } from '@mlstm/core-reference/checks';
 import type { DispatchBatch, GpuContext } from '../device/context.js';
 import type { GpuDtype, GpuTensor } from '../device/tensor.js';
 import { KernelArgumentError } from '../errors.js';
@@ -40,7 +41,7 @@ import { XL_CHUNK } from './xl_chunk.js';
 import { XL_CHUNK_SIGING } from './xl_chunk_siging.js';
 
 /** N + 1 offsets of N packed sequences into the token axis. */
-export type SeqStarts = Int32Array | readonly number[];
+export type { SeqStarts };
 
 /** Arguments of a packed forward: the family's, with `(1, NH, T, …)` inputs and `(N, NH, …)` states. */
 export interface PackedChunkwiseArgs<T extends TensorLike = TensorLike>
@@ -61,58 +62,12 @@ const FILL_I = -1e4;
 const MAX_TOKENS = 2 ** 24;
 
 /**
- * Validates `seqStarts` against the token count `T` and the number of initial states; typed
- * errors naming `seqStarts`. Returns the offsets.
+ * Validates `seqStarts` against the token count `T` and the number of initial states
+ * (`KernelArgumentError` naming `seqStarts`, the rule of core-reference's `checkSeqStarts`).
+ * Returns the offsets.
  */
 export function validateSeqStarts(seqStarts: unknown, T: number, context: string, states?: number): number[] {
-  const ok = seqStarts instanceof Int32Array || Array.isArray(seqStarts);
-  const list = ok ? Array.from(seqStarts as ArrayLike<number>) : undefined;
-  if (!list || list.length < 2) {
-    throw new KernelArgumentError(
-      'seqStarts',
-      'an Int32Array of N + 1 offsets (N >= 1 sequences) into the packed token axis',
-      list ? `${list.length} offsets` : String(seqStarts),
-      context,
-    );
-  }
-  const bad = list.findIndex((v) => !Number.isInteger(v));
-  if (bad >= 0)
-    throw new KernelArgumentError(
-      'seqStarts',
-      'integer offsets',
-      `seqStarts[${bad}] = ${list[bad]}`,
-      context,
-    );
-  if (list[0] !== 0)
-    throw new KernelArgumentError('seqStarts', 'offsets starting at 0', `seqStarts[0] = ${list[0]}`, context);
-  for (let s = 1; s < list.length; s++) {
-    if (list[s] <= list[s - 1]) {
-      throw new KernelArgumentError(
-        'seqStarts',
-        'strictly increasing offsets (every sequence has at least one token)',
-        `seqStarts[${s - 1}] = ${list[s - 1]}, seqStarts[${s}] = ${list[s]}`,
-        context,
-      );
-    }
-  }
-  const N = list.length - 1;
-  if (list[N] !== T) {
-    throw new KernelArgumentError(
-      'seqStarts',
-      `offsets ending at the token count T = ${T}`,
-      `seqStarts[${N}] = ${list[N]}`,
-      context,
-    );
-  }
-  if (states !== undefined && states !== N) {
-    throw new KernelArgumentError(
-      'seqStarts',
-      `N + 1 = ${states + 1} offsets for the ${states} initial states (one per sequence)`,
-      `${list.length} offsets (${N} sequences)`,
-      context,
-    );
-  }
-  return list;
+  return checkSeqStarts(seqStarts, T, context, states, KernelArgumentError);
 }
 
 /** One batched call: the sequences `seqs` padded to `P` tokens, run with chunk size `chunk`. */
