@@ -79,9 +79,19 @@ const TEAM = 32;
 export const QMM_TILED_MIN_ROWS = 32;
 
 /** WGSL: `scale(i)` (f16 scale i as f32) and `deq8(word)` → the 4 (q8) or 8 (q4) values of a word. */
-function dequantWgsl(format: QuantFormat): string {
-  const common = `
+/** WGSL: `scale(i)`, the f16 scale `i` of the `scales` binding (two per u32 word) as f32. */
+const SCALE_WGSL = `
 fn scale(i: u32) -> f32 { return unpack2x16float(scales[i >> 1u])[i & 1u]; }`;
+
+/** WGSL expression: value `j` of the quantised word `w` (q4: nibble j stored as q + 8; q8: byte j, two's complement). */
+function quantValueWgsl(format: QuantFormat, w: string, j: string): string {
+  return format === 'q4'
+    ? `f32((${w} >> (4u * (${j}))) & 15u) - 8.0`
+    : `f32((bitcast<i32>(${w}) << (24u - 8u * (${j}))) >> 24u)`;
+}
+
+function dequantWgsl(format: QuantFormat): string {
+  const common = SCALE_WGSL;
   if (format === 'q4') {
     return `${common}
 // values 0..3 and 4..7 of a word: nibbles stored as q + 8
@@ -381,10 +391,7 @@ export function encodeQEmbedding(
   row0 = 0,
 ): void {
   const wpg = WORDS_PER_GROUP[table.format];
-  const value =
-    table.format === 'q4'
-      ? 'f32((w >> (4u * (j % 8u))) & 15u) - 8.0'
-      : 'f32((bitcast<i32>(w) << (24u - 8u * (j % 4u))) >> 24u)';
+  const value = quantValueWgsl(table.format, 'w', table.format === 'q4' ? 'j % 8u' : 'j % 4u');
   const wordOf = table.format === 'q4' ? 'j / 8u' : 'j / 4u';
   const p = ctx.pipeline(
     `hf.qembed:${table.format}`,
@@ -394,6 +401,7 @@ export function encodeQEmbedding(
 @group(0) @binding(2) var<storage, read> wq: array<u32>;
 @group(0) @binding(3) var<storage, read> scales: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+${SCALE_WGSL}
 @compute @workgroup_size(${GATHER_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.x + wid.y * nwg.x) * ${GATHER_WG}u + lid;
@@ -405,7 +413,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let gi = (id - P.row0) * P.G + h / 32u;
   let j = h % 32u;
   let w = wq[gi * ${wpg}u + ${wordOf}];
-  out[idx] = (${value}) * unpack2x16float(scales[gi >> 1u])[gi & 1u];
+  out[idx] = (${value}) * scale(gi);
 }`,
     ['uniform', 'read', 'read', 'read', 'rw'],
   );
@@ -436,10 +444,7 @@ export function encodeDequantize(
     throw new ModelArgumentError('out', `at least ${w.rows * w.cols} elements, got ${out.numel}`);
   }
   const per = w.format === 'q4' ? 8 : 4;
-  const value =
-    w.format === 'q4'
-      ? 'f32((wv >> (4u * j)) & 15u) - 8.0'
-      : 'f32((bitcast<i32>(wv) << (24u - 8u * j)) >> 24u)';
+  const value = quantValueWgsl(w.format, 'wv', 'j');
   const p = ctx.pipeline(
     `hf.qdequant:${w.format}:${out.dtype}`,
     () => `${out.dtype === 'f16' ? 'enable f16;' : ''}
@@ -448,6 +453,7 @@ ${dequantParams.wgsl()}
 @group(0) @binding(1) var<storage, read> wq: array<u32>;
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<${out.dtype}>;
+${SCALE_WGSL}
 @compute @workgroup_size(${GATHER_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.x + wid.y * nwg.x) * ${GATHER_WG}u + lid;
@@ -455,7 +461,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = idx / P.wpr;
   let c = idx % P.wpr;                 // word of the row
   let gi = row * (P.wpr / ${WORDS_PER_GROUP[w.format]}u) + c / ${WORDS_PER_GROUP[w.format]}u;
-  let s = unpack2x16float(scales[gi >> 1u])[gi & 1u];
+  let s = scale(gi);
   let wv = wq[idx];
   let k0 = c * ${per}u;
   for (var j = 0u; j < ${per}u; j++) {
