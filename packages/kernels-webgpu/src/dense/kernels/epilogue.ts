@@ -6,8 +6,10 @@
  * `proj_up_gate_z`) and each workgroup pairs gate row n with up row N + n, so the output column n
  * is `silu(z_n + b_n) · (z_{N+n} + b_{N+n})` without the 2N-wide intermediate.
  */
+import type { DispatchBatch, GpuContext } from '../../device/context.js';
 import { defineParams } from '../../device/params.js';
-import type { GpuDtype } from '../../device/tensor.js';
+import type { GpuDtype, GpuTensor } from '../../device/tensor.js';
+import { cdiv, splitWorkgroups } from '../../wgsl/common.js';
 
 /**
  * `M, N, K`: output rows, output columns (gated: half of W's rows), depth. `ldy`, `nOff`: the
@@ -80,4 +82,62 @@ export function tileOrder(group: number): string {
   let inGroup = flat % perGroup;
   let mTile = firstM + inGroup % groupRows;
   let nTile = inGroup / groupRows;`;
+}
+
+/** The tensors of one dense call. */
+export interface DenseTensors {
+  x: GpuTensor;
+  w: GpuTensor;
+  bias: GpuTensor | null;
+  y: GpuTensor;
+}
+
+/** The sizes and epilogue of one dense call (validated by the caller). */
+export interface DenseCall {
+  M: number;
+  N: number;
+  K: number;
+  ldy: number;
+  nOff: number;
+  accumulate: boolean;
+  softcap: number;
+  gated: boolean;
+}
+
+/**
+ * Dispatches a dense kernel over `bm × bn` output tiles (`bn / 2` output columns per tile when
+ * gated: the tile holds the gate and up rows), one flat workgroup index per tile.
+ */
+export function dispatchDense(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  pipeline: GPUComputePipeline,
+  t: DenseTensors,
+  o: DenseCall,
+  bm: number,
+  bn: number,
+  label: string,
+): void {
+  const nTilesM = cdiv(o.M, bm);
+  const nTilesN = cdiv(o.N, o.gated ? bn / 2 : bn);
+  const count = nTilesM * nTilesN;
+  batch.dispatch(
+    pipeline,
+    [t.x, t.w, t.bias ?? t.x, t.y],
+    denseParams.pack({
+      M: o.M,
+      N: o.N,
+      K: o.K,
+      ldy: o.ldy,
+      nOff: o.nOff,
+      hasBias: t.bias ? 1 : 0,
+      accumulate: o.accumulate ? 1 : 0,
+      softcap: o.softcap,
+      nTilesM,
+      nTilesN,
+      count,
+    }),
+    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
+    label,
+  );
 }

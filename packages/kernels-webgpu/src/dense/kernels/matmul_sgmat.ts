@@ -19,16 +19,17 @@
  * finishes 8 consecutive outputs of one row.
  */
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
-import type { GpuDtype, GpuTensor } from '../../device/tensor.js';
+import type { GpuDtype } from '../../device/tensor.js';
 import { LEFT, RESULT, RIGHT, SGMAT_ENABLE } from '../../chunkwise/kernels/sgmat_builtins.js';
 import { range, storeF16x8 } from '../../chunkwise/kernels/sgmat_common.js';
-import { cdiv, splitWorkgroups } from '../../wgsl/common.js';
 import {
   DENSE_EPILOGUE,
   DENSE_LAYOUT,
   denseBindings,
   denseHeader,
-  denseParams,
+  type DenseCall,
+  type DenseTensors,
+  dispatchDense,
   tileOrder,
 } from './epilogue.js';
 
@@ -303,41 +304,11 @@ ${epilogue}
 export function encodeDenseSgmat(
   ctx: GpuContext,
   batch: DispatchBatch,
-  t: { x: GpuTensor; w: GpuTensor; bias: GpuTensor | null; y: GpuTensor },
-  o: {
-    M: number;
-    N: number;
-    K: number;
-    ldy: number;
-    nOff: number;
-    accumulate: boolean;
-    softcap: number;
-    gated: boolean;
-  },
+  t: DenseTensors,
+  o: DenseCall,
   tiles: DenseSgmatTiles,
 ): void {
   const c: DenseSgmatConfig = { ...tiles, xDtype: t.x.dtype, gated: o.gated };
   const p = ctx.pipeline(denseSgmatKey(c), () => denseSgmatWgsl(c), DENSE_LAYOUT);
-  const nTilesM = cdiv(o.M, tiles.bm);
-  const nTilesN = cdiv(o.N, o.gated ? tiles.bn / 2 : tiles.bn);
-  const count = nTilesM * nTilesN;
-  batch.dispatch(
-    p,
-    [t.x, t.w, t.bias ?? t.x, t.y],
-    denseParams.pack({
-      M: o.M,
-      N: o.N,
-      K: o.K,
-      ldy: o.ldy,
-      nOff: o.nOff,
-      hasBias: t.bias ? 1 : 0,
-      accumulate: o.accumulate ? 1 : 0,
-      softcap: o.softcap,
-      nTilesM,
-      nTilesN,
-      count,
-    }),
-    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
-    'dense matmul (matrix units)',
-  );
+  dispatchDense(ctx, batch, p, t, o, tiles.bm, tiles.bn, 'dense matmul (matrix units)');
 }

@@ -10,14 +10,15 @@
  * both halves of its 2 output columns.
  */
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
-import type { GpuDtype, GpuTensor } from '../../device/tensor.js';
-import { cdiv, splitWorkgroups } from '../../wgsl/common.js';
+import type { GpuDtype } from '../../device/tensor.js';
 import {
   DENSE_EPILOGUE,
   DENSE_LAYOUT,
   denseBindings,
   denseHeader,
-  denseParams,
+  type DenseCall,
+  type DenseTensors,
+  dispatchDense,
   tileOrder,
 } from './epilogue.js';
 
@@ -110,43 +111,8 @@ ${finish}
 }
 
 /** Encodes one call of the register-tiled kernel (arguments validated by the caller). */
-export function encodeDenseTiled(
-  ctx: GpuContext,
-  batch: DispatchBatch,
-  t: { x: GpuTensor; w: GpuTensor; bias: GpuTensor | null; y: GpuTensor },
-  o: {
-    M: number;
-    N: number;
-    K: number;
-    ldy: number;
-    nOff: number;
-    accumulate: boolean;
-    softcap: number;
-    gated: boolean;
-  },
-): void {
+export function encodeDenseTiled(ctx: GpuContext, batch: DispatchBatch, t: DenseTensors, o: DenseCall): void {
   const c: DenseTiledConfig = { xDtype: t.x.dtype, wDtype: t.w.dtype, gated: o.gated };
   const p = ctx.pipeline(denseTiledKey(c), () => denseTiledWgsl(c), DENSE_LAYOUT);
-  const nTilesM = cdiv(o.M, T);
-  const nTilesN = cdiv(o.N, o.gated ? T / 2 : T);
-  const count = nTilesM * nTilesN;
-  batch.dispatch(
-    p,
-    [t.x, t.w, t.bias ?? t.x, t.y],
-    denseParams.pack({
-      M: o.M,
-      N: o.N,
-      K: o.K,
-      ldy: o.ldy,
-      nOff: o.nOff,
-      hasBias: t.bias ? 1 : 0,
-      accumulate: o.accumulate ? 1 : 0,
-      softcap: o.softcap,
-      nTilesM,
-      nTilesN,
-      count,
-    }),
-    splitWorkgroups(count, ctx.limits.maxComputeWorkgroupsPerDimension),
-    'dense matmul (register-tiled)',
-  );
+  dispatchDense(ctx, batch, p, t, o, T, T, 'dense matmul (register-tiled)');
 }
