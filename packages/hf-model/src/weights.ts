@@ -472,7 +472,6 @@ export abstract class RandomPieces<W> implements WeightPieces<W> {
  */
 export class RandomWeights extends RandomPieces<Float32Array> {
   private readonly table: Float32Array;
-  private pos = 0;
 
   constructor(config: XlstmConfig, seed = 1) {
     super(config);
@@ -486,12 +485,19 @@ export class RandomWeights extends RandomPieces<Float32Array> {
     });
   }
 
-  private fill(n: number, scale: number): Float32Array {
+  /**
+   * `n` values of the table from a start of the tensor's own (a hash of its name), so a tensor's
+   * values do not depend on which tensors were asked for before it: the CPU path and a GPU engine
+   * built from the same seed get the same weights.
+   */
+  private fill(n: number, scale: number, name: string): Float32Array {
     const out = new Float32Array(n);
     const T = this.table.length;
+    let pos = 2166136261;
+    for (let x = 0; x < name.length; x++) pos = Math.imul(pos ^ name.charCodeAt(x), 16777619) >>> 0;
     for (let x = 0; x < n; x += T) {
       const len = Math.min(T, n - x);
-      const start = (this.pos = (this.pos + 7919) % T);
+      const start = (pos = (pos + 7919) % T);
       const first = Math.min(len, T - start);
       out.set(this.table.subarray(start, start + first), x);
       if (first < len) out.set(this.table.subarray(0, len - first), x + first);
@@ -500,12 +506,12 @@ export class RandomWeights extends RandomPieces<Float32Array> {
     return out;
   }
 
-  protected matrix(n: number, scale: number): Float32Array {
-    return this.fill(n, scale);
+  protected matrix(n: number, scale: number, name: string): Float32Array {
+    return this.fill(n, scale, name);
   }
 
-  protected vector(n: number, scale: number): Float32Array {
-    return this.fill(n, scale);
+  protected vector(n: number, scale: number, name: string): Float32Array {
+    return this.fill(n, scale, name);
   }
 }
 

@@ -156,6 +156,24 @@ describe('fromRandom on WebGPU builds its weights on the GPU', () => {
     for (const m of [m1, m2, mc, ms]) m.dispose();
   });
 
+  test("init 'cpu' on WebGPU = the CPU path's fromRandom (a tensor's values do not depend on load order)", async () => {
+    const cpu = await XlstmForCausalLM.fromRandom(cfg, { device: 'cpu', dtype: 'f32', seed: 9 });
+    const gpu = await XlstmForCausalLM.fromRandom(cfg, {
+      device: 'webgpu',
+      gpu: ctx,
+      dtype: 'f32',
+      seed: 9,
+      init: 'cpu',
+    });
+    const [a, b] = [await cpu.forward(ids), await gpu.forward(ids)];
+    // same weights: the CPU path (float64 cell) and the GPU (f32) differ by rounding only
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-4);
+    a.cache.release();
+    b.cache.release();
+    cpu.dispose();
+    gpu.dispose();
+  });
+
   test('init must be gpu or cpu', async () => {
     await expect(XlstmForCausalLM.fromRandom(cfg, { gpu: ctx, init: 'disk' as never })).rejects.toMatchObject(
       {
