@@ -78,6 +78,11 @@ export function buildProgram(): Command {
     .option('--decode-prompt <n>', 'model suite: prompt length before the decode steps', int)
     .option('--model-blocks <n>', 'model suite: blocks of the 7B-shaped model (32 = xLSTM-7B)', int)
     .option(
+      '--packed-tokens <list>',
+      'model suite: tokens per packed-prefill batch of prompts of different lengths',
+      intList,
+    )
+    .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
       list,
@@ -185,6 +190,7 @@ export async function main(argv = process.argv): Promise<number> {
     decodeSteps: o.decodeSteps,
     decodePrompt: o.decodePrompt,
     modelBlocks: o.modelBlocks,
+    packedTokens: o.packedTokens,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,

@@ -1,6 +1,7 @@
 /**
  * The `model` suite on whatever WebGPU adapter dawn.node finds (Mesa lavapipe in CI): the tiny
- * fixture model through the recording path — TTFT and decode rows, tokens/s columns, plots.
+ * fixture model through the recording path — TTFT, decode and packed-prefill rows, tokens/s
+ * columns, plots; the packed prompts' lengths sum to the asked tokens.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   listSuites,
   MODEL_PRESETS,
+  ModelPackedBenchmark,
   modelConfigs,
   modelSlug,
   openGpuContext,
@@ -31,7 +33,7 @@ beforeAll(async () => {
 });
 
 describe('model suite configs', () => {
-  it('is registered and builds a TTFT and a decode config per model', () => {
+  it('is registered and builds a TTFT and a decode config per model, and the 7B packed prefill', () => {
     expect(listSuites().map((s) => s.name)).toContain('model');
     const full = modelConfigs({ preset: 'full' });
     expect(full.map((c) => c.benchmarkName)).toEqual([
@@ -39,6 +41,7 @@ describe('model suite configs', () => {
       'model_tiny_decode',
       'model_7b_ttft',
       'model_7b_decode',
+      'model_7b_packed',
     ]);
     const ttft7b = full[2];
     expect(ttft7b.varyParams.prompt_length).toEqual([128, 2048, 8192]);
@@ -46,13 +49,17 @@ describe('model suite configs', () => {
       { model: '7b', blocks: 32, batch_size: 1 },
     ]);
     expect(full[3].varyParams.batch_size).toEqual([1, 8, 32]);
+    // issue 18: 65 536 tokens in prompts of 512…8 192 tokens, and as equal prompts of 8 192
+    expect(full[4].varyParams.packed_tokens).toEqual([65536]);
+    expect(full[4].fixedParams).toEqual({ min_length: 512, max_length: 8192 });
+    expect(full[4].kernelSpecs.map((s) => s.additionalParams.lengths)).toEqual(['random', 'equal']);
     expect(MODEL_PRESETS.tiny.blocks).toBeLessThanOrEqual(2);
     expect(modelSlug('/data/models/xlstm-7b/')).toBe('models_xlstm-7b');
   });
 });
 
 describe('model suite, tiny preset (real run)', () => {
-  it('records TTFT and decode rows, tokens/s and plots for the tiny model', async (t) => {
+  it('records TTFT, decode and packed-prefill rows, tokens/s and plots for the tiny model', async (t) => {
     if (!ctx) t.skip(`no WebGPU adapter: ${why}`);
     const out = mkdtempSync(join(tmpdir(), 'mlstm-bench-model-'));
     const res = await runSuites({
@@ -63,21 +70,28 @@ describe('model suite, tiny preset (real run)', () => {
       promptLens: [16, 40],
       modelBatchSizes: [1, 2],
       decodeSteps: 2,
+      packedTokens: [48, 70],
       rep: 1,
       outputDir: out,
       suffix: 'model',
       log: () => {},
     });
-    expect(res.results.map((r) => r.config.benchmarkName)).toEqual(['model_tiny_ttft', 'model_tiny_decode']);
+    expect(res.results.map((r) => r.config.benchmarkName)).toEqual([
+      'model_tiny_ttft',
+      'model_tiny_decode',
+      'model_tiny_packed',
+    ]);
     for (const r of res.results) {
       const csv = parseCsv(readFileSync(join(r.folder, 'results.csv'), 'utf8'));
       const header = csv[0];
       const cols = (prefix: string) => header.flatMap((h, j) => (h.startsWith(prefix) ? [j] : []));
       const decode = r.config.benchmarkName.endsWith('_decode');
-      expect(csv.length - 1).toBe(2); // two prompt lengths / two batch sizes
+      const packed = r.config.benchmarkName.endsWith('_packed');
+      expect(csv.length - 1).toBe(2); // two prompt lengths / two batch sizes / two packed sizes
+      // TTFT: B 1 and 2; decode: one series; packed: random and equal lengths
       expect(cols('R--model--').length).toBe(decode ? 1 : 2);
       expect(cols('M--model--').length).toBe(decode ? 1 : 2);
-      if (decode) expect(cols(TOKENS_PER_S_PREFIX).length).toBe(1);
+      if (decode || packed) expect(cols(TOKENS_PER_S_PREFIX).length).toBe(decode ? 1 : 2);
       for (const row of csv.slice(1)) {
         for (const j of [...cols('R--'), ...cols('M--'), ...cols(TOKENS_PER_S_PREFIX)]) {
           const v = Number(row[j]);
@@ -90,11 +104,20 @@ describe('model suite, tiny preset (real run)', () => {
         `plot_${r.config.benchmarkName}_runtime.svg`,
         `plot_${r.config.benchmarkName}_memory.svg`,
       ];
-      if (decode) plots.push(`plot_${r.config.benchmarkName}_tokens_per_s.svg`);
+      if (decode || packed) plots.push(`plot_${r.config.benchmarkName}_tokens_per_s.svg`);
       for (const p of plots)
         expect(XMLValidator.validate(readFileSync(join(r.folder, p), 'utf8'))).toBe(true);
       for (const c of r.cells) expect(c.result.error).toBeUndefined();
     }
+    const cell = new ModelPackedBenchmark({} as never, {} as never, 'float32');
+    cell.setParams({ packed_tokens: 65536, min_length: 512, max_length: 8192, lengths: 'random' });
+    const lens = cell.promptLengths();
+    expect(lens.reduce((a, n) => a + n, 0)).toBe(65536);
+    expect(Math.min(...lens.slice(0, -1))).toBeGreaterThanOrEqual(512);
+    expect(Math.max(...lens)).toBeLessThanOrEqual(8192);
+    expect(new Set(lens).size).toBeGreaterThan(4);
+    cell.setParams({ lengths: 'equal' });
+    expect(cell.promptLengths()).toEqual(Array(8).fill(8192));
     const summary = readFileSync(join(res.folder, 'summary.md'), 'utf8');
     expect(summary).toContain('model_tiny_ttft');
     expect(JSON.parse(readFileSync(join(res.folder, 'run.json'), 'utf8')).adapter).toBe(res.adapter);

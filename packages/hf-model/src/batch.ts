@@ -1,8 +1,8 @@
 /**
- * Generation for a list of prompts of different lengths: the prompts are prefilled in one packed
- * forward on the CPU path (the mLSTM cell takes `seqStarts`; every other layer works token by
- * token), or each on its own on WebGPU with the per-prompt states stacked into one batch cache;
- * then the rows decode together — one forward of B tokens per step — each with its own stop tokens.
+ * Generation for a list of prompts of different lengths: the prompts are prefilled packed (the
+ * mLSTM cell takes `seqStarts`; every other layer works token by token) — one forward on the CPU
+ * path, as few as the binding limits allow on WebGPU — into one batch cache; then the rows decode
+ * together — one forward of B tokens per step — each with its own stop tokens.
  */
 import { ModelArgumentError } from './errors.js';
 import {
@@ -17,7 +17,7 @@ import { chooseToken, makeRng } from './sampling.js';
 
 /** Options of {@link streamBatch}: as `generate` (stop tokens for all rows or per row), without a cache. */
 export interface BatchGenerateOptions extends Omit<GenerateOptions, 'cache'> {
-  /** prefill all prompts in one packed forward where the model has one (CPU; default true) */
+  /** prefill the prompts packed (the cell takes sequence offsets; CPU and WebGPU; default true): else one prompt at a time */
   packedPrefill?: boolean;
 }
 

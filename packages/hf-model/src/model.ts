@@ -688,32 +688,83 @@ export class XlstmForCausalLM {
   }
 
   /**
-   * @internal N prompts of any lengths prefilled in one packed forward (CPU path: the cell takes
-   * `seqStarts`, every other layer works token by token): the logits of each prompt's last token
-   * `[N, V]` and a batch-N cache. Null on WebGPU (no packed model path there yet).
+   * @internal N prompts of any lengths prefilled packed (the cell takes `seqStarts`, every other
+   * layer works token by token): the logits of each prompt's last token `[N, V]` and a batch-N
+   * cache. CPU: one forward; WebGPU: as few calls as the binding limits allow.
    */
   async _prefillPacked(
     rows: readonly (readonly number[])[],
   ): Promise<{ logits: Float32Array; cache: XlstmCache } | null> {
-    if (this.gpu) return null;
     const V = this.config.vocabSize;
-    const seqStarts = new Int32Array(rows.length + 1);
     rows.forEach((r, b) => {
       if (r.length === 0) throw new ModelArgumentError('inputIds', `prompt ${b} has no tokens`);
       for (const [t, v] of r.entries())
         if (!Number.isInteger(v) || v < 0 || v >= V)
           throw new ModelArgumentError('inputIds', `token ${v} at [${b}, ${t}] is not an id in [0, ${V})`);
-      seqStarts[b + 1] = seqStarts[b] + r.length;
     });
-    const ids = Int32Array.from(rows.flat());
+    const pack = (part: readonly (readonly number[])[]) => {
+      const seqStarts = new Int32Array(part.length + 1);
+      part.forEach((r, b) => {
+        seqStarts[b + 1] = seqStarts[b] + r.length;
+      });
+      return { seqStarts, ids: Int32Array.from(part.flat()) };
+    };
+    const longest = (part: readonly (readonly number[])[]) => Math.max(...part.map((x) => x.length));
+    if (this.gpu) return this.prefillPackedGpu(rows, pack, longest);
+    const { seqStarts, ids } = pack(rows);
     const r = await forwardCpu(this.config, this.weights!, this.cpuCell!, ids, 1, ids.length, null, {
       lastOnly: true,
       seqStarts,
     });
     const cache = this.newCache(rows.length);
     cache.states = r.states;
-    cache.seqlenOffset = Math.max(...rows.map((x) => x.length));
+    cache.seqlenOffset = longest(rows);
     return { logits: r.logits, cache };
+  }
+
+  /**
+   * The WebGPU packed prefill: consecutive prompts packed into calls of at most as many tokens as
+   * one call holds (dense parts over all of a call's tokens, the cell through the packed chunkwise
+   * kernel); a prompt longer than that alone, in segments. The calls' caches are stacked in order.
+   */
+  private async prefillPackedGpu(
+    rows: readonly (readonly number[])[],
+    pack: (part: readonly (readonly number[])[]) => { seqStarts: Int32Array; ids: Int32Array },
+    longest: (part: readonly (readonly number[])[]) => number,
+  ): Promise<{ logits: Float32Array; cache: XlstmCache }> {
+    const gpu = this.gpu!;
+    const V = this.config.vocabSize;
+    const cap = Math.min(this.config.maxInferenceChunksize, gpu.maxTokensPerCall(1, true));
+    const logits = new Float32Array(rows.length * V);
+    const caches: XlstmCache[] = [];
+    try {
+      for (let b0 = 0; b0 < rows.length; ) {
+        if (rows[b0].length > cap) {
+          const one = this.newCache(1);
+          caches.push(one);
+          const r = await this.forward(rows[b0], { cache: one, lastOnly: true });
+          logits.set(r.logits, b0 * V);
+          b0++;
+          continue;
+        }
+        let b1 = b0;
+        let tokens = 0;
+        while (b1 < rows.length && tokens + rows[b1].length <= cap) tokens += rows[b1++].length;
+        const part = rows.slice(b0, b1);
+        const { seqStarts, ids } = pack(part);
+        const c = this.newCache(part.length);
+        caches.push(c);
+        const r = await gpu.forward(ids, 1, tokens, null, { lastOnly: true, seqStarts });
+        c.states = r.states;
+        c.seqlenOffset = longest(part);
+        logits.set(r.logits, b0 * V);
+        b0 = b1;
+      }
+      if (caches.length === 1) return { logits, cache: caches.pop()! };
+      return { logits, cache: this._stackCaches(caches) };
+    } finally {
+      for (const c of caches) c.release();
+    }
   }
 
   /** @internal */

@@ -1,6 +1,6 @@
 /**
  * `generate` / `stream` with a list of prompts of different lengths: routed to the batch path
- * (packed prefill on the CPU, each prompt alone on WebGPU, then one decode of all rows) with the
+ * (packed prefill, then one decode of all rows) with the
  * result shape of `generate`; equal-length lists stay on the one-forward-per-step path.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -40,6 +40,8 @@ import type { Preset, SuiteOptions } from './suites.js';
 export const TOKENS_PER_S_PREFIX = 'TPS--';
 export const MODEL_TTFT = 'model--ttft';
 export const MODEL_DECODE = 'model--decode';
+/** prefill of prompts of different lengths packed together (`generateBatch`, first token of every row) */
+export const MODEL_PACKED = 'model--packed';
 
 export interface ModelPreset {
   /** `tiny`, `7b`, or checkpoint folders */
@@ -56,11 +58,23 @@ export interface ModelPreset {
   dtypes: Dtype[];
   warmup: number;
   rep: number;
+  /**
+   * packed prefill: total tokens per batch of prompts, and the range of the prompts' random lengths
+   * (also run as equal prompts of the longest length); none = no packed config
+   */
+  packed?: { tokens: number[]; minLen: number; maxLen: number };
   /** smaller sizes for the 7B-shaped model (where the options do not set them) */
   sevenB?: Partial<
     Pick<
       ModelPreset,
-      'promptLens' | 'batchSizes' | 'ttftBatchSizes' | 'decodeSteps' | 'decodePrompt' | 'dtypes' | 'rep'
+      | 'promptLens'
+      | 'batchSizes'
+      | 'ttftBatchSizes'
+      | 'decodeSteps'
+      | 'decodePrompt'
+      | 'dtypes'
+      | 'rep'
+      | 'packed'
     >
   >;
 }
@@ -77,6 +91,7 @@ export const MODEL_PRESETS: Record<Preset, ModelPreset> = {
     dtypes: ['float32'],
     warmup: 0,
     rep: 2,
+    packed: { tokens: [48], minLen: 4, maxLen: 24 },
     sevenB: {
       promptLens: [8],
       batchSizes: [1],
@@ -96,6 +111,7 @@ export const MODEL_PRESETS: Record<Preset, ModelPreset> = {
     dtypes: ['float16'],
     warmup: 1,
     rep: 3,
+    sevenB: { packed: { tokens: [4096], minLen: 64, maxLen: 1024 } },
   },
   // issue 16: the xLSTM-7B shape (32 blocks), TTFT at 128 / 2048 / 8192 tokens (B 1), decode at B 1, 8, 32
   full: {
@@ -109,6 +125,8 @@ export const MODEL_PRESETS: Record<Preset, ModelPreset> = {
     dtypes: ['float16'],
     warmup: 1,
     rep: 3,
+    // issue 18: 65 536 tokens per batch in prompts of 512…8 192 tokens (native xLSTM 7B ≈ 47 600 tok/s)
+    sevenB: { packed: { tokens: [65536], minLen: 512, maxLen: 8192 } },
   },
 };
 
@@ -190,6 +208,31 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
         rep,
       }),
     );
+    const packed = o.packedTokens
+      ? { ...(p.packed ?? { minLen: 512, maxLen: 8192 }), tokens: o.packedTokens }
+      : p.packed;
+    if (packed) {
+      out.push(
+        new BenchmarkConfig({
+          benchmarkName: `model_${slug}_packed`,
+          varyType: 'grid',
+          varyParams: { packed_tokens: packed.tokens },
+          fixedParams: { min_length: packed.minLen, max_length: packed.maxLen },
+          kernelSpecs: formats.flatMap(([dtype, w]) =>
+            (['random', 'equal'] as const).map((lengths) => ({
+              kernelName: MODEL_PACKED,
+              dtype,
+              label: `${name} ${dt(dtype, w)} ${lengths === 'random' ? 'packed, random lengths' : 'equal lengths'}`,
+              additionalParams: { ...withWeights(w), lengths },
+            })),
+          ),
+          xAxisParam: 'packed_tokens',
+          warmup,
+          // a call is a whole batch's prefill (seconds at 65 536 tokens of the 7B shape)
+          rep: Math.min(rep, 2),
+        }),
+      );
+    }
   }
   return out;
 }
@@ -374,6 +417,49 @@ export class ModelDecodeBenchmark extends ModelBenchmark {
   }
 }
 
+/**
+ * Packed prefill: `generateBatch` of prompts totalling `packed_tokens` tokens — of seeded random
+ * lengths in [min_length, max_length] (`lengths: 'random'`), or all of `max_length` (`'equal'`) —
+ * up to the first token of every row (prefill + one choice; no decode step).
+ */
+export class ModelPackedBenchmark extends ModelBenchmark {
+  packed_tokens = 65536;
+  min_length = 512;
+  max_length = 8192;
+  lengths: 'random' | 'equal' = 'random';
+
+  /** the prompts' lengths: they sum to `packed_tokens` (the last one takes the remainder) */
+  promptLengths(): number[] {
+    const out: number[] = [];
+    let left = this.packed_tokens;
+    let s = 20261207;
+    while (left > 0) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const span = this.max_length - this.min_length + 1;
+      const n = this.lengths === 'equal' ? this.max_length : this.min_length + (s % span);
+      out.push(Math.min(n, left));
+      left -= out[out.length - 1];
+    }
+    return out;
+  }
+
+  override ids(): number[][] {
+    const V = this.lm!.config.vocabSize;
+    return this.promptLengths().map((n, b) => Array.from({ length: n }, (_, t) => (t * 131 + b * 7 + 3) % V));
+  }
+
+  async benchmarkFn(): Promise<void> {
+    const rows = this.ids();
+    const t0 = performance.now();
+    const r = await this.lm!.generateBatch(rows, { maxNewTokens: 1, stopTokens: [], addBos: false });
+    this.lastMs = performance.now() - t0;
+    r.cache.release();
+  }
+  timer(): Timer {
+    return new SelfTimer('wall (packed prefill + first token of every row)', () => this.lastMs);
+  }
+}
+
 const caches = new WeakMap<BenchEnv, ModelCache>();
 function modelCache(env: BenchEnv): ModelCache {
   let c = caches.get(env);
@@ -391,6 +477,7 @@ export function createModelBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
     let b: ModelBenchmark;
     if (spec.kernelName === MODEL_TTFT) b = new ModelTtftBenchmark(env, models, spec.dtype);
     else if (spec.kernelName === MODEL_DECODE) b = new ModelDecodeBenchmark(env, models, spec.dtype);
+    else if (spec.kernelName === MODEL_PACKED) b = new ModelPackedBenchmark(env, models, spec.dtype);
     else throw new Error(`no model benchmark for '${spec.kernelName}'`);
     b.setParams(params);
     return b;
@@ -398,31 +485,35 @@ export function createModelBenchmarkCreator(env: BenchEnv): BenchmarkCreator {
 }
 
 /**
- * After a decode config: `TPS--<spec>` columns (tokens/s of all rows) in `results.csv` and a
- * tokens/s plot `plot_<name>_tokens_per_s.svg`.
+ * After a decode or packed-prefill config: `TPS--<spec>` columns (tokens/s: decode of all rows, or
+ * prompt tokens prefilled) in `results.csv` and a tokens/s plot `plot_<name>_tokens_per_s.svg`.
  */
 export async function recordModelResult(
   res: BenchmarkRunResult & { folder: string },
   adapter: string,
 ): Promise<void> {
-  if (!res.config.benchmarkName.endsWith('_decode')) return;
+  const name = res.config.benchmarkName;
+  const decode = name.endsWith('_decode');
+  if (!decode && !name.endsWith('_packed')) return;
+  const xParam = decode ? 'batch_size' : 'packed_tokens';
   const pts = [];
   for (const row of res.rows) {
-    const B = Number(row[`${PARAM_PREFIX}batch_size`]);
+    // tokens per call: one per row per decode step, or every prompt token of the packed batch
+    const tokens = Number(row[`${PARAM_PREFIX}${xParam}`]);
     for (const spec of res.config.kernelSpecs) {
       const ms = Number(row[RUNTIME_PREFIX + spec.toString()]);
-      const tps = Number.isFinite(ms) && ms > 0 ? (B * 1000) / ms : Number.NaN;
+      const tps = Number.isFinite(ms) && ms > 0 ? (tokens * 1000) / ms : Number.NaN;
       row[TOKENS_PER_S_PREFIX + spec.toString()] = tps;
-      if (Number.isFinite(tps)) pts.push({ x: B, y: tps, series: plotLabel(spec) });
+      if (Number.isFinite(tps)) pts.push({ x: tokens, y: tps, series: plotLabel(spec) });
     }
   }
   writeFileSync(join(res.folder, 'results.csv'), toCsv(res.rows));
   writeFileSync(
-    join(res.folder, `plot_${res.config.benchmarkName}_tokens_per_s.svg`),
+    join(res.folder, `plot_${name}_tokens_per_s.svg`),
     await linePlotSvg(pts, {
-      xTitle: 'batch_size',
-      yTitle: 'Decode tokens/s (all rows)',
-      title: `${res.config.benchmarkName}: decode tokens/s`,
+      xTitle: xParam,
+      yTitle: decode ? 'Decode tokens/s (all rows)' : 'Prefill tokens/s (packed batch)',
+      title: `${name}: ${decode ? 'decode' : 'packed prefill'} tokens/s`,
       subtitle: `adapter: ${adapter}`,
       yLog: false,
     }),

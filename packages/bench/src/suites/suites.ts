@@ -80,6 +80,8 @@ export interface SuiteOptions {
   modelBlocks?: number;
   /** model suite: prompt length before the decode steps */
   decodePrompt?: number;
+  /** model suite: tokens per packed-prefill batch (prompts of random lengths, and of equal ones) */
+  packedTokens?: number[];
 }
 
 interface SizePreset {

@@ -15,6 +15,7 @@ import {
   type GpuDtype,
   type GpuTensor,
   mlstmChunkwiseXlChunk,
+  mlstmChunkwiseXlChunkPacked,
 } from '@mlstm/kernels-webgpu';
 import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
@@ -343,19 +344,30 @@ export class GpuEngine {
     };
   }
 
-  /** One forward (see `XlstmForCausalLM.forward`); consumes `states` (released) and returns new ones. */
+  /**
+   * One forward (see `XlstmForCausalLM.forward`); consumes `states` (released) and returns new ones.
+   * With `seqStarts` (N + 1 offsets, B = 1): the `S` tokens are N packed sequences — the dense
+   * parts run over all of them at once, the cell through the packed chunkwise kernel (no state
+   * crosses a boundary), the states are per sequence `(N, …)`, and `lastOnly` gives the logits of
+   * each sequence's last token `(N, V)`.
+   */
   async forward(
     ids: Int32Array,
     B: number,
     S: number,
     prev: GpuStates | null,
-    opts: { lastOnly: boolean },
+    opts: { lastOnly: boolean; seqStarts?: Int32Array },
   ): Promise<{ logits: Float32Array; states: GpuStates }> {
     const { ctx, cfg } = this;
     const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
     const T = B * S;
     const BH = B * NH;
-    const states = prev ?? this.zeroStates(B);
+    const seqStarts = opts.seqStarts ?? null;
+    if (seqStarts && (B !== 1 || seqStarts[seqStarts.length - 1] !== S))
+      throw new RangeError(`packed forward: B must be 1 and seqStarts must end at S = ${S}`);
+    // rows of the states: the sequences
+    const N = seqStarts ? seqStarts.length - 1 : B;
+    const states = prev ?? this.zeroStates(N);
     const temps: GpuTensor[] = [];
     const tmp = (shape: number[]) => {
       const t = ctx.empty(shape);
@@ -440,7 +452,9 @@ export class GpuEngine {
         this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
       const u = fusedGate ? null : tmp([T, 2 * F]);
       const L = cfg.chunkSize;
-      const Sc = S > 1 ? Math.floor(S / L) * L : 0;
+      // whole chunks through the chunkwise kernel, the rest by recurrent steps (packed: every token
+      // through the packed kernel, which takes sequences of any length)
+      const Sc = seqStarts ? S : S > 1 ? Math.floor(S / L) * L : 0;
       const St = S - Sc;
       const eps = cfg.eps;
       const scratch = St > 0 ? tmp([BH * STEP_SCRATCH_PER_HEAD]) : null;
@@ -466,7 +480,7 @@ export class GpuEngine {
           );
           flush();
           // the chunkwise prefill (its own submission)
-          const r = await mlstmChunkwiseXlChunk(ctx, {
+          const cellArgs = {
             q: qc,
             k: kc,
             v: vc,
@@ -480,8 +494,12 @@ export class GpuEngine {
             returnLastStates: true,
             // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in
             // f16 too (on the matrix units where the adapter has them); else f32
-            computeDtype: this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32',
-          });
+            computeDtype:
+              this.prefillDtype(this.formats.linear) === 'f16' ? ('f16' as const) : ('f32' as const),
+          };
+          const r = seqStarts
+            ? await mlstmChunkwiseXlChunkPacked(ctx, { ...cellArgs, seqStarts })
+            : await mlstmChunkwiseXlChunk(ctx, cellArgs);
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;
           cur = { c: ls.c, n: ls.n, m: ls.m! };
@@ -553,14 +571,26 @@ export class GpuEngine {
         } else mm(a, blk.upGateZ, g, { M: T, N: F, K: H, gate: 'silu' });
         mm(g, blk.down, x, { M: T, N: H, K: F, accumulate: true });
       }
-      const rows = opts.lastOnly ? B : T;
+      const rows = opts.lastOnly ? N : T;
       const z = tmp([rows, H]);
+      let rowsAt: GpuTensor | undefined;
+      if (seqStarts && opts.lastOnly) {
+        // the last token of each packed sequence
+        rowsAt = ctx.empty([N], 'f32');
+        temps.push(rowsAt);
+        ctx.device.queue.writeBuffer(
+          rowsAt.buffer,
+          rowsAt.byteOffset,
+          Uint32Array.from(seqStarts.subarray(1), (e) => e - 1),
+        );
+      }
       encodeRmsNorm(ctx, batch, x, this.outNorm, null, z, {
         rows,
         H,
         eps: cfg.normEps,
         inStride: opts.lastOnly ? S : 1,
         inOffset: opts.lastOnly ? S - 1 : 0,
+        rowsAt,
       });
       const logits = tmp([rows, V]);
       mm(z, { w: this.lmHead, b: null, out: V, in: H }, logits, {

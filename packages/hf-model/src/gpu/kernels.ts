@@ -88,8 +88,9 @@ const normParams = defineParams({
 const NORM_WG = 256;
 
 /**
- * RMSNorm of `rows` rows: input row `r·inStride + inOffset` (row selection for last-position
- * logits), `y = x / sqrt(mean(x²) + eps) · w (+ b)`.
+ * RMSNorm of `rows` rows, `y = x / sqrt(mean(x²) + eps) · w (+ b)`. Input row `r` is row
+ * `r·inStride + inOffset` of `x` (last-position logits of equal rows), or row `rowsAt[r]` (u32 row
+ * indices: the last token of each packed sequence).
  */
 export function encodeRmsNorm(
   ctx: GpuContext,
@@ -98,22 +99,23 @@ export function encodeRmsNorm(
   w: GpuTensor,
   b: GpuTensor | null,
   y: GpuTensor,
-  o: { rows: number; H: number; eps: number; inStride?: number; inOffset?: number },
+  o: { rows: number; H: number; eps: number; inStride?: number; inOffset?: number; rowsAt?: GpuTensor },
 ): void {
+  const at = !!o.rowsAt;
   const p = ctx.pipeline(
-    'hf.rmsnorm',
+    at ? 'hf.rmsnorm.at' : 'hf.rmsnorm',
     () => `${normParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-var<workgroup> red: array<f32, ${NORM_WG}>;
+${at ? '@group(0) @binding(5) var<storage, read> rowsAt: array<u32>;\n' : ''}var<workgroup> red: array<f32, ${NORM_WG}>;
 @compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x + wid.y * nwg.x;
   if (r >= P.rows) { return; }
-  let src = (r * P.inStride + P.inOffset) * P.H;
+  let src = ${at ? 'rowsAt[r]' : '(r * P.inStride + P.inOffset)'} * P.H;
   var s = 0.0;
   // four independent loads per iteration (a single row is latency-bound otherwise)
   for (var h0 = lid; h0 < P.H; h0 += ${4 * NORM_WG}u) {
@@ -140,11 +142,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
   }
 }`,
-    ['uniform', 'read', 'read', 'read', 'rw'],
+    at ? ['uniform', 'read', 'read', 'read', 'rw', 'read'] : ['uniform', 'read', 'read', 'read', 'rw'],
   );
   batch.dispatch(
     p,
-    [x, w, b ?? w, y],
+    at ? [x, w, b ?? w, y, o.rowsAt!] : [x, w, b ?? w, y],
     normParams.pack({
       rows: o.rows,
       H: o.H,
