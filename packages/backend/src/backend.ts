@@ -6,6 +6,7 @@
  */
 import {
   arbitraryLengthChunkSizes,
+  checkOneOf,
   checkOptionKeys,
   cpuTensorProblem,
   type KeysListed,
@@ -96,6 +97,48 @@ export interface MlstmInferenceResult<T> {
 
 export type MlstmBackendResult<T> = MlstmTrainResult<T> | MlstmInferenceResult<T>;
 
+/** `device`: where the backend's kernels run. */
+export type MlstmDevice = 'webgpu' | 'cpu' | 'auto';
+export const MLSTM_DEVICES = ['webgpu', 'cpu', 'auto'] as const satisfies readonly MlstmDevice[];
+
+/** The WebGPU twins of the default CPU kernels (what `device: 'webgpu'` puts in their place). */
+const WEBGPU_DEFAULTS = {
+  chunkwiseKernel: 'chunkwise--webgpu_xl_chunk',
+  sequenceKernel: 'native_sequence__webgpu',
+  stepKernel: 'webgpu',
+} as const satisfies Partial<MlstmBackendConfig>;
+
+/**
+ * The config for a device: the kernels `config` leaves out become the device's defaults; a kernel
+ * it names on the other platform is an error naming `device` (`strict`; `'auto'` keeps it).
+ */
+function configForDevice(
+  config: Partial<MlstmBackendConfig>,
+  device: 'webgpu' | 'cpu',
+  strict = true,
+): MlstmBackendConfig {
+  const given = resolveMlstmBackendConfig(config);
+  const out: Partial<MlstmBackendConfig> = { ...config };
+  for (const key of ['chunkwiseKernel', 'sequenceKernel', 'stepKernel'] as const) {
+    const name = given[key];
+    const onGpu =
+      key === 'chunkwiseKernel'
+        ? getMlstmKernel(given.chunkwiseKernel).platform === 'webgpu'
+        : name.endsWith('webgpu');
+    if (config[key] === undefined) {
+      if (device === 'webgpu') (out as Record<string, unknown>)[key] = WEBGPU_DEFAULTS[key];
+    } else if (strict && onGpu !== (device === 'webgpu')) {
+      throw new MlstmArgumentError(
+        'device',
+        `'${onGpu ? 'webgpu' : 'cpu'}' for ${key} ${JSON.stringify(name)} (or leave ${key} out)`,
+        JSON.stringify(device),
+        'MlstmBackend',
+      );
+    }
+  }
+  return resolveMlstmBackendConfig(out);
+}
+
 /** Options of the backend. */
 export interface MlstmBackendOptions {
   /**
@@ -104,8 +147,15 @@ export interface MlstmBackendOptions {
    * config's kernel specifiers (`native` = CPU, `webgpu_*` = WebGPU).
    */
   gpu?: GpuContext;
-  /** @deprecated use `gpu`; a GpuContext given as `device` is taken as `gpu` */
-  device?: GpuContext;
+  /**
+   * Where the kernels run, as in `@mlstm/hf-model` and transformers.js: `'webgpu'` puts the kernels
+   * the config leaves at their defaults on WebGPU (`chunkwise--webgpu_xl_chunk`,
+   * `native_sequence__webgpu`, `webgpu`), `'cpu'` keeps the CPU ones; a kernel the config names
+   * must run there (else `MlstmArgumentError` naming `device`). `'auto'`: `'webgpu'` when an
+   * adapter opens, else `'cpu'`, decided at the first call (or `await backend.ready()`). Default:
+   * the config's kernels as they are. A `GpuContext` given here is taken as `gpu` (deprecated).
+   */
+  device?: MlstmDevice | GpuContext;
   /**
    * Check every input (q, k, v, i, f, initial states, dh) for NaN / ±Infinity and throw
    * `MlstmNonFiniteError` naming the tensor and the first bad index. Default: on for CPU tensors
@@ -203,17 +253,57 @@ function toStateDtype(t: Tensor, dtype: MlstmDtypeName): Tensor {
  * ```
  */
 export class MlstmBackend {
-  readonly config: Readonly<MlstmBackendConfig>;
-  private readonly kernel: MlstmKernel;
+  private cfg: Readonly<MlstmBackendConfig>;
+  private kernel: MlstmKernel;
   private device: GpuContext | undefined;
   private readonly checkFinite: boolean | undefined;
+  /** `device: 'auto'` not yet decided: the config as given, to place at the first call */
+  private pendingAuto: Partial<MlstmBackendConfig> | null = null;
 
   constructor(config: Partial<MlstmBackendConfig> = {}, options: MlstmBackendOptions = {}) {
-    this.config = Object.freeze(resolveMlstmBackendConfig(config));
-    this.kernel = getMlstmKernel(this.config.chunkwiseKernel);
     checkOptionKeys(options, MLSTM_BACKEND_OPTION_KEYS, 'MlstmBackend');
-    this.device = options.gpu ?? options.device;
+    const d = options.device;
+    const ctxAsDevice = d !== null && typeof d === 'object' ? d : undefined;
+    const device =
+      ctxAsDevice || d === undefined ? undefined : checkOneOf('device', d, MLSTM_DEVICES, 'MlstmBackend');
+    this.cfg = Object.freeze(
+      device === 'webgpu' || device === 'cpu'
+        ? configForDevice(config, device)
+        : resolveMlstmBackendConfig(config),
+    );
+    // 'auto': the kernels are placed at the first call; a kernel named on either platform is kept
+    if (device === 'auto') this.pendingAuto = { ...config };
+    this.kernel = getMlstmKernel(this.cfg.chunkwiseKernel);
+    this.device = options.gpu ?? ctxAsDevice;
     this.checkFinite = options.checkFinite;
+  }
+
+  /**
+   * The resolved config: defaults filled in, upstream names mapped, the kernels placed for
+   * `device` (with `'auto'`: the config as given until the first call or {@link ready}).
+   */
+  get config(): Readonly<MlstmBackendConfig> {
+    return this.cfg;
+  }
+
+  /**
+   * Decides `device: 'auto'` (WebGPU when an adapter opens, else the CPU) and returns the backend;
+   * a no-op for every other device. Every call runs it first.
+   */
+  async ready(): Promise<this> {
+    const given = this.pendingAuto;
+    if (!given) return this;
+    this.pendingAuto = null;
+    let gpu = true;
+    try {
+      await this.getDevice();
+    } catch {
+      gpu = false;
+    }
+    // a kernel the config names decides for itself: only the ones left out are placed
+    this.cfg = Object.freeze(configForDevice(given, gpu ? 'webgpu' : 'cpu', false));
+    this.kernel = getMlstmKernel(this.cfg.chunkwiseKernel);
+    return this;
   }
 
   /** The GpuContext in use (creates the default one on first call if none was given). */
@@ -366,6 +456,7 @@ export class MlstmBackend {
   train(args: MlstmBackendForwardArgs<Tensor>): Promise<MlstmTrainResult<Tensor>>;
   train(args: MlstmBackendForwardArgs): Promise<MlstmTrainResult<TensorLike>>;
   async train(args: MlstmBackendForwardArgs): Promise<MlstmTrainResult<TensorLike>> {
+    await this.ready();
     const context = 'MlstmBackend.train';
     const mode = args.mode ?? this.config.mode;
     if (mode !== 'train' && mode !== 'train_with_padding')
@@ -500,6 +591,7 @@ export class MlstmBackend {
   inference(args: MlstmBackendForwardArgs<Tensor>): Promise<MlstmInferenceResult<Tensor>>;
   inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>>;
   async inference(args: MlstmBackendForwardArgs): Promise<MlstmInferenceResult<TensorLike>> {
+    await this.ready();
     const context = 'MlstmBackend.inference';
     checkInferenceKernel(this.config.chunkwiseKernel);
     checkOptionKeys(args, MLSTM_BACKEND_FORWARD_KEYS, context, 'args');

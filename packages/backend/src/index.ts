@@ -7,6 +7,8 @@ export {
   MLSTM_BACKEND_FORWARD_KEYS,
   MLSTM_BACKEND_OPTION_KEYS,
   type MlstmBackendOptions,
+  type MlstmDevice,
+  MLSTM_DEVICES,
   type MlstmBackendResult,
   type MlstmBackwardOptions,
   type MlstmInferenceResult,

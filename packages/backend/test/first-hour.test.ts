@@ -109,6 +109,62 @@ describe('vocabulary: `gpu` for the context, dtype names', () => {
   });
 });
 
+describe("device: 'webgpu' | 'cpu' | 'auto' (the vocabulary of hf-model and transformers.js)", () => {
+  it("'webgpu' puts the default kernels on WebGPU, 'cpu' keeps them; a named kernel must match", () => {
+    const w = new MlstmBackend({ chunkSize: 16 }, { device: 'webgpu' }).config;
+    expect([w.chunkwiseKernel, w.sequenceKernel, w.stepKernel]).toEqual([
+      'chunkwise--webgpu_xl_chunk',
+      'native_sequence__webgpu',
+      'webgpu',
+    ]);
+    const c = new MlstmBackend({ chunkSize: 16 }, { device: 'cpu' }).config;
+    expect([c.chunkwiseKernel, c.sequenceKernel, c.stepKernel]).toEqual([
+      'chunkwise--native_custbw',
+      'native_sequence__native',
+      'native',
+    ]);
+    // a named kernel stays (here the WebGPU limit_chunk kernel, with the WebGPU step kernel filled in)
+    const l = new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_limit_chunk' }, { device: 'webgpu' }).config;
+    expect([l.chunkwiseKernel, l.stepKernel]).toEqual(['chunkwise--webgpu_limit_chunk', 'webgpu']);
+    const clash = () => new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_xl_chunk' }, { device: 'cpu' });
+    expect(clash).toThrow(MlstmArgumentError);
+    expect(clash).toThrow(/device: expected 'webgpu' for chunkwiseKernel "chunkwise--webgpu_xl_chunk"/);
+    expect(() => new MlstmBackend({ stepKernel: 'native' }, { device: 'webgpu' })).toThrow(/device/);
+    expect(() => new MlstmBackend({}, { device: 'gpu' as never })).toThrow(MlstmOptionError);
+    expect(() => new MlstmBackend({}, { device: 'gpu' as never })).toThrow(/"webgpu", "cpu", "auto"/);
+  });
+
+  it("'webgpu' runs on the GPU and equals 'cpu' (f32 kernels against the float64 reference)", async () => {
+    const x = inputs();
+    const [g, c] = await Promise.all(
+      (['webgpu', 'cpu'] as const).map((device) =>
+        new MlstmBackend({ chunkSize: 16, mode: 'inference' }, { device }).forward(x),
+      ),
+    );
+    const a = g.h as { data: Float32Array };
+    const b = c.h as { data: Float32Array };
+    let d = 0;
+    for (let j = 0; j < a.data.length; j++) d = Math.max(d, Math.abs(a.data[j] - b.data[j]));
+    expect(d).toBeGreaterThan(0); // different kernels ran
+    expect(d).toBeLessThan(1e-4);
+  });
+
+  it("'auto' decides at the first call: WebGPU where an adapter opens", async () => {
+    const b = new MlstmBackend({ chunkSize: 16, mode: 'inference' }, { device: 'auto' });
+    expect(b.config.chunkwiseKernel).toBe('chunkwise--native_custbw'); // not decided yet
+    await b.ready();
+    let gpu = true;
+    try {
+      await kernels.getGpuContext();
+    } catch {
+      gpu = false;
+    }
+    expect(b.config.chunkwiseKernel).toBe(gpu ? 'chunkwise--webgpu_xl_chunk' : 'chunkwise--native_custbw');
+    const r = await b.forward(inputs());
+    expect(r.h.shape).toEqual(inputs().q.shape.slice(0, 3).concat([inputs().v.shape[3]]));
+  });
+});
+
 describe('option keys are checked', () => {
   it('MlstmBackend: a misspelt option', () => {
     expect(() => new MlstmBackend({}, { chekFinite: false } as never)).toThrow(MlstmOptionError);
