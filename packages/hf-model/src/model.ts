@@ -687,6 +687,30 @@ export class XlstmForCausalLM {
     return out;
   }
 
+  /** The logits of each row's last token and a batch cache: rows packed, or each alone (stacked). */
+  private async prefillRows(
+    rows: readonly (readonly number[])[],
+    how: 'packed' | 'each',
+    signal?: AbortSignal,
+  ): Promise<{ logits: Float32Array; cache: XlstmCache }> {
+    if (how === 'packed') return this._prefillPacked(rows);
+    const V = this.config.vocabSize;
+    const logits = new Float32Array(rows.length * V);
+    const ones: XlstmCache[] = [];
+    try {
+      for (const [b, ids] of rows.entries()) {
+        if (signal?.aborted) throw abortError(signal);
+        const one = this.newCache(1);
+        ones.push(one);
+        const r = await this.forward(ids, { cache: one, lastOnly: true });
+        logits.set(r.logits, b * V);
+      }
+      return { logits, cache: this._stackCaches(ones) };
+    } finally {
+      for (const one of ones) one.release();
+    }
+  }
+
   /**
    * @internal N prompts of any lengths prefilled packed (the cell takes `seqStarts`, every other
    * layer works token by token): the logits of each prompt's last token `[N, V]` and a batch-N
@@ -694,7 +718,7 @@ export class XlstmForCausalLM {
    */
   async _prefillPacked(
     rows: readonly (readonly number[])[],
-  ): Promise<{ logits: Float32Array; cache: XlstmCache } | null> {
+  ): Promise<{ logits: Float32Array; cache: XlstmCache }> {
     const V = this.config.vocabSize;
     rows.forEach((r, b) => {
       if (r.length === 0) throw new ModelArgumentError('inputIds', `prompt ${b} has no tokens`);
@@ -810,6 +834,29 @@ export class XlstmForCausalLM {
     opts: GenerateOptions = {},
   ): AsyncGenerator<TokenEvent, GenerateResult> {
     checkOptionKeys(opts, GENERATE_OPTION_KEYS, 'XlstmForCausalLM.generate');
+    const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
+    const ragged = rows.some((r) => r.length !== rows[0].length);
+    // prompts of different lengths start from fresh states, prefilled packed
+    if (ragged && opts.cache)
+      throw new ModelArgumentError(
+        'cache',
+        'prompts of different lengths start from fresh states: pass no cache (or equal-length rows)',
+      );
+    return yield* this._streamRows(rows, opts, ragged ? 'packed' : null);
+  }
+
+  /**
+   * @internal The generation of token `rows` (BOS handled by the caller): `prefill` null = one
+   * forward of the equal-length rows from `opts.cache`; `'packed'` = the rows (any lengths) packed
+   * from fresh states ({@link _prefillPacked}); `'each'` = each row alone, the states stacked.
+   * Then the same decode for every case (WebGPU: the replayed step).
+   */
+  async *_streamRows(
+    rows: number[][],
+    opts: GenerateOptions,
+    prefill: 'packed' | 'each' | null,
+  ): AsyncGenerator<TokenEvent, GenerateResult> {
+    checkOptionKeys(opts, GENERATE_OPTION_KEYS, 'XlstmForCausalLM.generate');
     const maxNew = opts.maxNewTokens ?? 32;
     if (!Number.isInteger(maxNew) || maxNew < 0) {
       throw new ModelArgumentError('maxNewTokens', `expected an integer >= 0, got ${maxNew}`);
@@ -829,24 +876,6 @@ export class XlstmForCausalLM {
       throw new ModelArgumentError('sampling', `expected 'auto', 'gpu' or 'cpu', got ${String(sampling)}`);
     }
     const signal = opts.signal;
-    const rows = this.prepareInput(input, opts.addBos ?? (opts.cache?.seqlenOffset ?? 0) === 0);
-    if (rows.some((r) => r.length !== rows[0].length)) {
-      // prompts of different lengths: the batch path (packed prefill on the CPU, each prompt alone
-      // on WebGPU, then one decode of all rows), with today's result shape
-      if (opts.cache)
-        throw new ModelArgumentError(
-          'cache',
-          'prompts of different lengths start from fresh states: pass no cache (or equal-length rows)',
-        );
-      const { cache: _c, sampling: _s, ...rest } = opts;
-      const r = yield* runBatchStream(this, rows, { ...rest, addBos: false });
-      return {
-        tokens: r.tokens,
-        ...(r.text ? { text: r.text } : {}),
-        stopReason: r.stopReason,
-        cache: r.cache,
-      };
-    }
     const B = rows.length;
     const stop = stopSets(opts.stopTokens, B, () => this.defaultStopTokens());
     const rng = makeRng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
@@ -903,9 +932,14 @@ export class XlstmForCausalLM {
       opts.onToken?.(ev);
       return ev;
     };
-    const cache = opts.cache ?? this.newCache(B);
     if (signal?.aborted) throw abortError(signal);
-    let { logits } = await this.forward(rows, { cache, lastOnly: true });
+    let logits: Float32Array;
+    let cache: XlstmCache;
+    if (prefill) ({ logits, cache } = await this.prefillRows(rows, prefill, signal));
+    else {
+      cache = opts.cache ?? this.newCache(B);
+      ({ logits } = await this.forward(rows, { cache, lastOnly: true }));
+    }
     if (!this.gpu) {
       for (let step = 0; step < maxNew; step++) {
         if (signal?.aborted) throw abortError(signal);

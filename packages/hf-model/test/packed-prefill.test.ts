@@ -2,7 +2,8 @@
  * The packed prefill of prompts of different lengths (`generateBatch`'s first step): on WebGPU the
  * prompts go through the blocks together — matmuls over all tokens, the cell through the packed
  * chunkwise kernel — and each prompt's last logits and states equal that prompt prefilled alone.
- * Also split into several calls (a small per-call token cap) with a prompt longer than one call.
+ * Also split into several calls (a small per-call token cap) with a prompt longer than one call;
+ * then the rows decode on the replayed GPU step like any batch.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { XlstmForCausalLM } from '../src/index.js';
@@ -70,6 +71,41 @@ describe('packed prefill on WebGPU = each prompt alone', () => {
     } finally {
       engine.maxTokensPerCall = own;
     }
+  });
+
+  test('ragged lists decode on the replayed GPU step: only the ids read back per token; seeded = the CPU device', async () => {
+    const rows = prompts(m.config.vocabSize).slice(0, 3);
+    const B = rows.length;
+    const V = m.config.vocabSize;
+    const probe = (m as unknown as { gpu: { ctx: { device: GPUDevice } } }).gpu.ctx.device.createBuffer({
+      size: 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
+    probe.destroy();
+    const original = proto.mapAsync;
+    const reads: number[] = [];
+    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
+      reads.push(size ?? this.size - (offset ?? 0));
+      return original.call(this, mode, offset, size);
+    };
+    const o = { maxNewTokens: 6, stopTokens: [], addBos: false, seed: 5, temperature: 0.8, topK: 20 };
+    let g: Awaited<ReturnType<XlstmForCausalLM['generate']>>;
+    try {
+      g = await m.generate(rows, o);
+    } finally {
+      proto.mapAsync = original;
+    }
+    // the packed prefill's last logits once, then B ids per decode step
+    expect(reads.slice(-5)).toEqual(Array(5).fill(4 * B));
+    expect(reads.filter((n) => n === 4 * B * V)).toHaveLength(1);
+    // the same seeded tokens as the CPU path (one uniform per row and step on both)
+    const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu' });
+    const c = await cpu.generate(rows, o);
+    expect(g.tokens).toEqual(c.tokens);
+    g.cache.release();
+    c.cache.release();
+    cpu.dispose();
   });
 
   test('generateBatch reports the packed prefill on WebGPU', async () => {
