@@ -82,6 +82,7 @@ export function buildProgram(): Command {
       'model suite: tokens per packed-prefill batch of prompts of different lengths',
       intList,
     )
+    .option('--no-packed', 'model suite: leave out the packed-prefill config')
     .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
@@ -190,7 +191,7 @@ export async function main(argv = process.argv): Promise<number> {
     decodeSteps: o.decodeSteps,
     decodePrompt: o.decodePrompt,
     modelBlocks: o.modelBlocks,
-    packedTokens: o.packedTokens,
+    packedTokens: o.packed === false ? [] : o.packedTokens,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,

@@ -53,6 +53,10 @@ describe('model suite configs', () => {
     expect(full[4].varyParams.packed_tokens).toEqual([65536]);
     expect(full[4].fixedParams).toEqual({ min_length: 512, max_length: 8192 });
     expect(full[4].kernelSpecs.map((s) => s.additionalParams.lengths)).toEqual(['random', 'equal']);
+    // --no-packed
+    expect(modelConfigs({ preset: 'full', packedTokens: [] }).map((c) => c.benchmarkName)).not.toContain(
+      'model_7b_packed',
+    );
     expect(MODEL_PRESETS.tiny.blocks).toBeLessThanOrEqual(2);
     expect(modelSlug('/data/models/xlstm-7b/')).toBe('models_xlstm-7b');
   });

@@ -211,7 +211,7 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     const packed = o.packedTokens
       ? { ...(p.packed ?? { minLen: 512, maxLen: 8192 }), tokens: o.packedTokens }
       : p.packed;
-    if (packed) {
+    if (packed && packed.tokens.length > 0) {
       out.push(
         new BenchmarkConfig({
           benchmarkName: `model_${slug}_packed`,

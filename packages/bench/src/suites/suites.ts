@@ -80,7 +80,7 @@ export interface SuiteOptions {
   modelBlocks?: number;
   /** model suite: prompt length before the decode steps */
   decodePrompt?: number;
-  /** model suite: tokens per packed-prefill batch (prompts of random lengths, and of equal ones) */
+  /** model suite: tokens per packed-prefill batch (prompts of random lengths, and of equal ones); [] = no packed config */
   packedTokens?: number[];
 }
 
