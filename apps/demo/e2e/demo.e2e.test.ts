@@ -81,6 +81,25 @@ describe('demo in headless Chromium (SwiftShader WebGPU)', () => {
     await page.close();
   });
 
+  test('benchmark page: the ORT-web attention peer runs beside the kernels on the same adapter', async () => {
+    const { page, log } = await openPage(hns, 'bench?run=1&attn=1&view=none');
+    await waitState(page, log, 180_000);
+    const runLog = await page.innerText('#bn-log');
+    expect(runLog).toMatch(/ORT-web attention MHA causal f32[^\n]*\s[0-9.e+-]+ ms/);
+    expect(runLog).not.toMatch(/Error/);
+    expect(await page.locator('#bn-run-out .plot-runtime').innerHTML()).toContain('ORT-web attention');
+    const csv = await page.evaluate(async () => {
+      const a = document.querySelector<HTMLAnchorElement>('#bn-run-out a.bn-download')!;
+      return (await fetch(a.href)).text();
+    });
+    const rows = csv.trim().split('\n');
+    const col = rows[0].split(',').findIndex((h) => h.startsWith('R--ort--attention__float32__fw'));
+    expect(col).toBeGreaterThan(0);
+    for (const r of rows.slice(1)) expect(Number(r.split(',')[col])).toBeGreaterThan(0);
+    await screenshot(page, 'bench-attention');
+    await page.close();
+  });
+
   test('benchmark page: runs a const-token sweep with progress, plots it, and re-loads its CSV', async () => {
     const { page, log } = await openPage(hns, 'bench?run=1');
     await waitState(page, log, 90_000);

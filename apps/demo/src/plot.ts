@@ -41,7 +41,10 @@ export function specLabel(spec: string): string {
   const k =
     kernel === 'cpu--core_reference_chunkwise'
       ? 'CPU reference'
-      : kernel.replace(/^(chunkwise|parallel|step)--webgpu_?/, '').replace(/^reference--/, 'ref ') || kernel;
+      : kernel === 'ort--attention'
+        ? 'ORT-web attention'
+        : kernel.replace(/^(chunkwise|parallel|step)--webgpu_?/, '').replace(/^reference--/, 'ref ') ||
+          kernel;
   // warm-up / repetition counts are not part of what was measured
   const rest = extra
     ?.split('_')

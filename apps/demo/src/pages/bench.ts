@@ -45,6 +45,8 @@ export function render(root: HTMLElement): void {
   const f32 = h('input', { id: 'bn-f32', type: 'checkbox', checked: true });
   const f16 = h('input', { id: 'bn-f16', type: 'checkbox' });
   const cpu = h('input', { id: 'bn-cpu', type: 'checkbox', checked: true });
+  // the attention a web app's transformer would run, on the same adapter (loads onnxruntime-web)
+  const attn = h('input', { id: 'bn-attn', type: 'checkbox' });
   const kernelBoxes = KERNELS.map(([k, label]) => ({
     k,
     box: h('input', { type: 'checkbox', 'data-kernel': k, checked: true }),
@@ -109,6 +111,7 @@ export function render(root: HTMLElement): void {
       }
       advice.textContent = notes.join(' ');
       status.textContent = `Adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}`;
+      if (params.get('attn') === '1') attn.checked = true;
       if (params.get('run') === '1') run.click();
     })
     .catch((e) => {
@@ -131,7 +134,7 @@ export function render(root: HTMLElement): void {
         const cs = KERNELS.find(([k]) => k === kb.k)![2];
         return cs ? `${kb.k}:${cs}` : kb.k;
       });
-    if (!modes.length || !dtypes.length || (!kernels.length && !cpu.checked)) {
+    if (!modes.length || !dtypes.length || (!kernels.length && !cpu.checked && !attn.checked)) {
       status.textContent = 'Choose at least one mode, dtype and kernel.';
       return;
     }
@@ -149,6 +152,7 @@ export function render(root: HTMLElement): void {
       headDimV: Number(DV.value),
       kernels: kernels.length ? kernels : undefined,
       cpuPeer: cpu.checked,
+      attentionPeer: attn.checked,
       warmup: 1,
       rep: Number(rep.value),
     };
@@ -238,6 +242,7 @@ export function render(root: HTMLElement): void {
         'kernels:',
         kernelBoxes.map((kb) => h('label', { class: 'inline' }, kb.box, kb.label)),
         h('label', { class: 'inline' }, cpu, 'CPU reference (peer)'),
+        h('label', { class: 'inline' }, attn, 'ORT-web attention, causal (peer, forward)'),
       ),
       h(
         'div',

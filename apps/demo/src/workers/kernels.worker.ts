@@ -156,6 +156,7 @@ let benchAbort = false;
 async function runBench(a: BenchRunArgs, progress: (d: unknown) => void): Promise<BenchRunResult> {
   benchAbort = false;
   const ctx = await gpu();
+  // onnxruntime-web finds its wasm itself (the build emits it as an asset of ORT's bundle)
   const env: BenchEnv = { gpu: async () => ctx, timing: 'auto' };
   const configs: BenchmarkConfig[] = consttokenConfigs({
     preset: a.preset as Preset,
@@ -167,7 +168,10 @@ async function runBench(a: BenchRunArgs, progress: (d: unknown) => void): Promis
     headDimQk: a.headDimQk,
     headDimV: a.headDimV,
     kernels: a.kernels,
-    peers: a.cpuPeer ? ['cpu'] : [],
+    peers: [
+      ...(a.cpuPeer ? (['cpu'] as const) : []),
+      ...(a.attentionPeer ? (['ort-attention'] as const) : []),
+    ],
     warmup: a.warmup,
     rep: a.rep,
   });

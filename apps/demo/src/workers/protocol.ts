@@ -46,6 +46,8 @@ export interface BenchRunArgs {
   headDimV?: number;
   kernels?: string[];
   cpuPeer: boolean;
+  /** onnxruntime-web's causal attention (WebGPU EP) as a series of its own (forward only) */
+  attentionPeer?: boolean;
   warmup?: number;
   rep?: number;
 }

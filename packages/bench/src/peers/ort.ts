@@ -23,6 +23,12 @@ const keepSessions: OrtSession[] = [];
 /** Where ORT's wasm files are (the `.wasm` of the webgpu build: `ort-wasm-simd-threaded.asyncify.wasm`). */
 export const ORT_WASM_FILE = 'ort-wasm-simd-threaded.asyncify.wasm';
 
+/** Node (the CLI, tests) rather than a browser page or worker. */
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
 function defaultWasmDir(): string | undefined {
   const env = process.env.MLSTM_BENCH_ORT_WASM_DIR;
   if (env) return env;
@@ -42,7 +48,10 @@ function defaultWasmDir(): string | undefined {
 }
 
 export interface OrtLoadOptions {
-  /** folder holding `ort-wasm-simd-threaded.asyncify.wasm` (default: beside the script, else the package) */
+  /**
+   * folder holding `ort-wasm-simd-threaded.asyncify.wasm` (default: beside the script, else the
+   * package); in a browser, the URL of a folder that serves it (default: ORT's own resolution)
+   */
   wasmDir?: string;
   /** wasm threads (default 1: no worker threads) */
   numThreads?: number;
@@ -53,6 +62,20 @@ export interface OrtLoadOptions {
 /** Loads onnxruntime-web's WebGPU build once. */
 export async function loadOrt(opts: OrtLoadOptions = {}): Promise<Ort> {
   if (ortModule) return ortModule;
+  if (!isNode()) {
+    // a browser (the demo's worker): ORT fetches its wasm from the URL folder it is given
+    const mod = (await import('onnxruntime-web/webgpu')) as unknown as Ort & { default?: Ort };
+    const ort = (mod.InferenceSession ? mod : mod.default) as Ort;
+    // only the wasm's URL: the JS glue is part of the bundle ORT was imported from
+    if (opts.wasmDir)
+      ort.env.wasm.wasmPaths = {
+        wasm: new URL(ORT_WASM_FILE, opts.wasmDir.endsWith('/') ? opts.wasmDir : `${opts.wasmDir}/`).href,
+      };
+    ort.env.wasm.numThreads = opts.numThreads ?? 1;
+    ort.env.logLevel = 'error';
+    ortModule = ort;
+    return ort;
+  }
   // ORT's 27 MB wasm: V8's optimising tier recompiles it in the background for ~50 s (2 cores),
   // pinning a core and delaying process exit. Baseline (Liftoff) code is enough here: the GPU
   // EP does the work, and the CPU-EP baselines are labelled as such.
