@@ -10,7 +10,7 @@ import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GpuDecoder } from '../src/gpu/decode.js';
 import { type GenerateOptions, type WeightFormat, XlstmForCausalLM } from '../src/index.js';
-import { idsOf, loadFixture, modelDir, relDiff } from './helpers.js';
+import { idsOf, loadFixture, mapAsyncBytes, modelDir, relDiff } from './helpers.js';
 
 const fx = loadFixture('single');
 let ctx: GpuContext;
@@ -98,33 +98,18 @@ describe('WebGPU decode loop', () => {
   });
 
   test('only the ids are read back per token with GPU sampling (the logits with CPU sampling)', async () => {
-    const probe = ctx.device.createBuffer({
-      size: 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
-    probe.destroy();
-    const original = proto.mapAsync;
-    const reads: number[] = [];
-    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
-      reads.push(size ?? this.size - (offset ?? 0));
-      return original.call(this, mode, offset, size);
-    };
-    try {
-      const B = 2;
-      const n = 6;
-      for (const [sampling, perStep] of [
-        ['gpu', 4 * B],
-        ['cpu', 4 * B * V],
-      ] as const) {
-        reads.length = 0;
+    const B = 2;
+    const n = 6;
+    for (const [sampling, perStep] of [
+      ['gpu', 4 * B],
+      ['cpu', 4 * B * V],
+    ] as const) {
+      const reads = await mapAsyncBytes(ctx.device, async () => {
         const r = await gpu.generate(prompts(B, 7), { ...greedy, maxNewTokens: n, sampling });
         r.cache.release();
-        // the prefill's last logits once, then one read-back per decode step
-        expect(reads).toEqual([4 * B * V, ...Array(n - 1).fill(perStep)]);
-      }
-    } finally {
-      proto.mapAsync = original;
+      });
+      // the prefill's last logits once, then one read-back per decode step
+      expect(reads).toEqual([4 * B * V, ...Array(n - 1).fill(perStep)]);
     }
   });
 
@@ -245,26 +230,15 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
       gpu: ctx,
       dtype: 'q4',
     });
-    const probe = ctx.device.createBuffer({
-      size: 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
-    probe.destroy();
-    const original = proto.mapAsync;
-    const reads: number[] = [];
-    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
-      reads.push(size ?? this.size - (offset ?? 0));
-      return original.call(this, mode, offset, size);
-    };
+    const B = 2;
+    const n = 6;
     try {
-      const B = 2;
-      const n = 6;
-      const r = await q.generate(prompts(B, 7), { ...greedy, maxNewTokens: n, sampling: 'gpu' });
-      r.cache.release();
+      const reads = await mapAsyncBytes(ctx.device, async () => {
+        const r = await q.generate(prompts(B, 7), { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+        r.cache.release();
+      });
       expect(reads).toEqual([4 * B * V, ...Array(n - 1).fill(4 * B)]);
     } finally {
-      proto.mapAsync = original;
       q.dispose();
     }
   });

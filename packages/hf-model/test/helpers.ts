@@ -112,3 +112,25 @@ export function biasNames(blocks: number, dims: { H: number; Dqk: number; Dv: nu
   }
   return out;
 }
+
+/**
+ * Records the byte count of every `mapAsync` on `device`'s buffers while `run` runs (the GPU→CPU
+ * read-backs); the spy is removed afterwards, also when `run` throws.
+ */
+export async function mapAsyncBytes(device: GPUDevice, run: () => Promise<void>): Promise<number[]> {
+  const probe = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const proto = Object.getPrototypeOf(probe) as GPUBuffer;
+  probe.destroy();
+  const original = proto.mapAsync;
+  const reads: number[] = [];
+  proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
+    reads.push(size ?? this.size - (offset ?? 0));
+    return original.call(this, mode, offset, size);
+  };
+  try {
+    await run();
+  } finally {
+    proto.mapAsync = original;
+  }
+  return reads;
+}

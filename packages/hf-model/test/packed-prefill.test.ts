@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { XlstmForCausalLM } from '../src/index.js';
-import { maxAbsDiff, modelDir } from './helpers.js';
+import { mapAsyncBytes, maxAbsDiff, modelDir } from './helpers.js';
 
 // lengths around the fixture's chunk size (16): shorter than a chunk, whole chunks, chunks + a tail
 const LENGTHS = [1, 17, 40, 5, 33, 16, 2];
@@ -77,25 +77,12 @@ describe('packed prefill on WebGPU = each prompt alone', () => {
     const rows = prompts(m.config.vocabSize).slice(0, 3);
     const B = rows.length;
     const V = m.config.vocabSize;
-    const probe = (m as unknown as { gpu: { ctx: { device: GPUDevice } } }).gpu.ctx.device.createBuffer({
-      size: 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    const proto = Object.getPrototypeOf(probe) as GPUBuffer;
-    probe.destroy();
-    const original = proto.mapAsync;
-    const reads: number[] = [];
-    proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
-      reads.push(size ?? this.size - (offset ?? 0));
-      return original.call(this, mode, offset, size);
-    };
+    const device = (m as unknown as { gpu: { ctx: { device: GPUDevice } } }).gpu.ctx.device;
     const o = { maxNewTokens: 6, stopTokens: [], addBos: false, seed: 5, temperature: 0.8, topK: 20 };
-    let g: Awaited<ReturnType<XlstmForCausalLM['generate']>>;
-    try {
+    let g!: Awaited<ReturnType<XlstmForCausalLM['generate']>>;
+    const reads = await mapAsyncBytes(device, async () => {
       g = await m.generate(rows, o);
-    } finally {
-      proto.mapAsync = original;
-    }
+    });
     // the packed prefill's last logits once, then B ids per decode step
     expect(reads.slice(-5)).toEqual(Array(5).fill(4 * B));
     expect(reads.filter((n) => n === 4 * B * V)).toHaveLength(1);
