@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The measurements of the open model and kernel issues, in priority order, in ONE device call:
+# each step gets its own time limit and starts only while it can still finish before $DEADLINE
+# seconds (default 570), so a short call returns the most important results. Run from the folder
+# holding the bundles of `pnpm bundle:device` (the device kit), with $OUT set:
+#
+#   DEADLINE=570 bash measure.sh [--baseline <transformers baseline .py>] [--mlstm-kernels-path <dir>]
+#
+# Each step writes its log (and the bench its results folder) under $OUT; the console gets the
+# summary lines. `device-check-before.mjs`, if present, is device-check built from an older commit:
+# the const-token timings of both are then alternated (same call, before/after).
+set -u
+K=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${OUT:?set OUT to the folder for the results}
+BASELINE=''
+MK=''
+while [ $# -gt 0 ]; do
+  case $1 in
+    --baseline) BASELINE=$2; shift 2 ;;
+    --mlstm-kernels-path) MK=$2; shift 2 ;;
+    *) echo "measure.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+DEADLINE=${DEADLINE:-570}
+# Dawn's shader-compilation notes about the subgroup-matrix builtin names, and empty lines
+F='deprecated\|^Warning\|subgroupMatrix\|^ *\^\|^$'
+left() { echo $((DEADLINE - SECONDS)); }
+step() { # name limit command...
+  local name=$1 limit=$2 l
+  shift 2
+  l=$(left)
+  if [ "$l" -lt 20 ]; then echo "== $name: skipped (${l}s left)"; return; fi
+  [ "$limit" -gt "$l" ] && limit=$l
+  echo "== $name (limit ${limit}s, at ${SECONDS}s)"
+  timeout "$limit" "$@"
+  echo "rc $? at ${SECONDS}s"
+}
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+date -u
+step "model f16 (TTFT, decode, packed prefill)" 130 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --out $OUT/model-f16 2>&1 | grep -v '$F' > $OUT/model-f16.log"
+grep "^\[model\|results in" "$OUT/model-f16.log" 2>/dev/null
+step "model q8, q4" 120 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes q8,q4 --no-packed --out $OUT/model-q 2>&1 | grep -v '$F' > $OUT/model-q.log"
+grep "^\[model\|results in" "$OUT/model-q.log" 2>/dev/null
+step "GPU test project" 75 bash -c "node $K/matrix-path.gpu.mjs > $OUT/gpu-tests.log 2>&1"
+grep -E "gpu-tests:|^# (pass|fail|skipped)" "$OUT/gpu-tests.log" 2>/dev/null
+if [ -f "$K/device-check-before.mjs" ]; then
+  for i in 1 2; do
+    for w in before after; do
+      exe=$K/device-check.mjs
+      [ $w = before ] && exe=$K/device-check-before.mjs
+      step "const-token $w ($i)" 40 bash -c "node $exe --matrix-only 2>&1 | grep 'matrix S=' > $OUT/consttoken-$w-$i.log"
+      cat "$OUT/consttoken-$w-$i.log" 2>/dev/null
+    done
+  done
+fi
+if [ -n "$BASELINE" ]; then
+  step "transformers baseline" 130 bash -c "python3 $BASELINE > $OUT/transformers.log 2>&1"
+  tail -6 "$OUT/transformers.log" 2>/dev/null
+fi
+step "packed kernels" 90 bash -c "node $K/packed-bench.mjs --out $OUT/packed-bench.json 2>&1 | grep -v '$F' > $OUT/packed-bench.log"
+tail -12 "$OUT/packed-bench.log" 2>/dev/null
+step "fast path vs CPU (7B widths, 2 blocks)" 100 bash -c "node $K/fastpath-check.mjs 2>&1 | grep -v '$F' > $OUT/fastpath.log"
+tail -7 "$OUT/fastpath.log" 2>/dev/null
+step "q8 / q4 layer error and speed" 60 bash -c "node $K/quant-layer-check.mjs --out $OUT/quant-layer.csv 2>&1 | grep -v '$F' > $OUT/quant-layer.log"
+tail -12 "$OUT/quant-layer.log" 2>/dev/null
+if [ -n "$MK" ]; then
+  xz -dkf "$K/ort-wasm-simd-threaded.asyncify.wasm.xz"
+  step "const-token suite with ORT attention and live Triton" 200 bash -c "DISABLE_LLVM_OPT=1 node $K/mlstm-bench.mjs --suite consttoken --preset full --dtypes f16 --modes fw,fwbw --kernels chunkwise--webgpu_xl_chunk:128 --peers ort-attention,triton-live --attention-max-seq-len 16384 --mlstm-kernels-path $MK --triton-script $K/triton_live.py --triton-timeout 150 --ort-wasm-dir $K --out $OUT/consttoken 2>&1 | grep -v '$F' > $OUT/consttoken.log"
+  grep "^\[" "$OUT/consttoken.log" 2>/dev/null | tail -30
+fi
+step "decode step breakdown (32 blocks)" 120 bash -c "node $K/decode-device.mjs --blocks 32 --batches 1,8 --steps 40 --skip gemv --out $OUT/decode-device.json 2>&1 | grep -v '$F' > $OUT/decode-device.log"
+tail -25 "$OUT/decode-device.log" 2>/dev/null
+date -u

@@ -1,0 +1,46 @@
+/**
+ * tools/device/measure.sh, the one-call measurement runner for the GPU machine: its argument
+ * handling and its deadline rule (a step starts only while it can still finish), checked without
+ * a GPU — with no time left every step is reported as skipped, in priority order.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'device', 'measure.sh');
+const run = (args: string[], env: Record<string, string>) =>
+  spawnSync('bash', [script, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+it('without time left every step is skipped, in priority order; optional steps follow their flags', () => {
+  const OUT = mkdtempSync(join(tmpdir(), 'measure-'));
+  const plain = run([], { DEADLINE: '0', OUT });
+  expect(plain.status).toBe(0);
+  const skipped = [...plain.stdout.matchAll(/^== (.*): skipped/gm)].map((m) => m[1]);
+  expect(skipped).toEqual([
+    'model f16 (TTFT, decode, packed prefill)',
+    'model q8, q4',
+    'GPU test project',
+    'packed kernels',
+    'fast path vs CPU (7B widths, 2 blocks)',
+    'q8 / q4 layer error and speed',
+    'decode step breakdown (32 blocks)',
+  ]);
+  const all = run(['--baseline', 'b.py', '--mlstm-kernels-path', OUT], { DEADLINE: '0', OUT });
+  expect(all.stdout).toMatch(/== transformers baseline: skipped/);
+  expect(all.stdout).toMatch(/== const-token suite with ORT attention and live Triton: skipped/);
+});
+
+it('refuses an unknown argument and a missing OUT', () => {
+  const OUT = mkdtempSync(join(tmpdir(), 'measure-'));
+  const bad = run(['--baselin', 'x'], { DEADLINE: '0', OUT });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/unknown argument --baselin/);
+  const env = { ...process.env, DEADLINE: '0' } as Record<string, string>;
+  delete env.OUT;
+  const noOut = spawnSync('bash', [script], { encoding: 'utf8', env });
+  expect(noOut.status).not.toBe(0);
+  expect(noOut.stderr).toMatch(/set OUT/);
+});
