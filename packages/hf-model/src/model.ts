@@ -59,6 +59,18 @@ export interface BlockStateArrays {
 }
 
 /** The per-block recurrent states of a batch (spec §5.2); created zero, updated by every forward. */
+/** Rows of token ids laid one after the other, with the N + 1 offsets where each begins. */
+function packRows(rows: readonly (readonly number[])[]): { seqStarts: Int32Array; ids: Int32Array } {
+  const seqStarts = new Int32Array(rows.length + 1);
+  rows.forEach((r, b) => {
+    seqStarts[b + 1] = seqStarts[b] + r.length;
+  });
+  return { seqStarts, ids: Int32Array.from(rows.flat()) };
+}
+
+/** The length of the longest row (the tokens a stacked cache reports as seen). */
+const longestRow = (rows: readonly (readonly number[])[]) => Math.max(...rows.map((x) => x.length));
+
 export class XlstmCache {
   /** tokens processed so far */
   seqlenOffset = 0;
@@ -726,23 +738,15 @@ export class XlstmForCausalLM {
         if (!Number.isInteger(v) || v < 0 || v >= V)
           throw new ModelArgumentError('inputIds', `token ${v} at [${b}, ${t}] is not an id in [0, ${V})`);
     });
-    const pack = (part: readonly (readonly number[])[]) => {
-      const seqStarts = new Int32Array(part.length + 1);
-      part.forEach((r, b) => {
-        seqStarts[b + 1] = seqStarts[b] + r.length;
-      });
-      return { seqStarts, ids: Int32Array.from(part.flat()) };
-    };
-    const longest = (part: readonly (readonly number[])[]) => Math.max(...part.map((x) => x.length));
-    if (this.gpu) return this.prefillPackedGpu(rows, pack, longest);
-    const { seqStarts, ids } = pack(rows);
+    if (this.gpu) return this.prefillPackedGpu(rows);
+    const { seqStarts, ids } = packRows(rows);
     const r = await forwardCpu(this.config, this.weights!, this.cpuCell!, ids, 1, ids.length, null, {
       lastOnly: true,
       seqStarts,
     });
     const cache = this.newCache(rows.length);
     cache.states = r.states;
-    cache.seqlenOffset = longest(rows);
+    cache.seqlenOffset = longestRow(rows);
     return { logits: r.logits, cache };
   }
 
@@ -753,8 +757,6 @@ export class XlstmForCausalLM {
    */
   private async prefillPackedGpu(
     rows: readonly (readonly number[])[],
-    pack: (part: readonly (readonly number[])[]) => { seqStarts: Int32Array; ids: Int32Array },
-    longest: (part: readonly (readonly number[])[]) => number,
   ): Promise<{ logits: Float32Array; cache: XlstmCache }> {
     const gpu = this.gpu!;
     const V = this.config.vocabSize;
@@ -775,12 +777,12 @@ export class XlstmForCausalLM {
         let tokens = 0;
         while (b1 < rows.length && tokens + rows[b1].length <= cap) tokens += rows[b1++].length;
         const part = rows.slice(b0, b1);
-        const { seqStarts, ids } = pack(part);
+        const { seqStarts, ids } = packRows(part);
         const c = this.newCache(part.length);
         caches.push(c);
         const r = await gpu.forward(ids, 1, tokens, null, { lastOnly: true, seqStarts });
         c.states = r.states;
-        c.seqlenOffset = longest(part);
+        c.seqlenOffset = longestRow(part);
         logits.set(r.logits, b0 * V);
         b0 = b1;
       }

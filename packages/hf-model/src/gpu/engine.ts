@@ -19,7 +19,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
-import { ModelTooLargeError } from '../errors.js';
+import { ModelArgumentError, ModelTooLargeError } from '../errors.js';
 import { estimateMemory } from '../memory.js';
 import {
   isQuantFormat,
@@ -364,7 +364,10 @@ export class GpuEngine {
     const BH = B * NH;
     const seqStarts = opts.seqStarts ?? null;
     if (seqStarts && (B !== 1 || seqStarts[seqStarts.length - 1] !== S))
-      throw new RangeError(`packed forward: B must be 1 and seqStarts must end at S = ${S}`);
+      throw new ModelArgumentError(
+        'seqStarts',
+        `packed forward: expected B = 1 and offsets ending at S = ${S}`,
+      );
     // rows of the states: the sequences
     const N = seqStarts ? seqStarts.length - 1 : B;
     const states = prev ?? this.zeroStates(N);
