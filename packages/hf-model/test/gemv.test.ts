@@ -82,7 +82,7 @@ const CASES: Case[] = [
   { M: 7, N: 37, K: 200, dtype: 'f32', accumulate: true, config: { subgroups: false, rg: 1, nr: 2, mt: 7 } },
   { M: 2, N: 70, K: 96, dtype: 'f16', config: { rg: 32, nr: 1, mt: 2 } }, // 8 lanes per group
   { M: 1, N: 45, K: 1000, dtype: 'f16', config: { rg: 1, nr: 8, mt: 1 } },
-  { M: 2, N: 11, K: 24, dtype: 'f16', config: { rg: 128, nr: 3, mt: 1, vec: 2 } }, // 2 lanes per group
+  { M: 2, N: 11, K: 24, dtype: 'f16', config: { rg: 128, nr: 2, mt: 1, vec: 2 } }, // 2 lanes per group
 ];
 
 describe('decode GEMV', () => {
@@ -160,6 +160,10 @@ describe('decode GEMV', () => {
       expect(() => encodeGemv(ctx, batch, X, W, null, Y, { M: 1, N: 3, K: 4, config: { rg: 3 } })).toThrow(
         /config\.rg/,
       );
+      // more (row group, partial sum) pairs than invocations: some rows would never be written
+      expect(() =>
+        encodeGemv(ctx, batch, X, W, null, Y, { M: 1, N: 3, K: 4, config: { rg: 128, nr: 4, mt: 1, vec: 4 } }),
+      ).toThrow(/config\.rg·mt·nr/);
       expect(batch.size).toBe(0);
     } finally {
       for (const t of [W, X, Y]) t.release();

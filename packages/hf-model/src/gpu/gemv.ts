@@ -19,6 +19,14 @@
  * - Optional SwiGLU input (`swiglu`): x is `u [M, 2K]` and the kernel reads
  *   `silu(u[:, :K]) · u[:, K:]` (the FFN's down projection without a separate dispatch).
  *
+ * - Quantised weights (q8, q4; layout in ../quant/formats.ts) with int8 activations
+ *   ({@link encodeQGemv}): a first dispatch quantises each group of 32 values of a row of x to
+ *   int8 with one f32 scale (symmetric, max|x| / 127; the SwiGLU input applied on the way), laid
+ *   out in the byte order of the weight words; then each load step of the GEMV is one group of
+ *   32 weights (q4: one `vec4<u32>`, q8: two) and its dot product with the group of x is 8 (q4,
+ *   after splitting the nibbles into bytes) or 8 (q8) `dot4I8Packed`, scaled once by the two
+ *   scales. Needs WGSL's packed 4×8-bit integer dot product.
+ *
  * Accumulation is f32 in a fixed order per (config, shape), so results are deterministic.
  */
 import {
@@ -29,15 +37,20 @@ import {
   type GpuTensor,
 } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
+import { groupsPerRow, isQuantFormat, type QuantFormat } from '../quant/formats.js';
+import type { QuantGpuMatrix } from './qmatmul.js';
 
 /** Invocations per workgroup of the GEMV kernel. */
 export const GEMV_WG = 256;
 /** The most rows of x one dispatch handles per workgroup row tile (`mt`); larger M tiles over z. */
 export const GEMV_MAX_MT = 8;
 
+/** The weight formats of the GEMV: dense f32 / f16, or quantised (int8 activations). */
+export type GemvFormat = GpuDtype | QuantFormat;
+
 /** Code parameters of one GEMV pipeline (every field is part of the pipeline key). */
 export interface GemvConfig {
-  /** weights per load: 8 / 4 / 2 / 1 for f16, 4 / 2 / 1 for f32; must divide K */
+  /** weights per load: 8 / 4 / 2 / 1 for f16, 4 / 2 / 1 for f32 (must divide K); 32 (a group) for q8 / q4 */
   vec: number;
   /** row groups per workgroup (power of two dividing {@link GEMV_WG}) */
   rg: number;
@@ -79,11 +92,16 @@ const params = defineParams({
 
 const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
-/** The widest load (in weights) that divides K. */
-export function gemvVec(dtype: GpuDtype, K: number): number {
+/** The widest load (in weights) that divides K; quantised formats: one group of 32. */
+export function gemvVec(dtype: GemvFormat, K: number): number {
+  if (isQuantFormat(dtype)) return 32;
   for (const v of dtype === 'f16' ? [8, 4, 2] : [4, 2]) if (K % v === 0) return v;
   return 1;
 }
+
+/** Load steps per row of W: K / vec, or the groups of a quantised row. */
+const loadsPerRow = (dtype: GemvFormat, vec: number, K: number) =>
+  isQuantFormat(dtype) ? groupsPerRow(K) : K / vec;
 
 /**
  * Default code parameters: `mt` balances the row tiles of x, `nr` keeps `mt·nr ≤ 16` partial
@@ -91,11 +109,12 @@ export function gemvVec(dtype: GpuDtype, K: number): number {
  * workgroups (enough bytes in flight on a large GPU) without idle invocations in K. From the
  * H100 sweep of docs/benchmarks/h100-decode: with one x row, matrices of up to 2^26 weights
  * (without the SwiGLU input) stream fastest with 2 rows per invocation and groups of 128; with
- * several x rows, groups of at least 64.
+ * several x rows, groups of at least 64. Quantised rows have 4× fewer load steps (a group of 32
+ * per step), so their groups start at one subgroup.
  */
 export function gemvConfig(
   ctx: Pick<GpuContext, 'features' | 'limits'>,
-  dtype: GpuDtype,
+  dtype: GemvFormat,
   M: number,
   N: number,
   K: number,
@@ -106,11 +125,12 @@ export function gemvConfig(
   const small = mt === 1 && !swiglu && N * K <= 2 ** 26;
   const nr = small ? 2 : Math.max(1, Math.min(4, pow2Floor(16 / mt)));
   const vec = gemvVec(dtype, K);
-  const KC = K / vec;
+  const KC = loadsPerRow(dtype, vec, K);
   const want = Math.ceil((512 * GEMV_WG * nr) / Math.max(1, N));
   const sgMin = ctx.features.subgroups ? Math.max(8, ctx.features.subgroupMaxSize) : 8;
-  const pref = small ? 128 : mt > 1 ? 64 : sgMin;
-  const minTpr = Math.max(sgMin, Math.min(pref, 2 ** Math.ceil(Math.log2(KC))));
+  const pref = isQuantFormat(dtype) ? sgMin : small ? 128 : mt > 1 ? 64 : sgMin;
+  // at least mt·nr lanes per group: one invocation per (group, value) adds up the partial sums
+  const minTpr = Math.max(sgMin, 2 ** Math.ceil(Math.log2(mt * nr)), Math.min(pref, 2 ** Math.ceil(Math.log2(KC))));
   let tpr = Math.min(GEMV_WG, 2 ** Math.ceil(Math.log2(Math.max(minTpr, want))));
   while (tpr > minTpr && tpr / 2 >= KC) tpr /= 2;
   return { vec, rg: GEMV_WG / tpr, nr, mt, subgroups: ctx.features.subgroups };
@@ -125,18 +145,24 @@ function redFloats(c: GemvConfig, minSubgroup: number): number {
 
 function checkConfig(
   c: GemvConfig,
-  dtype: GpuDtype,
+  dtype: GemvFormat,
   K: number,
   ctx: Pick<GpuContext, 'features' | 'limits'>,
 ) {
-  const vecs = dtype === 'f16' ? [8, 4, 2, 1] : [4, 2, 1];
   const bad = (k: string, want: string, got: unknown) =>
     new ModelArgumentError(`gemv config.${k}`, `expected ${want}, got ${got}`);
-  if (!vecs.includes(c.vec) || K % c.vec !== 0) throw bad('vec', `one of ${vecs} dividing K = ${K}`, c.vec);
+  if (isQuantFormat(dtype)) {
+    if (c.vec !== 32) throw bad('vec', '32 (one group) for quantised weights', c.vec);
+  } else {
+    const vecs = dtype === 'f16' ? [8, 4, 2, 1] : [4, 2, 1];
+    if (!vecs.includes(c.vec) || K % c.vec !== 0) throw bad('vec', `one of ${vecs} dividing K = ${K}`, c.vec);
+  }
   if (!(c.rg >= 1 && c.rg <= GEMV_WG && GEMV_WG % c.rg === 0 && pow2Floor(c.rg) === c.rg))
     throw bad('rg', `a power of two dividing ${GEMV_WG}`, c.rg);
   if (!(Number.isInteger(c.nr) && c.nr >= 1 && c.nr <= 8)) throw bad('nr', 'an integer in [1, 8]', c.nr);
   if (!(Number.isInteger(c.mt) && c.mt >= 1 && c.mt <= 32)) throw bad('mt', 'an integer in [1, 32]', c.mt);
+  if (c.rg * c.mt * c.nr > GEMV_WG)
+    throw bad('rg·mt·nr', `at most ${GEMV_WG} (one invocation per row group and partial sum)`, c.rg * c.mt * c.nr);
   if (c.subgroups && !ctx.features.subgroups) throw bad('subgroups', 'false (no subgroups feature)', true);
   const bytes = 4 * redFloats(c, ctx.features.subgroupMinSize);
   if (bytes > ctx.limits.maxComputeWorkgroupStorageSize)
@@ -167,40 +193,102 @@ function weightAccess(dtype: GpuDtype, vec: number): { type: string; pieces: (q:
   }
 }
 
+/** WGSL: `scale(i)`, the f16 scale `i` of the `scales` binding (two per u32 word) as f32. */
+export const SCALE_WGSL = `
+fn scale(i: u32) -> f32 { return unpack2x16float(scales[i >> 1u])[i & 1u]; }`;
+
+/** u32 words of one quantised group of activations: 8 words of int8 values, then (scale, scale·Σq) and padding. */
+const ACT_WORDS = 12;
+
+/** The main loop body of the quantised GEMV: one group of 32 weights per W row, int8 dot products. */
+function quantBody(fmt: QuantFormat, nr: number, mt: number, R: (m: number, r: number) => string): string[] {
+  const body: string[] = [];
+  const c4 = ['x', 'y', 'z', 'w'];
+  for (let r = 0; r < nr; r++) {
+    body.push(`    let s${r} = scale(sr${r} + ck);`);
+    if (fmt === 'q4') {
+      body.push(`    let q${r} = w[wr${r} + ck];`);
+      // nibbles 0, 2, 4, 6 and 1, 3, 5, 7 of each word as bytes (stored as q + 8)
+      for (let j = 0; j < 4; j++) {
+        body.push(`    let l${r}_${j} = q${r}.${c4[j]} & 0x0F0F0F0Fu;`);
+        body.push(`    let h${r}_${j} = (q${r}.${c4[j]} >> 4u) & 0x0F0F0F0Fu;`);
+      }
+    } else {
+      body.push(`    let q${r}_0 = w[wr${r} + 2u * ck];`, `    let q${r}_1 = w[wr${r} + 2u * ck + 1u];`);
+    }
+  }
+  for (let m = 0; m < mt; m++) {
+    body.push('    {');
+    body.push(`      let xa = x[xr${m} + 3u * ck];`, `      let xb = x[xr${m} + 3u * ck + 1u];`);
+    body.push(`      let xs = bitcast<vec2<f32>>(x[xr${m} + 3u * ck + 2u].xy);`);
+    for (let r = 0; r < nr; r++) {
+      const terms: string[] = [];
+      for (let j = 0; j < 8; j++) {
+        const xw = `${j < 4 ? 'xa' : 'xb'}.${c4[j % 4]}`;
+        const ww =
+          fmt === 'q4' ? `${j % 2 === 0 ? 'l' : 'h'}${r}_${j >> 1}` : `q${r}_${j >> 2}.${c4[j % 4]}`;
+        terms.push(`dot4I8Packed(${ww}, ${xw})`);
+      }
+      body.push(`      let d${r} = ${terms.join(' + ')};`);
+      body.push(
+        fmt === 'q4'
+          ? `      ${R(m, r)} += s${r} * (xs.x * f32(d${r}) - 8.0 * xs.y);`
+          : `      ${R(m, r)} += s${r} * xs.x * f32(d${r});`,
+      );
+    }
+    body.push('    }');
+  }
+  return body;
+}
+
 /** The WGSL source of one configuration. */
-export function gemvWgsl(dtype: GpuDtype, c: GemvConfig, swiglu: boolean, minSubgroup: number): string {
+export function gemvWgsl(dtype: GemvFormat, c: GemvConfig, swiglu: boolean, minSubgroup: number): string {
   const { vec, rg, nr, mt } = c;
   const tpr = GEMV_WG / rg;
+  const quant = isQuantFormat(dtype);
   const xw = Math.min(vec, 4); // x loads are vectors of xw floats
   const P = vec / xw; // pieces (x loads) per weight load
-  const xt = xw === 1 ? 'f32' : `vec${xw}<f32>`;
-  const wa = weightAccess(dtype, vec);
-  const dot = (a: string, b: string) => (xw === 1 ? `${a} * ${b}` : `dot(${a}, ${b})`);
+  const xt = quant ? 'vec4<u32>' : xw === 1 ? 'f32' : `vec${xw}<f32>`;
   const V = mt * nr;
   const minSeg = c.subgroups ? Math.min(tpr, Math.max(1, minSubgroup)) : 1;
   const stride = GEMV_WG / minSeg; // slots per value in `red`
   const R = (m: number, r: number) => `a${m}_${r}`;
 
   // the main loop body: nr weight loads, then per x row one x load used by every weight row
-  const body: string[] = [];
-  for (let r = 0; r < nr; r++) {
-    body.push(`    let q${r} = w[wr${r} + ck];`);
-    for (const [p, e] of wa.pieces(`q${r}`).entries()) body.push(`    let w${r}_${p} = ${e};`);
-  }
-  for (let m = 0; m < mt; m++) {
-    body.push('    {');
-    for (let p = 0; p < P; p++) {
-      const at = `xr${m} + ck * ${P}u + ${p}u`;
-      body.push(
-        swiglu ? `      let x${p} = silu_v(x[${at}]) * x[${at} + P.xUp];` : `      let x${p} = x[${at}];`,
-      );
-    }
+  let body: string[] = [];
+  let wType = 'vec4<u32>';
+  if (quant) body = quantBody(dtype, nr, mt, R);
+  else {
+    const wa = weightAccess(dtype, vec);
+    wType = wa.type;
+    const dot = (a: string, b: string) => (xw === 1 ? `${a} * ${b}` : `dot(${a}, ${b})`);
     for (let r = 0; r < nr; r++) {
-      const terms = Array.from({ length: P }, (_, p) => dot(`w${r}_${p}`, `x${p}`)).join(' + ');
-      body.push(`      ${R(m, r)} += ${terms};`);
+      body.push(`    let q${r} = w[wr${r} + ck];`);
+      for (const [p, e] of wa.pieces(`q${r}`).entries()) body.push(`    let w${r}_${p} = ${e};`);
     }
-    body.push('    }');
+    for (let m = 0; m < mt; m++) {
+      body.push('    {');
+      for (let p = 0; p < P; p++) {
+        const at = `xr${m} + ck * ${P}u + ${p}u`;
+        body.push(
+          swiglu ? `      let x${p} = silu_v(x[${at}]) * x[${at} + P.xUp];` : `      let x${p} = x[${at}];`,
+        );
+      }
+      for (let r = 0; r < nr; r++) {
+        const terms = Array.from({ length: P }, (_, p) => dot(`w${r}_${p}`, `x${p}`)).join(' + ');
+        body.push(`      ${R(m, r)} += ${terms};`);
+      }
+      body.push('    }');
+    }
   }
+  // row starts: W in loads (quantised: vec4 words, 1 or 2 per group), scales, x
+  const wpl = quant ? (dtype === 'q8' ? 2 : 1) : 1;
+  const rowStarts = Array.from(
+    { length: nr },
+    (_, r) =>
+      `  let wr${r} = min(n0 + ${r}u, P.N - 1u) * P.KC${wpl > 1 ? ` * ${wpl}u` : ''};` +
+      (quant ? `\n  let sr${r} = min(n0 + ${r}u, P.N - 1u) * P.KC;` : ''),
+  ).join('\n');
 
   const reduceOne = (v: string, slot: number) =>
     c.subgroups
@@ -223,14 +311,19 @@ const MT: u32 = ${mt}u;
 const STRIDE: u32 = ${stride}u;
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<${xt}>;
-@group(0) @binding(2) var<storage, read> w: array<${wa.type}>;
+@group(0) @binding(2) var<storage, read> w: array<${wType}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+${quant ? `@group(0) @binding(5) var<storage, read> scales: array<u32>;${SCALE_WGSL}` : ''}
 var<workgroup> red: array<f32, ${V * stride}>;
-
+${
+  quant
+    ? ''
+    : `
 fn silu_v(z: ${xt}) -> ${xt} {
   let e = exp(-abs(z));
   return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= ${xt}(0.0));
+}`
 }
 
 fn epilogue(m: u32, n: u32, acc: f32) {
@@ -249,7 +342,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let lane = tid % TPR;
   let n0 = ((wid.x + wid.y * nwg.x) * RG + group) * NR; // first row of W of this group
   let m0 = wid.z * MT;
-${Array.from({ length: nr }, (_, r) => `  let wr${r} = min(n0 + ${r}u, P.N - 1u) * P.KC;`).join('\n')}
+${rowStarts}
 ${Array.from({ length: mt }, (_, m) => `  let xr${m} = min(m0 + ${m}u, P.M - 1u) * P.xRow;`).join('\n')}
 ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => `  var ${R(m, r)} = 0.0;`).join('\n')).join('\n')}
   for (var ck = lane; ck < P.KC; ck += TPR) {
@@ -341,5 +434,162 @@ export function encodeGemv(
     }),
     [gx, gy, Math.ceil(M / c.mt)],
     o.swiglu ? 'gemv (swiglu)' : 'gemv',
+  );
+}
+
+const actParams = defineParams({ M: 'u32', K: 'u32', G: 'u32', xRow: 'u32', xUp: 'u32' });
+const ACT_WG = 64;
+
+/**
+ * WGSL of the activation quantiser: one invocation per group of 32 values of a row of x (values
+ * past K are 0), symmetric int8 with scale max|x| / 127 (rounded half away from zero), packed in
+ * the byte order of the weight words: q8 word j = values 4j…4j+3; q4 words 2j and 2j+1 = values
+ * 8j + (0, 2, 4, 6) and 8j + (1, 3, 5, 7) (the low and high nibbles of weight word j).
+ */
+function actQuantWgsl(fmt: QuantFormat, swiglu: boolean): string {
+  const v = Array.from({ length: 32 }, (_, j) => `  let v${j} = xv(r, k0 + ${j}u);`).join('\n');
+  const amax = Array.from({ length: 32 }, (_, j) => `abs(v${j})`)
+    .reduce((a, b) => `max(${a}, ${b})`);
+  const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v${j} * inv);`).join('\n');
+  const order =
+    fmt === 'q8'
+      ? Array.from({ length: 8 }, (_, j) => [4 * j, 4 * j + 1, 4 * j + 2, 4 * j + 3])
+      : Array.from({ length: 8 }, (_, w) => {
+          const b = 8 * (w >> 1) + (w & 1);
+          return [b, b + 2, b + 4, b + 6];
+        });
+  const words = order.map((ix) => `pack4xI8(vec4<i32>(${ix.map((i) => `q${i}`).join(', ')}))`);
+  const sum = Array.from({ length: 32 }, (_, j) => `q${j}`).join(' + ');
+  return /* wgsl */ `${actParams.wgsl()}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> acts: array<vec4<u32>>;
+
+fn xv(r: u32, k: u32) -> f32 {
+  if (k >= P.K) { return 0.0; }
+  let at = r * P.xRow + k;
+${
+  swiglu
+    ? `  let z = x[at];
+  let e = exp(-abs(z));
+  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) * x[at + P.xUp];`
+    : '  return x[at];'
+}
+}
+
+fn qz(t: f32) -> i32 { return i32(clamp(sign(t) * floor(abs(t) + 0.5), -127.0, 127.0)); }
+
+@compute @workgroup_size(${ACT_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * ${ACT_WG}u + lid;
+  if (i >= P.M * P.G) { return; }
+  let r = i / P.G;
+  let k0 = (i % P.G) * 32u;
+${v}
+  let amax = ${amax};
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let sx = amax / 127.0;
+${q}
+  acts[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
+  acts[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
+  let sum = ${sum};
+  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), 0u, 0u);
+}`;
+}
+
+/** f32 elements of the activation scratch that {@link encodeQGemv} needs for `M` rows of `K` values. */
+export const qgemvActsElements = (M: number, K: number): number => M * groupsPerRow(K) * ACT_WORDS;
+
+/** Options of {@link encodeQGemv}: those of the GEMV plus the activation scratch. */
+export interface QGemvOptions extends GemvOptions {
+  /** scratch for the int8 activations, at least {@link qgemvActsElements}`(M, K)` elements */
+  acts: GpuTensor;
+}
+
+/**
+ * Encodes `y (+)= x·Wᵀ (+ b)` with W quantised (q8 / q4) and x quantised to int8 on the way (see
+ * the file comment): the activation quantiser, then the GEMV. x f32 `[M, K]` (`[M, 2K]` with
+ * `swiglu`), b f32 `[N]` or null, y f32 `[M, ldy]`. Needs `ctx.features.packedIntegerDot`.
+ */
+export function encodeQGemv(
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  x: GpuTensor,
+  w: QuantGpuMatrix,
+  b: GpuTensor | null,
+  y: GpuTensor,
+  o: QGemvOptions,
+): void {
+  const { M, N, K } = o;
+  for (const [k, v] of [
+    ['M', M],
+    ['N', N],
+    ['K', K],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new ModelArgumentError(`qgemv ${k}`, `expected an integer >= 1, got ${v}`);
+  }
+  if (!ctx.features.packedIntegerDot) {
+    throw new ModelArgumentError(
+      'qgemv',
+      "needs WGSL's packed 4×8-bit integer dot product (language feature packed_4x8_integer_dot_product)",
+    );
+  }
+  if (w.rows !== N || w.cols !== K)
+    throw new ModelArgumentError('qgemv w', `a quantised [${N}, ${K}] matrix, got [${w.rows}, ${w.cols}]`);
+  const xCols = o.swiglu ? 2 * K : K;
+  if (x.numel < M * xCols)
+    throw new ModelArgumentError('qgemv x', `expected at least ${M}·${xCols} elements, got ${x.numel}`);
+  const need = qgemvActsElements(M, K);
+  if (o.acts.numel < need || o.acts.dtype !== 'f32')
+    throw new ModelArgumentError('qgemv acts', `an f32 scratch of at least ${need} elements, got ${o.acts.numel} ${o.acts.dtype}`);
+  const ldy = o.ldy ?? N;
+  const nOff = o.nOff ?? 0;
+  if (y.numel < (M - 1) * ldy + nOff + N)
+    throw new ModelArgumentError(
+      'qgemv y',
+      `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
+    );
+  const G = groupsPerRow(K);
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const split = (n: number): [number, number] => {
+    const gy = Math.ceil(n / max);
+    return [Math.ceil(n / gy), gy];
+  };
+  const pa = ctx.pipeline(`hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`, () => actQuantWgsl(w.format, !!o.swiglu), [
+    'uniform',
+    'read',
+    'rw',
+  ]);
+  batch.dispatch(
+    pa,
+    [x, o.acts],
+    actParams.pack({ M, K, G, xRow: xCols, xUp: K }),
+    split(Math.ceil((M * G) / ACT_WG)),
+    `qgemv ${w.format} activations`,
+  );
+  const c = { ...gemvConfig(ctx, w.format, M, N, K), ...o.config };
+  checkConfig(c, w.format, K, ctx);
+  const minSg = ctx.features.subgroupMinSize;
+  const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}`;
+  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg), ['uniform', 'read', 'read', 'read', 'rw', 'read']);
+  const [gx, gy] = split(Math.ceil(N / (c.rg * c.nr)));
+  batch.dispatch(
+    p,
+    [o.acts, w.data, b ?? o.acts, y, w.scales],
+    params.pack({
+      M,
+      N,
+      KC: G,
+      hasBias: b ? 1 : 0,
+      accumulate: o.accumulate ? 1 : 0,
+      softcap: o.softcap ?? 0,
+      nOff,
+      ldy,
+      xRow: 3 * G,
+      xUp: 0,
+    }),
+    [gx, gy, Math.ceil(M / c.mt)],
+    `qgemv ${w.format}`,
   );
 }

@@ -8,6 +8,9 @@
  *   reading whole groups as `vec4<u32>` (q4: one load per group of 32, q8: two), dequantising in
  *   registers and multiplying up to {@link QMM_ROWS} rows of x. Every weight byte is read once per
  *   {@link QMM_ROWS} rows of x.
+ * - Decode with int8 activations: where the caller passes an activation scratch (`acts`), the
+ *   decode rows go through {@link encodeQGemv} instead (x quantised per group of 32, packed int8
+ *   dot products; see ./gemv.ts).
  * - Prefill: 64×64 output tiles; per group of 32 along K the weight tile is dequantised into
  *   workgroup memory (each invocation unpacks 8 values), then multiplied like the dense tiled kernel.
  *
@@ -16,6 +19,7 @@
  */
 import { type DispatchBatch, defineParams, type GpuContext, type GpuTensor } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
+import { encodeQGemv, SCALE_WGSL } from './gemv.js';
 import {
   groupsPerRow,
   type QuantFormat,
@@ -78,10 +82,6 @@ const TEAM = 32;
 /** Rows at or above which {@link encodeQMatmul} uses the tiled kernel. */
 export const QMM_TILED_MIN_ROWS = 32;
 
-/** WGSL: `scale(i)` (f16 scale i as f32) and `deq8(word)` → the 4 (q8) or 8 (q4) values of a word. */
-/** WGSL: `scale(i)`, the f16 scale `i` of the `scales` binding (two per u32 word) as f32. */
-const SCALE_WGSL = `
-fn scale(i: u32) -> f32 { return unpack2x16float(scales[i >> 1u])[i & 1u]; }`;
 
 /** WGSL expression: value `j` of the quantised word `w` (q4: nibble j stored as q + 8; q8: byte j, two's complement). */
 function quantValueWgsl(format: QuantFormat, w: string, j: string): string {
@@ -329,6 +329,11 @@ export function encodeQMatmul(
     tiled?: boolean;
     /** decode kernel: subgroup sums (default: where the adapter has subgroups) */
     subgroups?: boolean;
+    /**
+     * decode rows (not `tiled`): the int8-activation GEMV of ./gemv.ts with this scratch
+     * (`qgemvActsElements(M, K)` f32 elements); null / absent: the f32-activation kernel
+     */
+    acts?: GpuTensor | null;
     nOff?: number;
     ldy?: number;
   },
@@ -363,6 +368,19 @@ export function encodeQMatmul(
       [Math.ceil(o.N / 64), Math.ceil(o.M / 64)],
       `qmatmul ${w.format} (tiled)`,
     );
+    return;
+  }
+  if (o.acts) {
+    encodeQGemv(ctx, batch, x, w, b, y, {
+      M: o.M,
+      N: o.N,
+      K: o.K,
+      accumulate: o.accumulate,
+      softcap: o.softcap,
+      nOff: o.nOff,
+      ldy: o.ldy,
+      acts: o.acts,
+    });
     return;
   }
   const aligned = o.K % 32 === 0;

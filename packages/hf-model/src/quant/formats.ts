@@ -207,3 +207,36 @@ export function concatRows(parts: readonly QuantMatrix[], name = 'matrix'): Quan
   }
   return { format, rows, cols, data, scales };
 }
+
+/** Int8 activations (see {@link quantizeActivations}): values `q [M, G·32]` and one scale per group `[M, G]`. */
+export interface Int8Activations {
+  q: Int8Array;
+  scales: Float32Array;
+}
+
+/**
+ * The reference of the int8 activations that the quantised decode GEMV multiplies (gpu/gemv.ts):
+ * each group of 32 values of a row of `x [M, K]` (values past K are 0) gets the scale
+ * `s = max|x| / 127` and `q = round(x · (127 / max|x|))`, rounded half away from zero, in f32
+ * arithmetic as on the GPU. A group of zeros has scale 0 and q 0.
+ */
+export function quantizeActivations(x: Float32Array, M: number, K: number): Int8Activations {
+  const G = groupsPerRow(K);
+  const q = new Int8Array(M * G * GROUP_SIZE);
+  const scales = new Float32Array(M * G);
+  for (let m = 0; m < M; m++) {
+    for (let g = 0; g < G; g++) {
+      const k0 = g * GROUP_SIZE;
+      const n = Math.min(GROUP_SIZE, K - k0);
+      let amax = 0;
+      for (let j = 0; j < n; j++) amax = Math.max(amax, Math.abs(x[m * K + k0 + j]));
+      const inv = amax > 0 ? Math.fround(127 / amax) : 0;
+      scales[m * G + g] = Math.fround(amax / 127);
+      for (let j = 0; j < n; j++) {
+        const t = Math.fround(x[m * K + k0 + j] * inv);
+        q[(m * G + g) * GROUP_SIZE + j] = Math.max(-127, Math.min(127, Math.sign(t) * Math.floor(Math.abs(t) + 0.5)));
+      }
+    }
+  }
+  return { q, scales };
+}

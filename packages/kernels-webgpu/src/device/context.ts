@@ -34,6 +34,8 @@ export interface GpuFeatures {
   subgroupMatrixConfigs: SubgroupMatrixConfig[];
   subgroupMinSize: number;
   subgroupMaxSize: number;
+  /** WGSL's packed 4×8-bit integer dot product (`dot4I8Packed`, language feature `packed_4x8_integer_dot_product`) */
+  packedIntegerDot: boolean;
 }
 
 /**
@@ -183,7 +185,14 @@ function readFeatures(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined
       : [],
     subgroupMinSize: (info as { subgroupMinSize?: number })?.subgroupMinSize ?? 0,
     subgroupMaxSize: (info as { subgroupMaxSize?: number })?.subgroupMaxSize ?? 0,
+    packedIntegerDot: wgslHas('packed_4x8_integer_dot_product'),
   };
+}
+
+/** Whether the WGSL of this runtime (`navigator.gpu.wgslLanguageFeatures`) has a language feature. */
+function wgslHas(name: string): boolean {
+  const gpu = (globalThis as { navigator?: { gpu?: { wgslLanguageFeatures?: ReadonlySet<string> } } }).navigator?.gpu;
+  return !!gpu?.wgslLanguageFeatures?.has(name);
 }
 
 /** One kernel dispatch waiting in a batch. */
@@ -464,7 +473,7 @@ export class GpuContext {
     );
     return [
       `adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.isFallbackAdapter ? ' (fallback)' : ''}`,
-      `features: shader-f16 ${f.shaderF16 ? 'yes' : 'no'}, subgroups ${f.subgroups ? `yes (${f.subgroupMinSize}–${f.subgroupMaxSize})` : 'no'}, timestamp-query ${f.timestampQuery ? 'yes' : 'no'}, subgroup-matrix ${f.subgroupMatrix ? `yes [${sm.join(', ')}]` : 'no'}`,
+      `features: shader-f16 ${f.shaderF16 ? 'yes' : 'no'}, subgroups ${f.subgroups ? `yes (${f.subgroupMinSize}–${f.subgroupMaxSize})` : 'no'}, timestamp-query ${f.timestampQuery ? 'yes' : 'no'}, subgroup-matrix ${f.subgroupMatrix ? `yes [${sm.join(', ')}]` : 'no'}, packed int8 dot ${f.packedIntegerDot ? 'yes' : 'no'}`,
       `limits: workgroup storage ${this.limits.maxComputeWorkgroupStorageSize} B, invocations ${this.limits.maxComputeInvocationsPerWorkgroup}, storage binding ${this.limits.maxStorageBufferBindingSize} B, buffer ${this.limits.maxBufferSize} B`,
     ].join('\n');
   }

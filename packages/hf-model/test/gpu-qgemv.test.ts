@@ -1,0 +1,216 @@
+/**
+ * The int8-activation GEMV of quantised weights (gpu/gemv.ts, encodeQGemv) against its CPU twin:
+ * the reference activation quantiser (quantizeActivations) and the reference dequantiser, summed
+ * in float64 — on odd shapes (K not a multiple of 32, N not a multiple of a workgroup's rows,
+ * M over several row tiles), bias, soft cap, accumulation, row parts, the SwiGLU input, and every
+ * reduction (workgroup memory, subgroups). Also: how far the int8 activations move the result
+ * from the f32-activation product (bounded by the rounding of x), and the typed errors.
+ */
+import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encodeQGemv, type GemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
+import {
+  dequantize,
+  GROUP_SIZE,
+  groupsPerRow,
+  quantizeActivations,
+  quantize,
+  sliceRows,
+} from '../src/quant/formats.js';
+import { ModelArgumentError } from '../src/errors.js';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await getGpuContext();
+});
+afterAll(() => ctx?.destroy());
+
+let seed = 11;
+const rnd = (n: number, scale = 1) =>
+  Float32Array.from(
+    { length: n },
+    () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 2 * scale,
+  );
+
+const silu = (z: number) => z / (1 + Math.exp(-z));
+
+/** The GEMV's input rows: x, or silu(u[:, :K])·u[:, K:] (in f32 like the GPU). */
+function inputRows(x: Float32Array, M: number, K: number, swiglu: boolean): Float32Array {
+  if (!swiglu) return x;
+  const out = new Float32Array(M * K);
+  for (let m = 0; m < M; m++)
+    for (let k = 0; k < K; k++) out[m * K + k] = Math.fround(silu(x[m * 2 * K + k]) * x[m * 2 * K + K + k]);
+  return out;
+}
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  bias: boolean;
+  cap: number;
+  acc: boolean;
+}
+
+/**
+ * float64 of what the kernel computes: per group, (Σ q_w·q_x)·s_w·s_x from the reference
+ * quantisers, plus bias, cap, y0. Also the f32-activation product and the bound on their distance:
+ * |Δ| ≤ Σ_groups (s_x / 2)·Σ|w| (each x moves by at most half its step).
+ */
+function references(xin: Float32Array, wd: Float32Array, b: Float32Array | null, y0: Float32Array, c: Case) {
+  const { M, N, K } = c;
+  const G = groupsPerRow(K);
+  const a = quantizeActivations(xin, M, K);
+  const int8 = new Float64Array(M * N);
+  const exact = new Float64Array(M * N);
+  const bound = new Float64Array(M * N);
+  const post = (v: number, m: number, n: number) => {
+    let t = v + (b ? b[n] : 0);
+    if (c.cap > 0) t = c.cap * Math.tanh(t / c.cap);
+    return t + (c.acc ? y0[m * N + n] : 0);
+  };
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s8 = 0;
+      let se = 0;
+      let bd = 0;
+      for (let g = 0; g < G; g++) {
+        const sx = a.scales[m * G + g];
+        let d = 0;
+        let wabs = 0;
+        for (let j = 0; j < GROUP_SIZE && g * GROUP_SIZE + j < K; j++) {
+          const k = g * GROUP_SIZE + j;
+          d += wd[n * K + k] * a.q[(m * G + g) * GROUP_SIZE + j];
+          se += wd[n * K + k] * xin[m * K + k];
+          wabs += Math.abs(wd[n * K + k]);
+        }
+        s8 += d * sx;
+        bd += (sx / 2) * wabs;
+      }
+      int8[m * N + n] = post(s8, m, n);
+      exact[m * N + n] = post(se, m, n);
+      bound[m * N + n] = bd;
+    }
+  }
+  return { int8, exact, bound };
+}
+
+const SHAPES: [number, number, number][] = [
+  [1, 7, 5],
+  [1, 37, 100],
+  [1, 300, 256],
+  [2, 64, 64],
+  [5, 33, 96],
+  [8, 70, 200],
+  [9, 19, 45],
+  [13, 41, 33],
+];
+
+describe.runIf(() => true)('int8-activation GEMV', () => {
+  describe.each(['q8', 'q4'] as const)('%s', (format) => {
+    test.each(SHAPES)('M %i, N %i, K %i: = the int8 reference; within the x-rounding bound of f32 activations', async (M, N, K) => {
+      if (!ctx.features.packedIntegerDot) return;
+      const w = quantize(format, rnd(N * K), N, K);
+      const wd = dequantize(w);
+      const wg = uploadQuant(ctx, w);
+      const b = rnd(N);
+      const y0 = rnd(M * N);
+      const bg = ctx.upload(b, [N]);
+      const configs: Partial<GemvConfig>[] = [{}, { subgroups: false }, { subgroups: false, rg: 32, nr: 1, mt: 1 }];
+      if (ctx.features.subgroups) configs.push({ subgroups: true, rg: 2, nr: 4, mt: 4 });
+      for (const swiglu of [false, true]) {
+        const x = rnd(M * K * (swiglu ? 2 : 1), 3);
+        const xin = inputRows(x, M, K, swiglu);
+        const xg = ctx.upload(x, [M, K * (swiglu ? 2 : 1)]);
+        const acts = ctx.empty([qgemvActsElements(M, K)]);
+        for (const [bias, cap, acc] of [
+          [false, 0, false],
+          [true, 3, true],
+        ] as const) {
+          const c = { M, N, K, bias, cap, acc };
+          const ref = references(xin, wd, bias ? b : null, y0, c);
+          for (const config of configs) {
+            const yg = ctx.upload(y0, [M, N]);
+            const batch = ctx.batch();
+            encodeQGemv(ctx, batch, xg, wg, bias ? bg : null, yg, {
+              M,
+              N,
+              K,
+              softcap: cap,
+              accumulate: acc,
+              swiglu,
+              acts,
+              config,
+            });
+            batch.submit();
+            const got = await ctx.read(yg);
+            const label = `${JSON.stringify(config)} swiglu ${swiglu} bias ${bias}`;
+            for (let i = 0; i < M * N; i++) {
+              // exact integer dots; f32 sums of ⌈K/32⌉ scaled group terms in another order, and a
+              // rare x value on the other side of a rounding tie (one step of one x): 1e-4 + 1e-5·|y|
+              expect(Math.abs(got[i] - ref.int8[i]), `${label} [${i}] int8`).toBeLessThan(1e-4 + 1e-5 * Math.abs(ref.int8[i]));
+              // the whole effect of quantising x: at most half a step per value (bound), plus f32 sums
+              expect(Math.abs(got[i] - ref.exact[i]), `${label} [${i}] exact`).toBeLessThanOrEqual(ref.bound[i] * 1.001 + 1e-4);
+            }
+            yg.release();
+          }
+        }
+        xg.release();
+        acts.release();
+      }
+      for (const t of [bg, wg.data, wg.scales]) t.release();
+    });
+
+    test('row parts and encodeQMatmul routing: acts given → the int8 GEMV writes its columns of y', async () => {
+      if (!ctx.features.packedIntegerDot) return;
+      const [M, N, K] = [3, 50, 70];
+      const w = quantize(format, rnd(N * K), N, K);
+      const x = rnd(M * K);
+      const top = uploadQuant(ctx, sliceRows(w, 0, 20));
+      const bottom = uploadQuant(ctx, sliceRows(w, 20, N));
+      const xg = ctx.upload(x, [M, K]);
+      const acts = ctx.empty([qgemvActsElements(M, K)]);
+      const yg = ctx.zeros([M, N]);
+      const batch = ctx.batch();
+      encodeQMatmul(ctx, batch, xg, top, null, yg, { M, N: 20, K, nOff: 0, ldy: N, acts });
+      encodeQMatmul(ctx, batch, xg, bottom, null, yg, { M, N: 30, K, nOff: 20, ldy: N, acts });
+      batch.submit();
+      const got = await ctx.read(yg);
+      const ref = references(x, dequantize(w), null, new Float32Array(M * N), { M, N, K, bias: false, cap: 0, acc: false });
+      for (let i = 0; i < M * N; i++) expect(Math.abs(got[i] - ref.int8[i])).toBeLessThan(1e-4 + 1e-5 * Math.abs(ref.int8[i]));
+      for (const t of [xg, acts, yg, top.data, top.scales, bottom.data, bottom.scales]) t.release();
+    });
+  });
+
+  test('the activation quantiser: zeros give scale 0, max|x| lands on ±127, ties round away from zero', () => {
+    const x = new Float32Array(64);
+    x[32] = 2;
+    x[33] = -2;
+    x[34] = 1; // 63.5 → 64
+    x[35] = -1; // −63.5 → −64
+    const a = quantizeActivations(x, 1, 64);
+    expect(a.scales[0]).toBe(0);
+    expect([...a.q.subarray(0, 32)].every((v) => v === 0)).toBe(true);
+    expect([...a.q.subarray(32, 36)]).toEqual([127, -127, 64, -64]);
+    expect(a.scales[1]).toBeCloseTo(2 / 127, 9);
+  });
+
+  test('typed errors before any GPU work: no packed dot product, scratch too small, wrong matrix', () => {
+    const w = uploadQuant(ctx, quantize('q4', rnd(8 * 40), 8, 40));
+    const x = ctx.zeros([2, 40]);
+    const y = ctx.zeros([2, 8]);
+    const small = ctx.empty([qgemvActsElements(2, 40) - 1]);
+    const acts = ctx.empty([qgemvActsElements(2, 40)]);
+    const batch = ctx.batch();
+    const o = { M: 2, N: 8, K: 40, acts };
+    const noDot = { ...ctx, features: { ...ctx.features, packedIntegerDot: false } } as GpuContext;
+    expect(() => encodeQGemv(noDot, batch, x, w, null, y, o)).toThrow(/packed_4x8_integer_dot_product/);
+    expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, acts: small })).toThrow(ModelArgumentError);
+    expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, acts: small })).toThrow(/qgemv acts/);
+    expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, N: 9 })).toThrow(/qgemv w/);
+    expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, config: { vec: 8 } })).toThrow(/config.vec/);
+    batch.submit();
+    for (const t of [w.data, w.scales, x, y, small, acts]) t.release();
+  });
+});
