@@ -120,7 +120,12 @@ export {
   seenMaskBits,
   seenWords,
 } from './gpu/sample.js';
-export { defaultQuantPrefill, type QuantPrefill } from './gpu/engine.js';
+export {
+  defaultQuantDecode,
+  defaultQuantPrefill,
+  type QuantDecode,
+  type QuantPrefill,
+} from './gpu/engine.js';
 export {
   encodeDequantize,
   encodeQEmbedding,

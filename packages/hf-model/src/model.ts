@@ -17,7 +17,7 @@ import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import type { GpuDecoder } from './gpu/decode.js';
-import { GpuEngine, type GpuStates, type QuantPrefill } from './gpu/engine.js';
+import { GpuEngine, type GpuStates, type QuantDecode, type QuantPrefill } from './gpu/engine.js';
 import { GpuRandomWeights } from './gpu/random-init.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
 import type { WeightFormat } from './quant/formats.js';
@@ -127,6 +127,12 @@ export interface LoadOptions extends SourceOptions {
    * 'tiles' (dequantised tile by tile inside the quantised GEMM kernel; the default elsewhere)
    */
   quantPrefill?: QuantPrefill;
+  /**
+   * WebGPU decode-sized matmuls (fewer than 32 rows) over quantised weights: 'int8' (activations
+   * quantised to int8 per group of 32, packed int8 dot products; the default where the adapter's
+   * WGSL has them) or 'f32' (f32 activations, exact to the dequantised weights)
+   */
+  quantDecode?: QuantDecode;
   /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
@@ -386,6 +392,7 @@ export class XlstmForCausalLM {
           ...sub,
           pieces: src.gpuPacked ?? src.packed,
           quantPrefill: opts.quantPrefill,
+          quantDecode: opts.quantDecode,
         });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
@@ -439,14 +446,21 @@ export class XlstmForCausalLM {
   /**
    * WebGPU only (null on the CPU): how the weights were split to fit the adapter's
    * maxStorageBufferBindingSize, and the most tokens per row one GPU forward call takes (longer
-   * prompts are pushed through in segments).
+   * prompts are pushed through in segments), and how quantised weights are multiplied.
    */
   gpuLayout(batch = 1): {
     weightParts: { embedding: number; lmHead: number; maxPerLinear: number };
     maxTokensPerCall: number;
+    quantPrefill: QuantPrefill;
+    quantDecode: QuantDecode;
   } | null {
     if (!this.gpu) return null;
-    return { weightParts: this.gpu.weightParts(), maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false) };
+    return {
+      weightParts: this.gpu.weightParts(),
+      maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false),
+      quantPrefill: this.gpu.quantPrefill,
+      quantDecode: this.gpu.quantDecode,
+    };
   }
 
   /** A fresh zero cache for `batch` sequences. */

@@ -19,6 +19,7 @@ export const LOAD_OPTION_KEYS = [
   'embeddingDtype',
   'lmHeadDtype',
   'quantPrefill',
+  'quantDecode',
   'weightDtype',
   'tokenizer',
   'cpuCell',
@@ -65,6 +66,8 @@ export const DEVICES = ['webgpu', 'cpu', 'auto'] as const;
 export const DTYPES = ['f32', 'f16', 'q8', 'q4', 'auto'] as const;
 /** `quantPrefill`: how a prefill multiplies quantised weights. */
 export const QUANT_PREFILLS = ['tiles', 'dequantize'] as const;
+/** `quantDecode`: how decode-sized matmuls multiply quantised weights. */
+export const QUANT_DECODES = ['int8', 'f32'] as const;
 /** `weightDtype` (deprecated alias of `dtype`, dense formats only). */
 export const WEIGHT_DTYPES = ['f32', 'f16', 'auto'] as const;
 /** `cpuCell`: the mLSTM cell of the CPU path. */
@@ -84,6 +87,7 @@ export function loadOptionValues(opts: unknown, context: string): LoadOptionValu
   const opt = <T extends string>(k: string, valid: readonly T[]): T | undefined =>
     o[k] === undefined ? undefined : normalizeDtype(k, o[k], valid, context);
   if (o.quantPrefill !== undefined) checkOneOf('quantPrefill', o.quantPrefill, QUANT_PREFILLS, context);
+  if (o.quantDecode !== undefined) checkOneOf('quantDecode', o.quantDecode, QUANT_DECODES, context);
   return {
     device: checkOneOf('device', o.device, DEVICES, context, 'auto'),
     weightDtype: normalizeDtype('weightDtype', o.weightDtype, WEIGHT_DTYPES, context, 'auto'),

@@ -162,7 +162,12 @@ describe('decode GEMV', () => {
       );
       // more (row group, partial sum) pairs than invocations: some rows would never be written
       expect(() =>
-        encodeGemv(ctx, batch, X, W, null, Y, { M: 1, N: 3, K: 4, config: { rg: 128, nr: 4, mt: 1, vec: 4 } }),
+        encodeGemv(ctx, batch, X, W, null, Y, {
+          M: 1,
+          N: 3,
+          K: 4,
+          config: { rg: 128, nr: 4, mt: 1, vec: 4 },
+        }),
       ).toThrow(/config\.rg·mt·nr/);
       expect(batch.size).toBe(0);
     } finally {

@@ -109,58 +109,69 @@ const SHAPES: [number, number, number][] = [
 
 describe.runIf(() => true)('int8-activation GEMV', () => {
   describe.each(['q8', 'q4'] as const)('%s', (format) => {
-    test.each(SHAPES)('M %i, N %i, K %i: = the int8 reference; within the x-rounding bound of f32 activations', async (M, N, K) => {
-      if (!ctx.features.packedIntegerDot) return;
-      const w = quantize(format, rnd(N * K), N, K);
-      const wd = dequantize(w);
-      const wg = uploadQuant(ctx, w);
-      const b = rnd(N);
-      const y0 = rnd(M * N);
-      const bg = ctx.upload(b, [N]);
-      const configs: Partial<GemvConfig>[] = [{}, { subgroups: false }, { subgroups: false, rg: 32, nr: 1, mt: 1 }];
-      if (ctx.features.subgroups) configs.push({ subgroups: true, rg: 2, nr: 4, mt: 4 });
-      for (const swiglu of [false, true]) {
-        const x = rnd(M * K * (swiglu ? 2 : 1), 3);
-        const xin = inputRows(x, M, K, swiglu);
-        const xg = ctx.upload(x, [M, K * (swiglu ? 2 : 1)]);
-        const acts = ctx.empty([qgemvActsElements(M, K)]);
-        for (const [bias, cap, acc] of [
-          [false, 0, false],
-          [true, 3, true],
-        ] as const) {
-          const c = { M, N, K, bias, cap, acc };
-          const ref = references(xin, wd, bias ? b : null, y0, c);
-          for (const config of configs) {
-            const yg = ctx.upload(y0, [M, N]);
-            const batch = ctx.batch();
-            encodeQGemv(ctx, batch, xg, wg, bias ? bg : null, yg, {
-              M,
-              N,
-              K,
-              softcap: cap,
-              accumulate: acc,
-              swiglu,
-              acts,
-              config,
-            });
-            batch.submit();
-            const got = await ctx.read(yg);
-            const label = `${JSON.stringify(config)} swiglu ${swiglu} bias ${bias}`;
-            for (let i = 0; i < M * N; i++) {
-              // exact integer dots; f32 sums of ⌈K/32⌉ scaled group terms in another order, and a
-              // rare x value on the other side of a rounding tie (one step of one x): 1e-4 + 1e-5·|y|
-              expect(Math.abs(got[i] - ref.int8[i]), `${label} [${i}] int8`).toBeLessThan(1e-4 + 1e-5 * Math.abs(ref.int8[i]));
-              // the whole effect of quantising x: at most half a step per value (bound), plus f32 sums
-              expect(Math.abs(got[i] - ref.exact[i]), `${label} [${i}] exact`).toBeLessThanOrEqual(ref.bound[i] * 1.001 + 1e-4);
+    test.each(SHAPES)(
+      'M %i, N %i, K %i: = the int8 reference; within the x-rounding bound of f32 activations',
+      async (M, N, K) => {
+        if (!ctx.features.packedIntegerDot) return;
+        const w = quantize(format, rnd(N * K), N, K);
+        const wd = dequantize(w);
+        const wg = uploadQuant(ctx, w);
+        const b = rnd(N);
+        const y0 = rnd(M * N);
+        const bg = ctx.upload(b, [N]);
+        const configs: Partial<GemvConfig>[] = [
+          {},
+          { subgroups: false },
+          { subgroups: false, rg: 32, nr: 1, mt: 1 },
+        ];
+        if (ctx.features.subgroups) configs.push({ subgroups: true, rg: 2, nr: 4, mt: 4 });
+        for (const swiglu of [false, true]) {
+          const x = rnd(M * K * (swiglu ? 2 : 1), 3);
+          const xin = inputRows(x, M, K, swiglu);
+          const xg = ctx.upload(x, [M, K * (swiglu ? 2 : 1)]);
+          const acts = ctx.empty([qgemvActsElements(M, K)]);
+          for (const [bias, cap, acc] of [
+            [false, 0, false],
+            [true, 3, true],
+          ] as const) {
+            const c = { M, N, K, bias, cap, acc };
+            const ref = references(xin, wd, bias ? b : null, y0, c);
+            for (const config of configs) {
+              const yg = ctx.upload(y0, [M, N]);
+              const batch = ctx.batch();
+              encodeQGemv(ctx, batch, xg, wg, bias ? bg : null, yg, {
+                M,
+                N,
+                K,
+                softcap: cap,
+                accumulate: acc,
+                swiglu,
+                acts,
+                config,
+              });
+              batch.submit();
+              const got = await ctx.read(yg);
+              const label = `${JSON.stringify(config)} swiglu ${swiglu} bias ${bias}`;
+              for (let i = 0; i < M * N; i++) {
+                // exact integer dots; f32 sums of ⌈K/32⌉ scaled group terms in another order, and a
+                // rare x value on the other side of a rounding tie (one step of one x): 1e-4 + 1e-5·|y|
+                expect(Math.abs(got[i] - ref.int8[i]), `${label} [${i}] int8`).toBeLessThan(
+                  1e-4 + 1e-5 * Math.abs(ref.int8[i]),
+                );
+                // the whole effect of quantising x: at most half a step per value (bound), plus f32 sums
+                expect(Math.abs(got[i] - ref.exact[i]), `${label} [${i}] exact`).toBeLessThanOrEqual(
+                  ref.bound[i] * 1.001 + 1e-4,
+                );
+              }
+              yg.release();
             }
-            yg.release();
           }
+          xg.release();
+          acts.release();
         }
-        xg.release();
-        acts.release();
-      }
-      for (const t of [bg, wg.data, wg.scales]) t.release();
-    });
+        for (const t of [bg, wg.data, wg.scales]) t.release();
+      },
+    );
 
     test('row parts and encodeQMatmul routing: acts given → the int8 GEMV writes its columns of y', async () => {
       if (!ctx.features.packedIntegerDot) return;
@@ -177,8 +188,16 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
       encodeQMatmul(ctx, batch, xg, bottom, null, yg, { M, N: 30, K, nOff: 20, ldy: N, acts });
       batch.submit();
       const got = await ctx.read(yg);
-      const ref = references(x, dequantize(w), null, new Float32Array(M * N), { M, N, K, bias: false, cap: 0, acc: false });
-      for (let i = 0; i < M * N; i++) expect(Math.abs(got[i] - ref.int8[i])).toBeLessThan(1e-4 + 1e-5 * Math.abs(ref.int8[i]));
+      const ref = references(x, dequantize(w), null, new Float32Array(M * N), {
+        M,
+        N,
+        K,
+        bias: false,
+        cap: 0,
+        acc: false,
+      });
+      for (let i = 0; i < M * N; i++)
+        expect(Math.abs(got[i] - ref.int8[i])).toBeLessThan(1e-4 + 1e-5 * Math.abs(ref.int8[i]));
       for (const t of [xg, acts, yg, top.data, top.scales, bottom.data, bottom.scales]) t.release();
     });
   });

@@ -86,10 +86,12 @@ describe('WebGPU with quantised weights = the CPU path on the dequantised weight
     async (dtype, embeddingDtype, lmHeadDtype) => {
       const opts = { dtype, embeddingDtype, lmHeadDtype };
       const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', ...opts });
+      // f32 activations: the same products as the CPU path (int8 activations: the next test)
       const gpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
         device: 'webgpu',
         gpu: ctx,
         ...opts,
+        quantDecode: 'f32',
       });
       expect(gpu.weightDtype).toBe(dtype);
       expect(gpu.formats).toEqual({ linear: dtype, embedding: embeddingDtype, lmHead: lmHeadDtype });
@@ -109,6 +111,81 @@ describe('WebGPU with quantised weights = the CPU path on the dequantised weight
       gpu.dispose();
     },
   );
+
+  // int8 activations move each quantised matmul's output by at most half an activation step per
+  // value (bounded exactly in gpu-qgemv.test.ts; about 0.5 % relative). Through these random-weight
+  // fixtures, which amplify errors about twentyfold (see BOUNDS), the logits of a short prompt
+  // (every matmul below 32 rows) move by the measured rel values with a margin as regression guard.
+  test.each([
+    ['q8', 0.1],
+    ['q4', 0.1],
+  ] as const)(
+    "quantDecode 'int8' (%s): short prompt and decode through the int8 GEMV, close to the CPU path",
+    async (dtype, bound) => {
+      if (!ctx.features.packedIntegerDot) return;
+      const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', dtype });
+      const load = (quantDecode?: 'int8' | 'f32') =>
+        XlstmForCausalLM.fromPretrained(modelDir('single'), {
+          device: 'webgpu',
+          gpu: ctx,
+          dtype,
+          quantDecode,
+        });
+      const def = await load();
+      expect(def.gpuLayout()!.quantDecode).toBe('int8'); // the default where the WGSL has the dot product
+      def.dispose();
+      const gpu = await load('int8');
+      const prompt = idsOf(fx.tensors['gen.len7.prompt']);
+      const a = await cpu.forward(prompt);
+      const g = await gpu.forward(prompt);
+      let maxRef = 0;
+      for (const v of a.logits) maxRef = Math.max(maxRef, Math.abs(v));
+      const rel = maxAbsDiff(g.logits, a.logits) / maxRef;
+      console.log(
+        `int8 activations ${dtype}: short prompt max|Δ|/max|logit| ${rel.toExponential(2)} vs the CPU path`,
+      );
+      expect(rel).toBeGreaterThan(1e-6); // the activations were rounded to int8 (not the f32 kernel)
+      expect(rel).toBeLessThan(bound);
+      g.cache.release();
+      const ra = await cpu.generate(prompt[0], { maxNewTokens: 12, stopTokens: [] });
+      const rg = await gpu.generate(prompt[0], { maxNewTokens: 12, stopTokens: [] });
+      const same = rg.tokens[0].filter((t, i) => t === ra.tokens[0][i]).length;
+      console.log(`int8 activations ${dtype}: ${same}/12 generated tokens as the CPU path`);
+      expect(rg.tokens[0].slice(0, 4)).toEqual(ra.tokens[0].slice(0, 4));
+      rg.cache.release();
+      gpu.dispose();
+    },
+  );
+
+  test("quantDecode: 'int8' without the packed dot product is a typed error; unknown values are option errors", async () => {
+    const noDot = Object.create(ctx, {
+      features: { value: { ...ctx.features, packedIntegerDot: false } },
+    }) as GpuContext;
+    await expect(
+      XlstmForCausalLM.fromPretrained(modelDir('single'), {
+        device: 'webgpu',
+        gpu: noDot,
+        dtype: 'q4',
+        quantDecode: 'int8',
+      }),
+    ).rejects.toThrow(/quantDecode.*packed_4x8_integer_dot_product/);
+    const m = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: noDot,
+      dtype: 'q4',
+    });
+    expect(m.gpuLayout()!.quantDecode).toBe('f32'); // the default without it
+    m.dispose();
+    await expect(
+      // @ts-expect-error: not a QuantDecode
+      XlstmForCausalLM.fromPretrained(modelDir('single'), {
+        device: 'webgpu',
+        gpu: ctx,
+        dtype: 'q4',
+        quantDecode: 'int4',
+      }),
+    ).rejects.toThrow(/quantDecode/);
+  });
 
   test("quantPrefill 'dequantize': the dense GEMM on dequantised weights = the CPU path", async () => {
     const cpu = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', dtype: 'q4' });

@@ -30,9 +30,9 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
-import { encodeGemv } from './gemv.js';
+import { encodeGemv, encodeQGemv, qgemvActsElements } from './gemv.js';
 import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
-import { encodeQEmbedding, encodeQMatmul, type QuantGpuMatrix } from './qmatmul.js';
+import { encodeQEmbedding, encodeQMatmul, QMM_TILED_MIN_ROWS, type QuantGpuMatrix } from './qmatmul.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
@@ -214,6 +214,8 @@ export class GpuDecoder {
     readonly B: number,
     states: GpuStates,
     private readonly opts: GpuDecoderOptions,
+    /** quantised matmuls: int8 activations (./gemv.ts) or f32 ones (./qmatmul.ts) */
+    quantDecode: 'int8' | 'f32' = 'f32',
   ) {
     const { cfg } = W;
     const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
@@ -255,13 +257,19 @@ export class GpuDecoder {
         });
       }
 
-      // quantised down projection: SwiGLU into its own buffer first (the quantised kernel has no
-      // SwiGLU prologue)
       const quantDown = W.blocks.some((b) => b.down.w.parts.some((p) => p.q));
-      // one row of dense weights: SwiGLU read by the down projection's GEMV; more rows (or a
-      // quantised down projection): its own dispatch (the fused input recomputes silu per row
-      // group and x row, which costs more than it saves)
-      const g = B === 1 && !quantDown ? null : buf([B, F]);
+      const anyQuant = quantDown || W.lmHead.parts.some((p) => p.q);
+      // int8 activations (below the tiled kernel's rows): one scratch for every quantised matmul
+      // in turn (the widest input is F)
+      const acts =
+        quantDecode === 'int8' && anyQuant && B < QMM_TILED_MIN_ROWS
+          ? buf([qgemvActsElements(B, Math.max(H, Dv, F))])
+          : null;
+      // dense weights, one row: SwiGLU read by the down projection's GEMV; more rows: its own
+      // dispatch (the fused input recomputes silu per row group and x row, which costs more than it
+      // saves). Quantised down projection: int8 activations take the SwiGLU in their quantiser;
+      // f32 activations need it in its own buffer first (that kernel has no SwiGLU prologue)
+      const g = (quantDown ? !acts : B > 1) ? buf([B, F]) : null;
       const mm = (
         xIn: GpuTensor,
         l: DecodeLinear,
@@ -270,10 +278,11 @@ export class GpuDecoder {
         rec: RecordingBatch,
       ) => {
         const quant = l.w.parts.some((p) => p.q);
-        if (quant && o.swiglu) encodeSwiglu(ctx, rec, xIn, g!, B, F);
+        if (quant && o.swiglu && !acts) encodeSwiglu(ctx, rec, xIn, g!, B, F);
         for (const p of l.w.parts) {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
-          if (p.q) {
+          if (p.q && acts) encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts });
+          else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
             const { swiglu: _, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });

@@ -42,6 +42,7 @@ import {
 } from '../quant/pieces.js';
 import type { NormParams } from '../weights.js';
 import { GpuDecoder, type GpuDecoderOptions } from './decode.js';
+import { qgemvActsElements } from './gemv.js';
 import { type GpuFill, placeWeight } from './random-init.js';
 import {
   encodeCellPost,
@@ -56,6 +57,7 @@ import {
   encodeDequantize,
   encodeQEmbedding,
   encodeQMatmul,
+  QMM_TILED_MIN_ROWS,
   type QuantGpuMatrix,
   uploadQuant,
 } from './qmatmul.js';
@@ -75,6 +77,11 @@ export interface GpuEngineOptions {
    * the dense GEMM runs on the matrix units, else 'tiles'; {@link defaultQuantPrefill})
    */
   quantPrefill?: QuantPrefill;
+  /**
+   * decode-sized matmuls (fewer than 32 rows) over quantised weights: see {@link QuantDecode}
+   * (default 'int8' where the adapter's WGSL has the packed 4×8-bit dot product, else 'f32')
+   */
+  quantDecode?: QuantDecode;
   /** f32 values per pass when random q8 / q4 weights are filled and quantised on the GPU (default 16 Mi) */
   quantizeScratchElems?: number;
 }
@@ -86,6 +93,20 @@ export interface GpuEngineOptions {
  * time (scratch = the largest quantised matrix).
  */
 export type QuantPrefill = 'tiles' | 'dequantize';
+
+/**
+ * How decode-sized matmuls (fewer than 32 rows: the decode step, short prompts) multiply by
+ * quantised weights: `'int8'` quantises the activations to int8 per group of 32 (one f32 scale
+ * each) and takes packed int8 dot products (several times faster; the activations' rounding adds
+ * about 0.5 % relative error, like onnxruntime's MatMulNBits with accuracy_level 4); `'f32'`
+ * dequantises the weights in registers and multiplies f32 activations (exact to the dequantised
+ * weights).
+ */
+export type QuantDecode = 'int8' | 'f32';
+
+/** The default {@link QuantDecode}: 'int8' where the adapter's WGSL has the packed dot product. */
+export const defaultQuantDecode = (ctx: GpuContext): QuantDecode =>
+  ctx.features.packedIntegerDot ? 'int8' : 'f32';
 
 /** Per-block GPU states (f32). */
 export interface GpuStates {
@@ -165,16 +186,26 @@ export class GpuEngine {
   private maxQuantElems = 0;
   /** how prefills multiply by quantised weights (see {@link QuantPrefill}) */
   readonly quantPrefill: QuantPrefill;
+  /** how decode-sized matmuls multiply by quantised weights (see {@link QuantDecode}) */
+  readonly quantDecode: QuantDecode;
 
   private constructor(
     readonly ctx: GpuContext,
     private readonly cfg: XlstmConfig,
     W: PackedPieces,
     quantPrefill: QuantPrefill,
+    quantDecode: QuantDecode,
     private readonly quantizeScratchElems: number,
   ) {
+    if (quantDecode === 'int8' && !ctx.features.packedIntegerDot) {
+      throw new ModelArgumentError(
+        'quantDecode',
+        "'int8' needs WGSL's packed 4×8-bit integer dot product (packed_4x8_integer_dot_product), which this adapter lacks; use 'f32'",
+      );
+    }
     this.formats = W.formats;
     this.quantPrefill = quantPrefill;
+    this.quantDecode = quantDecode;
     const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
       const t = ctx.upload(data, shape, dtype);
       this.owned.push(t);
@@ -283,6 +314,7 @@ export class GpuEngine {
         cfg,
         o.pieces(formats),
         o.quantPrefill ?? defaultQuantPrefill(ctx),
+        o.quantDecode ?? defaultQuantDecode(ctx),
         o.quantizeScratchElems ?? QUANTIZE_SCRATCH_ELEMS,
       );
       await ctx.sync();
@@ -398,6 +430,16 @@ export class GpuEngine {
     };
     // the dequantised weights of the 'dequantize' prefill: one scratch for every matrix in turn
     let dq: GpuTensor | null = null;
+    // the int8 activations of decode-sized quantised matmuls ('int8' quantDecode): one scratch
+    let acts: GpuTensor | null = null;
+    const actsFor = (M: number, K: number): GpuTensor => {
+      const need = qgemvActsElements(M, K);
+      if (!acts || acts.numel < need) {
+        acts = ctx.empty([need]);
+        temps.push(acts);
+      }
+      return acts;
+    };
     /** `y (+)= x·Wᵀ + b` over the row parts of W (output column ranges of y) */
     const mm = (
       xIn: GpuTensor,
@@ -427,7 +469,8 @@ export class GpuEngine {
           encodeMatmul(ctx, batch, xIn, w, l.b, y, po);
         } else if (p.q) {
           const { gate: _, x16: __, ...qo } = po;
-          encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, qo);
+          const int8 = this.quantDecode === 'int8' && o.M < QMM_TILED_MIN_ROWS;
+          encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, { ...qo, acts: int8 ? actsFor(o.M, o.K) : null });
         } else encodeMatmul(ctx, batch, xIn, p.w!, l.b, y, po);
       }
     };
@@ -614,7 +657,14 @@ export class GpuEngine {
   /** A decode session of `B` sequences continuing from `states` (see ./decode.ts). */
   decoder(B: number, states: GpuStates, o: GpuDecoderOptions): GpuDecoder {
     const { cfg, embedding, outNorm, lmHead, blocks } = this;
-    return new GpuDecoder(this.ctx, { cfg, embedding, outNorm, lmHead, blocks }, B, states, o);
+    return new GpuDecoder(
+      this.ctx,
+      { cfg, embedding, outNorm, lmHead, blocks },
+      B,
+      states,
+      o,
+      this.quantDecode,
+    );
   }
 
   async readStates(s: GpuStates) {

@@ -130,7 +130,11 @@ export function gemvConfig(
   const sgMin = ctx.features.subgroups ? Math.max(8, ctx.features.subgroupMaxSize) : 8;
   const pref = isQuantFormat(dtype) ? sgMin : small ? 128 : mt > 1 ? 64 : sgMin;
   // at least mt·nr lanes per group: one invocation per (group, value) adds up the partial sums
-  const minTpr = Math.max(sgMin, 2 ** Math.ceil(Math.log2(mt * nr)), Math.min(pref, 2 ** Math.ceil(Math.log2(KC))));
+  const minTpr = Math.max(
+    sgMin,
+    2 ** Math.ceil(Math.log2(mt * nr)),
+    Math.min(pref, 2 ** Math.ceil(Math.log2(KC))),
+  );
   let tpr = Math.min(GEMV_WG, 2 ** Math.ceil(Math.log2(Math.max(minTpr, want))));
   while (tpr > minTpr && tpr / 2 >= KC) tpr /= 2;
   return { vec, rg: GEMV_WG / tpr, nr, mt, subgroups: ctx.features.subgroups };
@@ -162,7 +166,11 @@ function checkConfig(
   if (!(Number.isInteger(c.nr) && c.nr >= 1 && c.nr <= 8)) throw bad('nr', 'an integer in [1, 8]', c.nr);
   if (!(Number.isInteger(c.mt) && c.mt >= 1 && c.mt <= 32)) throw bad('mt', 'an integer in [1, 32]', c.mt);
   if (c.rg * c.mt * c.nr > GEMV_WG)
-    throw bad('rg·mt·nr', `at most ${GEMV_WG} (one invocation per row group and partial sum)`, c.rg * c.mt * c.nr);
+    throw bad(
+      'rg·mt·nr',
+      `at most ${GEMV_WG} (one invocation per row group and partial sum)`,
+      c.rg * c.mt * c.nr,
+    );
   if (c.subgroups && !ctx.features.subgroups) throw bad('subgroups', 'false (no subgroups feature)', true);
   const bytes = 4 * redFloats(c, ctx.features.subgroupMinSize);
   if (bytes > ctx.limits.maxComputeWorkgroupStorageSize)
@@ -225,8 +233,7 @@ function quantBody(fmt: QuantFormat, nr: number, mt: number, R: (m: number, r: n
       const terms: string[] = [];
       for (let j = 0; j < 8; j++) {
         const xw = `${j < 4 ? 'xa' : 'xb'}.${c4[j % 4]}`;
-        const ww =
-          fmt === 'q4' ? `${j % 2 === 0 ? 'l' : 'h'}${r}_${j >> 1}` : `q${r}_${j >> 2}.${c4[j % 4]}`;
+        const ww = fmt === 'q4' ? `${j % 2 === 0 ? 'l' : 'h'}${r}_${j >> 1}` : `q${r}_${j >> 2}.${c4[j % 4]}`;
         terms.push(`dot4I8Packed(${ww}, ${xw})`);
       }
       body.push(`      let d${r} = ${terms.join(' + ')};`);
@@ -448,8 +455,7 @@ const ACT_WG = 64;
  */
 function actQuantWgsl(fmt: QuantFormat, swiglu: boolean): string {
   const v = Array.from({ length: 32 }, (_, j) => `  let v${j} = xv(r, k0 + ${j}u);`).join('\n');
-  const amax = Array.from({ length: 32 }, (_, j) => `abs(v${j})`)
-    .reduce((a, b) => `max(${a}, ${b})`);
+  const amax = Array.from({ length: 32 }, (_, j) => `abs(v${j})`).reduce((a, b) => `max(${a}, ${b})`);
   const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v${j} * inv);`).join('\n');
   const order =
     fmt === 'q8'
@@ -542,7 +548,10 @@ export function encodeQGemv(
     throw new ModelArgumentError('qgemv x', `expected at least ${M}·${xCols} elements, got ${x.numel}`);
   const need = qgemvActsElements(M, K);
   if (o.acts.numel < need || o.acts.dtype !== 'f32')
-    throw new ModelArgumentError('qgemv acts', `an f32 scratch of at least ${need} elements, got ${o.acts.numel} ${o.acts.dtype}`);
+    throw new ModelArgumentError(
+      'qgemv acts',
+      `an f32 scratch of at least ${need} elements, got ${o.acts.numel} ${o.acts.dtype}`,
+    );
   const ldy = o.ldy ?? N;
   const nOff = o.nOff ?? 0;
   if (y.numel < (M - 1) * ldy + nOff + N)
@@ -556,11 +565,11 @@ export function encodeQGemv(
     const gy = Math.ceil(n / max);
     return [Math.ceil(n / gy), gy];
   };
-  const pa = ctx.pipeline(`hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`, () => actQuantWgsl(w.format, !!o.swiglu), [
-    'uniform',
-    'read',
-    'rw',
-  ]);
+  const pa = ctx.pipeline(
+    `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`,
+    () => actQuantWgsl(w.format, !!o.swiglu),
+    ['uniform', 'read', 'rw'],
+  );
   batch.dispatch(
     pa,
     [x, o.acts],
@@ -572,7 +581,14 @@ export function encodeQGemv(
   checkConfig(c, w.format, K, ctx);
   const minSg = ctx.features.subgroupMinSize;
   const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}`;
-  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg), ['uniform', 'read', 'read', 'read', 'rw', 'read']);
+  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg), [
+    'uniform',
+    'read',
+    'read',
+    'read',
+    'rw',
+    'read',
+  ]);
   const [gx, gy] = split(Math.ceil(N / (c.rg * c.nr)));
   batch.dispatch(
     p,

@@ -82,7 +82,6 @@ const TEAM = 32;
 /** Rows at or above which {@link encodeQMatmul} uses the tiled kernel. */
 export const QMM_TILED_MIN_ROWS = 32;
 
-
 /** WGSL expression: value `j` of the quantised word `w` (q4: nibble j stored as q + 8; q8: byte j, two's complement). */
 function quantValueWgsl(format: QuantFormat, w: string, j: string): string {
   return format === 'q4'

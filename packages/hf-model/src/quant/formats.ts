@@ -234,7 +234,10 @@ export function quantizeActivations(x: Float32Array, M: number, K: number): Int8
       scales[m * G + g] = Math.fround(amax / 127);
       for (let j = 0; j < n; j++) {
         const t = Math.fround(x[m * K + k0 + j] * inv);
-        q[(m * G + g) * GROUP_SIZE + j] = Math.max(-127, Math.min(127, Math.sign(t) * Math.floor(Math.abs(t) + 0.5)));
+        q[(m * G + g) * GROUP_SIZE + j] = Math.max(
+          -127,
+          Math.min(127, Math.sign(t) * Math.floor(Math.abs(t) + 0.5)),
+        );
       }
     }
   }

@@ -191,7 +191,8 @@ function readFeatures(device: GPUDevice, adapterInfo: GPUAdapterInfo | undefined
 
 /** Whether the WGSL of this runtime (`navigator.gpu.wgslLanguageFeatures`) has a language feature. */
 function wgslHas(name: string): boolean {
-  const gpu = (globalThis as { navigator?: { gpu?: { wgslLanguageFeatures?: ReadonlySet<string> } } }).navigator?.gpu;
+  const gpu = (globalThis as { navigator?: { gpu?: { wgslLanguageFeatures?: ReadonlySet<string> } } })
+    .navigator?.gpu;
   return !!gpu?.wgslLanguageFeatures?.has(name);
 }
 
