@@ -15,6 +15,7 @@ const entries = {
   'device-check': 'packages/kernels-webgpu/scripts/device-check.ts',
   'packed-bench': 'packages/kernels-webgpu/scripts/packed-bench.ts',
   'matrix-path.gpu': 'packages/kernels-webgpu/test-gpu/matrix-path.gpu.ts',
+  'qgemv.gpu': 'packages/hf-model/test-gpu/qgemv.gpu.ts',
   'fastpath-check': 'packages/hf-model/scripts/fastpath-check.ts',
   'quant-layer-check': 'packages/hf-model/scripts/quant-layer-check.ts',
   'decode-device': 'packages/hf-model/bench/decode-device.ts',

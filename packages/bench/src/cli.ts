@@ -37,6 +37,11 @@ const dtypes = (v: string): (Dtype | WeightQuant)[] =>
     if (d === 'q8' || d === 'q4') return d;
     throw new InvalidArgumentError(`unknown dtype '${d}' (f32, f16; the model suite also q8, q4)`);
   });
+const quantDecodes = (v: string): ('int8' | 'f32')[] =>
+  list(v).map((d) => {
+    if (d === 'int8' || d === 'f32') return d;
+    throw new InvalidArgumentError(`unknown --quant-decode '${d}' (int8, f32)`);
+  });
 const peerList = (v: string): string[] =>
   list(v).map((p) => {
     if (p !== 'none' && !(PEERS as readonly string[]).includes(p))
@@ -83,6 +88,11 @@ export function buildProgram(): Command {
       intList,
     )
     .option('--no-packed', 'model suite: leave out the packed-prefill config')
+    .option(
+      '--quant-decode <list>',
+      "model suite, q8/q4: decode-sized matmuls with 'int8' or 'f32' activations, one series each (default: the model's default)",
+      quantDecodes,
+    )
     .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
@@ -179,6 +189,7 @@ export async function main(argv = process.argv): Promise<number> {
     modes,
     dtypes: floats(o.dtypes),
     weightQuants: o.dtypes?.filter((x: string): x is WeightQuant => x === 'q8' || x === 'q4'),
+    quantDecodes: o.quantDecode,
     seqLens: o.seqLens,
     tokens: o.tokens,
     numHeads: o.numHeads,

@@ -31,6 +31,26 @@ describe('model suite, quantised weights', () => {
     expect(only.kernelSpecs.map((s) => s.label)).toEqual(['tiny q4']);
   });
 
+  it('--quant-decode: one series per quantised format and activation kind, handed to the model', () => {
+    const [, decode] = modelConfigs({ preset: 'tiny', weightQuants: ['q4'], quantDecodes: ['int8', 'f32'] });
+    expect(decode.kernelSpecs.map((s) => s.label)).toEqual(['tiny q4 int8', 'tiny q4 f32']);
+    expect(
+      decode.kernelSpecs.map((s) => [s.additionalParams.weights, s.additionalParams.quant_decode]),
+    ).toEqual([
+      ['q4', 'int8'],
+      ['q4', 'f32'],
+    ]);
+    const p = buildProgram().exitOverride();
+    p.parse(['node', 'mlstm-bench', '--dtypes', 'q4', '--quant-decode', 'int8,f32'], { from: 'node' });
+    expect(p.opts().quantDecode).toEqual(['int8', 'f32']);
+    expect(() =>
+      buildProgram()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parse(['node', 'mlstm-bench', '--quant-decode', 'int4'], { from: 'node' }),
+    ).toThrow(/unknown --quant-decode 'int4'/);
+  });
+
   it('the CLI takes q8 / q4 in --dtypes and rejects others', () => {
     const p = buildProgram().exitOverride();
     p.parse(['node', 'mlstm-bench', '--suite', 'model', '--dtypes', 'f16,q4'], { from: 'node' });
@@ -52,6 +72,7 @@ describe('model suite, quantised weights', () => {
       preset: 'tiny',
       models: ['tiny'],
       weightQuants: ['q4'],
+      quantDecodes: ['int8', 'f32'],
       promptLens: [16],
       modelBatchSizes: [1],
       decodeSteps: 2,
@@ -64,6 +85,7 @@ describe('model suite, quantised weights', () => {
       for (const c of r.cells) expect(c.result.error).toBeUndefined();
       const csv = parseCsv(readFileSync(join(r.folder, 'results.csv'), 'utf8'));
       expect(csv[0].some((h) => h.includes('q4'))).toBe(true);
+      expect(csv[0].some((h) => h.includes('int8'))).toBe(true);
     }
   });
 });

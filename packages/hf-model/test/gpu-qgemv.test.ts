@@ -10,14 +10,8 @@ import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeQGemv, type GemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
 import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
-import {
-  dequantize,
-  GROUP_SIZE,
-  groupsPerRow,
-  quantizeActivations,
-  quantize,
-  sliceRows,
-} from '../src/quant/formats.js';
+import { dequantize, quantizeActivations, quantize, sliceRows } from '../src/quant/formats.js';
+import { inputRows, references } from './qgemv-reference.js';
 import { ModelArgumentError } from '../src/errors.js';
 
 let ctx: GpuContext;
@@ -32,69 +26,6 @@ const rnd = (n: number, scale = 1) =>
     { length: n },
     () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 2 * scale,
   );
-
-const silu = (z: number) => z / (1 + Math.exp(-z));
-
-/** The GEMV's input rows: x, or silu(u[:, :K])·u[:, K:] (in f32 like the GPU). */
-function inputRows(x: Float32Array, M: number, K: number, swiglu: boolean): Float32Array {
-  if (!swiglu) return x;
-  const out = new Float32Array(M * K);
-  for (let m = 0; m < M; m++)
-    for (let k = 0; k < K; k++) out[m * K + k] = Math.fround(silu(x[m * 2 * K + k]) * x[m * 2 * K + K + k]);
-  return out;
-}
-
-interface Case {
-  M: number;
-  N: number;
-  K: number;
-  bias: boolean;
-  cap: number;
-  acc: boolean;
-}
-
-/**
- * float64 of what the kernel computes: per group, (Σ q_w·q_x)·s_w·s_x from the reference
- * quantisers, plus bias, cap, y0. Also the f32-activation product and the bound on their distance:
- * |Δ| ≤ Σ_groups (s_x / 2)·Σ|w| (each x moves by at most half its step).
- */
-function references(xin: Float32Array, wd: Float32Array, b: Float32Array | null, y0: Float32Array, c: Case) {
-  const { M, N, K } = c;
-  const G = groupsPerRow(K);
-  const a = quantizeActivations(xin, M, K);
-  const int8 = new Float64Array(M * N);
-  const exact = new Float64Array(M * N);
-  const bound = new Float64Array(M * N);
-  const post = (v: number, m: number, n: number) => {
-    let t = v + (b ? b[n] : 0);
-    if (c.cap > 0) t = c.cap * Math.tanh(t / c.cap);
-    return t + (c.acc ? y0[m * N + n] : 0);
-  };
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let s8 = 0;
-      let se = 0;
-      let bd = 0;
-      for (let g = 0; g < G; g++) {
-        const sx = a.scales[m * G + g];
-        let d = 0;
-        let wabs = 0;
-        for (let j = 0; j < GROUP_SIZE && g * GROUP_SIZE + j < K; j++) {
-          const k = g * GROUP_SIZE + j;
-          d += wd[n * K + k] * a.q[(m * G + g) * GROUP_SIZE + j];
-          se += wd[n * K + k] * xin[m * K + k];
-          wabs += Math.abs(wd[n * K + k]);
-        }
-        s8 += d * sx;
-        bd += (sx / 2) * wabs;
-      }
-      int8[m * N + n] = post(s8, m, n);
-      exact[m * N + n] = post(se, m, n);
-      bound[m * N + n] = bd;
-    }
-  }
-  return { int8, exact, bound };
-}
 
 const SHAPES: [number, number, number][] = [
   [1, 7, 5],

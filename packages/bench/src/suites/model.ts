@@ -158,7 +158,9 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     // (spec dtype, weight format) pairs: the float dtypes, then q8 / q4 weights (f32 activations)
     const formats: [Dtype, string][] = [
       ...(o.dtypes ?? (quants.length ? [] : p.dtypes)).map((d): [Dtype, string] => [d, '']),
-      ...quants.map((q): [Dtype, string] => ['float32', q]),
+      ...quants.flatMap((q) =>
+        (o.quantDecodes ?? ['']).map((qd): [Dtype, string] => ['float32', qd ? `${q}:${qd}` : q]),
+      ),
     ];
     const decodeSteps = o.decodeSteps ?? p.decodeSteps;
     const decodePrompt = o.decodePrompt ?? Math.min(p.decodePrompt, ...promptLens);
@@ -167,8 +169,13 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     while (used.has(slug)) slug += '_';
     used.add(slug);
     const modelParams: AdditionalParams = model === '7b' ? { model, blocks } : { model };
-    const dt = (d: Dtype, w: string) => w || (d === 'float16' ? 'f16' : 'f32');
-    const withWeights = (w: string) => (w ? { ...modelParams, weights: w } : modelParams);
+    // weights 'q4' or 'q4:int8' (with hf-model's quantDecode): label 'q4' / 'q4 int8'
+    const dt = (d: Dtype, w: string) => w.replace(':', ' ') || (d === 'float16' ? 'f16' : 'f32');
+    const withWeights = (w: string) => {
+      if (!w) return modelParams;
+      const [weights, qd] = w.split(':');
+      return { ...modelParams, weights, ...(qd ? { quant_decode: qd } : {}) };
+    };
     const name = model === '7b' ? `7B-shaped (${blocks} blocks)` : model;
     const ttftBatchSizes = o.modelBatchSizes ?? p.ttftBatchSizes ?? batchSizes;
     const ttftSpecs: KernelSpecInit[] = formats.flatMap(([dtype, w]) =>
@@ -271,25 +278,35 @@ class ModelCache {
   private current = '';
   constructor(private readonly env: BenchEnv) {}
 
-  async get(model: string, blocks: number, weightDtype: WeightFormat): Promise<XlstmForCausalLM> {
+  async get(
+    model: string,
+    blocks: number,
+    weightDtype: WeightFormat,
+    quantDecode: '' | 'int8' | 'f32' = '',
+  ): Promise<XlstmForCausalLM> {
     // one model in memory at a time: the pool's peak then holds only the measured model's weights
-    const key = `${model}|${blocks}|${weightDtype}`;
+    const key = `${model}|${blocks}|${weightDtype}|${quantDecode}`;
     if (key !== this.current) {
       await this.close();
       this.current = key;
     }
     let m = this.models.get(key);
     if (!m) {
-      m = this.load(model, blocks, weightDtype);
+      m = this.load(model, blocks, weightDtype, quantDecode);
       this.models.set(key, m);
       m.catch(() => {}); // a failed load stays failed (recorded per cell, not retried)
     }
     return m;
   }
 
-  private async load(model: string, blocks: number, dtype: WeightFormat): Promise<XlstmForCausalLM> {
+  private async load(
+    model: string,
+    blocks: number,
+    dtype: WeightFormat,
+    quantDecode: '' | 'int8' | 'f32',
+  ): Promise<XlstmForCausalLM> {
     const gpu = await this.env.gpu();
-    const opts = { device: 'webgpu' as const, gpu, dtype };
+    const opts = { device: 'webgpu' as const, gpu, dtype, ...(quantDecode ? { quantDecode } : {}) };
     const m =
       model === '7b'
         ? await XlstmForCausalLM.fromRandom({ num_blocks: blocks, num_hidden_layers: blocks }, opts)
@@ -342,6 +359,8 @@ abstract class ModelBenchmark extends BenchmarkInterface {
   decode_steps = 32;
   /** quantised weight format ('q8', 'q4'), or '' for the spec's float dtype */
   weights = '';
+  /** with quantised weights: hf-model's quantDecode ('int8', 'f32'), or '' for the model's default */
+  quant_decode: '' | 'int8' | 'f32' = '';
   protected lm?: XlstmForCausalLM;
   protected ctx?: GpuContext;
   protected lastMs = NaN;
@@ -360,7 +379,7 @@ abstract class ModelBenchmark extends BenchmarkInterface {
   async setup(): Promise<void> {
     this.ctx = await this.env.gpu();
     const w = this.weights as WeightFormat;
-    this.lm = await this.models.get(this.model, this.blocks, w || gpuDtype(this.dtype));
+    this.lm = await this.models.get(this.model, this.blocks, w || gpuDtype(this.dtype), this.quant_decode);
   }
 
   override memoryMeter(): MemoryMeter | null {

@@ -48,6 +48,8 @@ export interface SuiteOptions {
   dtypes?: Dtype[];
   /** model suite: quantised weight formats measured besides `dtypes` (alone when `dtypes` is not set) */
   weightQuants?: WeightQuant[];
+  /** model suite, q8 / q4 weights: how decode-sized matmuls multiply them (hf-model's quantDecode; default: the model's) */
+  quantDecodes?: ('int8' | 'f32')[];
   /** override the sequence lengths of consttoken */
   seqLens?: number[];
   /** tokens per const-token point (B·S) */
