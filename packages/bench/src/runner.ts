@@ -244,6 +244,14 @@ const HEADLINE_SERIES = [
 ];
 
 /**
+ * A ratio of the headline: one decimal from 1 up (`2.7`, `21.4`), two significant digits below 1
+ * (`0.89`, `0.047`), so that a ratio under 0.05 does not print as `0.0`.
+ */
+function formatRatio(q: number): string {
+  return Math.abs(q) >= 1 ? q.toFixed(1) : q.toPrecision(2);
+}
+
+/**
  * The headline of a const-token run as a markdown table: per S, ours (xl_chunk / siging, f32 /
  * f16) next to the Triton reference (constants, and live when measured), torch SDPA, ORT's causal
  * attention and the ORT mLSTM graphs, fw and fw+bw, with ours/reference ratios.
@@ -305,7 +313,7 @@ export function consttokenHeadline(results: BenchmarkRunResult[]): string {
     const vals = cols.map((c) => fmt(cell(c.mode, S, c.col)));
     const rs = ratios.map((r) => {
       const q = cell(r.mode, S, r.ours) / cell(r.mode, S, r.ref);
-      return Number.isFinite(q) ? `${q.toFixed(1)}×` : '—';
+      return Number.isFinite(q) ? `${formatRatio(q)}×` : '—';
     });
     lines.push(`| ${[String(S), ...vals, ...rs].join(' | ')} |`);
   }

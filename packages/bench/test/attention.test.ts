@@ -260,6 +260,38 @@ describe('headline with the ORT attention series', () => {
   });
 });
 
+describe('headline ratios below 1', () => {
+  it('keep two significant digits: a ratio under 0.05 is not printed as 0.0×', async () => {
+    const { consttokenConfigs, consttokenHeadline, RUNTIME_PREFIX } = await import('../src/index.js');
+    const [cfg] = consttokenConfigs({
+      preset: 'full',
+      modes: ['fw'],
+      dtypes: ['float16'],
+      seqLens: [512, 1024, 65536],
+      peers: ['ort-attention'],
+    });
+    const xl = cfg.kernelSpecs.find((s) => s.kernelName === 'chunkwise--webgpu_xl_chunk')!;
+    const attn = cfg.kernelSpecs.find((s) => s.kernelName === 'ort--attention')!;
+    const row = (S: number, ours: number, ort: number) => ({
+      'P--sequence_length': S,
+      [RUNTIME_PREFIX + xl.toString()]: ours,
+      [RUNTIME_PREFIX + attn.toString()]: ort,
+    });
+    const rows = [
+      row(512, 3.313312, 70.81855), // the H100 run of 2026-12-07: 3.31 ms against ORT's 70.8 ms
+      row(1024, 3.313856, 3.5),
+      row(65536, 3.623312, 0.5),
+    ];
+    const md = consttokenHeadline([{ config: cfg, rows, cells: [] }]);
+    expect(md).toContain('| S | xl f16 cs128 fw | ORT-attn f16 fw | xl f16 / ORT-attn f16 fw |');
+    expect(md).toContain('| 512 | 3.31 | 70.8 | 0.047× |');
+    expect(md).toContain('| 1024 | 3.31 | 3.50 | 0.95× |');
+    // from 1 up: one decimal, as before
+    expect(md).toContain('| 65536 | 3.62 | 0.500 | 7.2× |');
+    expect(md).not.toContain('0.0×');
+  });
+});
+
 describe('OrtAttentionBenchmark on the WebGPU EP', () => {
   it('times with GPU buffers and measures the GPU memory ORT holds', async (t) => {
     const { openGpuContext } = await import('../src/index.js');
