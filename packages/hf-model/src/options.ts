@@ -7,6 +7,7 @@ import { checkOneOf, checkOptionKeys, type KeysListed, normalizeDtype } from '@m
 import type { ForwardOptions, GenerateOptions, LoadOptions } from './model.js';
 import type { SamplingOptions } from './sampling.js';
 import type { SourceOptions } from './sources.js';
+import { ModelArgumentError } from './errors.js';
 
 /** `SourceOptions` (where and how the files are read). */
 export const SOURCE_OPTION_KEYS = ['fetch', 'revision', 'hubUrl', 'cache', 'onProgress', 'signal'] as const;
@@ -19,6 +20,7 @@ export const LOAD_OPTION_KEYS = [
   'embeddingDtype',
   'lmHeadDtype',
   'quantPrefill',
+  'prefillChunkSize',
   'weightDtype',
   'tokenizer',
   'cpuCell',
@@ -84,12 +86,16 @@ export function loadOptionValues(opts: unknown, context: string): LoadOptionValu
   const opt = <T extends string>(k: string, valid: readonly T[]): T | undefined =>
     o[k] === undefined ? undefined : normalizeDtype(k, o[k], valid, context);
   if (o.quantPrefill !== undefined) checkOneOf('quantPrefill', o.quantPrefill, QUANT_PREFILLS, context);
+  const chunk = o.prefillChunkSize;
+  if (chunk !== undefined && !(typeof chunk === 'number' && Number.isInteger(chunk) && chunk >= 1))
+    throw new ModelArgumentError('prefillChunkSize', `expected an integer >= 1, got ${String(chunk)}`);
   return {
     device: checkOneOf('device', o.device, DEVICES, context, 'auto'),
     weightDtype: normalizeDtype('weightDtype', o.weightDtype, WEIGHT_DTYPES, context, 'auto'),
     dtype: opt('dtype', DTYPES) ?? opt('weightDtype', WEIGHT_DTYPES),
     embeddingDtype: opt('embeddingDtype', formats),
     lmHeadDtype: opt('lmHeadDtype', formats),
+    prefillChunkSize: chunk as number | undefined,
   };
 }
 
@@ -100,4 +106,6 @@ export interface LoadOptionValues {
   dtype?: (typeof DTYPES)[number];
   embeddingDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
   lmHeadDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
+  /** the most tokens of one WebGPU prefill call (checked: an integer >= 1) */
+  prefillChunkSize?: number;
 }
