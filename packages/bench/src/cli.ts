@@ -84,6 +84,11 @@ export function buildProgram(): Command {
     )
     .option('--no-packed', 'model suite: leave out the packed-prefill config')
     .option(
+      '--prefill-chunk-size <n>',
+      "model suite: most tokens per prefill call (hf-model's prefillChunkSize; default: its activation budget)",
+      int,
+    )
+    .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
       list,
@@ -192,6 +197,7 @@ export async function main(argv = process.argv): Promise<number> {
     decodePrompt: o.decodePrompt,
     modelBlocks: o.modelBlocks,
     packedTokens: o.packed === false ? [] : o.packedTokens,
+    prefillChunkSize: o.prefillChunkSize,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,
