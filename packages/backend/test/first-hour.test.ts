@@ -124,9 +124,11 @@ describe("device: 'webgpu' | 'cpu' | 'auto' (the vocabulary of hf-model and tran
       'native',
     ]);
     // a named kernel stays (here the WebGPU limit_chunk kernel, with the WebGPU step kernel filled in)
-    const l = new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_limit_chunk' }, { device: 'webgpu' }).config;
+    const l = new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_limit_chunk' }, { device: 'webgpu' })
+      .config;
     expect([l.chunkwiseKernel, l.stepKernel]).toEqual(['chunkwise--webgpu_limit_chunk', 'webgpu']);
-    const clash = () => new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_xl_chunk' }, { device: 'cpu' });
+    const clash = () =>
+      new MlstmBackend({ chunkwiseKernel: 'chunkwise--webgpu_xl_chunk' }, { device: 'cpu' });
     expect(clash).toThrow(MlstmArgumentError);
     expect(clash).toThrow(/device: expected 'webgpu' for chunkwiseKernel "chunkwise--webgpu_xl_chunk"/);
     expect(() => new MlstmBackend({ stepKernel: 'native' }, { device: 'webgpu' })).toThrow(/device/);

@@ -94,6 +94,11 @@ export function buildProgram(): Command {
       quantDecodes,
     )
     .option(
+      '--prefill-chunk-size <n>',
+      "model suite: most tokens per prefill call (hf-model's prefillChunkSize; default: its activation budget)",
+      int,
+    )
+    .option(
       '--kernels <list>',
       'kernel specifiers, optionally :chunk_size (chunkwise--webgpu_xl_chunk:256,...)',
       list,
@@ -203,6 +208,7 @@ export async function main(argv = process.argv): Promise<number> {
     decodePrompt: o.decodePrompt,
     modelBlocks: o.modelBlocks,
     packedTokens: o.packed === false ? [] : o.packedTokens,
+    prefillChunkSize: o.prefillChunkSize,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,

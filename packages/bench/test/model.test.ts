@@ -127,3 +127,50 @@ describe('model suite, tiny preset (real run)', () => {
     expect(JSON.parse(readFileSync(join(res.folder, 'run.json'), 'utf8')).adapter).toBe(res.adapter);
   });
 });
+
+describe('model suite, packed prefill in several calls', () => {
+  it('times every call of the prefill: tokens/s = packed_tokens over the whole prefill; T-- names the calls', async (t) => {
+    if (!ctx) t.skip(`no WebGPU adapter: ${why}`);
+    const out = mkdtempSync(join(tmpdir(), 'mlstm-bench-packed-'));
+    const res = await runSuites({
+      ctx,
+      suites: ['model'],
+      preset: 'tiny',
+      models: ['tiny'],
+      promptLens: [16],
+      modelBatchSizes: [1],
+      decodeSteps: 1,
+      packedTokens: [48],
+      prefillChunkSize: 16,
+      rep: 1,
+      outputDir: out,
+      suffix: 'packed-calls',
+      log: () => {},
+    });
+    const packed = res.results.find((r) => r.config.benchmarkName === 'model_tiny_packed')!;
+    for (const c of packed.cells) expect(c.result.error).toBeUndefined();
+    expect(packed.config.kernelSpecs.map((s) => s.additionalParams.prefill_chunk_size)).toEqual([16, 16]);
+    const csv = parseCsv(readFileSync(join(packed.folder, 'results.csv'), 'utf8'));
+    const [header, row] = csv;
+    for (const spec of packed.config.kernelSpecs) {
+      const name = spec.toString();
+      const ms = Number(row[header.indexOf(`R--${name}`)]);
+      const tps = Number(row[header.indexOf(`${TOKENS_PER_S_PREFIX}${name}`)]);
+      expect(tps).toBeCloseTo((48 * 1000) / ms, 6);
+      // prompts of 4…24 tokens (random) or 24 (equal) in calls of at most 16 tokens
+      const timing = row[header.indexOf(`T--${name}`)];
+      const calls = Number(/in (\d+) forward calls of <= (\d+) tokens/.exec(timing)?.[1]);
+      expect(calls, timing).toBeGreaterThan(1);
+      expect(timing).toContain('of <= 16 tokens');
+    }
+    // the calls as the benchmark counts them (segments of a prompt longer than a call included)
+    const cell = new ModelPackedBenchmark({} as never, {} as never, 'float32');
+    cell.setParams({ packed_tokens: 48, min_length: 24, max_length: 24, lengths: 'equal' });
+    (cell as unknown as { lm: unknown }).lm = {
+      packedPrefillCalls: (l: number[]) =>
+        l.map((n, b) => ({ first: b, end: b + 1, tokens: n, segments: 2 })),
+      gpuLayout: () => ({ prefill: { tokens: 16 } }),
+    };
+    expect(cell.prefillCalls()).toEqual({ calls: 4, maxTokens: 16 });
+  });
+});

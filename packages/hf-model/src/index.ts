@@ -63,7 +63,19 @@ export {
 } from './weights.js';
 export { type ActivationSink, forwardCpu } from './cpu.js';
 export { type CellInputs, type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
-export { checkGpuLimits, estimateMemory, type MemoryEstimate, type MemoryOptions } from './memory.js';
+export {
+  checkGpuLimits,
+  DEFAULT_PREFILL_BUDGET_BYTES,
+  estimateMemory,
+  type MemoryEstimate,
+  type MemoryOptions,
+  type PrefillActivationOptions,
+  type PrefillCallBound,
+  type PrefillCallOptions,
+  type PrefillCallPlan,
+  prefillBytesPerToken,
+  prefillTokensPerCall,
+} from './memory.js';
 export {
   dequantize,
   GROUP_SIZE,
@@ -158,6 +170,7 @@ export {
   type GenerateResult,
   type GenerateInput,
   type LoadOptions,
+  type PackedPrefillCall,
   type TokenEvent,
   XlstmCache,
   XlstmForCausalLM,

@@ -15,8 +15,23 @@ export interface MemoryEstimate {
   largestTensor: { name: string; bytes: number };
   /** recurrent state per sequence (f32 C, n, m of every block) */
   stateBytesPerSequence: number;
-  /** activations of one forward over `batch × seqLen` tokens (largest live set, rough) */
+  /**
+   * The WebGPU prefill's activations for `batch × seqLen` tokens (`generate`'s prefill: the last
+   * logits only): the bytes of one call of {@link prefillTokensPerCall} tokens per row at most
+   * (longer prompts go through in several calls, which reuse the same buffers)
+   */
   activationBytes: number;
+  /**
+   * Bytes a WebGPU prefill allocates per token of a call ({@link prefillBytesPerToken}; for q8 /
+   * q4 the larger of the two `quantPrefill` modes)
+   */
+  prefillBytesPerToken: number;
+  /**
+   * The most tokens per row of one WebGPU prefill call under the activation budget (default
+   * {@link DEFAULT_PREFILL_BUDGET_BYTES}) or `prefillChunkSize`, and `max_inference_chunksize`;
+   * the adapter's binding limits can lower it further (`model.gpuLayout()` reports the value used)
+   */
+  prefillTokensPerCall: number;
   /**
    * What the WebGPU decode loop (`src/gpu/decode.ts`) allocates for `batch` sequences besides the
    * cache's states: the second state set (a step reads one set and writes the other:
@@ -50,6 +65,8 @@ export interface MemoryOptions {
   seqLen?: number;
   /** where the decode loop chooses the next ids (`decodeBytes`: 'cpu' reads back the logits; default 'gpu') */
   sampling?: 'gpu' | 'cpu';
+  /** the most tokens of one prefill call, as the load option of that name (default: from the activation budget) */
+  prefillChunkSize?: number;
 }
 
 /** Estimate for a config and weight formats (see {@link MemoryOptions}). */
@@ -80,8 +97,17 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
   const embF = opts.embeddingDtype ?? defaultTableFormat(dtype);
   const headF = opts.lmHeadDtype ?? defaultTableFormat(dtype);
   const stateBytesPerSequence = blocks * NH * (dqk * dv + dqk + 1) * 4;
-  const T = batch * seqLen;
-  const activationBytes = 4 * T * (3 * H + 2 * (2 * Dqk + 2 * Dv) + 3 * F + V);
+  // the prefill in the formats' WebGPU layout; q8 / q4: the larger of 'tiles' (f32 cell, an
+  // unfused [T, 2F] FFN product) and 'dequantize' (f16 cell and matmul inputs)
+  const quant = dtype === 'q8' || dtype === 'q4';
+  const shape: PrefillActivationOptions = {
+    cellF16: dtype === 'f16' || quant,
+    f16Inputs: dtype === 'f16' || quant,
+    fusedGate: !quant,
+  };
+  const prefillBytes = prefillBytesPerToken(config, shape);
+  const perCall = prefillTokensPerCall(config, { ...shape, prefillChunkSize: opts.prefillChunkSize }).tokens;
+  const activationBytes = batch * Math.min(seqLen, perCall) * prefillBytes;
   // src/gpu/decode.ts, per sequence in f32 words: ids, seen mask, x / a / z, the fused projection
   // (+ gates), q, k, v, i, f, h, the gated cell output, up/gate, logits, the step scratch (4 per
   // head), and the SwiGLU output (batch > 1 or a quantised down projection); 2 read-back buffers
@@ -139,9 +165,150 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
     largestTensor,
     stateBytesPerSequence,
     activationBytes,
+    prefillBytesPerToken: prefillBytes,
+    prefillTokensPerCall: perCall,
     decodeBytes,
     totalBytes: weightBytes + batch * stateBytesPerSequence + Math.max(activationBytes, decodeBytes),
   };
+}
+
+/**
+ * Activations per prefill call by default: 4 GiB (the xLSTM-7B shape in f16: 12 160 tokens per
+ * packed call, 14 144 per call of one prompt). WebGPU does not report the device's memory; the
+ * pool keeps a call's released buffers for the next call, so this is about what a prefill adds
+ * to the weights and states.
+ */
+export const DEFAULT_PREFILL_BUDGET_BYTES = 4 * 2 ** 30;
+
+/** What a WebGPU prefill call allocates besides the weights (see {@link prefillBytesPerToken}). */
+export interface PrefillActivationOptions {
+  /** the chunkwise mLSTM cell runs in f16 (f16 weights, or quantised ones dequantised to f16): f16 copies of q, k, v, h */
+  cellF16?: boolean;
+  /** f16 copies of the matmul inputs (the dense GEMM on the matrix units) */
+  f16Inputs?: boolean;
+  /** the FFN's SiLU gate in the matmul's epilogue (default true); false: a `[T, 2F]` product too */
+  fusedGate?: boolean;
+  /** packed sequences (`seqStarts`): the cell's padded copies of its inputs and output */
+  packed?: boolean;
+  /** the logits of every position (`forward` without `lastOnly`): the final norm, the logits and their read-back */
+  allLogits?: boolean;
+}
+
+/**
+ * Bytes a WebGPU forward call allocates per token (`src/gpu/engine.ts`; f32 unless said):
+ *
+ * - over the whole call: the ids, the residual stream `x` and the normed `a` (H each), the fused
+ *   q/k/v/o-gate/gates projection (2Dqk + 2Dv + 2NH), the gated cell output (Dv), the FFN's SwiGLU
+ *   output (F; + 2F without the fused gate), and with `f16Inputs` one f16 copy of the widest
+ *   matmul input (max(H, Dv, F));
+ * - one block's cell inputs q, k, v, i, f and output h (2Dqk + Dv + 2NH + Dv), released before
+ *   the next block's: a call holds one block's, whatever the number of blocks;
+ * - inside the chunkwise call: the gate vectors and m, n (5 per head), the per-chunk states
+ *   (DHQK × (DHHV + 1) per head and chunk of `chunk_size` tokens, counted in f32), with
+ *   `cellF16` the f16 copies of q, k, v and h; `packed`: the padded copies of q, k, v, i, f, h
+ *   (sequences padded to whole chunks: up to `chunk_size − 1` tokens more per sequence, not counted);
+ * - `allLogits`: the normed rows (H), the logits and their read-back (2V).
+ *
+ * Not counted: per-sequence outputs (states, the last logits), uniform buffers, the pool's
+ * rounding of each buffer to its size class (up to 1/8), the scratch of `quantPrefill: 'dequantize'`.
+ */
+export function prefillBytesPerToken(config: XlstmConfig, o: PrefillActivationOptions = {}): number {
+  const { H, NH, Dqk, Dv, dqk, dv, F, V } = config.dims;
+  const L = config.chunkSize;
+  const qkv = 2 * Dqk + Dv;
+  const dense =
+    4 * (1 + 2 * H + (2 * Dqk + 2 * Dv + 2 * NH) + Dv + F + (o.fusedGate === false ? 2 * F : 0)) +
+    (o.f16Inputs ? 2 * Math.max(H, Dv, F) : 0);
+  const block = 4 * (qkv + 2 * NH + Dv);
+  const cell = 4 * 5 * NH + (4 * NH * dqk * (dv + 1)) / L + (o.cellF16 ? 2 * (qkv + Dv) : 0);
+  const packed = o.packed ? 4 * (qkv + 2 * NH + Dv) : 0;
+  const logits = o.allLogits ? 4 * (H + 2 * V) : 0;
+  return Math.ceil(dense + block + cell + packed + logits);
+}
+
+/** Options of {@link prefillTokensPerCall}. */
+export interface PrefillCallOptions extends PrefillActivationOptions {
+  /** rows of equal length in the call (default 1; a packed call is one row) */
+  batch?: number;
+  /** bytes of activations per call (default {@link DEFAULT_PREFILL_BUDGET_BYTES}); ignored with `prefillChunkSize` */
+  budgetBytes?: number;
+  /** the most tokens per row, instead of the budget (the load option `prefillChunkSize`) */
+  prefillChunkSize?: number;
+  /** the adapter's limits (none: only the budget and `max_inference_chunksize`) */
+  limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+}
+
+/** Why a call holds no more tokens (the smallest bound). */
+export type PrefillCallBound =
+  | 'budget'
+  | 'prefillChunkSize'
+  | 'max_inference_chunksize'
+  | 'maxStorageBufferBindingSize';
+
+/** The tokens per row of one WebGPU prefill call and what it allocates. */
+export interface PrefillCallPlan {
+  /** tokens per row (a multiple of `chunk_size` when at least one chunk) */
+  tokens: number;
+  bytesPerToken: number;
+  /** `batch × tokens × bytesPerToken` */
+  callBytes: number;
+  limitedBy: PrefillCallBound;
+}
+
+/**
+ * The most tokens per row of one WebGPU prefill call: the smallest of the activation budget
+ * (`budgetBytes / (batch × prefillBytesPerToken)`) or `prefillChunkSize`, the config's
+ * `max_inference_chunksize`, and — with `limits` — what one storage binding holds (every `[T, …]`
+ * activation, the chunkwise kernel's per-chunk states); rounded down to whole chunks. Only the
+ * binding limits are hard: a budget below one token still gives one token, and
+ * {@link ModelTooLargeError} is thrown when not even one token's activations fit a binding.
+ */
+export function prefillTokensPerCall(config: XlstmConfig, o: PrefillCallOptions = {}): PrefillCallPlan {
+  const { NH, Dqk, Dv, dqk, dv, F, V, H } = config.dims;
+  const B = o.batch ?? 1;
+  const L = config.chunkSize;
+  const bytesPerToken = prefillBytesPerToken(config, o);
+  const bounds: [PrefillCallBound, number][] = [];
+  if (o.prefillChunkSize !== undefined) bounds.push(['prefillChunkSize', o.prefillChunkSize]);
+  else {
+    const budget = o.budgetBytes ?? DEFAULT_PREFILL_BUDGET_BYTES;
+    bounds.push(['budget', Math.max(1, Math.floor(budget / (B * bytesPerToken)))]);
+  }
+  bounds.push(['max_inference_chunksize', config.maxInferenceChunksize]);
+  if (o.limits) {
+    const limit = Math.min(o.limits.maxStorageBufferBindingSize, o.limits.maxBufferSize);
+    // the widest f32 activation row ([T, width] in one binding)
+    const width = Math.max(
+      2 * Dqk + 2 * Dv + 2 * NH,
+      o.fusedGate === false ? 2 * F : F,
+      H,
+      o.allLogits ? V : 0,
+    );
+    const byActs = Math.floor(limit / (4 * B * width));
+    if (byActs < 1) {
+      throw new ModelTooLargeError(
+        `activations of a batch of ${B}`,
+        4 * B * width,
+        limit,
+        'maxStorageBufferBindingSize',
+      );
+    }
+    // the chunkwise kernel's per-chunk states of every head in one binding
+    const byStates = (Math.floor(limit / (4 * B * NH * dqk * dv)) - 1) * L;
+    bounds.push(['maxStorageBufferBindingSize', Math.min(byActs, Math.max(byStates, L - 1))]);
+  }
+  let [limitedBy, tokens] = bounds[0];
+  for (const [k, n] of bounds.slice(1)) if (n < tokens) [limitedBy, tokens] = [k, n];
+  if (tokens >= L) tokens -= tokens % L;
+  if (tokens < 1) {
+    throw new ModelTooLargeError(
+      `the chunkwise states of a batch of ${B}`,
+      4 * B * NH * dqk * dv,
+      o.limits!.maxStorageBufferBindingSize,
+      'maxStorageBufferBindingSize',
+    );
+  }
+  return { tokens, bytesPerToken, callBytes: B * tokens * bytesPerToken, limitedBy };
 }
 
 /** Throws {@link ModelTooLargeError} when a weight tensor exceeds the adapter's buffer limits. */

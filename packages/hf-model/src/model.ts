@@ -19,7 +19,7 @@ import { ModelArgumentError } from './errors.js';
 import type { GpuDecoder } from './gpu/decode.js';
 import { GpuEngine, type GpuStates, type QuantDecode, type QuantPrefill } from './gpu/engine.js';
 import { GpuRandomWeights } from './gpu/random-init.js';
-import { checkGpuLimits, estimateMemory, type MemoryEstimate } from './memory.js';
+import { checkGpuLimits, estimateMemory, type MemoryEstimate, type PrefillCallPlan } from './memory.js';
 import type { WeightFormat } from './quant/formats.js';
 import {
   ALL_F32,
@@ -58,7 +58,17 @@ export interface BlockStateArrays {
   m: Float32Array;
 }
 
-/** The per-block recurrent states of a batch (spec §5.2); created zero, updated by every forward. */
+/** One forward call of a packed prefill (see `XlstmForCausalLM.packedPrefillCalls`). */
+export interface PackedPrefillCall {
+  /** the prompts `[first, end)` of the call */
+  first: number;
+  end: number;
+  /** their tokens */
+  tokens: number;
+  /** 1: one packed call; more: one prompt longer than a call, in this many calls carrying the state */
+  segments: number;
+}
+
 /** Rows of token ids laid one after the other, with the N + 1 offsets where each begins. */
 function packRows(rows: readonly (readonly number[])[]): { seqStarts: Int32Array; ids: Int32Array } {
   const seqStarts = new Int32Array(rows.length + 1);
@@ -71,6 +81,7 @@ function packRows(rows: readonly (readonly number[])[]): { seqStarts: Int32Array
 /** The length of the longest row (the tokens a stacked cache reports as seen). */
 const longestRow = (rows: readonly (readonly number[])[]) => Math.max(...rows.map((x) => x.length));
 
+/** The per-block recurrent states of a batch (spec §5.2); created zero, updated by every forward. */
 export class XlstmCache {
   /** tokens processed so far */
   seqlenOffset = 0;
@@ -133,6 +144,16 @@ export interface LoadOptions extends SourceOptions {
    * WGSL has them) or 'f32' (f32 activations, exact to the dequantised weights)
    */
   quantDecode?: QuantDecode;
+  /**
+   * WebGPU: the most tokens one prefill forward call takes (per row) — transformers'
+   * `prefill_chunk_size`. A longer prompt goes through in calls of this many tokens, carrying the
+   * state; prompts of different lengths (`generateBatch`) are packed into calls of at most this
+   * many tokens in all. Default: as many as fit an activation budget of 4 GiB per call
+   * (`DEFAULT_PREFILL_BUDGET_BYTES`; xLSTM-7B in f16: 12 160 tokens per packed call). Never more
+   * than `max_inference_chunksize` or what one storage binding holds (`model.gpuLayout()`
+   * reports the value in use). Same results whatever the value (to float rounding).
+   */
+  prefillChunkSize?: number;
   /** @deprecated the former name of {@link dtype} (only 'f32' | 'f16' | 'auto') */
   weightDtype?: 'f32' | 'f16' | 'auto';
   /** load tokenizer.json when present (default true) */
@@ -393,6 +414,7 @@ export class XlstmForCausalLM {
           pieces: src.gpuPacked ?? src.packed,
           quantPrefill: opts.quantPrefill,
           quantDecode: opts.quantDecode,
+          prefillChunkSize: v.prefillChunkSize,
         });
       } catch (e) {
         if (want === 'webgpu' || (e as Error).name === 'ModelTooLargeError') throw e;
@@ -445,14 +467,21 @@ export class XlstmForCausalLM {
 
   /**
    * WebGPU only (null on the CPU): how the weights were split to fit the adapter's
-   * maxStorageBufferBindingSize, and the most tokens per row one GPU forward call takes (longer
-   * prompts are pushed through in segments), and how quantised weights are multiplied.
+   * maxStorageBufferBindingSize, the most tokens per row one GPU forward call takes with every
+   * position's logits (`maxTokensPerCall`; longer prompts are pushed through in segments), and
+   * the prefill calls of `generate` / `generateBatch` (last logits only): `prefill` for `batch`
+   * rows of one prompt length, `packedPrefill` for prompts of different lengths packed together —
+   * tokens per call, estimated bytes per token and per call, and the bound that set the tokens
+   * (`'budget'`, `'prefillChunkSize'`, `'max_inference_chunksize'` or `'maxStorageBufferBindingSize'`),
+   * and how quantised weights are multiplied (`quantPrefill`, `quantDecode`).
    */
   gpuLayout(batch = 1): {
     weightParts: { embedding: number; lmHead: number; maxPerLinear: number };
     maxTokensPerCall: number;
     quantPrefill: QuantPrefill;
     quantDecode: QuantDecode;
+    prefill: PrefillCallPlan;
+    packedPrefill: PrefillCallPlan;
   } | null {
     if (!this.gpu) return null;
     return {
@@ -460,7 +489,37 @@ export class XlstmForCausalLM {
       maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false),
       quantPrefill: this.gpu.quantPrefill,
       quantDecode: this.gpu.quantDecode,
+      prefill: this.gpu.prefillPlan(batch, true),
+      packedPrefill: this.gpu.prefillPlan(1, true, true),
     };
+  }
+
+  /**
+   * How a packed prefill (`generateBatch`, `generate` with prompts of different lengths) splits
+   * prompts of these lengths into forward calls, in order: consecutive prompts share a call while
+   * their tokens fit `gpuLayout().packedPrefill.tokens`; a longer prompt has calls of its own
+   * (`segments`, carrying the state). On the CPU: one call for all.
+   */
+  packedPrefillCalls(lengths: readonly number[]): PackedPrefillCall[] {
+    if (!this.gpu)
+      return [{ first: 0, end: lengths.length, tokens: lengths.reduce((a, n) => a + n, 0), segments: 1 }];
+    const cap = this.gpu.maxTokensPerCall(1, true, true);
+    const seg = Math.min(this.config.maxInferenceChunksize, this.gpu.maxTokensPerCall(1, true));
+    const out: PackedPrefillCall[] = [];
+    for (let b0 = 0; b0 < lengths.length; ) {
+      if (lengths[b0] > cap) {
+        out.push({ first: b0, end: b0 + 1, tokens: lengths[b0], segments: Math.ceil(lengths[b0] / seg) });
+        b0++;
+        continue;
+      }
+      let b1 = b0;
+      let tokens = 0;
+      while (b1 < lengths.length && lengths[b1] <= cap && tokens + lengths[b1] <= cap)
+        tokens += lengths[b1++];
+      out.push({ first: b0, end: b1, tokens, segments: 1 });
+      b0 = b1;
+    }
+    return out;
   }
 
   /** A fresh zero cache for `batch` sequences. */
@@ -526,6 +585,8 @@ export class XlstmForCausalLM {
       this.config.maxInferenceChunksize,
       this.gpu?.maxTokensPerCall(B, !!opts.lastOnly) ?? S,
     );
+    // several calls: the GPU buffers sized for the longest, so that the last (shorter) one reuses them
+    const reserve = Math.min(S, seg);
     const outS = opts.lastOnly ? 1 : S;
     const logits = new Float32Array(B * outS * V);
     for (let s0 = 0; s0 < S; s0 += seg) {
@@ -533,7 +594,7 @@ export class XlstmForCausalLM {
       const last = s0 + len === S;
       const part = new Int32Array(B * len);
       for (let b = 0; b < B; b++) part.set(ids.subarray(b * S + s0, b * S + s0 + len), b * len);
-      const r = await this.runEngine(part, B, len, cache, !!opts.lastOnly, opts.activations);
+      const r = await this.runEngine(part, B, len, cache, !!opts.lastOnly, opts.activations, reserve);
       if (opts.lastOnly) {
         if (last) logits.set(r);
       } else {
@@ -550,9 +611,13 @@ export class XlstmForCausalLM {
     cache: XlstmCache,
     lastOnly: boolean,
     sink?: ActivationSink,
+    reserveTokens?: number,
   ): Promise<Float32Array> {
     if (this.gpu) {
-      const r = await this.gpu.forward(ids, B, S, cache.states as GpuStates | null, { lastOnly });
+      const r = await this.gpu.forward(ids, B, S, cache.states as GpuStates | null, {
+        lastOnly,
+        reserveTokens,
+      });
       cache.states = r.states;
       cache.seqlenOffset += S;
       return r.logits;
@@ -765,40 +830,42 @@ export class XlstmForCausalLM {
   }
 
   /**
-   * The WebGPU packed prefill: consecutive prompts packed into calls of at most as many tokens as
-   * one call holds (dense parts over all of a call's tokens, the cell through the packed chunkwise
-   * kernel); a prompt longer than that alone, in segments. The calls' caches are stacked in order.
+   * The WebGPU packed prefill: the calls of {@link packedPrefillCalls} — consecutive prompts
+   * packed into one call (dense parts over all of a call's tokens, the cell through the packed
+   * chunkwise kernel); a prompt longer than a call alone, in segments. The packed calls' buffers
+   * are sized for the largest of them (reused from call to call); the calls' caches are stacked
+   * in order.
    */
   private async prefillPackedGpu(
     rows: readonly (readonly number[])[],
   ): Promise<{ logits: Float32Array; cache: XlstmCache }> {
     const gpu = this.gpu!;
     const V = this.config.vocabSize;
-    const cap = Math.min(this.config.maxInferenceChunksize, gpu.maxTokensPerCall(1, true));
+    const calls = this.packedPrefillCalls(rows.map((r) => r.length));
+    const reserve = Math.max(...calls.map((c) => (c.segments === 1 ? c.tokens : 0)));
     const logits = new Float32Array(rows.length * V);
     const caches: XlstmCache[] = [];
     try {
-      for (let b0 = 0; b0 < rows.length; ) {
-        if (rows[b0].length > cap) {
+      for (const call of calls) {
+        if (call.segments > 1) {
           const one = this.newCache(1);
           caches.push(one);
-          const r = await this.forward(rows[b0], { cache: one, lastOnly: true });
-          logits.set(r.logits, b0 * V);
-          b0++;
+          const r = await this.forward(rows[call.first], { cache: one, lastOnly: true });
+          logits.set(r.logits, call.first * V);
           continue;
         }
-        let b1 = b0;
-        let tokens = 0;
-        while (b1 < rows.length && tokens + rows[b1].length <= cap) tokens += rows[b1++].length;
-        const part = rows.slice(b0, b1);
+        const part = rows.slice(call.first, call.end);
         const { seqStarts, ids } = packRows(part);
         const c = this.newCache(part.length);
         caches.push(c);
-        const r = await gpu.forward(ids, 1, tokens, null, { lastOnly: true, seqStarts });
+        const r = await gpu.forward(ids, 1, call.tokens, null, {
+          lastOnly: true,
+          seqStarts,
+          reserveTokens: reserve,
+        });
         c.states = r.states;
         c.seqlenOffset = longestRow(part);
-        logits.set(r.logits, b0 * V);
-        b0 = b1;
+        logits.set(r.logits, call.first * V);
       }
       if (caches.length === 1) return { logits, cache: caches.pop()! };
       return { logits, cache: this._stackCaches(caches) };

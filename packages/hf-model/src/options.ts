@@ -7,6 +7,7 @@ import { checkOneOf, checkOptionKeys, type KeysListed, normalizeDtype } from '@m
 import type { ForwardOptions, GenerateOptions, LoadOptions } from './model.js';
 import type { SamplingOptions } from './sampling.js';
 import type { SourceOptions } from './sources.js';
+import { ModelArgumentError } from './errors.js';
 
 /** `SourceOptions` (where and how the files are read). */
 export const SOURCE_OPTION_KEYS = ['fetch', 'revision', 'hubUrl', 'cache', 'onProgress', 'signal'] as const;
@@ -20,6 +21,7 @@ export const LOAD_OPTION_KEYS = [
   'lmHeadDtype',
   'quantPrefill',
   'quantDecode',
+  'prefillChunkSize',
   'weightDtype',
   'tokenizer',
   'cpuCell',
@@ -88,12 +90,16 @@ export function loadOptionValues(opts: unknown, context: string): LoadOptionValu
     o[k] === undefined ? undefined : normalizeDtype(k, o[k], valid, context);
   if (o.quantPrefill !== undefined) checkOneOf('quantPrefill', o.quantPrefill, QUANT_PREFILLS, context);
   if (o.quantDecode !== undefined) checkOneOf('quantDecode', o.quantDecode, QUANT_DECODES, context);
+  const chunk = o.prefillChunkSize;
+  if (chunk !== undefined && !(typeof chunk === 'number' && Number.isInteger(chunk) && chunk >= 1))
+    throw new ModelArgumentError('prefillChunkSize', `expected an integer >= 1, got ${String(chunk)}`);
   return {
     device: checkOneOf('device', o.device, DEVICES, context, 'auto'),
     weightDtype: normalizeDtype('weightDtype', o.weightDtype, WEIGHT_DTYPES, context, 'auto'),
     dtype: opt('dtype', DTYPES) ?? opt('weightDtype', WEIGHT_DTYPES),
     embeddingDtype: opt('embeddingDtype', formats),
     lmHeadDtype: opt('lmHeadDtype', formats),
+    prefillChunkSize: chunk as number | undefined,
   };
 }
 
@@ -104,4 +110,6 @@ export interface LoadOptionValues {
   dtype?: (typeof DTYPES)[number];
   embeddingDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
   lmHeadDtype?: Exclude<(typeof DTYPES)[number], 'auto'>;
+  /** the most tokens of one WebGPU prefill call (checked: an integer >= 1) */
+  prefillChunkSize?: number;
 }

@@ -2,11 +2,15 @@
  * The packed prefill of prompts of different lengths (`generateBatch`'s first step): on WebGPU the
  * prompts go through the blocks together — matmuls over all tokens, the cell through the packed
  * chunkwise kernel — and each prompt's last logits and states equal that prompt prefilled alone.
- * Also split into several calls (a small per-call token cap) with a prompt longer than one call;
- * then the rows decode on the replayed GPU step like any batch.
+ * Also split into several calls (a small per-call token cap, or the `prefillChunkSize` load
+ * option) with prompts longer than one call: the same logits and states as one call; then the rows
+ * decode on the replayed GPU step like any batch. Memory: a call holds one block's cell tensors
+ * (its peak stays within `prefillBytesPerToken` × tokens, whatever the depth), the calls of a
+ * split prefill reuse one set of buffers, nothing leaks.
  */
+import { type GpuContext, getGpuContext, sizeClass } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { XlstmForCausalLM } from '../src/index.js';
+import { type BlockStateArrays, XlstmForCausalLM } from '../src/index.js';
 import { mapAsyncBytes, maxAbsDiff, modelDir } from './helpers.js';
 
 // lengths around the fixture's chunk size (16): shorter than a chunk, whole chunks, chunks + a tail
@@ -29,9 +33,9 @@ describe('packed prefill on WebGPU = each prompt alone', () => {
   });
   afterAll(() => m.dispose());
 
-  async function check(rows: number[][]) {
+  async function check(rows: number[][], model = m) {
     const V = m.config.vocabSize;
-    const packed = await m._prefillPacked(rows);
+    const packed = await model._prefillPacked(rows);
     expect(packed).not.toBeNull();
     const { logits, cache } = packed!;
     expect(cache.batch).toBe(rows.length);
@@ -104,5 +108,163 @@ describe('packed prefill on WebGPU = each prompt alone', () => {
     expect(r.packedPrefill).toBe(true);
     expect(r.prefillTokens).toBe(LENGTHS[0] + LENGTHS[1] + LENGTHS[2]);
     r.cache.release();
+  });
+});
+
+/** The largest difference between two models' per-block states. */
+function statesDiff(a: BlockStateArrays[], b: BlockStateArrays[]): number {
+  let d = 0;
+  for (const [blk, st] of a.entries())
+    for (const k of ['c', 'n', 'm'] as const) d = Math.max(d, maxAbsDiff(st[k], b[blk][k]));
+  return d;
+}
+
+describe('prefillChunkSize: a prefill in several calls = one call', () => {
+  let one: XlstmForCausalLM;
+  let split: XlstmForCausalLM;
+  beforeAll(async () => {
+    const dir = modelDir('single');
+    one = await XlstmForCausalLM.fromPretrained(dir, { device: 'webgpu', dtype: 'f32' });
+    split = await XlstmForCausalLM.fromPretrained(dir, {
+      device: 'webgpu',
+      dtype: 'f32',
+      prefillChunkSize: 32,
+    });
+  });
+  afterAll(() => {
+    one.dispose();
+    split.dispose();
+  });
+
+  test('the bound and the calls it gives', () => {
+    expect(one.gpuLayout()!.packedPrefill.tokens).toBeGreaterThanOrEqual(LENGTHS.reduce((a, n) => a + n, 0));
+    expect(one.packedPrefillCalls(LENGTHS)).toHaveLength(1);
+    const layout = split.gpuLayout()!;
+    expect(layout.packedPrefill).toMatchObject({ tokens: 32, limitedBy: 'prefillChunkSize' });
+    expect(layout.prefill.tokens).toBe(32);
+    expect(layout.packedPrefill.callBytes).toBe(32 * layout.packedPrefill.bytesPerToken);
+    // LENGTHS = 1, 17, 40, 5, 33, 16, 2: prompts of 40 and 33 tokens in two calls each
+    expect(split.packedPrefillCalls(LENGTHS)).toEqual([
+      { first: 0, end: 2, tokens: 18, segments: 1 },
+      { first: 2, end: 3, tokens: 40, segments: 2 },
+      { first: 3, end: 4, tokens: 5, segments: 1 },
+      { first: 4, end: 5, tokens: 33, segments: 2 },
+      { first: 5, end: 7, tokens: 18, segments: 1 },
+    ]);
+  });
+
+  test('packed: the logits and states of 7 calls = those of one call, and of each prompt alone', async () => {
+    const rows = prompts(one.config.vocabSize);
+    const a = await one._prefillPacked(rows);
+    const b = await split._prefillPacked(rows);
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(2e-4);
+    expect(statesDiff(await a.cache.readStates(), await b.cache.readStates())).toBeLessThan(2e-4);
+    expect([b.cache.batch, b.cache.seqlenOffset]).toEqual([rows.length, 40]);
+    a.cache.release();
+    b.cache.release();
+    // the greedy tokens of generateBatch
+    const o = { maxNewTokens: 4, stopTokens: [], addBos: false };
+    const ga = await one.generateBatch(rows, o);
+    const gb = await split.generateBatch(rows, o);
+    expect(gb.tokens).toEqual(ga.tokens);
+    ga.cache.release();
+    gb.cache.release();
+  });
+
+  test('one long prompt: calls of 32 tokens carrying the state = one call', async () => {
+    const row = prompts(one.config.vocabSize).flat().slice(0, 100); // 32 + 32 + 32 + 4
+    const a = await one.forward(row);
+    const b = await split.forward(row);
+    expect(b.logits.length).toBe(100 * one.config.vocabSize);
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(2e-4);
+    expect(statesDiff(await a.cache.readStates(), await b.cache.readStates())).toBeLessThan(2e-4);
+    a.cache.release();
+    b.cache.release();
+  });
+});
+
+describe('memory of the WebGPU prefill', () => {
+  // the fixture's widths, 8 blocks: a call that held every block's cell tensors would be far over
+  // the estimate (8 × 1 552 B per token more)
+  const cfg = { embedding_dim: 128, num_heads: 2, num_blocks: 8, vocab_size: 512, chunk_size: 16 };
+  // a context of its own: the pool's counts are this file's
+  let ctx: GpuContext;
+  beforeAll(async () => {
+    ctx = await getGpuContext();
+  });
+  afterAll(() => ctx?.destroy());
+  const load = (o: { prefillChunkSize?: number } = {}) =>
+    XlstmForCausalLM.fromRandom(cfg, { device: 'webgpu', gpu: ctx, dtype: 'f32', seed: 4, ...o });
+  const ids = (lengths: number[]) =>
+    lengths.map((n, b) => Array.from({ length: n }, (_, t) => (t * 131 + b * 7 + 3) % 512));
+  /** bytes of the states of `rows` sequences as the pool allocates them (size classes) */
+  const stateBytes = (m: XlstmForCausalLM, rows: number) => {
+    const { NH, dqk, dv, blocks } = m.config.dims;
+    return (
+      blocks * [rows * NH * dqk * dv, rows * NH * dqk, rows * NH].reduce((a, n) => a + sizeClass(4 * n), 0)
+    );
+  };
+
+  test("a forward holds one block's cell tensors: its peak is within the call's estimate", async () => {
+    const m = await load();
+    try {
+      const S = 256;
+      const plan = m.gpuLayout()!.prefill;
+      expect(plan.tokens).toBeGreaterThanOrEqual(S); // one call
+      const [row] = ids([S]);
+      (await m.forward(row, { lastOnly: true })).cache.release(); // pipelines compiled
+      const before = ctx.pool.stats.liveBytes;
+      ctx.pool.resetPeak();
+      const r = await m.forward(row, { lastOnly: true });
+      const peak = ctx.pool.stats.peakLiveBytes - before;
+      r.cache.release();
+      expect(ctx.pool.stats.liveBytes).toBe(before);
+      // the activations (size classes: up to 1/8 more), the zero and the new states, small buffers
+      const bound = (S * plan.bytesPerToken * 9) / 8 + 2 * stateBytes(m, 1) + 64 * 1024;
+      expect(peak).toBeLessThanOrEqual(bound);
+      const { NH, Dqk, Dv, blocks } = m.config.dims;
+      expect(S * (blocks - 1) * 4 * (2 * Dqk + Dv + 2 * NH + Dv)).toBeGreaterThan(bound - peak);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('a packed prefill in several calls: the calls reuse one set of buffers, the peak is one call plus the states, no leak', async () => {
+    const m = await load({ prefillChunkSize: 64 });
+    const engine = (m as unknown as { gpu: { forward: (...a: unknown[]) => Promise<unknown> } }).gpu;
+    const own = engine.forward;
+    try {
+      const rows = ids(Array(10).fill(16)); // calls of 4, 4 and 2 prompts: 64, 64 and 32 tokens
+      expect(m.packedPrefillCalls(rows.map((r) => r.length)).map((c) => c.tokens)).toEqual([64, 64, 32]);
+      (await m._prefillPacked(rows)).cache.release(); // pipelines compiled
+      ctx.pool.trim(); // nothing cached: the first call creates its buffers
+      const created: number[] = [];
+      engine.forward = async (...a: unknown[]) => {
+        const s0 = ctx.pool.stats;
+        const r = await own.apply(engine, a);
+        const s1 = ctx.pool.stats;
+        // the pool destroys nothing below its cache limit: new bytes = growth of live + cached
+        created.push(s1.liveBytes + s1.cachedBytes - (s0.liveBytes + s0.cachedBytes));
+        return r;
+      };
+      const before = ctx.pool.stats.liveBytes;
+      ctx.pool.resetPeak();
+      const r = await m._prefillPacked(rows);
+      const peak = ctx.pool.stats.peakLiveBytes - before;
+      r.cache.release();
+      expect(ctx.pool.stats.liveBytes).toBe(before);
+      expect(created).toHaveLength(3);
+      // the second call (same shapes) gets every activation buffer back from the pool: it creates
+      // only the states it returns (the first call's are still held, for the batch cache)
+      expect(created[1]).toBe(stateBytes(m, 4));
+      expect(created[0]).toBeGreaterThan(2 * created[1]);
+      // one call's activations, the calls' states and the stacked batch cache
+      const plan = m.gpuLayout()!.packedPrefill;
+      const bound = (64 * plan.bytesPerToken * 9) / 8 + 2 * stateBytes(m, 10) + 64 * 1024;
+      expect(peak).toBeLessThanOrEqual(bound);
+    } finally {
+      engine.forward = own;
+      m.dispose();
+    }
   });
 });

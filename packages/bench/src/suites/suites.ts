@@ -84,6 +84,8 @@ export interface SuiteOptions {
   decodePrompt?: number;
   /** model suite: tokens per packed-prefill batch (prompts of random lengths, and of equal ones); [] = no packed config */
   packedTokens?: number[];
+  /** model suite: the models' `prefillChunkSize` (most tokens per prefill call; default: hf-model's activation budget) */
+  prefillChunkSize?: number;
 }
 
 interface SizePreset {

@@ -9,6 +9,7 @@
 import {
   ensureMatrixProbe,
   denseMatmulPath,
+  type ChunkwiseResult,
   type DispatchBatch,
   encodeRecurrentStep,
   type GpuContext,
@@ -20,7 +21,7 @@ import {
 import { getDefaultGpuContext } from '@mlstm/backend';
 import type { XlstmConfig } from '../config.js';
 import { ModelArgumentError, ModelTooLargeError } from '../errors.js';
-import { estimateMemory } from '../memory.js';
+import { estimateMemory, type PrefillCallPlan, prefillTokensPerCall } from '../memory.js';
 import {
   isQuantFormat,
   type QuantFormat,
@@ -84,6 +85,8 @@ export interface GpuEngineOptions {
   quantDecode?: QuantDecode;
   /** f32 values per pass when random q8 / q4 weights are filled and quantised on the GPU (default 16 Mi) */
   quantizeScratchElems?: number;
+  /** the most tokens per row of one prefill call (default: from the activation budget; see {@link GpuEngine.prefillPlan}) */
+  prefillChunkSize?: number;
 }
 
 /**
@@ -196,6 +199,7 @@ export class GpuEngine {
     quantPrefill: QuantPrefill,
     quantDecode: QuantDecode,
     private readonly quantizeScratchElems: number,
+    private readonly prefillChunkSize: number | undefined,
   ) {
     if (quantDecode === 'int8' && !ctx.features.packedIntegerDot) {
       throw new ModelArgumentError(
@@ -316,6 +320,7 @@ export class GpuEngine {
         o.quantPrefill ?? defaultQuantPrefill(ctx),
         o.quantDecode ?? defaultQuantDecode(ctx),
         o.quantizeScratchElems ?? QUANTIZE_SCRATCH_ELEMS,
+        o.prefillChunkSize,
       );
       await ctx.sync();
     } catch (err) {
@@ -382,13 +387,21 @@ export class GpuEngine {
    * parts run over all of them at once, the cell through the packed chunkwise kernel (no state
    * crosses a boundary), the states are per sequence `(N, …)`, and `lastOnly` gives the logits of
    * each sequence's last token `(N, V)`.
+   *
+   * `reserveTokens` (≥ S): the buffers that grow with the tokens are acquired for that many tokens
+   * per row and used in part, so that the calls of one prefill split into calls of different
+   * lengths get the same buffers back from the pool instead of new ones of other sizes.
+   *
+   * Memory: the buffers over all tokens live for the whole call; each block's cell inputs and
+   * output are released once the block's work is submitted, so a call holds one block's (the
+   * pool hands them to the next block), not all blocks' ({@link prefillPlan} counts them).
    */
   async forward(
     ids: Int32Array,
     B: number,
     S: number,
     prev: GpuStates | null,
-    opts: { lastOnly: boolean; seqStarts?: Int32Array },
+    opts: { lastOnly: boolean; seqStarts?: Int32Array; reserveTokens?: number },
   ): Promise<{ logits: Float32Array; states: GpuStates }> {
     const { ctx, cfg } = this;
     const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
@@ -409,6 +422,19 @@ export class GpuEngine {
       temps.push(t);
       return t;
     };
+    // tokens per row the buffers are sized for (see reserveTokens)
+    const R = Math.max(S, opts.reserveTokens ?? S);
+    /**
+     * A `shape` tensor of `perToken` elements per token, in a buffer sized for `R` tokens per row
+     * (kept in `into` for its release: the view does not release it).
+     */
+    const perTok = (shape: number[], perToken: number, into: GpuTensor[], dtype: GpuDtype = 'f32') => {
+      const n = shape.reduce((x, y) => x * y, 1);
+      const t = ctx.empty([Math.max(n, B * R * perToken)], dtype);
+      into.push(t);
+      return t.subview(0, shape);
+    };
+    const tmpT = (width: number) => perTok([T, width], width, temps);
     // prefill on the matrix units: one f16 buffer for the f16 copies of the matmul inputs (reused
     // by every matmul of the forward; each is converted right before its matmul)
     let act16: GpuTensor | null = null;
@@ -417,8 +443,8 @@ export class GpuEngine {
       T >= MM_TILED_MIN_ROWS &&
       dense.some((d) => d && denseMatmulPath(ctx, { wDtype: d, M: T, N: H, K: H }) === 'matrix')
     ) {
-      act16 = ctx.empty([T * Math.max(H, Dv, F)], 'f16');
-      temps.push(act16);
+      const w = Math.max(H, Dv, F);
+      act16 = perTok([T * w], w, temps, 'f16');
     }
     let deferred: GpuTensor[] = [];
     let batch: DispatchBatch = ctx.batch();
@@ -475,20 +501,19 @@ export class GpuEngine {
       }
     };
     try {
-      const idsT = ctx.empty([T], 'f32');
-      temps.push(idsT);
-      ctx.device.queue.writeBuffer(idsT.buffer, 0, new Uint32Array(ids));
-      const x = tmp([T, H]);
+      const idsT = perTok([T], 1, temps);
+      ctx.device.queue.writeBuffer(idsT.buffer, idsT.byteOffset, new Uint32Array(ids));
+      const x = tmpT(H);
       for (const p of this.embedding.parts) {
         if (p.q) encodeQEmbedding(ctx, batch, idsT, p.q, x, T, H, p.row0);
         else encodeEmbedding(ctx, batch, idsT, p.w!, x, T, H, p.row0, p.rows);
       }
-      const a = tmp([T, H]);
+      const a = tmpT(H);
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
-      const proj = tmp([T, PS]);
-      const gated = tmp([T, Dv]);
-      const g = tmp([T, F]);
+      const proj = tmpT(PS);
+      const gated = tmpT(Dv);
+      const g = tmpT(F);
       // prefill: SwiGLU in the matmul's epilogue (the gate/up weight in one binding); else a
       // [T, 2F] product and the SwiGLU kernel
       // (quantised weights: only through the dense kernel, i.e. quantPrefill 'dequantize')
@@ -496,7 +521,7 @@ export class GpuEngine {
         T >= MM_TILED_MIN_ROWS &&
         this.prefillDtype(this.formats.linear) !== null &&
         this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
-      const u = fusedGate ? null : tmp([T, 2 * F]);
+      const u = fusedGate ? null : tmpT(2 * F);
       const L = cfg.chunkSize;
       // whole chunks through the chunkwise kernel, the rest by recurrent steps (packed: every token
       // through the packed kernel, which takes sequences of any length)
@@ -511,11 +536,13 @@ export class GpuEngine {
         const dimsO = { B, S, NH, dqk, dv, cap: cfg.gateSoftCap, stride: PS, gStride: PS, gOff: P };
         let cur = st;
         if (Sc > 0) {
-          const qc = tmp([B, NH, Sc, dqk]);
-          const kc = tmp([B, NH, Sc, dqk]);
-          const vc = tmp([B, NH, Sc, dv]);
-          const ic = tmp([B, NH, Sc]);
-          const fc = tmp([B, NH, Sc]);
+          // the cell's inputs: released as soon as the chunkwise call (their last use) is submitted
+          const cellIn: GpuTensor[] = [];
+          const qc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn);
+          const kc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn);
+          const vc = perTok([B, NH, Sc, dv], NH * dv, cellIn);
+          const ic = perTok([B, NH, Sc], NH, cellIn);
+          const fc = perTok([B, NH, Sc], NH, cellIn);
           encodeCellPrep(
             ctx,
             batch,
@@ -543,13 +570,21 @@ export class GpuEngine {
             computeDtype:
               this.prefillDtype(this.formats.linear) === 'f16' ? ('f16' as const) : ('f32' as const),
           };
-          const r = seqStarts
-            ? await mlstmChunkwiseXlChunkPacked(ctx, { ...cellArgs, seqStarts })
-            : await mlstmChunkwiseXlChunk(ctx, cellArgs);
+          let r: ChunkwiseResult<GpuTensor>;
+          try {
+            r = seqStarts
+              ? await mlstmChunkwiseXlChunkPacked(ctx, { ...cellArgs, seqStarts })
+              : await mlstmChunkwiseXlChunk(ctx, cellArgs);
+          } finally {
+            // every use of the inputs is submitted (the prep in the last flush, the call in its own
+            // submission): the pool may hand them to the next block's prep, a later submission
+            for (const t of cellIn) t.release();
+          }
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;
           cur = { c: ls.c, n: ls.n, m: ls.m! };
-          temps.push(r.h);
+          // h: read by the post-processing encoded below, released after the next submission
+          deferred.push(r.h);
           encodeCellPost(ctx, batch, r.h, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
             ...dimsO,
             Sp: Sc,
@@ -558,12 +593,18 @@ export class GpuEngine {
           });
         }
         if (St > 0) {
-          const qt = tmp([B, NH, St, dqk]);
-          const kt = tmp([B, NH, St, dqk]);
-          const vt = tmp([B, NH, St, dv]);
-          const it = tmp([B, NH, St]);
-          const ft = tmp([B, NH, St]);
-          const ht = tmp([B, NH, St, dv]);
+          // the recurrent steps' tensors: released after the submission that holds the steps
+          const tail = (shape: number[]) => {
+            const t = ctx.empty(shape);
+            deferred.push(t);
+            return t;
+          };
+          const qt = tail([B, NH, St, dqk]);
+          const kt = tail([B, NH, St, dqk]);
+          const vt = tail([B, NH, St, dv]);
+          const it = tail([B, NH, St]);
+          const ft = tail([B, NH, St]);
+          const ht = tail([B, NH, St, dv]);
           encodeCellPrep(
             ctx,
             batch,
@@ -695,27 +736,36 @@ export class GpuEngine {
   }
 
   /**
-   * The most tokens per row one forward call may take so that every activation and the chunkwise
-   * kernel's per-chunk states fit one storage binding (longer prompts are split into calls).
+   * The most tokens per row of one forward call (longer prompts are split into calls; packed
+   * prompts are grouped into calls of at most this many tokens): see {@link prefillPlan}.
    */
-  maxTokensPerCall(B: number, lastOnly: boolean): number {
-    const { NH, Dqk, Dv, dqk, dv, F, V, H } = this.cfg.dims;
-    const limit = this.ctx.limits.maxStorageBufferBindingSize;
-    const width = Math.max(2 * Dqk + 2 * Dv, 2 * F, H, lastOnly ? 0 : V);
-    const byActs = Math.floor(limit / (4 * B * width));
-    const L = this.cfg.chunkSize;
-    const byStates = (Math.floor(limit / (4 * B * NH * dqk * dv)) - 1) * L;
-    let n = Math.min(byActs, Math.max(byStates, L - 1));
-    if (n >= L) n -= n % L;
-    if (n < 1) {
-      throw new ModelTooLargeError(
-        `activations of a batch of ${B}`,
-        4 * B * width,
-        limit,
-        'maxStorageBufferBindingSize',
-      );
-    }
-    return n;
+  maxTokensPerCall(B: number, lastOnly: boolean, packed = false): number {
+    return this.prefillPlan(B, lastOnly, packed).tokens;
+  }
+
+  /**
+   * Tokens per row of one forward call and the bytes it allocates (`prefillTokensPerCall` of
+   * ../memory.ts for this engine's kernels): within the activation budget (or `prefillChunkSize`),
+   * `max_inference_chunksize`, and the adapter's binding limits (every activation and the chunkwise
+   * kernel's per-chunk states in one storage binding).
+   */
+  prefillPlan(B: number, lastOnly: boolean, packed = false): PrefillCallPlan {
+    const { H } = this.cfg.dims;
+    const cellDtype = this.prefillDtype(this.formats.linear);
+    const dense = [this.formats.linear, this.formats.lmHead].map((f) => this.prefillDtype(f));
+    return prefillTokensPerCall(this.cfg, {
+      batch: B,
+      allLogits: !lastOnly,
+      packed,
+      cellF16: cellDtype === 'f16',
+      // as forward's: the f16 copy of the matmul inputs where the dense GEMM runs on the matrix units
+      f16Inputs: dense.some(
+        (d) => d !== null && denseMatmulPath(this.ctx, { wDtype: d, M: 4096, N: H, K: H }) === 'matrix',
+      ),
+      fusedGate: cellDtype !== null && this.blocks.every((b) => b.upGateZ.w.parts.length === 1),
+      limits: this.ctx.limits,
+      prefillChunkSize: this.prefillChunkSize,
+    });
   }
 
   dispose(): void {
