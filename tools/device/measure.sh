@@ -39,10 +39,12 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 date -u
 step "model f16 (TTFT, decode, packed prefill)" 130 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --out $OUT/model-f16 2>&1 | grep -v '$F' > $OUT/model-f16.log"
 grep "^\[model\|results in" "$OUT/model-f16.log" 2>/dev/null
-step "model q8, q4" 120 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes q8,q4 --no-packed --out $OUT/model-q 2>&1 | grep -v '$F' > $OUT/model-q.log"
+step "model q8, q4 (int8 and f32 activations)" 170 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes q8,q4 --quant-decode int8,f32 --prompt-lens 2048 --model-batch-sizes 1,8 --no-packed --out $OUT/model-q 2>&1 | grep -v '$F' > $OUT/model-q.log"
 grep "^\[model\|results in" "$OUT/model-q.log" 2>/dev/null
 step "GPU test project" 75 bash -c "node $K/matrix-path.gpu.mjs > $OUT/gpu-tests.log 2>&1"
 grep -E "gpu-tests:|^# (pass|fail|skipped)" "$OUT/gpu-tests.log" 2>/dev/null
+step "hf-model GPU test project (int8 GEMV)" 150 bash -c "node $K/qgemv.gpu.mjs > $OUT/qgemv-gpu-tests.log 2>&1"
+grep -E "^not ok|gpu-tests:" "$OUT/qgemv-gpu-tests.log" 2>/dev/null
 if [ -f "$K/device-check-before.mjs" ]; then
   for i in 1 2; do
     for w in before after; do
@@ -61,7 +63,7 @@ step "packed kernels" 90 bash -c "node $K/packed-bench.mjs --out $OUT/packed-ben
 tail -12 "$OUT/packed-bench.log" 2>/dev/null
 step "fast path vs CPU (7B widths, 2 blocks)" 100 bash -c "node $K/fastpath-check.mjs 2>&1 | grep -v '$F' > $OUT/fastpath.log"
 tail -7 "$OUT/fastpath.log" 2>/dev/null
-step "q8 / q4 layer error and speed" 60 bash -c "node $K/quant-layer-check.mjs --out $OUT/quant-layer.csv 2>&1 | grep -v '$F' > $OUT/quant-layer.log"
+step "q8 / q4 layer error and speed" 100 bash -c "node $K/quant-layer-check.mjs --rows 1,8 --reps 10 --sweep --out $OUT/quant-layer.csv 2>&1 | grep -v '$F' > $OUT/quant-layer.log"
 tail -12 "$OUT/quant-layer.log" 2>/dev/null
 if [ -n "$MK" ]; then
   xz -dkf "$K/ort-wasm-simd-threaded.asyncify.wasm.xz"
@@ -70,4 +72,6 @@ if [ -n "$MK" ]; then
 fi
 step "decode step breakdown (32 blocks)" 120 bash -c "node $K/decode-device.mjs --blocks 32 --batches 1,8 --steps 40 --skip gemv --out $OUT/decode-device.json 2>&1 | grep -v '$F' > $OUT/decode-device.log"
 tail -25 "$OUT/decode-device.log" 2>/dev/null
+# one archive of everything (the device machine returns a limited number of files, not deep folders)
+(cd "$OUT" && tar czf /tmp/measure-all.tgz --exclude=all.tgz . && cp /tmp/measure-all.tgz all.tgz)
 date -u

@@ -21,8 +21,9 @@ it('without time left every step is skipped, in priority order; optional steps f
   const skipped = [...plain.stdout.matchAll(/^== (.*): skipped/gm)].map((m) => m[1]);
   expect(skipped).toEqual([
     'model f16 (TTFT, decode, packed prefill)',
-    'model q8, q4',
+    'model q8, q4 (int8 and f32 activations)',
     'GPU test project',
+    'hf-model GPU test project (int8 GEMV)',
     'packed kernels',
     'fast path vs CPU (7B widths, 2 blocks)',
     'q8 / q4 layer error and speed',
