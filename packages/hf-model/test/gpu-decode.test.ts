@@ -202,25 +202,44 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
     ['q8', 'q4', 17, 5, 4],
   ];
   test.each(cases)(
-    'linear %s, tables %s, B %i: greedy tokens of GPU sampling = CPU sampling = the CPU device',
+    'linear %s, tables %s, B %i: GPU sampling = CPU sampling; = the CPU device (f32 activations), close to it (int8)',
     async (dtype, table, B, P, n) => {
       const o = { dtype, embeddingDtype: table, lmHeadDtype: table };
-      const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
-        device: 'webgpu',
-        gpu: ctx,
-        ...o,
-      });
       const qc = await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', ...o });
-      expect(q.formats).toEqual({ linear: dtype, embedding: table, lmHead: table });
       const rows = prompts(B, P);
       const want = await qc.generate(rows, { ...greedy, maxNewTokens: n });
-      const g = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'gpu' });
-      const c = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'cpu' });
-      expect(g.tokens).toEqual(want.tokens);
-      expect(c.tokens).toEqual(want.tokens);
-      expect(await c.cache.readStates()).toEqual(await g.cache.readStates());
-      for (const r of [want, g, c]) r.cache.release();
-      q.dispose();
+      // f32 activations: the CPU device's products, so its tokens exactly; int8 activations (the
+      // default where the WGSL has the packed dot product): GPU = CPU sampling on the same logits,
+      // and the CPU device's tokens up to near-ties of these random-weight fixtures
+      const kinds = ctx.features.packedIntegerDot ? (['f32', 'int8'] as const) : (['f32'] as const);
+      for (const quantDecode of kinds) {
+        const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+          device: 'webgpu',
+          gpu: ctx,
+          ...o,
+          quantDecode,
+        });
+        expect(q.formats).toEqual({ linear: dtype, embedding: table, lmHead: table });
+        const g = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+        const c = await q.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'cpu' });
+        expect(g.tokens, quantDecode).toEqual(c.tokens);
+        expect(await c.cache.readStates()).toEqual(await g.cache.readStates());
+        if (quantDecode === 'f32') expect(g.tokens).toEqual(want.tokens);
+        else {
+          const all = want.tokens.flat();
+          const same = g.tokens.flat().filter((t, i) => t === all[i]).length;
+          console.log(
+            `int8 activations, ${dtype} / ${table}, B ${B}: ${same}/${all.length} tokens as the CPU device`,
+          );
+          // each row's first token (from the prefill) and most of the rest; a flipped near-tie
+          // changes the row's continuation from there on
+          expect(g.tokens.map((r) => r[0])).toEqual(want.tokens.map((r) => r[0]));
+          expect(same / all.length).toBeGreaterThanOrEqual(0.6);
+        }
+        for (const r of [g, c]) r.cache.release();
+        q.dispose();
+      }
+      want.cache.release();
     },
   );
 
