@@ -67,6 +67,12 @@ export interface MemoryOptions {
   sampling?: 'gpu' | 'cpu';
   /** the most tokens of one prefill call, as the load option of that name (default: from the activation budget) */
   prefillChunkSize?: number;
+  /**
+   * quantised weights: the decode's activations, as the load option of that name (`decodeBytes`:
+   * 'int8' holds an int8 copy of the widest activation row instead of the SwiGLU output; default
+   * 'int8', the default on adapters whose WGSL has the packed dot product)
+   */
+  quantDecode?: 'int8' | 'f32';
 }
 
 /** Estimate for a config and weight formats (see {@link MemoryOptions}). */
@@ -110,9 +116,13 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
   const activationBytes = batch * Math.min(seqLen, perCall) * prefillBytes;
   // src/gpu/decode.ts, per sequence in f32 words: ids, seen mask, x / a / z, the fused projection
   // (+ gates), q, k, v, i, f, h, the gated cell output, up/gate, logits, the step scratch (4 per
-  // head), and the SwiGLU output (batch > 1 or a quantised down projection); 2 read-back buffers
-  // (the ids, or the logits with CPU sampling)
+  // head), and the SwiGLU output (batch > 1 or a quantised down projection with f32 activations)
+  // or, with int8 activations below 32 rows, their scratch (12 words per group of 32 of the widest
+  // input); 2 read-back buffers (the ids, or the logits with CPU sampling)
   const quantDown = dtype === 'q8' || dtype === 'q4';
+  const int8 =
+    (opts.quantDecode ?? 'int8') === 'int8' && batch < 32 && (quantDown || headF === 'q8' || headF === 'q4');
+  const actWords = int8 ? 12 * Math.ceil(Math.max(H, Dv, F) / 32) : 0;
   const decodeWords =
     1 +
     Math.ceil(V / 32) +
@@ -125,7 +135,8 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
     2 * F +
     V +
     4 * NH +
-    (batch > 1 || quantDown ? F : 0) +
+    (quantDown ? (int8 ? 0 : F) : batch > 1 ? F : 0) +
+    actWords +
     2 * (opts.sampling === 'cpu' ? V : 1);
   const decodeBytes = batch * (stateBytesPerSequence + 4 * decodeWords);
   let weightBytes: number;

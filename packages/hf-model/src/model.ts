@@ -456,6 +456,7 @@ export class XlstmForCausalLM {
       dtype: this.gpu ? f.linear : 'f32',
       embeddingDtype: this.gpu ? f.embedding : 'f32',
       lmHeadDtype: this.gpu ? f.lmHead : 'f32',
+      ...(this.gpu ? { quantDecode: this.gpu.quantDecode } : {}),
       ...opts,
     });
   }

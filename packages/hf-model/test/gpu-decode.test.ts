@@ -298,4 +298,37 @@ describe('memory estimate of generation', () => {
       expect(est.totalBytes).toBe(est.weightBytes + B * est.stateBytesPerSequence + est.decodeBytes);
     },
   );
+  // q4 weights: with int8 activations the decoder holds their scratch instead of the SwiGLU output
+  test.each(['int8', 'f32'] as const)(
+    'q4 weights, %s activations, batch 3: estimate vs pool live bytes',
+    async (quantDecode) => {
+      if (quantDecode === 'int8' && !ctx.features.packedIntegerDot) return;
+      const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+        device: 'webgpu',
+        gpu: ctx,
+        dtype: 'q4',
+        quantDecode,
+      });
+      try {
+        const B = 3;
+        const est = q.memoryEstimate({ batch: B });
+        const before = ctx.pool.stats.liveBytes;
+        let during = 0;
+        const r = await q.generate(prompts(B, 5), {
+          ...greedy,
+          maxNewTokens: 4,
+          onToken: (e) => {
+            if (e.step === 2) during = ctx.pool.stats.liveBytes;
+          },
+        });
+        r.cache.release();
+        const live = during - before;
+        const counted = B * est.stateBytesPerSequence + est.decodeBytes;
+        expect(live).toBeGreaterThanOrEqual(counted);
+        expect(live - counted).toBeLessThanOrEqual(24 * 1024);
+      } finally {
+        q.dispose();
+      }
+    },
+  );
 });
