@@ -279,9 +279,10 @@ export class GpuDecoder {
       ) => {
         const quant = l.w.parts.some((p) => p.q);
         if (quant && o.swiglu && !acts) encodeSwiglu(ctx, rec, xIn, g!, B, F);
-        for (const p of l.w.parts) {
+        for (const [i, p] of l.w.parts.entries()) {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
-          if (p.q && acts) encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts });
+          // int8 activations: quantised once per matrix, for its first row part
+          if (p.q && acts) encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: i > 0 });
           else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
             const { swiglu: _, ...qo } = o;

@@ -481,7 +481,7 @@ export class GpuEngine {
       },
     ) => {
       const x16 = o.M >= MM_TILED_MIN_ROWS ? act16 : null;
-      for (const p of l.w.parts) {
+      for (const [i, p] of l.w.parts.entries()) {
         // gated: one part holding the gate and up rows (fusedGate), N output columns
         const N = o.gate ? p.rows / 2 : p.rows;
         const po = { ...o, N, nOff: p.row0, ldy: o.N, x16 };
@@ -496,7 +496,9 @@ export class GpuEngine {
         } else if (p.q) {
           const { gate: _, x16: __, ...qo } = po;
           const int8 = this.quantDecode === 'int8' && o.M < QMM_TILED_MIN_ROWS;
-          encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, { ...qo, acts: int8 ? actsFor(o.M, o.K) : null });
+          // int8 activations: quantised once per matrix, for its first row part
+          const acts = int8 ? actsFor(o.M, o.K) : null;
+          encodeQMatmul(ctx, batch, xIn, p.q, l.b, y, { ...qo, acts, actsReady: !!acts && i > 0 });
         } else encodeMatmul(ctx, batch, xIn, p.w!, l.b, y, po);
       }
     };

@@ -372,6 +372,47 @@ ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => redu
 }`;
 }
 
+/** Splits a flat workgroup count over (x, y), each at most `max`. */
+export function splitWorkgroups(count: number, max: number): [number, number] {
+  const y = Math.ceil(Math.max(1, count) / max);
+  return [Math.ceil(Math.max(1, count) / y), y];
+}
+
+/**
+ * The shape checks of both GEMVs, raised before any GPU work (`name` prefixes the argument):
+ * M, N, K integers ≥ 1, then `weights()` (the weight's own checks), x holding `M` rows of K (2K
+ * with SwiGLU), y holding the output columns `[nOff, nOff + N)` of `M` rows of `ldy`.
+ */
+function checkShapes(
+  name: string,
+  x: GpuTensor,
+  y: GpuTensor,
+  o: GemvOptions,
+  weights: () => void,
+): { xCols: number; ldy: number; nOff: number } {
+  const { M, N, K } = o;
+  for (const [k, v] of [
+    ['M', M],
+    ['N', N],
+    ['K', K],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new ModelArgumentError(`${name} ${k}`, `expected an integer >= 1, got ${v}`);
+  }
+  weights();
+  const xCols = o.swiglu ? 2 * K : K;
+  if (x.numel < M * xCols)
+    throw new ModelArgumentError(`${name} x`, `expected at least ${M}·${xCols} elements, got ${x.numel}`);
+  const ldy = o.ldy ?? N;
+  const nOff = o.nOff ?? 0;
+  if (y.numel < (M - 1) * ldy + nOff + N)
+    throw new ModelArgumentError(
+      `${name} y`,
+      `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
+    );
+  return { xCols, ldy, nOff };
+}
+
 /**
  * Encodes `y (+)= x·Wᵀ (+ b)` (see the file comment). x f32 `[M, K]` (`[M, 2K]` with `swiglu`),
  * W `[N, K]` f32 or f16, b f32 `[N]` or null, y f32 `[M, ldy]`.
@@ -386,26 +427,10 @@ export function encodeGemv(
   o: GemvOptions,
 ): void {
   const { M, N, K } = o;
-  for (const [k, v] of [
-    ['M', M],
-    ['N', N],
-    ['K', K],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new ModelArgumentError(`gemv ${k}`, `expected an integer >= 1, got ${v}`);
-  }
-  if (w.numel < N * K)
-    throw new ModelArgumentError('gemv w', `expected at least ${N}·${K} elements, got ${w.numel}`);
-  const xCols = o.swiglu ? 2 * K : K;
-  if (x.numel < M * xCols)
-    throw new ModelArgumentError('gemv x', `expected at least ${M}·${xCols} elements, got ${x.numel}`);
-  const ldy = o.ldy ?? N;
-  const nOff = o.nOff ?? 0;
-  if (y.numel < (M - 1) * ldy + nOff + N)
-    throw new ModelArgumentError(
-      'gemv y',
-      `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
-    );
+  const { xCols, ldy, nOff } = checkShapes('gemv', x, y, o, () => {
+    if (w.numel < N * K)
+      throw new ModelArgumentError('gemv w', `expected at least ${N}·${K} elements, got ${w.numel}`);
+  });
   const c = { ...gemvConfig(ctx, w.dtype, M, N, K, !!o.swiglu), ...o.config };
   checkConfig(c, w.dtype, K, ctx);
   const minSg = ctx.features.subgroupMinSize;
@@ -420,10 +445,7 @@ export function encodeGemv(
   const xw = Math.min(c.vec, 4);
   const KC = K / c.vec;
   const xRow = xCols / xw; // x row stride in x loads
-  const blocks = Math.ceil(N / (c.rg * c.nr));
-  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const gy = Math.ceil(blocks / max);
-  const gx = Math.ceil(blocks / gy);
+  const [gx, gy] = splitWorkgroups(Math.ceil(N / (c.rg * c.nr)), ctx.limits.maxComputeWorkgroupsPerDimension);
   batch.dispatch(
     p,
     [x, w, b ?? x, y],
@@ -510,6 +532,11 @@ export const qgemvActsElements = (M: number, K: number): number => M * groupsPer
 export interface QGemvOptions extends GemvOptions {
   /** scratch for the int8 activations, at least {@link qgemvActsElements}`(M, K)` elements */
   acts: GpuTensor;
+  /**
+   * `acts` already hold this x quantised for this format (an earlier row part of the same
+   * matrix): skip the activation quantiser
+   */
+  actsReady?: boolean;
 }
 
 /**
@@ -527,56 +554,38 @@ export function encodeQGemv(
   o: QGemvOptions,
 ): void {
   const { M, N, K } = o;
-  for (const [k, v] of [
-    ['M', M],
-    ['N', N],
-    ['K', K],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new ModelArgumentError(`qgemv ${k}`, `expected an integer >= 1, got ${v}`);
-  }
-  if (!ctx.features.packedIntegerDot) {
-    throw new ModelArgumentError(
-      'qgemv',
-      "needs WGSL's packed 4×8-bit integer dot product (language feature packed_4x8_integer_dot_product)",
-    );
-  }
-  if (w.rows !== N || w.cols !== K)
-    throw new ModelArgumentError('qgemv w', `a quantised [${N}, ${K}] matrix, got [${w.rows}, ${w.cols}]`);
-  const xCols = o.swiglu ? 2 * K : K;
-  if (x.numel < M * xCols)
-    throw new ModelArgumentError('qgemv x', `expected at least ${M}·${xCols} elements, got ${x.numel}`);
+  const { xCols, ldy, nOff } = checkShapes('qgemv', x, y, o, () => {
+    if (!ctx.features.packedIntegerDot) {
+      throw new ModelArgumentError(
+        'qgemv',
+        "needs WGSL's packed 4×8-bit integer dot product (language feature packed_4x8_integer_dot_product)",
+      );
+    }
+    if (w.rows !== N || w.cols !== K)
+      throw new ModelArgumentError('qgemv w', `a quantised [${N}, ${K}] matrix, got [${w.rows}, ${w.cols}]`);
+  });
   const need = qgemvActsElements(M, K);
   if (o.acts.numel < need || o.acts.dtype !== 'f32')
     throw new ModelArgumentError(
       'qgemv acts',
       `an f32 scratch of at least ${need} elements, got ${o.acts.numel} ${o.acts.dtype}`,
     );
-  const ldy = o.ldy ?? N;
-  const nOff = o.nOff ?? 0;
-  if (y.numel < (M - 1) * ldy + nOff + N)
-    throw new ModelArgumentError(
-      'qgemv y',
-      `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
-    );
   const G = groupsPerRow(K);
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const split = (n: number): [number, number] => {
-    const gy = Math.ceil(n / max);
-    return [Math.ceil(n / gy), gy];
-  };
-  const pa = ctx.pipeline(
-    `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`,
-    () => actQuantWgsl(w.format, !!o.swiglu),
-    ['uniform', 'read', 'rw'],
-  );
-  batch.dispatch(
-    pa,
-    [x, o.acts],
-    actParams.pack({ M, K, G, xRow: xCols, xUp: K }),
-    split(Math.ceil((M * G) / ACT_WG)),
-    `qgemv ${w.format} activations`,
-  );
+  if (!o.actsReady) {
+    const pa = ctx.pipeline(
+      `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`,
+      () => actQuantWgsl(w.format, !!o.swiglu),
+      ['uniform', 'read', 'rw'],
+    );
+    batch.dispatch(
+      pa,
+      [x, o.acts],
+      actParams.pack({ M, K, G, xRow: xCols, xUp: K }),
+      splitWorkgroups(Math.ceil((M * G) / ACT_WG), max),
+      `qgemv ${w.format} activations`,
+    );
+  }
   const c = { ...gemvConfig(ctx, w.format, M, N, K), ...o.config };
   checkConfig(c, w.format, K, ctx);
   const minSg = ctx.features.subgroupMinSize;
@@ -589,7 +598,7 @@ export function encodeQGemv(
     'rw',
     'read',
   ]);
-  const [gx, gy] = split(Math.ceil(N / (c.rg * c.nr)));
+  const [gx, gy] = splitWorkgroups(Math.ceil(N / (c.rg * c.nr)), max);
   batch.dispatch(
     p,
     [o.acts, w.data, b ?? o.acts, y, w.scales],

@@ -19,7 +19,7 @@
  */
 import { type DispatchBatch, defineParams, type GpuContext, type GpuTensor } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
-import { encodeQGemv, SCALE_WGSL } from './gemv.js';
+import { encodeQGemv, SCALE_WGSL, splitWorkgroups } from './gemv.js';
 import {
   groupsPerRow,
   type QuantFormat,
@@ -300,13 +300,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l3: vec
 // ${wpg} words per group`;
 }
 
-/** Splits a flat workgroup count over (x, y). */
-function grid(count: number, max: number): [number, number] {
-  if (count <= max) return [Math.max(1, count), 1];
-  const y = Math.ceil(count / max);
-  return [Math.ceil(count / y), y];
-}
-
 /**
  * `y[M, N] = x[M, K]·Wᵀ (+ b)` with W quantised, then the soft cap and accumulation of
  * `encodeMatmul` (same options). Below {@link QMM_TILED_MIN_ROWS} rows the decode kernel, from
@@ -333,6 +326,8 @@ export function encodeQMatmul(
      * (`qgemvActsElements(M, K)` f32 elements); null / absent: the f32-activation kernel
      */
     acts?: GpuTensor | null;
+    /** `acts` already hold this x (an earlier row part of the same matrix) */
+    actsReady?: boolean;
     nOff?: number;
     ldy?: number;
   },
@@ -370,16 +365,8 @@ export function encodeQMatmul(
     return;
   }
   if (o.acts) {
-    encodeQGemv(ctx, batch, x, w, b, y, {
-      M: o.M,
-      N: o.N,
-      K: o.K,
-      accumulate: o.accumulate,
-      softcap: o.softcap,
-      nOff: o.nOff,
-      ldy: o.ldy,
-      acts: o.acts,
-    });
+    const { tiled: _, subgroups: __, acts, ...gemv } = o;
+    encodeQGemv(ctx, batch, x, w, b, y, { ...gemv, acts });
     return;
   }
   const aligned = o.K % 32 === 0;
@@ -389,7 +376,7 @@ export function encodeQMatmul(
     () => (sg ? gemvSubgroupWgsl(w.format, aligned) : gemvWgsl(w.format, aligned)),
     layout,
   );
-  const [gx, gy] = grid(Math.ceil(o.N / TEAMS), maxWg);
+  const [gx, gy] = splitWorkgroups(Math.ceil(o.N / TEAMS), maxWg);
   batch.dispatch(p, bufs, params, [gx, gy, Math.ceil(o.M / QMM_ROWS)], `qmatmul ${w.format} (gemv)`);
 }
 
@@ -439,7 +426,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     p,
     [ids, table.data, table.scales, out],
     gatherParams.pack({ total, H, G: groupsPerRow(H), row0, rows: table.rows }),
-    grid(Math.ceil(total / GATHER_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    splitWorkgroups(Math.ceil(total / GATHER_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
     `embedding ${table.format}`,
   );
 }
@@ -493,7 +480,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     p,
     [w.data, w.scales, out],
     dequantParams.pack({ words, K: w.cols, wpr }),
-    grid(Math.ceil(words / GATHER_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
+    splitWorkgroups(Math.ceil(words / GATHER_WG), ctx.limits.maxComputeWorkgroupsPerDimension),
     `dequantize ${w.format}`,
   );
 }

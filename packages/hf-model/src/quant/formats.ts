@@ -129,9 +129,7 @@ export function quantize(
           let q = 0;
           if (k < k1 && sv !== 0) {
             // round half away from zero, then clamp to the grid
-            const t = w[k] / sv;
-            q = t < 0 ? -Math.floor(0.5 - t) : Math.floor(t + 0.5);
-            q = Math.min(qmax, Math.max(qmin, q));
+            q = Math.min(qmax, Math.max(qmin, roundHalfAway(w[k] / sv)));
           }
           word |= ((q + bias) & mask) << (bits * j);
         }
@@ -141,6 +139,9 @@ export function quantize(
   }
   return { format, rows, cols, data, scales };
 }
+
+/** Rounds half away from zero (the rounding of both quantisers; the WGSL twins do the same). */
+const roundHalfAway = (t: number): number => (t < 0 ? -Math.floor(0.5 - t) : Math.floor(t + 0.5));
 
 /** The integer `q` of value `k` (0 ≤ k < 32) of the group whose words start at `wo`. */
 export function quantAt(format: QuantFormat, data: Uint32Array, wo: number, k: number): number {
@@ -234,10 +235,7 @@ export function quantizeActivations(x: Float32Array, M: number, K: number): Int8
       scales[m * G + g] = Math.fround(amax / 127);
       for (let j = 0; j < n; j++) {
         const t = Math.fround(x[m * K + k0 + j] * inv);
-        q[(m * G + g) * GROUP_SIZE + j] = Math.max(
-          -127,
-          Math.min(127, Math.sign(t) * Math.floor(Math.abs(t) + 0.5)),
-        );
+        q[(m * G + g) * GROUP_SIZE + j] = Math.max(-127, Math.min(127, roundHalfAway(t)));
       }
     }
   }
