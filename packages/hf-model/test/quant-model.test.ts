@@ -177,11 +177,11 @@ describe('WebGPU with quantised weights = the CPU path on the dequantised weight
     expect(m.gpuLayout()!.quantDecode).toBe('f32'); // the default without it
     m.dispose();
     await expect(
-      // @ts-expect-error: not a QuantDecode
       XlstmForCausalLM.fromPretrained(modelDir('single'), {
         device: 'webgpu',
         gpu: ctx,
         dtype: 'q4',
+        // @ts-expect-error: not a QuantDecode
         quantDecode: 'int4',
       }),
     ).rejects.toThrow(/quantDecode/);
