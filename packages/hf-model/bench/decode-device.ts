@@ -33,6 +33,9 @@ const steps = Number(arg('steps', '48'));
 /** run the decode with this many blocks, the loaded ones repeated (weights shared, states not) */
 const repeatTo = Number(arg('repeat-to', '0'));
 const skip = new Set(arg('skip', '').split(','));
+/** weight format of the decode model (`--dtype q4`: quantised blocks, q8 tables, int8 activations) */
+const dtype = arg('dtype', 'f16') as 'f16' | 'q8' | 'q4';
+if (!['f16', 'q8', 'q4'].includes(dtype)) throw new Error(`--dtype: f16, q8 or q4, got ${dtype}`);
 /** smoke test on a small adapter (lavapipe): small buffers, shapes and model */
 const small = argv.includes('--small');
 const sc = small ? 16 : 1;
@@ -227,10 +230,12 @@ async function decode(ctx: GpuContext) {
     small
       ? { embedding_dim: 256, num_heads: 2, vocab_size: 1000, num_blocks: blocks, num_hidden_layers: blocks }
       : { num_blocks: blocks, num_hidden_layers: blocks },
-    { device: 'webgpu', gpu: ctx, weightDtype: 'f16' },
+    dtype === 'f16'
+      ? { device: 'webgpu', gpu: ctx, weightDtype: 'f16' }
+      : { device: 'webgpu', gpu: ctx, dtype },
   );
   const loadS = (performance.now() - t0) / 1000;
-  log(`model of the 7B widths, ${blocks} blocks, f16: loaded in ${loadS.toFixed(1)} s`);
+  log(`model of the 7B widths, ${blocks} blocks, ${dtype}: loaded in ${loadS.toFixed(1)} s`);
   // biome-ignore lint/suspicious/noExplicitAny: the bench reads the engine of the model
   const eng = (m as any).gpu as { blocks: unknown[] };
   if (repeatTo > blocks) {

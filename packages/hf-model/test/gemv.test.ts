@@ -2,7 +2,8 @@
  * The decode GEMV (src/gpu/gemv.ts) against a plain float64 loop: M 1…32, odd N, K not a multiple
  * of 8 (every load width), f32 and f16 weights, bias / soft cap / residual accumulation, the
  * SwiGLU input, row-part outputs (nOff, ldy), and explicit code parameters (reduction through
- * subgroups and through workgroup memory, several row groups, rows per invocation, x-row tiles).
+ * subgroups and through workgroup memory, several row groups, rows per invocation, x-row tiles),
+ * and the RMSNorm folded into the input (`norm`: = RMSNorm in float64, then the product).
  */
 import { type GpuContext, getGpuContext, roundToF16 } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -37,18 +38,35 @@ interface Case {
   /** the output is columns [nOff, nOff + N) of a y with ldy columns */
   part?: { nOff: number; ldy: number };
   config?: Partial<GemvConfig>;
+  /** RMSNorm of x folded into the GEMV (norm weight random, this eps) */
+  norm?: { eps: number };
 }
 
-function reference(c: Case, x: Float32Array, w: ArrayLike<number>, b: Float32Array | null, y0: Float32Array) {
+function reference(
+  c: Case,
+  x: Float32Array,
+  w: ArrayLike<number>,
+  b: Float32Array | null,
+  y0: Float32Array,
+  nw: Float32Array | null = null,
+) {
   const { M, N, K } = c;
   const ldy = c.part?.ldy ?? N;
   const nOff = c.part?.nOff ?? 0;
   const y = Float64Array.from(y0);
   for (let m = 0; m < M; m++) {
+    // RMSNorm in float64 (the model's definition), then the product
+    let r = 1;
+    if (c.norm) {
+      let ss = 0;
+      for (let k = 0; k < K; k++) ss += x[m * K + k] ** 2;
+      r = 1 / Math.sqrt(ss / K + c.norm.eps);
+    }
     for (let n = 0; n < N; n++) {
       let acc = 0;
       for (let k = 0; k < K; k++) {
-        const xv = c.swiglu ? silu(x[m * 2 * K + k]) * x[m * 2 * K + K + k] : x[m * K + k];
+        let xv = c.swiglu ? silu(x[m * 2 * K + k]) * x[m * 2 * K + K + k] : x[m * K + k];
+        if (nw) xv *= r * nw[k];
         acc += xv * w[n * K + k];
       }
       if (b) acc += b[nOff + n];
@@ -83,6 +101,37 @@ const CASES: Case[] = [
   { M: 2, N: 70, K: 96, dtype: 'f16', config: { rg: 32, nr: 1, mt: 2 } }, // 8 lanes per group
   { M: 1, N: 45, K: 1000, dtype: 'f16', config: { rg: 1, nr: 8, mt: 1 } },
   { M: 2, N: 11, K: 24, dtype: 'f16', config: { rg: 128, nr: 2, mt: 1, vec: 2 } }, // 2 lanes per group
+  // the folded RMSNorm: every load width, several row groups and x-row tiles, both reductions
+  { M: 1, N: 33, K: 136, dtype: 'f16', norm: { eps: 1e-6 } },
+  {
+    M: 1,
+    N: 45,
+    K: 1000,
+    dtype: 'f16',
+    bias: true,
+    softcap: 3,
+    norm: { eps: 1e-5 },
+    config: { rg: 1, nr: 8, mt: 1 },
+  },
+  { M: 3, N: 65, K: 70, dtype: 'f16', accumulate: true, norm: { eps: 1e-6 } }, // vec 2
+  { M: 9, N: 19, K: 66, dtype: 'f32', bias: true, norm: { eps: 0.5 } }, // two x-row tiles, large eps
+  {
+    M: 5,
+    N: 31,
+    K: 27,
+    dtype: 'f32',
+    norm: { eps: 1e-6 },
+    config: { subgroups: false, rg: 4, nr: 2, mt: 5 },
+  },
+  {
+    M: 6,
+    N: 21,
+    K: 48,
+    dtype: 'f16',
+    part: { nOff: 5, ldy: 30 },
+    norm: { eps: 1e-6 },
+    config: { rg: 32, nr: 1, mt: 6 },
+  },
 ];
 
 describe('decode GEMV', () => {
@@ -97,6 +146,8 @@ describe('decode GEMV', () => {
     const wq = c.dtype === 'f16' ? roundToF16(w) : w;
     const b = c.bias ? rnd(nOff + N) : null;
     const y0 = rnd(M * ldy);
+    const nw = c.norm ? rnd(K) : null;
+    const NW = nw ? ctx.upload(nw, [K]) : null;
     const X = ctx.upload(x, [x.length]);
     const W = ctx.upload(w, [N, K], c.dtype);
     const Bt = b ? ctx.upload(b, [b.length]) : null;
@@ -113,12 +164,14 @@ describe('decode GEMV', () => {
         nOff,
         ldy,
         config: c.config,
+        norm: NW && c.norm ? { w: NW, eps: c.norm.eps } : null,
       });
       batch.submit();
       const got = await ctx.read(Y);
-      expect(maxAbsDiff(got, reference(c, x, wq, b, y0))).toBeLessThan(TOL);
+      // (normalised x has mean square ≈ mean(nw²) ≈ 1/3, so the bound of the plain case holds)
+      expect(maxAbsDiff(got, reference(c, x, wq, b, y0, nw))).toBeLessThan(TOL);
     } finally {
-      for (const t of [X, W, Bt, Y]) t?.release();
+      for (const t of [X, W, Bt, Y, NW]) t?.release();
     }
   });
 
@@ -169,6 +222,26 @@ describe('decode GEMV', () => {
           config: { rg: 128, nr: 4, mt: 1, vec: 4 },
         }),
       ).toThrow(/config\.rg·mt·nr/);
+      const NW = ctx.upload(rnd(3), [3]);
+      try {
+        expect(() =>
+          encodeGemv(ctx, batch, X, W, null, Y, { M: 1, N: 3, K: 4, norm: { w: NW, eps: 1e-6 } }),
+        ).toThrow(/gemv norm\.w/);
+        expect(() =>
+          encodeGemv(ctx, batch, X, W, null, Y, { M: 1, N: 3, K: 4, norm: { w: X, eps: -1 } }),
+        ).toThrow(/gemv norm\.eps/);
+        expect(() =>
+          encodeGemv(ctx, batch, X, W, null, Y, {
+            M: 1,
+            N: 3,
+            K: 2,
+            swiglu: true,
+            norm: { w: X, eps: 1e-6 },
+          }),
+        ).toThrow(/gemv norm/);
+      } finally {
+        NW.release();
+      }
       expect(batch.size).toBe(0);
     } finally {
       for (const t of [W, X, Y]) t.release();

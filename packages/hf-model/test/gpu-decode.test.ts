@@ -243,6 +243,42 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
     },
   );
 
+  test('the recorded step folds each RMSNorm into the matmul after it (f32 weights; q4 with int8 activations)', async () => {
+    const q4 = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+      device: 'webgpu',
+      gpu: ctx,
+      dtype: 'q4',
+    });
+    try {
+      for (const [m, quant] of [
+        [gpu, false],
+        [q4, true],
+      ] as const) {
+        const cache = m.newCache(1);
+        await m.forward([[1, 2]], { cache, lastOnly: true });
+        // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
+        const dec: GpuDecoder = (m as any).gpu.decoder(1, cache.states, { sampling: 'gpu' });
+        const labels = dec.dispatchLabels;
+        dec.finish(0);
+        cache.release();
+        const blocks = m.config.dims.blocks;
+        expect(labels.filter((l) => l === 'rmsnorm')).toEqual([]);
+        if (!quant) {
+          // per block: proj (norm folded), cell inputs, step, cell output, out_proj, up/gate (norm
+          // folded), down with the SwiGLU input; then embedding and lm_head (final norm folded)
+          expect(labels.filter((l) => l === 'gemv (rmsnorm)').length).toBe(2 * blocks + 1);
+          expect(labels.length).toBe(7 * blocks + 2);
+        } else if (ctx.features.packedIntegerDot) {
+          // the int8 quantiser of each normed input takes the norm: 3 quantisers per block + lm_head's
+          expect(labels.filter((l) => l.endsWith('activations')).length).toBe(4 * blocks + 1);
+          expect(labels.length).toBe(11 * blocks + 3);
+        }
+      }
+    } finally {
+      q4.dispose();
+    }
+  });
+
   test('q4: only the ids are read back per token with GPU sampling', async () => {
     const q = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
       device: 'webgpu',

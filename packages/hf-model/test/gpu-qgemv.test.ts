@@ -2,8 +2,8 @@
  * The int8-activation GEMV of quantised weights (gpu/gemv.ts, encodeQGemv) against its CPU twin:
  * the reference activation quantiser (quantizeActivations) and the reference dequantiser, summed
  * in float64 — on odd shapes (K not a multiple of 32, N not a multiple of a workgroup's rows,
- * M over several row tiles), bias, soft cap, accumulation, row parts, the SwiGLU input, and every
- * reduction (workgroup memory, subgroups). Also: how far the int8 activations move the result
+ * M over several row tiles), bias, soft cap, accumulation, row parts, the SwiGLU input, the
+ * folded RMSNorm (`norm`), and every reduction (workgroup memory, subgroups). Also: how far the int8 activations move the result
  * from the f32-activation product (bounded by the rounding of x), and the typed errors.
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeQGemv, type GemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
 import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, quantizeActivations, quantize, sliceRows } from '../src/quant/formats.js';
-import { inputRows, references } from './qgemv-reference.js';
+import { inputRows, normInput, references } from './qgemv-reference.js';
 import { ModelArgumentError } from '../src/errors.js';
 
 let ctx: GpuContext;
@@ -56,16 +56,24 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
           { subgroups: false, rg: 32, nr: 1, mt: 1 },
         ];
         if (ctx.features.subgroups) configs.push({ subgroups: true, rg: 2, nr: 4, mt: 4 });
-        for (const swiglu of [false, true]) {
+        const nw = rnd(K, 2);
+        const nwg = ctx.upload(nw, [K]);
+        for (const [swiglu, norm] of [
+          [false, false],
+          [true, false],
+          [false, true],
+        ] as const) {
           const x = rnd(M * K * (swiglu ? 2 : 1), 3);
-          const xin = inputRows(x, M, K, swiglu);
+          const eps = 1e-5;
+          const normed = norm ? normInput(x, nw, M, K, eps) : null;
+          const xin = normed ? normed.xin : inputRows(x, M, K, swiglu);
           const xg = ctx.upload(x, [M, K * (swiglu ? 2 : 1)]);
           const acts = ctx.empty([qgemvActsElements(M, K)]);
           for (const [bias, cap, acc] of [
             [false, 0, false],
             [true, 3, true],
           ] as const) {
-            const c = { M, N, K, bias, cap, acc };
+            const c = { M, N, K, bias, cap, acc, rowScale: normed?.rowScale };
             const ref = references(xin, wd, bias ? b : null, y0, c);
             for (const config of configs) {
               const yg = ctx.upload(y0, [M, N]);
@@ -79,10 +87,11 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
                 swiglu,
                 acts,
                 config,
+                norm: norm ? { w: nwg, eps } : null,
               });
               batch.submit();
               const got = await ctx.read(yg);
-              const label = `${JSON.stringify(config)} swiglu ${swiglu} bias ${bias}`;
+              const label = `${JSON.stringify(config)} swiglu ${swiglu} norm ${norm} bias ${bias}`;
               for (let i = 0; i < M * N; i++) {
                 // exact integer dots; f32 sums of ⌈K/32⌉ scaled group terms in another order, and a
                 // rare x value on the other side of a rounding tie (one step of one x): 1e-4 + 1e-5·|y|
@@ -100,7 +109,7 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
           xg.release();
           acts.release();
         }
-        for (const t of [bg, wg.data, wg.scales]) t.release();
+        for (const t of [bg, nwg, wg.data, wg.scales]) t.release();
       },
     );
 

@@ -23,6 +23,26 @@ export interface Case {
   bias: boolean;
   cap: number;
   acc: boolean;
+  /** per x row, a factor on the product before bias / cap / y0 (the folded RMSNorm's 1/rms) */
+  rowScale?: ArrayLike<number>;
+}
+
+/**
+ * The folded RMSNorm's input and factor: `x ⊙ w` rounded to f32 (what the activation quantiser
+ * quantises) and per row `1 / sqrt(mean(x²) + eps)` in float64.
+ */
+export function normInput(x: Float32Array, nw: Float32Array, M: number, K: number, eps: number) {
+  const xin = new Float32Array(M * K);
+  const rowScale = new Float64Array(M);
+  for (let m = 0; m < M; m++) {
+    let ss = 0;
+    for (let k = 0; k < K; k++) {
+      ss += x[m * K + k] ** 2;
+      xin[m * K + k] = Math.fround(x[m * K + k] * nw[k]);
+    }
+    rowScale[m] = 1 / Math.sqrt(ss / K + eps);
+  }
+  return { xin, rowScale };
 }
 
 /**
@@ -44,7 +64,7 @@ export function references(
   const exact = new Float64Array(M * N);
   const bound = new Float64Array(M * N);
   const post = (v: number, m: number, n: number) => {
-    let t = v + (b ? b[n] : 0);
+    let t = v * (c.rowScale ? c.rowScale[m] : 1) + (b ? b[n] : 0);
     if (c.cap > 0) t = c.cap * Math.tanh(t / c.cap);
     return t + (c.acc ? y0[m * N + n] : 0);
   };
@@ -68,7 +88,7 @@ export function references(
       }
       int8[m * N + n] = post(s8, m, n);
       exact[m * N + n] = post(se, m, n);
-      bound[m * N + n] = bd;
+      bound[m * N + n] = bd * (c.rowScale ? c.rowScale[m] : 1);
     }
   }
   return { int8, exact, bound };

@@ -30,7 +30,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
-import { encodeGemv, encodeQGemv, qgemvActsElements } from './gemv.js';
+import { encodeGemv, encodeQGemv, type GemvNorm, qgemvActsElements } from './gemv.js';
 import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
 import { encodeQEmbedding, encodeQMatmul, QMM_TILED_MIN_ROWS, type QuantGpuMatrix } from './qmatmul.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
@@ -244,7 +244,6 @@ export class GpuDecoder {
       const h = buf([BH, 1, dv]);
       const gated = buf([B, Dv]);
       const u = buf([B, 2 * F]);
-      const z = buf([B, H]);
       this.logits = buf([B, V]);
       const scratch = buf([BH * STEP_SCRATCH_PER_HEAD]);
       // the second set is not `owned`: finish() hands over whichever set holds the kept states
@@ -270,13 +269,8 @@ export class GpuDecoder {
       // saves). Quantised down projection: int8 activations take the SwiGLU in their quantiser;
       // f32 activations need it in its own buffer first (that kernel has no SwiGLU prologue)
       const g = (quantDown ? !acts : B > 1) ? buf([B, F]) : null;
-      const mm = (
-        xIn: GpuTensor,
-        l: DecodeLinear,
-        y: GpuTensor,
-        o: { accumulate?: boolean; softcap?: number | null; swiglu?: boolean },
-        rec: RecordingBatch,
-      ) => {
+      type MmOptions = { accumulate?: boolean; softcap?: number | null; swiglu?: boolean; norm?: GemvNorm };
+      const mm = (xIn: GpuTensor, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
         const quant = l.w.parts.some((p) => p.q);
         if (quant && o.swiglu && !acts) encodeSwiglu(ctx, rec, xIn, g!, B, F);
         for (const [i, p] of l.w.parts.entries()) {
@@ -285,9 +279,19 @@ export class GpuDecoder {
           if (p.q && acts) encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: i > 0 });
           else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
-            const { swiglu: _, ...qo } = o;
+            const { swiglu: _, norm: __, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
           } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
+        }
+      };
+      // RMSNorm (without a norm bias) folded into the matmul that reads it: the dense GEMV and the
+      // int8 activation quantiser take it on the way in (the f32-activation quantised kernel does not)
+      const foldable = (n: DecodeNorm, l: DecodeLinear) => !n.b && l.w.parts.every((p) => !p.q || acts);
+      const normThen = (n: DecodeNorm, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
+        if (foldable(n, l)) mm(x, l, y, { ...o, norm: { w: n.w, eps: cfg.normEps } }, rec);
+        else {
+          encodeRmsNorm(ctx, rec, x, n.w, n.b, a, { rows: B, H, eps: cfg.normEps });
+          mm(a, l, y, o, rec);
         }
       };
       const record = (par: 0 | 1): Recorded[] => {
@@ -307,8 +311,7 @@ export class GpuDecoder {
             chunk = Math.min(8, 2 * chunk);
             next += chunk;
           }
-          encodeRmsNorm(ctx, rec, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: B, H, eps: cfg.normEps });
-          mm(a, blk.proj, proj, {}, rec);
+          normThen(blk.normMlstm, blk.proj, proj, {}, rec);
           encodeCellPrep(ctx, rec, proj, proj, { q, k, v, i: ig, f: fg }, { ...dimsO, Sp: 1, t0: 0 });
           encodeRecurrentStep(ctx, rec, {
             dims: { BH, S: 1, DHQK: dqk, DHHV: dv },
@@ -331,15 +334,14 @@ export class GpuDecoder {
             eps: cfg.normEps,
           });
           mm(gated, blk.outProj, x, { accumulate: true }, rec);
-          encodeRmsNorm(ctx, rec, x, blk.normFfn.w, blk.normFfn.b, a, { rows: B, H, eps: cfg.normEps });
-          mm(a, blk.upGateZ, u, {}, rec);
+          normThen(blk.normFfn, blk.upGateZ, u, {}, rec);
           if (g) {
             encodeSwiglu(ctx, rec, u, g, B, F);
             mm(g, blk.down, x, { accumulate: true }, rec);
           } else mm(u, blk.down, x, { accumulate: true, swiglu: true }, rec);
         }
-        encodeRmsNorm(ctx, rec, x, W.outNorm, null, z, { rows: B, H, eps: cfg.normEps });
-        mm(z, { w: W.lmHead, b: null, out: V, in: H }, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
+        const head = { w: W.lmHead, b: null, out: V, in: H };
+        normThen({ w: W.outNorm, b: null }, head, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
         return rec.recorded;
       };
       const recs = [record(0), record(1)];
@@ -392,6 +394,11 @@ export class GpuDecoder {
       throw e;
     }
     return rec;
+  }
+
+  /** The labels of a step's recorded dispatches, in order (without the sampler's): what a token costs. */
+  get dispatchLabels(): string[] {
+    return this.programs[0].map((d) => d.label);
   }
 
   /** Where the next ids are chosen. */

@@ -18,6 +18,10 @@
  *   `[nOff, nOff + N)` of a `y` with `ldy` columns (weights split into row parts).
  * - Optional SwiGLU input (`swiglu`): x is `u [M, 2K]` and the kernel reads
  *   `silu(u[:, :K]) · u[:, K:]` (the FFN's down projection without a separate dispatch).
+ * - Optional RMSNorm input (`norm`): x is the residual stream and the kernel multiplies
+ *   `RMSNorm(x)·Wᵀ = r·((x ⊙ w_norm)·Wᵀ)` with `r = 1/sqrt(mean(x²) + eps)`: every group of a
+ *   workgroup reads its whole x rows anyway, so it adds up their squares on the way and applies `r`
+ *   in the epilogue (a block's two RMSNorm dispatches fold into the projections that follow them).
  *
  * - Quantised weights (q8, q4; layout in ../quant/formats.ts) with int8 activations
  *   ({@link encodeQGemv}): a first dispatch quantises each group of 32 values of a row of x to
@@ -73,8 +77,20 @@ export interface GemvOptions {
   ldy?: number;
   /** x is `u [M, 2K]`; the kernel multiplies `silu(u[:, :K]) · u[:, K:]` */
   swiglu?: boolean;
+  /**
+   * RMSNorm of x on the way in (no norm bias): the kernel multiplies `x / sqrt(mean(x²) + eps) ⊙ w`
+   * with `w` f32 `[K]`; not with `swiglu`
+   */
+  norm?: GemvNorm | null;
   /** code parameters (default {@link gemvConfig}) */
   config?: Partial<GemvConfig>;
+}
+
+/** The RMSNorm folded into a GEMV's input (see {@link GemvOptions.norm}). */
+export interface GemvNorm {
+  /** f32 `[K]` norm weight */
+  w: GpuTensor;
+  eps: number;
 }
 
 const params = defineParams({
@@ -88,6 +104,8 @@ const params = defineParams({
   ldy: 'u32',
   xRow: 'u32',
   xUp: 'u32',
+  normK: 'u32',
+  normEps: 'f32',
 });
 
 const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
@@ -141,10 +159,10 @@ export function gemvConfig(
 }
 
 /** Floats of the reduction buffer in workgroup memory. */
-function redFloats(c: GemvConfig, minSubgroup: number): number {
+function redFloats(c: GemvConfig, minSubgroup: number, norm: boolean): number {
   const tpr = GEMV_WG / c.rg;
   const seg = c.subgroups ? Math.min(tpr, Math.max(1, minSubgroup)) : 1;
-  return c.mt * c.nr * (GEMV_WG / seg);
+  return c.mt * (c.nr + (norm ? 1 : 0)) * (GEMV_WG / seg);
 }
 
 function checkConfig(
@@ -152,6 +170,7 @@ function checkConfig(
   dtype: GemvFormat,
   K: number,
   ctx: Pick<GpuContext, 'features' | 'limits'>,
+  norm: boolean,
 ) {
   const bad = (k: string, want: string, got: unknown) =>
     new ModelArgumentError(`gemv config.${k}`, `expected ${want}, got ${got}`);
@@ -172,7 +191,7 @@ function checkConfig(
       c.rg * c.mt * c.nr,
     );
   if (c.subgroups && !ctx.features.subgroups) throw bad('subgroups', 'false (no subgroups feature)', true);
-  const bytes = 4 * redFloats(c, ctx.features.subgroupMinSize);
+  const bytes = 4 * redFloats(c, ctx.features.subgroupMinSize, norm);
   if (bytes > ctx.limits.maxComputeWorkgroupStorageSize)
     throw bad('mt·nr', `a reduction of at most ${ctx.limits.maxComputeWorkgroupStorageSize} bytes`, bytes);
 }
@@ -205,11 +224,20 @@ function weightAccess(dtype: GpuDtype, vec: number): { type: string; pieces: (q:
 export const SCALE_WGSL = `
 fn scale(i: u32) -> f32 { return unpack2x16float(scales[i >> 1u])[i & 1u]; }`;
 
-/** u32 words of one quantised group of activations: 8 words of int8 values, then (scale, scale·Σq) and padding. */
+/**
+ * u32 words of one quantised group of activations: 8 words of int8 values, then (scale, scale·Σq,
+ * Σx² of the raw values — read by a GEMV with the folded RMSNorm — and padding).
+ */
 const ACT_WORDS = 12;
 
 /** The main loop body of the quantised GEMV: one group of 32 weights per W row, int8 dot products. */
-function quantBody(fmt: QuantFormat, nr: number, mt: number, R: (m: number, r: number) => string): string[] {
+function quantBody(
+  fmt: QuantFormat,
+  nr: number,
+  mt: number,
+  R: (m: number, r: number) => string,
+  norm: boolean,
+): string[] {
   const body: string[] = [];
   const c4 = ['x', 'y', 'z', 'w'];
   for (let r = 0; r < nr; r++) {
@@ -228,7 +256,9 @@ function quantBody(fmt: QuantFormat, nr: number, mt: number, R: (m: number, r: n
   for (let m = 0; m < mt; m++) {
     body.push('    {');
     body.push(`      let xa = x[xr${m} + 3u * ck];`, `      let xb = x[xr${m} + 3u * ck + 1u];`);
-    body.push(`      let xs = bitcast<vec2<f32>>(x[xr${m} + 3u * ck + 2u].xy);`);
+    body.push(`      let xs = bitcast<vec3<f32>>(x[xr${m} + 3u * ck + 2u].xyz);`);
+    // (the record's third word: the group's Σx² of the raw x, for the folded RMSNorm)
+    if (norm) body.push(`      ss${m} += xs.z;`);
     for (let r = 0; r < nr; r++) {
       const terms: string[] = [];
       for (let j = 0; j < 8; j++) {
@@ -249,7 +279,13 @@ function quantBody(fmt: QuantFormat, nr: number, mt: number, R: (m: number, r: n
 }
 
 /** The WGSL source of one configuration. */
-export function gemvWgsl(dtype: GemvFormat, c: GemvConfig, swiglu: boolean, minSubgroup: number): string {
+export function gemvWgsl(
+  dtype: GemvFormat,
+  c: GemvConfig,
+  swiglu: boolean,
+  minSubgroup: number,
+  norm = false,
+): string {
   const { vec, rg, nr, mt } = c;
   const tpr = GEMV_WG / rg;
   const quant = isQuantFormat(dtype);
@@ -264,7 +300,7 @@ export function gemvWgsl(dtype: GemvFormat, c: GemvConfig, swiglu: boolean, minS
   // the main loop body: nr weight loads, then per x row one x load used by every weight row
   let body: string[] = [];
   let wType = 'vec4<u32>';
-  if (quant) body = quantBody(dtype, nr, mt, R);
+  if (quant) body = quantBody(dtype, nr, mt, R, norm);
   else {
     const wa = weightAccess(dtype, vec);
     wType = wa.type;
@@ -277,9 +313,15 @@ export function gemvWgsl(dtype: GemvFormat, c: GemvConfig, swiglu: boolean, minS
       body.push('    {');
       for (let p = 0; p < P; p++) {
         const at = `xr${m} + ck * ${P}u + ${p}u`;
-        body.push(
-          swiglu ? `      let x${p} = silu_v(x[${at}]) * x[${at} + P.xUp];` : `      let x${p} = x[${at}];`,
-        );
+        if (norm) {
+          // the raw value's square into the row's sum, the product with the norm weight into the dot
+          body.push(`      let xv${p} = x[${at}];`);
+          body.push(`      ss${m} += ${xw === 1 ? `xv${p} * xv${p}` : `dot(xv${p}, xv${p})`};`);
+          body.push(`      let x${p} = xv${p} * nw[ck * ${P}u + ${p}u];`);
+        } else
+          body.push(
+            swiglu ? `      let x${p} = silu_v(x[${at}]) * x[${at} + P.xUp];` : `      let x${p} = x[${at}];`,
+          );
       }
       for (let r = 0; r < nr; r++) {
         const terms = Array.from({ length: P }, (_, p) => dot(`w${r}_${p}`, `x${p}`)).join(' + ');
@@ -321,8 +363,8 @@ const STRIDE: u32 = ${stride}u;
 @group(0) @binding(2) var<storage, read> w: array<${wType}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-${quant ? `@group(0) @binding(5) var<storage, read> scales: array<u32>;${SCALE_WGSL}` : ''}
-var<workgroup> red: array<f32, ${V * stride}>;
+${quant ? `@group(0) @binding(5) var<storage, read> scales: array<u32>;${SCALE_WGSL}` : ''}${norm && !quant ? `@group(0) @binding(5) var<storage, read> nw: array<${xt}>;` : ''}
+var<workgroup> red: array<f32, ${(V + (norm ? mt : 0)) * stride}>;
 ${
   quant
     ? ''
@@ -352,11 +394,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 ${rowStarts}
 ${Array.from({ length: mt }, (_, m) => `  let xr${m} = min(m0 + ${m}u, P.M - 1u) * P.xRow;`).join('\n')}
 ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => `  var ${R(m, r)} = 0.0;`).join('\n')).join('\n')}
+${norm ? Array.from({ length: mt }, (_, m) => `  var ss${m} = 0.0;`).join('\n') : ''}
   for (var ck = lane; ck < P.KC; ck += TPR) {
 ${body.join('\n')}
   }
 ${c.subgroups ? '  let seg = min(TPR, sg);' : ''}
 ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => reduceOne(R(m, r), m * nr + r)).join('\n')).join('\n')}
+${norm ? Array.from({ length: mt }, (_, m) => reduceOne(`ss${m}`, V + m)).join('\n') : ''}
   workgroupBarrier();
   // one invocation per (group, x row, W row) adds the group's partial sums
   if (tid < RG * ${V}u) {
@@ -367,6 +411,14 @@ ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => redu
     ${c.subgroups ? 'let parts = TPR / seg;' : 'let parts = TPR;'}
     var s = 0.0;
     for (var j = 0u; j < parts; j++) { s += red[v * STRIDE + g * parts + j]; }
+${
+  norm
+    ? `    // the folded RMSNorm: the group's sum of squares of x row m (in the same order for every n)
+    var ss = 0.0;
+    for (var j = 0u; j < parts; j++) { ss += red[(${V}u + v / NR) * STRIDE + g * parts + j]; }
+    s *= inverseSqrt(ss / f32(P.normK) + P.normEps);`
+    : ''
+}
     if (m < P.M && n < P.N) { epilogue(m, n, s); }
   }
 }`;
@@ -400,6 +452,17 @@ function checkShapes(
       throw new ModelArgumentError(`${name} ${k}`, `expected an integer >= 1, got ${v}`);
   }
   weights();
+  if (o.norm) {
+    if (o.swiglu) throw new ModelArgumentError(`${name} norm`, 'expected no norm with the SwiGLU input');
+    const nw = o.norm.w;
+    if (nw.dtype !== 'f32' || nw.numel < K)
+      throw new ModelArgumentError(
+        `${name} norm.w`,
+        `expected an f32 tensor of at least K = ${K} elements, got ${nw.dtype} ${nw.numel}`,
+      );
+    if (!(Number.isFinite(o.norm.eps) && o.norm.eps >= 0))
+      throw new ModelArgumentError(`${name} norm.eps`, `expected a finite number >= 0, got ${o.norm.eps}`);
+  }
   const xCols = o.swiglu ? 2 * K : K;
   if (x.numel < M * xCols)
     throw new ModelArgumentError(`${name} x`, `expected at least ${M}·${xCols} elements, got ${x.numel}`);
@@ -431,24 +494,23 @@ export function encodeGemv(
     if (w.numel < N * K)
       throw new ModelArgumentError('gemv w', `expected at least ${N}·${K} elements, got ${w.numel}`);
   });
+  const norm = o.norm ?? null;
   const c = { ...gemvConfig(ctx, w.dtype, M, N, K, !!o.swiglu), ...o.config };
-  checkConfig(c, w.dtype, K, ctx);
+  checkConfig(c, w.dtype, K, ctx, !!norm);
   const minSg = ctx.features.subgroupMinSize;
-  const key = `hf.gemv:${w.dtype}:v${c.vec}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${o.swiglu ? ':swiglu' : ''}`;
-  const p = ctx.pipeline(key, () => gemvWgsl(w.dtype, c, !!o.swiglu, minSg), [
-    'uniform',
-    'read',
-    'read',
-    'read',
-    'rw',
-  ]);
+  const key = `hf.gemv:${w.dtype}:v${c.vec}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${o.swiglu ? ':swiglu' : ''}${norm ? ':norm' : ''}`;
+  const p = ctx.pipeline(
+    key,
+    () => gemvWgsl(w.dtype, c, !!o.swiglu, minSg, !!norm),
+    norm ? ['uniform', 'read', 'read', 'read', 'rw', 'read'] : ['uniform', 'read', 'read', 'read', 'rw'],
+  );
   const xw = Math.min(c.vec, 4);
   const KC = K / c.vec;
   const xRow = xCols / xw; // x row stride in x loads
   const [gx, gy] = splitWorkgroups(Math.ceil(N / (c.rg * c.nr)), ctx.limits.maxComputeWorkgroupsPerDimension);
   batch.dispatch(
     p,
-    [x, w, b ?? x, y],
+    norm ? [x, w, b ?? x, y, norm.w] : [x, w, b ?? x, y],
     params.pack({
       M,
       N,
@@ -460,9 +522,11 @@ export function encodeGemv(
       ldy,
       xRow,
       xUp: K / xw,
+      normK: K,
+      normEps: norm?.eps ?? 0,
     }),
     [gx, gy, Math.ceil(M / c.mt)],
-    o.swiglu ? 'gemv (swiglu)' : 'gemv',
+    o.swiglu ? 'gemv (swiglu)' : norm ? 'gemv (rmsnorm)' : 'gemv',
   );
 }
 
@@ -475,8 +539,16 @@ const ACT_WG = 64;
  * the byte order of the weight words: q8 word j = values 4j…4j+3; q4 words 2j and 2j+1 = values
  * 8j + (0, 2, 4, 6) and 8j + (1, 3, 5, 7) (the low and high nibbles of weight word j).
  */
-function actQuantWgsl(fmt: QuantFormat, swiglu: boolean): string {
-  const v = Array.from({ length: 32 }, (_, j) => `  let v${j} = xv(r, k0 + ${j}u);`).join('\n');
+function actQuantWgsl(fmt: QuantFormat, swiglu: boolean, norm: boolean): string {
+  // with the folded RMSNorm: x ⊙ w_norm is quantised (r, common to the row, is applied by the
+  // GEMV) and the group's Σx² of the raw x goes into the record
+  const v = Array.from({ length: 32 }, (_, j) =>
+    norm
+      ? `  let u${j} = xv(r, k0 + ${j}u);
+  let v${j} = u${j} * nwAt(k0 + ${j}u);`
+      : `  let v${j} = xv(r, k0 + ${j}u);`,
+  ).join('\n');
+  const ss = norm ? Array.from({ length: 32 }, (_, j) => `u${j} * u${j}`).join(' + ') : '0.0';
   const amax = Array.from({ length: 32 }, (_, j) => `abs(v${j})`).reduce((a, b) => `max(${a}, ${b})`);
   const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v${j} * inv);`).join('\n');
   const order =
@@ -492,6 +564,12 @@ function actQuantWgsl(fmt: QuantFormat, swiglu: boolean): string {
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> acts: array<vec4<u32>>;
+${
+  norm
+    ? `@group(0) @binding(3) var<storage, read> nw: array<f32>;
+fn nwAt(k: u32) -> f32 { return select(0.0, nw[min(k, P.K - 1u)], k < P.K); }`
+    : ''
+}
 
 fn xv(r: u32, k: u32) -> f32 {
   if (k >= P.K) { return 0.0; }
@@ -521,7 +599,7 @@ ${q}
   acts[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
   acts[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
   let sum = ${sum};
-  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), 0u, 0u);
+  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), bitcast<u32>(${ss}), 0u);
 }`;
 }
 
@@ -572,25 +650,26 @@ export function encodeQGemv(
     );
   const G = groupsPerRow(K);
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const norm = o.norm ?? null;
   if (!o.actsReady) {
     const pa = ctx.pipeline(
-      `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}`,
-      () => actQuantWgsl(w.format, !!o.swiglu),
-      ['uniform', 'read', 'rw'],
+      `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}${norm ? ':norm' : ''}`,
+      () => actQuantWgsl(w.format, !!o.swiglu, !!norm),
+      norm ? ['uniform', 'read', 'rw', 'read'] : ['uniform', 'read', 'rw'],
     );
     batch.dispatch(
       pa,
-      [x, o.acts],
+      norm ? [x, o.acts, norm.w] : [x, o.acts],
       actParams.pack({ M, K, G, xRow: xCols, xUp: K }),
       splitWorkgroups(Math.ceil((M * G) / ACT_WG), max),
       `qgemv ${w.format} activations`,
     );
   }
   const c = { ...gemvConfig(ctx, w.format, M, N, K), ...o.config };
-  checkConfig(c, w.format, K, ctx);
+  checkConfig(c, w.format, K, ctx, !!norm);
   const minSg = ctx.features.subgroupMinSize;
-  const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}`;
-  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg), [
+  const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${norm ? ':norm' : ''}`;
+  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg, !!norm), [
     'uniform',
     'read',
     'read',
@@ -613,6 +692,8 @@ export function encodeQGemv(
       ldy,
       xRow: 3 * G,
       xUp: 0,
+      normK: K,
+      normEps: norm?.eps ?? 0,
     }),
     [gx, gy, Math.ceil(M / c.mt)],
     `qgemv ${w.format}`,
