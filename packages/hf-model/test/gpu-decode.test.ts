@@ -269,9 +269,14 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
           expect(labels.filter((l) => l === 'gemv (rmsnorm)').length).toBe(2 * blocks + 1);
           expect(labels.length).toBe(7 * blocks + 2);
         } else if (ctx.features.packedIntegerDot) {
-          // the int8 quantiser of each normed input takes the norm: 3 quantisers per block + lm_head's
-          expect(labels.filter((l) => l.endsWith('activations')).length).toBe(4 * blocks + 1);
-          expect(labels.length).toBe(11 * blocks + 3);
+          // the int8 quantiser of each normed input takes the norm, the cell output kernel writes
+          // out_proj's int8 activations itself: per block the quantisers of proj, up/gate and down
+          // (SwiGLU), plus lm_head's
+          expect(labels.filter((l) => l.startsWith('qgemv') && l.endsWith('activations')).length).toBe(
+            3 * blocks + 1,
+          );
+          expect(labels.filter((l) => l === 'cell post (q4 activations)').length).toBe(blocks);
+          expect(labels.length).toBe(10 * blocks + 3);
         }
       }
     } finally {

@@ -9,6 +9,7 @@
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeQGemv, type GemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeCellPost } from '../src/gpu/kernels.js';
 import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, quantizeActivations, quantize, sliceRows } from '../src/quant/formats.js';
 import { inputRows, normInput, references } from './qgemv-reference.js';
@@ -146,6 +147,52 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
       for (const t of [xg, acts, top.data, top.scales, bottom.data, bottom.scales]) t.release();
     });
   });
+
+  test.each([
+    ['q4', 2, 3, 64],
+    ['q8', 3, 2, 96],
+  ] as const)(
+    '%s: the cell output kernel writing int8 activations = cell output, then the quantiser (B %i, NH %i, dv %i)',
+    async (format, B, NH, dv) => {
+      if (!ctx.features.packedIntegerDot) return;
+      const dqk = 16;
+      const Dv = NH * dv;
+      const PS = 2 * NH * dqk + 2 * Dv + 2 * NH;
+      const N = 37;
+      const h = ctx.upload(rnd(B * NH * dv, 2), [B * NH, 1, dv]);
+      const proj = ctx.upload(rnd(B * PS, 3), [B, PS]);
+      const nw = ctx.upload(rnd(Dv), [Dv]);
+      const gated = ctx.empty([B, Dv]);
+      const acts = ctx.empty([qgemvActsElements(B, Dv)]);
+      const w = uploadQuant(ctx, quantize(format, rnd(N * Dv), N, Dv));
+      const dims = { B, S: 1, Sp: 1, t0: 0, NH, dqk, dv, eps: 1e-5, stride: PS };
+      const ys: Float32Array[] = [];
+      for (const fused of [false, true]) {
+        const y = ctx.zeros([B, N]);
+        const batch = ctx.batch();
+        encodeCellPost(ctx, batch, h, proj, nw, null, gated, {
+          ...dims,
+          acts: fused ? { t: acts, format } : null,
+        });
+        encodeQGemv(ctx, batch, gated, w, null, y, { M: B, N, K: Dv, acts, actsReady: fused });
+        expect(batch.size).toBe(fused ? 2 : 3);
+        batch.submit();
+        ys.push(await ctx.read(y));
+        y.release();
+      }
+      // the same f32 values quantised by the same WGSL: bit for bit
+      expect(ys[1]).toEqual(ys[0]);
+      expect(ys[0].some((v) => v !== 0)).toBe(true);
+      expect(() =>
+        encodeCellPost(ctx, ctx.batch(), h, proj, nw, null, gated, {
+          ...dims,
+          dv: 40,
+          acts: { t: acts, format },
+        }),
+      ).toThrow(/cell post acts/);
+      for (const t of [h, proj, nw, gated, acts, w.data, w.scales]) t.release();
+    },
+  );
 
   test('the activation quantiser: zeros give scale 0, max|x| lands on ±127, ties round away from zero', () => {
     const x = new Float32Array(64);

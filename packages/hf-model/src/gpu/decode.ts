@@ -31,7 +31,14 @@ import {
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
 import { encodeGemv, encodeQGemv, type GemvNorm, qgemvActsElements } from './gemv.js';
-import { encodeCellPost, encodeCellPrep, encodeEmbedding, encodeRmsNorm, encodeSwiglu } from './kernels.js';
+import {
+  CELL_POST_ACTS_MAX_DV,
+  encodeCellPost,
+  encodeCellPrep,
+  encodeEmbedding,
+  encodeRmsNorm,
+  encodeSwiglu,
+} from './kernels.js';
 import { encodeQEmbedding, encodeQMatmul, QMM_TILED_MIN_ROWS, type QuantGpuMatrix } from './qmatmul.js';
 import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
 
@@ -269,17 +276,25 @@ export class GpuDecoder {
       // saves). Quantised down projection: int8 activations take the SwiGLU in their quantiser;
       // f32 activations need it in its own buffer first (that kernel has no SwiGLU prologue)
       const g = (quantDown ? !acts : B > 1) ? buf([B, F]) : null;
-      type MmOptions = { accumulate?: boolean; softcap?: number | null; swiglu?: boolean; norm?: GemvNorm };
+      type MmOptions = {
+        accumulate?: boolean;
+        softcap?: number | null;
+        swiglu?: boolean;
+        norm?: GemvNorm;
+        /** the int8 activations of x are in `acts` already (written by the cell output kernel) */
+        actsReady?: boolean;
+      };
       const mm = (xIn: GpuTensor, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
         const quant = l.w.parts.some((p) => p.q);
         if (quant && o.swiglu && !acts) encodeSwiglu(ctx, rec, xIn, g!, B, F);
         for (const [i, p] of l.w.parts.entries()) {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
           // int8 activations: quantised once per matrix, for its first row part
-          if (p.q && acts) encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: i > 0 });
+          if (p.q && acts)
+            encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: !!o.actsReady || i > 0 });
           else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
-            const { swiglu: _, norm: __, ...qo } = o;
+            const { swiglu: _, norm: __, actsReady: ___, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
           } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
         }
@@ -327,13 +342,24 @@ export class GpuDecoder {
             out: { h, ...dst.blocks[bi] },
             scratch,
           });
+          // int8 activations of a quantised out_proj: written by the cell output kernel itself
+          const q0 = blk.outProj.w.parts[0].q;
+          const postActs =
+            acts &&
+            q0 &&
+            blk.outProj.w.parts.every((p) => p.q) &&
+            dv % 32 === 0 &&
+            dv <= CELL_POST_ACTS_MAX_DV
+              ? { t: acts, format: q0.format }
+              : null;
           encodeCellPost(ctx, rec, h, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
             ...dimsO,
             Sp: 1,
             t0: 0,
             eps: cfg.normEps,
+            acts: postActs,
           });
-          mm(gated, blk.outProj, x, { accumulate: true }, rec);
+          mm(gated, blk.outProj, x, { accumulate: true, actsReady: !!postActs }, rec);
           normThen(blk.normFfn, blk.upGateZ, u, {}, rec);
           if (g) {
             encodeSwiglu(ctx, rec, u, g, B, F);

@@ -534,23 +534,16 @@ const actParams = defineParams({ M: 'u32', K: 'u32', G: 'u32', xRow: 'u32', xUp:
 const ACT_WG = 64;
 
 /**
- * WGSL of the activation quantiser: one invocation per group of 32 values of a row of x (values
- * past K are 0), symmetric int8 with scale max|x| / 127 (rounded half away from zero), packed in
- * the byte order of the weight words: q8 word j = values 4j…4j+3; q4 words 2j and 2j+1 = values
- * 8j + (0, 2, 4, 6) and 8j + (1, 3, 5, 7) (the low and high nibbles of weight word j).
+ * WGSL `storeActs(i, v, ss)`: group `i` of 32 values `v` quantised to int8 (symmetric, scale
+ * max|v| / 127, rounded half away from zero) and written as record `i` of `acts`
+ * (`array<vec4<u32>>`, 3 per group) in the byte order of the weight words: q8 word j = values
+ * 4j…4j+3; q4 words 2j and 2j+1 = values 8j + (0, 2, 4, 6) and 8j + (1, 3, 5, 7) (the low and high
+ * nibbles of weight word j); then (scale, scale·Σq, `ss`). Shared by the quantiser below and the
+ * kernels that write int8 activations themselves (the cell's output, ./kernels.ts).
  */
-function actQuantWgsl(fmt: QuantFormat, swiglu: boolean, norm: boolean): string {
-  // with the folded RMSNorm: x ⊙ w_norm is quantised (r, common to the row, is applied by the
-  // GEMV) and the group's Σx² of the raw x goes into the record
-  const v = Array.from({ length: 32 }, (_, j) =>
-    norm
-      ? `  let u${j} = xv(r, k0 + ${j}u);
-  let v${j} = u${j} * nwAt(k0 + ${j}u);`
-      : `  let v${j} = xv(r, k0 + ${j}u);`,
-  ).join('\n');
-  const ss = norm ? Array.from({ length: 32 }, (_, j) => `u${j} * u${j}`).join(' + ') : '0.0';
-  const amax = Array.from({ length: 32 }, (_, j) => `abs(v${j})`).reduce((a, b) => `max(${a}, ${b})`);
-  const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v${j} * inv);`).join('\n');
+export function storeActsWgsl(fmt: QuantFormat): string {
+  const amax = Array.from({ length: 32 }, (_, j) => `abs(v[${j}])`).reduce((a, b) => `max(${a}, ${b})`);
+  const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v[${j}] * inv);`).join('\n');
   const order =
     fmt === 'q8'
       ? Array.from({ length: 8 }, (_, j) => [4 * j, 4 * j + 1, 4 * j + 2, 4 * j + 3])
@@ -560,6 +553,34 @@ function actQuantWgsl(fmt: QuantFormat, swiglu: boolean, norm: boolean): string 
         });
   const words = order.map((ix) => `pack4xI8(vec4<i32>(${ix.map((i) => `q${i}`).join(', ')}))`);
   const sum = Array.from({ length: 32 }, (_, j) => `q${j}`).join(' + ');
+  return /* wgsl */ `
+fn qz(t: f32) -> i32 { return i32(clamp(sign(t) * floor(abs(t) + 0.5), -127.0, 127.0)); }
+
+fn storeActs(i: u32, v: array<f32, 32>, ss: f32) {
+  let amax = ${amax};
+  let inv = select(0.0, 127.0 / amax, amax > 0.0);
+  let sx = amax / 127.0;
+${q}
+  acts[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
+  acts[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
+  let sum = ${sum};
+  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), bitcast<u32>(ss), 0u);
+}`;
+}
+
+/**
+ * WGSL of the activation quantiser: one invocation per group of 32 values of a row of x (values
+ * past K are 0), quantised by {@link storeActsWgsl}; with the SwiGLU input, `silu(u₁)·u₂`; with the
+ * folded RMSNorm, x ⊙ w_norm (r, common to the row, is applied by the GEMV) and the group's Σx²
+ * of the raw x in the record.
+ */
+function actQuantWgsl(fmt: QuantFormat, swiglu: boolean, norm: boolean): string {
+  const v = Array.from({ length: 32 }, (_, j) =>
+    norm
+      ? `  let u${j} = xv(r, k0 + ${j}u);\n  v[${j}] = u${j} * nwAt(k0 + ${j}u);`
+      : `  v[${j}] = xv(r, k0 + ${j}u);`,
+  ).join('\n');
+  const ss = norm ? Array.from({ length: 32 }, (_, j) => `u${j} * u${j}`).join(' + ') : '0.0';
   return /* wgsl */ `${actParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -582,8 +603,7 @@ ${
     : '  return x[at];'
 }
 }
-
-fn qz(t: f32) -> i32 { return i32(clamp(sign(t) * floor(abs(t) + 0.5), -127.0, 127.0)); }
+${storeActsWgsl(fmt)}
 
 @compute @workgroup_size(${ACT_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -591,15 +611,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= P.M * P.G) { return; }
   let r = i / P.G;
   let k0 = (i % P.G) * 32u;
+  var v: array<f32, 32>;
 ${v}
-  let amax = ${amax};
-  let inv = select(0.0, 127.0 / amax, amax > 0.0);
-  let sx = amax / 127.0;
-${q}
-  acts[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
-  acts[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
-  let sum = ${sum};
-  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), bitcast<u32>(${ss}), 0u);
+  storeActs(i, v, ${ss});
 }`;
 }
 

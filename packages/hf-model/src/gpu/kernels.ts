@@ -14,7 +14,9 @@ import {
   type GpuDtype,
   type GpuTensor,
 } from '@mlstm/kernels-webgpu';
-import { encodeGemv } from './gemv.js';
+import { ModelArgumentError } from '../errors.js';
+import type { QuantFormat } from '../quant/formats.js';
+import { encodeGemv, qgemvActsElements, storeActsWgsl } from './gemv.js';
 
 const header = (dtype: GpuDtype) =>
   [dtype === 'f16' ? 'enable f16;' : '', `alias elem = ${dtype};`].join('\n');
@@ -345,6 +347,19 @@ const postParams = defineParams({
   eps: 'f32',
 });
 const POST_WG = 256;
+/** Largest head width whose output the int8 variant of the cell output kernel stages in workgroup memory. */
+export const CELL_POST_ACTS_MAX_DV = 2048;
+
+/**
+ * The int8 activations of the output projection written by the cell output kernel itself (decode
+ * with quantised weights, see ./gemv.ts `encodeQGemv`): the records of ./gemv.ts `storeActsWgsl` in
+ * `t` instead of f32 values in `out`. Needs dv a multiple of 32 (a group never straddles two heads)
+ * and at most {@link CELL_POST_ACTS_MAX_DV}.
+ */
+export interface CellPostActs {
+  t: GpuTensor;
+  format: QuantFormat;
+}
 
 /**
  * For tokens `[t0, t0 + Sp)`: per-head LayerNorm of the cell output `h (B, NH, Sp, dv)`
@@ -370,17 +385,39 @@ export function encodeCellPost(
     eps: number;
     /** row stride of `proj` (default 2Dqk + 2Dv) */
     stride?: number;
+    /** write int8 activations instead of `out` (see {@link CellPostActs}) */
+    acts?: CellPostActs | null;
   },
 ): void {
+  const acts = o.acts ?? null;
+  if (acts) {
+    if (o.dv % 32 || o.dv > CELL_POST_ACTS_MAX_DV)
+      throw new ModelArgumentError(
+        'cell post acts',
+        `needs a head width dv that is a multiple of 32 and at most ${CELL_POST_ACTS_MAX_DV}, got ${o.dv}`,
+      );
+    const need = qgemvActsElements(o.B * o.S, o.NH * o.dv);
+    if (acts.t.dtype !== 'f32' || acts.t.numel < need)
+      throw new ModelArgumentError(
+        'cell post acts',
+        `an f32 scratch of at least ${need} elements, got ${acts.t.numel}`,
+      );
+  }
   const p = ctx.pipeline(
-    'hf.cellpost',
+    acts ? `hf.cellpost.acts:${acts.format}` : 'hf.cellpost',
     () => `${postParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> hin: array<f32>;
 @group(0) @binding(2) var<storage, read> proj: array<f32>;
 @group(0) @binding(3) var<storage, read> w: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+${
+  acts
+    ? `@group(0) @binding(5) var<storage, read_write> acts: array<vec4<u32>>;
+var<workgroup> yv: array<f32, ${CELL_POST_ACTS_MAX_DV}>;
+${storeActsWgsl(acts.format)}`
+    : '@group(0) @binding(5) var<storage, read_write> out: array<f32>;'
+}
 var<workgroup> red: array<f32, ${POST_WG}>;
 fn reduce(lid: u32, v: f32) -> f32 {
   red[lid] = v;
@@ -418,8 +455,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let c = h * P.dv + d;
     var y = (hin[src + d] - mean) * rstd * w[c];
     if (P.hasBias != 0u) { y += bias[c]; }
-    out[row * Dv + c] = y * sigm(proj[row * P.P + P.oOff + c]);
+${
+  acts
+    ? `    yv[d] = y * sigm(proj[row * P.P + P.oOff + c]);
   }
+  // the head's groups of 32 as int8 records of the row (G = Dv / 32 per row)
+  workgroupBarrier();
+  for (var gi = lid; gi < P.dv / 32u; gi += ${POST_WG}u) {
+    var v: array<f32, 32>;
+    for (var j = 0u; j < 32u; j++) { v[j] = yv[gi * 32u + j]; }
+    storeActs(row * (Dv / 32u) + h * (P.dv / 32u) + gi, v, 0.0);
+  }
+}`
+    : `    out[row * Dv + c] = y * sigm(proj[row * P.P + P.oOff + c]);
+  }
+}`
 }`,
     ['uniform', 'read', 'read', 'read', 'read', 'rw'],
   );
@@ -427,7 +477,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   const Dv = o.NH * o.dv;
   batch.dispatch(
     p,
-    [h, proj, w, b ?? w, out],
+    [h, proj, w, b ?? w, acts ? acts.t : out],
     postParams.pack({
       B: o.B,
       S: o.S,
@@ -441,7 +491,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       eps: o.eps,
     }),
     grid(o.B * o.Sp * o.NH, ctx.limits.maxComputeWorkgroupsPerDimension),
-    'cell post',
+    acts ? `cell post (${acts.format} activations)` : 'cell post',
   );
 }
 
