@@ -114,24 +114,25 @@ export function estimateMemory(config: XlstmConfig, opts: MemoryOptions = {}): M
   const prefillBytes = prefillBytesPerToken(config, shape);
   const perCall = prefillTokensPerCall(config, { ...shape, prefillChunkSize: opts.prefillChunkSize }).tokens;
   const activationBytes = batch * Math.min(seqLen, perCall) * prefillBytes;
-  // src/gpu/decode.ts, per sequence in f32 words: ids, seen mask, x / a / z, the fused projection
-  // (+ gates), q, k, v, i, f, h, the gated cell output, up/gate, logits, the step scratch (4 per
-  // head), and the SwiGLU output (batch > 1 or a quantised down projection with f32 activations)
-  // or, with int8 activations below 32 rows, their scratch (12 words per group of 32 of the widest
-  // input); 2 read-back buffers (the ids, or the logits with CPU sampling)
+  // src/gpu/decode.ts, per sequence in f32 words: ids, seen mask, x / a, the fused projection
+  // (+ gates; written as the cell's inputs where a GEMV computes it, else split into q, k, v, i, f
+  // by a kernel of its own: quantised weights with f32 activations), h, the gated cell output,
+  // up/gate, logits, the step scratch (4 per head), and the SwiGLU output (batch > 1 or a quantised
+  // down projection with f32 activations) or, with int8 activations below 32 rows, their scratch
+  // (12 words per group of 32 of the widest input); 2 read-back buffers (the ids, or the logits
+  // with CPU sampling)
   const quantDown = dtype === 'q8' || dtype === 'q4';
   const int8 =
     (opts.quantDecode ?? 'int8') === 'int8' && batch < 32 && (quantDown || headF === 'q8' || headF === 'q4');
   const actWords = int8 ? 12 * Math.ceil(Math.max(H, Dv, F) / 32) : 0;
+  const splitProj = quantDown && !int8;
   const decodeWords =
     1 +
     Math.ceil(V / 32) +
-    3 * H +
+    2 * H +
     (2 * Dqk + 2 * Dv + 2 * NH) +
-    2 * Dqk +
+    (splitProj ? 2 * Dqk + Dv + 2 * NH : 0) +
     2 * Dv +
-    2 * NH +
-    Dv +
     2 * F +
     V +
     4 * NH +

@@ -175,6 +175,80 @@ describe('decode GEMV', () => {
     }
   });
 
+  test.each([
+    ['f16', 1],
+    ['f16', 3],
+    ['f32', 9],
+  ] as const)(
+    '%s, M %i: output column blocks and a soft cap on the last columns only (row parts too)',
+    async (dtype, M) => {
+      if (dtype === 'f16' && !ctx.features.shaderF16) return;
+      const K = 72;
+      const widths = [5, 7, 3, 4];
+      const N = widths.reduce((a, b) => a + b, 0);
+      const starts = [0, 64, 128, 200];
+      const cap = 1.5;
+      const capFrom = 12;
+      const x = rnd(M * K);
+      const w = rnd(N * K).map((v) => v * 3);
+      const wq = dtype === 'f16' ? roundToF16(w) : w;
+      const b = rnd(N);
+      const want = new Float64Array(400).fill(-7);
+      for (let m = 0; m < M; m++) {
+        let c0 = 0;
+        widths.forEach((wd, j) => {
+          for (let c = c0; c < c0 + wd; c++) {
+            let acc = b[c];
+            for (let k = 0; k < K; k++) acc += x[m * K + k] * wq[c * K + k];
+            if (c >= capFrom) acc = cap * Math.tanh(acc / cap);
+            want[starts[j] + m * wd + (c - c0)] = acc;
+          }
+          c0 += wd;
+        });
+      }
+      const X = ctx.upload(x, [M, K]);
+      const Bt = ctx.upload(b, [N]);
+      const Y = ctx.upload(new Float32Array(400).fill(-7), [400]);
+      // the matrix whole, and in two row parts (columns [0, 9) and [9, N))
+      for (const parts of [
+        [[0, N]],
+        [
+          [0, 9],
+          [9, N],
+        ],
+      ]) {
+        const batch = ctx.batch();
+        const ws: ReturnType<typeof ctx.upload>[] = [];
+        for (const [r0, r1] of parts) {
+          const W = ctx.upload(w.slice(r0 * K, r1 * K), [r1 - r0, K], dtype);
+          ws.push(W);
+          encodeGemv(ctx, batch, X, W, Bt, Y, {
+            M,
+            N: r1 - r0,
+            K,
+            nOff: r0,
+            ldy: N,
+            softcap: cap,
+            softcapFrom: capFrom,
+            outBlocks: { widths, starts },
+          });
+        }
+        batch.submit();
+        expect(maxAbsDiff(await ctx.read(Y), want)).toBeLessThan(TOL);
+        for (const t of ws) t.release();
+      }
+      const batch = ctx.batch();
+      const W = ctx.upload(w, [N, K], dtype);
+      expect(() =>
+        encodeGemv(ctx, batch, X, W, null, Y, { M, N, K, outBlocks: { widths: [5, 7], starts: [0, 64] } }),
+      ).toThrow(/gemv outBlocks/);
+      expect(() =>
+        encodeGemv(ctx, batch, X, W, null, Y, { M, N, K, outBlocks: { widths, starts: [0, 64, 128, 399] } }),
+      ).toThrow(/gemv y/);
+      for (const t of [X, Bt, Y, W]) t.release();
+    },
+  );
+
   test('default code parameters: widest load dividing K, x-row tiles of at most 8', () => {
     expect([4104, 4100, 4098, 4097].map((k) => gemvVec('f16', k))).toEqual([8, 4, 2, 1]);
     expect(gemvVec('f32', 4096)).toBe(4);

@@ -30,7 +30,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
-import { encodeGemv, encodeQGemv, type GemvNorm, qgemvActsElements } from './gemv.js';
+import { encodeGemv, encodeQGemv, type GemvNorm, type GemvOutBlocks, qgemvActsElements } from './gemv.js';
 import {
   CELL_POST_ACTS_MAX_DV,
   encodeCellPost,
@@ -242,12 +242,6 @@ export class GpuDecoder {
       const a = buf([B, H]);
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH;
-      const proj = buf([B, PS]);
-      const q = buf([BH, 1, dqk]);
-      const k = buf([BH, 1, dqk]);
-      const v = buf([BH, 1, dv]);
-      const ig = buf([BH, 1]);
-      const fg = buf([BH, 1]);
       const h = buf([BH, 1, dv]);
       const gated = buf([B, Dv]);
       const u = buf([B, 2 * F]);
@@ -276,6 +270,37 @@ export class GpuDecoder {
       // saves). Quantised down projection: int8 activations take the SwiGLU in their quantiser;
       // f32 activations need it in its own buffer first (that kernel has no SwiGLU prologue)
       const g = (quantDown ? !acts : B > 1) ? buf([B, F]) : null;
+      // the projection through a GEMV (dense, or quantised with int8 activations) writes its
+      // output as blocks (q, k, v, o, input gates, forget gates; each [B, width], i.e. head-first,
+      // at 256-byte aligned starts) that the recurrent step reads in place, the gates soft-capped
+      // by the GEMV: no cell-input dispatch. Otherwise the cell-input kernel splits `proj`.
+      const directProj = (l: DecodeLinear) => l.w.parts.every((p) => !p.q || acts);
+      const widths = [Dqk, Dqk, Dv, Dv, NH, NH];
+      const starts: number[] = [];
+      let end = 0;
+      for (const w of widths) {
+        starts.push(end);
+        end = Math.ceil((end + B * w) / 64) * 64;
+      }
+      const projBlocks = { widths, starts };
+      const projB = W.blocks.some((b) => directProj(b.proj)) ? buf([end]) : null;
+      const direct = projB && {
+        q: projB.subview(starts[0], [BH, 1, dqk]),
+        k: projB.subview(starts[1], [BH, 1, dqk]),
+        v: projB.subview(starts[2], [BH, 1, dv]),
+        i: projB.subview(starts[4], [BH, 1]),
+        f: projB.subview(starts[5], [BH, 1]),
+      };
+      const split = W.blocks.some((b) => !directProj(b.proj))
+        ? {
+            proj: buf([B, PS]),
+            q: buf([BH, 1, dqk]),
+            k: buf([BH, 1, dqk]),
+            v: buf([BH, 1, dv]),
+            i: buf([BH, 1]),
+            f: buf([BH, 1]),
+          }
+        : null;
       type MmOptions = {
         accumulate?: boolean;
         softcap?: number | null;
@@ -283,6 +308,9 @@ export class GpuDecoder {
         norm?: GemvNorm;
         /** the int8 activations of x are in `acts` already (written by the cell output kernel) */
         actsReady?: boolean;
+        /** GEMV output layout and partial soft cap (see ./gemv.ts) */
+        softcapFrom?: number;
+        outBlocks?: GemvOutBlocks;
       };
       const mm = (xIn: GpuTensor, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
         const quant = l.w.parts.some((p) => p.q);
@@ -294,7 +322,7 @@ export class GpuDecoder {
             encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: !!o.actsReady || i > 0 });
           else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
-            const { swiglu: _, norm: __, actsReady: ___, ...qo } = o;
+            const { swiglu: _, norm: __, actsReady: ___, softcapFrom: _c, outBlocks: _b, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
           } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
         }
@@ -326,18 +354,28 @@ export class GpuDecoder {
             chunk = Math.min(8, 2 * chunk);
             next += chunk;
           }
-          normThen(blk.normMlstm, blk.proj, proj, {}, rec);
-          encodeCellPrep(ctx, rec, proj, proj, { q, k, v, i: ig, f: fg }, { ...dimsO, Sp: 1, t0: 0 });
+          // the GEMV (dense, or quantised with int8 activations) writes the cell's inputs directly
+          const isDirect = directProj(blk.proj);
+          let inputs: { q: GpuTensor; k: GpuTensor; v: GpuTensor; i: GpuTensor; f: GpuTensor };
+          let projOut: GpuTensor;
+          if (isDirect) {
+            const o = { softcap: cfg.gateSoftCap, softcapFrom: P, outBlocks: projBlocks };
+            projOut = projB!;
+            normThen(blk.normMlstm, blk.proj, projOut, o, rec);
+            inputs = direct!;
+          } else {
+            const { proj, ...rest } = split!;
+            projOut = proj;
+            inputs = rest;
+            normThen(blk.normMlstm, blk.proj, proj, {}, rec);
+            encodeCellPrep(ctx, rec, proj, proj, inputs, { ...dimsO, Sp: 1, t0: 0 });
+          }
           encodeRecurrentStep(ctx, rec, {
             dims: { BH, S: 1, DHQK: dqk, DHHV: dv },
             t: 0,
             dtype: 'f32',
             eps: cfg.eps,
-            q,
-            k,
-            v,
-            i: ig,
-            f: fg,
+            ...inputs,
             state: src.blocks[bi],
             out: { h, ...dst.blocks[bi] },
             scratch,
@@ -352,8 +390,9 @@ export class GpuDecoder {
             dv <= CELL_POST_ACTS_MAX_DV
               ? { t: acts, format: q0.format }
               : null;
-          encodeCellPost(ctx, rec, h, proj, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
+          encodeCellPost(ctx, rec, h, projOut, blk.multiheadNorm.w, blk.multiheadNorm.b, gated, {
             ...dimsO,
+            ...(isDirect ? { stride: Dv, oOff: starts[3] } : {}),
             Sp: 1,
             t0: 0,
             eps: cfg.normEps,

@@ -15,7 +15,10 @@
  *   within segments otherwise), then across subgroups in workgroup memory; without subgroups
  *   entirely in workgroup memory.
  * - Epilogue as the tiled kernel: bias, logit soft cap, residual accumulation, output columns
- *   `[nOff, nOff + N)` of a `y` with `ldy` columns (weights split into row parts).
+ *   `[nOff, nOff + N)` of a `y` with `ldy` columns (weights split into row parts). Optionally the
+ *   soft cap on the last columns only (`softcapFrom`) and the columns written as separate blocks
+ *   (`outBlocks`: the decode step's projection writes q, k, v, o and the gates as head-first
+ *   tensors that the recurrent step reads in place, the gates soft-capped on the way).
  * - Optional SwiGLU input (`swiglu`): x is `u [M, 2K]` and the kernel reads
  *   `silu(u[:, :K]) · u[:, K:]` (the FFN's down projection without a separate dispatch).
  * - Optional RMSNorm input (`norm`): x is the residual stream and the kernel multiplies
@@ -84,6 +87,24 @@ export interface GemvOptions {
   norm?: GemvNorm | null;
   /** code parameters (default {@link gemvConfig}) */
   config?: Partial<GemvConfig>;
+  /** the soft cap applies to the output columns from this one on (of all `ldy`; default 0: all) */
+  softcapFrom?: number;
+  /** the output columns as separate `[M, width]` blocks of `y` (see {@link GemvOutBlocks}) */
+  outBlocks?: GemvOutBlocks | null;
+}
+
+/** Most column blocks of {@link GemvOutBlocks}. */
+export const GEMV_MAX_OUT_BLOCKS = 6;
+
+/**
+ * The output columns `[0, ldy)` cut into consecutive blocks of `widths` (they add up to `ldy`),
+ * block j stored as an `[M, widths[j]]` matrix starting at element `starts[j]` of y (a block's
+ * rows are contiguous, so for M rows each block is a ready tensor; starts are the caller's to
+ * align for sub-views).
+ */
+export interface GemvOutBlocks {
+  widths: readonly number[];
+  starts: readonly number[];
 }
 
 /** The RMSNorm folded into a GEMV's input (see {@link GemvOptions.norm}). */
@@ -106,7 +127,51 @@ const params = defineParams({
   xUp: 'u32',
   normK: 'u32',
   normEps: 'f32',
+  capFrom: 'u32',
+  // column bounds of the output blocks (cb1…cb5; unused ones = ldy) and their starts in y
+  cb1: 'u32',
+  cb2: 'u32',
+  cb3: 'u32',
+  cb4: 'u32',
+  cb5: 'u32',
+  st0: 'u32',
+  st1: 'u32',
+  st2: 'u32',
+  st3: 'u32',
+  st4: 'u32',
+  st5: 'u32',
+  blocked: 'u32',
 });
+
+/** The epilogue parameters of the output layout (plain `ldy` rows, or blocks) and the soft-cap start. */
+function outParams(o: GemvOptions, ldy: number) {
+  const cb = Array(5).fill(ldy);
+  const st = Array(6).fill(0);
+  const b = o.outBlocks;
+  if (b) {
+    let c = 0;
+    b.widths.forEach((w, j) => {
+      if (j > 0) cb[j - 1] = c;
+      st[j] = b.starts[j];
+      c += w;
+    });
+  }
+  return {
+    capFrom: o.softcapFrom ?? 0,
+    cb1: cb[0],
+    cb2: cb[1],
+    cb3: cb[2],
+    cb4: cb[3],
+    cb5: cb[4],
+    st0: st[0],
+    st1: st[1],
+    st2: st[2],
+    st3: st[3],
+    st4: st[4],
+    st5: st[5],
+    blocked: b ? 1 : 0,
+  };
+}
 
 const pow2Floor = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
@@ -375,11 +440,23 @@ fn silu_v(z: ${xt}) -> ${xt} {
 }`
 }
 
+// where output (m, column c) lives: row m of y, or row m of c's column block
+fn outAt(m: u32, c: u32) -> u32 {
+  if (P.blocked == 0u) { return m * P.ldy + c; }
+  var lo = 0u; var hi = P.cb1; var st = P.st0;
+  if (c >= P.cb1) { lo = P.cb1; hi = P.cb2; st = P.st1; }
+  if (c >= P.cb2) { lo = P.cb2; hi = P.cb3; st = P.st2; }
+  if (c >= P.cb3) { lo = P.cb3; hi = P.cb4; st = P.st3; }
+  if (c >= P.cb4) { lo = P.cb4; hi = P.cb5; st = P.st4; }
+  if (c >= P.cb5) { lo = P.cb5; hi = P.ldy; st = P.st5; }
+  return st + m * (hi - lo) + (c - lo);
+}
+
 fn epilogue(m: u32, n: u32, acc: f32) {
   var v = acc;
   if (P.hasBias != 0u) { v += bias[P.nOff + n]; }
-  if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
-  let o = m * P.ldy + P.nOff + n;
+  if (P.softcap > 0.0 && P.nOff + n >= P.capFrom) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
+  let o = outAt(m, P.nOff + n);
   if (P.accumulate != 0u) { v += y[o]; }
   y[o] = v;
 }
@@ -468,7 +545,27 @@ function checkShapes(
     throw new ModelArgumentError(`${name} x`, `expected at least ${M}·${xCols} elements, got ${x.numel}`);
   const ldy = o.ldy ?? N;
   const nOff = o.nOff ?? 0;
-  if (y.numel < (M - 1) * ldy + nOff + N)
+  const b = o.outBlocks;
+  if (b) {
+    const { widths: w, starts: st } = b;
+    const ok =
+      w.length >= 1 &&
+      w.length <= GEMV_MAX_OUT_BLOCKS &&
+      st.length === w.length &&
+      w.every((v) => Number.isInteger(v) && v >= 1) &&
+      st.every((v) => Number.isInteger(v) && v >= 0);
+    if (!ok || w.reduce((a, v) => a + v, 0) !== ldy)
+      throw new ModelArgumentError(
+        `${name} outBlocks`,
+        `expected 1…${GEMV_MAX_OUT_BLOCKS} integer widths adding up to ldy = ${ldy} and as many starts, got widths [${w}] starts [${st}]`,
+      );
+    const end = Math.max(...w.map((v, j) => st[j] + M * v));
+    if (y.numel < end)
+      throw new ModelArgumentError(
+        `${name} y`,
+        `expected at least ${end} elements (outBlocks), got ${y.numel}`,
+      );
+  } else if (y.numel < (M - 1) * ldy + nOff + N)
     throw new ModelArgumentError(
       `${name} y`,
       `expected at least ${(M - 1) * ldy + nOff + N} elements, got ${y.numel}`,
@@ -524,6 +621,7 @@ export function encodeGemv(
       xUp: K / xw,
       normK: K,
       normEps: norm?.eps ?? 0,
+      ...outParams(o, ldy),
     }),
     [gx, gy, Math.ceil(M / c.mt)],
     o.swiglu ? 'gemv (swiglu)' : norm ? 'gemv (rmsnorm)' : 'gemv',
@@ -708,6 +806,7 @@ export function encodeQGemv(
       xUp: 0,
       normK: K,
       normEps: norm?.eps ?? 0,
+      ...outParams(o, ldy),
     }),
     [gx, gy, Math.ceil(M / c.mt)],
     `qgemv ${w.format}`,

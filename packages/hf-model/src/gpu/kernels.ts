@@ -385,6 +385,8 @@ export function encodeCellPost(
     eps: number;
     /** row stride of `proj` (default 2Dqk + 2Dv) */
     stride?: number;
+    /** offset of the output-gate pre-activations in a `proj` row (default 2Dqk + Dv) */
+    oOff?: number;
     /** write int8 activations instead of `out` (see {@link CellPostActs}) */
     acts?: CellPostActs | null;
   },
@@ -486,7 +488,7 @@ ${
       NH: o.NH,
       dv: o.dv,
       P: o.stride ?? 2 * Dqk + 2 * Dv,
-      oOff: 2 * Dqk + Dv,
+      oOff: o.oOff ?? 2 * Dqk + Dv,
       hasBias: b ? 1 : 0,
       eps: o.eps,
     }),
