@@ -1,7 +1,10 @@
 /**
- * GPU test project of hf-model's decode kernels over quantised weights: the int8-activation GEMV
+ * GPU test project of hf-model's decode kernels: the int8-activation GEMV over quantised weights
  * (gpu/gemv.ts, encodeQGemv) at the xLSTM-7B matrix shapes and on odd shapes, against its CPU
- * twin (test/qgemv-reference.ts), with every reduction the adapter offers. Bundled into one .mjs
+ * twin (test/qgemv-reference.ts), with every reduction the adapter offers; the decode step's
+ * fusions at the 7B shapes — the RMSNorm folded into the GEMVs (dense f16 and int8), the
+ * projection written as the cell's input blocks with the gates soft-capped, and the cell output
+ * kernel writing out_proj's int8 activations — against float64 references / the unfused kernels. Bundled into one .mjs
  * (`pnpm bundle:device`; Node's built-in test runner, since vitest cannot be bundled).
  *
  * No test is ever skipped: an adapter without WGSL's packed 4×8-bit dot product fails the first
@@ -13,10 +16,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { getGpuContext } from '@mlstm/kernels-webgpu';
-import { encodeQGemv, type GemvConfig, gemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeGemv, encodeQGemv, type GemvConfig, gemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeCellPost } from '../src/gpu/kernels.js';
 import { type QuantGpuMatrix, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, type QuantFormat, quantize, sliceRows, wordsPerRow } from '../src/quant/formats.js';
-import { type Case, inputRows, references } from '../test/qgemv-reference.js';
+import { type Case, inputRows, normInput, references } from '../test/qgemv-reference.js';
 
 const ctx = await getGpuContext();
 console.log(ctx.describe());
@@ -38,7 +42,7 @@ function check(name: string, fn: () => Promise<void>): void {
 after(() => {
   console.log(JSON.stringify({ worst }));
   console.log(
-    `gpu-tests: ${passed} passed, ${failed} failed, 0 skipped (hf-model int8 GEMV; ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.architecture} ${ctx.adapterInfo.description})`,
+    `gpu-tests: ${passed} passed, ${failed} failed, 0 skipped (hf-model decode kernels; ${ctx.adapterInfo.vendor} ${ctx.adapterInfo.architecture} ${ctx.adapterInfo.description})`,
   );
 });
 
@@ -57,7 +61,13 @@ check('the adapter has the packed 4×8-bit integer dot product', async () => {
  * One case: every listed config against the int8 reference (exact integer dots; f32 sums of the
  * scaled group terms in another order: 1e-4 + 2e-5·|y|) and within the bound of rounding x.
  */
-async function runCase(format: QuantFormat, c: Case, swiglu: boolean, configs: Partial<GemvConfig>[]) {
+async function runCase(
+  format: QuantFormat,
+  c: Case,
+  swiglu: boolean,
+  configs: Partial<GemvConfig>[],
+  norm = false,
+) {
   const { M, N, K } = c;
   const w = quantize(format, rnd(N * K, 1 / Math.sqrt(K)), N, K);
   const wd = dequantize(w);
@@ -70,8 +80,12 @@ async function runCase(format: QuantFormat, c: Case, swiglu: boolean, configs: P
   const b = rnd(N);
   const y0 = rnd(M * N);
   const x = rnd(M * K * (swiglu ? 2 : 1), 2);
-  const xin = inputRows(x, M, K, swiglu);
-  const ref = references(xin, wd, c.bias ? b : null, y0, c);
+  // the folded RMSNorm: x ⊙ w_norm quantised, 1/rms per row applied by the GEMV
+  const nw = rnd(K, 2);
+  const normed = norm ? normInput(x, nw, M, K, 1e-6) : null;
+  const xin = normed ? normed.xin : inputRows(x, M, K, swiglu);
+  const ref = references(xin, wd, c.bias ? b : null, y0, { ...c, rowScale: normed?.rowScale });
+  const nwg = ctx.upload(nw, [K]);
   const bg = ctx.upload(b, [N]);
   const xg = ctx.upload(x, [M, K * (swiglu ? 2 : 1)]);
   const acts = ctx.empty([qgemvActsElements(M, K)]);
@@ -91,12 +105,13 @@ async function runCase(format: QuantFormat, c: Case, swiglu: boolean, configs: P
           swiglu,
           acts,
           config,
+          norm: norm ? { w: nwg, eps: 1e-6 } : null,
         });
       }
       batch.submit();
       const got = await ctx.read(yg);
       yg.release();
-      const label = `${format} M ${M} N ${N} K ${K} swiglu ${swiglu} ${JSON.stringify(config)}`;
+      const label = `${format} M ${M} N ${N} K ${K} swiglu ${swiglu} norm ${norm} ${JSON.stringify(config)}`;
       let e8 = 0;
       for (let i = 0; i < M * N; i++) {
         const d8 = Math.abs(got[i] - ref.int8[i]);
@@ -114,7 +129,7 @@ async function runCase(format: QuantFormat, c: Case, swiglu: boolean, configs: P
       worst[label] = Number(e8.toFixed(3));
     }
   } finally {
-    for (const t of [bg, xg, acts, ...parts.flatMap((p) => [p.q.data, p.q.scales])]) t.release();
+    for (const t of [nwg, bg, xg, acts, ...parts.flatMap((p) => [p.q.data, p.q.scales])]) t.release();
   }
 }
 
@@ -136,6 +151,14 @@ for (const format of ['q4', 'q8'] as const) {
         await runCase(format, { M, N, K, bias: false, cap, acc: name === 'out_proj' }, swiglu, [{}]);
       });
     }
+  }
+  for (const M of [1, 8]) {
+    check(
+      `${format} qkv + gates [12304, 4096], M ${M}, RMSNorm folded into the quantiser = the int8 reference`,
+      async () => {
+        await runCase(format, { M, N: 12304, K: 4096, bias: false, cap: 0, acc: false }, false, [{}], true);
+      },
+    );
   }
   check(`${format} odd shapes: every reduction, bias, cap, accumulation, SwiGLU`, async () => {
     const sub = ctx.features.subgroups;
@@ -160,6 +183,7 @@ for (const format of ['q4', 'q8'] as const) {
       for (const swiglu of [false, true]) {
         await runCase(format, { M, N, K, bias: true, cap: 3, acc: true }, swiglu, configs);
       }
+      await runCase(format, { M, N, K, bias: true, cap: 3, acc: true }, false, configs, true);
     }
   });
 }
@@ -172,3 +196,107 @@ check('the default configs at the 7B shapes stay within the workgroup (rg·mt·n
     }
   }
 });
+
+// the decode step's projection at the 7B shape: dense f16 GEMV with the RMSNorm folded in, the
+// output written as the cell's input blocks (q, k, v, o, input gates, forget gates) and only the
+// gates soft-capped, against a float64 loop
+for (const M of [1, 8]) {
+  check(
+    `f16 qkv + gates [12304, 4096], M ${M}: folded RMSNorm, input blocks, capped gates = float64`,
+    async () => {
+      const [NH, Dqk, Dv, K] = [8, 2048, 4096, 4096];
+      const widths = [Dqk, Dqk, Dv, Dv, NH, NH];
+      const N = widths.reduce((a, v) => a + v, 0);
+      const starts: number[] = [];
+      let end = 0;
+      for (const w of widths) {
+        starts.push(end);
+        end = Math.ceil((end + M * w) / 64) * 64;
+      }
+      const capFrom = 2 * Dqk + 2 * Dv;
+      const cap = 15;
+      const w = rnd(N * K, 1 / Math.sqrt(K));
+      const wg = ctx.upload(w, [N, K], 'f16');
+      const wq = await ctx.read(wg); // the f16 values as the GPU holds them
+      const x = rnd(M * K, 3);
+      const nw = rnd(K, 2);
+      const xg = ctx.upload(x, [M, K]);
+      const nwg = ctx.upload(nw, [K]);
+      const yg = ctx.zeros([end]);
+      const batch = ctx.batch();
+      encodeGemv(ctx, batch, xg, wg, null, yg, {
+        M,
+        N,
+        K,
+        softcap: cap,
+        softcapFrom: capFrom,
+        outBlocks: { widths, starts },
+        norm: { w: nwg, eps: 1e-6 },
+      });
+      batch.submit();
+      const got = await ctx.read(yg);
+      let worstRel = 0;
+      for (let m = 0; m < M; m++) {
+        let ss = 0;
+        for (let k = 0; k < K; k++) ss += x[m * K + k] ** 2;
+        const r = 1 / Math.sqrt(ss / K + 1e-6);
+        let c0 = 0;
+        widths.forEach((wd, j) => {
+          for (let c = c0; c < c0 + wd; c++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc += x[m * K + k] * r * nw[k] * wq[c * K + k];
+            if (c >= capFrom) acc = cap * Math.tanh(acc / cap);
+            const v = got[starts[j] + m * wd + (c - c0)];
+            // f32 sums of 4 096 products (|y| ≲ 3) in another order: 2e-5 + 1e-5·|y|
+            const d = Math.abs(v - acc);
+            worstRel = Math.max(worstRel, d / (2e-5 + 1e-5 * Math.abs(acc)));
+            assert.ok(d < 2e-5 + 1e-5 * Math.abs(acc), `M ${M} column ${c}: ${v} vs ${acc}`);
+          }
+          c0 += wd;
+        });
+      }
+      worst[`f16 proj blocks M ${M}`] = Number(worstRel.toFixed(3));
+      for (const t of [wg, xg, nwg, yg]) t.release();
+    },
+  );
+}
+
+// the cell output at the 7B head shape writing out_proj's int8 activations itself = the cell
+// output, then the activation quantiser (bit for bit, through the same q4 / q8 GEMV)
+for (const format of ['q4', 'q8'] as const) {
+  check(
+    `${format} cell output with int8 activations [NH 8, dv 512], B 1 and 8 = cell output + quantiser`,
+    async () => {
+      const [NH, dqk, dv] = [8, 256, 512];
+      const Dv = NH * dv;
+      const PS = 2 * NH * dqk + 2 * Dv + 2 * NH;
+      const N = 4096;
+      const w = uploadQuant(ctx, quantize(format, rnd(N * Dv, 1 / 64), N, Dv));
+      for (const B of [1, 8]) {
+        const h = ctx.upload(rnd(B * NH * dv, 2), [B * NH, 1, dv]);
+        const proj = ctx.upload(rnd(B * PS, 3), [B, PS]);
+        const nw = ctx.upload(rnd(Dv), [Dv]);
+        const gated = ctx.empty([B, Dv]);
+        const acts = ctx.empty([qgemvActsElements(B, Dv)]);
+        const dims = { B, S: 1, Sp: 1, t0: 0, NH, dqk, dv, eps: 1e-5, stride: PS };
+        const ys: Float32Array[] = [];
+        for (const fused of [false, true]) {
+          const y = ctx.zeros([B, N]);
+          const batch = ctx.batch();
+          encodeCellPost(ctx, batch, h, proj, nw, null, gated, {
+            ...dims,
+            acts: fused ? { t: acts, format } : null,
+          });
+          encodeQGemv(ctx, batch, gated, w, null, y, { M: B, N, K: Dv, acts, actsReady: fused });
+          batch.submit();
+          ys.push(await ctx.read(y));
+          y.release();
+        }
+        assert.ok(ys[0].some((v) => v !== 0));
+        for (let i = 0; i < ys[0].length; i++) assert.equal(ys[1][i], ys[0][i], `B ${B} [${i}]`);
+        for (const t of [h, proj, nw, gated, acts]) t.release();
+      }
+      for (const t of [w.data, w.scales]) t.release();
+    },
+  );
+}
