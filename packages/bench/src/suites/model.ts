@@ -311,6 +311,7 @@ class ModelCache {
     quantDecode: '' | 'int8' | 'f32',
   ): Promise<XlstmForCausalLM> {
     const gpu = await this.env.gpu();
+    const liveBefore = gpu.pool.stats.liveBytes;
     const opts = {
       device: 'webgpu' as const,
       gpu,
@@ -325,6 +326,13 @@ class ModelCache {
             ...opts,
             tokenizer: false,
           });
+    // what the weights hold on the GPU (the pool's live bytes right after the load; `M--` of a cell
+    // is the peak during it, activations and the decoder's buffers included)
+    const resident = (gpu.pool.stats.liveBytes - liveBefore) / 1e9;
+    const st = m.memoryEstimate({ batch: 1 }).stateBytesPerSequence / 1e9;
+    console.log(
+      `[model] ${model} ${dtype}: weights resident ${resident.toFixed(3)} GB (pool live after load); + states of one sequence ${st.toFixed(3)} GB = ${(resident + st).toFixed(3)} GB`,
+    );
     // warm-up: compiles every pipeline (chunkwise + step + dense kernels)
     const V = m.config.vocabSize;
     const c = m.newCache(1);
