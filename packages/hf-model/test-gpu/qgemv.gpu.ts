@@ -16,7 +16,14 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { getGpuContext } from '@mlstm/kernels-webgpu';
-import { encodeGemv, encodeQGemv, type GemvConfig, gemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import {
+  encodeGemv,
+  encodeQGemv,
+  type GemvConfig,
+  gemvConfig,
+  qgemvActsElements,
+  qgemvInlineFits,
+} from '../src/gpu/gemv.js';
 import { encodeCellPost } from '../src/gpu/kernels.js';
 import { type QuantGpuMatrix, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, type QuantFormat, quantize, sliceRows, wordsPerRow } from '../src/quant/formats.js';
@@ -67,6 +74,7 @@ async function runCase(
   swiglu: boolean,
   configs: Partial<GemvConfig>[],
   norm = false,
+  inline = false,
 ) {
   const { M, N, K } = c;
   const w = quantize(format, rnd(N * K, 1 / Math.sqrt(K)), N, K);
@@ -106,12 +114,13 @@ async function runCase(
           acts,
           config,
           norm: norm ? { w: nwg, eps: 1e-6 } : null,
+          inlineActs: inline,
         });
       }
       batch.submit();
       const got = await ctx.read(yg);
       yg.release();
-      const label = `${format} M ${M} N ${N} K ${K} swiglu ${swiglu} norm ${norm} ${JSON.stringify(config)}`;
+      const label = `${format} M ${M} N ${N} K ${K} swiglu ${swiglu} norm ${norm} inline ${inline} ${JSON.stringify(config)}`;
       let e8 = 0;
       for (let i = 0; i < M * N; i++) {
         const d8 = Math.abs(got[i] - ref.int8[i]);
@@ -160,6 +169,19 @@ for (const format of ['q4', 'q8'] as const) {
       },
     );
   }
+  // B 1 decoding: each workgroup quantises x itself (inlineActs), with the norm / SwiGLU input
+  for (const [name, N, K, swiglu] of SEVEN_B) {
+    check(
+      `${format} ${name} [${N}, ${K}], M 1, activations quantised in the workgroup = the int8 reference`,
+      async () => {
+        assert.ok(qgemvInlineFits(ctx, 1, K), `1 row of ${K} does not fit the workgroup memory`);
+        const cap = name.startsWith('lm_head') ? 30 : 0;
+        const c = { M: 1, N, K, bias: false, cap, acc: name === 'out_proj' };
+        const norm = name.startsWith('qkv') || name.startsWith('up') || name.startsWith('lm_head');
+        await runCase(format, c, swiglu, [{}], norm, true);
+      },
+    );
+  }
   check(`${format} odd shapes: every reduction, bias, cap, accumulation, SwiGLU`, async () => {
     const sub = ctx.features.subgroups;
     const configs: Partial<GemvConfig>[] = [
@@ -184,6 +206,10 @@ for (const format of ['q4', 'q8'] as const) {
         await runCase(format, { M, N, K, bias: true, cap: 3, acc: true }, swiglu, configs);
       }
       await runCase(format, { M, N, K, bias: true, cap: 3, acc: true }, false, configs, true);
+      if (qgemvInlineFits(ctx, M, K)) {
+        for (const swiglu of [false, true])
+          await runCase(format, { M, N, K, bias: true, cap: 3, acc: true }, swiglu, configs, !swiglu, true);
+      }
     }
   });
 }

@@ -249,36 +249,40 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
       gpu: ctx,
       dtype: 'q4',
     });
+    const labelsOf = async (m: XlstmForCausalLM, B: number) => {
+      const cache = m.newCache(B);
+      await m.forward(prompts(B, 2), { cache, lastOnly: true });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
+      const dec: GpuDecoder = (m as any).gpu.decoder(B, cache.states, { sampling: 'gpu' });
+      const labels = dec.dispatchLabels;
+      dec.finish(0);
+      cache.release();
+      expect(labels.filter((l) => l === 'rmsnorm' || l === 'cell prep')).toEqual([]);
+      return labels;
+    };
     try {
-      for (const [m, quant] of [
-        [gpu, false],
-        [q4, true],
-      ] as const) {
-        const cache = m.newCache(1);
-        await m.forward([[1, 2]], { cache, lastOnly: true });
-        // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
-        const dec: GpuDecoder = (m as any).gpu.decoder(1, cache.states, { sampling: 'gpu' });
-        const labels = dec.dispatchLabels;
-        dec.finish(0);
-        cache.release();
-        const blocks = m.config.dims.blocks;
-        expect(labels.filter((l) => l === 'rmsnorm' || l === 'cell prep')).toEqual([]);
-        if (!quant) {
-          // per block: proj (norm folded, writing the cell's inputs), step, cell output, out_proj,
-          // up/gate (norm folded), down with the SwiGLU input; then embedding and lm_head (final
-          // norm folded)
-          expect(labels.filter((l) => l === 'gemv (rmsnorm)').length).toBe(2 * blocks + 1);
-          expect(labels.length).toBe(6 * blocks + 2);
-        } else if (ctx.features.packedIntegerDot) {
-          // the int8 quantiser of each normed input takes the norm, the cell output kernel writes
-          // out_proj's int8 activations itself: per block the quantisers of proj, up/gate and down
-          // (SwiGLU), plus lm_head's
-          expect(labels.filter((l) => l.startsWith('qgemv') && l.endsWith('activations')).length).toBe(
-            3 * blocks + 1,
-          );
-          expect(labels.filter((l) => l === 'cell post (q4 activations)').length).toBe(blocks);
-          expect(labels.length).toBe(9 * blocks + 3);
-        }
+      const blocks = gpu.config.dims.blocks;
+      // per block: proj (norm folded, writing the cell's inputs), step, cell output, out_proj,
+      // up/gate (norm folded), down with the SwiGLU input; then embedding and lm_head (final norm
+      // folded)
+      const f = await labelsOf(gpu, 1);
+      expect(f.filter((l) => l === 'gemv (rmsnorm)').length).toBe(2 * blocks + 1);
+      expect(f.length).toBe(6 * blocks + 2);
+      if (ctx.features.packedIntegerDot) {
+        // B 1: every quantised GEMV quantises its x in the workgroup (the fixture's widths fit):
+        // the same 6 dispatches per block as f16
+        const one = await labelsOf(q4, 1);
+        expect(one.filter((l) => l.endsWith('(inline activations)')).length).toBe(4 * blocks + 1);
+        expect(one.length).toBe(6 * blocks + 2);
+        // B 3: quantiser dispatches; each takes the norm before it, the cell output kernel writes
+        // out_proj's int8 activations itself: per block the quantisers of proj, up/gate and down
+        // (SwiGLU), plus lm_head's
+        const three = await labelsOf(q4, 3);
+        expect(three.filter((l) => l.startsWith('qgemv') && l.endsWith(' activations')).length).toBe(
+          3 * blocks + 1,
+        );
+        expect(three.filter((l) => l === 'cell post (q4 activations)').length).toBe(blocks);
+        expect(three.length).toBe(9 * blocks + 3);
       }
     } finally {
       q4.dispose();

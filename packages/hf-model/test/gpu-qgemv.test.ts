@@ -8,7 +8,7 @@
  */
 import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeQGemv, type GemvConfig, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeQGemv, type GemvConfig, qgemvActsElements, qgemvInlineFits } from '../src/gpu/gemv.js';
 import { encodeCellPost } from '../src/gpu/kernels.js';
 import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, quantizeActivations, quantize, sliceRows } from '../src/quant/formats.js';
@@ -76,7 +76,16 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
           ] as const) {
             const c = { M, N, K, bias, cap, acc, rowScale: normed?.rowScale };
             const ref = references(xin, wd, bias ? b : null, y0, c);
-            for (const config of configs) {
+            // each config with the quantiser dispatch, and (up to 2 rows) quantising in the workgroup
+            const runs = configs.flatMap((config) =>
+              qgemvInlineFits(ctx, M, K)
+                ? [
+                    { config, inline: false },
+                    { config, inline: true },
+                  ]
+                : [{ config, inline: false }],
+            );
+            for (const { config, inline } of runs) {
               const yg = ctx.upload(y0, [M, N]);
               const batch = ctx.batch();
               encodeQGemv(ctx, batch, xg, wg, bias ? bg : null, yg, {
@@ -89,10 +98,12 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
                 acts,
                 config,
                 norm: norm ? { w: nwg, eps } : null,
+                inlineActs: inline,
               });
+              expect(batch.size).toBe(inline ? 1 : 2);
               batch.submit();
               const got = await ctx.read(yg);
-              const label = `${JSON.stringify(config)} swiglu ${swiglu} norm ${norm} bias ${bias}`;
+              const label = `${JSON.stringify(config)} swiglu ${swiglu} norm ${norm} bias ${bias} inline ${inline}`;
               for (let i = 0; i < M * N; i++) {
                 // exact integer dots; f32 sums of ⌈K/32⌉ scaled group terms in another order, and a
                 // rare x value on the other side of a rounding tie (one step of one x): 1e-4 + 1e-5·|y|
@@ -221,6 +232,13 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
     expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, acts: small })).toThrow(/qgemv acts/);
     expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, N: 9 })).toThrow(/qgemv w/);
     expect(() => encodeQGemv(ctx, batch, x, w, null, y, { ...o, config: { vec: 8 } })).toThrow(/config.vec/);
+    const x3 = ctx.zeros([3, 40]);
+    const y3 = ctx.zeros([3, 8]);
+    expect(() => encodeQGemv(ctx, batch, x3, w, null, y3, { M: 3, N: 8, K: 40, inlineActs: true })).toThrow(
+      /qgemv inlineActs/,
+    );
+    expect(() => encodeQGemv(ctx, batch, x, w, null, y, { M: 2, N: 8, K: 40 })).toThrow(/qgemv acts/);
+    for (const t of [x3, y3]) t.release();
     batch.submit();
     for (const t of [w.data, w.scales, x, y, small, acts]) t.release();
   });

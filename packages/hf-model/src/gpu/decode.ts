@@ -30,7 +30,14 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
-import { encodeGemv, encodeQGemv, type GemvNorm, type GemvOutBlocks, qgemvActsElements } from './gemv.js';
+import {
+  encodeGemv,
+  encodeQGemv,
+  type GemvNorm,
+  type GemvOutBlocks,
+  qgemvActsElements,
+  qgemvInlineFits,
+} from './gemv.js';
 import {
   CELL_POST_ACTS_MAX_DV,
   encodeCellPost,
@@ -318,9 +325,12 @@ export class GpuDecoder {
         for (const [i, p] of l.w.parts.entries()) {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
           // int8 activations: quantised once per matrix, for its first row part
-          if (p.q && acts)
-            encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady: !!o.actsReady || i > 0 });
-          else if (p.q) {
+          if (p.q && acts) {
+            // one or two rows: each workgroup quantises x itself (no quantiser dispatch)
+            const inlineActs = qgemvInlineFits(ctx, B, l.in);
+            const actsReady = !inlineActs && (!!o.actsReady || i > 0);
+            encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady, inlineActs });
+          } else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
             const { swiglu: _, norm: __, actsReady: ___, softcapFrom: _c, outBlocks: _b, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
@@ -384,6 +394,7 @@ export class GpuDecoder {
           const q0 = blk.outProj.w.parts[0].q;
           const postActs =
             acts &&
+            !qgemvInlineFits(ctx, B, Dv) &&
             q0 &&
             blk.outProj.w.parts.every((p) => p.q) &&
             dv % 32 === 0 &&

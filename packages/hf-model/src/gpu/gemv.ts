@@ -141,6 +141,7 @@ const params = defineParams({
   st4: 'u32',
   st5: 'u32',
   blocked: 'u32',
+  inRow: 'u32',
 });
 
 /** The epilogue parameters of the output layout (plain `ldy` rows, or blocks) and the soft-cap start. */
@@ -343,6 +344,46 @@ function quantBody(
   return body;
 }
 
+/**
+ * Declarations of the in-workgroup activation quantiser (see {@link QGemvOptions.inlineActs}): the
+ * records in workgroup memory under the name the main loop reads (`x`), the raw input `xin`
+ * (row stride `P.inRow`; SwiGLU: the up half `P.xUp` further), the norm weight at binding 6, and
+ * `quantGroup(i)` — the same values and rounding as the quantiser dispatch (./gemv.ts actQuantWgsl).
+ */
+function inlineDecls(
+  fmt: QuantFormat,
+  inline: { M: number; G: number },
+  swiglu: boolean,
+  norm: boolean,
+): string {
+  return `
+${norm ? '@group(0) @binding(6) var<storage, read> nw: array<f32>;' : ''}
+var<workgroup> x: array<vec4<u32>, ${3 * inline.M * inline.G}>;
+${storeActsWgsl(fmt, 'x')}
+fn xinAt(r: u32, k: u32) -> f32 {
+  if (k >= P.normK) { return 0.0; }
+  let at = r * P.inRow + k;
+${
+  swiglu
+    ? `  let z = xin[at];
+  let e = exp(-abs(z));
+  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) * xin[at + P.xUp];`
+    : '  return xin[at];'
+}
+}
+fn quantGroup(i: u32, m0: u32) {
+  let r = min(m0 + i / ${inline.G}u, P.M - 1u); // row of x (the tile's rows start at m0)
+  let k0 = (i % ${inline.G}u) * 32u;
+  var v: array<f32, 32>;
+  var ss = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let u = xinAt(r, k0 + j);
+${norm ? '    ss += u * u;\n    v[j] = u * select(0.0, nw[min(k0 + j, P.normK - 1u)], k0 + j < P.normK);' : '    v[j] = u;'}
+  }
+  storeActs(i, v, ${norm ? 'ss' : '0.0'});
+}`;
+}
+
 /** The WGSL source of one configuration. */
 export function gemvWgsl(
   dtype: GemvFormat,
@@ -350,6 +391,8 @@ export function gemvWgsl(
   swiglu: boolean,
   minSubgroup: number,
   norm = false,
+  /** quantised weights: each workgroup quantises its tile's M rows of x (G groups each) itself */
+  inline: { M: number; G: number } | null = null,
 ): string {
   const { vec, rg, nr, mt } = c;
   const tpr = GEMV_WG / rg;
@@ -424,11 +467,11 @@ const NR: u32 = ${nr}u;
 const MT: u32 = ${mt}u;
 const STRIDE: u32 = ${stride}u;
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<${xt}>;
+${inline ? '@group(0) @binding(1) var<storage, read> xin: array<f32>;' : `@group(0) @binding(1) var<storage, read> x: array<${xt}>;`}
 @group(0) @binding(2) var<storage, read> w: array<${wType}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-${quant ? `@group(0) @binding(5) var<storage, read> scales: array<u32>;${SCALE_WGSL}` : ''}${norm && !quant ? `@group(0) @binding(5) var<storage, read> nw: array<${xt}>;` : ''}
+${quant ? `@group(0) @binding(5) var<storage, read> scales: array<u32>;${SCALE_WGSL}` : ''}${norm && !quant ? `@group(0) @binding(5) var<storage, read> nw: array<${xt}>;` : ''}${inline ? inlineDecls(dtype as QuantFormat, inline, swiglu, norm) : ''}
 var<workgroup> red: array<f32, ${(V + (norm ? mt : 0)) * stride}>;
 ${
   quant
@@ -469,9 +512,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let n0 = ((wid.x + wid.y * nwg.x) * RG + group) * NR; // first row of W of this group
   let m0 = wid.z * MT;
 ${rowStarts}
-${Array.from({ length: mt }, (_, m) => `  let xr${m} = min(m0 + ${m}u, P.M - 1u) * P.xRow;`).join('\n')}
+${Array.from({ length: mt }, (_, m) => (inline ? `  let xr${m} = ${m}u * P.xRow;` : `  let xr${m} = min(m0 + ${m}u, P.M - 1u) * P.xRow;`)).join('\n')}
 ${Array.from({ length: mt }, (_, m) => Array.from({ length: nr }, (_, r) => `  var ${R(m, r)} = 0.0;`).join('\n')).join('\n')}
 ${norm ? Array.from({ length: mt }, (_, m) => `  var ss${m} = 0.0;`).join('\n') : ''}
+${
+  inline
+    ? `  // this workgroup's int8 activations: every group of 32 of the x rows, into workgroup memory
+  for (var i = tid; i < ${inline.M * inline.G}u; i += ${GEMV_WG}u) { quantGroup(i, m0); }
+  workgroupBarrier();`
+    : ''
+}
   for (var ck = lane; ck < P.KC; ck += TPR) {
 ${body.join('\n')}
   }
@@ -622,6 +672,7 @@ export function encodeGemv(
       normK: K,
       normEps: norm?.eps ?? 0,
       ...outParams(o, ldy),
+      inRow: 0,
     }),
     [gx, gy, Math.ceil(M / c.mt)],
     o.swiglu ? 'gemv (swiglu)' : norm ? 'gemv (rmsnorm)' : 'gemv',
@@ -639,7 +690,7 @@ const ACT_WG = 64;
  * nibbles of weight word j); then (scale, scale·Σq, `ss`). Shared by the quantiser below and the
  * kernels that write int8 activations themselves (the cell's output, ./kernels.ts).
  */
-export function storeActsWgsl(fmt: QuantFormat): string {
+export function storeActsWgsl(fmt: QuantFormat, target = 'acts'): string {
   const amax = Array.from({ length: 32 }, (_, j) => `abs(v[${j}])`).reduce((a, b) => `max(${a}, ${b})`);
   const q = Array.from({ length: 32 }, (_, j) => `  let q${j} = qz(v[${j}] * inv);`).join('\n');
   const order =
@@ -659,10 +710,10 @@ fn storeActs(i: u32, v: array<f32, 32>, ss: f32) {
   let inv = select(0.0, 127.0 / amax, amax > 0.0);
   let sx = amax / 127.0;
 ${q}
-  acts[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
-  acts[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
+  ${target}[3u * i] = vec4<u32>(${words.slice(0, 4).join(', ')});
+  ${target}[3u * i + 1u] = vec4<u32>(${words.slice(4).join(', ')});
   let sum = ${sum};
-  acts[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), bitcast<u32>(ss), 0u);
+  ${target}[3u * i + 2u] = vec4<u32>(bitcast<u32>(sx), bitcast<u32>(sx * f32(sum)), bitcast<u32>(ss), 0u);
 }`;
 }
 
@@ -721,12 +772,32 @@ export const qgemvActsElements = (M: number, K: number): number => M * groupsPer
 /** Options of {@link encodeQGemv}: those of the GEMV plus the activation scratch. */
 export interface QGemvOptions extends GemvOptions {
   /** scratch for the int8 activations, at least {@link qgemvActsElements}`(M, K)` elements */
-  acts: GpuTensor;
+  acts?: GpuTensor | null;
   /**
    * `acts` already hold this x quantised for this format (an earlier row part of the same
    * matrix): skip the activation quantiser
    */
   actsReady?: boolean;
+  /**
+   * Each workgroup quantises x itself into workgroup memory instead of a quantiser dispatch before
+   * the GEMV (no `acts` needed): for few rows ({@link qgemvInlineFits}), where reading x once per
+   * workgroup from the cache costs less than a dispatch of its own. Same values and rounding.
+   */
+  inlineActs?: boolean;
+}
+
+/** Bytes of workgroup memory of the int8 records of M rows of K values (12 words per group of 32). */
+const inlineBytes = (M: number, K: number) => 48 * M * groupsPerRow(K);
+
+/**
+ * Whether {@link QGemvOptions.inlineActs} can run M rows of K values: at most 2 rows (every
+ * workgroup re-reads them), held in workgroup memory next to the reduction buffer.
+ */
+export function qgemvInlineFits(ctx: Pick<GpuContext, 'features' | 'limits'>, M: number, K: number): boolean {
+  if (M > 2) return false;
+  const c = gemvConfig(ctx, 'q4', M, 1 << 12, K);
+  const red = 4 * redFloats(c, ctx.features.subgroupMinSize, true);
+  return inlineBytes(M, K) + red <= ctx.limits.maxComputeWorkgroupStorageSize;
 }
 
 /**
@@ -754,16 +825,28 @@ export function encodeQGemv(
     if (w.rows !== N || w.cols !== K)
       throw new ModelArgumentError('qgemv w', `a quantised [${N}, ${K}] matrix, got [${w.rows}, ${w.cols}]`);
   });
-  const need = qgemvActsElements(M, K);
-  if (o.acts.numel < need || o.acts.dtype !== 'f32')
-    throw new ModelArgumentError(
-      'qgemv acts',
-      `an f32 scratch of at least ${need} elements, got ${o.acts.numel} ${o.acts.dtype}`,
-    );
   const G = groupsPerRow(K);
+  const c = { ...gemvConfig(ctx, w.format, M, N, K), ...o.config };
+  // (the records of one tile of x rows: the workgroups of a tile quantise its rows)
+  const inline = o.inlineActs ? { M: Math.min(M, c.mt), G } : null;
+  const acts = o.acts ?? null;
+  if (inline) {
+    if (!qgemvInlineFits(ctx, M, K))
+      throw new ModelArgumentError(
+        'qgemv inlineActs',
+        `at most 2 rows of x held in workgroup memory (${inlineBytes(M, K)} bytes for M = ${M}, K = ${K}; limit ${ctx.limits.maxComputeWorkgroupStorageSize} with the reduction)`,
+      );
+  } else {
+    const need = qgemvActsElements(M, K);
+    if (!acts || acts.numel < need || acts.dtype !== 'f32')
+      throw new ModelArgumentError(
+        'qgemv acts',
+        `an f32 scratch of at least ${need} elements, got ${acts ? `${acts.numel} ${acts.dtype}` : 'none'}`,
+      );
+  }
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   const norm = o.norm ?? null;
-  if (!o.actsReady) {
+  if (acts && !inline && !o.actsReady) {
     const pa = ctx.pipeline(
       `hf.qgemv.acts:${w.format}${o.swiglu ? ':swiglu' : ''}${norm ? ':norm' : ''}`,
       () => actQuantWgsl(w.format, !!o.swiglu, !!norm),
@@ -771,28 +854,24 @@ export function encodeQGemv(
     );
     batch.dispatch(
       pa,
-      norm ? [x, o.acts, norm.w] : [x, o.acts],
+      norm ? [x, acts, norm.w] : [x, acts],
       actParams.pack({ M, K, G, xRow: xCols, xUp: K }),
       splitWorkgroups(Math.ceil((M * G) / ACT_WG), max),
       `qgemv ${w.format} activations`,
     );
   }
-  const c = { ...gemvConfig(ctx, w.format, M, N, K), ...o.config };
   checkConfig(c, w.format, K, ctx, !!norm);
   const minSg = ctx.features.subgroupMinSize;
-  const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${norm ? ':norm' : ''}`;
-  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, false, minSg, !!norm), [
-    'uniform',
-    'read',
-    'read',
-    'read',
-    'rw',
-    'read',
-  ]);
+  const inl = inline ? `:inline${M}x${G}${o.swiglu ? ':swiglu' : ''}` : '';
+  const key = `hf.gemv:${w.format}:rg${c.rg}:nr${c.nr}:mt${c.mt}:${c.subgroups ? `sg${minSg}` : 'wg'}${norm ? ':norm' : ''}${inl}`;
+  const layout: ('uniform' | 'read' | 'rw')[] = ['uniform', 'read', 'read', 'read', 'rw', 'read'];
+  if (inline && norm) layout.push('read');
+  const p = ctx.pipeline(key, () => gemvWgsl(w.format, c, !!o.swiglu, minSg, !!norm, inline), layout);
   const [gx, gy] = splitWorkgroups(Math.ceil(N / (c.rg * c.nr)), max);
+  const xb = inline ? x : acts!;
   batch.dispatch(
     p,
-    [o.acts, w.data, b ?? o.acts, y, w.scales],
+    inline && norm ? [x, w.data, b ?? x, y, w.scales, norm.w] : [xb, w.data, b ?? xb, y, w.scales],
     params.pack({
       M,
       N,
@@ -803,12 +882,13 @@ export function encodeQGemv(
       nOff,
       ldy,
       xRow: 3 * G,
-      xUp: 0,
+      xUp: inline ? K : 0,
       normK: K,
       normEps: norm?.eps ?? 0,
       ...outParams(o, ldy),
+      inRow: xCols,
     }),
     [gx, gy, Math.ceil(M / c.mt)],
-    `qgemv ${w.format}`,
+    inline ? `qgemv ${w.format} (inline activations)` : `qgemv ${w.format}`,
   );
 }
