@@ -70,8 +70,19 @@ if [ -n "$MK" ]; then
   step "const-token suite with ORT attention and live Triton" 200 bash -c "DISABLE_LLVM_OPT=1 node $K/mlstm-bench.mjs --suite consttoken --preset full --dtypes f16 --modes fw,fwbw --kernels chunkwise--webgpu_xl_chunk:128 --peers ort-attention,triton-live --attention-max-seq-len 16384 --mlstm-kernels-path $MK --triton-script $K/triton_live.py --triton-timeout 150 --ort-wasm-dir $K --out $OUT/consttoken 2>&1 | grep -v '$F' > $OUT/consttoken.log"
   grep "^\[" "$OUT/consttoken.log" 2>/dev/null | tail -30
 fi
-step "decode step breakdown (32 blocks)" 120 bash -c "node $K/decode-device.mjs --blocks 32 --batches 1,8 --steps 40 --skip gemv --out $OUT/decode-device.json 2>&1 | grep -v '$F' > $OUT/decode-device.log"
-tail -25 "$OUT/decode-device.log" 2>/dev/null
+# the replayed step: GPU time, CPU encode time, per-kernel breakdown, dispatches (f16 and q4 at B 1
+# and 8); `decode-device-before.mjs`, if present, is decode-device built from an older commit (A/B)
+for dt in f16 q4; do
+  for w in after before; do
+    exe=$K/decode-device.mjs
+    if [ $w = before ]; then
+      exe=$K/decode-device-before.mjs
+      [ -f "$exe" ] || continue
+    fi
+    step "decode step breakdown $dt $w (32 blocks)" 100 bash -c "node $exe --blocks 32 --batches 1,8 --steps 40 --skip bw,gemv --dtype $dt --out $OUT/decode-$dt-$w.json 2>&1 | grep -v '$F' > $OUT/decode-$dt-$w.log"
+    grep -v '^adapter\|^features\|^limits' "$OUT/decode-$dt-$w.log" 2>/dev/null | cut -c1-1500
+  done
+done
 # one archive of everything (the device machine returns a limited number of files, not deep folders)
 (cd "$OUT" && tar czf /tmp/measure-all.tgz --exclude=all.tgz . && cp /tmp/measure-all.tgz all.tgz)
 date -u
