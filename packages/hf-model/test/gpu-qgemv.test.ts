@@ -238,6 +238,17 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
       /qgemv inlineActs/,
     );
     expect(() => encodeQGemv(ctx, batch, x, w, null, y, { M: 2, N: 8, K: 40 })).toThrow(/qgemv acts/);
+    // a configuration whose reduction buffer leaves no room for two rows of records: a typed error
+    // (not a pipeline that fails to compile)
+    const config = { vec: 32, subgroups: false, nr: 8, mt: 2, rg: 1 };
+    let K = 1024;
+    while (qgemvInlineFits(ctx, 2, K, config)) K += 1024;
+    const wk = uploadQuant(ctx, quantize('q4', rnd(8 * K), 8, K));
+    const xk = ctx.zeros([2, K]);
+    expect(() =>
+      encodeQGemv(ctx, batch, xk, wk, null, y, { M: 2, N: 8, K, inlineActs: true, config }),
+    ).toThrow(/qgemv inlineActs/);
+    for (const t of [wk.data, wk.scales, xk]) t.release();
     for (const t of [x3, y3]) t.release();
     batch.submit();
     for (const t of [w.data, w.scales, x, y, small, acts]) t.release();

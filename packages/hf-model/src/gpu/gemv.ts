@@ -793,11 +793,18 @@ const inlineBytes = (M: number, K: number) => 48 * M * groupsPerRow(K);
  * Whether {@link QGemvOptions.inlineActs} can run M rows of K values: at most 2 rows (every
  * workgroup re-reads them), held in workgroup memory next to the reduction buffer.
  */
-export function qgemvInlineFits(ctx: Pick<GpuContext, 'features' | 'limits'>, M: number, K: number): boolean {
+export function qgemvInlineFits(
+  ctx: Pick<GpuContext, 'features' | 'limits'>,
+  M: number,
+  K: number,
+  config?: GemvConfig,
+): boolean {
   if (M > 2) return false;
-  const c = gemvConfig(ctx, 'q4', M, 1 << 12, K);
+  // the reduction buffer of the configuration (default: the largest of the default configurations,
+  // 4 rows per invocation)
+  const c = config ?? { ...gemvConfig(ctx, 'q4', M, 1 << 12, K), nr: 4 };
   const red = 4 * redFloats(c, ctx.features.subgroupMinSize, true);
-  return inlineBytes(M, K) + red <= ctx.limits.maxComputeWorkgroupStorageSize;
+  return inlineBytes(Math.min(M, c.mt), K) + red <= ctx.limits.maxComputeWorkgroupStorageSize;
 }
 
 /**
@@ -831,7 +838,7 @@ export function encodeQGemv(
   const inline = o.inlineActs ? { M: Math.min(M, c.mt), G } : null;
   const acts = o.acts ?? null;
   if (inline) {
-    if (!qgemvInlineFits(ctx, M, K))
+    if (!qgemvInlineFits(ctx, M, K, c))
       throw new ModelArgumentError(
         'qgemv inlineActs',
         `at most 2 rows of x held in workgroup memory (${inlineBytes(M, K)} bytes for M = ${M}, K = ${K}; limit ${ctx.limits.maxComputeWorkgroupStorageSize} with the reduction)`,
