@@ -47,7 +47,7 @@ import {
   encodeSwiglu,
 } from './kernels.js';
 import { encodeQEmbedding, encodeQMatmul, QMM_TILED_MIN_ROWS, type QuantGpuMatrix } from './qmatmul.js';
-import { encodeSampleTokens, type GpuSampleParams, seenMaskBits } from './sample.js';
+import { encodeSampleTokens, type GpuSampleParams, seenMaskBits, writeSampleDraws } from './sample.js';
 
 /** The weights of the engine as the decoder sees them (./engine.ts). */
 export interface DecodeWeights {
@@ -213,7 +213,9 @@ export class GpuDecoder {
   /** dispatch indices at which a step's next command buffer starts (see `chunks`) */
   private readonly cuts: number[] = [];
   private readonly uniforms: GPUBuffer;
-  private dynUniforms: GPUBuffer | null = null;
+  /** the recorded sampler's draw buffer (sampling with temperature > 0) and its dispatch count */
+  private draws: GpuTensor | null = null;
+  private samplerDispatches = 0;
   private readonly staging: GPUBuffer[] = [];
   private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[]; mapped: Promise<void> }[] = [];
   private readonly readBytes: number;
@@ -420,7 +422,17 @@ export class GpuDecoder {
         normThen({ w: W.outNorm, b: null }, head, this.logits, { softcap: cfg.outputLogitSoftCap }, rec);
         return rec.recorded;
       };
-      const recs = [record(0), record(1)];
+      // the sampler, recorded once after each program (its options are fixed for the session; each
+      // step writes only its draws): its scratch lives as long as the decoder
+      let samplerRec: Recorded[] = [];
+      if (opts.sampling === 'gpu') {
+        const rec = this.recordSampler(new Float32Array(B));
+        this.owned.push(...rec.scratchTensors);
+        this.draws = rec.draws;
+        samplerRec = rec.recorded;
+        this.samplerDispatches = samplerRec.length;
+      }
+      const recs = [record(0).concat(samplerRec), record(1).concat(samplerRec)];
       const align = ctx.device.limits.minUniformBufferOffsetAlignment;
       const sizes = recs.map((r) =>
         r.reduce((s, d) => s + (d.params ? Math.ceil(d.params.byteLength / align) * align : 0), 0),
@@ -437,11 +449,6 @@ export class GpuDecoder {
         off += bytes.byteLength;
         this.programs.push(ready);
       }
-      // check the sampler's arguments now (typed errors before any GPU work)
-      if (opts.sampling === 'gpu') {
-        // (its scratch tensors are not used: released at once)
-        for (const t of this.recordSampler(new Float32Array(B)).scratchTensors) t.release();
-      }
       this.readBytes = opts.sampling === 'gpu' ? 4 * B : this.logits.byteLength;
       for (let s = 0; s < 2; s++)
         this.staging.push(ctx.pool.acquire(this.readBytes, MAP_READ | COPY_DST, 'decode-read'));
@@ -452,12 +459,13 @@ export class GpuDecoder {
     }
   }
 
-  private recordSampler(uniforms: Float32Array): RecordingBatch {
+  /** Records the GPU sampler (arguments checked: typed errors before any GPU work). */
+  private recordSampler(uniforms: Float32Array): RecordingBatch & { draws: GpuTensor | null } {
     const rec = new RecordingBatch(this.ctx);
     const s = this.opts.sample ?? { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
     const { V } = this.W.cfg.dims;
     try {
-      encodeSampleTokens(this.ctx, rec, {
+      const { draws } = encodeSampleTokens(this.ctx, rec, {
         logits: this.logits,
         B: this.B,
         V,
@@ -465,16 +473,17 @@ export class GpuDecoder {
         seen: this.seen,
         params: { ...s, uniforms },
       });
+      return Object.assign(rec, { draws });
     } catch (e) {
       for (const t of rec.scratchTensors) t.release();
       throw e;
     }
-    return rec;
   }
 
   /** The labels of a step's recorded dispatches, in order (without the sampler's): what a token costs. */
   get dispatchLabels(): string[] {
-    return this.programs[0].map((d) => d.label);
+    const p = this.programs[0];
+    return p.slice(0, p.length - this.samplerDispatches).map((d) => d.label);
   }
 
   /** Where the next ids are chosen. */
@@ -502,26 +511,10 @@ export class GpuDecoder {
     if (this.pending.length >= this.staging.length)
       throw new Error('GpuDecoder: read() the oldest step first');
     ctx.throwIfLost();
-    const program = this.programs[this.steps % 2];
-    let dyn: Ready[] = [];
-    let temporaries: GpuTensor[] = [];
-    if (this.opts.sampling === 'gpu') {
-      const rec = this.recordSampler(uniforms);
-      temporaries = rec.scratchTensors;
-      const align = ctx.device.limits.minUniformBufferOffsetAlignment;
-      const need = rec.recorded.reduce(
-        (s, d) => s + (d.params ? Math.ceil(d.params.byteLength / align) * align : 0),
-        0,
-      );
-      if (need > 0 && (!this.dynUniforms || this.dynUniforms.size < need)) {
-        if (this.dynUniforms) ctx.pool.release(this.dynUniforms);
-        this.dynUniforms = ctx.pool.acquire(need, UNIFORM | COPY_DST, 'decode-sample-params');
-      }
-      const p = prepare(ctx, rec.recorded, this.dynUniforms ?? this.uniforms, 0, true);
-      if (need > 0) ctx.device.queue.writeBuffer(this.dynUniforms!, 0, p.bytes);
-      dyn = p.ready;
-    }
-    const all = dyn.length ? program.concat(dyn) : program;
+    const all = this.programs[this.steps % 2];
+    // the recorded sampler draws with this step's uniforms (greedy: no draws)
+    if (this.draws) writeSampleDraws(ctx, this.draws, uniforms);
+    const temporaries: GpuTensor[] = [];
     const bounds = this.opts.chunks ? [0, ...this.cuts, all.length] : [0, all.length];
     let enc = ctx.device.createCommandEncoder();
     for (let c = 0; c + 1 < bounds.length; c++) {
@@ -612,7 +605,5 @@ export class GpuDecoder {
     for (const s of this.staging) this.ctx.pool.release(s);
     this.staging.length = 0;
     if (this.uniforms) this.ctx.pool.release(this.uniforms);
-    if (this.dynUniforms) this.ctx.pool.release(this.dynUniforms);
-    this.dynUniforms = null;
   }
 }

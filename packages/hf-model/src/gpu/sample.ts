@@ -559,7 +559,7 @@ export function encodeSampleTokens(
     seen: GpuTensor;
     params: GpuSampleParams;
   },
-): void {
+): { draws: GpuTensor | null } {
   validate(ctx, a);
   const { B, V, params: p } = a;
   const k = samplerConstants(p);
@@ -587,11 +587,21 @@ export function encodeSampleTokens(
     batch.dispatch(first, [a.logits, a.seen, partial], packed, [G, B], 'sample argmax (slices)');
     const final = ctx.pipeline('hf.sample.argmax-final', argmaxFinalWgsl, ['uniform', 'read', 'rw', 'rw']);
     batch.dispatch(final, [partial, a.seen, a.out], packed, [B], 'sample argmax (rows)');
-    return;
+    return { draws: null };
   }
   const draws = batch.scratch([B], 'f32');
-  const r = Uint32Array.from(p.uniforms, drawInteger);
-  ctx.device.queue.writeBuffer(draws.buffer, draws.byteOffset, r.buffer, r.byteOffset, r.byteLength);
+  writeSampleDraws(ctx, draws, p.uniforms);
   const pipe = ctx.pipeline('hf.sample.draw', sampleWgsl, ['uniform', 'read', 'rw', 'read', 'rw']);
   batch.dispatch(pipe, [a.logits, a.seen, draws, a.out], packed, [B], 'sample (top-k, top-p, draw)');
+  return { draws };
+}
+
+/**
+ * Writes one draw per row (`uniforms` in [0, 1), the CPU's seeded generator) into the `draws`
+ * buffer that {@link encodeSampleTokens} returned: a recorded sampler replayed with new draws.
+ * (A queue write lands after the submissions before it, so a step in flight keeps its draws.)
+ */
+export function writeSampleDraws(ctx: GpuContext, draws: GpuTensor, uniforms: Float32Array): void {
+  const r = Uint32Array.from(uniforms, drawInteger);
+  ctx.device.queue.writeBuffer(draws.buffer, draws.byteOffset, r.buffer, r.byteOffset, r.byteLength);
 }
