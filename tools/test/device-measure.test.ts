@@ -27,7 +27,9 @@ it('without time left every step is skipped, in priority order; optional steps f
     'packed kernels',
     'fast path vs CPU (7B widths, 2 blocks)',
     'q8 / q4 layer error and speed',
-    'decode step breakdown (32 blocks)',
+    // (a `decode-device-before.mjs` beside the script adds the 'before' runs)
+    'decode step breakdown f16 after (32 blocks)',
+    'decode step breakdown q4 after (32 blocks)',
   ]);
   const all = run(['--baseline', 'b.py', '--mlstm-kernels-path', OUT], { DEADLINE: '0', OUT });
   expect(all.stdout).toMatch(/== transformers baseline: skipped/);
