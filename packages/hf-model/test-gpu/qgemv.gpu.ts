@@ -24,10 +24,9 @@ import {
   qgemvActsElements,
   qgemvInlineFits,
 } from '../src/gpu/gemv.js';
-import { encodeCellPost } from '../src/gpu/kernels.js';
 import { type QuantGpuMatrix, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, type QuantFormat, quantize, sliceRows, wordsPerRow } from '../src/quant/formats.js';
-import { type Case, inputRows, normInput, references } from '../test/qgemv-reference.js';
+import { type Case, cellPostActsPair, inputRows, normInput, references } from '../test/qgemv-reference.js';
 
 const ctx = await getGpuContext();
 console.log(ctx.describe());
@@ -293,36 +292,11 @@ for (const format of ['q4', 'q8'] as const) {
   check(
     `${format} cell output with int8 activations [NH 8, dv 512], B 1 and 8 = cell output + quantiser`,
     async () => {
-      const [NH, dqk, dv] = [8, 256, 512];
-      const Dv = NH * dv;
-      const PS = 2 * NH * dqk + 2 * Dv + 2 * NH;
-      const N = 4096;
-      const w = uploadQuant(ctx, quantize(format, rnd(N * Dv, 1 / 64), N, Dv));
       for (const B of [1, 8]) {
-        const h = ctx.upload(rnd(B * NH * dv, 2), [B * NH, 1, dv]);
-        const proj = ctx.upload(rnd(B * PS, 3), [B, PS]);
-        const nw = ctx.upload(rnd(Dv), [Dv]);
-        const gated = ctx.empty([B, Dv]);
-        const acts = ctx.empty([qgemvActsElements(B, Dv)]);
-        const dims = { B, S: 1, Sp: 1, t0: 0, NH, dqk, dv, eps: 1e-5, stride: PS };
-        const ys: Float32Array[] = [];
-        for (const fused of [false, true]) {
-          const y = ctx.zeros([B, N]);
-          const batch = ctx.batch();
-          encodeCellPost(ctx, batch, h, proj, nw, null, gated, {
-            ...dims,
-            acts: fused ? { t: acts, format } : null,
-          });
-          encodeQGemv(ctx, batch, gated, w, null, y, { M: B, N, K: Dv, acts, actsReady: fused });
-          batch.submit();
-          ys.push(await ctx.read(y));
-          y.release();
-        }
+        const { ys } = await cellPostActsPair(ctx, format, { B, NH: 8, dqk: 256, dv: 512, N: 4096 }, rnd);
         assert.ok(ys[0].some((v) => v !== 0));
         for (let i = 0; i < ys[0].length; i++) assert.equal(ys[1][i], ys[0][i], `B ${B} [${i}]`);
-        for (const t of [h, proj, nw, gated, acts]) t.release();
       }
-      for (const t of [w.data, w.scales]) t.release();
     },
   );
 }

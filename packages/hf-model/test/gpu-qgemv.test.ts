@@ -12,7 +12,7 @@ import { encodeQGemv, type GemvConfig, qgemvActsElements, qgemvInlineFits } from
 import { encodeCellPost } from '../src/gpu/kernels.js';
 import { encodeQMatmul, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, quantizeActivations, quantize, sliceRows } from '../src/quant/formats.js';
-import { inputRows, normInput, references } from './qgemv-reference.js';
+import { cellPostActsPair, inputRows, normInput, references } from './qgemv-reference.js';
 import { ModelArgumentError } from '../src/errors.js';
 
 let ctx: GpuContext;
@@ -166,42 +166,31 @@ describe.runIf(() => true)('int8-activation GEMV', () => {
     '%s: the cell output kernel writing int8 activations = cell output, then the quantiser (B %i, NH %i, dv %i)',
     async (format, B, NH, dv) => {
       if (!ctx.features.packedIntegerDot) return;
-      const dqk = 16;
-      const Dv = NH * dv;
-      const PS = 2 * NH * dqk + 2 * Dv + 2 * NH;
-      const N = 37;
-      const h = ctx.upload(rnd(B * NH * dv, 2), [B * NH, 1, dv]);
-      const proj = ctx.upload(rnd(B * PS, 3), [B, PS]);
-      const nw = ctx.upload(rnd(Dv), [Dv]);
-      const gated = ctx.empty([B, Dv]);
-      const acts = ctx.empty([qgemvActsElements(B, Dv)]);
-      const w = uploadQuant(ctx, quantize(format, rnd(N * Dv), N, Dv));
-      const dims = { B, S: 1, Sp: 1, t0: 0, NH, dqk, dv, eps: 1e-5, stride: PS };
-      const ys: Float32Array[] = [];
-      for (const fused of [false, true]) {
-        const y = ctx.zeros([B, N]);
-        const batch = ctx.batch();
-        encodeCellPost(ctx, batch, h, proj, nw, null, gated, {
-          ...dims,
-          acts: fused ? { t: acts, format } : null,
-        });
-        encodeQGemv(ctx, batch, gated, w, null, y, { M: B, N, K: Dv, acts, actsReady: fused });
-        expect(batch.size).toBe(fused ? 2 : 3);
-        batch.submit();
-        ys.push(await ctx.read(y));
-        y.release();
-      }
+      const { ys, dispatches } = await cellPostActsPair(ctx, format, { B, NH, dqk: 16, dv, N: 37 }, rnd);
+      expect(dispatches).toEqual([3, 2]);
       // the same f32 values quantised by the same WGSL: bit for bit
       expect(ys[1]).toEqual(ys[0]);
       expect(ys[0].some((v) => v !== 0)).toBe(true);
+      // a head width that is not a multiple of 32: a typed error
+      const h = ctx.zeros([B * NH, 1, 40]);
+      const proj = ctx.zeros([B, 4 * NH * 40]);
+      const nw = ctx.zeros([NH * 40]);
+      const gated = ctx.empty([B, NH * 40]);
+      const acts = ctx.empty([qgemvActsElements(B, NH * 40)]);
       expect(() =>
         encodeCellPost(ctx, ctx.batch(), h, proj, nw, null, gated, {
-          ...dims,
+          B,
+          S: 1,
+          Sp: 1,
+          t0: 0,
+          NH,
+          dqk: 40,
           dv: 40,
+          eps: 1e-5,
           acts: { t: acts, format },
         }),
       ).toThrow(/cell post acts/);
-      for (const t of [h, proj, nw, gated, acts, w.data, w.scales]) t.release();
+      for (const t of [h, proj, nw, gated, acts]) t.release();
     },
   );
 

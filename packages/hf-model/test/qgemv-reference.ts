@@ -1,9 +1,20 @@
 /**
  * The CPU twin of the int8-activation GEMV (gpu/gemv.ts, encodeQGemv), shared by the vitest tests
  * and the GPU test project (test-gpu/qgemv.gpu.ts): the reference activation quantiser and the
- * reference dequantiser, summed in float64.
+ * reference dequantiser, summed in float64. Also the fused-against-unfused case of the cell output
+ * kernel writing int8 activations, which both run.
  */
-import { GROUP_SIZE, groupsPerRow, quantizeActivations } from '../src/quant/formats.js';
+import type { GpuContext } from '@mlstm/kernels-webgpu';
+import { encodeQGemv, qgemvActsElements } from '../src/gpu/gemv.js';
+import { encodeCellPost } from '../src/gpu/kernels.js';
+import { uploadQuant } from '../src/gpu/qmatmul.js';
+import {
+  GROUP_SIZE,
+  groupsPerRow,
+  type QuantFormat,
+  quantize,
+  quantizeActivations,
+} from '../src/quant/formats.js';
 
 const silu = (z: number) => z / (1 + Math.exp(-z));
 
@@ -92,4 +103,48 @@ export function references(
     }
   }
   return { int8, exact, bound };
+}
+
+/**
+ * The cell output (multi-head norm × output gate) of one decode step into a quantised GEMV of N
+ * rows, twice: the cell output kernel, the activation quantiser and the GEMV; then the cell output
+ * kernel writing the int8 activations itself and the GEMV reading them. Returns both outputs and
+ * the dispatches of each (the same WGSL quantises the same f32 values: equal bit for bit).
+ */
+export async function cellPostActsPair(
+  ctx: GpuContext,
+  format: QuantFormat,
+  d: { B: number; NH: number; dqk: number; dv: number; N: number },
+  rnd: (n: number, scale?: number) => Float32Array,
+): Promise<{ ys: Float32Array[]; dispatches: number[] }> {
+  const { B, NH, dqk, dv, N } = d;
+  const Dv = NH * dv;
+  const PS = 2 * NH * dqk + 2 * Dv + 2 * NH;
+  const w = uploadQuant(ctx, quantize(format, rnd(N * Dv, 1 / Math.sqrt(Dv)), N, Dv));
+  const h = ctx.upload(rnd(B * NH * dv, 2), [B * NH, 1, dv]);
+  const proj = ctx.upload(rnd(B * PS, 3), [B, PS]);
+  const nw = ctx.upload(rnd(Dv), [Dv]);
+  const gated = ctx.empty([B, Dv]);
+  const acts = ctx.empty([qgemvActsElements(B, Dv)]);
+  const dims = { B, S: 1, Sp: 1, t0: 0, NH, dqk, dv, eps: 1e-5, stride: PS };
+  const ys: Float32Array[] = [];
+  const dispatches: number[] = [];
+  try {
+    for (const fused of [false, true]) {
+      const y = ctx.zeros([B, N]);
+      const batch = ctx.batch();
+      encodeCellPost(ctx, batch, h, proj, nw, null, gated, {
+        ...dims,
+        acts: fused ? { t: acts, format } : null,
+      });
+      encodeQGemv(ctx, batch, gated, w, null, y, { M: B, N, K: Dv, acts, actsReady: fused });
+      dispatches.push(batch.size);
+      batch.submit();
+      ys.push(await ctx.read(y));
+      y.release();
+    }
+  } finally {
+    for (const t of [h, proj, nw, gated, acts, w.data, w.scales]) t.release();
+  }
+  return { ys, dispatches };
 }

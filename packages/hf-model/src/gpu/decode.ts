@@ -217,7 +217,7 @@ export class GpuDecoder {
   private draws: GpuTensor | null = null;
   private samplerDispatches = 0;
   private readonly staging: GPUBuffer[] = [];
-  private readonly pending: { staging: GPUBuffer; temporaries: GpuTensor[]; mapped: Promise<void> }[] = [];
+  private readonly pending: { staging: GPUBuffer; mapped: Promise<void> }[] = [];
   private readonly readBytes: number;
   private steps = 0;
   private closed = false;
@@ -514,7 +514,6 @@ export class GpuDecoder {
     const all = this.programs[this.steps % 2];
     // the recorded sampler draws with this step's uniforms (greedy: no draws)
     if (this.draws) writeSampleDraws(ctx, this.draws, uniforms);
-    const temporaries: GpuTensor[] = [];
     const bounds = this.opts.chunks ? [0, ...this.cuts, all.length] : [0, all.length];
     let enc = ctx.device.createCommandEncoder();
     for (let c = 0; c + 1 < bounds.length; c++) {
@@ -555,7 +554,7 @@ export class GpuDecoder {
     // requested now, the mapping waits for this submission only (not for the next step's)
     const mapped = staging.mapAsync(0x0001 /* READ */, 0, this.readBytes);
     mapped.catch(() => {}); // awaited (and its error raised) in read()
-    this.pending.push({ staging, temporaries, mapped });
+    this.pending.push({ staging, mapped });
     this.steps++;
   }
 
@@ -568,16 +567,12 @@ export class GpuDecoder {
     if (!p) throw new Error('GpuDecoder: no step submitted');
     const { ctx } = this;
     ctx.throwIfErrors();
-    try {
-      await p.mapped;
-      const copy = p.staging.getMappedRange(0, this.readBytes).slice(0);
-      p.staging.unmap();
-      this.bytesRead += this.readBytes;
-      ctx.throwIfErrors();
-      return this.opts.sampling === 'gpu' ? new Uint32Array(copy) : new Float32Array(copy);
-    } finally {
-      for (const t of p.temporaries) t.release();
-    }
+    await p.mapped;
+    const copy = p.staging.getMappedRange(0, this.readBytes).slice(0);
+    p.staging.unmap();
+    this.bytesRead += this.readBytes;
+    ctx.throwIfErrors();
+    return this.opts.sampling === 'gpu' ? new Uint32Array(copy) : new Float32Array(copy);
   }
 
   /**
@@ -597,7 +592,6 @@ export class GpuDecoder {
     this.closed = true;
     for (const p of this.pending) {
       p.staging.unmap(); // cancels the mapping of a step submitted ahead and never read
-      for (const t of p.temporaries) t.release();
     }
     this.pending.length = 0;
     for (const t of this.owned) t.release();

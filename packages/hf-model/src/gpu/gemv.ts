@@ -345,10 +345,52 @@ function quantBody(
 }
 
 /**
+ * WGSL `quantGroup(i, r, k0)`: the group of 32 values of row r of the input starting at column k0
+ * (0 past `K`; `silu(z₁)·z₂` with the SwiGLU input; x ⊙ w_norm with the folded RMSNorm, the
+ * group's Σx² of the raw values going into the record) quantised by {@link storeActsWgsl} as record
+ * `i` of `target`. One definition of what the int8 activations hold, shared by the quantiser
+ * dispatch and the GEMV that quantises in its workgroups. `src`, `K`, `row` (row stride) and `up`
+ * (offset of the SwiGLU's up half) are WGSL expressions; the norm weight is the binding `nw`.
+ */
+function quantGroupWgsl(
+  fmt: QuantFormat,
+  target: string,
+  o: { src: string; K: string; row: string; up: string; swiglu: boolean; norm: boolean },
+): string {
+  const { src, K } = o;
+  return `${storeActsWgsl(fmt, target)}
+fn inAt(r: u32, k: u32) -> f32 {
+  if (k >= ${K}) { return 0.0; }
+  let at = r * ${o.row} + k;
+${
+  o.swiglu
+    ? `  let z = ${src}[at];
+  let e = exp(-abs(z));
+  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) * ${src}[at + ${o.up}];`
+    : `  return ${src}[at];`
+}
+}
+fn quantGroup(i: u32, r: u32, k0: u32) {
+  var v: array<f32, 32>;
+  var ss = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let u = inAt(r, k0 + j);
+${
+  o.norm
+    ? `    ss += u * u;
+    v[j] = u * select(0.0, nw[min(k0 + j, ${K} - 1u)], k0 + j < ${K});`
+    : '    v[j] = u;'
+}
+  }
+  storeActs(i, v, ${o.norm ? 'ss' : '0.0'});
+}`;
+}
+
+/**
  * Declarations of the in-workgroup activation quantiser (see {@link QGemvOptions.inlineActs}): the
- * records in workgroup memory under the name the main loop reads (`x`), the raw input `xin`
- * (row stride `P.inRow`; SwiGLU: the up half `P.xUp` further), the norm weight at binding 6, and
- * `quantGroup(i)` — the same values and rounding as the quantiser dispatch (./gemv.ts actQuantWgsl).
+ * records of the tile's rows in workgroup memory under the name the main loop reads (`x`), the raw
+ * input `xin` (row stride `P.inRow`; SwiGLU: the up half `P.xUp` further), the norm weight at
+ * binding 6, and {@link quantGroupWgsl} writing into `x`.
  */
 function inlineDecls(
   fmt: QuantFormat,
@@ -359,29 +401,7 @@ function inlineDecls(
   return `
 ${norm ? '@group(0) @binding(6) var<storage, read> nw: array<f32>;' : ''}
 var<workgroup> x: array<vec4<u32>, ${3 * inline.M * inline.G}>;
-${storeActsWgsl(fmt, 'x')}
-fn xinAt(r: u32, k: u32) -> f32 {
-  if (k >= P.normK) { return 0.0; }
-  let at = r * P.inRow + k;
-${
-  swiglu
-    ? `  let z = xin[at];
-  let e = exp(-abs(z));
-  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) * xin[at + P.xUp];`
-    : '  return xin[at];'
-}
-}
-fn quantGroup(i: u32, m0: u32) {
-  let r = min(m0 + i / ${inline.G}u, P.M - 1u); // row of x (the tile's rows start at m0)
-  let k0 = (i % ${inline.G}u) * 32u;
-  var v: array<f32, 32>;
-  var ss = 0.0;
-  for (var j = 0u; j < 32u; j++) {
-    let u = xinAt(r, k0 + j);
-${norm ? '    ss += u * u;\n    v[j] = u * select(0.0, nw[min(k0 + j, P.normK - 1u)], k0 + j < P.normK);' : '    v[j] = u;'}
-  }
-  storeActs(i, v, ${norm ? 'ss' : '0.0'});
-}`;
+${quantGroupWgsl(fmt, 'x', { src: 'xin', K: 'P.normK', row: 'P.inRow', up: 'P.xUp', swiglu, norm })}`;
 }
 
 /** The WGSL source of one configuration. */
@@ -518,7 +538,9 @@ ${norm ? Array.from({ length: mt }, (_, m) => `  var ss${m} = 0.0;`).join('\n') 
 ${
   inline
     ? `  // this workgroup's int8 activations: every group of 32 of the x rows, into workgroup memory
-  for (var i = tid; i < ${inline.M * inline.G}u; i += ${GEMV_WG}u) { quantGroup(i, m0); }
+  for (var i = tid; i < ${inline.M * inline.G}u; i += ${GEMV_WG}u) {
+    quantGroup(i, min(m0 + i / ${inline.G}u, P.M - 1u), (i % ${inline.G}u) * 32u);
+  }
   workgroupBarrier();`
     : ''
 }
@@ -724,45 +746,18 @@ ${q}
  * of the raw x in the record.
  */
 function actQuantWgsl(fmt: QuantFormat, swiglu: boolean, norm: boolean): string {
-  const v = Array.from({ length: 32 }, (_, j) =>
-    norm
-      ? `  let u${j} = xv(r, k0 + ${j}u);\n  v[${j}] = u${j} * nwAt(k0 + ${j}u);`
-      : `  v[${j}] = xv(r, k0 + ${j}u);`,
-  ).join('\n');
-  const ss = norm ? Array.from({ length: 32 }, (_, j) => `u${j} * u${j}`).join(' + ') : '0.0';
   return /* wgsl */ `${actParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> acts: array<vec4<u32>>;
-${
-  norm
-    ? `@group(0) @binding(3) var<storage, read> nw: array<f32>;
-fn nwAt(k: u32) -> f32 { return select(0.0, nw[min(k, P.K - 1u)], k < P.K); }`
-    : ''
-}
-
-fn xv(r: u32, k: u32) -> f32 {
-  if (k >= P.K) { return 0.0; }
-  let at = r * P.xRow + k;
-${
-  swiglu
-    ? `  let z = x[at];
-  let e = exp(-abs(z));
-  return z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) * x[at + P.xUp];`
-    : '  return x[at];'
-}
-}
-${storeActsWgsl(fmt)}
+${norm ? '@group(0) @binding(3) var<storage, read> nw: array<f32>;' : ''}
+${quantGroupWgsl(fmt, 'acts', { src: 'x', K: 'P.K', row: 'P.xRow', up: 'P.xUp', swiglu, norm })}
 
 @compute @workgroup_size(${ACT_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * ${ACT_WG}u + lid;
   if (i >= P.M * P.G) { return; }
-  let r = i / P.G;
-  let k0 = (i % P.G) * 32u;
-  var v: array<f32, 32>;
-${v}
-  storeActs(i, v, ${ss});
+  quantGroup(i, i / P.G, (i % P.G) * 32u);
 }`;
 }
 
