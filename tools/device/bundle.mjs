@@ -19,6 +19,7 @@ const entries = {
   'fastpath-check': 'packages/hf-model/scripts/fastpath-check.ts',
   'quant-layer-check': 'packages/hf-model/scripts/quant-layer-check.ts',
   'decode-device': 'packages/hf-model/bench/decode-device.ts',
+  'gemm-device': 'packages/bench/scripts/gemm-device.ts',
 };
 for (const [name, src] of Object.entries(entries)) {
   await build({

@@ -34,21 +34,50 @@ interface Variant {
   castX?: boolean;
   path: 'matrix' | 'tiled';
 }
-const T = (bm: number, bn: number, bk: number, wm: number, stages: 1 | 2): DenseSgmatTiles => ({
-  bm,
-  bn,
-  bk,
-  wm,
-  stages,
-});
+const T = (
+  bm: number,
+  bn: number,
+  bk: number,
+  wm: number,
+  stages: 1 | 2,
+  more: Pick<DenseSgmatTiles, 'subgroups' | 'prefetch'> = {},
+): DenseSgmatTiles => ({ bm, bn, bk, wm, stages, ...more });
+const nopf = { prefetch: false } as const;
+const sg4 = { subgroups: 4 } as const;
 const VARIANTS: Variant[] = [
   // the default: 128 × 128 × 64, one buffer; f32 x converted to f16 in a pass of its own (timed with it)
   { name: 'default (x f32, cast pass)', path: 'matrix' },
-  { name: 'default, x f32 converted per slice', castX: false, path: 'matrix' },
   { name: 'default, x f16', xF16: true, path: 'matrix' },
   { name: '128x256x32 wm2 s1, x f16', tiles: T(128, 256, 32, 2, 1), xF16: true, path: 'matrix' },
-  { name: '128x128x32 wm2 s2, x f16', tiles: T(128, 128, 32, 2, 2), xF16: true, path: 'matrix' },
-  { name: '128x128x64 wm4 s1, x f16', tiles: T(128, 128, 64, 4, 1), xF16: true, path: 'matrix' },
+  // occupancy: no register prefetch (fewer live registers), 4 subgroups owning 64 × 64 each
+  { name: '128x128x64 wm2 s1 nopf, x f16', tiles: T(128, 128, 64, 2, 1, nopf), xF16: true, path: 'matrix' },
+  { name: '128x128x32 wm2 s2 nopf, x f16', tiles: T(128, 128, 32, 2, 2, nopf), xF16: true, path: 'matrix' },
+  { name: '128x256x32 wm2 s1 nopf, x f16', tiles: T(128, 256, 32, 2, 1, nopf), xF16: true, path: 'matrix' },
+  { name: '128x128x64 sg4 wm2 s1, x f16', tiles: T(128, 128, 64, 2, 1, sg4), xF16: true, path: 'matrix' },
+  {
+    name: '128x128x64 sg4 wm2 s1 nopf, x f16',
+    tiles: T(128, 128, 64, 2, 1, { ...sg4, ...nopf }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '128x128x32 sg4 wm2 s2 nopf, x f16',
+    tiles: T(128, 128, 32, 2, 2, { ...sg4, ...nopf }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '64x128x64 sg4 wm2 s1 nopf, x f16',
+    tiles: T(64, 128, 64, 2, 1, { ...sg4, ...nopf }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '128x64x64 sg4 wm2 s1 nopf, x f16',
+    tiles: T(128, 64, 64, 2, 1, { ...sg4, ...nopf }),
+    xF16: true,
+    path: 'matrix',
+  },
   { name: 'register-tiled', path: 'tiled' },
 ];
 const only = arg('--variants', 'all');

@@ -13,6 +13,8 @@
  * 3. More than 65 535 heads on the matrix path, sampled heads against the reference.
  * 4. A forced probe failure (`matrixProbeWgsl` breaks the shader): the context records why and
  *    the calls run the register-tiled path, correctly.
+ * 5. The dense matmul on the matrix units, every tile option (subgroups, prefetch, stages, tile
+ *    shapes), on odd shapes with every epilogue, against a float64 CPU product.
  *
  * No test is ever skipped; the process exits non-zero on any failure (node:test sets the exit
  * code), and the last line is a summary: `gpu-tests: N passed, N failed, 0 skipped (…)`.
@@ -33,6 +35,8 @@ import {
 import { Rng } from '@mlstm/core-reference/testing';
 import {
   type BackwardFn,
+  type DenseSgmatTiles,
+  encodeDenseMatmul,
   type ExecutionPlan,
   type ForwardFn,
   type GpuTensor,
@@ -458,3 +462,97 @@ if (matrixRuns)
       }
     },
   );
+
+// ---------------------------------------------------------------------------------------------
+// 5. Dense matmul on the matrix units: every tile option against a float64 CPU product
+
+/**
+ * x and W are f16 (the reference uses the same f16 values), products are exact in f32, so what
+ * remains is the f32 summation order over K ≤ 520 terms (~K·2⁻²⁴ of the largest partial sum) and
+ * the f32 epilogue: ~1e-6 relative. 1e-4 leaves two orders of magnitude; a wrong tile, a dropped
+ * slice or a misplaced column is O(1).
+ */
+const DENSE_TOL = 1e-4;
+const DENSE_TILES: (DenseSgmatTiles | undefined)[] = [
+  undefined, // the heuristics' choice
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2 },
+  { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1 },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, prefetch: false },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, prefetch: false },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+  { bm: 128, bn: 128, bk: 64, wm: 4, stages: 1, subgroups: 4 },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false },
+  { bm: 64, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false },
+  { bm: 128, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false },
+];
+const DENSE_SHAPES = [
+  { M: 129, N: 97, K: 136, gated: true, bias: true, accumulate: false, softcap: 0 },
+  { M: 300, N: 200, K: 264, gated: false, bias: true, accumulate: true, softcap: 0 },
+  { M: 256, N: 208, K: 520, gated: true, bias: false, accumulate: true, softcap: 30 },
+];
+const tilesName = (t?: DenseSgmatTiles) =>
+  t
+    ? `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}`
+    : 'default tiles';
+for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
+  check(
+    `dense matmul ${c.M}×${c.N}×${c.K}${c.gated ? ' SiLU-gated' : ''}${c.bias ? ' bias' : ''}${c.accumulate ? ' accumulate' : ''}${c.softcap ? ` cap ${c.softcap}` : ''}: every tile option = float64 product`,
+    async () => {
+      const rng = new Rng(500 + n);
+      const rows = c.gated ? 2 * c.N : c.N;
+      const xs = new Float32Array(c.M * c.K).map(() => Math.fround(rng.normal()));
+      const ws = new Float32Array(rows * c.K).map(() => Math.fround(rng.normal() / Math.sqrt(c.K)));
+      const bias = new Float32Array(rows).map(() => Math.fround(rng.normal()));
+      const y0 = new Float32Array(c.M * c.N).map(() => Math.fround(rng.normal()));
+      const x = ctx.upload(xs, [c.M, c.K], 'f16');
+      const w = ctx.upload(ws, [rows, c.K], 'f16');
+      // the f16 values the GPU holds, for the reference
+      const x16 = await ctx.read(x);
+      const w16 = await ctx.read(w);
+      const b = c.bias ? ctx.upload(bias, [rows]) : null;
+      const want = new Float64Array(c.M * c.N);
+      const dot = (m: number, r: number) => {
+        let acc = 0;
+        for (let k = 0; k < c.K; k++) acc += x16[m * c.K + k] * w16[r * c.K + k];
+        return acc + (c.bias ? bias[r] : 0);
+      };
+      for (let m = 0; m < c.M; m++)
+        for (let j = 0; j < c.N; j++) {
+          let v = dot(m, j);
+          if (c.gated) v = (v / (1 + Math.exp(-v))) * dot(m, c.N + j);
+          if (c.softcap) v = c.softcap * Math.tanh(v / c.softcap);
+          want[m * c.N + j] = v + (c.accumulate ? y0[m * c.N + j] : 0);
+        }
+      const seen: Record<string, number> = { case: 100 + n };
+      for (const tiles of DENSE_TILES) {
+        const y = ctx.upload(y0, [c.M, c.N]);
+        const batch = ctx.batch();
+        const path = encodeDenseMatmul(ctx, batch, {
+          x,
+          w,
+          y,
+          bias: b,
+          gate: c.gated ? 'silu' : null,
+          accumulate: c.accumulate,
+          softcap: c.softcap,
+          path: 'matrix',
+          tiles,
+        });
+        assert.equal(path, 'matrix');
+        batch.submit();
+        const got = await ctx.read(y);
+        y.release();
+        within(
+          tilesName(tiles),
+          { shape: [c.M, c.N], data: got },
+          { shape: [c.M, c.N], data: want },
+          DENSE_TOL,
+          seen,
+        );
+      }
+      errors.push(seen);
+      for (const t of [x, w, b]) t?.release();
+    },
+  );
+}

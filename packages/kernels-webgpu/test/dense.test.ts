@@ -175,6 +175,11 @@ const sgmatConfigs: (DenseSgmatTiles & { xDtype: GpuDtype; gated: boolean })[] =
   { bm: 256, bn: 128, bk: 32, wm: 4, stages: 1, xDtype: 'f32', gated: false },
   { bm: 64, bn: 128, bk: 32, wm: 1, stages: 2, xDtype: 'f32', gated: false },
   { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, xDtype: 'f16', gated: true },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, prefetch: false, xDtype: 'f16', gated: true },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, prefetch: false, xDtype: 'f32', gated: false },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, xDtype: 'f16', gated: true },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false, xDtype: 'f32', gated: true },
+  { bm: 64, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false, xDtype: 'f16', gated: false },
 ];
 
 async function compileErrors(code: string): Promise<string[]> {
@@ -196,6 +201,17 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
         expect(await compileErrors(code)).toEqual([]);
       });
     }
+    it('4 subgroups: a 128-invocation workgroup and 4 scratch blocks; no prefetch: no registers loaded ahead', () => {
+      const four = denseSgmatWgsl(sgmatConfigs[9]);
+      expect(four).toMatch(/@workgroup_size\(128\)/);
+      expect(four).toMatch(/sC: array<array<f32, 256>, 4>/);
+      const eight = denseSgmatWgsl(sgmatConfigs[6]);
+      expect(eight).toMatch(/@workgroup_size\(256\)/);
+      // with prefetch the loop loads slice s + 1 ahead; without, slice s right before storing it
+      expect(eight).toMatch(/let k0 = \(s \+ 1u\) \* 64u;/);
+      expect(denseSgmatWgsl(sgmatConfigs[7])).not.toMatch(/\(s \+ 1u\)/);
+      expect(denseSgmatWgsl(sgmatConfigs[7])).toMatch(/let k0 = s \* 64u;/);
+    });
     it('a broken kernel does not compile (the check can fail)', async () => {
       const code = stubSubgroupMatrix(denseSgmatWgsl(sgmatConfigs[0])).replace(
         'let sgN = sg %',
@@ -293,6 +309,18 @@ describe('selection rule and arguments', () => {
     });
     expect(t32.bk).toBe(32);
     expect(denseSgmatTilesProblem(t32, true, 32768)).toBe('');
+  });
+  it('tiles with a subgroup count other than 4 or 8, or more row groups than subgroups, are refused', () => {
+    const t = { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 as const };
+    expect(denseSgmatTilesProblem({ ...t, subgroups: 16 as 8 }, false, 49152)).toMatch(/subgroups 16/);
+    expect(denseSgmatTilesProblem({ ...t, subgroups: 4, wm: 8 }, false, 49152)).toMatch(/wm 8/);
+    // 4 subgroups (128 invocations) stage a 32 × 32 slice in one 16-byte load each; 8 could not
+    const small = { ...t, bm: 32, bn: 64, bk: 32, wm: 2 };
+    expect(denseSgmatTilesProblem({ ...small, subgroups: 4 }, false, 49152)).toBe('');
+    expect(denseSgmatTilesProblem(small, false, 49152)).toMatch(/16-byte loads/);
+    expect(
+      denseMatmulPath(fake, { wDtype: 'f16', M: 64, N: 64, K: 64, tiles: { ...t, subgroups: 16 as 8 } }),
+    ).toBe('tiled');
   });
   it('typed errors name the argument, before any GPU work', () => {
     const x = ctx.upload(new Float32Array(12), [3, 4]);

@@ -2,11 +2,12 @@
  * Dense `y (+)= x·Wᵀ` on the adapter's matrix units (Dawn's `chromium-experimental-subgroup-matrix`,
  * f16 operands, f32 accumulation, 16×16×16), with the epilogues of ./epilogue.ts.
  *
- * A workgroup of 8 subgroups (32 lanes each) computes a `bm × bn` output tile; the subgroups form
- * a `wm × (8/wm)` grid, each owning `(bm/wm) × (bn·wm/8)` outputs as 16×16 accumulators. The depth
- * is walked `bk` at a time: both operand slices are staged in workgroup memory, the next slice is
- * loaded from storage into registers (16-byte loads: 8 f16, or 2 × 4 f32 of x converted to f16)
- * while the current one feeds the products, then stored — into the other half of a double buffer
+ * A workgroup of `g` subgroups (8 by default, or 4; 32 lanes each) computes a `bm × bn` output
+ * tile; the subgroups form a `wm × (g/wm)` grid, each owning `(bm/wm) × (bn·wm/g)` outputs as 16×16
+ * accumulators. The depth is walked `bk` at a time: both operand slices are staged in workgroup
+ * memory, the next slice is loaded from storage into registers (16-byte loads: 8 f16, or 2 × 4 f32
+ * of x converted to f16) while the current one feeds the products (`prefetch: false`: right before
+ * it is stored instead), then stored — into the other half of a double buffer
  * (`stages: 2`, one barrier per slice) or, after a barrier, over the same buffer (`stages: 1`,
  * two barriers per slice, half the memory). As in the TFLA kernels (see intra_sgmat.ts), the
  * workgroup arrays are arrays of 16-row blocks and every matrix load addresses a block at a
@@ -33,7 +34,7 @@ import {
   tileOrder,
 } from './epilogue.js';
 
-const THREADS = 256;
+/** subgroups per workgroup unless the tiles say otherwise (32 lanes each) */
 const SUBGROUPS = 8;
 /** row tiles per group of the tile order ({@link tileOrder}) */
 const GROUP_ROWS = 8;
@@ -50,6 +51,14 @@ export interface DenseSgmatTiles {
   wm: number;
   /** 2: double-buffered slices (one barrier per slice); 1: a single buffer (two) */
   stages: 1 | 2;
+  /** subgroups per workgroup, 4 or 8 (default 8): fewer make a subgroup own more of the tile */
+  subgroups?: 4 | 8;
+  /**
+   * Load the next slice into registers while the current one feeds the products (default true).
+   * false: each slice is loaded right before it is stored, so no loaded registers stay live over
+   * the products (fewer registers per invocation, room for more workgroups per multiprocessor).
+   */
+  prefetch?: boolean;
 }
 
 export interface DenseSgmatConfig extends DenseSgmatTiles {
@@ -65,16 +74,20 @@ export interface DenseSgmatConfig extends DenseSgmatTiles {
  */
 export const DENSE_SGMAT_DEFAULT: DenseSgmatTiles = { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 };
 
+const subgroupsOf = (t: DenseSgmatTiles) => t.subgroups ?? SUBGROUPS;
+
 export function denseSgmatKey(c: DenseSgmatConfig): string {
-  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
+  const sg = subgroupsOf(c) === SUBGROUPS ? '' : `:sg${subgroupsOf(c)}`;
+  const pf = c.prefetch === false ? ':nopf' : '';
+  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}${sg}${pf}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
 }
 
 /** Padded row stride of a staged block (8 f16 of padding: 8 rows of a matrix load hit 8 bank groups). */
 const stride = (bk: number) => bk + 8;
 
-/** Workgroup memory of a configuration: the staged slices plus 8 scratch blocks of 16×16 f32. */
+/** Workgroup memory of a configuration: the staged slices plus one 16×16 f32 scratch block per subgroup. */
 export function denseSgmatWorkgroupBytes(t: DenseSgmatTiles): number {
-  return t.stages * (t.bm + t.bn) * stride(t.bk) * 2 + SUBGROUPS * 256 * 4;
+  return t.stages * (t.bm + t.bn) * stride(t.bk) * 2 + subgroupsOf(t) * 256 * 4;
 }
 
 /** Why the tiles are not valid for this call ('' when they are). */
@@ -83,12 +96,16 @@ export function denseSgmatTilesProblem(
   gated: boolean,
   maxWorkgroupBytes: number,
 ): string {
-  const wn = SUBGROUPS / t.wm;
-  if (![1, 2, 4, 8].includes(t.wm)) return `wm ${t.wm} is not 1, 2, 4 or 8`;
+  const sgs = subgroupsOf(t);
+  const threads = 32 * sgs;
+  const wn = sgs / t.wm;
+  if (sgs !== 4 && sgs !== 8) return `subgroups ${sgs} is not 4 or 8`;
+  if (![1, 2, 4, 8].includes(t.wm) || t.wm > sgs)
+    return `wm ${t.wm} is not 1, 2, 4 or 8 (at most subgroups, ${sgs})`;
   if (t.bk !== 32 && t.bk !== 64) return `bk ${t.bk} is not 32 or 64`;
   if (t.bm % (16 * t.wm) || t.bn % (16 * wn))
     return `${t.bm}×${t.bn} does not split into 16×16 blocks over ${t.wm}×${wn} subgroups`;
-  if (((t.bm * t.bk) / 8) % THREADS || ((t.bn * t.bk) / 8) % THREADS)
+  if (((t.bm * t.bk) / 8) % threads || ((t.bn * t.bk) / 8) % threads)
     return `a ${t.bm}×${t.bk} or ${t.bn}×${t.bk} slice is not a whole number of 16-byte loads per invocation`;
   if (gated && (t.bn / wn / 16) % 2)
     return 'the gated epilogue needs an even number of column blocks per subgroup';
@@ -100,7 +117,10 @@ export function denseSgmatTilesProblem(
 /** WGSL of one configuration. */
 export function denseSgmatWgsl(c: DenseSgmatConfig): string {
   const { bm, bn, bk, wm, stages } = c;
-  const wn = SUBGROUPS / wm;
+  const SG = subgroupsOf(c);
+  const THREADS = 32 * SG;
+  const prefetch = c.prefetch !== false;
+  const wn = SG / wm;
   const S = stride(bk);
   const NBX = bm / 16;
   const NBW = bn / 16;
@@ -182,8 +202,28 @@ ${I.map((i) => `        a${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r, 
 ).join('\n')}
     }`,
     ).join('\n');
-  const mainLoop =
-    stages === 2
+  const mainLoop = !prefetch
+    ? stages === 2
+      ? `  // per slice: load and store it into buffer s % 2, one barrier, products (the other buffer is
+  // free: every subgroup passed the previous barrier after its products on it)
+  for (var s = 0u; s < nSteps; s++) {
+    let cur = s % 2u;
+    let k0 = s * ${bk}u;
+${loads}
+${stores('cur')}
+    workgroupBarrier();
+${products('cur')}
+  }`
+      : `  // per slice: load it, barrier (the products of the previous slice are done), store, barrier, products
+  for (var s = 0u; s < nSteps; s++) {
+    let k0 = s * ${bk}u;
+${loads}
+    workgroupBarrier();
+${stores('0u')}
+    workgroupBarrier();
+${products('0u')}
+  }`
+    : stages === 2
       ? `  // slice 0 into buffer 0; then per slice: next slice's loads, products, store into the other buffer
   {
     let k0 = 0u;
@@ -272,7 +312,7 @@ ${DENSE_EPILOGUE}
 // staged slices: 16-row blocks of ${S} f16 (${bk} used)${stages === 2 ? ', two buffers' : ''}; per-subgroup f32 scratch
 var<workgroup> sX: array<array<f16, ${16 * S}>, ${stages * NBX}>;
 var<workgroup> sW: array<array<f16, ${16 * S}>, ${stages * NBW}>;
-var<workgroup> sC: array<array<f32, 256>, ${SUBGROUPS}>;
+var<workgroup> sC: array<array<f32, 256>, ${SG}>;
 
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
