@@ -40,10 +40,11 @@ const T = (
   bk: number,
   wm: number,
   stages: 1 | 2,
-  more: Pick<DenseSgmatTiles, 'subgroups' | 'prefetch'> = {},
+  more: Pick<DenseSgmatTiles, 'subgroups' | 'prefetch' | 'rotateStores'> = {},
 ): DenseSgmatTiles => ({ bm, bn, bk, wm, stages, ...more });
 const nopf = { prefetch: false } as const;
 const sg4 = { subgroups: 4 } as const;
+const rot = { rotateStores: true } as const;
 const VARIANTS: Variant[] = [
   // the default: 128 × 128 × 64, one buffer; f32 x converted to f16 in a pass of its own (timed with it)
   { name: 'default (x f32, cast pass)', path: 'matrix' },
@@ -75,6 +76,29 @@ const VARIANTS: Variant[] = [
   {
     name: '128x64x64 sg4 wm2 s1 nopf, x f16',
     tiles: T(128, 64, 64, 2, 1, { ...sg4, ...nopf }),
+    xF16: true,
+    path: 'matrix',
+  },
+  // bank-conflict-free staging stores
+  { name: 'default rot, x f16', tiles: T(128, 128, 64, 2, 1, rot), xF16: true, path: 'matrix' },
+  { name: 'default rot (x f32, cast pass)', tiles: T(128, 128, 64, 2, 1, rot), path: 'matrix' },
+  { name: '128x256x32 wm2 s1 rot, x f16', tiles: T(128, 256, 32, 2, 1, rot), xF16: true, path: 'matrix' },
+  { name: '128x128x32 wm2 s2 rot, x f16', tiles: T(128, 128, 32, 2, 2, rot), xF16: true, path: 'matrix' },
+  {
+    name: '128x128x64 wm2 s1 nopf rot, x f16',
+    tiles: T(128, 128, 64, 2, 1, { ...nopf, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '128x128x64 sg4 wm2 s1 rot, x f16',
+    tiles: T(128, 128, 64, 2, 1, { ...sg4, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '128x128x32 sg4 wm2 s2 nopf rot, x f16',
+    tiles: T(128, 128, 32, 2, 2, { ...sg4, ...nopf, ...rot }),
     xF16: true,
     path: 'matrix',
   },

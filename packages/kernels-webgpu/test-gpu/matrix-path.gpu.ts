@@ -485,6 +485,10 @@ const DENSE_TILES: (DenseSgmatTiles | undefined)[] = [
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false },
   { bm: 64, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false },
   { bm: 128, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, rotateStores: true },
+  { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1, rotateStores: true },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, rotateStores: true },
+  { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false, rotateStores: true },
 ];
 const DENSE_SHAPES = [
   { M: 129, N: 97, K: 136, gated: true, bias: true, accumulate: false, softcap: 0 },
@@ -493,7 +497,7 @@ const DENSE_SHAPES = [
 ];
 const tilesName = (t?: DenseSgmatTiles) =>
   t
-    ? `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}`
+    ? `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}${t.rotateStores ? ' rotated stores' : ''}`
     : 'default tiles';
 for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
   check(

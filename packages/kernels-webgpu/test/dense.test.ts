@@ -4,13 +4,18 @@
  *   against a float64 TS reference, on a table of odd shapes, f16 and f32 weights and inputs, every
  *   epilogue (bias, accumulate, soft cap, SiLU gate, output column offset);
  * - the matrix-unit kernel's WGSL, compiled with stand-in builtins (./sgmat-stub.ts) for every tile
- *   configuration the heuristics or benchmarks use; its numbers are checked on the H100 against
- *   the register-tiled kernel in the same device call as its timing (packages/bench/scripts/gemm-device.ts);
+ *   configuration the heuristics or benchmarks use, and run with working emulations of the builtins
+ *   (./sgmat-emulate.ts) against the float64 reference for every tile option; on the H100 it is
+ *   checked by the GPU test project (test-gpu/) and against the register-tiled kernel in the same
+ *   device call as its timing (packages/bench/scripts/gemm-device.ts);
  * - the selection rule and the argument errors.
  */
 import { Rng } from '@mlstm/core-reference/testing';
 import { describe, expect, it } from 'vitest';
+import { DENSE_LAYOUT, dispatchDense } from '../src/dense/kernels/epilogue.js';
 import {
+  DENSE_SGMAT_DEFAULT,
+  denseSgmatKey,
   denseSgmatTilesProblem,
   denseSgmatWgsl,
   type DenseSgmatTiles,
@@ -26,6 +31,7 @@ import {
   roundToF16,
 } from '../src/index.js';
 import { openGpuContext, withLimits } from './helpers.js';
+import { emulateSubgroupMatrix } from './sgmat-emulate.js';
 import { stubSubgroupMatrix } from './sgmat-stub.js';
 
 const ctx = await openGpuContext();
@@ -180,6 +186,8 @@ const sgmatConfigs: (DenseSgmatTiles & { xDtype: GpuDtype; gated: boolean })[] =
   { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, xDtype: 'f16', gated: true },
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false, xDtype: 'f32', gated: true },
   { bm: 64, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false, xDtype: 'f16', gated: false },
+  { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, rotateStores: true, xDtype: 'f32', gated: true },
+  { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1, rotateStores: true, xDtype: 'f16', gated: false },
 ];
 
 async function compileErrors(code: string): Promise<string[]> {
@@ -226,6 +234,104 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
     });
   },
 );
+
+// The matrix-unit kernel run through the emulated builtins (./sgmat-emulate.ts). Every emulated
+// pipeline costs lavapipe ~20 s of LLVM compilation, so four configurations, each with its own case,
+// cover every option between them on tiles that fit lavapipe's 32 KiB of workgroup memory: one or
+// two buffers, 32- and 64-deep slices, 2 and 4 row groups, 8 and 4 subgroups, with and without
+// prefetch and rotated stores, f16 and f32 x, and every epilogue (bias, accumulate, SiLU gate, soft
+// cap, column offset), with partial row, column and depth tiles.
+const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
+  {
+    tiles: { bm: 128, bn: 128, bk: 32, wm: 2, stages: 1 },
+    c: { M: 37, N: 45, K: 72, x: 'f16', w: 'f16', bias: true, accumulate: true },
+  },
+  {
+    tiles: { bm: 64, bn: 64, bk: 32, wm: 4, stages: 2, rotateStores: true },
+    c: { M: 130, N: 40, K: 40, x: 'f32', w: 'f16', gate: true, bias: true, softcap: 3 },
+  },
+  {
+    tiles: { bm: 64, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4, prefetch: false, rotateStores: true },
+    c: { M: 20, N: 30, K: 136, x: 'f32', w: 'f16', nOff: 5, ldy: 40, accumulate: true, gate: true },
+  },
+  {
+    tiles: { bm: 64, bn: 64, bk: 32, wm: 2, stages: 2, prefetch: false },
+    c: { M: 70, N: 150, K: 24, x: 'f16', w: 'f16', bias: true },
+  },
+];
+const tilesName = (t: DenseSgmatTiles) =>
+  `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}${t.rotateStores ? ' rotated stores' : ''}`;
+
+/** Runs case `c` on the emulated kernel; returns its output, the reference and the relative error. */
+async function runEmulated(t: DenseSgmatTiles, c: Case, K = c.K) {
+  const gated = !!c.gate;
+  const rng = new Rng(c.M * 1000 + c.N * 10 + c.K);
+  const wRows = gated ? 2 * c.N : c.N;
+  const ldy = c.ldy ?? c.N;
+  const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
+  const x = round(rand(c.M * c.K), c.x);
+  const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
+  const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
+  const y0 = round(rand(c.M * ldy), 'f32');
+  const xg = ctx.upload(x, [c.M, c.K], c.x);
+  const wg = ctx.upload(w, [wRows, c.K], c.w);
+  const bg = bias ? ctx.upload(bias, [bias.length]) : null;
+  const yg = ctx.upload(y0, [c.M, ldy]);
+  const config = { ...t, xDtype: c.x, gated };
+  const pipeline = ctx.pipeline(
+    `emulated:${denseSgmatKey(config)}`,
+    () => emulateSubgroupMatrix(denseSgmatWgsl(config)),
+    DENSE_LAYOUT,
+  );
+  const call = {
+    M: c.M,
+    N: c.N,
+    K,
+    ldy,
+    nOff: c.nOff ?? 0,
+    accumulate: !!c.accumulate,
+    softcap: c.softcap ?? 0,
+    gated,
+  };
+  const batch = ctx.batch();
+  dispatchDense(
+    ctx,
+    batch,
+    pipeline,
+    { x: xg, w: wg, bias: bg, y: yg },
+    call,
+    t.bm,
+    t.bn,
+    'emulated dense matmul',
+  );
+  batch.submit();
+  const got = await ctx.read(yg);
+  for (const g of [xg, wg, bg, yg]) g?.release();
+  // the matrix path rounds an f32 x to f16 as it stages it
+  const want = reference(c, round(x, 'f16'), w, bias, y0);
+  let scale = 1;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let err = 0;
+  for (let e = 0; e < want.length; e++) err = Math.max(err, Math.abs(got[e] - want[e]));
+  return err / scale;
+}
+
+describe.skipIf(!f16)('dense matmul on matrix units, run with emulated builtins (lavapipe)', () => {
+  for (const { tiles, c } of EMULATED) {
+    it(`${tilesName(tiles)}: ${name(c)}`, { timeout: 180_000 }, async () => {
+      expect(denseSgmatTilesProblem(tiles, !!c.gate, ctx.limits.maxComputeWorkgroupStorageSize)).toBe('');
+      // as the register-tiled cases: f32 sums of exact f16 products, ~1e-6 relative; an indexing,
+      // staging or epilogue error is O(1)
+      expect(await runEmulated(tiles, c)).toBeLessThan(1e-4);
+    });
+  }
+  it('the check can fail: the same pipeline told a shorter depth is far off', {
+    timeout: 180_000,
+  }, async () => {
+    const { tiles, c } = EMULATED[0];
+    expect(await runEmulated(tiles, c, c.K - 8)).toBeGreaterThan(1e-2);
+  });
+});
 
 describe('selection rule and arguments', () => {
   const h100 = {

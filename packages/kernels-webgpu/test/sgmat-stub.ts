@@ -5,7 +5,7 @@
  */
 
 /** Splits the top-level comma-separated arguments of the call whose '(' is at `open`; returns them and the index after ')'. */
-function callArgs(code: string, open: number): { args: string[]; end: number } {
+export function callArgs(code: string, open: number): { args: string[]; end: number } {
   const args: string[] = [];
   let depth = 0;
   let start = open + 1;
@@ -26,7 +26,7 @@ function callArgs(code: string, open: number): { args: string[]; end: number } {
   throw new Error('unbalanced call');
 }
 
-function replaceCalls(code: string, name: string, make: (args: string[]) => string): string {
+export function replaceCalls(code: string, name: string, make: (args: string[]) => string): string {
   let out = '';
   let at = 0;
   for (;;) {

@@ -59,6 +59,14 @@ export interface DenseSgmatTiles {
    * the products (fewer registers per invocation, room for more workgroups per multiprocessor).
    */
   prefetch?: boolean;
+  /**
+   * Bank-conflict-free staging stores (default false). The 8 f16 of a 16-byte load are stored one
+   * by one (WGSL has no wider store into an `array<f16>`); with every lane storing the same element
+   * at once, a row stride of 4 banks (the padding that keeps the matrix loads conflict-free) puts
+   * the 32 lanes on 8 banks: 4-way conflicts on every store. Rotated, lane c of a row (its depth
+   * chunk) stores its half pairs starting from pair `c mod 4`, so the lanes hit 32 distinct banks.
+   */
+  rotateStores?: boolean;
 }
 
 export interface DenseSgmatConfig extends DenseSgmatTiles {
@@ -79,7 +87,8 @@ const subgroupsOf = (t: DenseSgmatTiles) => t.subgroups ?? SUBGROUPS;
 export function denseSgmatKey(c: DenseSgmatConfig): string {
   const sg = subgroupsOf(c) === SUBGROUPS ? '' : `:sg${subgroupsOf(c)}`;
   const pf = c.prefetch === false ? ':nopf' : '';
-  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}${sg}${pf}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
+  const rot = c.rotateStores ? ':rot' : '';
+  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}${sg}${pf}${rot}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
 }
 
 /** Padded row stride of a staged block (8 f16 of padding: 8 rows of a matrix load hit 8 bank groups). */
@@ -120,6 +129,7 @@ export function denseSgmatWgsl(c: DenseSgmatConfig): string {
   const SG = subgroupsOf(c);
   const THREADS = 32 * SG;
   const prefetch = c.prefetch !== false;
+  const rotate = c.rotateStores === true;
   const wn = SG / wm;
   const S = stride(bk);
   const NBX = bm / 16;
@@ -174,8 +184,35 @@ ${wUnits
   ]
     .map((l) => `  ${l}`)
     .join('\n');
+  // rotated stores (rotateStores): where pair j of unit u lands, fixed for the whole loop
+  const rotOffsets = (p: string, units: number[]) =>
+    units
+      .flatMap((u) =>
+        range(4).map(
+          (j) =>
+            `  let ${p}O${u}_${j} = (${p}Row${u} % 16u) * ${S}u + ${p}K${u} + 2u * ((${j}u + ${p}K${u} / 8u) & 3u);`,
+        ),
+      )
+      .join('\n');
+  const rotatedStore = (dst: string, p: string, u: number, vec: string) =>
+    `    { let v = rot4(${vec}, ${p}K${u} / 8u); ${range(4)
+      .map(
+        (j) =>
+          `{ let h2 = bitcast<vec2<f16>>(v.${'xyzw'[j]}); ${dst}[${p}O${u}_${j}] = h2.x; ${dst}[${p}O${u}_${j} + 1u] = h2.y; }`,
+      )
+      .join(' ')} }`;
+  const f32Pair = (v: string) => `bitcast<u32>(vec2<f16>(clamp(${v}, vec2(-65504.0), vec2(65504.0))))`;
   const storeX = (buf: string, u: number) => {
     const dst = `sX[${buf} * ${NBX}u + xRow${u} / 16u]`;
+    if (rotate)
+      return rotatedStore(
+        dst,
+        'x',
+        u,
+        xf16
+          ? `rx${u}`
+          : `vec4<u32>(${f32Pair(`rx${u}a.xy`)}, ${f32Pair(`rx${u}a.zw`)}, ${f32Pair(`rx${u}b.xy`)}, ${f32Pair(`rx${u}b.zw`)})`,
+      );
     const o = `(xRow${u} % 16u) * ${S}u + xK${u}`;
     if (xf16) return `    { let at = ${o}; ${storeF16x8(dst, 'at', `rx${u}`)} }`;
     return `    { let at = ${o}; ${range(8)
@@ -186,7 +223,9 @@ ${wUnits
       .join(' ')} }`;
   };
   const storeW = (buf: string, u: number) =>
-    `    { let at = (wRow${u} % 16u) * ${S}u + wK${u}; ${storeF16x8(`sW[${buf} * ${NBW}u + wRow${u} / 16u]`, 'at', `rw${u}`)} }`;
+    rotate
+      ? rotatedStore(`sW[${buf} * ${NBW}u + wRow${u} / 16u]`, 'w', u, `rw${u}`)
+      : `    { let at = (wRow${u} % 16u) * ${S}u + wK${u}; ${storeF16x8(`sW[${buf} * ${NBW}u + wRow${u} / 16u]`, 'at', `rw${u}`)} }`;
   const stores = (buf: string) =>
     [...xUnits.map((u) => storeX(buf, u)), ...wUnits.map((u) => storeW(buf, u))].join('\n');
   // the products of one staged slice (buffer `buf`), 16 deep at a time at literal offsets
@@ -308,7 +347,17 @@ ${range(8)
 ${denseHeader('f16', c.xDtype)}
 ${denseBindings(xf16 ? 'vec4<u32>' : 'vec4<f32>', 'vec4<u32>')}
 ${DENSE_EPILOGUE}
-
+${
+  rotate
+    ? `
+// v rotated by r words: component j is v[(j + r) % 4]
+fn rot4(v: vec4<u32>, r: u32) -> vec4<u32> {
+  let a = select(v, v.yzwx, (r & 1u) != 0u);
+  return select(a, a.zwxy, (r & 2u) != 0u);
+}
+`
+    : ''
+}
 // staged slices: 16-row blocks of ${S} f16 (${bk} used)${stages === 2 ? ', two buffers' : ''}; per-subgroup f32 scratch
 var<workgroup> sX: array<array<f16, ${16 * S}>, ${stages * NBX}>;
 var<workgroup> sW: array<array<f16, ${16 * S}>, ${stages * NBW}>;
@@ -328,6 +377,7 @@ ${tileOrder(GROUP_ROWS)}
   let nSteps = (P.K + ${bk - 1}u) / ${bk}u;
 ${coords('x', xUnits)}
 ${coords('w', wUnits)}
+${rotate ? `${rotOffsets('x', xUnits)}\n${rotOffsets('w', wUnits)}` : ''}
 ${rowBases}
 ${decls}
 ${I.flatMap((i) => J.map((j) => `  var a${i}_${j} = ${RESULT}();`)).join('\n')}
