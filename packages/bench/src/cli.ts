@@ -7,6 +7,7 @@
  *   mlstm-bench --config my-benchmark.yaml
  *   mlstm-bench --suite model --preset full --model 7b   # TTFT, decode tokens/s, memory of the 7B shape
  */
+import { parseDenseTiles } from '@mlstm/kernels-webgpu';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { BenchmarkConfig } from './core/config.js';
@@ -155,6 +156,17 @@ export function buildProgram(): Command {
     )
     .option('--no-progress', 'no progress bar (one line per cell)')
     .option(
+      '--dense-tiles <tiles>',
+      "tiles of the dense matmul on the matrix units for every call of the run, model prefill included (e.g. '128x128x64:wm2:s1:rot'; default: the heuristics')",
+      (v: string) => {
+        try {
+          return parseDenseTiles(v);
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+    )
+    .option(
       '--unsafe-no-robustness',
       "Node: turn off Dawn's bounds-checking robustness pass (faster kernels; browsers always keep it on)",
     )
@@ -188,7 +200,10 @@ export async function main(argv = process.argv): Promise<number> {
   const t0 = performance.now();
   const suites = o.config && !argv.some((a) => a === '-s' || a.startsWith('--suite')) ? [] : o.suite;
   const res = await runSuites({
-    gpu: { disableRobustness: !!o.unsafeNoRobustness },
+    gpu: {
+      disableRobustness: !!o.unsafeNoRobustness,
+      ...(o.denseTiles ? { tuning: { denseTiles: o.denseTiles } } : {}),
+    },
     suites,
     preset: o.preset as Preset | 'auto',
     modes,

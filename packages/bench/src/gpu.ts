@@ -3,9 +3,11 @@
  * dawn.node, kept alive for the process and installed as `navigator.gpu`, so onnxruntime-web
  * finds the same GPU; timestamps unquantised).
  */
-import { type GpuContext, getGpuContext } from '@mlstm/kernels-webgpu';
+import { type GpuContext, getGpuContext, type KernelTuning } from '@mlstm/kernels-webgpu';
 
-export function openGpuContext(options: { disableRobustness?: boolean } = {}): Promise<GpuContext> {
+export function openGpuContext(
+  options: { disableRobustness?: boolean; tuning?: KernelTuning } = {},
+): Promise<GpuContext> {
   return getGpuContext({ powerPreference: 'high-performance', ...options });
 }
 

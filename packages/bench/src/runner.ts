@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type GpuContext, heuristics } from '@mlstm/kernels-webgpu';
+import { formatDenseTiles, type GpuContext, heuristics, type KernelTuning } from '@mlstm/kernels-webgpu';
 import type { BenchmarkConfig } from './core/config.js';
 import {
   type BenchmarkCreator,
@@ -42,8 +42,8 @@ import {
 
 export interface RunSuitesOptions extends Omit<SuiteOptions, 'preset'> {
   suites: string[];
-  /** options of the GPU context opened when `ctx` is not given */
-  gpu?: { disableRobustness?: boolean };
+  /** options of the GPU context opened when `ctx` is not given (`tuning`: kernel variants of the whole run) */
+  gpu?: { disableRobustness?: boolean; tuning?: KernelTuning };
   preset?: Preset | 'auto';
   /** extra configs to run (e.g. from --config files), with the built-in creator */
   configs?: BenchmarkConfig[];
@@ -109,7 +109,11 @@ export async function runSuites(o: RunSuitesOptions): Promise<RunSuitesResult> {
       );
     }
   }
-  const adapter = ctx ? adapterName(ctx) : 'no WebGPU adapter';
+  // kernel variants of the run are part of what every result was measured on
+  const tiles = ctx?.tuning.denseTiles;
+  const adapter = ctx
+    ? `${adapterName(ctx)}${tiles ? ` (dense tiles ${formatDenseTiles(tiles)})` : ''}`
+    : 'no WebGPU adapter';
   let preset: Preset = o.preset && o.preset !== 'auto' ? o.preset : 'default';
   if ((!o.preset || o.preset === 'auto') && (!ctx || heuristics.isSoftwareAdapter(ctx.adapterInfo)))
     preset = 'tiny';

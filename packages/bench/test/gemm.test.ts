@@ -18,6 +18,7 @@ import {
   TFLOPS_PREFIX,
   xlstm7bGemmShapes,
 } from '../src/index.js';
+import { buildProgram } from '../src/cli.js';
 
 let ctx: GpuContext | undefined;
 let why = '';
@@ -47,6 +48,22 @@ describe('gemm suite configs', () => {
     ]);
     // the gated projection counts both halves of W
     expect(gemmFlops(2, { N: 3, K: 5, gated: true })).toBe(2 * 2 * 5 * 6);
+  });
+});
+
+describe('--dense-tiles', () => {
+  it('the CLI reads tiles for the whole run (context tuning) and rejects malformed ones', () => {
+    const p = buildProgram().exitOverride();
+    p.parse(['node', 'mlstm-bench', '--suite', 'gemm', '--dense-tiles', '128x128x64:wm2:s1:rot'], {
+      from: 'node',
+    });
+    expect(p.opts().denseTiles).toEqual({ bm: 128, bn: 128, bk: 64, wm: 2, stages: 1, rotateStores: true });
+    expect(() =>
+      buildProgram()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parse(['node', 'mlstm-bench', '--dense-tiles', '128x128'], { from: 'node' }),
+    ).toThrow(/denseTiles/);
   });
 });
 

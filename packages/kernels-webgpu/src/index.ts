@@ -116,6 +116,8 @@ export {
   denseMatmul,
   denseMatmulPath,
   encodeDenseMatmul,
+  formatDenseTiles,
+  parseDenseTiles,
 } from './dense/matmul.js';
 export * as heuristics from './heuristics.js';
 export { DEFAULT_KERNEL_TUNING, type KernelTuning, type ResolvedTuning } from './tuning.js';

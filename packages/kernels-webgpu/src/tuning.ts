@@ -6,9 +6,10 @@
  * that tuning produces (never from module state). A/B comparisons loop over tunings in
  * scripts or benchmarks (scripts/device-check.ts `--scan`), each run passing its own.
  */
+import type { DenseSgmatTiles } from './dense/kernels/matmul_sgmat.js';
 import { KernelArgumentError } from './errors.js';
 
-/** Variants of the matrix-unit (subgroup-matrix) state scan; every field optional. */
+/** Variants of the matrix-unit (subgroup-matrix) kernels; every field optional. */
 export interface KernelTuning {
   /**
    * The matrix-unit state scan: `'carrying'`, one kernel whose workgroups walk the chunks of
@@ -27,6 +28,14 @@ export interface KernelTuning {
   minSegmentChunks?: number;
   /** force this many segments per head (tests, tuning); 0 (default): choose */
   scanSegments?: number;
+  /**
+   * Tiles of the dense matmul on the matrix units (`dense--webgpu_matmul`) for every call that
+   * does not pass its own `tiles`; `null` (default): the heuristics' choice. Tiles that a call
+   * cannot use (workgroup memory, a gated epilogue's column blocks) send it to the register tiles,
+   * as a call's own would. A model's prefill takes them from its context: this is how a benchmark
+   * compares tile variants inside the model (`mlstm-bench --dense-tiles`).
+   */
+  denseTiles?: DenseSgmatTiles | null;
 }
 
 export type ResolvedTuning = Readonly<Required<KernelTuning>>;
@@ -43,6 +52,7 @@ export const DEFAULT_KERNEL_TUNING: ResolvedTuning = Object.freeze({
   maxScanSegments: 8,
   minSegmentChunks: 16,
   scanSegments: 0,
+  denseTiles: null,
 });
 
 const nonNegInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -78,6 +88,22 @@ export function resolveTuning(
   for (const k of ['minScanWorkgroups', 'maxScanSegments', 'minSegmentChunks', 'scanSegments'] as const) {
     if (t[k] !== undefined && !nonNegInt(t[k]))
       throw new KernelArgumentError(`${name}.${k}`, 'a non-negative integer', String(t[k]), context);
+  }
+  if (t.denseTiles != null) {
+    const d = t.denseTiles as unknown as Record<string, unknown>;
+    const ok =
+      typeof d === 'object' &&
+      ['bm', 'bn', 'bk', 'wm', 'stages'].every((k) => Number.isInteger(d[k]) && (d[k] as number) > 0) &&
+      [undefined, 4, 8].includes(d.subgroups as number) &&
+      [undefined, true, false].includes(d.prefetch as boolean) &&
+      [undefined, true, false].includes(d.rotateStores as boolean);
+    if (!ok)
+      throw new KernelArgumentError(
+        `${name}.denseTiles`,
+        'null or { bm, bn, bk, wm, stages } (positive integers) with optional subgroups (4 | 8), prefetch and rotateStores (booleans)',
+        JSON.stringify(t.denseTiles),
+        context,
+      );
   }
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(t)) if (v !== undefined) out[k] = v;

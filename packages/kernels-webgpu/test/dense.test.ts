@@ -25,11 +25,14 @@ import {
   denseMatmul,
   denseMatmulPath,
   encodeDenseMatmul,
+  formatDenseTiles,
   type GpuDtype,
   heuristics,
   KernelArgumentError,
+  parseDenseTiles,
   roundToF16,
 } from '../src/index.js';
+import { resolveTuning } from '../src/tuning.js';
 import { openGpuContext, withLimits } from './helpers.js';
 import { emulateSubgroupMatrix } from './sgmat-emulate.js';
 import { stubSubgroupMatrix } from './sgmat-stub.js';
@@ -427,6 +430,43 @@ describe('selection rule and arguments', () => {
     expect(
       denseMatmulPath(fake, { wDtype: 'f16', M: 64, N: 64, K: 64, tiles: { ...t, subgroups: 16 as 8 } }),
     ).toBe('tiled');
+  });
+  it("the context's tuning.denseTiles is used where a call passes no tiles; validated; as text both ways", () => {
+    // 128 × 64 tiles over 2 × 4 subgroups: one gated column block per subgroup, so a gated call
+    // cannot use them and takes the register tiles — visible in the path
+    const odd: DenseSgmatTiles = { bm: 128, bn: 64, bk: 32, wm: 2, stages: 2 };
+    const tuned = Object.create(fake, {
+      tuning: { value: resolveTuning(fake.tuning, { denseTiles: odd }, 'test') },
+    }) as typeof fake;
+    const o = { wDtype: 'f16' as const, M: 2048, N: 4096, K: 4096, gated: true };
+    expect(denseMatmulPath(fake, o)).toBe('matrix');
+    expect(denseMatmulPath(tuned, o)).toBe('tiled');
+    expect(denseMatmulPath(tuned, { ...o, tiles: DENSE_SGMAT_DEFAULT })).toBe('matrix'); // the call's own first
+    expect(() => resolveTuning(fake.tuning, { denseTiles: { bm: 0 } as never }, 'test')).toThrow(
+      /tuning\.denseTiles/,
+    );
+    expect(() => resolveTuning(fake.tuning, { denseTiles: { ...odd, subgroups: 16 as 8 } }, 'test')).toThrow(
+      KernelArgumentError,
+    );
+    for (const t of [
+      DENSE_SGMAT_DEFAULT,
+      { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 as const, rotateStores: true },
+      {
+        bm: 64,
+        bn: 64,
+        bk: 32,
+        wm: 2,
+        stages: 2 as const,
+        subgroups: 4 as const,
+        prefetch: false,
+        rotateStores: true,
+      },
+    ])
+      expect(parseDenseTiles(formatDenseTiles(t))).toEqual(t);
+    expect(formatDenseTiles({ ...odd, subgroups: 4, prefetch: false, rotateStores: true })).toBe(
+      '128x64x32:wm2:s2:sg4:nopf:rot',
+    );
+    expect(() => parseDenseTiles('128x128:wm2')).toThrow(/denseTiles/);
   });
   it('typed errors name the argument, before any GPU work', () => {
     const x = ctx.upload(new Float32Array(12), [3, 4]);

@@ -15,7 +15,7 @@ import { type DenseSgmatTiles, denseSgmatTilesProblem, encodeDenseSgmat } from '
 import { encodeDenseTiled } from './kernels/matmul_tiled.js';
 import { encodeCast } from '../util/cast.js';
 
-export type { DenseSgmatTiles } from './kernels/matmul_sgmat.js';
+export { type DenseSgmatTiles, formatDenseTiles, parseDenseTiles } from './kernels/matmul_sgmat.js';
 
 /** Which kernel runs a dense matmul. */
 export type DenseMatmulPath = 'matrix' | 'tiled';
@@ -46,7 +46,7 @@ export interface DenseMatmulArgs {
   ldy?: number;
   /** `'auto'` (default): the matrix units where {@link denseMatmulPath} allows; a forced path that cannot run throws */
   path?: 'auto' | DenseMatmulPath;
-  /** matrix-unit tiles instead of the heuristics' choice (benchmarks) */
+  /** matrix-unit tiles instead of the context's `tuning.denseTiles` or the heuristics' choice (benchmarks) */
   tiles?: DenseSgmatTiles;
   /**
    * Matrix units, f32 x: convert x to f16 in a pass of its own before the matmul (default true)
@@ -116,7 +116,7 @@ function matrixProblem(
   if (ctx.matrixPath?.state === 'failed') return `the matrix-path probe failed: ${ctx.matrixPath.reason}`;
   if (o.wDtype !== 'f16') return 'W is not f16';
   if (o.K % 8) return `K = ${o.K} is not a multiple of 8`;
-  const tiles = o.tiles ?? chooseDenseTiles(o.M, o.N, ctx.limits);
+  const tiles = o.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(o.M, o.N, ctx.limits);
   return denseSgmatTilesProblem(tiles, !!o.gated, ctx.limits.maxComputeWorkgroupStorageSize);
 }
 
@@ -198,7 +198,7 @@ function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined):
   const want = a.path ?? 'auto';
   if (want !== 'auto' && want !== 'matrix' && want !== 'tiled')
     throw new KernelArgumentError('path', "'auto', 'matrix' or 'tiled'", String(want), CONTEXT);
-  const tiles = a.tiles ?? chooseDenseTiles(M, N, ctx.limits);
+  const tiles = a.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(M, N, ctx.limits);
   const problem = want === 'tiled' ? '' : matrixProblem(ctx, { wDtype: w.dtype, M, N, K, gated, tiles });
   if (want === 'matrix' && problem)
     throw new KernelArgumentError('path', 'a path this call can take', `'matrix' (${problem})`, CONTEXT);

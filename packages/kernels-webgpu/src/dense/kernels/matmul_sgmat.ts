@@ -21,6 +21,7 @@
  */
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
 import type { GpuDtype } from '../../device/tensor.js';
+import { KernelArgumentError } from '../../errors.js';
 import { LEFT, RESULT, RIGHT, SGMAT_ENABLE } from '../../chunkwise/kernels/sgmat_builtins.js';
 import { range, storeF16x8 } from '../../chunkwise/kernels/sgmat_common.js';
 import {
@@ -84,11 +85,43 @@ export const DENSE_SGMAT_DEFAULT: DenseSgmatTiles = { bm: 128, bn: 128, bk: 64, 
 
 const subgroupsOf = (t: DenseSgmatTiles) => t.subgroups ?? SUBGROUPS;
 
+/**
+ * Tiles as text, `BMxBNxBK:wmW:sS` then `:sg4`, `:nopf`, `:rot` where those options are set
+ * (`128x128x64:wm2:s1:rot`); {@link parseDenseTiles} reads it back.
+ */
+export function formatDenseTiles(t: DenseSgmatTiles): string {
+  const sg = subgroupsOf(t) === SUBGROUPS ? '' : `:sg${subgroupsOf(t)}`;
+  const pf = t.prefetch === false ? ':nopf' : '';
+  const rot = t.rotateStores ? ':rot' : '';
+  return `${t.bm}x${t.bn}x${t.bk}:wm${t.wm}:s${t.stages}${sg}${pf}${rot}`;
+}
+
+/** Reads {@link formatDenseTiles}'s text (`KernelArgumentError` naming `denseTiles` otherwise). */
+export function parseDenseTiles(spec: string): DenseSgmatTiles {
+  const m = /^(\d+)x(\d+)x(\d+):wm(\d+):s([12])((?::sg[48]|:nopf|:rot)*)$/.exec(spec.trim());
+  if (!m)
+    throw new KernelArgumentError(
+      'denseTiles',
+      "'BMxBNxBK:wmW:sS' with optional ':sg4', ':nopf', ':rot' (e.g. '128x128x64:wm2:s1:rot')",
+      JSON.stringify(spec),
+      'dense--webgpu_matmul',
+    );
+  const t: DenseSgmatTiles = {
+    bm: Number(m[1]),
+    bn: Number(m[2]),
+    bk: Number(m[3]),
+    wm: Number(m[4]),
+    stages: Number(m[5]) as 1 | 2,
+  };
+  const sg = /:sg([48])/.exec(m[6]);
+  if (sg) t.subgroups = Number(sg[1]) as 4 | 8;
+  if (m[6].includes(':nopf')) t.prefetch = false;
+  if (m[6].includes(':rot')) t.rotateStores = true;
+  return t;
+}
+
 export function denseSgmatKey(c: DenseSgmatConfig): string {
-  const sg = subgroupsOf(c) === SUBGROUPS ? '' : `:sg${subgroupsOf(c)}`;
-  const pf = c.prefetch === false ? ':nopf' : '';
-  const rot = c.rotateStores ? ':rot' : '';
-  return `dense-sgmat:${c.bm}x${c.bn}x${c.bk}:wm${c.wm}:s${c.stages}${sg}${pf}${rot}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
+  return `dense-sgmat:${formatDenseTiles(c)}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
 }
 
 /** Padded row stride of a staged block (8 f16 of padding: 8 rows of a matrix load hit 8 bank groups). */
