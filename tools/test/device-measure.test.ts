@@ -20,16 +20,19 @@ it('without time left every step is skipped, in priority order; optional steps f
   expect(plain.status).toBe(0);
   const skipped = [...plain.stdout.matchAll(/^== (.*): skipped/gm)].map((m) => m[1]);
   expect(skipped).toEqual([
-    'model f16 (TTFT, decode, packed prefill)',
-    'model q8, q4 (int8 and f32 activations)',
     'GPU test project',
     'hf-model GPU test project (int8 GEMV)',
-    'packed kernels',
-    'fast path vs CPU (7B widths, 2 blocks)',
-    'q8 / q4 layer error and speed',
+    'dense matmul tile sweep (M 2048)',
+    'model f16 (TTFT, decode, packed prefill)',
+    'model q8, q4 (int8 activations)',
+    // (the sweep's best tiles, when not the default, add a model prefill with them here)
+    'dense matmul at decode sizes (M 8, 16)',
     // (a `decode-device-before.mjs` beside the script adds the 'before' runs)
     'decode step breakdown f16 after (32 blocks)',
     'decode step breakdown q4 after (32 blocks)',
+    'packed kernels',
+    'fast path vs CPU (7B widths, 2 blocks)',
+    'q8 / q4 layer error and speed',
   ]);
   const all = run(['--baseline', 'b.py', '--mlstm-kernels-path', OUT], { DEADLINE: '0', OUT });
   expect(all.stdout).toMatch(/== transformers baseline: skipped/);

@@ -4,12 +4,15 @@
  * code 1 on a mismatch), then GPU time (timestamp queries, median after warm-up) and TFLOP/s of
  * each variant at the xLSTM-7B prefill shapes, beside the register-tiled path.
  *
- *   node gemm-device.mjs [--out gemm.csv] [--variants all|default] [--ms 2048,8192] [--reps 7]
+ *   node gemm-device.mjs [--out gemm.csv] [--variants all|skinny|<name;name>] [--ms 2048,8192] [--reps 7]
+ *
+ * `--variants skinny --ms 8,16`: decode-sized M with skinny tiles (W's GB/s printed beside).
  */
 import { writeFileSync } from 'node:fs';
 import {
   type DenseSgmatTiles,
   encodeDenseMatmul,
+  formatDenseTiles,
   type GpuContext,
   type GpuTensor,
   getGpuContext,
@@ -104,8 +107,49 @@ const VARIANTS: Variant[] = [
   },
   { name: 'register-tiled', path: 'tiled' },
 ];
+// decode-sized M (a batch of 8–16 rows): skinny tiles over 4 subgroups, W streamed once per 16 rows
+// — is the matrix-unit kernel at memory bandwidth where the f32 GEMV is bound by its multiply-adds?
+const SKINNY: Variant[] = [
+  { name: 'default, x f16', xF16: true, path: 'matrix' },
+  {
+    name: '16x64x64 sg4 wm1 s1 rot, x f16',
+    tiles: T(16, 64, 64, 1, 1, { ...sg4, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '16x128x64 sg4 wm1 s1 rot, x f16',
+    tiles: T(16, 128, 64, 1, 1, { ...sg4, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '16x64x64 sg4 wm1 s1 nopf rot, x f16',
+    tiles: T(16, 64, 64, 1, 1, { ...sg4, ...nopf, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '16x64x64 sg4 wm1 s2 nopf rot, x f16',
+    tiles: T(16, 64, 64, 1, 2, { ...sg4, ...nopf, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  {
+    name: '32x128x64 sg4 wm2 s1 rot, x f16',
+    tiles: T(32, 128, 64, 2, 1, { ...sg4, ...rot }),
+    xF16: true,
+    path: 'matrix',
+  },
+  { name: 'register-tiled', path: 'tiled' },
+];
 const only = arg('--variants', 'all');
-const variants = only === 'all' ? VARIANTS : VARIANTS.filter((v) => only.split(';').includes(v.name));
+const variants =
+  only === 'all'
+    ? VARIANTS
+    : only === 'skinny'
+      ? SKINNY
+      : VARIANTS.filter((v) => only.split(';').includes(v.name));
 
 const ctx: GpuContext = await getGpuContext({ maxCachedBytes: 24 * 2 ** 30 });
 console.log(ctx.describe());
@@ -144,6 +188,8 @@ const checks = [
   { M: 129, N: 97, K: 136, gated: true, bias: true, accumulate: false, softcap: 0 },
   { M: 2048, N: 1000, K: 4096, gated: false, bias: false, accumulate: false, softcap: 30 },
   { M: 517, N: 684, K: 10944, gated: true, bias: false, accumulate: true, softcap: 0 },
+  { M: 8, N: 1000, K: 4096, gated: false, bias: true, accumulate: true, softcap: 0 },
+  { M: 13, N: 200, K: 10944, gated: true, bias: false, accumulate: false, softcap: 0 },
 ];
 async function run(
   v: Variant,
@@ -251,6 +297,8 @@ const shapes = xlstm7bGemmShapes();
   for (const t of [x, w, y]) t.release();
 }
 console.log('\nGPU ms (median of', reps, 'after 2 warm-ups) and TFLOP/s; f16 W, f32 output');
+/** TFLOP/s of every timed shape per tile configuration (x f16, matrix units) */
+const tflops = new Map<string, number[]>();
 for (const M of timing ? Ms : []) {
   for (const s of shapes) {
     const wRows = s.gated ? 2 * s.N : s.N;
@@ -287,15 +335,31 @@ for (const M of timing ? Ms : []) {
       }
       const ms = median(times);
       const tf = gemmFlops(M, s) / ms / 1e9;
+      // W streamed from memory (f16): what bounds decode-sized M
+      const wGBs = (wRows * s.K * 2) / ms / 1e6;
       console.log(
-        `M ${String(M).padStart(5)} ${s.name.padEnd(17)} N ${String(s.N).padStart(5)} K ${String(s.K).padStart(5)}  ${v.name.padEnd(28)} ${ms.toFixed(3).padStart(8)} ms ${tf.toFixed(1).padStart(6)} TFLOP/s`,
+        `M ${String(M).padStart(5)} ${s.name.padEnd(17)} N ${String(s.N).padStart(5)} K ${String(s.K).padStart(5)}  ${v.name.padEnd(28)} ${ms.toFixed(3).padStart(8)} ms ${tf.toFixed(1).padStart(6)} TFLOP/s ${wGBs.toFixed(0).padStart(5)} GB/s of W`,
       );
       csv.push(`"${adapter}",time,"${v.name}",${M},${s.name},${s.N},${s.K},${s.gated},${ms},${tf},`);
+      if (v.path === 'matrix' && v.xF16) {
+        const key = formatDenseTiles(v.tiles ?? heuristics.chooseDenseTiles(M, s.N, ctx.limits));
+        const seen = tflops.get(key) ?? [];
+        seen.push(tf);
+        tflops.set(key, seen);
+      }
     }
     for (const t of [x32, x16, w, y]) t?.release();
   }
 }
 console.log(`\ndefault tiles: ${JSON.stringify(heuristics.chooseDenseTiles(2048, 4096, ctx.limits))}`);
+// the tiles with the best geometric mean over the shapes they ran (all of them), for a runner to
+// pass on (`mlstm-bench --dense-tiles`): one line, `best tiles: <text> <mean> TFLOP/s`
+const shapesTimed = Math.max(0, ...[...tflops.values()].map((v) => v.length));
+const ranked = [...tflops.entries()]
+  .filter(([, v]) => v.length === shapesTimed)
+  .map(([k, v]) => [k, Math.exp(v.reduce((a, x) => a + Math.log(x), 0) / v.length)] as const)
+  .sort((a, b) => b[1] - a[1]);
+if (ranked.length) console.log(`best tiles: ${ranked[0][0]} ${ranked[0][1].toFixed(1)} TFLOP/s`);
 if (outPath) writeFileSync(outPath, `${csv.join('\n')}\n`);
 ctx.destroy();
 if (failed) {

@@ -36,6 +36,7 @@ import { Rng } from '@mlstm/core-reference/testing';
 import {
   type BackwardFn,
   type DenseSgmatTiles,
+  denseMatmulPath,
   encodeDenseMatmul,
   type ExecutionPlan,
   type ForwardFn,
@@ -489,8 +490,12 @@ const DENSE_TILES: (DenseSgmatTiles | undefined)[] = [
   { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1, rotateStores: true },
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, rotateStores: true },
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false, rotateStores: true },
+  // decode-sized tiles (the skinny variants of gemm-device)
+  { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4, rotateStores: true },
+  { bm: 16, bn: 64, bk: 64, wm: 1, stages: 2, subgroups: 4, prefetch: false, rotateStores: true },
 ];
 const DENSE_SHAPES = [
+  { M: 8, N: 300, K: 1032, gated: false, bias: true, accumulate: true, softcap: 0 },
   { M: 129, N: 97, K: 136, gated: true, bias: true, accumulate: false, softcap: 0 },
   { M: 300, N: 200, K: 264, gated: false, bias: true, accumulate: true, softcap: 0 },
   { M: 256, N: 208, K: 520, gated: true, bias: false, accumulate: true, softcap: 30 },
@@ -530,6 +535,12 @@ for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
         }
       const seen: Record<string, number> = { case: 100 + n };
       for (const tiles of DENSE_TILES) {
+        const can = denseMatmulPath(ctx, { wDtype: 'f16', M: c.M, N: c.N, K: c.K, gated: c.gated, tiles });
+        // tiles with one column block per subgroup cannot pair a gated epilogue's blocks (by design);
+        // every other combination must run on the matrix units
+        if (can !== 'matrix' && c.gated && tiles && (tiles.bn * tiles.wm) / (tiles.subgroups ?? 8) / 16 === 1)
+          continue;
+        assert.equal(can, 'matrix', `${tilesName(tiles)} cannot run ${c.M}×${c.N}×${c.K}`);
         const y = ctx.upload(y0, [c.M, c.N]);
         const batch = ctx.batch();
         const path = encodeDenseMatmul(ctx, batch, {

@@ -239,9 +239,9 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
 );
 
 // The matrix-unit kernel run through the emulated builtins (./sgmat-emulate.ts). Every emulated
-// pipeline costs lavapipe ~20 s of LLVM compilation, so four configurations, each with its own case,
+// pipeline costs lavapipe ~20 s of LLVM compilation, so five configurations, each with its own case,
 // cover every option between them on tiles that fit lavapipe's 32 KiB of workgroup memory: one or
-// two buffers, 32- and 64-deep slices, 2 and 4 row groups, 8 and 4 subgroups, with and without
+// two buffers, 32- and 64-deep slices, 1, 2 and 4 row groups, 8 and 4 subgroups, with and without
 // prefetch and rotated stores, f16 and f32 x, and every epilogue (bias, accumulate, SiLU gate, soft
 // cap, column offset), with partial row, column and depth tiles.
 const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
@@ -260,6 +260,11 @@ const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
   {
     tiles: { bm: 64, bn: 64, bk: 32, wm: 2, stages: 2, prefetch: false },
     c: { M: 70, N: 150, K: 24, x: 'f16', w: 'f16', bias: true },
+  },
+  // decode-sized: 16-row tiles, one row group
+  {
+    tiles: { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4, rotateStores: true },
+    c: { M: 8, N: 140, K: 200, x: 'f32', w: 'f16', gate: true, accumulate: true },
   },
 ];
 const tilesName = (t: DenseSgmatTiles) =>
