@@ -341,6 +341,62 @@ describe.skipIf(!f16)('dense matmul on matrix units, run with emulated builtins 
   });
 });
 
+/**
+ * Evaluates `let name = expr;` lines of generated WGSL (u32 arithmetic: BigInt, whose `/`
+ * truncates) for given builtins: the staging addresses exactly as the kernel computes them.
+ */
+function wgslLets(code: string, builtins: Record<string, number>): Record<string, number> {
+  const env: Record<string, bigint> = {};
+  for (const [k, v] of Object.entries(builtins)) env[k] = BigInt(v);
+  for (const m of code.matchAll(/^\s*let (\w+) = ([^;]+);$/gm)) {
+    const expr = m[2].replace(/\b(\d+)u\b/g, '$1n');
+    if (!/^[\w\s()+\-*/%&]+$/.test(expr)) continue; // calls, selects, vectors: not addresses
+    try {
+      env[m[1]] = new Function(...Object.keys(env), `return ${expr};`)(...Object.values(env)) as bigint;
+    } catch {
+      // refers to something not evaluated here (P.…, loop variables)
+    }
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, Number(v)]));
+}
+
+describe('dense matmul staging stores: bank conflicts, from the generated addresses', () => {
+  // 32 lanes of one warp store one f16 each per store instruction; a bank is 4 bytes (2 f16), 32 banks
+  const banksPerStore = (t: DenseSgmatTiles, p: 'x' | 'w') => {
+    const code = denseSgmatWgsl({ ...t, xDtype: 'f16', gated: false });
+    const S = t.bk + 8;
+    const counts: number[] = [];
+    for (let ins = 0; ins < 8; ins++) {
+      const banks = new Set<number>();
+      for (let lane = 0; lane < 32; lane++) {
+        const v = wgslLets(code, { lid: 32 + lane }); // the second warp, unit 0
+        const row = v[`${p}Row0`];
+        const block = Math.floor(row / 16) * 16 * S; // 16-row blocks: 576 words, a multiple of 32 banks
+        const half = t.rotateStores
+          ? v[`${p}O0_${ins >> 1}`] + (ins & 1) // pair ins/2 of the rotation, then its two halves
+          : (row % 16) * S + v[`${p}K0`] + ins; // element ins of the 8 in a row
+        banks.add(Math.floor((block + half) / 2) % 32);
+      }
+      counts.push(banks.size);
+    }
+    return counts;
+  };
+  it('8 banks per store (4-way conflicts) as the f16 are stored in order; 32 when rotated', () => {
+    for (const tiles of [
+      { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 as const },
+      { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1 as const },
+    ]) {
+      for (const p of ['x', 'w'] as const) {
+        expect(banksPerStore(tiles, p), `${tilesName(tiles)} ${p}`).toEqual(Array(8).fill(8));
+        expect(
+          banksPerStore({ ...tiles, rotateStores: true }, p),
+          `${tilesName(tiles)} ${p} rotated`,
+        ).toEqual(Array(8).fill(32));
+      }
+    }
+  });
+});
+
 describe('selection rule and arguments', () => {
   const h100 = {
     shaderF16: true,
