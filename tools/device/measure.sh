@@ -60,7 +60,10 @@ if [ -n "$BEST" ] && [ "$BEST" != "128x128x64:wm2:s1" ]; then
   step "model f16 prefill with tiles $BEST" 110 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --model-batch-sizes 1 --decode-steps 4 --dense-tiles $BEST --out $OUT/model-f16-tiles 2>&1 | grep -v '$F' > $OUT/model-f16-tiles.log"
   grep "^\[model\|results in" "$OUT/model-f16-tiles.log" 2>/dev/null
 fi
-# 5. decode-sized matmuls on the matrix units (W's GB/s against the GEMV's)
+# 5. decode of several sequences on the matrix units (hf-model's denseDecode), and the kernel at
+# decode sizes (W's GB/s against the GEMV's)
+step "model f16 decode on the matrix units (B 8, 32)" 100 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --prompt-lens 128 --model-batch-sizes 8,32 --no-packed --dense-decode matrix-units --out $OUT/model-f16-mu 2>&1 | grep -v '$F' > $OUT/model-f16-mu.log"
+grep "^\[model\|results in" "$OUT/model-f16-mu.log" 2>/dev/null
 step "dense matmul at decode sizes (M 8, 16)" 60 bash -c "node $K/gemm-device.mjs --variants skinny --ms 8,16 --reps 9 --checks 0 --out $OUT/gemm-skinny.csv 2>&1 | grep -v '$F' > $OUT/gemm-skinny.log"
 grep -E "MISMATCH|TFLOP/s" "$OUT/gemm-skinny.log" 2>/dev/null | cut -c1-160
 # 6. the replayed decode step: GPU time, CPU encode time, per-kernel breakdown, dispatches (f16 and

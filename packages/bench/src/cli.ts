@@ -95,6 +95,15 @@ export function buildProgram(): Command {
       quantDecodes,
     )
     .option(
+      '--dense-decode <mode>',
+      "model suite: hf-model's denseDecode, how the decode of several sequences multiplies dense weights (gemv, matrix-units)",
+      (v: string) => {
+        if (v !== 'gemv' && v !== 'matrix-units')
+          throw new InvalidArgumentError(`unknown --dense-decode '${v}' (gemv, matrix-units)`);
+        return v;
+      },
+    )
+    .option(
       '--prefill-chunk-size <n>',
       "model suite: most tokens per prefill call (hf-model's prefillChunkSize; default: its activation budget)",
       int,
@@ -224,6 +233,7 @@ export async function main(argv = process.argv): Promise<number> {
     modelBlocks: o.modelBlocks,
     packedTokens: o.packed === false ? [] : o.packedTokens,
     prefillChunkSize: o.prefillChunkSize,
+    denseDecode: o.denseDecode,
     kernels: o.kernels,
     peers,
     ortMaxSeqLen: o.ortMaxSeqLen,

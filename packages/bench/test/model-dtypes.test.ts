@@ -51,6 +51,22 @@ describe('model suite, quantised weights', () => {
     ).toThrow(/unknown --quant-decode 'int4'/);
   });
 
+  it('--dense-decode reaches the model configs (dense_decode) and rejects unknown modes', () => {
+    const p = buildProgram().exitOverride();
+    p.parse(['node', 'mlstm-bench', '--suite', 'model', '--dense-decode', 'matrix-units'], { from: 'node' });
+    expect(p.opts().denseDecode).toBe('matrix-units');
+    const cfgs = modelConfigs({ preset: 'tiny', denseDecode: 'matrix-units' });
+    for (const c of cfgs)
+      for (const s of c.kernelSpecs)
+        expect(s.additionalParams?.dense_decode, c.benchmarkName).toBe('matrix-units');
+    expect(() =>
+      buildProgram()
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} })
+        .parse(['node', 'mlstm-bench', '--dense-decode', 'wmma'], { from: 'node' }),
+    ).toThrow(/unknown --dense-decode 'wmma'/);
+  });
+
   it('the CLI takes q8 / q4 in --dtypes and rejects others', () => {
     const p = buildProgram().exitOverride();
     p.parse(['node', 'mlstm-bench', '--suite', 'model', '--dtypes', 'f16,q4'], { from: 'node' });

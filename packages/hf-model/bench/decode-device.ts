@@ -16,6 +16,7 @@
  *   npx esbuild packages/hf-model/bench/decode-device.ts --bundle --platform=node --format=esm \
  *     --target=node20 --conditions=@mlstm/source --external:webgpu --outfile=decode-device.mjs
  *   node decode-device.mjs [--blocks 4] [--repeat-to 32] [--batches 1,8,32] [--steps 48] [--out results.json]
+ *     [--dtype f16|q8|q4] [--dense-decode gemv|matrix-units]
  *
  * (run 2 of docs/benchmarks/h100-decode: `--blocks 4 --repeat-to 32 --batches 1,8,32 --steps 40`)
  */
@@ -36,6 +37,10 @@ const skip = new Set(arg('skip', '').split(','));
 /** weight format of the decode model (`--dtype q4`: quantised blocks, q8 tables, int8 activations) */
 const dtype = arg('dtype', 'f16') as 'f16' | 'q8' | 'q4';
 if (!['f16', 'q8', 'q4'].includes(dtype)) throw new Error(`--dtype: f16, q8 or q4, got ${dtype}`);
+/** hf-model's denseDecode for the decode model: 'gemv' (default) or 'matrix-units' (B ≥ 2) */
+const denseDecode = arg('dense-decode', 'gemv') as 'gemv' | 'matrix-units';
+if (!['gemv', 'matrix-units'].includes(denseDecode))
+  throw new Error(`--dense-decode: gemv or matrix-units, got ${denseDecode}`);
 /** smoke test on a small adapter (lavapipe): small buffers, shapes and model */
 const small = argv.includes('--small');
 const sc = small ? 16 : 1;
@@ -231,11 +236,13 @@ async function decode(ctx: GpuContext) {
       ? { embedding_dim: 256, num_heads: 2, vocab_size: 1000, num_blocks: blocks, num_hidden_layers: blocks }
       : { num_blocks: blocks, num_hidden_layers: blocks },
     dtype === 'f16'
-      ? { device: 'webgpu', gpu: ctx, weightDtype: 'f16' }
-      : { device: 'webgpu', gpu: ctx, dtype },
+      ? { device: 'webgpu', gpu: ctx, weightDtype: 'f16', denseDecode }
+      : { device: 'webgpu', gpu: ctx, dtype, denseDecode },
   );
   const loadS = (performance.now() - t0) / 1000;
-  log(`model of the 7B widths, ${blocks} blocks, ${dtype}: loaded in ${loadS.toFixed(1)} s`);
+  log(
+    `model of the 7B widths, ${blocks} blocks, ${dtype}, denseDecode ${denseDecode}: loaded in ${loadS.toFixed(1)} s`,
+  );
   // biome-ignore lint/suspicious/noExplicitAny: the bench reads the engine of the model
   const eng = (m as any).gpu as { blocks: unknown[] };
   if (repeatTo > blocks) {

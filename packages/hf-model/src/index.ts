@@ -134,6 +134,7 @@ export {
 } from './gpu/sample.js';
 export {
   defaultQuantDecode,
+  type DenseDecode,
   defaultQuantPrefill,
   type QuantDecode,
   type QuantPrefill,

@@ -17,7 +17,13 @@ import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
 import { ModelArgumentError } from './errors.js';
 import type { GpuDecoder } from './gpu/decode.js';
-import { GpuEngine, type GpuStates, type QuantDecode, type QuantPrefill } from './gpu/engine.js';
+import {
+  type DenseDecode,
+  GpuEngine,
+  type GpuStates,
+  type QuantDecode,
+  type QuantPrefill,
+} from './gpu/engine.js';
 import { GpuRandomWeights } from './gpu/random-init.js';
 import { checkGpuLimits, estimateMemory, type MemoryEstimate, type PrefillCallPlan } from './memory.js';
 import type { WeightFormat } from './quant/formats.js';
@@ -144,6 +150,13 @@ export interface LoadOptions extends SourceOptions {
    * WGSL has them) or 'f32' (f32 activations, exact to the dequantised weights)
    */
   quantDecode?: QuantDecode;
+  /**
+   * WebGPU decode of 2–31 sequences together over dense f16 weights: 'gemv' (default; the
+   * RMSNorms and the cell's input split folded into it) or 'matrix-units' (the dense matmul in 16-
+   * or 32-row tiles on the adapter's matrix units, x in f16; not yet measured on a GPU). One
+   * sequence always takes the GEMV.
+   */
+  denseDecode?: DenseDecode;
   /**
    * WebGPU: the most tokens one prefill forward call takes (per row) — transformers'
    * `prefill_chunk_size`. A longer prompt goes through in calls of this many tokens, carrying the
@@ -414,6 +427,7 @@ export class XlstmForCausalLM {
           pieces: src.gpuPacked ?? src.packed,
           quantPrefill: opts.quantPrefill,
           quantDecode: opts.quantDecode,
+          denseDecode: opts.denseDecode,
           prefillChunkSize: v.prefillChunkSize,
         });
       } catch (e) {
@@ -474,13 +488,14 @@ export class XlstmForCausalLM {
    * rows of one prompt length, `packedPrefill` for prompts of different lengths packed together —
    * tokens per call, estimated bytes per token and per call, and the bound that set the tokens
    * (`'budget'`, `'prefillChunkSize'`, `'max_inference_chunksize'` or `'maxStorageBufferBindingSize'`),
-   * and how quantised weights are multiplied (`quantPrefill`, `quantDecode`).
+   * and how quantised and dense weights are multiplied (`quantPrefill`, `quantDecode`, `denseDecode`).
    */
   gpuLayout(batch = 1): {
     weightParts: { embedding: number; lmHead: number; maxPerLinear: number };
     maxTokensPerCall: number;
     quantPrefill: QuantPrefill;
     quantDecode: QuantDecode;
+    denseDecode: DenseDecode;
     prefill: PrefillCallPlan;
     packedPrefill: PrefillCallPlan;
   } | null {
@@ -490,6 +505,7 @@ export class XlstmForCausalLM {
       maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false),
       quantPrefill: this.gpu.quantPrefill,
       quantDecode: this.gpu.quantDecode,
+      denseDecode: this.gpu.denseDecode,
       prefill: this.gpu.prefillPlan(batch, true),
       packedPrefill: this.gpu.prefillPlan(1, true, true),
     };

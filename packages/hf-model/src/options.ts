@@ -21,6 +21,7 @@ export const LOAD_OPTION_KEYS = [
   'lmHeadDtype',
   'quantPrefill',
   'quantDecode',
+  'denseDecode',
   'prefillChunkSize',
   'weightDtype',
   'tokenizer',
@@ -70,6 +71,8 @@ export const DTYPES = ['f32', 'f16', 'q8', 'q4', 'auto'] as const;
 export const QUANT_PREFILLS = ['tiles', 'dequantize'] as const;
 /** `quantDecode`: how decode-sized matmuls multiply quantised weights. */
 export const QUANT_DECODES = ['int8', 'f32'] as const;
+/** `denseDecode`: how the decode of several sequences multiplies dense weights. */
+export const DENSE_DECODES = ['gemv', 'matrix-units'] as const;
 /** `weightDtype` (deprecated alias of `dtype`, dense formats only). */
 export const WEIGHT_DTYPES = ['f32', 'f16', 'auto'] as const;
 /** `cpuCell`: the mLSTM cell of the CPU path. */
@@ -90,6 +93,7 @@ export function loadOptionValues(opts: unknown, context: string): LoadOptionValu
     o[k] === undefined ? undefined : normalizeDtype(k, o[k], valid, context);
   if (o.quantPrefill !== undefined) checkOneOf('quantPrefill', o.quantPrefill, QUANT_PREFILLS, context);
   if (o.quantDecode !== undefined) checkOneOf('quantDecode', o.quantDecode, QUANT_DECODES, context);
+  if (o.denseDecode !== undefined) checkOneOf('denseDecode', o.denseDecode, DENSE_DECODES, context);
   const chunk = o.prefillChunkSize;
   if (chunk !== undefined && !(typeof chunk === 'number' && Number.isInteger(chunk) && chunk >= 1))
     throw new ModelArgumentError('prefillChunkSize', `expected an integer >= 1, got ${String(chunk)}`);

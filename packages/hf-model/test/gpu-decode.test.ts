@@ -97,6 +97,71 @@ describe('WebGPU decode loop', () => {
     for (const r of [want, g, c]) r.cache.release();
   });
 
+  test("denseDecode 'matrix-units': from 2 rows the step runs the dense matmul (norms and input split as dispatches); the CPU device's tokens", async () => {
+    // f32 and f16 weights (lavapipe has no matrix units: the dense matmul takes its register tiles,
+    // f32 arithmetic; the matrix-unit kernel at these row counts is tested in kernels-webgpu)
+    for (const dtype of ctx.features.shaderF16 ? (['f32', 'f16'] as const) : (['f32'] as const)) {
+      const mu = await XlstmForCausalLM.fromPretrained(modelDir('single'), {
+        device: 'webgpu',
+        gpu: ctx,
+        dtype,
+        denseDecode: 'matrix-units',
+      });
+      const ref =
+        dtype === 'f32'
+          ? cpu
+          : await XlstmForCausalLM.fromPretrained(modelDir('single'), { device: 'cpu', dtype });
+      try {
+        expect(mu.gpuLayout()!.denseDecode).toBe('matrix-units');
+        for (const [B, P, n] of [
+          [3, 7, 8],
+          [8, 5, 5],
+        ]) {
+          const rows = prompts(B, P);
+          const want = await ref.generate(rows, { ...greedy, maxNewTokens: n });
+          const g = await mu.generate(rows, { ...greedy, maxNewTokens: n, sampling: 'gpu' });
+          expect(g.tokens, `${dtype} B ${B}`).toEqual(want.tokens);
+          g.cache.release();
+          want.cache.release();
+        }
+        const labelsOf = async (B: number) => {
+          const cache = mu.newCache(B);
+          await mu.forward(prompts(B, 2), { cache, lastOnly: true });
+          // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
+          const dec: GpuDecoder = (mu as any).gpu.decoder(B, cache.states, { sampling: 'gpu' });
+          const labels = dec.dispatchLabels;
+          dec.finish(0);
+          cache.release();
+          return labels;
+        };
+        const blocks = mu.config.dims.blocks;
+        const three = await labelsOf(3);
+        // per block proj, out_proj, up/gate, down; and lm_head: no GEMV left
+        expect(three.filter((l) => l.startsWith('dense matmul')).length).toBe(4 * blocks + 1);
+        expect(three.filter((l) => l.startsWith('gemv'))).toEqual([]);
+        expect(three.filter((l) => l === 'rmsnorm').length).toBe(2 * blocks + 1);
+        expect(three.filter((l) => l === 'cell prep').length).toBe(blocks);
+        // one row: the GEMV with its folds, as without the option
+        const one = await labelsOf(1);
+        expect(one.filter((l) => l.startsWith('dense matmul'))).toEqual([]);
+        expect(one.length).toBe(6 * blocks + 2);
+        // the default, and a typed error naming the option for an unknown value
+        expect(gpu.gpuLayout()!.denseDecode).toBe('gemv');
+        await expect(
+          XlstmForCausalLM.fromPretrained(modelDir('single'), {
+            device: 'webgpu',
+            gpu: ctx,
+            // @ts-expect-error: not a DenseDecode
+            denseDecode: 'tensor-cores',
+          }),
+        ).rejects.toThrow(/denseDecode/);
+      } finally {
+        mu.dispose();
+        if (ref !== cpu) ref.dispose();
+      }
+    }
+  });
+
   test('only the ids are read back per token with GPU sampling (the logits with CPU sampling)', async () => {
     const B = 2;
     const n = 6;

@@ -93,10 +93,16 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
  * outputs with 64-deep single-buffered slices were the fastest of the variants tried (x f32
  * 119–142 TFLOP/s, x f16 136–166), ahead of 128 × 256 × 32 (118–146 / 126–160) and
  * double-buffered 128 × 128 × 32 (98–114 / 108–126). Smaller workgroup memory: 32-deep slices.
+ * Decode-sized M (at most 32 rows, e.g. a batch of sequences generating together): 16- or 32-row
+ * tiles over 4 subgroups, so that the matrix units do not multiply 128 rows to keep 8 (not yet
+ * timed on a GPU: gemm-device.ts `--variants skinny` compares them).
  */
 export function chooseDenseTiles(M: number, N: number, limits: LimitsLike): DenseSgmatTiles {
-  void M;
   void N;
+  if (M <= 32)
+    return M <= 16
+      ? { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4 }
+      : { bm: 32, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4 };
   const t = { ...DENSE_SGMAT_DEFAULT };
   if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.bk = 32;
   return t;

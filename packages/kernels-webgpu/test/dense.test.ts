@@ -479,6 +479,21 @@ describe('selection rule and arguments', () => {
     });
     expect(t32.bk).toBe(32);
     expect(denseSgmatTilesProblem(t32, true, 32768)).toBe('');
+    // decode-sized M: 16- / 32-row tiles over 4 subgroups, valid for the gated epilogue, in 32 KiB
+    for (const [M, bm] of [
+      [1, 16],
+      [16, 16],
+      [17, 32],
+      [32, 32],
+      [33, 128],
+    ]) {
+      const t = heuristics.chooseDenseTiles(M, 4096, {
+        maxComputeWorkgroupStorageSize: 32768,
+        maxComputeInvocationsPerWorkgroup: 1024,
+      });
+      expect(t.bm, `M ${M}`).toBe(bm);
+      expect(denseSgmatTilesProblem(t, true, 32768)).toBe('');
+    }
   });
   it('tiles with a subgroup count other than 4 or 8, or more row groups than subgroups, are refused', () => {
     const t = { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 as const };

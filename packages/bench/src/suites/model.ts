@@ -20,7 +20,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type WeightFormat, XlstmForCausalLM } from '@mlstm/hf-model';
+import { type DenseDecode, type WeightFormat, XlstmForCausalLM } from '@mlstm/hf-model';
 import type { GpuContext } from '@mlstm/kernels-webgpu';
 import { BenchmarkConfig, type ParamDict } from '../core/config.js';
 import { poolMemoryMeter } from '../core/gpu-timing.js';
@@ -171,6 +171,7 @@ export function modelConfigs(o: SuiteOptions): BenchmarkConfig[] {
     const modelParams: AdditionalParams = {
       ...(model === '7b' ? { model, blocks } : { model }),
       ...(o.prefillChunkSize ? { prefill_chunk_size: o.prefillChunkSize } : {}),
+      ...(o.denseDecode ? { dense_decode: o.denseDecode } : {}),
     };
     // weights 'q4' or 'q4:int8' (with hf-model's quantDecode): label 'q4' / 'q4 int8'
     const dt = (d: Dtype, w: string) => w.replace(':', ' ') || (d === 'float16' ? 'f16' : 'f32');
@@ -287,16 +288,17 @@ class ModelCache {
     weightDtype: WeightFormat,
     prefillChunkSize?: number,
     quantDecode: '' | 'int8' | 'f32' = '',
+    denseDecode: '' | DenseDecode = '',
   ): Promise<XlstmForCausalLM> {
     // one model in memory at a time: the pool's peak then holds only the measured model's weights
-    const key = `${model}|${blocks}|${weightDtype}|${prefillChunkSize ?? ''}|${quantDecode}`;
+    const key = `${model}|${blocks}|${weightDtype}|${prefillChunkSize ?? ''}|${quantDecode}|${denseDecode}`;
     if (key !== this.current) {
       await this.close();
       this.current = key;
     }
     let m = this.models.get(key);
     if (!m) {
-      m = this.load(model, blocks, weightDtype, prefillChunkSize, quantDecode);
+      m = this.load(model, blocks, weightDtype, prefillChunkSize, quantDecode, denseDecode);
       this.models.set(key, m);
       m.catch(() => {}); // a failed load stays failed (recorded per cell, not retried)
     }
@@ -309,6 +311,7 @@ class ModelCache {
     dtype: WeightFormat,
     prefillChunkSize: number | undefined,
     quantDecode: '' | 'int8' | 'f32',
+    denseDecode: '' | DenseDecode,
   ): Promise<XlstmForCausalLM> {
     const gpu = await this.env.gpu();
     const liveBefore = gpu.pool.stats.liveBytes;
@@ -318,6 +321,7 @@ class ModelCache {
       dtype,
       ...(prefillChunkSize ? { prefillChunkSize } : {}),
       ...(quantDecode ? { quantDecode } : {}),
+      ...(denseDecode ? { denseDecode } : {}),
     };
     const m =
       model === '7b'
@@ -382,6 +386,8 @@ abstract class ModelBenchmark extends BenchmarkInterface {
   quant_decode: '' | 'int8' | 'f32' = '';
   /** the model's `prefillChunkSize` (tokens per prefill call); 0 = hf-model's default (its activation budget) */
   prefill_chunk_size = 0;
+  /** hf-model's denseDecode ('gemv', 'matrix-units'), or '' for the model's default */
+  dense_decode: '' | DenseDecode = '';
   protected lm?: XlstmForCausalLM;
   protected ctx?: GpuContext;
   protected lastMs = NaN;
@@ -406,6 +412,7 @@ abstract class ModelBenchmark extends BenchmarkInterface {
       w || gpuDtype(this.dtype),
       this.prefill_chunk_size || undefined,
       this.quant_decode,
+      this.dense_decode,
     );
   }
 

@@ -86,6 +86,8 @@ export interface SuiteOptions {
   packedTokens?: number[];
   /** model suite: the models' `prefillChunkSize` (most tokens per prefill call; default: hf-model's activation budget) */
   prefillChunkSize?: number;
+  /** model suite: hf-model's `denseDecode` for every model ('gemv' or 'matrix-units'; default: the model's) */
+  denseDecode?: 'gemv' | 'matrix-units';
 }
 
 interface SizePreset {

@@ -43,6 +43,7 @@ import {
   encodeCellPost,
   encodeCellPrep,
   encodeEmbedding,
+  encodeMatmul,
   encodeRmsNorm,
   encodeSwiglu,
 } from './kernels.js';
@@ -232,12 +233,14 @@ export class GpuDecoder {
     private readonly opts: GpuDecoderOptions,
     /** quantised matmuls: int8 activations (./gemv.ts) or f32 ones (./qmatmul.ts) */
     quantDecode: 'int8' | 'f32' = 'f32',
+    /** dense matmuls of 2 or more rows: the GEMV, or the dense matmul (see engine.ts `DenseDecode`) */
+    denseDecode: 'gemv' | 'matrix-units' = 'gemv',
   ) {
     const { cfg } = W;
     const { H, NH, Dqk, Dv, dqk, dv, F, V } = cfg.dims;
     const BH = B * NH;
-    const buf = (shape: number[]) => {
-      const t = ctx.empty(shape);
+    const buf = (shape: number[], dtype: GpuDtype = 'f32') => {
+      const t = ctx.empty(shape, dtype);
       this.owned.push(t);
       return t;
     };
@@ -274,6 +277,15 @@ export class GpuDecoder {
         quantDecode === 'int8' && anyQuant && B < QMM_TILED_MIN_ROWS
           ? buf([qgemvActsElements(B, Math.max(H, Dv, F))])
           : null;
+      // 'matrix-units' (2 rows or more): dense row parts through the kernels package's dense matmul
+      // (matrix units where the adapter has them, x converted into `x16` first), with the RMSNorm
+      // and the cell's input split as dispatches of their own (nothing is folded into that kernel)
+      const mu = denseDecode === 'matrix-units' && B > 1;
+      const linears = [...W.blocks.flatMap((b) => [b.proj, b.outProj, b.upGateZ, b.down]), { w: W.lmHead }];
+      const x16 =
+        mu && ctx.features.shaderF16 && linears.some((l) => l.w.parts.some((p) => !p.q))
+          ? buf([B * Math.max(H, Dv, F)], 'f16')
+          : null;
       // dense weights, one row: SwiGLU read by the down projection's GEMV; more rows: its own
       // dispatch (the fused input recomputes silu per row group and x row, which costs more than it
       // saves). Quantised down projection: int8 activations take the SwiGLU in their quantiser;
@@ -283,7 +295,7 @@ export class GpuDecoder {
       // output as blocks (q, k, v, o, input gates, forget gates; each [B, width], i.e. head-first,
       // at 256-byte aligned starts) that the recurrent step reads in place, the gates soft-capped
       // by the GEMV: no cell-input dispatch. Otherwise the cell-input kernel splits `proj`.
-      const directProj = (l: DecodeLinear) => l.w.parts.every((p) => !p.q || acts);
+      const directProj = (l: DecodeLinear) => l.w.parts.every((p) => (p.q ? !!acts : !mu));
       const widths = [Dqk, Dqk, Dv, Dv, NH, NH];
       const starts: number[] = [];
       let end = 0;
@@ -336,12 +348,21 @@ export class GpuDecoder {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
             const { swiglu: _, norm: __, actsReady: ___, softcapFrom: _c, outBlocks: _b, ...qo } = o;
             encodeQMatmul(ctx, rec, o.swiglu ? g! : xIn, p.q, l.b, y, { ...po, ...qo });
+          } else if (mu) {
+            encodeMatmul(ctx, rec, xIn, p.w!, l.b, y, {
+              ...po,
+              accumulate: o.accumulate,
+              softcap: o.softcap,
+              tiled: true,
+              x16,
+            });
           } else encodeGemv(ctx, rec, xIn, p.w!, l.b, y, { ...po, ...o });
         }
       };
       // RMSNorm (without a norm bias) folded into the matmul that reads it: the dense GEMV and the
       // int8 activation quantiser take it on the way in (the f32-activation quantised kernel does not)
-      const foldable = (n: DecodeNorm, l: DecodeLinear) => !n.b && l.w.parts.every((p) => !p.q || acts);
+      const foldable = (n: DecodeNorm, l: DecodeLinear) =>
+        !n.b && l.w.parts.every((p) => (p.q ? !!acts : !mu));
       const normThen = (n: DecodeNorm, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
         if (foldable(n, l)) mm(x, l, y, { ...o, norm: { w: n.w, eps: cfg.normEps } }, rec);
         else {

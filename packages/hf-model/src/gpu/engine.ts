@@ -83,6 +83,8 @@ export interface GpuEngineOptions {
    * (default 'int8' where the adapter's WGSL has the packed 4×8-bit dot product, else 'f32')
    */
   quantDecode?: QuantDecode;
+  /** decode of 2–31 sequences over dense f16 weights: see {@link DenseDecode} (default 'gemv') */
+  denseDecode?: DenseDecode;
   /** f32 values per pass when random q8 / q4 weights are filled and quantised on the GPU (default 16 Mi) */
   quantizeScratchElems?: number;
   /** the most tokens per row of one prefill call (default: from the activation budget; see {@link GpuEngine.prefillPlan}) */
@@ -106,6 +108,18 @@ export type QuantPrefill = 'tiles' | 'dequantize';
  * weights).
  */
 export type QuantDecode = 'int8' | 'f32';
+
+/**
+ * How the replayed decode step multiplies by dense f16 weights when it decodes 2 to 31 sequences
+ * together: `'gemv'` (default) streams every weight once per group of rows with f32 multiply-adds,
+ * the RMSNorms and the cell's input split folded into it; `'matrix-units'` runs the dense matmul
+ * (`dense--webgpu_matmul`) in 16- or 32-row tiles on the adapter's matrix units, x rounded to f16
+ * (the register-tiled kernel where the adapter has none), with the RMSNorms, the input split and
+ * the conversion of x as dispatches of their own. On the H100 the GEMV at 8 rows is bound by its
+ * multiply-adds (1.2 TB/s, against 2.3 at one row); the matrix units would make it memory-bound
+ * again — not yet measured (`mlstm-bench --dense-decode matrix-units`). One row always takes the GEMV.
+ */
+export type DenseDecode = 'gemv' | 'matrix-units';
 
 /** The default {@link QuantDecode}: 'int8' where the adapter's WGSL has the packed dot product. */
 export const defaultQuantDecode = (ctx: GpuContext): QuantDecode =>
@@ -191,6 +205,8 @@ export class GpuEngine {
   readonly quantPrefill: QuantPrefill;
   /** how decode-sized matmuls multiply by quantised weights (see {@link QuantDecode}) */
   readonly quantDecode: QuantDecode;
+  /** how the replayed decode of several sequences multiplies by dense weights (see {@link DenseDecode}) */
+  readonly denseDecode: DenseDecode;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -198,6 +214,7 @@ export class GpuEngine {
     W: PackedPieces,
     quantPrefill: QuantPrefill,
     quantDecode: QuantDecode,
+    denseDecode: DenseDecode,
     private readonly quantizeScratchElems: number,
     private readonly prefillChunkSize: number | undefined,
   ) {
@@ -210,6 +227,7 @@ export class GpuEngine {
     this.formats = W.formats;
     this.quantPrefill = quantPrefill;
     this.quantDecode = quantDecode;
+    this.denseDecode = denseDecode;
     const up = (data: Float32Array, shape: number[], dtype: GpuDtype = 'f32') => {
       const t = ctx.upload(data, shape, dtype);
       this.owned.push(t);
@@ -319,6 +337,7 @@ export class GpuEngine {
         o.pieces(formats),
         o.quantPrefill ?? defaultQuantPrefill(ctx),
         o.quantDecode ?? defaultQuantDecode(ctx),
+        o.denseDecode ?? 'gemv',
         o.quantizeScratchElems ?? QUANTIZE_SCRATCH_ELEMS,
         o.prefillChunkSize,
       );
@@ -707,6 +726,7 @@ export class GpuEngine {
       states,
       o,
       this.quantDecode,
+      this.denseDecode,
     );
   }
 
