@@ -4,7 +4,8 @@
  * twin (test/qgemv-reference.ts), with every reduction the adapter offers; the decode step's
  * fusions at the 7B shapes — the RMSNorm folded into the GEMVs (dense f16 and int8), the
  * projection written as the cell's input blocks with the gates soft-capped, and the cell output
- * kernel writing out_proj's int8 activations — against float64 references / the unfused kernels. Bundled into one .mjs
+ * kernel writing out_proj's int8 activations — against float64 references / the unfused kernels;
+ * and the dense matmul of `denseDecode: 'matrix-units'` at decode rows. Bundled into one .mjs
  * (`pnpm bundle:device`; Node's built-in test runner, since vitest cannot be bundled).
  *
  * No test is ever skipped: an adapter without WGSL's packed 4×8-bit dot product fails the first
@@ -15,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { getGpuContext } from '@mlstm/kernels-webgpu';
+import { denseMatmulPath, getGpuContext } from '@mlstm/kernels-webgpu';
 import {
   encodeGemv,
   encodeQGemv,
@@ -24,6 +25,7 @@ import {
   qgemvActsElements,
   qgemvInlineFits,
 } from '../src/gpu/gemv.js';
+import { encodeMatmul } from '../src/gpu/kernels.js';
 import { type QuantGpuMatrix, uploadQuant } from '../src/gpu/qmatmul.js';
 import { dequantize, type QuantFormat, quantize, sliceRows, wordsPerRow } from '../src/quant/formats.js';
 import { type Case, cellPostActsPair, inputRows, normInput, references } from '../test/qgemv-reference.js';
@@ -300,3 +302,54 @@ for (const format of ['q4', 'q8'] as const) {
     },
   );
 }
+
+// denseDecode 'matrix-units': the decode's dense matmul at the 7B widths for B 3, 8 and 31 — f32 x
+// converted into the decoder's f16 scratch, the default (16- / 32-row) tiles on the matrix units,
+// bias and residual accumulation — against a float64 product of the f16-rounded x and W (what
+// remains is the f32 summation order over 4 096 products: ~1e-6 relative; 1e-4 of the largest
+// output catches any tile, staging or epilogue error)
+check(
+  "denseDecode 'matrix-units': the decode's dense matmul (f32 x → f16 scratch, 16/32-row tiles) = float64",
+  async () => {
+    const K = 4096;
+    const N = 12304;
+    assert.equal(
+      denseMatmulPath(ctx, { wDtype: 'f16', M: 8, N, K }),
+      'matrix',
+      'no matrix units on this adapter',
+    );
+    const w = ctx.upload(rnd(N * K, 1 / Math.sqrt(K)), [N, K], 'f16');
+    const wh = await ctx.read(w);
+    const b = rnd(N);
+    const bg = ctx.upload(b, [N]);
+    const x16 = ctx.empty([31 * K], 'f16');
+    try {
+      for (const M of [3, 8, 31]) {
+        const x = rnd(M * K, 2);
+        const y0 = rnd(M * N);
+        const xg = ctx.upload(x, [M, K]);
+        const xh = await ctx.read(ctx.upload(x, [M, K], 'f16'));
+        const yg = ctx.upload(y0, [M, N]);
+        const batch = ctx.batch();
+        encodeMatmul(ctx, batch, xg, w, bg, yg, { M, N, K, accumulate: true, tiled: true, x16 });
+        batch.submit();
+        const got = await ctx.read(yg);
+        let scale = 0;
+        let err = 0;
+        for (let m = 0; m < M; m++)
+          for (let n = 0; n < N; n += 7) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc += xh[m * K + k] * wh[n * K + k];
+            const want = y0[m * N + n] + acc + b[n];
+            scale = Math.max(scale, Math.abs(want));
+            err = Math.max(err, Math.abs(got[m * N + n] - want));
+          }
+        worst[`dense decode M ${M}`] = Number((err / scale).toExponential(2));
+        assert.ok(err / scale < 1e-4, `M ${M}: max |Δ| / max |y| = ${(err / scale).toExponential(2)}`);
+        for (const t of [xg, yg]) t.release();
+      }
+    } finally {
+      for (const t of [w, bg, x16]) t.release();
+    }
+  },
+);
