@@ -87,6 +87,8 @@ const VARIANTS: Variant[] = [
   { name: 'default rot (x f32, cast pass)', tiles: T(128, 128, 64, 2, 1, rot), path: 'matrix' },
   { name: '128x256x32 wm2 s1 rot, x f16', tiles: T(128, 256, 32, 2, 1, rot), xF16: true, path: 'matrix' },
   { name: '128x128x32 wm2 s2 rot, x f16', tiles: T(128, 128, 32, 2, 2, rot), xF16: true, path: 'matrix' },
+  // 64 × 64 outputs per subgroup (half the matrix loads per product of 64 × 32)
+  { name: '256x128x32 wm4 s1 rot, x f16', tiles: T(256, 128, 32, 4, 1, rot), xF16: true, path: 'matrix' },
   {
     name: '128x128x64 wm2 s1 nopf rot, x f16',
     tiles: T(128, 128, 64, 2, 1, { ...nopf, ...rot }),
