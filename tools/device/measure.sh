@@ -53,6 +53,9 @@ if [ -n "$BASELINE" ]; then
   step "transformers baseline" 130 bash -c "python3 $BASELINE > $OUT/transformers.log 2>&1"
   tail -6 "$OUT/transformers.log" 2>/dev/null
 fi
+# decode of several sequences on the matrix units (hf-model's denseDecode) against the GEMV above
+step "model f16 decode on the matrix units (B 8, 32)" 90 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --prompt-lens 128 --model-batch-sizes 8,32 --no-packed --dense-decode matrix-units --out $OUT/model-f16-mu 2>&1 | grep -v '$F' > $OUT/model-f16-mu.log"
+grep "^\[model\|results in" "$OUT/model-f16-mu.log" 2>/dev/null
 step "model q8, q4 (int8 activations)" 130 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes q8,q4 --quant-decode int8 --prompt-lens 2048 --model-batch-sizes 1,8 --no-packed --out $OUT/model-q 2>&1 | grep -v '$F' > $OUT/model-q.log"
 grep "^\[model\|results in" "$OUT/model-q.log" 2>/dev/null
 # 4. the model's prefill with the sweep's best tiles (when they are not the default)
@@ -60,10 +63,7 @@ if [ -n "$BEST" ] && [ "$BEST" != "128x128x64:wm2:s1" ]; then
   step "model f16 prefill with tiles $BEST" 110 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --model-batch-sizes 1 --decode-steps 4 --dense-tiles $BEST --out $OUT/model-f16-tiles 2>&1 | grep -v '$F' > $OUT/model-f16-tiles.log"
   grep "^\[model\|results in" "$OUT/model-f16-tiles.log" 2>/dev/null
 fi
-# 5. decode of several sequences on the matrix units (hf-model's denseDecode), and the kernel at
-# decode sizes (W's GB/s against the GEMV's)
-step "model f16 decode on the matrix units (B 8, 32)" 100 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --prompt-lens 128 --model-batch-sizes 8,32 --no-packed --dense-decode matrix-units --out $OUT/model-f16-mu 2>&1 | grep -v '$F' > $OUT/model-f16-mu.log"
-grep "^\[model\|results in" "$OUT/model-f16-mu.log" 2>/dev/null
+# 5. the kernel at decode sizes (W's GB/s against the GEMV's)
 step "dense matmul at decode sizes (M 8, 16)" 60 bash -c "node $K/gemm-device.mjs --variants skinny --ms 8,16 --reps 9 --checks 0 --out $OUT/gemm-skinny.csv 2>&1 | grep -v '$F' > $OUT/gemm-skinny.log"
 grep -E "MISMATCH|TFLOP/s" "$OUT/gemm-skinny.log" 2>/dev/null | cut -c1-160
 # 6. the replayed decode step: GPU time, CPU encode time, per-kernel breakdown, dispatches (f16 and

@@ -24,9 +24,10 @@ it('without time left every step is skipped, in priority order; optional steps f
     'hf-model GPU test project (int8 GEMV)',
     'dense matmul tile sweep (M 2048)',
     'model f16 (TTFT, decode, packed prefill)',
+    // (with --baseline: the transformers baseline here)
+    'model f16 decode on the matrix units (B 8, 32)',
     'model q8, q4 (int8 activations)',
     // (the sweep's best tiles, when not the default, add a model prefill with them here)
-    'model f16 decode on the matrix units (B 8, 32)',
     'dense matmul at decode sizes (M 8, 16)',
     // (a `decode-device-before.mjs` beside the script adds the 'before' runs)
     'decode step breakdown f16 after (32 blocks)',
