@@ -17,6 +17,7 @@ import {
   type GpuTensor,
   getGpuContext,
   heuristics,
+  parseDenseTiles,
 } from '@mlstm/kernels-webgpu';
 import { gemmFlops, xlstm7bGemmShapes } from '../src/suites/gemm.js';
 import { gpuRandn } from '../src/suites/gpu-inputs.js';
@@ -37,112 +38,41 @@ interface Variant {
   castX?: boolean;
   path: 'matrix' | 'tiled';
 }
-const T = (
-  bm: number,
-  bn: number,
-  bk: number,
-  wm: number,
-  stages: 1 | 2,
-  more: Pick<DenseSgmatTiles, 'subgroups' | 'prefetch' | 'rotateStores'> = {},
-): DenseSgmatTiles => ({ bm, bn, bk, wm, stages, ...more });
-const nopf = { prefetch: false } as const;
-const sg4 = { subgroups: 4 } as const;
-const rot = { rotateStores: true } as const;
+/** A matrix-unit variant with f16 x, named by its tiles' text (`formatDenseTiles`, e.g. `128x128x64:wm2:s1:rot`). */
+const f16x = (tiles: string): Variant => ({
+  name: `${tiles}, x f16`,
+  tiles: parseDenseTiles(tiles),
+  xF16: true,
+  path: 'matrix',
+});
 const VARIANTS: Variant[] = [
   // the default: 128 × 128 × 64, one buffer; f32 x converted to f16 in a pass of its own (timed with it)
   { name: 'default (x f32, cast pass)', path: 'matrix' },
+  { name: 'default, x f32 converted per slice', castX: false, path: 'matrix' },
   { name: 'default, x f16', xF16: true, path: 'matrix' },
-  { name: '128x256x32 wm2 s1, x f16', tiles: T(128, 256, 32, 2, 1), xF16: true, path: 'matrix' },
+  f16x('128x256x32:wm2:s1'),
   // occupancy: no register prefetch (fewer live registers), 4 subgroups owning 64 × 64 each
-  { name: '128x128x64 wm2 s1 nopf, x f16', tiles: T(128, 128, 64, 2, 1, nopf), xF16: true, path: 'matrix' },
-  { name: '128x128x32 wm2 s2 nopf, x f16', tiles: T(128, 128, 32, 2, 2, nopf), xF16: true, path: 'matrix' },
-  { name: '128x256x32 wm2 s1 nopf, x f16', tiles: T(128, 256, 32, 2, 1, nopf), xF16: true, path: 'matrix' },
-  { name: '128x128x64 sg4 wm2 s1, x f16', tiles: T(128, 128, 64, 2, 1, sg4), xF16: true, path: 'matrix' },
+  ...['128x128x64:wm2:s1:nopf', '128x128x32:wm2:s2:nopf', '128x256x32:wm2:s1:nopf'].map(f16x),
+  ...['128x128x64:wm2:s1:sg4', '128x128x64:wm2:s1:sg4:nopf', '128x128x32:wm2:s2:sg4:nopf'].map(f16x),
+  ...['64x128x64:wm2:s1:sg4:nopf', '128x64x64:wm2:s1:sg4:nopf'].map(f16x),
+  // bank-conflict-free staging stores (and 256x128x32 wm4: 64 × 64 outputs per subgroup, half the
+  // matrix loads per product of 64 × 32)
+  f16x('128x128x64:wm2:s1:rot'),
   {
-    name: '128x128x64 sg4 wm2 s1 nopf, x f16',
-    tiles: T(128, 128, 64, 2, 1, { ...sg4, ...nopf }),
-    xF16: true,
+    name: '128x128x64:wm2:s1:rot (x f32, cast pass)',
+    tiles: parseDenseTiles('128x128x64:wm2:s1:rot'),
     path: 'matrix',
   },
-  {
-    name: '128x128x32 sg4 wm2 s2 nopf, x f16',
-    tiles: T(128, 128, 32, 2, 2, { ...sg4, ...nopf }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '64x128x64 sg4 wm2 s1 nopf, x f16',
-    tiles: T(64, 128, 64, 2, 1, { ...sg4, ...nopf }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '128x64x64 sg4 wm2 s1 nopf, x f16',
-    tiles: T(128, 64, 64, 2, 1, { ...sg4, ...nopf }),
-    xF16: true,
-    path: 'matrix',
-  },
-  // bank-conflict-free staging stores
-  { name: 'default rot, x f16', tiles: T(128, 128, 64, 2, 1, rot), xF16: true, path: 'matrix' },
-  { name: 'default rot (x f32, cast pass)', tiles: T(128, 128, 64, 2, 1, rot), path: 'matrix' },
-  { name: '128x256x32 wm2 s1 rot, x f16', tiles: T(128, 256, 32, 2, 1, rot), xF16: true, path: 'matrix' },
-  { name: '128x128x32 wm2 s2 rot, x f16', tiles: T(128, 128, 32, 2, 2, rot), xF16: true, path: 'matrix' },
-  // 64 × 64 outputs per subgroup (half the matrix loads per product of 64 × 32)
-  { name: '256x128x32 wm4 s1 rot, x f16', tiles: T(256, 128, 32, 4, 1, rot), xF16: true, path: 'matrix' },
-  {
-    name: '128x128x64 wm2 s1 nopf rot, x f16',
-    tiles: T(128, 128, 64, 2, 1, { ...nopf, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '128x128x64 sg4 wm2 s1 rot, x f16',
-    tiles: T(128, 128, 64, 2, 1, { ...sg4, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '128x128x32 sg4 wm2 s2 nopf rot, x f16',
-    tiles: T(128, 128, 32, 2, 2, { ...sg4, ...nopf, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
+  ...['128x256x32:wm2:s1:rot', '128x128x32:wm2:s2:rot', '256x128x32:wm4:s1:rot'].map(f16x),
+  ...['128x128x64:wm2:s1:nopf:rot', '128x128x64:wm2:s1:sg4:rot', '128x128x32:wm2:s2:sg4:nopf:rot'].map(f16x),
   { name: 'register-tiled', path: 'tiled' },
 ];
 // decode-sized M (a batch of 8–16 rows): skinny tiles over 4 subgroups, W streamed once per 16 rows
 // — is the matrix-unit kernel at memory bandwidth where the f32 GEMV is bound by its multiply-adds?
 const SKINNY: Variant[] = [
   { name: 'default, x f16', xF16: true, path: 'matrix' },
-  {
-    name: '16x64x64 sg4 wm1 s1 rot, x f16',
-    tiles: T(16, 64, 64, 1, 1, { ...sg4, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '16x128x64 sg4 wm1 s1 rot, x f16',
-    tiles: T(16, 128, 64, 1, 1, { ...sg4, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '16x64x64 sg4 wm1 s1 nopf rot, x f16',
-    tiles: T(16, 64, 64, 1, 1, { ...sg4, ...nopf, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '16x64x64 sg4 wm1 s2 nopf rot, x f16',
-    tiles: T(16, 64, 64, 1, 2, { ...sg4, ...nopf, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
-  {
-    name: '32x128x64 sg4 wm2 s1 rot, x f16',
-    tiles: T(32, 128, 64, 2, 1, { ...sg4, ...rot }),
-    xF16: true,
-    path: 'matrix',
-  },
+  ...['16x64x64:wm1:s1:sg4:rot', '16x128x64:wm1:s1:sg4:rot', '16x64x64:wm1:s1:sg4:nopf:rot'].map(f16x),
+  ...['16x64x64:wm1:s2:sg4:nopf:rot', '32x128x64:wm2:s1:sg4:rot'].map(f16x),
   { name: 'register-tiled', path: 'tiled' },
 ];
 const only = arg('--variants', 'all');

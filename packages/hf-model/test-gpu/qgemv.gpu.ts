@@ -328,7 +328,9 @@ check(
         const x = rnd(M * K, 2);
         const y0 = rnd(M * N);
         const xg = ctx.upload(x, [M, K]);
-        const xh = await ctx.read(ctx.upload(x, [M, K], 'f16'));
+        const xr = ctx.upload(x, [M, K], 'f16'); // the f16 values the matmul multiplies
+        const xh = await ctx.read(xr);
+        xr.release();
         const yg = ctx.upload(y0, [M, N]);
         const batch = ctx.batch();
         encodeMatmul(ctx, batch, xg, w, bg, yg, { M, N, K, accumulate: true, tiled: true, x16 });

@@ -44,6 +44,18 @@ function prompts(B: number, P: number): number[][] {
 
 const greedy: GenerateOptions = { stopTokens: [], addBos: false };
 
+/** The dispatch labels of `m`'s recorded decode step for `B` rows (after a 2-token prompt). */
+async function stepLabels(m: XlstmForCausalLM, B: number): Promise<string[]> {
+  const cache = m.newCache(B);
+  await m.forward(prompts(B, 2), { cache, lastOnly: true });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
+  const dec: GpuDecoder = (m as any).gpu.decoder(B, cache.states, { sampling: 'gpu' });
+  const labels = [...dec.dispatchLabels];
+  dec.finish(0);
+  cache.release();
+  return labels;
+}
+
 /** States of the GPU model after feeding `rows` then `fed` tokens per row one at a time. */
 async function statesByForward(rows: number[][], fed: number[][]) {
   const cache = gpu.newCache(rows.length);
@@ -124,16 +136,7 @@ describe('WebGPU decode loop', () => {
           g.cache.release();
           want.cache.release();
         }
-        const labelsOf = async (B: number) => {
-          const cache = mu.newCache(B);
-          await mu.forward(prompts(B, 2), { cache, lastOnly: true });
-          // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
-          const dec: GpuDecoder = (mu as any).gpu.decoder(B, cache.states, { sampling: 'gpu' });
-          const labels = dec.dispatchLabels;
-          dec.finish(0);
-          cache.release();
-          return labels;
-        };
+        const labelsOf = (B: number) => stepLabels(mu, B);
         const blocks = mu.config.dims.blocks;
         const three = await labelsOf(3);
         // per block proj, out_proj, up/gate, down; and lm_head: no GEMV left
@@ -315,13 +318,7 @@ describe('WebGPU decode loop with quantised weights (quantised kernels inside th
       dtype: 'q4',
     });
     const labelsOf = async (m: XlstmForCausalLM, B: number) => {
-      const cache = m.newCache(B);
-      await m.forward(prompts(B, 2), { cache, lastOnly: true });
-      // biome-ignore lint/suspicious/noExplicitAny: the test reads the engine of the model
-      const dec: GpuDecoder = (m as any).gpu.decoder(B, cache.states, { sampling: 'gpu' });
-      const labels = dec.dispatchLabels;
-      dec.finish(0);
-      cache.release();
+      const labels = await stepLabels(m, B);
       expect(labels.filter((l) => l === 'rmsnorm' || l === 'cell prep')).toEqual([]);
       return labels;
     };

@@ -39,6 +39,7 @@ import {
   denseMatmulPath,
   encodeDenseMatmul,
   type ExecutionPlan,
+  formatDenseTiles,
   type ForwardFn,
   type GpuTensor,
   getGpuContext,
@@ -501,10 +502,7 @@ const DENSE_SHAPES = [
   { M: 300, N: 200, K: 264, gated: false, bias: true, accumulate: true, softcap: 0 },
   { M: 256, N: 208, K: 520, gated: true, bias: false, accumulate: true, softcap: 30 },
 ];
-const tilesName = (t?: DenseSgmatTiles) =>
-  t
-    ? `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}${t.rotateStores ? ' rotated stores' : ''}`
-    : 'default tiles';
+const tilesName = (t?: DenseSgmatTiles) => (t ? formatDenseTiles(t) : 'default tiles');
 for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
   check(
     `dense matmul ${c.M}×${c.N}×${c.K}${c.gated ? ' SiLU-gated' : ''}${c.bias ? ' bias' : ''}${c.accumulate ? ' accumulate' : ''}${c.softcap ? ` cap ${c.softcap}` : ''}: every tile option = float64 product`,

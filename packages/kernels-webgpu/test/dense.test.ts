@@ -106,30 +106,49 @@ function reference(
 const name = (c: Case) =>
   `${c.M}×${c.N}×${c.K} x ${c.x} W ${c.w}${c.bias ? ' +bias' : ''}${c.gate ? ' silu-gate' : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.accumulate ? ' accumulate' : ''}${c.nOff ? ` nOff ${c.nOff} ldy ${c.ldy}` : ''}`;
 
+/**
+ * The inputs of case `c` (seeded by its shape), rounded to their storage types on the CPU so that
+ * only the GPU's f32 sums differ, and uploaded; `release` frees the uploads.
+ */
+function caseInputs(c: Case) {
+  const rng = new Rng(c.M * 1000 + c.N * 10 + c.K);
+  const wRows = c.gate ? 2 * c.N : c.N;
+  const ldy = c.ldy ?? c.N;
+  const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
+  const x = round(rand(c.M * c.K), c.x);
+  const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
+  const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
+  const y0 = round(rand(c.M * ldy), 'f32');
+  const g = {
+    x: ctx.upload(x, [c.M, c.K], c.x),
+    w: ctx.upload(w, [wRows, c.K], c.w),
+    bias: bias ? ctx.upload(bias, [bias.length]) : null,
+    y: ctx.upload(y0, [c.M, ldy]),
+  };
+  const release = () => {
+    for (const t of [g.x, g.w, g.bias, g.y]) t?.release();
+  };
+  return { x, w, bias, y0, ldy, g, release };
+}
+
+/** max |got − want| / max(1, max |want|). */
+function relToLargest(got: Float32Array, want: Float64Array): number {
+  let scale = 1;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let err = 0;
+  for (let e = 0; e < want.length; e++) err = Math.max(err, Math.abs(got[e] - want[e]));
+  return err / scale;
+}
+
 describe('dense matmul, register-tiled, against the float64 reference', () => {
   for (const c of CASES) {
     const needsF16 = c.x === 'f16' || c.w === 'f16';
     it.skipIf(needsF16 && !f16)(name(c), async () => {
-      const rng = new Rng(c.M * 1000 + c.N * 10 + c.K);
-      const wRows = c.gate ? 2 * c.N : c.N;
-      const ldy = c.ldy ?? c.N;
-      const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
-      // inputs rounded to their storage type on the CPU, so that only the GPU's f32 sums differ
-      const x = round(rand(c.M * c.K), c.x);
-      const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
-      const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
-      const y0 = round(rand(c.M * ldy), 'f32');
       const live = ctx.pool.stats.liveBytes;
-      const xg = ctx.upload(x, [c.M, c.K], c.x);
-      const wg = ctx.upload(w, [wRows, c.K], c.w);
-      const bg = bias ? ctx.upload(bias, [bias.length]) : null;
-      const yg = ctx.upload(y0, [c.M, ldy]);
+      const { x, w, bias, y0, g, release } = caseInputs(c);
       const batch = ctx.batch();
       const path = encodeDenseMatmul(ctx, batch, {
-        x: xg,
-        w: wg,
-        y: yg,
-        bias: bg,
+        ...g,
         N: c.N,
         accumulate: c.accumulate,
         softcap: c.softcap,
@@ -140,16 +159,11 @@ describe('dense matmul, register-tiled, against the float64 reference', () => {
       });
       expect(path).toBe('tiled');
       batch.submit();
-      const got = await ctx.read(yg);
-      const want = reference(c, x, w, bias, y0);
+      const got = await ctx.read(g.y);
       // f32 sums of at most 72 products of O(1) terms: ~1e-6 relative; 1e-4 of the largest output
       // leaves room for the order of summation and the GPU's exp/tanh, and catches any indexing error
-      let scale = 1;
-      for (const v of want) scale = Math.max(scale, Math.abs(v));
-      let err = 0;
-      for (let e = 0; e < want.length; e++) err = Math.max(err, Math.abs(got[e] - want[e]));
-      expect(err / scale).toBeLessThan(1e-4);
-      for (const t of [xg, wg, bg, yg]) t?.release();
+      expect(relToLargest(got, reference(c, x, w, bias, y0))).toBeLessThan(1e-4);
+      release();
       expect(ctx.pool.stats.liveBytes).toBe(live);
     });
   }
@@ -267,24 +281,11 @@ const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
     c: { M: 8, N: 140, K: 200, x: 'f32', w: 'f16', gate: true, accumulate: true },
   },
 ];
-const tilesName = (t: DenseSgmatTiles) =>
-  `${t.bm}×${t.bn}×${t.bk} wm ${t.wm} stages ${t.stages}${t.subgroups ? ` subgroups ${t.subgroups}` : ''}${t.prefetch === false ? ' no prefetch' : ''}${t.rotateStores ? ' rotated stores' : ''}`;
 
-/** Runs case `c` on the emulated kernel; returns its output, the reference and the relative error. */
+/** Runs case `c` on the emulated kernel (told depth `K`); returns max |Δ| / max |reference|. */
 async function runEmulated(t: DenseSgmatTiles, c: Case, K = c.K) {
   const gated = !!c.gate;
-  const rng = new Rng(c.M * 1000 + c.N * 10 + c.K);
-  const wRows = gated ? 2 * c.N : c.N;
-  const ldy = c.ldy ?? c.N;
-  const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => s * rng.normal());
-  const x = round(rand(c.M * c.K), c.x);
-  const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
-  const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
-  const y0 = round(rand(c.M * ldy), 'f32');
-  const xg = ctx.upload(x, [c.M, c.K], c.x);
-  const wg = ctx.upload(w, [wRows, c.K], c.w);
-  const bg = bias ? ctx.upload(bias, [bias.length]) : null;
-  const yg = ctx.upload(y0, [c.M, ldy]);
+  const { x, w, bias, y0, ldy, g, release } = caseInputs(c);
   const config = { ...t, xDtype: c.x, gated };
   const pipeline = ctx.pipeline(
     `emulated:${denseSgmatKey(config)}`,
@@ -302,31 +303,17 @@ async function runEmulated(t: DenseSgmatTiles, c: Case, K = c.K) {
     gated,
   };
   const batch = ctx.batch();
-  dispatchDense(
-    ctx,
-    batch,
-    pipeline,
-    { x: xg, w: wg, bias: bg, y: yg },
-    call,
-    t.bm,
-    t.bn,
-    'emulated dense matmul',
-  );
+  dispatchDense(ctx, batch, pipeline, g, call, t.bm, t.bn, 'emulated dense matmul');
   batch.submit();
-  const got = await ctx.read(yg);
-  for (const g of [xg, wg, bg, yg]) g?.release();
+  const got = await ctx.read(g.y);
+  release();
   // the matrix path rounds an f32 x to f16 as it stages it
-  const want = reference(c, round(x, 'f16'), w, bias, y0);
-  let scale = 1;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let err = 0;
-  for (let e = 0; e < want.length; e++) err = Math.max(err, Math.abs(got[e] - want[e]));
-  return err / scale;
+  return relToLargest(got, reference(c, round(x, 'f16'), w, bias, y0));
 }
 
 describe.skipIf(!f16)('dense matmul on matrix units, run with emulated builtins (lavapipe)', () => {
   for (const { tiles, c } of EMULATED) {
-    it(`${tilesName(tiles)}: ${name(c)}`, { timeout: 180_000 }, async () => {
+    it(`${formatDenseTiles(tiles)}: ${name(c)}`, { timeout: 180_000 }, async () => {
       expect(denseSgmatTilesProblem(tiles, !!c.gate, ctx.limits.maxComputeWorkgroupStorageSize)).toBe('');
       // as the register-tiled cases: f32 sums of exact f16 products, ~1e-6 relative; an indexing,
       // staging or epilogue error is O(1)
@@ -387,10 +374,10 @@ describe('dense matmul staging stores: bank conflicts, from the generated addres
       { bm: 128, bn: 256, bk: 32, wm: 2, stages: 1 as const },
     ]) {
       for (const p of ['x', 'w'] as const) {
-        expect(banksPerStore(tiles, p), `${tilesName(tiles)} ${p}`).toEqual(Array(8).fill(8));
+        expect(banksPerStore(tiles, p), `${formatDenseTiles(tiles)} ${p}`).toEqual(Array(8).fill(8));
         expect(
           banksPerStore({ ...tiles, rotateStores: true }, p),
-          `${tilesName(tiles)} ${p} rotated`,
+          `${formatDenseTiles(tiles)} ${p} rotated`,
         ).toEqual(Array(8).fill(32));
       }
     }
