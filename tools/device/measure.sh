@@ -63,9 +63,18 @@ if [ -n "$BEST" ] && [ "$BEST" != "128x128x64:wm2:s1" ]; then
   step "model f16 prefill with tiles $BEST" 110 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --model-batch-sizes 1 --decode-steps 4 --dense-tiles $BEST --out $OUT/model-f16-tiles 2>&1 | grep -v '$F' > $OUT/model-f16-tiles.log"
   grep "^\[model\|results in" "$OUT/model-f16-tiles.log" 2>/dev/null
 fi
+# where the prefill's time goes: wall vs GPU time and GPU time per kernel at 128 and 2 048 tokens
+step "prefill breakdown f16 (128, 2048 tokens, 32 blocks)" 90 bash -c "node $K/decode-device.mjs --blocks 32 --skip bw,gemv,decode --prefill 128,2048 --out $OUT/prefill-f16.json 2>&1 | grep -v '$F' > $OUT/prefill-f16.log"
+grep -v '^adapter\|^features\|^limits' "$OUT/prefill-f16.log" 2>/dev/null | cut -c1-200
+# short prompts: the tiles chooseDenseTiles picks for few rows against the fixed 128 x 128 ones
+step "dense matmul at short prompts (M 128, 512)" 60 bash -c "node $K/gemm-device.mjs --variants short --ms 128,512 --reps 7 --checks 0 --out $OUT/gemm-short.csv 2>&1 | grep -v '$F' > $OUT/gemm-short.log"
+grep -E "MISMATCH|TFLOP/s" "$OUT/gemm-short.log" 2>/dev/null | cut -c1-160
 # 5. the kernel at decode sizes (W's GB/s against the GEMV's)
 step "dense matmul at decode sizes (M 8, 16)" 60 bash -c "node $K/gemm-device.mjs --variants skinny --ms 8,16 --reps 9 --checks 0 --out $OUT/gemm-skinny.csv 2>&1 | grep -v '$F' > $OUT/gemm-skinny.log"
 grep -E "MISMATCH|TFLOP/s" "$OUT/gemm-skinny.log" 2>/dev/null | cut -c1-160
+# what Dawn's bounds checks cost the dense matmul (Node only: browsers keep them), default and rotated stores
+step "dense matmul without robustness (M 2048)" 45 bash -c "node $K/gemm-device.mjs --no-robustness --variants 'default, x f16;128x128x64:wm2:s1:rot, x f16' --ms 2048 --reps 5 --checks 0 2>&1 | grep -v '$F' > $OUT/gemm-norobust.log"
+grep -E "robustness|TFLOP/s" "$OUT/gemm-norobust.log" 2>/dev/null | cut -c1-160
 # 6. the replayed decode step: GPU time, CPU encode time, per-kernel breakdown, dispatches (f16 and
 # q4 at B 1 and 8); `decode-device-before.mjs`, if present, is decode-device built from an older commit (A/B)
 for dt in f16 q4; do

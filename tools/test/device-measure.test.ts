@@ -28,7 +28,10 @@ it('without time left every step is skipped, in priority order; optional steps f
     'model f16 decode on the matrix units (B 8, 32)',
     'model q8, q4 (int8 activations)',
     // (the sweep's best tiles, when not the default, add a model prefill with them here)
+    'prefill breakdown f16 (128, 2048 tokens, 32 blocks)',
+    'dense matmul at short prompts (M 128, 512)',
     'dense matmul at decode sizes (M 8, 16)',
+    'dense matmul without robustness (M 2048)',
     // (a `decode-device-before.mjs` beside the script adds the 'before' runs)
     'decode step breakdown f16 after (32 blocks)',
     'decode step breakdown q4 after (32 blocks)',

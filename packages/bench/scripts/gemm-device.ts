@@ -4,9 +4,13 @@
  * code 1 on a mismatch), then GPU time (timestamp queries, median after warm-up) and TFLOP/s of
  * each variant at the xLSTM-7B prefill shapes, beside the register-tiled path.
  *
- *   node gemm-device.mjs [--out gemm.csv] [--variants all|skinny|<name;name>] [--ms 2048,8192] [--reps 7]
+ *   node gemm-device.mjs [--out gemm.csv] [--variants all|skinny|short|<name;name>] [--ms 2048,8192] [--reps 7]
+ *     [--no-robustness]
  *
  * `--variants skinny --ms 8,16`: decode-sized M with skinny tiles (W's GB/s printed beside).
+ * `--variants short --ms 128,512`: short prompts, the tiles chooseDenseTiles picks per shape
+ * against fixed ones. `--no-robustness` (Node only): Dawn's bounds checks off, to see what they
+ * cost the kernel (browsers always keep them).
  */
 import { writeFileSync } from 'node:fs';
 import {
@@ -75,16 +79,35 @@ const SKINNY: Variant[] = [
   ...['16x64x64:wm1:s2:sg4:nopf:rot', '32x128x64:wm2:s1:sg4:rot'].map(f16x),
   { name: 'register-tiled', path: 'tiled' },
 ];
+// short prompts (M 128–512): the tiles chooseDenseTiles picks per shape ('auto', shrunk until the
+// call has enough workgroups) against the fixed 128 × 128 default and each smaller candidate
+const SHORT: Variant[] = [
+  { name: 'auto (chooseDenseTiles), x f16', xF16: true, path: 'matrix' },
+  ...[
+    '128x128x64:wm2:s1',
+    '64x128x64:wm2:s1:sg4',
+    '32x128x64:wm2:s1:sg4',
+    '32x64x64:wm2:s1:sg4',
+    '64x128x64:wm2:s1:sg4:rot',
+    '32x64x64:wm2:s1:sg4:rot',
+  ].map(f16x),
+];
 const only = arg('--variants', 'all');
 const variants =
   only === 'all'
     ? VARIANTS
     : only === 'skinny'
       ? SKINNY
-      : VARIANTS.filter((v) => only.split(';').includes(v.name));
+      : only === 'short'
+        ? SHORT
+        : VARIANTS.filter((v) => only.split(';').includes(v.name));
 
-const ctx: GpuContext = await getGpuContext({ maxCachedBytes: 24 * 2 ** 30 });
+const ctx: GpuContext = await getGpuContext({
+  maxCachedBytes: 24 * 2 ** 30,
+  disableRobustness: argv.includes('--no-robustness'),
+});
 console.log(ctx.describe());
+console.log(`robustness ${argv.includes('--no-robustness') ? 'off (Dawn toggle disable_robustness)' : 'on'}`);
 const adapter = `${ctx.adapterInfo.vendor} ${ctx.adapterInfo.device || ctx.adapterInfo.architecture} (${ctx.adapterInfo.description})`;
 const csv: string[] = ['adapter,check,variant,M,shape,N,K,gated,ms,tflops,max_rel_err'];
 let failed = false;
@@ -274,7 +297,7 @@ for (const M of timing ? Ms : []) {
       );
       csv.push(`"${adapter}",time,"${v.name}",${M},${s.name},${s.N},${s.K},${s.gated},${ms},${tf},`);
       if (v.path === 'matrix' && v.xF16) {
-        const key = formatDenseTiles(v.tiles ?? heuristics.chooseDenseTiles(M, s.N, ctx.limits));
+        const key = formatDenseTiles(v.tiles ?? heuristics.chooseDenseTiles(M, s.N, ctx.limits, s.gated));
         const seen = tflops.get(key) ?? [];
         seen.push(tf);
         tflops.set(key, seen);

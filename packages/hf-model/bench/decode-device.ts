@@ -8,7 +8,12 @@
  * 3. decode with a model of the xLSTM-7B widths and `--blocks` blocks (random f16 weights): tokens/s
  *    of `generate` (GPU sampling, and CPU sampling at B 1), GPU time of one replayed step (one
  *    pass), its per-kernel breakdown (one pass per dispatch), the CPU time to encode a step, and
- *    the 32-block step time extrapolated from them.
+ *    the 32-block step time extrapolated from them;
+ * 4. with `--prefill 128,2048`: the prefill (time to first token, B 1) of the same model at those
+ *    prompt lengths: wall time of `forward` (fresh cache, last logits read back), the GPU time of
+ *    its passes (what is left of the wall time is the GPU waiting: encoding, submissions, the
+ *    read-back), and a per-kernel breakdown (one pass per dispatch), the dense matmuls named by
+ *    their projection.
  *
  * With `--repeat-to 32` the model runs 32 blocks whose weights are the loaded ones repeated (each
  * block streams its weights from memory all the same; loading 32 random blocks costs minutes).
@@ -16,7 +21,7 @@
  *   npx esbuild packages/hf-model/bench/decode-device.ts --bundle --platform=node --format=esm \
  *     --target=node20 --conditions=@mlstm/source --external:webgpu --outfile=decode-device.mjs
  *   node decode-device.mjs [--blocks 4] [--repeat-to 32] [--batches 1,8,32] [--steps 48] [--out results.json]
- *     [--dtype f16|q8|q4] [--dense-decode gemv|matrix-units]
+ *     [--dtype f16|q8|q4] [--dense-decode gemv|matrix-units] [--prefill 128,2048] [--skip bw,gemv,decode]
  *
  * (run 2 of docs/benchmarks/h100-decode: `--blocks 4 --repeat-to 32 --batches 1,8,32 --steps 40`)
  */
@@ -34,6 +39,10 @@ const steps = Number(arg('steps', '48'));
 /** run the decode with this many blocks, the loaded ones repeated (weights shared, states not) */
 const repeatTo = Number(arg('repeat-to', '0'));
 const skip = new Set(arg('skip', '').split(','));
+/** prompt lengths of the prefill breakdown (none by default) */
+const prefillLens = arg('prefill', '').split(',').filter(Boolean).map(Number);
+if (prefillLens.some((P) => !Number.isInteger(P) || P < 1))
+  throw new Error(`--prefill: comma-separated prompt lengths, got ${arg('prefill', '')}`);
 /** weight format of the decode model (`--dtype q4`: quantised blocks, q8 tables, int8 activations) */
 const dtype = arg('dtype', 'f16') as 'f16' | 'q8' | 'q4';
 if (!['f16', 'q8', 'q4'].includes(dtype)) throw new Error(`--dtype: f16, q8 or q4, got ${dtype}`);
@@ -229,7 +238,8 @@ async function gemvSweep(ctx: GpuContext) {
   return rows;
 }
 
-async function decode(ctx: GpuContext) {
+/** The model of the 7B widths with `--blocks` blocks (`--repeat-to`: run as that many). */
+async function loadModel(ctx: GpuContext) {
   const t0 = performance.now();
   const m = await XlstmForCausalLM.fromRandom(
     small
@@ -251,20 +261,25 @@ async function decode(ctx: GpuContext) {
     (m.config.dims as { blocks: number }).blocks = repeatTo;
     log(`running ${repeatTo} blocks (the ${blocks} loaded ones repeated)`);
   }
+  return { m, loadS };
+}
+
+const prompt = (V: number, B: number, P: number) =>
+  Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
+
+async function decode(ctx: GpuContext, m: XlstmForCausalLM, loadS: number) {
   const nb = m.config.dims.blocks;
   const V = m.config.vocabSize;
-  const prompt = (B: number, P: number) =>
-    Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (t * 131 + b * 7 + 3) % V));
   const res: Record<string, unknown>[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: the bench reads the engine of the model
   const engine = (m as any).gpu;
   for (const B of batches) {
     ctx.pool.resetPeak?.();
     // warm-up (pipelines of this batch size, GPU clocks after the CPU-bound load): untimed
-    (await m.generate(prompt(B, 16), { maxNewTokens: 24, stopTokens: [], addBos: false })).cache.release();
+    (await m.generate(prompt(V, B, 16), { maxNewTokens: 24, stopTokens: [], addBos: false })).cache.release();
     for (const sampling of B === 1 ? (['gpu', 'cpu'] as const) : (['gpu'] as const)) {
       const times: number[] = [];
-      const r = await m.generate(prompt(B, 16), {
+      const r = await m.generate(prompt(V, B, 16), {
         maxNewTokens: steps,
         stopTokens: [],
         addBos: false,
@@ -283,7 +298,7 @@ async function decode(ctx: GpuContext) {
     // step against the default growing parts
     for (const chunks of [false, true]) {
       const c = m.newCache(B);
-      await m.forward(prompt(B, 16), { cache: c, lastOnly: true });
+      await m.forward(prompt(V, B, 16), { cache: c, lastOnly: true });
       const d: GpuDecoder = engine.decoder(B, c.states, { sampling: 'gpu', chunks });
       d.writeIds(new Array(B).fill(1));
       d.submit();
@@ -305,7 +320,7 @@ async function decode(ctx: GpuContext) {
     }
     // the replayed step alone: GPU time of one pass, per-kernel breakdown, CPU encode time
     const cache = m.newCache(B);
-    await m.forward(prompt(B, 16), { cache, lastOnly: true });
+    await m.forward(prompt(V, B, 16), { cache, lastOnly: true });
     const dec: GpuDecoder = engine.decoder(B, cache.states, { sampling: 'gpu' });
     dec.writeIds(new Array(B).fill(1));
     for (let r = 0; r < 3; r++) {
@@ -354,8 +369,86 @@ async function decode(ctx: GpuContext) {
     );
     log('  per kernel (ms, separate passes):', JSON.stringify(byLabel));
   }
-  m.dispose();
   return { loadS, rows: res };
+}
+
+/** Names of the dense matmuls of a block in the order the prefill encodes them. */
+const BLOCK_MATMULS = ['proj (q/k/v/o-gate/gates)', 'out_proj', 'FFN up/gate (SiLU-gated)', 'FFN down'];
+
+/**
+ * The prefill of P tokens at B 1 (time to first token): wall time, GPU time of its passes, and the
+ * GPU time per kernel (one pass per dispatch, so each carries a pass's start and end: their sum
+ * exceeds the GPU time of the real passes).
+ */
+async function prefill(ctx: GpuContext, m: XlstmForCausalLM, lens: number[]) {
+  const nb = m.config.dims.blocks;
+  const rows: Record<string, unknown>[] = [];
+  for (const P of lens) {
+    const ids = prompt(m.config.vocabSize, 1, P);
+    const run = async () => {
+      const c = m.newCache(1);
+      try {
+        await m.forward(ids, { cache: c, lastOnly: true });
+      } finally {
+        c.release();
+      }
+    };
+    // warm-up: this length's pipelines and pool buffers, GPU clocks
+    for (let r = 0; r < 2; r++) await run();
+    const wall: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const t0 = performance.now();
+      await run();
+      wall.push(performance.now() - t0);
+    }
+    const wallMs = median(wall);
+    // GPU time of the real passes (one per submitted batch)
+    const gpu: number[] = [];
+    let passes = 0;
+    for (let r = 0; r < 3; r++) {
+      ctx.beginGpuTiming(2048);
+      await run();
+      const t = await ctx.endGpuTiming();
+      passes = t.length;
+      gpu.push(t.reduce((a, b) => a + b, 0));
+    }
+    const gpuMs = median(gpu);
+    // per kernel: one pass per dispatch (at most 2 048 passes: a query set holds 4 096 timestamps)
+    const byLabel: Record<string, number> = {};
+    const counts: Record<string, number> = {};
+    let dispatches = 0;
+    let perKernel = '';
+    try {
+      ctx.beginGpuTiming(2048, { perDispatch: true });
+      await run();
+      const per = await ctx.endGpuTimingLabelled();
+      dispatches = per.length;
+      let dense = 0;
+      for (const e of per) {
+        let label = e.label;
+        if (label.startsWith('dense matmul')) {
+          label = dense < 4 * nb ? `${label}: ${BLOCK_MATMULS[dense % 4]}` : `${label}: head`;
+          dense++;
+        }
+        byLabel[label] = (byLabel[label] ?? 0) + e.ms;
+        counts[label] = (counts[label] ?? 0) + 1;
+      }
+    } catch (e) {
+      perKernel = `per-kernel breakdown not taken: ${(e as Error).message.slice(0, 200)}`;
+    }
+    const sumPer = Object.values(byLabel).reduce((a, b) => a + b, 0);
+    rows.push({ P, wallMs, wallAll: wall, gpuMs, passes, dispatches, byLabelMs: byLabel, counts });
+    log(
+      `prefill P ${P} (B 1, ${nb} blocks): TTFT ${wallMs.toFixed(2)} ms wall, GPU ${gpuMs.toFixed(2)} ms in ${passes} passes (GPU idle ${(wallMs - gpuMs).toFixed(2)} ms), ${dispatches} dispatches, ${(P / (wallMs / 1000)).toFixed(0)} tok/s`,
+    );
+    if (perKernel) log(`  ${perKernel}`);
+    else {
+      log(`  per kernel (ms over ${nb} blocks, one pass per dispatch, sum ${sumPer.toFixed(2)} ms; count):`);
+      for (const [k, v] of Object.entries(byLabel).sort((a, b) => b[1] - a[1]))
+        log(`    ${k.padEnd(52)} ${v.toFixed(3).padStart(9)} ms  ${((100 * v) / sumPer).toFixed(1).padStart(5)} %  ×${counts[k]}`);
+    }
+  }
+  return rows;
 }
 
 const ctx = await getGpuContext();
@@ -366,7 +459,12 @@ if (!skip.has('bw')) {
   log('bandwidth', JSON.stringify(out.bandwidth));
 }
 if (!skip.has('gemv')) out.gemv = await gemvSweep(ctx);
-if (!skip.has('decode')) out.decode = await decode(ctx);
+if (!skip.has('decode') || prefillLens.length) {
+  const { m, loadS } = await loadModel(ctx);
+  if (!skip.has('decode')) out.decode = await decode(ctx, m, loadS);
+  if (prefillLens.length) out.prefill = await prefill(ctx, m, prefillLens);
+  m.dispose();
+}
 const path = arg('out', '');
 if (path) writeFileSync(path, JSON.stringify(out, null, 1));
 ctx.destroy();

@@ -9,6 +9,7 @@ import { nextPow2 } from './wgsl/common.js';
 import {
   DENSE_SGMAT_DEFAULT,
   type DenseSgmatTiles,
+  denseSgmatTilesProblem,
   denseSgmatWorkgroupBytes,
 } from './dense/kernels/matmul_sgmat.js';
 
@@ -87,23 +88,62 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
   return bS;
 }
 
+/** Workgroups a dense call should have before its tiles stop shrinking ({@link chooseDenseTiles}). */
+export const DENSE_FILL_WORKGROUPS = 256;
+
 /**
- * Tiles of the matrix-unit dense matmul for an `M × N` output. H100 (Dawn/Vulkan), xLSTM-7B
- * prefill shapes, f16 W (packages/bench/scripts/gemm-device.ts; docs/benchmarks): 128 × 128
- * outputs with 64-deep single-buffered slices were the fastest of the variants tried (x f32
- * 119–142 TFLOP/s, x f16 136–166), ahead of 128 × 256 × 32 (118–146 / 126–160) and
- * double-buffered 128 × 128 × 32 (98–114 / 108–126). Smaller workgroup memory: 32-deep slices.
- * Decode-sized M (at most 32 rows, e.g. a batch of sequences generating together): 16- or 32-row
- * tiles over 4 subgroups, so that the matrix units do not multiply 128 rows to keep 8 (not yet
- * timed on a GPU: gemm-device.ts `--variants skinny` compares them).
+ * Tiles of the matrix-unit dense matmul for an `M × N` output (`gated`: N outputs from 2N rows of
+ * W). H100 (Dawn/Vulkan), xLSTM-7B prefill shapes, f16 W (packages/bench/scripts/gemm-device.ts;
+ * docs/benchmarks): 128 × 128 outputs with 64-deep single-buffered slices were the fastest of the
+ * variants tried (x f32 119–142 TFLOP/s, x f16 136–166), ahead of 128 × 256 × 32 (118–146 /
+ * 126–160) and double-buffered 128 × 128 × 32 (98–114 / 108–126). Smaller workgroup memory:
+ * 32-deep slices.
+ *
+ * A call with few rows (a short prompt, a batch of sequences decoding together) would get only a
+ * few large tiles: at M 128 the xLSTM-7B out_proj and down projections are 32 workgroups of
+ * 128 × 128, a quarter of an H100's 132 multiprocessors, each walking all of K alone. So the tiles
+ * shrink — 64 × 128, 32 × 128, 32 × 64 over 4 subgroups (16 × 128, 16 × 64 at most 16 rows) —
+ * until the call has {@link DENSE_FILL_WORKGROUPS} workgroups, or to the smallest that fits.
+ * Smaller tiles read W more often (from L2) and do fewer products per matrix load; the rule trades
+ * that for filling the adapter (estimated, not yet timed: gemm-device.ts `--variants short`).
  */
-export function chooseDenseTiles(M: number, N: number, limits: LimitsLike): DenseSgmatTiles {
-  void N;
-  if (M <= 32)
-    return M <= 16
-      ? { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4 }
-      : { bm: 32, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4 };
-  const t = { ...DENSE_SGMAT_DEFAULT };
-  if (denseSgmatWorkgroupBytes(t) > limits.maxComputeWorkgroupStorageSize) t.bk = 32;
-  return t;
+export function chooseDenseTiles(
+  M: number,
+  N: number,
+  limits: LimitsLike,
+  gated = false,
+): DenseSgmatTiles {
+  const sg4 = (bm: number, bn: number, wm: number): DenseSgmatTiles => ({
+    bm,
+    bn,
+    bk: 64,
+    wm,
+    stages: 1,
+    subgroups: 4,
+  });
+  // 16-row tiles stage too little for 128 invocations with 32-deep slices (under 48 KiB), and the
+  // gated epilogue cannot take 16 × 64: the 32-row ones follow them (taken at M ≤ 16 only where
+  // they give more workgroups — their narrower columns — or the 16-row ones do not fit)
+  const rows32 = [sg4(32, 128, 2), sg4(32, 64, 2)];
+  const candidates: DenseSgmatTiles[] =
+    M <= 16
+      ? [sg4(16, 128, 1), sg4(16, 64, 1), ...rows32]
+      : M <= 32
+        ? rows32
+        : [{ ...DENSE_SGMAT_DEFAULT }, sg4(64, 128, 2), ...rows32];
+  const mem = limits.maxComputeWorkgroupStorageSize;
+  let best: DenseSgmatTiles | undefined;
+  let bestCount = 0;
+  for (const c of candidates) {
+    const t = denseSgmatWorkgroupBytes(c) > mem ? { ...c, bk: 32 } : c;
+    if (denseSgmatTilesProblem(t, gated, mem)) continue;
+    const count = Math.ceil(M / t.bm) * Math.ceil(N / (gated ? t.bn / 2 : t.bn));
+    if (count >= DENSE_FILL_WORKGROUPS) return t;
+    if (!best || count > bestCount) {
+      best = t;
+      bestCount = count;
+    }
+  }
+  // (none fits: the default, which the call then refuses for the register tiles)
+  return best ?? { ...DENSE_SGMAT_DEFAULT, bk: 32 };
 }

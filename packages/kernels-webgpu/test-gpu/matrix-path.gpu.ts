@@ -492,7 +492,14 @@ const DENSE_TILES: (DenseSgmatTiles | undefined)[] = [
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, rotateStores: true },
   { bm: 256, bn: 128, bk: 32, wm: 4, stages: 1, rotateStores: true },
   { bm: 128, bn: 128, bk: 32, wm: 2, stages: 2, subgroups: 4, prefetch: false, rotateStores: true },
+  // the smaller tiles of chooseDenseTiles for calls with few rows (short prompts)
+  { bm: 64, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+  { bm: 32, bn: 128, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+  { bm: 32, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+  { bm: 32, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4, rotateStores: true },
   // decode-sized tiles (the skinny variants of gemm-device)
+  { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4 },
+  { bm: 16, bn: 64, bk: 64, wm: 1, stages: 1, subgroups: 4 },
   { bm: 16, bn: 128, bk: 64, wm: 1, stages: 1, subgroups: 4, rotateStores: true },
   { bm: 16, bn: 64, bk: 64, wm: 1, stages: 2, subgroups: 4, prefetch: false, rotateStores: true },
 ];

@@ -253,7 +253,7 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
 );
 
 // The matrix-unit kernel run through the emulated builtins (./sgmat-emulate.ts). Every emulated
-// pipeline costs lavapipe ~20 s of LLVM compilation, so five configurations, each with its own case,
+// pipeline costs lavapipe ~20 s of LLVM compilation, so six configurations, each with its own case,
 // cover every option between them on tiles that fit lavapipe's 32 KiB of workgroup memory: one or
 // two buffers, 32- and 64-deep slices, 1, 2 and 4 row groups, 8 and 4 subgroups, with and without
 // prefetch and rotated stores, f16 and f32 x, and every epilogue (bias, accumulate, SiLU gate, soft
@@ -274,6 +274,11 @@ const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
   {
     tiles: { bm: 64, bn: 64, bk: 32, wm: 2, stages: 2, prefetch: false },
     c: { M: 70, N: 150, K: 24, x: 'f16', w: 'f16', bias: true },
+  },
+  // the smallest tiles of chooseDenseTiles (short prompts): one 16 × 32 block pair per subgroup
+  {
+    tiles: { bm: 32, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+    c: { M: 45, N: 70, K: 136, x: 'f16', w: 'f16', bias: true, accumulate: true },
   },
   // decode-sized: 16-row tiles, one row group
   {
@@ -466,21 +471,43 @@ describe('selection rule and arguments', () => {
     });
     expect(t32.bk).toBe(32);
     expect(denseSgmatTilesProblem(t32, true, 32768)).toBe('');
-    // decode-sized M: 16- / 32-row tiles over 4 subgroups, valid for the gated epilogue, in 32 KiB
-    for (const [M, bm] of [
-      [1, 16],
-      [16, 16],
-      [17, 32],
-      [32, 32],
-      [33, 128],
-    ]) {
-      const t = heuristics.chooseDenseTiles(M, 4096, {
-        maxComputeWorkgroupStorageSize: 32768,
-        maxComputeInvocationsPerWorkgroup: 1024,
-      });
-      expect(t.bm, `M ${M}`).toBe(bm);
-      expect(denseSgmatTilesProblem(t, true, 32768)).toBe('');
+  });
+  it('few rows: the tiles shrink until the call has enough workgroups (xLSTM-7B shapes)', () => {
+    const lim = (bytes: number) => ({
+      maxComputeWorkgroupStorageSize: bytes,
+      maxComputeInvocationsPerWorkgroup: 1024,
+    });
+    // [M, N, gated, tiles]: the 7B widths (proj 12 304, out_proj / down 4 096, FFN 10 944 gated,
+    // lm_head 50 304); workgroups = ⌈M / bm⌉ · ⌈N / output columns per tile⌉
+    const cases: [number, number, boolean, string][] = [
+      [1, 4096, false, '16x64x64:wm1:s1:sg4'], // 64 workgroups: the most any candidate gives
+      // gated: 16 × 64 has one column block per subgroup (not gated); 16 × 128: 64, 32 × 64: 128
+      [1, 4096, true, '32x64x64:wm2:s1:sg4'],
+      [1, 50304, true, '16x128x64:wm1:s1:sg4'], // 786
+      [16, 50304, false, '16x128x64:wm1:s1:sg4'], // 393
+      [17, 4096, false, '32x64x64:wm2:s1:sg4'], // 64
+      [32, 12304, false, '32x64x64:wm2:s1:sg4'], // 193 (32 × 128: 97)
+      [128, 12304, false, '32x128x64:wm2:s1:sg4'], // 388 (128 × 128: 97, 64 × 128: 194)
+      [128, 4096, false, '32x64x64:wm2:s1:sg4'], // 256 (128 × 128: 32)
+      [128, 10944, true, '64x128x64:wm2:s1:sg4'], // 342 (128 × 128: 171)
+      [512, 12304, false, '128x128x64:wm2:s1'], // 388
+      [512, 4096, false, '64x128x64:wm2:s1:sg4'], // 256 (128 × 128: 128)
+      [2048, 4096, false, '128x128x64:wm2:s1'], // 512
+      [2048, 10944, true, '128x128x64:wm2:s1'], // 2 736
+    ];
+    for (const [M, N, gated, want] of cases) {
+      const t = heuristics.chooseDenseTiles(M, N, lim(49152), gated);
+      expect(formatDenseTiles(t), `M ${M} N ${N}${gated ? ' gated' : ''}`).toBe(want);
+      expect(denseSgmatTilesProblem(t, gated, 49152)).toBe('');
+      // 32 KiB (lavapipe): the same shapes with 32-deep slices where 64 do not fit, always valid
+      const t32 = heuristics.chooseDenseTiles(M, N, lim(32768), gated);
+      expect(denseSgmatTilesProblem(t32, gated, 32768), `M ${M} N ${N} in 32 KiB`).toBe('');
+      expect([t32.bm, t32.bn]).toEqual([t.bm, t.bn]);
+      // 16 KiB, the WebGPU minimum: the smallest candidates fit with 32-deep slices
+      const t16 = heuristics.chooseDenseTiles(M, N, lim(16384), gated);
+      expect(denseSgmatTilesProblem(t16, gated, 16384), `M ${M} N ${N} in 16 KiB`).toBe('');
     }
+    expect(heuristics.DENSE_FILL_WORKGROUPS).toBe(256);
   });
   it('tiles with a subgroup count other than 4 or 8, or more row groups than subgroups, are refused', () => {
     const t = { bm: 128, bn: 128, bk: 64, wm: 2, stages: 1 as const };

@@ -116,7 +116,7 @@ function matrixProblem(
   if (ctx.matrixPath?.state === 'failed') return `the matrix-path probe failed: ${ctx.matrixPath.reason}`;
   if (o.wDtype !== 'f16') return 'W is not f16';
   if (o.K % 8) return `K = ${o.K} is not a multiple of 8`;
-  const tiles = o.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(o.M, o.N, ctx.limits);
+  const tiles = o.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(o.M, o.N, ctx.limits, !!o.gated);
   return denseSgmatTilesProblem(tiles, !!o.gated, ctx.limits.maxComputeWorkgroupStorageSize);
 }
 
@@ -198,7 +198,7 @@ function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined):
   const want = a.path ?? 'auto';
   if (want !== 'auto' && want !== 'matrix' && want !== 'tiled')
     throw new KernelArgumentError('path', "'auto', 'matrix' or 'tiled'", String(want), CONTEXT);
-  const tiles = a.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(M, N, ctx.limits);
+  const tiles = a.tiles ?? ctx.tuning.denseTiles ?? chooseDenseTiles(M, N, ctx.limits, gated);
   const problem = want === 'tiled' ? '' : matrixProblem(ctx, { wDtype: w.dtype, M, N, K, gated, tiles });
   if (want === 'matrix' && problem)
     throw new KernelArgumentError('path', 'a path this call can take', `'matrix' (${problem})`, CONTEXT);
