@@ -445,7 +445,9 @@ async function prefill(ctx: GpuContext, m: XlstmForCausalLM, lens: number[]) {
     else {
       log(`  per kernel (ms over ${nb} blocks, one pass per dispatch, sum ${sumPer.toFixed(2)} ms; count):`);
       for (const [k, v] of Object.entries(byLabel).sort((a, b) => b[1] - a[1]))
-        log(`    ${k.padEnd(52)} ${v.toFixed(3).padStart(9)} ms  ${((100 * v) / sumPer).toFixed(1).padStart(5)} %  ×${counts[k]}`);
+        log(
+          `    ${k.padEnd(52)} ${v.toFixed(3).padStart(9)} ms  ${((100 * v) / sumPer).toFixed(1).padStart(5)} %  ×${counts[k]}`,
+        );
     }
   }
   return rows;

@@ -115,6 +115,31 @@ describe('WebGPU forward, single weights (f32)', () => {
     expect(ctx.pool.stats.liveBytes).toBe(before);
   });
 
+  test('a prefill is one submission per block: the chunkwise cell is encoded into the block batch', async () => {
+    const ids = idsOf(fx.tensors['input_ids.len64']);
+    const blocks = model.config.dims.blocks;
+    const q = ctx.device.queue as unknown as { submit: (b: unknown) => void };
+    const orig = q.submit;
+    let submits = 0;
+    q.submit = (b: unknown) => {
+      submits++;
+      orig.call(ctx.device.queue, b);
+    };
+    let r: Awaited<ReturnType<typeof model.forward>>;
+    try {
+      r = await model.forward(ids, { lastOnly: true });
+    } finally {
+      q.submit = orig;
+    }
+    // the zero states of a fresh cache (all blocks at once); per block one batch: the previous
+    // block's tail, norm, projection, cell inputs, the chunkwise cell (conversions included); then
+    // the last block's tail with the head; the logits' read-back (before: 3 submissions per block
+    // for the zero states, the cell's own and one per conversion)
+    expect(submits).toBe(blocks + 3);
+    expect(maxAbsDiff(r.logits, fx.tensors['logits.len64'].data.subarray(63 * 512))).toBeLessThan(TOL);
+    r.cache.release();
+  });
+
   test('activations are CPU-only', async () => {
     await expect(model.forward([0, 1], { activations: () => {} })).rejects.toThrow(ModelArgumentError);
   });

@@ -107,12 +107,7 @@ export const DENSE_FILL_WORKGROUPS = 256;
  * Smaller tiles read W more often (from L2) and do fewer products per matrix load; the rule trades
  * that for filling the adapter (estimated, not yet timed: gemm-device.ts `--variants short`).
  */
-export function chooseDenseTiles(
-  M: number,
-  N: number,
-  limits: LimitsLike,
-  gated = false,
-): DenseSgmatTiles {
+export function chooseDenseTiles(M: number, N: number, limits: LimitsLike, gated = false): DenseSgmatTiles {
   const sg4 = (bm: number, bn: number, wm: number): DenseSgmatTiles => ({
     bm,
     bn,

@@ -63,6 +63,7 @@ export type {
   ChunkwiseBackwardArgs,
   ChunkwiseGradients,
   ChunkwiseResult,
+  EncodeForwardFn,
   ForwardFn,
   KernelFamily,
   LastStates,
@@ -81,7 +82,12 @@ export {
   mlstmChunkwiseLimitChunk,
   mlstmChunkwiseLimitChunkBackward,
 } from './chunkwise/limit_chunk.js';
-export { mlstmChunkwiseXlChunk, mlstmChunkwiseXlChunkBackward, XL_CHUNK } from './chunkwise/xl_chunk.js';
+export {
+  encodeMlstmChunkwiseXlChunk,
+  mlstmChunkwiseXlChunk,
+  mlstmChunkwiseXlChunkBackward,
+  XL_CHUNK,
+} from './chunkwise/xl_chunk.js';
 export {
   mlstmSigChunkwiseXlChunk,
   mlstmSigChunkwiseXlChunkBackward,

@@ -15,6 +15,9 @@
  *    the calls run the register-tiled path, correctly.
  * 5. The dense matmul on the matrix units, every tile option (subgroups, prefetch, stages, tile
  *    shapes), on odd shapes with every epilogue, against a float64 CPU product.
+ * 6. The chunkwise forward encoded into a caller's batch (`encodeMlstmChunkwiseXlChunk`, what the
+ *    model's prefill uses) on the matrix units at the xLSTM-7B head shape: the same bits as the
+ *    async call, and within the matrix tolerance of the reference.
  *
  * No test is ever skipped; the process exits non-zero on any failure (node:test sets the exit
  * code), and the last line is a summary: `gpu-tests: N passed, N failed, 0 skipped (…)`.
@@ -38,6 +41,7 @@ import {
   type DenseSgmatTiles,
   denseMatmulPath,
   encodeDenseMatmul,
+  encodeMlstmChunkwiseXlChunk,
   type ExecutionPlan,
   formatDenseTiles,
   type ForwardFn,
@@ -577,3 +581,55 @@ for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
     },
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. The chunkwise forward encoded into a caller batch, on the matrix units (the model's prefill)
+
+if (matrixRuns)
+  check(
+    'encoded xl_chunk forward (7B head shape: DHQK 256, DHHV 512, chunk 64, f32 in, computeDtype f16, states): = the async call bit for bit, = reference',
+    async () => {
+      const d = { B: 1, NH: 2, S: 192, DHQK: 256, DHHV: 512 };
+      const p = randomProblem(new Rng(606), d, { states: true });
+      const up = (t: Tensor) => ctx.upload(t.data, t.shape, 'f32');
+      const a = {
+        q: up(p.x.q),
+        k: up(p.x.k),
+        v: up(p.x.v),
+        i: up(p.x.i),
+        f: up(p.x.f),
+        cInitial: up(p.states!.cInitial),
+        nInitial: up(p.states!.nInitial),
+        mInitial: up(p.states!.mInitial),
+        chunkSize: 64,
+        computeDtype: 'f16' as const,
+        returnLastStates: true,
+      };
+      const want = await mlstmChunkwiseXlChunk(ctx, a);
+      lastPlan = null;
+      const batch = ctx.batch();
+      const got = encodeMlstmChunkwiseXlChunk(ctx, batch, a);
+      batch.submit();
+      assert.equal(
+        (lastPlan as ExecutionPlan | null)?.path,
+        'matrix-units',
+        'the encoded call planned the matrix units',
+      );
+      const read = async (t: GpuTensor) => Array.from(await ctx.read(t));
+      assert.deepEqual(await read(got.h), await read(want.h), 'h differs from the async call');
+      for (const n of ['c', 'n', 'm'] as const)
+        assert.deepEqual(
+          await read(got.lastStates![n]!),
+          await read(want.lastStates![n]!),
+          `last ${n} differs`,
+        );
+      const r = roundedToF16(p);
+      const ref = mlstmChunkwise({ ...r.x, ...r.states, chunkSize: 64, returnLastStates: true });
+      const seen: Record<string, number> = { case: -6 };
+      within('h (encoded)', { shape: got.h.shape, data: await ctx.read(got.h) }, ref.h, MATRIX_TOL.fw, seen);
+      errors.push(seen);
+      for (const t of [got.h, want.h, got.lastStates!.c, got.lastStates!.n, got.lastStates!.m!]) t.release();
+      for (const t of [want.lastStates!.c, want.lastStates!.n, want.lastStates!.m!]) t.release();
+      for (const t of [a.q, a.k, a.v, a.i, a.f, a.cInitial, a.nInitial, a.mInitial]) t.release();
+    },
+  );

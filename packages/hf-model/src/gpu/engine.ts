@@ -15,6 +15,8 @@ import {
   type GpuContext,
   type GpuDtype,
   type GpuTensor,
+  encodeMlstmChunkwiseXlChunk,
+  KernelArgumentError,
   mlstmChunkwiseXlChunk,
   mlstmChunkwiseXlChunkPacked,
 } from '@mlstm/kernels-webgpu';
@@ -389,15 +391,24 @@ export class GpuEngine {
     return q;
   }
 
+  /** Zero states of every block, cleared in one submission (not one per tensor). */
   private zeroStates(B: number): GpuStates {
     const { NH, dqk, dv, blocks } = this.cfg.dims;
-    return {
+    const enc = this.ctx.device.createCommandEncoder();
+    const zeros = (shape: number[]) => {
+      const t = this.ctx.empty(shape);
+      enc.clearBuffer(t.buffer, t.byteOffset, t.byteLength);
+      return t;
+    };
+    const states = {
       blocks: Array.from({ length: blocks }, () => ({
-        c: this.ctx.zeros([B, NH, dqk, dv]),
-        n: this.ctx.zeros([B, NH, dqk]),
-        m: this.ctx.zeros([B, NH, 1]),
+        c: zeros([B, NH, dqk, dv]),
+        n: zeros([B, NH, dqk]),
+        m: zeros([B, NH, 1]),
       })),
     };
+    this.ctx.device.queue.submit([enc.finish()]);
+    return states;
   }
 
   /**
@@ -572,8 +583,6 @@ export class GpuEngine {
             { q: qc, k: kc, v: vc, i: ic, f: fc },
             { ...dimsO, Sp: Sc, t0: 0 },
           );
-          flush();
-          // the chunkwise prefill (its own submission)
           const cellArgs = {
             q: qc,
             k: kc,
@@ -591,15 +600,32 @@ export class GpuEngine {
             computeDtype:
               this.prefillDtype(this.formats.linear) === 'f16' ? ('f16' as const) : ('f32' as const),
           };
-          let r: ChunkwiseResult<GpuTensor>;
-          try {
-            r = seqStarts
-              ? await mlstmChunkwiseXlChunkPacked(ctx, { ...cellArgs, seqStarts })
-              : await mlstmChunkwiseXlChunk(ctx, cellArgs);
-          } finally {
-            // every use of the inputs is submitted (the prep in the last flush, the call in its own
-            // submission): the pool may hand them to the next block's prep, a later submission
-            for (const t of cellIn) t.release();
+          let r: ChunkwiseResult<GpuTensor> | null = null;
+          if (!seqStarts) {
+            // the chunkwise prefill encoded into the block's batch (one submission per block), unless
+            // it is refused before encoding anything (more than one storage binding's worth: the
+            // async call splits it into head groups)
+            try {
+              r = encodeMlstmChunkwiseXlChunk(ctx, batch, cellArgs);
+            } catch (e) {
+              if (!(e instanceof KernelArgumentError)) throw e;
+            }
+          }
+          if (r) {
+            // the inputs: released once the batch holding the prep and the cell is submitted
+            deferred.push(...cellIn);
+            flush();
+          } else {
+            flush();
+            try {
+              r = seqStarts
+                ? await mlstmChunkwiseXlChunkPacked(ctx, { ...cellArgs, seqStarts })
+                : await mlstmChunkwiseXlChunk(ctx, cellArgs);
+            } finally {
+              // every use of the inputs is submitted (the prep in the last flush, the call in its own
+              // submission): the pool may hand them to the next block's prep, a later submission
+              for (const t of cellIn) t.release();
+            }
           }
           deferred.push(cur.c, cur.n, cur.m);
           const ls = r.lastStates!;

@@ -3,10 +3,12 @@
  * (typed errors before any GPU work), upload CPU inputs, encode the TFLA passes in one
  * submission, hand back GPU tensors or read them back for CPU callers.
  */
-import type { GpuContext } from '../device/context.js';
+import type { DispatchBatch, GpuContext } from '../device/context.js';
 import { type GpuDtype, GpuTensor } from '../device/tensor.js';
 import { KernelArgumentError } from '../errors.js';
 import { CallScope } from '../io.js';
+import { encodeCast } from '../util/cast.js';
+import { sgmatUnsupportedReason } from './kernels/sgmat_common.js';
 import {
   checkSizes,
   type CpuTensor,
@@ -22,6 +24,7 @@ import {
   encodeLastStates,
   encodeTflaBackward,
   encodeTflaForward,
+  groupSavedTensors,
   releaseGroupSaved,
   type TflaBackwardInputs,
   type TflaForwardInputs,
@@ -511,18 +514,7 @@ export async function runForward(
       if (a.keepSaved) saved.groups.push({ start: g.start, count: g.count, data: fw.saved });
       else releaseGroupSaved(fw.saved);
     }
-    let lastStates: LastStates<GpuTensor> | undefined;
-    if (last) {
-      if (fam.variant === 'sig') {
-        // mLSTMsig has no m; without the normaliser n is not part of the state (zeros, as core-reference)
-        last.m.release();
-        if (!opts.normalize) {
-          last.n.release();
-          last.n = ctx.zeros([d.B, d.NH, d.DHQK]);
-        }
-        lastStates = { c: last.c, n: last.n };
-      } else lastStates = last;
-    }
+    const lastStates = last ? familyLastStates(ctx, fam, d, opts, last) : undefined;
     return await scope.finish({
       h: scope.output(h, ioDtype),
       lastStates,
@@ -532,6 +524,115 @@ export async function runForward(
     scope.abort();
     throw e;
   }
+}
+
+/** The last states a family returns: mLSTMsig has no m, and without the normaliser no n (zeros, as core-reference). */
+function familyLastStates(
+  ctx: GpuContext,
+  fam: KernelFamily,
+  d: SequenceDims,
+  opts: TflaOptions,
+  last: { c: GpuTensor; n: GpuTensor; m: GpuTensor },
+): LastStates<GpuTensor> {
+  if (fam.variant !== 'sig') return last;
+  last.m.release();
+  if (!opts.normalize) {
+    last.n.release();
+    return { c: last.c, n: ctx.zeros([d.B, d.NH, d.DHQK]) };
+  }
+  return { c: last.c, n: last.n };
+}
+
+/**
+ * The forward of a chunked family encoded into the caller's `batch`: nothing is submitted or
+ * awaited, so a model can put its whole layer — projections, cell, post-processing — into one
+ * submission. GPU tensors in (`KernelArgumentError` for CPU ones); `h` comes back in the inputs'
+ * dtype and the last states in f32, owned by the caller; the conversions to and from
+ * `computeDtype` and the call's intermediates are dispatches of the same batch, released after
+ * its submit. Inference only (`keepSaved` is refused), and only calls whose tensors fit one
+ * storage binding (larger ones: the async call, which splits them into head groups). With f16 on
+ * an adapter with matrix units, the matrix-path probe must have run (`ensureMatrixProbe`, or any
+ * earlier async f16 call), since the encode form cannot wait for it.
+ */
+export function encodeForward(
+  ctx: GpuContext,
+  fam: KernelFamily,
+  batch: DispatchBatch,
+  a: ChunkwiseArgs<GpuTensor>,
+): ChunkwiseResult<GpuTensor> {
+  const context = `${fam.name} (encoded)`;
+  for (const n of ['q', 'k', 'v', 'i', 'f', 'cInitial', 'nInitial', 'mInitial'] as const) {
+    const t = (a as unknown as Record<string, unknown>)?.[n];
+    if (t != null && !(t instanceof GpuTensor))
+      throw new KernelArgumentError(
+        n,
+        'a GpuTensor (the encoded call takes tensors on the GPU)',
+        'a CPU tensor',
+        context,
+      );
+  }
+  if (a.keepSaved)
+    throw new KernelArgumentError('keepSaved', 'false (the encoded call is inference only)', 'true', context);
+  const { d, ioDtype, hasStates, opts, groups } = prepare(ctx, fam, a, false);
+  if (groups.length !== 1)
+    throw new KernelArgumentError(
+      'q',
+      `tensors whose per-call buffers fit one storage binding of ${ctx.limits.maxStorageBufferBindingSize} bytes (the async call splits larger ones into head groups)`,
+      `${groups.length} head groups`,
+      context,
+    );
+  const probed =
+    ctx.matrixPathOf?.device === ctx.device &&
+    ctx.matrixPathOf.features === ctx.features &&
+    ctx.matrixPath.state !== 'unprobed';
+  if (
+    opts.dtype === 'f16' &&
+    opts.subgroupMatrix !== false &&
+    !sgmatUnsupportedReason(ctx.features) &&
+    !probed
+  )
+    throw new KernelArgumentError(
+      'ctx',
+      'a context whose matrix-path probe has run (await ensureMatrixProbe(ctx) first, or make one async f16 call)',
+      `matrix path '${ctx.matrixPath.state}'`,
+      context,
+    );
+  ctx.createdWith.onPlan?.(planOf(ctx, fam, d, opts));
+  const inCompute = (t: GpuTensor): GpuTensor => {
+    if (t.dtype === opts.dtype) return t;
+    const c = batch.scratch(t.shape, opts.dtype);
+    encodeCast(ctx, batch, t, c);
+    return c;
+  };
+  const inputs: TflaForwardInputs = {
+    q: inCompute(a.q),
+    k: inCompute(a.k),
+    v: inCompute(a.v),
+    i: a.i,
+    f: a.f,
+    cInitial: hasStates ? (a.cInitial ?? undefined) : undefined,
+    nInitial: hasStates ? (a.nInitial ?? undefined) : undefined,
+    mInitial: hasStates && fam.variant === 'exp' ? (a.mInitial ?? undefined) : undefined,
+  };
+  const hShape = [d.B, d.NH, d.S, d.DHHV];
+  const h = opts.dtype === ioDtype ? ctx.empty(hShape, ioDtype) : batch.scratch(hShape, opts.dtype);
+  const wantStates = !!a.returnLastStates;
+  const last = wantStates
+    ? {
+        c: ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]),
+        n: ctx.empty([d.B, d.NH, d.DHQK]),
+        m: ctx.empty([d.B, d.NH, 1]),
+      }
+    : undefined;
+  const fw = encodeTflaForward(ctx, batch, d, inputs, opts, { h, needLast: wantStates });
+  if (last) encodeLastStates(ctx, batch, d, fw.saved, opts, last);
+  batch.releaseAfterSubmit(...groupSavedTensors(fw.saved));
+  let hOut = h;
+  if (opts.dtype !== ioDtype) {
+    hOut = ctx.empty(hShape, ioDtype);
+    encodeCast(ctx, batch, h, hOut);
+  }
+  return { h: hOut, lastStates: last ? familyLastStates(ctx, fam, d, opts, last) : undefined };
 }
 
 /** The call's tensors on the GPU: the forward's inputs, plus dh and dC_last in the backward. */
@@ -667,9 +768,21 @@ export interface BackwardFn {
 }
 
 /** The public forward and backward of a family. */
-export function familyFunctions(fam: KernelFamily): { forward: ForwardFn; backward: BackwardFn } {
+/** The forward encoded into a caller's batch ({@link encodeForward}). */
+export type EncodeForwardFn = (
+  ctx: GpuContext,
+  batch: DispatchBatch,
+  args: ChunkwiseArgs<GpuTensor>,
+) => ChunkwiseResult<GpuTensor>;
+
+export function familyFunctions(fam: KernelFamily): {
+  forward: ForwardFn;
+  backward: BackwardFn;
+  encodeForward: EncodeForwardFn;
+} {
   return {
     forward: ((ctx: GpuContext, args: ChunkwiseArgs) => runForward(ctx, fam, args)) as ForwardFn,
     backward: ((ctx: GpuContext, args: ChunkwiseBackwardArgs) => runBackward(ctx, fam, args)) as BackwardFn,
+    encodeForward: (ctx, batch, args) => encodeForward(ctx, fam, batch, args),
   };
 }

@@ -139,8 +139,13 @@ export interface TflaSaved {
   dtype: GpuDtype;
 }
 
+/** The tensors a forward kept (for the backward, or until the last states are copied out). */
+export function groupSavedTensors(s: TflaGroupSaved): (GpuTensor | null | undefined)[] {
+  return [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last];
+}
+
 export function releaseGroupSaved(s: TflaGroupSaved): void {
-  for (const t of [s.gates.gates, s.gates.chunkv, s.states, s.nm, s.states16, s.last]) t?.release();
+  for (const t of groupSavedTensors(s)) t?.release();
 }
 
 /** Releases the tensors a forward kept for the backward. */

@@ -25,5 +25,19 @@ const fns = familyFunctions(XL_CHUNK);
  */
 export const mlstmChunkwiseXlChunk = fns.forward;
 
+/**
+ * The same forward encoded into the caller's batch (nothing submitted or awaited; GPU tensors,
+ * inference only, one head group): a model puts a whole layer into one submission with it.
+ *
+ * ```ts
+ * const batch = ctx.batch();
+ * // … the projections that write q, k, v, i, f …
+ * const { h, lastStates } = encodeMlstmChunkwiseXlChunk(ctx, batch, { q, k, v, i, f, returnLastStates: true });
+ * // … the post-processing that reads h …
+ * batch.submit();
+ * ```
+ */
+export const encodeMlstmChunkwiseXlChunk = fns.encodeForward;
+
 /** Backward: `{ dq, dk, dv, di, df }` (+ `dcInitial` and zero `dnInitial`, `dmInitial` with initial states). */
 export const mlstmChunkwiseXlChunkBackward = fns.backward;

@@ -255,6 +255,12 @@ export class DispatchBatch {
     return this;
   }
 
+  /** Releases tensors after `submit()` (with the batch's scratch): intermediates of encoded calls. */
+  releaseAfterSubmit(...tensors: (GpuTensor | null | undefined)[]): this {
+    for (const t of tensors) if (t) this.temporaries.push(t);
+    return this;
+  }
+
   /** A scratch tensor released automatically after `submit()`. */
   scratch(shape: readonly number[], dtype: GpuDtype = 'f32'): GpuTensor {
     const t = this.ctx.empty(shape, dtype);
