@@ -5,6 +5,11 @@
 # holding the bundles of `pnpm bundle:device` (the device kit), with $OUT set:
 #
 #   DEADLINE=570 bash measure.sh [--baseline <transformers baseline .py>] [--mlstm-kernels-path <dir>]
+#                                [--start-at <text>] [--best-tiles <tiles>]
+#
+# A second call goes on where the first one stopped: `--start-at <text>` skips every step before the
+# first one whose name contains <text>; `--best-tiles` gives the tiles a skipped sweep would have
+# named (for the model's prefill with them).
 #
 # Each step writes its log (and the bench its results folder) under $OUT; the console gets the
 # summary lines. `device-check-before.mjs`, if present, is device-check built from an older commit:
@@ -14,10 +19,14 @@ K=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${OUT:?set OUT to the folder for the results}
 BASELINE=''
 MK=''
+START_AT=''
+BEST_TILES=''
 while [ $# -gt 0 ]; do
   case $1 in
     --baseline) BASELINE=$2; shift 2 ;;
     --mlstm-kernels-path) MK=$2; shift 2 ;;
+    --start-at) START_AT=$2; shift 2 ;;
+    --best-tiles) BEST_TILES=$2; shift 2 ;;
     *) echo "measure.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -28,6 +37,12 @@ left() { echo $((DEADLINE - SECONDS)); }
 step() { # name limit command...
   local name=$1 limit=$2 l
   shift 2
+  if [ -n "$START_AT" ]; then
+    case $name in
+      *"$START_AT"*) START_AT='' ;;
+      *) echo "== $name: skipped (before --start-at)"; return ;;
+    esac
+  fi
   l=$(left)
   if [ "$l" -lt 20 ]; then echo "== $name: skipped (${l}s left)"; return; fi
   [ "$limit" -gt "$l" ] && limit=$l
@@ -45,7 +60,7 @@ grep -E "^not ok|gpu-tests:" "$OUT/qgemv-gpu-tests.log" 2>/dev/null
 # 2. the dense matmul's tile variants at the prefill shapes; its last line names the best tiles
 step "dense matmul tile sweep (M 2048)" 120 bash -c "node $K/gemm-device.mjs --ms 2048 --reps 5 --checks 5 --out $OUT/gemm.csv 2>&1 | grep -v '$F' > $OUT/gemm.log"
 grep -E "MISMATCH|TFLOP/s|^best tiles" "$OUT/gemm.log" 2>/dev/null | cut -c1-150
-BEST=$(sed -n 's/^best tiles: \([^ ]*\) .*/\1/p' "$OUT/gemm.log" 2>/dev/null)
+BEST=${BEST_TILES:-$(sed -n 's/^best tiles: \([^ ]*\) .*/\1/p' "$OUT/gemm.log" 2>/dev/null)}
 # 3. the model (f16), and the transformers baseline in the same call
 step "model f16 (TTFT, decode, packed prefill)" 130 bash -c "node $K/mlstm-bench.mjs --suite model --preset full --model 7b --dtypes f16 --out $OUT/model-f16 2>&1 | grep -v '$F' > $OUT/model-f16.log"
 grep "^\[model\|results in" "$OUT/model-f16.log" 2>/dev/null
@@ -113,3 +128,7 @@ fi
 # one archive of everything (the device machine returns a limited number of files, not deep folders)
 (cd "$OUT" && tar czf /tmp/measure-all.tgz --exclude=all.tgz . && cp /tmp/measure-all.tgz all.tgz)
 date -u
+if [ -n "$START_AT" ]; then
+  echo "measure.sh: no step's name contains --start-at '$START_AT'" >&2
+  exit 2
+fi

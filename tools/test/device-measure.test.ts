@@ -44,6 +44,31 @@ it('without time left every step is skipped, in priority order; optional steps f
   expect(all.stdout).toMatch(/== const-token suite with ORT attention and live Triton: skipped/);
 });
 
+it('--start-at goes on where an earlier call stopped; a name that matches no step is an error', () => {
+  const OUT = mkdtempSync(join(tmpdir(), 'measure-'));
+  const r = run(['--start-at', 'prefill breakdown', '--best-tiles', '128x128x64:wm2:s1:rot'], {
+    DEADLINE: '0',
+    OUT,
+  });
+  expect(r.status).toBe(0);
+  const before = [...r.stdout.matchAll(/^== (.*): skipped \(before --start-at\)/gm)].map((m) => m[1]);
+  expect(before).toEqual([
+    'GPU test project',
+    'hf-model GPU test project (int8 GEMV)',
+    'dense matmul tile sweep (M 2048)',
+    'model f16 (TTFT, decode, packed prefill)',
+    'model f16 decode on the matrix units (B 8, 32)',
+    'model q8, q4 (int8 activations)',
+    // the tiles given, not the default: the prefill with them is a step (before the start too)
+    'model f16 prefill with tiles 128x128x64:wm2:s1:rot',
+  ]);
+  // from the named step on, the deadline rule as usual
+  expect(r.stdout).toMatch(/== prefill breakdown f16 \(128, 2048 tokens, 32 blocks\): skipped \(0s left\)/);
+  const bad = run(['--start-at', 'no such step'], { DEADLINE: '0', OUT });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/no step's name contains --start-at 'no such step'/);
+});
+
 it('refuses an unknown argument and a missing OUT', () => {
   const OUT = mkdtempSync(join(tmpdir(), 'measure-'));
   const bad = run(['--baselin', 'x'], { DEADLINE: '0', OUT });
