@@ -40,3 +40,43 @@ describe('f16 weights and the saturation counter', () => {
     }
   });
 });
+
+describe('an f16 cell takes its q, k, v in f16 from the prep', () => {
+  test('the same logits, bit for bit, as through the conversion passes (which a counting context keeps)', async (t) => {
+    if (!ctx.features.shaderF16) return t.skip();
+    const plain = await getGpuContext();
+    const files = {
+      'config.json': JSON.stringify(configJson('single')),
+      'model.safetensors': writeSafetensorsF32(await checkpointTensors('single')),
+    };
+    const opts = { device: 'webgpu', weightDtype: 'f16' } as const;
+    const [a, b] = [
+      await XlstmForCausalLM.fromPretrained({ files }, { ...opts, gpu: plain }),
+      await XlstmForCausalLM.fromPretrained({ files }, { ...opts, gpu: ctx }),
+    ];
+    try {
+      // 70 tokens: whole chunks through the chunkwise cell, the rest by recurrent steps
+      const ids = [Array.from({ length: 70 }, (_, i) => (i * 37 + 11) % a.config.vocabSize)];
+      const run = async (m: XlstmForCausalLM, c: GpuContext) => {
+        c.beginGpuTiming(2048, { perDispatch: true });
+        const r = await m.forward(ids);
+        const labels = (await c.endGpuTimingLabelled()).map((e) => e.label);
+        r.cache.release();
+        return { logits: r.logits, labels };
+      };
+      const [fast, counted] = [await run(a, plain), await run(b, ctx)];
+      expect(Array.from(fast.logits)).toEqual(Array.from(counted.logits));
+      const count = (l: string[], what: string) => l.filter((x) => x === what).length;
+      const blocks = a.config.dims.blocks;
+      // through the conversion passes: q, k, v to f16 and h back, per block; from the prep: none
+      expect(count(counted.labels, 'cast f32→f16')).toBe(3 * blocks);
+      expect(count(counted.labels, 'cast f16→f32')).toBe(blocks);
+      expect(count(fast.labels, 'cast f32→f16')).toBe(0);
+      expect(count(fast.labels, 'cast f16→f32')).toBe(0);
+    } finally {
+      a.dispose();
+      b.dispose();
+      plain.destroy();
+    }
+  });
+});

@@ -22,6 +22,7 @@ export {
   packF16,
   roundToF16,
   unpackF16,
+  wgslSaturateF16,
 } from './device/f16.js';
 export { BufferPool, type PoolStats, sizeClass } from './device/pool.js';
 export { defineParams, type ParamBlock, type ParamType } from './device/params.js';

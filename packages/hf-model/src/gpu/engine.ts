@@ -570,9 +570,13 @@ export class GpuEngine {
         if (Sc > 0) {
           // the cell's inputs: released as soon as the chunkwise call (their last use) is submitted
           const cellIn: GpuTensor[] = [];
-          const qc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn);
-          const kc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn);
-          const vc = perTok([B, NH, Sc, dv], NH * dv, cellIn);
+          // an f16 cell gets q, k, v in f16 from the prep (no conversion passes; the same values),
+          // unless the context counts f16 saturations (only the conversion pass counts them)
+          const computeDtype: GpuDtype = this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32';
+          const qkv: GpuDtype = computeDtype === 'f16' && !ctx.countsF16Saturations ? 'f16' : 'f32';
+          const qc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn, qkv);
+          const kc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn, qkv);
+          const vc = perTok([B, NH, Sc, dv], NH * dv, cellIn, qkv);
           const ic = perTok([B, NH, Sc], NH, cellIn);
           const fc = perTok([B, NH, Sc], NH, cellIn);
           encodeCellPrep(
@@ -597,8 +601,7 @@ export class GpuEngine {
             returnLastStates: true,
             // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in
             // f16 too (on the matrix units where the adapter has them); else f32
-            computeDtype:
-              this.prefillDtype(this.formats.linear) === 'f16' ? ('f16' as const) : ('f32' as const),
+            computeDtype,
           };
           let r: ChunkwiseResult<GpuTensor> | null = null;
           if (!seqStarts) {

@@ -13,6 +13,7 @@ import {
   type GpuContext,
   type GpuDtype,
   type GpuTensor,
+  wgslSaturateF16,
 } from '@mlstm/kernels-webgpu';
 import { ModelArgumentError } from '../errors.js';
 import type { QuantFormat } from '../quant/formats.js';
@@ -262,15 +263,24 @@ export function encodeCellPrep(
     gOff?: number;
   },
 ): void {
+  // q, k, v in f32, or in f16 for an f16 cell (rounded by the f16 policy of the kernels package, as
+  // its conversion pass would: the cell then takes them without one)
+  const qkv = out.q.dtype;
+  if (out.k.dtype !== qkv || out.v.dtype !== qkv)
+    throw new ModelArgumentError(
+      'cell prep',
+      `q, k and v of one dtype, got ${qkv}, ${out.k.dtype}, ${out.v.dtype}`,
+    );
+  const put = (x: string) => (qkv === 'f16' ? wgslSaturateF16(x) : x);
   const p = ctx.pipeline(
-    'hf.cellprep',
-    () => `${prepParams.wgsl()}
+    `hf.cellprep:${qkv}`,
+    () => `${qkv === 'f16' ? 'enable f16;\n' : ''}${prepParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> proj: array<f32>;
 @group(0) @binding(2) var<storage, read> gates: array<f32>;
-@group(0) @binding(3) var<storage, read_write> q: array<f32>;
-@group(0) @binding(4) var<storage, read_write> k: array<f32>;
-@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> q: array<${qkv}>;
+@group(0) @binding(4) var<storage, read_write> k: array<${qkv}>;
+@group(0) @binding(5) var<storage, read_write> v: array<${qkv}>;
 @group(0) @binding(6) var<storage, read_write> ig: array<f32>;
 @group(0) @binding(7) var<storage, read_write> fg: array<f32>;
 @compute @workgroup_size(${WG})
@@ -291,12 +301,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let d = cc % P.dqk;
     let dst = ((b * P.NH + h) * P.Sp + s) * P.dqk + d;
     let val = proj[row * P.P + c];
-    if (c < Dqk) { q[dst] = val; } else { k[dst] = val; }
+    if (c < Dqk) { q[dst] = ${put('val')}; } else { k[dst] = ${put('val')}; }
   } else if (c < 2u * Dqk + Dv) {
     let cc = c - 2u * Dqk;
     let h = cc / P.dv;
     let d = cc % P.dv;
-    v[((b * P.NH + h) * P.Sp + s) * P.dv + d] = proj[row * P.P + c];
+    let val = proj[row * P.P + c];
+    v[((b * P.NH + h) * P.Sp + s) * P.dv + d] = ${put('val')};
   } else {
     let g = c - 2u * Dqk - Dv;
     let h = g % P.NH;
@@ -405,11 +416,14 @@ export function encodeCellPost(
         `an f32 scratch of at least ${need} elements, got ${acts.t.numel}`,
       );
   }
+  // h in f32, or in f16 as an f16 cell returns it
+  const hd = h.dtype;
   const p = ctx.pipeline(
-    acts ? `hf.cellpost.acts:${acts.format}` : 'hf.cellpost',
-    () => `${postParams.wgsl()}
+    `${acts ? `hf.cellpost.acts:${acts.format}` : 'hf.cellpost'}:h${hd}`,
+    () => `${hd === 'f16' ? 'enable f16;\n' : ''}${postParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> hin: array<f32>;
+@group(0) @binding(1) var<storage, read> hin: array<${hd}>;
+fn hAt(i: u32) -> f32 { return f32(hin[i]); }
 @group(0) @binding(2) var<storage, read> proj: array<f32>;
 @group(0) @binding(3) var<storage, read> w: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
@@ -446,16 +460,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let s = rs % P.Sp;
   let src = ((b * P.NH + h) * P.Sp + s) * P.dv;
   var sum = 0.0;
-  for (var d = lid; d < P.dv; d += ${POST_WG}u) { sum += hin[src + d]; }
+  for (var d = lid; d < P.dv; d += ${POST_WG}u) { sum += hAt(src + d); }
   let mean = reduce(lid, sum) / f32(P.dv);
   var sq = 0.0;
-  for (var d = lid; d < P.dv; d += ${POST_WG}u) { let c = hin[src + d] - mean; sq += c * c; }
+  for (var d = lid; d < P.dv; d += ${POST_WG}u) { let c = hAt(src + d) - mean; sq += c * c; }
   let rstd = inverseSqrt(reduce(lid, sq) / f32(P.dv) + P.eps);
   let row = b * P.S + P.t0 + s;
   let Dv = P.NH * P.dv;
   for (var d = lid; d < P.dv; d += ${POST_WG}u) {
     let c = h * P.dv + d;
-    var y = (hin[src + d] - mean) * rstd * w[c];
+    var y = (hAt(src + d) - mean) * rstd * w[c];
     if (P.hasBias != 0u) { y += bias[c]; }
 ${
   acts
