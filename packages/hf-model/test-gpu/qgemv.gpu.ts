@@ -5,7 +5,9 @@
  * fusions at the 7B shapes — the RMSNorm folded into the GEMVs (dense f16 and int8), the
  * projection written as the cell's input blocks with the gates soft-capped, and the cell output
  * kernel writing out_proj's int8 activations — against float64 references / the unfused kernels;
- * and the dense matmul of `denseDecode: 'matrix-units'` at decode rows. Bundled into one .mjs
+ * the dense matmul of `denseDecode: 'matrix-units'` at decode rows; and the prefill of an f16 model
+ * at the 7B widths with the cell's inputs and output in f16 (no conversion passes) against the
+ * conversion path, bit for bit. Bundled into one .mjs
  * (`pnpm bundle:device`; Node's built-in test runner, since vitest cannot be bundled).
  *
  * No test is ever skipped: an adapter without WGSL's packed 4×8-bit dot product fails the first
@@ -27,6 +29,7 @@ import {
 } from '../src/gpu/gemv.js';
 import { encodeMatmul } from '../src/gpu/kernels.js';
 import { type QuantGpuMatrix, uploadQuant } from '../src/gpu/qmatmul.js';
+import { XlstmForCausalLM } from '../src/index.js';
 import { dequantize, type QuantFormat, quantize, sliceRows, wordsPerRow } from '../src/quant/formats.js';
 import { type Case, cellPostActsPair, inputRows, normInput, references } from '../test/qgemv-reference.js';
 
@@ -352,6 +355,46 @@ check(
       }
     } finally {
       for (const t of [w, bg, x16]) t.release();
+    }
+  },
+);
+
+// The prefill of an f16 model (7B widths, 2 blocks, random weights made on the GPU) with the cell's
+// q, k, v written in f16 by the cell-input kernel and h read in f16 by the post-processing, against
+// the same model on a context that counts f16 saturations (which keeps the conversion passes): the
+// same values go into the same kernels, so the logits must agree bit for bit; and the dispatches
+// show that the fast one has no conversions around the cell.
+check(
+  'prefill, f16 model at the 7B widths: the cell without conversion passes = with them, bit for bit',
+  async () => {
+    const counting = await getGpuContext({ countF16Saturation: true });
+    const cfg = { num_blocks: 2, num_hidden_layers: 2 };
+    const opts = { device: 'webgpu', weightDtype: 'f16', seed: 3 } as const;
+    const a = await XlstmForCausalLM.fromRandom(cfg, { ...opts, gpu: ctx });
+    const b = await XlstmForCausalLM.fromRandom(cfg, { ...opts, gpu: counting });
+    try {
+      // 200 tokens: 3 chunks of 64 through the chunkwise cell, 8 recurrent steps
+      const ids = [Array.from({ length: 200 }, (_, i) => (i * 131 + 7) % a.config.vocabSize)];
+      const run = async (m: XlstmForCausalLM, c: typeof ctx) => {
+        c.beginGpuTiming(2048, { perDispatch: true });
+        const r = await m.forward(ids, { lastOnly: true });
+        const labels = (await c.endGpuTimingLabelled()).map((e) => e.label);
+        r.cache.release();
+        return { logits: r.logits, labels };
+      };
+      const [fast, slow] = [await run(a, ctx), await run(b, counting)];
+      assert.ok(fast.logits.every(Number.isFinite), 'non-finite logits');
+      let diff = 0;
+      for (let i = 0; i < fast.logits.length; i++) if (fast.logits[i] !== slow.logits[i]) diff++;
+      worst['prefill f16 cell I/O: differing logits'] = diff;
+      assert.equal(diff, 0, `${diff} of ${fast.logits.length} logits differ`);
+      const casts = (l: string[]) => l.filter((x) => x === 'cast f16→f32').length;
+      assert.equal(casts(fast.labels), 0, 'the fast prefill converts h back to f32');
+      assert.equal(casts(slow.labels), 2, 'the counting prefill converts h back once per block');
+    } finally {
+      a.dispose();
+      b.dispose();
+      counting.destroy();
     }
   },
 );
