@@ -6,8 +6,8 @@
  * projection written as the cell's input blocks with the gates soft-capped, and the cell output
  * kernel writing out_proj's int8 activations — against float64 references / the unfused kernels;
  * the dense matmul of `denseDecode: 'matrix-units'` at decode rows; and the prefill of an f16 model
- * at the 7B widths with the cell's inputs and output in f16 (no conversion passes) against the
- * conversion path, bit for bit. Bundled into one .mjs
+ * at the 7B widths with f16 activations (no conversion passes) against the conversion path, bit
+ * for bit. Bundled into one .mjs
  * (`pnpm bundle:device`; Node's built-in test runner, since vitest cannot be bundled).
  *
  * No test is ever skipped: an adapter without WGSL's packed 4×8-bit dot product fails the first
@@ -360,12 +360,13 @@ check(
 );
 
 // The prefill of an f16 model (7B widths, 2 blocks, random weights made on the GPU) with the cell's
-// q, k, v written in f16 by the cell-input kernel and h read in f16 by the post-processing, against
-// the same model on a context that counts f16 saturations (which keeps the conversion passes): the
-// same values go into the same kernels, so the logits must agree bit for bit; and the dispatches
-// show that the fast one has no conversions around the cell.
+// q, k, v written in f16 by the cell-input kernel and h read in f16 by the post-processing, and (on
+// the matrix units) the RMSNorms and the post-processing writing the matmuls' x in f16, against the
+// same model on a context that counts f16 saturations (which keeps the conversion passes): the same
+// values go into the same kernels, so the logits must agree bit for bit; and the dispatches show
+// which conversions are gone.
 check(
-  'prefill, f16 model at the 7B widths: the cell without conversion passes = with them, bit for bit',
+  'prefill, f16 model at the 7B widths: f16 activations without conversion passes = with them, bit for bit',
   async () => {
     const counting = await getGpuContext({ countF16Saturation: true });
     const cfg = { num_blocks: 2, num_hidden_layers: 2 };
@@ -388,9 +389,24 @@ check(
       for (let i = 0; i < fast.logits.length; i++) if (fast.logits[i] !== slow.logits[i]) diff++;
       worst['prefill f16 cell I/O: differing logits'] = diff;
       assert.equal(diff, 0, `${diff} of ${fast.logits.length} logits differ`);
-      const casts = (l: string[]) => l.filter((x) => x === 'cast f16→f32').length;
-      assert.equal(casts(fast.labels), 0, 'the fast prefill converts h back to f32');
-      assert.equal(casts(slow.labels), 2, 'the counting prefill converts h back once per block');
+      const count = (l: string[], what: string) => l.filter((x) => x === what).length;
+      // per block, through the conversion passes: q, k, v to f16 and h back; on the matrix units
+      // also the x of each of the 4 matmuls. Without them: only the FFN down projection's x (the
+      // gated matmul writes f32)
+      const matrix = denseMatmulPath(ctx, { wDtype: 'f16', M: 200, N: 4096, K: 4096 }) === 'matrix';
+      const blocks = 2;
+      assert.equal(count(fast.labels, 'cast f16→f32'), 0, 'h conversions of the fast prefill');
+      assert.equal(
+        count(fast.labels, 'cast f32→f16'),
+        matrix ? blocks : 0,
+        'conversions of the fast prefill',
+      );
+      assert.equal(count(slow.labels, 'cast f16→f32'), blocks, 'h conversions of the counting prefill');
+      assert.equal(
+        count(slow.labels, 'cast f32→f16'),
+        (3 + (matrix ? 4 : 0)) * blocks,
+        'conversions of the counting prefill',
+      );
     } finally {
       a.dispose();
       b.dispose();

@@ -1,11 +1,13 @@
 /**
  * The dense WGSL kernels on their own, against plain CPU loops on odd sizes: both matmul kernels
  * (GEMV-shaped and tiled) with bias, soft cap and residual accumulation, f32 and f16 weights; the
- * prefill branch's SiLU-gated epilogue against the unfused product + SwiGLU kernel.
+ * prefill branch's SiLU-gated epilogue against the unfused product + SwiGLU kernel; the f16 outputs
+ * of the RMSNorm and the cell post-processing (and its f16 h) against their f32 ones rounded by the
+ * f16 policy, bit for bit.
  */
 import { type GpuContext, getGpuContext, roundToF16 } from '@mlstm/kernels-webgpu';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeMatmul, encodeSwiglu } from '../src/gpu/kernels.js';
+import { encodeCellPost, encodeMatmul, encodeRmsNorm, encodeSwiglu } from '../src/gpu/kernels.js';
 import { maxAbsDiff } from './helpers.js';
 
 let ctx: GpuContext;
@@ -112,4 +114,53 @@ describe('prefill matmul with the SiLU-gated epilogue', () => {
       for (const t of [X, W, U, G, G2]) t.release();
     });
   }
+});
+
+describe('f16 activations (prefill on the matrix units)', () => {
+  test('RMSNorm and the cell post-processing write f16 as the f16 policy rounds their f32 output; the post-processing reads f16 h', async (t) => {
+    if (!ctx.features.shaderF16) return t.skip();
+    // RMSNorm: 5 rows of 40, some outputs beyond ±65 504 (saturated, not Inf)
+    const rows = 5;
+    const H = 40;
+    const x = ctx.upload(rnd(rows * H), [rows, H]);
+    const w = ctx.upload(
+      rnd(H).map((v, i) => (i % 7 === 0 ? 3e5 + v : v * 4)),
+      [H],
+    );
+    const b = ctx.upload(rnd(H), [H]);
+    const y32 = ctx.empty([rows, H]);
+    const y16 = ctx.empty([rows, H], 'f16');
+    const batch = ctx.batch();
+    encodeRmsNorm(ctx, batch, x, w, b, y32, { rows, H, eps: 1e-6 });
+    encodeRmsNorm(ctx, batch, x, w, b, y16, { rows, H, eps: 1e-6 });
+    // the cell's post-processing: B 1, S 3, NH 2, dqk 4, dv 8 (proj rows: q, k, v, o-gate)
+    const [S, NH, dqk, dv] = [3, 2, 4, 8];
+    const Dv = NH * dv;
+    const stride = 2 * NH * dqk + 2 * Dv;
+    const hs = rnd(NH * S * dv).map((v) => v * 50);
+    const h32 = ctx.upload(hs, [1, NH, S, dv]);
+    const h16 = ctx.upload(hs, [1, NH, S, dv], 'f16');
+    const h16as32 = ctx.upload(roundToF16(hs), [1, NH, S, dv]);
+    const proj = ctx.upload(rnd(S * stride), [S, stride]);
+    const nw = ctx.upload(
+      rnd(Dv).map((v) => v * 3e5),
+      [Dv],
+    ); // outputs beyond ±65 504 too
+    const nb = ctx.upload(rnd(Dv), [Dv]);
+    const o = { B: 1, S, Sp: S, t0: 0, NH, dqk, dv, eps: 1e-6 };
+    const outs = [ctx.empty([S, Dv]), ctx.empty([S, Dv], 'f16'), ctx.empty([S, Dv]), ctx.empty([S, Dv])];
+    encodeCellPost(ctx, batch, h32, proj, nw, nb, outs[0], o);
+    encodeCellPost(ctx, batch, h32, proj, nw, nb, outs[1], o);
+    encodeCellPost(ctx, batch, h16, proj, nw, nb, outs[2], o);
+    encodeCellPost(ctx, batch, h16as32, proj, nw, nb, outs[3], o);
+    batch.submit();
+    const [n32, n16] = [await ctx.read(y32), await ctx.read(y16)];
+    expect(n32.some((v) => Math.abs(v) > 65504)).toBe(true);
+    expect(Array.from(n16)).toEqual(Array.from(roundToF16(n32)));
+    const [p32, p16, fromH16, fromRounded] = await Promise.all(outs.map((t) => ctx.read(t)));
+    expect(p32.some((v) => Math.abs(v) > 65504)).toBe(true);
+    expect(Array.from(p16)).toEqual(Array.from(roundToF16(p32)));
+    expect(Array.from(fromH16)).toEqual(Array.from(fromRounded));
+    for (const t of [x, w, b, y32, y16, h32, h16, h16as32, proj, nw, nb, ...outs]) t.release();
+  });
 });

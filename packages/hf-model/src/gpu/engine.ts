@@ -540,11 +540,26 @@ export class GpuEngine {
         if (p.q) encodeQEmbedding(ctx, batch, idsT, p.q, x, T, H, p.row0);
         else encodeEmbedding(ctx, batch, idsT, p.w!, x, T, H, p.row0, p.rows);
       }
-      const a = tmpT(H);
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
+      // f16 activations: where every matmul of a block multiplies on the matrix units (which round
+      // x to f16 in a conversion pass), the RMSNorms and the cell's post-processing write that f16
+      // x themselves, with the same rounding — the same products without the passes (not on a
+      // context that counts f16 saturations: only the conversion pass counts them)
+      const wd = this.prefillDtype(this.formats.linear);
+      const f16Acts =
+        act16 !== null &&
+        wd !== null &&
+        !ctx.countsF16Saturations &&
+        [
+          [PS, H],
+          [H, Dv],
+          [2 * F, H],
+          [H, F],
+        ].every(([N, K]) => denseMatmulPath(ctx, { wDtype: wd, M: T, N, K }) === 'matrix');
+      const a = perTok([T, H], H, temps, f16Acts ? 'f16' : 'f32');
       const proj = tmpT(PS);
-      const gated = tmpT(Dv);
+      const gated = perTok([T, Dv], Dv, temps, f16Acts ? 'f16' : 'f32');
       const g = tmpT(F);
       // prefill: SwiGLU in the matmul's epilogue (the gate/up weight in one binding); else a
       // [T, 2F] product and the SwiGLU kernel

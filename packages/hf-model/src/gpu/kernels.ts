@@ -105,14 +105,17 @@ export function encodeRmsNorm(
   o: { rows: number; H: number; eps: number; inStride?: number; inOffset?: number; rowsAt?: GpuTensor },
 ): void {
   const at = !!o.rowsAt;
+  // y in f32, or in f16 (the f16 policy's rounding, as the matmul's conversion pass would do) for a
+  // matmul that multiplies f16 x
+  const yd = y.dtype;
   const p = ctx.pipeline(
-    at ? 'hf.rmsnorm.at' : 'hf.rmsnorm',
-    () => `${normParams.wgsl()}
+    `${at ? 'hf.rmsnorm.at' : 'hf.rmsnorm'}:${yd}`,
+    () => `${yd === 'f16' ? 'enable f16;\n' : ''}${normParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<${yd}>;
 ${at ? '@group(0) @binding(5) var<storage, read> rowsAt: array<u32>;\n' : ''}var<workgroup> red: array<f32, ${NORM_WG}>;
 @compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -140,7 +143,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       if (h < P.H) {
         var v = x[src + h] * rs * w[h];
         if (P.hasBias != 0u) { v += bias[h]; }
-        y[r * P.H + h] = v;
+        y[r * P.H + h] = ${yd === 'f16' ? wgslSaturateF16('v') : 'v'};
       }
     }
   }
@@ -416,11 +419,13 @@ export function encodeCellPost(
         `an f32 scratch of at least ${need} elements, got ${acts.t.numel}`,
       );
   }
-  // h in f32, or in f16 as an f16 cell returns it
+  // h in f32, or in f16 as an f16 cell returns it; out in f32, or in f16 (the f16 policy's
+  // rounding) for a matmul that multiplies f16 x
   const hd = h.dtype;
+  const od = acts ? 'f32' : out.dtype;
   const p = ctx.pipeline(
-    `${acts ? `hf.cellpost.acts:${acts.format}` : 'hf.cellpost'}:h${hd}`,
-    () => `${hd === 'f16' ? 'enable f16;\n' : ''}${postParams.wgsl()}
+    `${acts ? `hf.cellpost.acts:${acts.format}` : `hf.cellpost:${od}`}:h${hd}`,
+    () => `${hd === 'f16' || od === 'f16' ? 'enable f16;\n' : ''}${postParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> hin: array<${hd}>;
 fn hAt(i: u32) -> f32 { return f32(hin[i]); }
@@ -432,7 +437,7 @@ ${
     ? `@group(0) @binding(5) var<storage, read_write> acts: array<vec4<u32>>;
 var<workgroup> yv: array<f32, ${CELL_POST_ACTS_MAX_DV}>;
 ${storeActsWgsl(acts.format)}`
-    : '@group(0) @binding(5) var<storage, read_write> out: array<f32>;'
+    : `@group(0) @binding(5) var<storage, read_write> out: array<${od}>;`
 }
 var<workgroup> red: array<f32, ${POST_WG}>;
 fn reduce(lid: u32, v: f32) -> f32 {
@@ -483,7 +488,8 @@ ${
     storeActs(row * (Dv / 32u) + h * (P.dv / 32u) + gi, v, 0.0);
   }
 }`
-    : `    out[row * Dv + c] = y * sigm(proj[row * P.P + P.oOff + c]);
+    : `    let yo = y * sigm(proj[row * P.P + P.oOff + c]);
+    out[row * Dv + c] = ${od === 'f16' ? wgslSaturateF16('yo') : 'yo'};
   }
 }`
 }`,
