@@ -14,7 +14,7 @@
  * 4. A forced probe failure (`matrixProbeWgsl` breaks the shader): the context records why and
  *    the calls run the register-tiled path, correctly.
  * 5. The dense matmul on the matrix units, every tile option (subgroups, prefetch, stages, tile
- *    shapes), on odd shapes with every epilogue, against a float64 CPU product.
+ *    shapes), on odd shapes with every epilogue and an f16 y, against a float64 CPU product.
  * 6. The chunkwise forward encoded into a caller's batch (`encodeMlstmChunkwiseXlChunk`, what the
  *    model's prefill uses) on the matrix units at the xLSTM-7B head shape: the same bits as the
  *    async call, and within the matrix tolerance of the reference.
@@ -575,6 +575,32 @@ for (const [n, c] of matrixRuns ? DENSE_SHAPES.entries() : []) {
           DENSE_TOL,
           seen,
         );
+        if (tiles === undefined) {
+          // an f16 y (the x of a next matmul, rounded by the f16 policy in the epilogue): within
+          // the f16 rounding of the output and of an accumulated y (2⁻¹¹ of each value)
+          const y16 = ctx.upload(y0, [c.M, c.N], 'f16');
+          const b16 = ctx.batch();
+          encodeDenseMatmul(ctx, b16, {
+            x,
+            w,
+            y: y16,
+            bias: b,
+            gate: c.gated ? 'silu' : null,
+            accumulate: c.accumulate,
+            softcap: c.softcap,
+            path: 'matrix',
+          });
+          b16.submit();
+          const got16 = await ctx.read(y16);
+          y16.release();
+          within(
+            'default tiles, y f16',
+            { shape: [c.M, c.N], data: got16 },
+            { shape: [c.M, c.N], data: want },
+            1e-3,
+            seen,
+          );
+        }
       }
       errors.push(seen);
       for (const t of [x, w, b]) t?.release();

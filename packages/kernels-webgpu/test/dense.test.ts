@@ -53,6 +53,8 @@ interface Case {
   /** output columns at nOff of a y with ldy columns */
   nOff?: number;
   ldy?: number;
+  /** storage type of y (default f32) */
+  y?: GpuDtype;
 }
 
 // odd sizes everywhere: partial row and column tiles, depths that end inside a 16-deep slice
@@ -66,6 +68,9 @@ const CASES: Case[] = [
   { M: 19, N: 33, K: 72, x: 'f32', w: 'f32', gate: true, bias: true, accumulate: true },
   { M: 66, N: 31, K: 9, x: 'f16', w: 'f16', gate: true, bias: true },
   { M: 41, N: 23, K: 33, x: 'f32', w: 'f16', bias: true, nOff: 7, ldy: 50, accumulate: true },
+  // f16 y (the x of a next matmul): soft cap and accumulate; gated
+  { M: 45, N: 38, K: 40, x: 'f16', w: 'f16', bias: true, softcap: 3, accumulate: true, y: 'f16' },
+  { M: 70, N: 27, K: 24, x: 'f32', w: 'f16', gate: true, y: 'f16' },
 ];
 
 const round = (data: Float64Array, dtype: GpuDtype) =>
@@ -104,7 +109,7 @@ function reference(
 }
 
 const name = (c: Case) =>
-  `${c.M}×${c.N}×${c.K} x ${c.x} W ${c.w}${c.bias ? ' +bias' : ''}${c.gate ? ' silu-gate' : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.accumulate ? ' accumulate' : ''}${c.nOff ? ` nOff ${c.nOff} ldy ${c.ldy}` : ''}`;
+  `${c.M}×${c.N}×${c.K} x ${c.x} W ${c.w}${c.bias ? ' +bias' : ''}${c.gate ? ' silu-gate' : ''}${c.softcap ? ` softcap ${c.softcap}` : ''}${c.accumulate ? ' accumulate' : ''}${c.nOff ? ` nOff ${c.nOff} ldy ${c.ldy}` : ''}${c.y === 'f16' ? ' y f16' : ''}`;
 
 /**
  * The inputs of case `c` (seeded by its shape), rounded to their storage types on the CPU so that
@@ -118,12 +123,12 @@ function caseInputs(c: Case) {
   const x = round(rand(c.M * c.K), c.x);
   const w = round(rand(wRows * c.K, 1 / Math.sqrt(c.K)), c.w);
   const bias = c.bias ? round(rand((c.nOff ?? 0) + wRows), 'f32') : null;
-  const y0 = round(rand(c.M * ldy), 'f32');
+  const y0 = round(rand(c.M * ldy), c.y ?? 'f32');
   const g = {
     x: ctx.upload(x, [c.M, c.K], c.x),
     w: ctx.upload(w, [wRows, c.K], c.w),
     bias: bias ? ctx.upload(bias, [bias.length]) : null,
-    y: ctx.upload(y0, [c.M, ldy]),
+    y: ctx.upload(y0, [c.M, ldy], c.y ?? 'f32'),
   };
   const release = () => {
     for (const t of [g.x, g.w, g.bias, g.y]) t?.release();
@@ -142,27 +147,41 @@ function relToLargest(got: Float32Array, want: Float64Array): number {
 
 describe('dense matmul, register-tiled, against the float64 reference', () => {
   for (const c of CASES) {
-    const needsF16 = c.x === 'f16' || c.w === 'f16';
+    const needsF16 = c.x === 'f16' || c.w === 'f16' || c.y === 'f16';
     it.skipIf(needsF16 && !f16)(name(c), async () => {
       const live = ctx.pool.stats.liveBytes;
-      const { x, w, bias, y0, g, release } = caseInputs(c);
-      const batch = ctx.batch();
-      const path = encodeDenseMatmul(ctx, batch, {
-        ...g,
-        N: c.N,
-        accumulate: c.accumulate,
-        softcap: c.softcap,
-        gate: c.gate ? 'silu' : null,
-        nOff: c.nOff,
-        ldy: c.ldy,
-        path: 'tiled',
-      });
-      expect(path).toBe('tiled');
-      batch.submit();
+      const { x, w, bias, y0, ldy, g, release } = caseInputs(c);
+      const run = (y: typeof g.y) => {
+        const batch = ctx.batch();
+        const path = encodeDenseMatmul(ctx, batch, {
+          ...g,
+          y,
+          N: c.N,
+          accumulate: c.accumulate,
+          softcap: c.softcap,
+          gate: c.gate ? 'silu' : null,
+          nOff: c.nOff,
+          ldy: c.ldy,
+          path: 'tiled',
+        });
+        expect(path).toBe('tiled');
+        batch.submit();
+      };
+      run(g.y);
       const got = await ctx.read(g.y);
       // f32 sums of at most 72 products of O(1) terms: ~1e-6 relative; 1e-4 of the largest output
-      // leaves room for the order of summation and the GPU's exp/tanh, and catches any indexing error
-      expect(relToLargest(got, reference(c, x, w, bias, y0))).toBeLessThan(1e-4);
+      // leaves room for the order of summation and the GPU's exp/tanh, and catches any indexing error;
+      // an f16 y adds its rounding, 2⁻¹¹ of each value
+      const tol = c.y === 'f16' ? 1e-3 : 1e-4;
+      expect(relToLargest(got, reference(c, x, w, bias, y0))).toBeLessThan(tol);
+      if (c.y === 'f16') {
+        // the same call into an f32 y holding the same (f16) values: the f16 y is its result rounded
+        // by the f16 policy, bit for bit (the epilogue computes the same f32 value before the store)
+        const y32 = ctx.upload(y0, [c.M, ldy]);
+        run(y32);
+        expect(Array.from(got)).toEqual(Array.from(roundToF16(await ctx.read(y32))));
+        y32.release();
+      }
       release();
       expect(ctx.pool.stats.liveBytes).toBe(live);
     });
@@ -253,10 +272,10 @@ describe.skipIf(!f16 || !ctx.features.subgroups)(
 );
 
 // The matrix-unit kernel run through the emulated builtins (./sgmat-emulate.ts). Every emulated
-// pipeline costs lavapipe ~20 s of LLVM compilation, so six configurations, each with its own case,
+// pipeline costs lavapipe ~20 s of LLVM compilation, so seven configurations, each with its own case,
 // cover every option between them on tiles that fit lavapipe's 32 KiB of workgroup memory: one or
 // two buffers, 32- and 64-deep slices, 1, 2 and 4 row groups, 8 and 4 subgroups, with and without
-// prefetch and rotated stores, f16 and f32 x, and every epilogue (bias, accumulate, SiLU gate, soft
+// prefetch and rotated stores, f16 and f32 x, f32 and f16 y, and every epilogue (bias, accumulate, SiLU gate, soft
 // cap, column offset), with partial row, column and depth tiles.
 const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
   {
@@ -275,10 +294,15 @@ const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
     tiles: { bm: 64, bn: 64, bk: 32, wm: 2, stages: 2, prefetch: false },
     c: { M: 70, N: 150, K: 24, x: 'f16', w: 'f16', bias: true },
   },
-  // the smallest tiles of chooseDenseTiles (short prompts): one 16 × 32 block pair per subgroup
+  // the smallest tiles of chooseDenseTiles (short prompts): one 16 × 32 block pair per subgroup;
+  // an f16 y (the x of a next matmul) with the gate
   {
     tiles: { bm: 32, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4 },
     c: { M: 45, N: 70, K: 136, x: 'f16', w: 'f16', bias: true, accumulate: true },
+  },
+  {
+    tiles: { bm: 32, bn: 64, bk: 64, wm: 2, stages: 1, subgroups: 4 },
+    c: { M: 40, N: 50, K: 72, x: 'f16', w: 'f16', gate: true, bias: true, y: 'f16' },
   },
   // decode-sized: 16-row tiles, one row group
   {
@@ -291,7 +315,7 @@ const EMULATED: { tiles: DenseSgmatTiles; c: Case }[] = [
 async function runEmulated(t: DenseSgmatTiles, c: Case, K = c.K) {
   const gated = !!c.gate;
   const { x, w, bias, y0, ldy, g, release } = caseInputs(c);
-  const config = { ...t, xDtype: c.x, gated };
+  const config = { ...t, xDtype: c.x, gated, yDtype: c.y };
   const pipeline = ctx.pipeline(
     `emulated:${denseSgmatKey(config)}`,
     () => emulateSubgroupMatrix(denseSgmatWgsl(config)),
@@ -320,9 +344,9 @@ describe.skipIf(!f16)('dense matmul on matrix units, run with emulated builtins 
   for (const { tiles, c } of EMULATED) {
     it(`${formatDenseTiles(tiles)}: ${name(c)}`, { timeout: 180_000 }, async () => {
       expect(denseSgmatTilesProblem(tiles, !!c.gate, ctx.limits.maxComputeWorkgroupStorageSize)).toBe('');
-      // as the register-tiled cases: f32 sums of exact f16 products, ~1e-6 relative; an indexing,
-      // staging or epilogue error is O(1)
-      expect(await runEmulated(tiles, c)).toBeLessThan(1e-4);
+      // as the register-tiled cases: f32 sums of exact f16 products, ~1e-6 relative (an f16 y adds
+      // its rounding, 2⁻¹¹ of each value); an indexing, staging or epilogue error is O(1)
+      expect(await runEmulated(tiles, c)).toBeLessThan(c.y === 'f16' ? 1e-3 : 1e-4);
     });
   }
   it('the check can fail: the same pipeline told a shorter depth is far off', {

@@ -543,9 +543,9 @@ export class GpuEngine {
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
       // f16 activations: where every matmul of a block multiplies on the matrix units (which round
-      // x to f16 in a conversion pass), the RMSNorms and the cell's post-processing write that f16
-      // x themselves, with the same rounding — the same products without the passes (not on a
-      // context that counts f16 saturations: only the conversion pass counts them)
+      // x to f16 in a conversion pass), the RMSNorms, the cell's post-processing and the gated
+      // matmul write that f16 x themselves, with the same rounding — the same products without
+      // the passes (not on a context that counts f16 saturations: only the conversion pass counts)
       const wd = this.prefillDtype(this.formats.linear);
       const f16Acts =
         act16 !== null &&
@@ -560,7 +560,6 @@ export class GpuEngine {
       const a = perTok([T, H], H, temps, f16Acts ? 'f16' : 'f32');
       const proj = tmpT(PS);
       const gated = perTok([T, Dv], Dv, temps, f16Acts ? 'f16' : 'f32');
-      const g = tmpT(F);
       // prefill: SwiGLU in the matmul's epilogue (the gate/up weight in one binding); else a
       // [T, 2F] product and the SwiGLU kernel
       // (quantised weights: only through the dense kernel, i.e. quantPrefill 'dequantize')
@@ -568,6 +567,8 @@ export class GpuEngine {
         T >= MM_TILED_MIN_ROWS &&
         this.prefillDtype(this.formats.linear) !== null &&
         this.blocks.every((b) => b.upGateZ.w.parts.length === 1);
+      // (f16 activations: the gated matmul writes the down projection's x in f16 too)
+      const g = perTok([T, F], F, temps, f16Acts && fusedGate ? 'f16' : 'f32');
       const u = fusedGate ? null : tmpT(2 * F);
       const L = cfg.chunkSize;
       // whole chunks through the chunkwise kernel, the rest by recurrent steps (packed: every token

@@ -1,7 +1,7 @@
 /**
  * `dense--webgpu_matmul`: `y[M, N] (+)= x[M, K]·W[N, K]ᵀ` with the epilogues a transformer-style
  * model needs (bias, residual accumulate, soft cap `cap·tanh(y/cap)`, SiLU gate of a fused
- * gate/up projection), f32 output and f32 accumulation. Two kernels, one rule:
+ * gate/up projection), f32 (or f16) output and f32 accumulation. Two kernels, one rule:
  * - on the adapter's matrix units (subgroup matrices, f16 operands) where the adapter has them
  *   (the rule of the TFLA kernels, `sgmatSupported`), W is f16 and K a multiple of 8;
  * - register-tiled otherwise (any M, N, K; f32 or f16 x and W).
@@ -25,7 +25,11 @@ export interface DenseMatmulArgs {
   x: GpuTensor;
   /** `[N, K]`, or `[2N, K]` with `gate: 'silu'` (gate rows, then up rows), f32 or f16 */
   w: GpuTensor;
-  /** f32 output, row stride `ldy`; allocated as `[M, N]` by {@link denseMatmul} when absent */
+  /**
+   * output, row stride `ldy`: f32, or f16 (rounded by the f16 policy: the x of a next matmul on the
+   * matrix units without a conversion pass; needs shader-f16); allocated as `[M, N]` f32 by
+   * {@link denseMatmul} when absent
+   */
   y?: GpuTensor;
   /** rows of the output (default: x's rows) */
   M?: number;
@@ -153,7 +157,13 @@ function resolve(ctx: GpuContext, a: DenseMatmulArgs, y: GpuTensor | undefined):
     throw new KernelArgumentError('ldy', `an integer >= nOff + N = ${nOff + N}`, String(ldy), CONTEXT);
   if (y) {
     if (y.released) throw new KernelArgumentError('y', 'a live GpuTensor', 'a released one', CONTEXT);
-    if (y.dtype !== 'f32') throw new KernelArgumentError('y', "dtype 'f32'", `'${y.dtype}'`, CONTEXT);
+    if (y.dtype !== 'f32' && !(y.dtype === 'f16' && ctx.features.shaderF16))
+      throw new KernelArgumentError(
+        'y',
+        ctx.features.shaderF16 ? "dtype 'f32' or 'f16'" : "dtype 'f32' (no shader-f16 for an f16 y)",
+        `'${y.dtype}'`,
+        CONTEXT,
+      );
     if (y.numel < M * ldy)
       throw new KernelArgumentError('y', `at least M·ldy = ${M * ldy} elements`, String(y.numel), CONTEXT);
   } else if (a.accumulate) {

@@ -7,6 +7,7 @@
  * is `silu(z_n + b_n) · (z_{N+n} + b_{N+n})` without the 2N-wide intermediate.
  */
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
+import { wgslSaturateF16 } from '../../device/f16.js';
 import { defineParams } from '../../device/params.js';
 import type { GpuDtype, GpuTensor } from '../../device/tensor.js';
 import { cdiv, splitWorkgroups } from '../../wgsl/common.js';
@@ -30,14 +31,17 @@ export const denseParams = defineParams({
   count: 'u32',
 });
 
-/** Storage view of each operand: `vec4<u32>` (8 f16) or `vec4<f32>` for the matrix kernel; the scalar type for the register-tiled one. */
-export function denseBindings(xView: string, wView: string): string {
+/**
+ * Storage view of each operand: `vec4<u32>` (8 f16) or `vec4<f32>` for the matrix kernel; the
+ * scalar type for the register-tiled one. `y` is f32, or f16 (an f16 input of a next matmul).
+ */
+export function denseBindings(xView: string, wView: string, yDtype: GpuDtype = 'f32'): string {
   return `${denseParams.wgsl()}
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<${xView}>;
 @group(0) @binding(2) var<storage, read> w: array<${wView}>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;`;
+@group(0) @binding(4) var<storage, read_write> y: array<${yDtype}>;`;
 }
 
 /** Bindings of both kernels (uniform params, x, W, bias, y) for the explicit pipeline layout. */
@@ -45,10 +49,20 @@ export const DENSE_LAYOUT = ['uniform', 'read', 'read', 'read', 'rw'] as const;
 
 /**
  * WGSL: `biasAt(c)` (0 without bias), `silu(z)`, and `store(m, n, v)`, which applies the soft cap
- * (when `P.softcap > 0`), adds the old `y` (when `P.accumulate`) and writes output `(m, n)`.
- * Bias index `c` counts W's rows (gate: `n`, up: `N + n`), offset by `nOff` like the output.
+ * (when `P.softcap > 0`), adds the old `y` (when `P.accumulate`) and writes output `(m, n)` — in
+ * f32, or in f16 rounded by the f16 policy (nearest, saturated to ±65 504: what the conversion
+ * pass in front of a matmul on the matrix units writes). Bias index `c` counts W's rows (gate:
+ * `n`, up: `N + n`), offset by `nOff` like the output.
  */
-export const DENSE_EPILOGUE = /* wgsl */ `
+export function denseEpilogue(yDtype: GpuDtype = 'f32'): string {
+  if (yDtype === 'f32') return DENSE_EPILOGUE_F32;
+  return DENSE_EPILOGUE_F32.replace('v += y[o];', 'v += f32(y[o]);').replace(
+    'y[o] = v;',
+    `y[o] = ${wgslSaturateF16('v')};`,
+  );
+}
+
+const DENSE_EPILOGUE_F32 = /* wgsl */ `
 fn biasAt(c: u32) -> f32 {
   if (P.hasBias != 0u) { return bias[P.nOff + c]; }
   return 0.0;
@@ -66,8 +80,8 @@ fn store(m: u32, n: u32, v0: f32) {
 }`;
 
 /** The WGSL header of a dense kernel: `enable f16` where any operand is f16. */
-export function denseHeader(xDtype: GpuDtype, wDtype: GpuDtype): string {
-  return xDtype === 'f16' || wDtype === 'f16' ? 'enable f16;' : '';
+export function denseHeader(xDtype: GpuDtype, wDtype: GpuDtype, yDtype: GpuDtype = 'f32'): string {
+  return xDtype === 'f16' || wDtype === 'f16' || yDtype === 'f16' ? 'enable f16;' : '';
 }
 
 /**

@@ -25,9 +25,9 @@ import { KernelArgumentError } from '../../errors.js';
 import { LEFT, RESULT, RIGHT, SGMAT_ENABLE } from '../../chunkwise/kernels/sgmat_builtins.js';
 import { range, storeF16x8 } from '../../chunkwise/kernels/sgmat_common.js';
 import {
-  DENSE_EPILOGUE,
   DENSE_LAYOUT,
   denseBindings,
+  denseEpilogue,
   denseHeader,
   type DenseCall,
   type DenseTensors,
@@ -75,6 +75,8 @@ export interface DenseSgmatConfig extends DenseSgmatTiles {
   xDtype: GpuDtype;
   /** SiLU-gated epilogue (W has 2N rows) */
   gated: boolean;
+  /** storage type of y (default f32) */
+  yDtype?: GpuDtype;
 }
 
 /**
@@ -121,7 +123,7 @@ export function parseDenseTiles(spec: string): DenseSgmatTiles {
 }
 
 export function denseSgmatKey(c: DenseSgmatConfig): string {
-  return `dense-sgmat:${formatDenseTiles(c)}:x${c.xDtype}${c.gated ? ':gated' : ''}`;
+  return `dense-sgmat:${formatDenseTiles(c)}:x${c.xDtype}${c.gated ? ':gated' : ''}${c.yDtype === 'f16' ? ':y16' : ''}`;
 }
 
 /** Padded row stride of a staged block (8 f16 of padding: 8 rows of a matrix load hit 8 bank groups). */
@@ -378,8 +380,8 @@ ${range(8)
 
   return /* wgsl */ `${SGMAT_ENABLE}
 ${denseHeader('f16', c.xDtype)}
-${denseBindings(xf16 ? 'vec4<u32>' : 'vec4<f32>', 'vec4<u32>')}
-${DENSE_EPILOGUE}
+${denseBindings(xf16 ? 'vec4<u32>' : 'vec4<f32>', 'vec4<u32>', c.yDtype)}
+${denseEpilogue(c.yDtype)}
 ${
   rotate
     ? `
@@ -431,7 +433,7 @@ export function encodeDenseSgmat(
   o: DenseCall,
   tiles: DenseSgmatTiles,
 ): void {
-  const c: DenseSgmatConfig = { ...tiles, xDtype: t.x.dtype, gated: o.gated };
+  const c: DenseSgmatConfig = { ...tiles, xDtype: t.x.dtype, gated: o.gated, yDtype: t.y.dtype };
   const p = ctx.pipeline(denseSgmatKey(c), () => denseSgmatWgsl(c), DENSE_LAYOUT);
   dispatchDense(ctx, batch, p, t, o, tiles.bm, tiles.bn, 'dense matmul (matrix units)');
 }

@@ -12,9 +12,9 @@
 import type { DispatchBatch, GpuContext } from '../../device/context.js';
 import type { GpuDtype } from '../../device/tensor.js';
 import {
-  DENSE_EPILOGUE,
   DENSE_LAYOUT,
   denseBindings,
+  denseEpilogue,
   denseHeader,
   type DenseCall,
   type DenseTensors,
@@ -31,10 +31,12 @@ export interface DenseTiledConfig {
   xDtype: GpuDtype;
   wDtype: GpuDtype;
   gated: boolean;
+  /** storage type of y (default f32) */
+  yDtype?: GpuDtype;
 }
 
 export function denseTiledKey(c: DenseTiledConfig): string {
-  return `dense-tiled:x${c.xDtype}:w${c.wDtype}${c.gated ? ':gated' : ''}`;
+  return `dense-tiled:x${c.xDtype}:w${c.wDtype}${c.gated ? ':gated' : ''}${c.yDtype === 'f16' ? ':y16' : ''}`;
 }
 
 export function denseTiledWgsl(c: DenseTiledConfig): string {
@@ -61,9 +63,9 @@ export function denseTiledWgsl(c: DenseTiledConfig): string {
       if (m < P.M && n < P.N) { store(m, n, acc[i * 4u + j] + biasAt(n)); }
     }
   }`;
-  return /* wgsl */ `${denseHeader(c.xDtype, c.wDtype)}
-${denseBindings(c.xDtype, c.wDtype)}
-${DENSE_EPILOGUE}
+  return /* wgsl */ `${denseHeader(c.xDtype, c.wDtype, c.yDtype)}
+${denseBindings(c.xDtype, c.wDtype, c.yDtype)}
+${denseEpilogue(c.yDtype)}
 var<workgroup> xs: array<vec4<f32>, ${(BK * T) / 4}>; // [k][m / 4]
 var<workgroup> ws: array<vec4<f32>, ${(BK * T) / 4}>; // [k][W row / 4]
 
@@ -112,7 +114,7 @@ ${finish}
 
 /** Encodes one call of the register-tiled kernel (arguments validated by the caller). */
 export function encodeDenseTiled(ctx: GpuContext, batch: DispatchBatch, t: DenseTensors, o: DenseCall): void {
-  const c: DenseTiledConfig = { xDtype: t.x.dtype, wDtype: t.w.dtype, gated: o.gated };
+  const c: DenseTiledConfig = { xDtype: t.x.dtype, wDtype: t.w.dtype, gated: o.gated, yDtype: t.y.dtype };
   const p = ctx.pipeline(denseTiledKey(c), () => denseTiledWgsl(c), DENSE_LAYOUT);
   dispatchDense(ctx, batch, p, t, o, T, T, 'dense matmul (register-tiled)');
 }
