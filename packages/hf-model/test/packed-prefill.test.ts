@@ -268,3 +268,39 @@ describe('memory of the WebGPU prefill', () => {
     }
   });
 });
+
+describe('packed prefill of an f16 model: the cell takes f16 q, k, v', () => {
+  test('= the same prefill through the conversion passes (a counting context), bit for bit; = each prompt alone within f16', async (t) => {
+    const plain = await getGpuContext();
+    if (!plain.features.shaderF16) {
+      plain.destroy();
+      return t.skip();
+    }
+    const counting = await getGpuContext({ countF16Saturation: true });
+    const opts = { device: 'webgpu', weightDtype: 'f16' } as const;
+    const a = await XlstmForCausalLM.fromPretrained(modelDir('single'), { ...opts, gpu: plain });
+    const b = await XlstmForCausalLM.fromPretrained(modelDir('single'), { ...opts, gpu: counting });
+    try {
+      const rows = prompts(a.config.vocabSize);
+      const [pa, pb] = [await a._prefillPacked(rows), await b._prefillPacked(rows)];
+      expect(Array.from(pa!.logits)).toEqual(Array.from(pb!.logits));
+      const V = a.config.vocabSize;
+      for (const [i, row] of rows.entries()) {
+        const alone = await a.forward([row], { lastOnly: true });
+        // f16 cell: the packed kernel's front padding changes which f16 roundings happen where; a
+        // rounding is 2⁻¹¹ relative, ~2e-3 of these logits (|logit| ≤ 4): observed ≤ 1.8e-3
+        expect(maxAbsDiff(pa!.logits.subarray(i * V, (i + 1) * V), alone.logits), `prompt ${i}`).toBeLessThan(
+          5e-3,
+        );
+        alone.cache.release();
+      }
+      pa!.cache.release();
+      pb!.cache.release();
+    } finally {
+      a.dispose();
+      b.dispose();
+      plain.destroy();
+      counting.destroy();
+    }
+  });
+});
