@@ -11,7 +11,7 @@ import {
   loadOptionValues,
   RANDOM_OPTION_KEYS,
 } from './options.js';
-import type { GpuContext } from '@mlstm/kernels-webgpu';
+import type { GpuContext, GpuDtype } from '@mlstm/kernels-webgpu';
 import { parseXlstmConfig, type XlstmConfig } from './config.js';
 import { type CpuCell, type CpuCellKind, makeCpuCell } from './cell.js';
 import { type ActivationSink, type CpuStates, forwardCpu } from './cpu.js';
@@ -488,7 +488,10 @@ export class XlstmForCausalLM {
    * rows of one prompt length, `packedPrefill` for prompts of different lengths packed together —
    * tokens per call, estimated bytes per token and per call, and the bound that set the tokens
    * (`'budget'`, `'prefillChunkSize'`, `'max_inference_chunksize'` or `'maxStorageBufferBindingSize'`),
-   * and how quantised and dense weights are multiplied (`quantPrefill`, `quantDecode`, `denseDecode`).
+   * and how quantised and dense weights are multiplied (`quantPrefill`, `quantDecode`, `denseDecode`);
+   * `prefillActivations`: the storage type of the matmuls' x in a prefill call of
+   * `maxTokensPerCall` tokens ('f16' where every matmul of a block runs on the matrix units, which
+   * round x to f16 anyway: the kernels before them write f16, with no conversion passes).
    */
   gpuLayout(batch = 1): {
     weightParts: { embedding: number; lmHead: number; maxPerLinear: number };
@@ -498,9 +501,11 @@ export class XlstmForCausalLM {
     denseDecode: DenseDecode;
     prefill: PrefillCallPlan;
     packedPrefill: PrefillCallPlan;
+    prefillActivations: GpuDtype;
   } | null {
     if (!this.gpu) return null;
     return {
+      prefillActivations: this.gpu.prefillActivations(this.gpu.maxTokensPerCall(batch, false)),
       weightParts: this.gpu.weightParts(),
       maxTokensPerCall: this.gpu.maxTokensPerCall(batch, false),
       quantPrefill: this.gpu.quantPrefill,

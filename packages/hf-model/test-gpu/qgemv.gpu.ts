@@ -395,6 +395,8 @@ check(
       // also the x of each of the 4 matmuls. Without them: none
       const matrix = denseMatmulPath(ctx, { wDtype: 'f16', M: 200, N: 4096, K: 4096 }) === 'matrix';
       const blocks = 2;
+      assert.equal(a.gpuLayout()!.prefillActivations, matrix ? 'f16' : 'f32', 'gpuLayout of the fast model');
+      assert.equal(b.gpuLayout()!.prefillActivations, 'f32', 'gpuLayout of the counting model');
       assert.equal(count(fast.labels, 'cast f16→f32'), 0, 'h conversions of the fast prefill');
       assert.equal(count(fast.labels, 'cast f32→f16'), 0, 'conversions of the fast prefill');
       assert.equal(count(slow.labels, 'cast f16→f32'), blocks, 'h conversions of the counting prefill');

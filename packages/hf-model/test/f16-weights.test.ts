@@ -65,6 +65,11 @@ describe('an f16 cell takes its q, k, v in f16 from the prep', () => {
         return { logits: r.logits, labels };
       };
       const [fast, counted] = [await run(a, plain), await run(b, ctx)];
+      // the matmuls' x: f16 only where every matmul runs on the matrix units (not on lavapipe),
+      // never on a counting context
+      const mu = plain.features.subgroupMatrix ? 'f16' : 'f32';
+      expect(a.gpuLayout()!.prefillActivations).toBe(mu);
+      expect(b.gpuLayout()!.prefillActivations).toBe('f32');
       expect(Array.from(fast.logits)).toEqual(Array.from(counted.logits));
       const count = (l: string[], what: string) => l.filter((x) => x === what).length;
       const blocks = a.config.dims.blocks;

@@ -356,6 +356,31 @@ export class GpuEngine {
     return this.ctx.features.shaderF16 ? 'f16' : 'f32';
   }
 
+  /**
+   * The storage type of the matmuls' x in a prefill of `T` tokens. f16 where every matmul of a
+   * block multiplies on the matrix units (which round x to f16 in a conversion pass): the
+   * RMSNorms, the cell's post-processing and the gated FFN matmul then write that f16 x
+   * themselves, with the same rounding — the same products without the passes. f32 otherwise,
+   * and on a context that counts f16 saturations (only the conversion pass counts them).
+   */
+  prefillActivations(T: number): GpuDtype {
+    const { ctx } = this;
+    const { H, NH, Dqk, Dv, F } = this.cfg.dims;
+    const wd = this.prefillDtype(this.formats.linear);
+    const PS = 2 * Dqk + 2 * Dv + 2 * NH;
+    const f16 =
+      T >= MM_TILED_MIN_ROWS &&
+      wd !== null &&
+      !ctx.countsF16Saturations &&
+      [
+        [PS, H],
+        [H, Dv],
+        [2 * F, H],
+        [H, F],
+      ].every(([N, K]) => denseMatmulPath(ctx, { wDtype: wd, M: T, N, K }) === 'matrix');
+    return f16 ? 'f16' : 'f32';
+  }
+
   /** The weight dtype a prefill's dense kernel sees for a format (null: the quantised kernel). */
   private prefillDtype(f: WeightFormat): GpuDtype | null {
     if (!isQuantFormat(f)) return f;
@@ -542,21 +567,7 @@ export class GpuEngine {
       }
       const P = 2 * Dqk + 2 * Dv;
       const PS = P + 2 * NH; // row stride of proj: q, k, v, o-gate, input gates, forget gates
-      // f16 activations: where every matmul of a block multiplies on the matrix units (which round
-      // x to f16 in a conversion pass), the RMSNorms, the cell's post-processing and the gated
-      // matmul write that f16 x themselves, with the same rounding — the same products without
-      // the passes (not on a context that counts f16 saturations: only the conversion pass counts)
-      const wd = this.prefillDtype(this.formats.linear);
-      const f16Acts =
-        act16 !== null &&
-        wd !== null &&
-        !ctx.countsF16Saturations &&
-        [
-          [PS, H],
-          [H, Dv],
-          [2 * F, H],
-          [H, F],
-        ].every(([N, K]) => denseMatmulPath(ctx, { wDtype: wd, M: T, N, K }) === 'matrix');
+      const f16Acts = this.prefillActivations(T) === 'f16';
       const a = perTok([T, H], H, temps, f16Acts ? 'f16' : 'f32');
       const proj = tmpT(PS);
       const gated = perTok([T, Dv], Dv, temps, f16Acts ? 'f16' : 'f32');
