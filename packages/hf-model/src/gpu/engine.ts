@@ -372,12 +372,15 @@ export class GpuEngine {
       T >= MM_TILED_MIN_ROWS &&
       wd !== null &&
       !ctx.countsF16Saturations &&
-      [
-        [PS, H],
-        [H, Dv],
-        [2 * F, H],
-        [H, F],
-      ].every(([N, K]) => denseMatmulPath(ctx, { wDtype: wd, M: T, N, K }) === 'matrix');
+      (
+        [
+          [PS, H, false],
+          [H, Dv, false],
+          [2 * F, H, false], // FFN up/gate as one product (then the SwiGLU kernel)
+          [F, H, true], // or with the SiLU-gated epilogue
+          [H, F, false],
+        ] as const
+      ).every(([N, K, gated]) => denseMatmulPath(ctx, { wDtype: wd, M: T, N, K, gated }) === 'matrix');
     return f16 ? 'f16' : 'f32';
   }
 
