@@ -489,13 +489,7 @@ export async function runForward(
     const whole = groups.length === 1;
     const h = ctx.empty([d.B, d.NH, d.S, d.DHHV], opts.dtype);
     const wantStates = !!a.returnLastStates && fam.chunked;
-    const last = wantStates
-      ? {
-          c: ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]),
-          n: ctx.empty([d.B, d.NH, d.DHQK]),
-          m: ctx.empty([d.B, d.NH, 1]),
-        }
-      : undefined;
+    const last = wantStates ? emptyLastStates(ctx, d) : undefined;
     const saved: TflaSaved = { groups: [], dtype: opts.dtype };
     for (const g of groups) {
       const slices = new GroupSlices(ctx, g, whole, fam.name);
@@ -524,6 +518,15 @@ export async function runForward(
     scope.abort();
     throw e;
   }
+}
+
+/** Tensors for the last states `c [B, NH, DHQK, DHHV]`, `n [B, NH, DHQK]`, `m [B, NH, 1]` (f32). */
+function emptyLastStates(ctx: GpuContext, d: SequenceDims) {
+  return {
+    c: ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]),
+    n: ctx.empty([d.B, d.NH, d.DHQK]),
+    m: ctx.empty([d.B, d.NH, 1]),
+  };
 }
 
 /** The last states a family returns: mLSTMsig has no m, and without the normaliser no n (zeros, as core-reference). */
@@ -617,13 +620,7 @@ export function encodeForward(
   const hShape = [d.B, d.NH, d.S, d.DHHV];
   const h = opts.dtype === ioDtype ? ctx.empty(hShape, ioDtype) : batch.scratch(hShape, opts.dtype);
   const wantStates = !!a.returnLastStates;
-  const last = wantStates
-    ? {
-        c: ctx.empty([d.B, d.NH, d.DHQK, d.DHHV]),
-        n: ctx.empty([d.B, d.NH, d.DHQK]),
-        m: ctx.empty([d.B, d.NH, 1]),
-      }
-    : undefined;
+  const last = wantStates ? emptyLastStates(ctx, d) : undefined;
   const fw = encodeTflaForward(ctx, batch, d, inputs, opts, { h, needLast: wantStates });
   if (last) encodeLastStates(ctx, batch, d, fw.saved, opts, last);
   batch.releaseAfterSubmit(...groupSavedTensors(fw.saved));
