@@ -10,10 +10,10 @@
  *    pass), its per-kernel breakdown (one pass per dispatch), the CPU time to encode a step, and
  *    the 32-block step time extrapolated from them;
  * 4. with `--prefill 128,2048`: the prefill (time to first token, B 1) of the same model at those
- *    prompt lengths: wall time of `forward` (fresh cache, last logits read back), the GPU time of
- *    its passes (what is left of the wall time is the GPU waiting: encoding, submissions, the
- *    read-back), and a per-kernel breakdown (one pass per dispatch), the dense matmuls named by
- *    their projection.
+ *    prompt lengths: wall time of `forward` (fresh cache, last logits read back), the CPU time to
+ *    its last submission, the GPU time of its passes (what is left of the wall time is the GPU
+ *    waiting: encoding, submissions, the read-back), and a per-kernel breakdown (one pass per
+ *    dispatch), the dense matmuls named by their projection.
  *
  * With `--repeat-to 32` the model runs 32 blocks whose weights are the loaded ones repeated (each
  * block streams its weights from memory all the same; loading 32 random blocks costs minutes).
@@ -402,6 +402,28 @@ async function prefill(ctx: GpuContext, m: XlstmForCausalLM, lens: number[]) {
       wall.push(performance.now() - t0);
     }
     const wallMs = median(wall);
+    // the CPU's share: time from the call to its last queue submission, and the submissions
+    const q = ctx.device.queue as unknown as { submit: (b: unknown) => void };
+    const submit = q.submit;
+    const enc: number[] = [];
+    let submits = 0;
+    for (let r = 0; r < 3; r++) {
+      let last = 0;
+      submits = 0;
+      q.submit = (b: unknown) => {
+        submit.call(ctx.device.queue, b);
+        last = performance.now();
+        submits++;
+      };
+      const t0 = performance.now();
+      try {
+        await run();
+      } finally {
+        q.submit = submit;
+      }
+      enc.push(last - t0);
+    }
+    const encodeMs = median(enc);
     // GPU time of the real passes (one per submitted batch)
     const gpu: number[] = [];
     let passes = 0;
@@ -437,9 +459,20 @@ async function prefill(ctx: GpuContext, m: XlstmForCausalLM, lens: number[]) {
       perKernel = `per-kernel breakdown not taken: ${(e as Error).message.slice(0, 200)}`;
     }
     const sumPer = Object.values(byLabel).reduce((a, b) => a + b, 0);
-    rows.push({ P, wallMs, wallAll: wall, gpuMs, passes, dispatches, byLabelMs: byLabel, counts });
+    rows.push({
+      P,
+      wallMs,
+      wallAll: wall,
+      encodeMs,
+      submits,
+      gpuMs,
+      passes,
+      dispatches,
+      byLabelMs: byLabel,
+      counts,
+    });
     log(
-      `prefill P ${P} (B 1, ${nb} blocks): TTFT ${wallMs.toFixed(2)} ms wall, GPU ${gpuMs.toFixed(2)} ms in ${passes} passes (GPU idle ${(wallMs - gpuMs).toFixed(2)} ms), ${dispatches} dispatches, ${(P / (wallMs / 1000)).toFixed(0)} tok/s`,
+      `prefill P ${P} (B 1, ${nb} blocks): TTFT ${wallMs.toFixed(2)} ms wall, GPU ${gpuMs.toFixed(2)} ms in ${passes} passes (GPU idle ${(wallMs - gpuMs).toFixed(2)} ms), CPU to the last of ${submits} submissions ${encodeMs.toFixed(2)} ms, ${dispatches} dispatches, ${(P / (wallMs / 1000)).toFixed(0)} tok/s`,
     );
     if (perKernel) log(`  ${perKernel}`);
     else {
