@@ -53,9 +53,9 @@ step() { # name limit command...
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 date -u
 # 1. the GPU test projects: every GPU kernel changed since the last GPU run is checked first
-step "GPU test project" 90 bash -c "node $K/matrix-path.gpu.mjs > $OUT/gpu-tests.log 2>&1"
+step "GPU test project" 180 bash -c "node $K/matrix-path.gpu.mjs > $OUT/gpu-tests.log 2>&1"
 grep -E "^not ok|gpu-tests:|^# (pass|fail|skipped)" "$OUT/gpu-tests.log" 2>/dev/null
-step "hf-model GPU test project (int8 GEMV)" 90 bash -c "node $K/qgemv.gpu.mjs > $OUT/qgemv-gpu-tests.log 2>&1"
+step "hf-model GPU test project (int8 GEMV)" 150 bash -c "node $K/qgemv.gpu.mjs > $OUT/qgemv-gpu-tests.log 2>&1"
 grep -E "^not ok|gpu-tests:" "$OUT/qgemv-gpu-tests.log" 2>/dev/null
 # 2. the dense matmul's tile variants at the prefill shapes; its last line names the best tiles
 step "dense matmul tile sweep (M 2048)" 120 bash -c "node $K/gemm-device.mjs --ms 2048 --reps 5 --checks 5 --out $OUT/gemm.csv 2>&1 | grep -v '$F' > $OUT/gemm.log"

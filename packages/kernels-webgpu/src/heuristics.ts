@@ -90,6 +90,8 @@ export function chooseScanTile(DHQK: number, DHHV: number, limits: LimitsLike, s
 
 /** Workgroups a dense call should have before its tiles stop shrinking ({@link chooseDenseTiles}). */
 export const DENSE_FILL_WORKGROUPS = 256;
+/** Below this many workgroups of its first tiles a dense call shrinks them ({@link chooseDenseTiles}). */
+export const DENSE_SHRINK_BELOW = 64;
 
 /**
  * Tiles of the matrix-unit dense matmul for an `M × N` output (`gated`: N outputs from 2N rows of
@@ -101,11 +103,14 @@ export const DENSE_FILL_WORKGROUPS = 256;
  *
  * A call with few rows (a short prompt, a batch of sequences decoding together) would get only a
  * few large tiles: at M 128 the xLSTM-7B out_proj and down projections are 32 workgroups of
- * 128 × 128, a quarter of an H100's 132 multiprocessors, each walking all of K alone. So the tiles
- * shrink — 64 × 128, 32 × 128, 32 × 64 over 4 subgroups (16 × 128, 16 × 64 at most 16 rows) —
- * until the call has {@link DENSE_FILL_WORKGROUPS} workgroups, or to the smallest that fits.
- * Smaller tiles read W more often (from L2) and do fewer products per matrix load; the rule trades
- * that for filling the adapter (estimated, not yet timed: gemm-device.ts `--variants short`).
+ * 128 × 128, a quarter of an H100's 132 multiprocessors, each walking all of K alone. Where the
+ * first tiles give fewer than {@link DENSE_SHRINK_BELOW} workgroups, the tiles shrink — 64 × 128,
+ * 32 × 128, 32 × 64 over 4 subgroups (16 × 128, 16 × 64 at most 16 rows) — until the call has
+ * {@link DENSE_FILL_WORKGROUPS}, or to the candidate with the most. Measured on the H100
+ * (2026-12-08, gemm-device.ts `--variants short`, M 128): out_proj 0.43 → 0.24 ms and down
+ * 1.26 → 0.67 ms with 32 × 64; but the projection (97 workgroups of 128 × 128: 0.14 ms) and the
+ * gated FFN (171: 1.01 ms) were slower with smaller tiles (0.21–0.25 and 1.13–1.70 ms), hence
+ * the threshold.
  */
 export function chooseDenseTiles(M: number, N: number, limits: LimitsLike, gated = false): DenseSgmatTiles {
   const sg4 = (bm: number, bn: number, wm: number): DenseSgmatTiles => ({
@@ -129,11 +134,11 @@ export function chooseDenseTiles(M: number, N: number, limits: LimitsLike, gated
   const mem = limits.maxComputeWorkgroupStorageSize;
   let best: DenseSgmatTiles | undefined;
   let bestCount = 0;
-  for (const c of candidates) {
+  for (const [x, c] of candidates.entries()) {
     const t = denseSgmatWorkgroupBytes(c) > mem ? { ...c, bk: 32 } : c;
     if (denseSgmatTilesProblem(t, gated, mem)) continue;
     const count = Math.ceil(M / t.bm) * Math.ceil(N / (gated ? t.bn / 2 : t.bn));
-    if (count >= DENSE_FILL_WORKGROUPS) return t;
+    if (count >= (x === 0 ? DENSE_SHRINK_BELOW : DENSE_FILL_WORKGROUPS)) return t;
     if (!best || count > bestCount) {
       best = t;
       bestCount = count;

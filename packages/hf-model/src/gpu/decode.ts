@@ -30,14 +30,7 @@ import {
 } from '@mlstm/kernels-webgpu';
 import type { XlstmConfig } from '../config.js';
 import type { GpuStates } from './engine.js';
-import {
-  encodeGemv,
-  encodeQGemv,
-  type GemvNorm,
-  type GemvOutBlocks,
-  qgemvActsElements,
-  qgemvInlineFits,
-} from './gemv.js';
+import { encodeGemv, encodeQGemv, type GemvNorm, type GemvOutBlocks, qgemvActsElements } from './gemv.js';
 import {
   CELL_POST_ACTS_MAX_DV,
   encodeCellPost,
@@ -340,8 +333,10 @@ export class GpuDecoder {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
           // int8 activations: quantised once per matrix, for its first row part
           if (p.q && acts) {
-            // one or two rows: each workgroup quantises x itself (no quantiser dispatch)
-            const inlineActs = qgemvInlineFits(ctx, B, l.in);
+            // (each workgroup quantising x itself, `inlineActs`, is not used: measured on the H100
+            // 2026-12-08 it made the q4 step at one row slower, 161 against 255 tok/s — every
+            // workgroup quantises the whole x again)
+            const inlineActs = false;
             const actsReady = !inlineActs && (!!o.actsReady || i > 0);
             encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady, inlineActs });
           } else if (p.q) {
@@ -361,8 +356,10 @@ export class GpuDecoder {
       };
       // RMSNorm (without a norm bias) folded into the matmul that reads it: the dense GEMV and the
       // int8 activation quantiser take it on the way in (the f32-activation quantised kernel does not)
+      // (the dense GEMV only at one row: at 8 rows, measured on the H100 2026-12-08, the fold made
+      // the f16 step slower, 615 against 667 tok/s; each workgroup sums the squares of every row)
       const foldable = (n: DecodeNorm, l: DecodeLinear) =>
-        !n.b && l.w.parts.every((p) => (p.q ? !!acts : !mu));
+        !n.b && l.w.parts.every((p) => (p.q ? !!acts : !mu && B === 1));
       const normThen = (n: DecodeNorm, l: DecodeLinear, y: GpuTensor, o: MmOptions, rec: RecordingBatch) => {
         if (foldable(n, l)) mm(x, l, y, { ...o, norm: { w: n.w, eps: cfg.normEps } }, rec);
         else {
@@ -417,7 +414,6 @@ export class GpuDecoder {
           const q0 = blk.outProj.w.parts[0].q;
           const postActs =
             acts &&
-            !qgemvInlineFits(ctx, B, Dv) &&
             q0 &&
             blk.outProj.w.parts.every((p) => p.q) &&
             dv % 32 === 0 &&
