@@ -14,19 +14,24 @@ const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'device', 
 const run = (args: string[], env: Record<string, string>) =>
   spawnSync('bash', [script, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
+/** The steps before the prefill breakdown, in priority order. */
+const FIRST_STEPS = [
+  'GPU test project',
+  'hf-model GPU test project (int8 GEMV)',
+  'dense matmul tile sweep (M 2048)',
+  'model f16 (TTFT, decode, packed prefill)',
+  'model f16 decode on the matrix units (B 8, 32)',
+  'model q8, q4 (int8 activations)',
+];
+
 it('without time left every step is skipped, in priority order; optional steps follow their flags', () => {
   const OUT = mkdtempSync(join(tmpdir(), 'measure-'));
   const plain = run([], { DEADLINE: '0', OUT });
   expect(plain.status).toBe(0);
   const skipped = [...plain.stdout.matchAll(/^== (.*): skipped/gm)].map((m) => m[1]);
   expect(skipped).toEqual([
-    'GPU test project',
-    'hf-model GPU test project (int8 GEMV)',
-    'dense matmul tile sweep (M 2048)',
-    'model f16 (TTFT, decode, packed prefill)',
-    // (with --baseline: the transformers baseline here)
-    'model f16 decode on the matrix units (B 8, 32)',
-    'model q8, q4 (int8 activations)',
+    // (with --baseline: the transformers baseline after the model f16 step)
+    ...FIRST_STEPS,
     // (the sweep's best tiles, when not the default, add a model prefill with them here)
     'prefill breakdown f16 (128, 2048 tokens, 32 blocks)',
     'dense matmul at short prompts (M 128, 512)',
@@ -53,12 +58,7 @@ it('--start-at goes on where an earlier call stopped; a name that matches no ste
   expect(r.status).toBe(0);
   const before = [...r.stdout.matchAll(/^== (.*): skipped \(before --start-at\)/gm)].map((m) => m[1]);
   expect(before).toEqual([
-    'GPU test project',
-    'hf-model GPU test project (int8 GEMV)',
-    'dense matmul tile sweep (M 2048)',
-    'model f16 (TTFT, decode, packed prefill)',
-    'model f16 decode on the matrix units (B 8, 32)',
-    'model q8, q4 (int8 activations)',
+    ...FIRST_STEPS,
     // the tiles given, not the default: the prefill with them is a step (before the start too)
     'model f16 prefill with tiles 128x128x64:wm2:s1:rot',
   ]);

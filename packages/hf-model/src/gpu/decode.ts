@@ -333,12 +333,11 @@ export class GpuDecoder {
           const po = { M: B, N: p.rows, K: l.in, nOff: p.row0, ldy: l.out };
           // int8 activations: quantised once per matrix, for its first row part
           if (p.q && acts) {
-            // (each workgroup quantising x itself, `inlineActs`, is not used: measured on the H100
+            // (not `inlineActs`, each workgroup quantising x itself: measured on the H100
             // 2026-12-08 it made the q4 step at one row slower, 161 against 255 tok/s — every
             // workgroup quantises the whole x again)
-            const inlineActs = false;
-            const actsReady = !inlineActs && (!!o.actsReady || i > 0);
-            encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady, inlineActs });
+            const actsReady = !!o.actsReady || i > 0;
+            encodeQGemv(ctx, rec, xIn, p.q, l.b, y, { ...po, ...o, acts, actsReady });
           } else if (p.q) {
             // B ≤ 32: the quantised decode kernel (B = 32: its tiled kernel)
             const { swiglu: _, norm: __, actsReady: ___, softcapFrom: _c, outBlocks: _b, ...qo } = o;

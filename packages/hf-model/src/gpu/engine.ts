@@ -591,6 +591,12 @@ export class GpuEngine {
       const St = S - Sc;
       const eps = cfg.eps;
       const scratch = St > 0 ? tmp([BH * STEP_SCRATCH_PER_HEAD]) : null;
+      // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in f16
+      // too (on the matrix units where the adapter has them); else f32. An f16 cell gets q, k, v in
+      // f16 from the prep (no conversion passes; the same values), unless the context counts f16
+      // saturations (only the conversion pass counts them)
+      const computeDtype: GpuDtype = this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32';
+      const qkv: GpuDtype = computeDtype === 'f16' && !ctx.countsF16Saturations ? 'f16' : 'f32';
       for (const [bi, blk] of this.blocks.entries()) {
         const st = states.blocks[bi];
         encodeRmsNorm(ctx, batch, x, blk.normMlstm.w, blk.normMlstm.b, a, { rows: T, H, eps: cfg.normEps });
@@ -600,10 +606,6 @@ export class GpuEngine {
         if (Sc > 0) {
           // the cell's inputs: released as soon as the chunkwise call (their last use) is submitted
           const cellIn: GpuTensor[] = [];
-          // an f16 cell gets q, k, v in f16 from the prep (no conversion passes; the same values),
-          // unless the context counts f16 saturations (only the conversion pass counts them)
-          const computeDtype: GpuDtype = this.prefillDtype(this.formats.linear) === 'f16' ? 'f16' : 'f32';
-          const qkv: GpuDtype = computeDtype === 'f16' && !ctx.countsF16Saturations ? 'f16' : 'f32';
           const qc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn, qkv);
           const kc = perTok([B, NH, Sc, dqk], NH * dqk, cellIn, qkv);
           const vc = perTok([B, NH, Sc, dv], NH * dv, cellIn, qkv);
@@ -629,8 +631,6 @@ export class GpuEngine {
             chunkSize: L,
             eps,
             returnLastStates: true,
-            // f16 weights (also quantised ones dequantised to f16 for the dense GEMM): the cell in
-            // f16 too (on the matrix units where the adapter has them); else f32
             computeDtype,
           };
           let r: ChunkwiseResult<GpuTensor> | null = null;

@@ -55,14 +55,8 @@ export const DENSE_LAYOUT = ['uniform', 'read', 'read', 'read', 'rw'] as const;
  * `n`, up: `N + n`), offset by `nOff` like the output.
  */
 export function denseEpilogue(yDtype: GpuDtype = 'f32'): string {
-  if (yDtype === 'f32') return DENSE_EPILOGUE_F32;
-  return DENSE_EPILOGUE_F32.replace('v += y[o];', 'v += f32(y[o]);').replace(
-    'y[o] = v;',
-    `y[o] = ${wgslSaturateF16('v')};`,
-  );
-}
-
-const DENSE_EPILOGUE_F32 = /* wgsl */ `
+  const f16 = yDtype === 'f16';
+  return /* wgsl */ `
 fn biasAt(c: u32) -> f32 {
   if (P.hasBias != 0u) { return bias[P.nOff + c]; }
   return 0.0;
@@ -75,9 +69,10 @@ fn store(m: u32, n: u32, v0: f32) {
   var v = v0;
   if (P.softcap > 0.0) { v = P.softcap * tanh(clamp(v / P.softcap, -20.0, 20.0)); }
   let o = m * P.ldy + P.nOff + n;
-  if (P.accumulate != 0u) { v += y[o]; }
-  y[o] = v;
+  if (P.accumulate != 0u) { v += ${f16 ? 'f32(y[o])' : 'y[o]'}; }
+  y[o] = ${f16 ? wgslSaturateF16('v') : 'v'};
 }`;
+}
 
 /** The WGSL header of a dense kernel: `enable f16` where any operand is f16. */
 export function denseHeader(xDtype: GpuDtype, wDtype: GpuDtype, yDtype: GpuDtype = 'f32'): string {
